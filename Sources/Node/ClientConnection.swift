@@ -1,0 +1,65 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import Presence
+import Synchronization
+
+/// One client socket as the rest of the node sees it: who it is and where its
+/// frames go. The socket itself is served by `ClientSession`.
+final class ClientConnection: Sendable {
+    let id: ConnectionID
+    let user: String
+    let format: WireFormat
+    let queue: OutboundQueue
+    private let channel: any Channel
+    private let metrics: NodeMetrics
+    private let logger: Logger
+    private let closeReason = Mutex<CloseReason?>(nil)
+
+    init(id: ConnectionID, user: String, format: WireFormat, queue: OutboundQueue, channel: any Channel, metrics: NodeMetrics, logger: Logger) {
+        self.id = id
+        self.user = user
+        self.format = format
+        self.queue = queue
+        self.channel = channel
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// Queues a frame; never waits. Passing a queue limit closes the connection.
+    @discardableResult
+    func enqueue(_ frame: EncodedFrame) -> Bool {
+        switch queue.enqueue(frame) {
+        case .queued:
+            return true
+        case .overflow:
+            closeAsSlowConsumer()
+            return false
+        case .ended:
+            return false
+        }
+    }
+
+    /// Records why the connection ends; the first reason wins.
+    func markClosing(_ reason: CloseReason) {
+        closeReason.withLock { if $0 == nil { $0 = reason } }
+    }
+
+    var reason: CloseReason { closeReason.withLock { $0 ?? .client } }
+
+    /// The write pump may be stuck behind a client that does not read, so the close
+    /// frame goes straight to the channel and the socket is dropped at once: a client
+    /// that stopped reading may only see the TCP close.
+    private func closeAsSlowConsumer() {
+        markClosing(.slowConsumer)
+        logger.warning("closing slow consumer", metadata: ["queue.limit.messages": "\(queue.maxMessages)", "queue.limit.bytes": "\(queue.maxBytes)"])
+        var data = channel.allocator.buffer(capacity: 32)
+        data.write(webSocketErrorCode: CloseReason.slowConsumerCode)
+        data.writeString("slow consumer")
+        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+        let channel = self.channel
+        channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
+        // If the socket cannot take even the close frame, do not wait for it.
+        channel.eventLoop.scheduleTask(in: .milliseconds(100)) { channel.close(promise: nil) }
+    }
+}

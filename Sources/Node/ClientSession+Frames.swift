@@ -1,0 +1,108 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import HummingbirdWebSocket
+import Routing
+import SwiftProtobuf
+import SwitchboardProtocol
+
+/// Handling the client's frames: the gateway-native operations.
+extension ClientSession {
+    func handle(_ message: WebSocketMessage) async {
+        let frame: Switchboard_V1_ClientFrame
+        do {
+            switch message {
+            case .text(let text): frame = try FrameCodec.decode(text: text)
+            case .binary(let bytes): frame = try FrameCodec.decode(binary: bytes)
+            }
+        } catch {
+            metrics.badFrames.increment()
+            let format = if case .text = message { "a JSON" } else { "a protobuf" }
+            reply(to: "", error: .badFrame, "the frame is not \(format) envelope: \(error)")
+            return
+        }
+        switch frame.body {
+        case .send(let request):
+            await send(request, id: frame.id)
+        case .presence(let request):
+            await lookUpPresence(request, id: frame.id)
+        case .ping:
+            reply(to: frame.id, ok: .init(structValue: [
+                "node": .init(stringValue: node.configuration.nodeID),
+                "time": .init(numberValue: (Date().timeIntervalSince1970 * 1000).rounded()),
+            ]))
+        case .call(let route):
+            reply(to: frame.id, error: .unknownRoute, "no route for call '\(route)'")
+        case nil:
+            metrics.badFrames.increment()
+            reply(to: frame.id, error: .badFrame, "the frame names no operation: expected one of call, send, presence, ping")
+        }
+    }
+
+    private func send(_ request: Switchboard_V1_SendRequest, id: String) async {
+        guard !request.to.isEmpty else {
+            reply(to: id, error: .invalidArgument, "send.to: the target user is required")
+            return
+        }
+        var push = Switchboard_V1_Push()
+        push.from = connection.user
+        push.kind = request.kind.isEmpty ? "message" : request.kind
+        push.data = request.data
+        do {
+            let outcome = try await node.pushRouter.push(push, to: .user(request.to))
+            if outcome.isOffline {
+                reply(to: id, error: .offline, "\(request.to) is not connected")
+            } else {
+                reply(to: id, ok: outcome.protobufValue)
+            }
+        } catch {
+            reply(to: id, error: .unavailable, "\(error)")
+        }
+    }
+
+    private func lookUpPresence(_ request: Switchboard_V1_PresenceRequest, id: String) async {
+        guard !request.user.isEmpty else {
+            reply(to: id, error: .invalidArgument, "presence.user: the user is required")
+            return
+        }
+        do {
+            let entries = try await node.presence.lookup(user: request.user)
+            let connections = entries.map { entry -> Google_Protobuf_Value in
+                .init(structValue: ["id": .init(stringValue: entry.connection.description), "node": .init(stringValue: entry.nodeID)])
+            }
+            reply(to: id, ok: .init(structValue: [
+                "user": .init(stringValue: request.user),
+                "online": .init(boolValue: !entries.isEmpty),
+                "connections": .init(listValue: .init(values: connections)),
+            ]))
+        } catch {
+            reply(to: id, error: .unavailable, "presence is unavailable: \(error)")
+        }
+    }
+
+    func reply(to id: String, ok value: Google_Protobuf_Value) {
+        var frame = Switchboard_V1_ServerFrame()
+        frame.id = id
+        frame.ok = value
+        connection.enqueue(FrameCodec.encode(frame, as: connection.format))
+    }
+
+    func reply(to id: String, error code: ClientErrorCode, _ message: String) {
+        var frame = Switchboard_V1_ServerFrame()
+        frame.id = id
+        frame.error = .init(code: code, message: message)
+        connection.enqueue(FrameCodec.encode(frame, as: connection.format))
+    }
+}
+
+extension PushOutcome {
+    /// The `ok` body of a push's reply.
+    var protobufValue: Google_Protobuf_Value {
+        .init(structValue: [
+            "delivered": .init(numberValue: Double(localConnections)),
+            "relayedNodes": .init(numberValue: Double(relayedNodes)),
+        ])
+    }
+}

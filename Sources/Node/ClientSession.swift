@@ -1,0 +1,100 @@
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import Presence
+
+/// Serves one client socket: a read pump that handles the client's frames in order,
+/// and a write pump that drains the connection's outbound queue onto the socket.
+struct ClientSession: Sendable {
+    let connection: ClientConnection
+    let node: GatewayNode
+    let logger: Logger
+
+    var metrics: NodeMetrics { node.metrics }
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        guard node.registry.add(connection) else {
+            try? await outbound.close(.goingAway, reason: "node is draining; reconnect elsewhere")
+            return
+        }
+        metrics.connectionsOpened.increment()
+        metrics.connections.record(node.registry.count)
+        let entry = PresenceEntry(user: connection.user, connection: connection.id)
+        do {
+            try await node.presence.announce(entry)
+        } catch {
+            logger.warning("presence announce failed; local delivery still works", metadata: ["error": "\(error)"])
+        }
+        logger.debug("connected")
+
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await writePump(outbound) }
+            await readPump(inbound, outbound)
+            connection.queue.finish(.finished)
+            group.cancelAll()
+        }
+
+        node.registry.remove(connection)
+        metrics.connections.record(node.registry.count)
+        do {
+            try await node.presence.withdraw(entry)
+        } catch {
+            logger.warning("presence withdraw failed", metadata: ["error": "\(error)"])
+        }
+        metrics.closed(connection.reason)
+        logger.debug("disconnected", metadata: ["reason": "\(connection.reason.rawValue)"])
+    }
+
+    private func readPump(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter) async {
+        do {
+            for try await message in inbound.messages(maxSize: node.configuration.maxFrameBytes) {
+                metrics.messagesIn.increment()
+                await handle(message)
+            }
+        } catch {
+            let code = Self.closeCode(of: error)
+            connection.markClosing(CloseReason(closeCode: code))
+            logger.debug("closing after a bad message", metadata: ["close.code": "\(code)", "error": "\(error)"])
+            try? await outbound.close(code, reason: nil)
+        }
+    }
+
+    private func writePump(_ outbound: WebSocketOutboundWriter) async {
+        while true {
+            switch await connection.queue.next() {
+            case .success(let frames):
+                for frame in frames {
+                    do {
+                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.data)))
+                    } catch {
+                        connection.queue.finish(.finished)
+                        return
+                    }
+                }
+                metrics.messagesOut.increment(by: Int64(frames.count))
+            case .failure(let ended):
+                switch ended.ending {
+                case .overflow(let dropped):
+                    metrics.queueDrops.increment(by: Int64(dropped))
+                case .shutdown:
+                    connection.markClosing(.shutdown)
+                    try? await outbound.close(.goingAway, reason: "node shutting down; reconnect")
+                case .finished:
+                    break
+                }
+                return
+            }
+        }
+    }
+
+    /// The close code that a failed read calls for. WSCore reports it inside an error
+    /// type it does not export, so it is read by reflection.
+    static func closeCode(of error: any Error) -> WebSocketErrorCode {
+        if case NIOWebSocketError.invalidFrameLength = error { return .messageTooLarge }
+        for child in Mirror(reflecting: error).children {
+            if let code = child.value as? WebSocketErrorCode { return code }
+        }
+        return .unexpectedServerError
+    }
+}

@@ -1,0 +1,33 @@
+import NIOWebSocket
+
+/// Why a connection ended: the close code the client sees and the metrics label.
+enum CloseReason: String, Sendable, CaseIterable {
+    /// The client closed, or its socket went away.
+    case client
+    /// The outbound queue passed a limit (close 4008; documented in docs/protocol.md).
+    case slowConsumer = "slow_consumer"
+    /// A message over `max-frame-bytes` (1009).
+    case tooLarge = "too_large"
+    /// A text frame that is not UTF-8 (1007).
+    case invalidUTF8 = "invalid_utf8"
+    /// A WebSocket protocol violation (1002).
+    case protocolError = "protocol_error"
+    /// The node is shutting down (1001): reconnect elsewhere.
+    case shutdown
+    /// Something unexpected in the node (1011).
+    case error
+
+    /// WebSocket close code 4008: the client did not read fast enough.
+    static let slowConsumerCode = WebSocketErrorCode(codeNumber: 4008)
+
+    init(closeCode: WebSocketErrorCode) {
+        switch closeCode {
+        case .messageTooLarge: self = .tooLarge
+        case .dataInconsistentWithMessage: self = .invalidUTF8
+        case .protocolError: self = .protocolError
+        case .goingAway: self = .shutdown
+        case .normalClosure: self = .client
+        default: self = closeCode == Self.slowConsumerCode ? .slowConsumer : .error
+        }
+    }
+}

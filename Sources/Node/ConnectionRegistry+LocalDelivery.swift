@@ -1,0 +1,28 @@
+import Routing
+import SwitchboardProtocol
+
+extension ConnectionRegistry: LocalDelivery {
+    /// Encodes the push at most once per wire format, however many connections get it.
+    func deliver(_ push: Switchboard_V1_Push, to audience: PushAudience) -> Int {
+        let targets: [ClientConnection]
+        switch audience {
+        case .user(let user): targets = connections(of: user)
+        case .connection(let id): targets = connection(id).map { [$0] } ?? []
+        case .everyone: targets = all()
+        }
+        guard !targets.isEmpty else { return 0 }
+        var frame = Switchboard_V1_ServerFrame()
+        frame.push = push
+        var encoded: [WireFormat: EncodedFrame] = [:]
+        var delivered = 0
+        for connection in targets {
+            let bytes = encoded[connection.format] ?? {
+                let bytes = FrameCodec.encode(frame, as: connection.format)
+                encoded[connection.format] = bytes
+                return bytes
+            }()
+            if connection.enqueue(bytes) { delivered += 1 }
+        }
+        return delivered
+    }
+}

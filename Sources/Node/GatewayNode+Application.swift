@@ -1,0 +1,91 @@
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import NIOCore
+import SwitchboardProtocol
+
+/// The node's HTTP side: the WebSocket endpoint and the health and metrics routes.
+extension GatewayNode {
+    func makeApplication(onListening: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        let router = Router(context: GatewayRequestContext.self)
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            self.registry.isDraining ? Self.textResponse(.serviceUnavailable, "draining\n") : Self.textResponse(.ok, "ready\n")
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: self.metrics.exposition())))
+        }
+        // A /ws request reaches this router only when it was not upgraded: say why.
+        router.get("/ws") { request, _ -> Response in
+            if self.registry.isDraining {
+                return Self.errorResponse(.serviceUnavailable, code: .draining, "this node is shutting down; connect to another")
+            }
+            do {
+                _ = try await self.authenticator.authenticate(request)
+            } catch {
+                self.metrics.authFailures.increment()
+                return Self.errorResponse(.unauthorized, code: .unauthenticated, "\(error)")
+            }
+            return Self.errorResponse(.upgradeRequired, code: .upgradeRequired, "GET /ws must be a WebSocket upgrade")
+        }
+
+        let webSocketRouter = Router(context: GatewayRequestContext.self)
+        webSocketRouter.ws("/ws") { request, context in
+            guard !self.registry.isDraining, let user = try? await self.authenticator.authenticate(request) else {
+                return .dontUpgrade
+            }
+            let (format, negotiated) = WireFormat.negotiate(offered: request.headers[.secWebSocketProtocol])
+            context.handshake.accept(.init(user: user, format: format))
+            var headers = HTTPFields()
+            if let negotiated { headers[.secWebSocketProtocol] = negotiated }
+            return .upgrade(headers)
+        } onUpgrade: { inbound, outbound, context in
+            guard let accepted = context.requestContext.handshake.value else { return }
+            let session = self.makeSession(accepted, channel: context.requestContext.channel)
+            await session.run(inbound: inbound, outbound: outbound)
+        }
+
+        let webSocket = WebSocketServerConfiguration(
+            maxFrameSize: configuration.maxFrameBytes,
+            autoPing: .enabled(timePeriod: configuration.pingInterval),
+            closeTimeout: configuration.drainTimeout,
+            validateUTF8: true
+        )
+        return Application(
+            router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: webSocketRouter, configuration: .init(ws: webSocket)),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "switchboard"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    private func makeSession(_ accepted: Handshake.Accepted, channel: any Channel) -> ClientSession {
+        let id = makeConnectionID()
+        var logger = self.logger
+        logger[metadataKey: "connection"] = "\(id)"
+        logger[metadataKey: "user"] = "\(accepted.user)"
+        let queue = OutboundQueue(maxMessages: configuration.queueMessages, maxBytes: configuration.queueBytes)
+        let connection = ClientConnection(
+            id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: metrics, logger: logger
+        )
+        return ClientSession(connection: connection, node: self, logger: logger)
+    }
+
+    static func textResponse(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The same error shape as the WebSocket envelope's, for HTTP refusals.
+    static func errorResponse(_ status: HTTPResponse.Status, code: ClientErrorCode, _ message: String) -> Response {
+        var frame = Switchboard_V1_ServerFrame()
+        frame.error = .init(code: code, message: message)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: FrameCodec.encode(frame, as: .json).data))
+    }
+}

@@ -1,0 +1,31 @@
+/// Reading the node's settings from environment variables (`SWITCHBOARD_*`).
+extension NodeConfiguration {
+    /// Starts from the defaults and applies every `SWITCHBOARD_*` variable that is set.
+    /// The node id defaults to `SWITCHBOARD_NODE_ID`, else `HOSTNAME`, else "node-1".
+    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NodeConfiguration {
+        let nodeID = environment["SWITCHBOARD_NODE_ID"] ?? environment["HOSTNAME"] ?? "node-1"
+        var configuration = NodeConfiguration(nodeID: nodeID, jwtSecret: environment["SWITCHBOARD_JWT_SECRET"] ?? "")
+        if let host = environment["SWITCHBOARD_HOST"] { configuration.host = host }
+        try read(environment, "SWITCHBOARD_PORT", into: &configuration.port)
+        try read(environment, "SWITCHBOARD_MAX_FRAME_BYTES", into: &configuration.maxFrameBytes)
+        try read(environment, "SWITCHBOARD_QUEUE_MESSAGES", into: &configuration.queueMessages)
+        try read(environment, "SWITCHBOARD_QUEUE_BYTES", into: &configuration.queueBytes)
+        try readSeconds(environment, "SWITCHBOARD_PING_INTERVAL", into: &configuration.pingInterval)
+        try readSeconds(environment, "SWITCHBOARD_DRAIN_TIMEOUT", into: &configuration.drainTimeout)
+        return configuration
+    }
+
+    private static func read(_ environment: [String: String], _ key: String, into value: inout Int) throws(ConfigurationError) {
+        guard let text = environment[key] else { return }
+        guard let parsed = Int(text) else { throw ConfigurationError(key: key, problem: "'\(text)' is not a whole number") }
+        value = parsed
+    }
+
+    private static func readSeconds(_ environment: [String: String], _ key: String, into value: inout Duration) throws(ConfigurationError) {
+        guard let text = environment[key] else { return }
+        guard let seconds = Double(text), seconds >= 0 else {
+            throw ConfigurationError(key: key, problem: "'\(text)' is not a number of seconds")
+        }
+        value = .milliseconds(Int64(seconds * 1000))
+    }
+}

@@ -1,0 +1,52 @@
+/// Everything one gateway node needs to know to run.
+///
+/// Each key is read from a flag of `switchboard node` or an environment variable
+/// (`NodeConfiguration+Environment.swift`); the flag wins. Defaults suit one node on a
+/// developer machine.
+public struct NodeConfiguration: Sendable {
+    /// `--host`, `SWITCHBOARD_HOST`: address the WebSocket/HTTP listener binds.
+    public var host: String = "127.0.0.1"
+    /// `--port`, `SWITCHBOARD_PORT`: its port; 0 picks a free one.
+    public var port: Int = 8080
+    /// `--node-id`, `SWITCHBOARD_NODE_ID`: unique in the cluster; part of every connection id.
+    public var nodeID: String
+    /// `--jwt-secret`, `SWITCHBOARD_JWT_SECRET`: HS256 secret that client tokens are signed with.
+    public var jwtSecret: String
+    /// `--max-frame-bytes`, `SWITCHBOARD_MAX_FRAME_BYTES`: largest client message; larger closes with 1009.
+    public var maxFrameBytes: Int = 64 * 1024
+    /// `--queue-messages`, `SWITCHBOARD_QUEUE_MESSAGES`: outbound frames a connection may have waiting.
+    public var queueMessages: Int = 1024
+    /// `--queue-bytes`, `SWITCHBOARD_QUEUE_BYTES`: outbound bytes a connection may have waiting.
+    public var queueBytes: Int = 4 * 1024 * 1024
+    /// `--ping-interval`, `SWITCHBOARD_PING_INTERVAL` (seconds): a connection that has not answered
+    /// a ping within this long is closed as idle.
+    public var pingInterval: Duration = .seconds(30)
+    /// `--drain-timeout`, `SWITCHBOARD_DRAIN_TIMEOUT` (seconds): on shutdown, how long clients get to
+    /// answer the close before their sockets are dropped.
+    public var drainTimeout: Duration = .seconds(10)
+
+    public init(nodeID: String, jwtSecret: String) {
+        self.nodeID = nodeID
+        self.jwtSecret = jwtSecret
+    }
+
+    /// Refuses settings that would make the node misbehave, naming the key.
+    public func validate() throws(ConfigurationError) {
+        guard !nodeID.isEmpty, !nodeID.contains("/") else {
+            throw ConfigurationError(key: "node-id", problem: "must be non-empty and contain no '/'")
+        }
+        guard !jwtSecret.isEmpty else {
+            throw ConfigurationError(key: "jwt-secret", problem: "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET)")
+        }
+        guard jwtSecret.utf8.count >= TokenAuthenticator.minimumSecretBytes else {
+            throw ConfigurationError(key: "jwt-secret", problem: "must be at least \(TokenAuthenticator.minimumSecretBytes) bytes long for HS256")
+        }
+        guard (0...65535).contains(port) else { throw ConfigurationError(key: "port", problem: "must be 0...65535") }
+        guard maxFrameBytes >= 128 else { throw ConfigurationError(key: "max-frame-bytes", problem: "must be at least 128") }
+        guard queueMessages >= 1 else { throw ConfigurationError(key: "queue-messages", problem: "must be at least 1") }
+        guard queueBytes >= maxFrameBytes else {
+            throw ConfigurationError(key: "queue-bytes", problem: "must be at least max-frame-bytes (\(maxFrameBytes))")
+        }
+        guard pingInterval > .zero else { throw ConfigurationError(key: "ping-interval", problem: "must be positive") }
+    }
+}

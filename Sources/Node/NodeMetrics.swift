@@ -1,0 +1,47 @@
+import CoreMetrics
+import Prometheus
+
+/// The node's Prometheus metrics, served at `/metrics`.
+///
+/// Each node owns its registry (no global bootstrap), so several nodes in one process,
+/// as in tests, keep separate counts.
+final class NodeMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let connections: CoreMetrics.Gauge
+    let connectionsOpened: CoreMetrics.Counter
+    let messagesIn: CoreMetrics.Counter
+    let messagesOut: CoreMetrics.Counter
+    /// Frames dropped from the outbound queue of a connection closed as a slow consumer.
+    let queueDrops: CoreMetrics.Counter
+    let authFailures: CoreMetrics.Counter
+    let badFrames: CoreMetrics.Counter
+    private let closes: [CloseReason: CoreMetrics.Counter]
+
+    init(nodeID: String) {
+        let factory = PrometheusMetricsFactory(registry: registry)
+        let node = [("node", nodeID)]
+        connections = CoreMetrics.Gauge(label: "switchboard_connections", dimensions: node, factory: factory)
+        connectionsOpened = CoreMetrics.Counter(label: "switchboard_connections_opened_total", dimensions: node, factory: factory)
+        messagesIn = CoreMetrics.Counter(label: "switchboard_messages_in_total", dimensions: node, factory: factory)
+        messagesOut = CoreMetrics.Counter(label: "switchboard_messages_out_total", dimensions: node, factory: factory)
+        queueDrops = CoreMetrics.Counter(label: "switchboard_queue_drops_total", dimensions: node, factory: factory)
+        authFailures = CoreMetrics.Counter(label: "switchboard_auth_failures_total", dimensions: node, factory: factory)
+        badFrames = CoreMetrics.Counter(label: "switchboard_bad_frames_total", dimensions: node, factory: factory)
+        var closes: [CloseReason: CoreMetrics.Counter] = [:]
+        for reason in CloseReason.allCases {
+            closes[reason] = CoreMetrics.Counter(label: "switchboard_closes_total", dimensions: node + [("reason", reason.rawValue)], factory: factory)
+        }
+        self.closes = closes
+    }
+
+    func closed(_ reason: CloseReason) {
+        closes[reason]?.increment()
+    }
+
+    /// The Prometheus text exposition of every metric.
+    func exposition() -> String {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

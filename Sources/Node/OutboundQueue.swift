@@ -1,0 +1,100 @@
+import DequeModule
+import Synchronization
+
+/// One connection's bounded outbound queue: many producers, one write pump.
+///
+/// Producers never wait: a frame that would pass either limit ends the queue as
+/// overflowed and the connection is closed as a slow consumer. This is what keeps a
+/// slow client from holding up the router or anyone else, and bounds its memory.
+final class OutboundQueue: Sendable {
+    enum Ending: Sendable {
+        /// A limit was passed; the frames still queued were dropped.
+        case overflow(dropped: Int)
+        /// The node is shutting down: flush what is queued, then close with 1001.
+        case shutdown
+        /// The socket is gone; nothing more will be written.
+        case finished
+    }
+
+    enum EnqueueResult: Sendable {
+        case queued
+        /// This frame passed a limit; the queue is now ended as `.overflow`.
+        case overflow
+        /// The queue had already ended; the frame was dropped.
+        case ended
+    }
+
+    private struct State {
+        var frames = Deque<EncodedFrame>()
+        var bytes = 0
+        var ending: Ending?
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
+    let maxMessages: Int
+    let maxBytes: Int
+    private let state = Mutex(State())
+
+    init(maxMessages: Int, maxBytes: Int) {
+        self.maxMessages = maxMessages
+        self.maxBytes = maxBytes
+    }
+
+    func enqueue(_ frame: EncodedFrame) -> EnqueueResult {
+        let (result, waiter) = state.withLock { state -> (EnqueueResult, CheckedContinuation<Void, Never>?) in
+            guard state.ending == nil else { return (.ended, nil) }
+            if state.frames.count + 1 > maxMessages || state.bytes + frame.byteCount > maxBytes {
+                state.ending = .overflow(dropped: state.frames.count + 1)
+                state.frames.removeAll()
+                state.bytes = 0
+                return (.overflow, state.waiter.take())
+            }
+            state.frames.append(frame)
+            state.bytes += frame.byteCount
+            return (.queued, state.waiter.take())
+        }
+        waiter?.resume()
+        return result
+    }
+
+    /// Ends the queue unless it has ended already; the first ending wins.
+    func finish(_ ending: Ending) {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.ending == nil else { return nil }
+            state.ending = ending
+            return state.waiter.take()
+        }
+        waiter?.resume()
+    }
+
+    /// The next frames to write, all that are queued; or, once the queue is empty and
+    /// ended, how it ended. Only the write pump calls this.
+    func next() async -> Result<[EncodedFrame], EndedError> {
+        while true {
+            let taken = state.withLock { state -> Result<[EncodedFrame], EndedError>? in
+                if !state.frames.isEmpty {
+                    let frames = Array(state.frames)
+                    state.frames.removeAll(keepingCapacity: true)
+                    state.bytes = 0
+                    return .success(frames)
+                }
+                return state.ending.map { .failure(EndedError(ending: $0)) }
+            }
+            if let taken { return taken }
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state in
+                    if state.frames.isEmpty && state.ending == nil {
+                        state.waiter = continuation
+                        return false
+                    }
+                    return true
+                }
+                if ready { continuation.resume() }
+            }
+        }
+    }
+
+    struct EndedError: Error {
+        let ending: Ending
+    }
+}

@@ -1,0 +1,10 @@
+import SwitchboardProtocol
+
+/// The node's own connections, as routing sees them.
+///
+/// Delivery only queues: it never waits for a socket, so a slow client cannot hold up
+/// the router.
+public protocol LocalDelivery: Sendable {
+    /// Queues `push` to this node's connections in `audience`; returns how many.
+    func deliver(_ push: Switchboard_V1_Push, to audience: PushAudience) -> Int
+}

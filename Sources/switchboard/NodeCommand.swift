@@ -1,0 +1,61 @@
+import ArgumentParser
+import Logging
+import Node
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `switchboard node`: runs one gateway node until SIGTERM or SIGINT.
+struct NodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Run a gateway node.",
+        discussion: "Every flag can also be given as the environment variable in its help; the flag wins."
+    )
+
+    @Option(help: "Address to listen on (SWITCHBOARD_HOST; default 127.0.0.1).")
+    var host: String?
+    @Option(help: "Port to listen on; 0 picks a free one (SWITCHBOARD_PORT; default 8080).")
+    var port: Int?
+    @Option(help: "Node id, unique in the cluster (SWITCHBOARD_NODE_ID, else HOSTNAME, else node-1).")
+    var nodeID: String?
+    @Option(help: "HS256 secret client tokens are signed with (SWITCHBOARD_JWT_SECRET; required).")
+    var jwtSecret: String?
+    @Option(help: "Largest client message in bytes; larger closes with 1009 (SWITCHBOARD_MAX_FRAME_BYTES; default 65536).")
+    var maxFrameBytes: Int?
+    @Option(help: "Outbound frames a connection may have queued before it is closed as a slow consumer (SWITCHBOARD_QUEUE_MESSAGES; default 1024).")
+    var queueMessages: Int?
+    @Option(help: "Outbound bytes a connection may have queued before it is closed as a slow consumer (SWITCHBOARD_QUEUE_BYTES; default 4194304).")
+    var queueBytes: Int?
+    @Option(help: "Seconds between pings; a client silent for that long after a ping is closed (SWITCHBOARD_PING_INTERVAL; default 30).")
+    var pingInterval: Double?
+    @Option(help: "Seconds clients get to close at shutdown before sockets are dropped (SWITCHBOARD_DRAIN_TIMEOUT; default 10).")
+    var drainTimeout: Double?
+    @Option(help: "trace, debug, info, notice, warning, error or critical (SWITCHBOARD_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessEnvironment.current
+        var configuration = try NodeConfiguration.fromEnvironment(environment)
+        if let host { configuration.host = host }
+        if let port { configuration.port = port }
+        if let nodeID { configuration.nodeID = nodeID }
+        if let jwtSecret { configuration.jwtSecret = jwtSecret }
+        if let maxFrameBytes { configuration.maxFrameBytes = maxFrameBytes }
+        if let queueMessages { configuration.queueMessages = queueMessages }
+        if let queueBytes { configuration.queueBytes = queueBytes }
+        if let pingInterval { configuration.pingInterval = .milliseconds(Int64(pingInterval * 1000)) }
+        if let drainTimeout { configuration.drainTimeout = .milliseconds(Int64(drainTimeout * 1000)) }
+        do {
+            try configuration.validate()
+        } catch {
+            throw ValidationError(error.description)
+        }
+        let logger = try LoggingSystem.bootstrapSwitchboard(level: logLevel ?? environment["SWITCHBOARD_LOG_LEVEL"] ?? "info")
+        let node = try await GatewayNode(configuration: configuration, logger: logger)
+        logger.info("starting", metadata: ["listen": "\(configuration.host):\(configuration.port)"])
+        try await node.run()
+        logger.info("stopped")
+    }
+}

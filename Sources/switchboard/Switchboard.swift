@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct Switchboard: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "switchboard",
+        abstract: "A clustered WebSocket gateway.",
+        subcommands: [NodeCommand.self, TokenCommand.self]
+    )
+}
