@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdWebSocket
 import NIOCore
+import NIOHTTP1
 import SwitchboardProtocol
 
 /// The node's HTTP side: the WebSocket endpoint and the health and metrics routes.
@@ -33,7 +34,16 @@ extension GatewayNode {
 
         let webSocketRouter = Router(context: GatewayRequestContext.self)
         webSocketRouter.ws("/ws") { request, context in
-            guard !self.registry.isDraining, let user = try? await self.authenticator.authenticate(request) else {
+            if self.registry.isDraining {
+                Self.refuseUpgrade(on: context.channel, .serviceUnavailable, code: .draining, "this node is shutting down; connect to another")
+                return .dontUpgrade
+            }
+            let user: String
+            do {
+                user = try await self.authenticator.authenticate(request)
+            } catch {
+                self.metrics.authFailures.increment()
+                Self.refuseUpgrade(on: context.channel, .unauthorized, code: .unauthenticated, "\(error)")
                 return .dontUpgrade
             }
             let (format, negotiated) = WireFormat.negotiate(offered: request.headers[.secWebSocketProtocol])
@@ -74,6 +84,23 @@ extension GatewayNode {
         return ClientSession(connection: connection, node: self, logger: logger)
     }
 
+    /// HummingbirdWebSocket answers every refused upgrade with an empty 400. A client
+    /// deserves to know why, so the refusal is written here first and the connection
+    /// closed in the same event-loop turn, before that 400 can follow.
+    static func refuseUpgrade(on channel: any Channel, _ status: HTTPResponse.Status, code: ClientErrorCode, _ message: String) {
+        let body = errorBody(code: code, message)
+        let headers = HTTPHeaders([
+            ("content-type", "application/json"), ("content-length", "\(body.readableBytes)"), ("connection", "close"),
+        ])
+        let head = HTTPResponseHead(version: .http1_1, status: .init(statusCode: status.code), headers: headers)
+        channel.eventLoop.execute {
+            channel.write(HTTPServerResponsePart.head(head), promise: nil)
+            channel.write(HTTPServerResponsePart.body(.byteBuffer(body)), promise: nil)
+            channel.writeAndFlush(HTTPServerResponsePart.end(nil), promise: nil)
+            channel.close(promise: nil)
+        }
+    }
+
     static func textResponse(_ status: HTTPResponse.Status, _ text: String) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
@@ -82,10 +109,14 @@ extension GatewayNode {
 
     /// The same error shape as the WebSocket envelope's, for HTTP refusals.
     static func errorResponse(_ status: HTTPResponse.Status, code: ClientErrorCode, _ message: String) -> Response {
-        var frame = Switchboard_V1_ServerFrame()
-        frame.error = .init(code: code, message: message)
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: FrameCodec.encode(frame, as: .json).data))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: errorBody(code: code, message)))
+    }
+
+    private static func errorBody(code: ClientErrorCode, _ message: String) -> ByteBuffer {
+        var frame = Switchboard_V1_ServerFrame()
+        frame.error = .init(code: code, message: message)
+        return FrameCodec.encode(frame, as: .json).data
     }
 }

@@ -36,6 +36,9 @@ public final class GatewayNode: Sendable {
         pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, presence: presence, bus: bus)
     }
 
+    /// Connections currently in this node's local map.
+    public var connectionCount: Int { registry.count }
+
     /// A new cluster-unique connection id.
     func makeConnectionID() -> ConnectionID {
         ConnectionID(nodeID: configuration.nodeID, sequence: nextSequence.add(1, ordering: .relaxed).newValue)

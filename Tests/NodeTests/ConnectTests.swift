@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import Node
+
+@Suite("Connecting and authenticating")
+struct ConnectTests {
+    @Test("no token: 401 and no socket")
+    func missingToken() async throws {
+        let node = try await RunningNode.start()
+        let response = try await HTTPProbe.upgrade(port: node.port)
+        #expect(response.status == 401)
+        #expect(try json(response.body)["error"] as? [String: String] == [
+            "code": "unauthenticated", "message": "no token: send 'Authorization: Bearer <token>' or '?token=<token>'",
+        ])
+        try await node.stop()
+    }
+
+    @Test("a token signed with another secret: 401")
+    func wrongSecret() async throws {
+        let node = try await RunningNode.start()
+        let forged = try await TokenAuthenticator(secret: "another-secret-another-secret-another").issue(user: "mallory", validFor: .seconds(60))
+        let response = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(forged)")])
+        #expect(response.status == 401)
+        #expect(response.body.contains("\"unauthenticated\""))
+        await #expect(throws: (any Error).self) { _ = try await TestWebSocket.connect(url: node.url, token: forged) }
+        try await node.stop()
+    }
+
+    @Test("garbage in ?token=: 401")
+    func malformedToken() async throws {
+        let node = try await RunningNode.start()
+        let response = try await HTTPProbe.upgrade(port: node.port, query: "?token=not-a-jwt")
+        #expect(response.status == 401)
+        try await node.stop()
+    }
+
+    @Test("an expired token: 401 saying expired")
+    func expiredToken() async throws {
+        let node = try await RunningNode.start()
+        let expired = try await node.token(for: "alice", validFor: .seconds(-60))
+        let response = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(expired)")
+        #expect(response.status == 401)
+        #expect(response.body.contains("expired"))
+        try await node.stop()
+    }
+
+    @Test("a valid token in ?token= is accepted, and the JSON subprotocol is echoed")
+    func queryToken() async throws {
+        let node = try await RunningNode.start()
+        let token = try await node.token(for: "alice")
+        let client = try await TestWebSocket.connect(url: node.url + "?token=\(token)", token: nil)
+        client.send(#"{"id":"1","ping":{}}"#)
+        let reply = try await client.receiveJSON()
+        #expect(reply["id"] as? String == "1")
+        #expect((reply["ok"] as? [String: Any])?["node"] as? String == "node-1")
+        try await client.close()
+        try await node.stop()
+    }
+
+    @Test("GET /ws without an upgrade: 426")
+    func plainGet() async throws {
+        let node = try await RunningNode.start()
+        let token = try await node.token(for: "alice")
+        let response = try await HTTPProbe.get(port: node.port, path: "/ws?token=\(token)")
+        #expect(response.status == 426)
+        try await node.stop()
+    }
+
+    @Test("token command round trip: issued tokens name their user")
+    func issueAndVerify() async throws {
+        let authenticator = try await TokenAuthenticator(secret: RunningNode.secret)
+        let token = try await authenticator.issue(user: "zoë", validFor: .seconds(60))
+        #expect(try await authenticator.authenticate(token: token) == "zoë")
+        await #expect(throws: ConfigurationError.self) { _ = try await TokenAuthenticator(secret: "short") }
+    }
+}

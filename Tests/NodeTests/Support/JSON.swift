@@ -1,0 +1,16 @@
+import Foundation
+
+/// Parses a server frame's JSON text for assertions.
+func json(_ text: String) throws -> [String: Any] {
+    guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+        throw TestFailure("not a JSON object: \(text)")
+    }
+    return object
+}
+
+extension TestWebSocket {
+    /// The next JSON frame, skipping none.
+    func receiveJSON(timeout: Duration = .seconds(10)) async throws -> [String: Any] {
+        try json(try await receiveText(timeout: timeout))
+    }
+}

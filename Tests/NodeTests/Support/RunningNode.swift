@@ -1,0 +1,68 @@
+import Logging
+import Node
+import Presence
+import Routing
+import ServiceLifecycle
+import Synchronization
+
+/// A real node on a free loopback port, served by its own ServiceGroup, as `switchboard
+/// node` runs it (less the signal handling: `stop()` triggers the same graceful shutdown).
+final class RunningNode: Sendable {
+    static let secret = "test-secret-test-secret-test-secret-42"
+
+    let port: Int
+    let node: GatewayNode
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    static func start(
+        nodeID: String = "node-1",
+        presence: any PresenceDirectory = InProcessPresenceDirectory(),
+        bus: any RelayBus = InProcessRelayBus(),
+        configure: (inout NodeConfiguration) -> Void = { _ in }
+    ) async throws -> RunningNode {
+        var configuration = NodeConfiguration(nodeID: nodeID, jwtSecret: secret)
+        configuration.port = 0
+        configuration.drainTimeout = .seconds(3)
+        configure(&configuration)
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let node = try await GatewayNode(configuration: configuration, presence: presence, bus: bus, logger: logger)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let group = ServiceGroup(
+            configuration: .init(services: node.services(onListening: { portContinuation.yield($0) }), logger: logger)
+        )
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else { throw TestFailure("node did not start") }
+        return RunningNode(port: port, node: node, group: group, task: task)
+    }
+
+    private init(port: Int, node: GatewayNode, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.port = port
+        self.node = node
+        self.group = group
+        self.task = task
+    }
+
+    var url: String { "ws://127.0.0.1:\(port)/ws" }
+
+    func token(for user: String, validFor: Duration = .seconds(3600)) async throws -> String {
+        try await TokenAuthenticator(secret: Self.secret).issue(user: user, validFor: validFor)
+    }
+
+    func connect(_ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false) async throws -> TestWebSocket {
+        try await TestWebSocket.connect(url: url, token: token(for: user), format: format, readPaused: readPaused)
+    }
+
+    /// Graceful shutdown, as on SIGTERM; returns when every service has stopped.
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,160 @@
+import HTTPTypes
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// A real WebSocket client (HummingbirdWSClient) driven step by step from a test.
+///
+/// With `readPaused`, the client never reads its socket after the upgrade: once the
+/// small inbound buffer fills, NIO stops reading and the server sees a slow consumer.
+final class TestWebSocket: Sendable {
+    enum Format: String, Sendable {
+        case json = "switchboard.v1.json"
+        case protobuf = "switchboard.v1.proto"
+    }
+
+    private struct Inbox {
+        var messages: [WebSocketMessage] = []
+        var head = 0
+        var finished = false
+    }
+
+    private final class Mailbox: Sendable {
+        let state = Mutex(Inbox())
+    }
+
+    private let inbox: Mailbox
+    private let outbox: AsyncStream<WebSocketOutboundWriter.OutboundFrame?>.Continuation
+    private let run: Task<WebSocketCloseFrame?, any Error>
+
+    private init(
+        inbox: Mailbox,
+        outbox: AsyncStream<WebSocketOutboundWriter.OutboundFrame?>.Continuation,
+        run: Task<WebSocketCloseFrame?, any Error>
+    ) {
+        self.inbox = inbox
+        self.outbox = outbox
+        self.run = run
+    }
+
+    static func connect(url: String, token: String?, format: Format = .json, readPaused: Bool = false) async throws -> TestWebSocket {
+        var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 24, autoPing: .disabled, validateUTF8: false)
+        if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
+        configuration.additionalHeaders[.secWebSocketProtocol] = format.rawValue
+        let inbox = Mailbox()
+        let (outbox, outboxContinuation) = AsyncStream.makeStream(of: WebSocketOutboundWriter.OutboundFrame?.self)
+        let (started, startedContinuation) = AsyncStream.makeStream(of: Bool.self)
+        var logger = Logger(label: "test-client")
+        logger.logLevel = .critical
+        let run = Task {
+            defer {
+                inbox.state.withLock { $0.finished = true }
+                startedContinuation.finish()
+            }
+            return try await WebSocketClient.connect(url: url, configuration: configuration, logger: logger) { inbound, outbound, _ in
+                startedContinuation.yield(true)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for await frame in outbox {
+                            guard let frame else {
+                                try await outbound.close(.normalClosure, reason: nil)
+                                return
+                            }
+                            try await outbound.write(frame)
+                        }
+                    }
+                    if readPaused {
+                        try await Task.sleep(for: .seconds(3600))
+                    }
+                    do {
+                        for try await message in inbound.messages(maxSize: 1 << 24) {
+                            inbox.state.withLock { $0.messages.append(message) }
+                        }
+                    } catch {}
+                    inbox.state.withLock { $0.finished = true }
+                    group.cancelAll()
+                }
+            }
+        }
+        var iterator = started.makeAsyncIterator()
+        guard await iterator.next() != nil else {
+            _ = try await run.value
+            throw TestFailure("the WebSocket closed before the upgrade")
+        }
+        return TestWebSocket(inbox: inbox, outbox: outboxContinuation, run: run)
+    }
+
+    func send(_ text: String) {
+        outbox.yield(.text(text))
+    }
+
+    func send(binary bytes: [UInt8]) {
+        outbox.yield(.binary(ByteBuffer(bytes: bytes)))
+    }
+
+    func send(frame: WebSocketFrame) {
+        outbox.yield(.custom(frame))
+    }
+
+    /// The next message from the server, or nil once the socket has closed.
+    func receive(timeout: Duration = .seconds(10)) async throws -> WebSocketMessage? {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while true {
+            let next: WebSocketMessage?? = inbox.state.withLock { inbox in
+                if inbox.head < inbox.messages.count {
+                    defer {
+                        inbox.head += 1
+                        if inbox.head > 4096 {
+                            inbox.messages.removeFirst(inbox.head)
+                            inbox.head = 0
+                        }
+                    }
+                    return .some(inbox.messages[inbox.head])
+                }
+                return inbox.finished ? .some(nil) : nil
+            }
+            if let next { return next }
+            guard ContinuousClock.now < deadline else { throw TestFailure("no message within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    func receiveText(timeout: Duration = .seconds(10)) async throws -> String {
+        switch try await receive(timeout: timeout) {
+        case .text(let text): return text
+        case .binary(let bytes): throw TestFailure("expected text, got \(bytes.readableBytes) binary bytes")
+        case nil: throw TestFailure("closed while waiting for a text frame")
+        }
+    }
+
+    func receiveBinary(timeout: Duration = .seconds(10)) async throws -> [UInt8] {
+        switch try await receive(timeout: timeout) {
+        case .binary(let bytes): return Array(bytes.readableBytesView)
+        case .text(let text): throw TestFailure("expected binary, got text \(text)")
+        case nil: throw TestFailure("closed while waiting for a binary frame")
+        }
+    }
+
+    /// Sends a close and waits for the socket to end.
+    func close() async throws {
+        outbox.yield(nil)
+        outbox.finish()
+        _ = try await closed(within: .seconds(10))
+    }
+
+    /// Waits for the server to close the socket; the close frame it sent, if any.
+    func closed(within timeout: Duration = .seconds(10)) async throws -> WebSocketCloseFrame? {
+        try await withThrowingTaskGroup(of: WebSocketCloseFrame?.self) { group in
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw TestFailure("the socket was not closed within \(timeout)")
+            }
+            group.addTask { try await self.run.value }
+            let frame = try await group.next()!
+            group.cancelAll()
+            return frame
+        }
+    }
+}
