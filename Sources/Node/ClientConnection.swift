@@ -11,7 +11,7 @@ final class ClientConnection: Sendable {
     let user: String
     let format: WireFormat
     let queue: OutboundQueue
-    private let channel: any Channel
+    let channel: any Channel
     private let metrics: NodeMetrics
     private let logger: Logger
     private let closeReason = Mutex<CloseReason?>(nil)

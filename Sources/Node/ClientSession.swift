@@ -18,6 +18,7 @@ struct ClientSession: Sendable {
             try? await outbound.close(.goingAway, reason: "node is draining; reconnect elsewhere")
             return
         }
+        await ProtocolErrorObserver.install(for: connection, on: connection.channel)
         metrics.connectionsOpened.increment()
         metrics.connections.record(node.registry.count)
         let entry = PresenceEntry(user: connection.user, connection: connection.id)

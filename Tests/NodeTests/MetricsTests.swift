@@ -1,0 +1,42 @@
+import Testing
+
+@Suite("Metrics")
+struct MetricsTests {
+    @Test("/metrics counts connections, messages, bad frames, auth failures and closes by reason")
+    func countsWhatHappened() async throws {
+        let node = try await RunningNode.start { $0.maxFrameBytes = 1024 }
+        _ = try await HTTPProbe.upgrade(port: node.port)  // refused: no token
+        let alice = try await node.connect("alice")
+        let bob = try await node.connect("bob")
+        for n in 0..<5 {
+            alice.send(#"{"id":"\#(n)","send":{"to":"bob","data":\#(n)}}"#)
+            _ = try await alice.receiveJSON()
+            _ = try await bob.receiveJSON()
+        }
+        alice.send("garbage")
+        _ = try await alice.receiveJSON()
+        bob.send(String(repeating: "x", count: 2000))
+        _ = try await bob.closed()
+        try await waitUntil { node.node.connectionCount == 1 }
+
+        let metrics = try await HTTPProbe.get(port: node.port, path: "/metrics")
+        #expect(metrics.status == 200)
+        let lines = Set(metrics.body.split(separator: "\n").map(String.init))
+        for expected in [
+            #"switchboard_connections{node="node-1"} 1.0"#,
+            #"switchboard_connections_opened_total{node="node-1"} 2"#,
+            #"switchboard_messages_in_total{node="node-1"} 6"#,
+            // 5 replies + 5 pushes + 1 error frame
+            #"switchboard_messages_out_total{node="node-1"} 11"#,
+            #"switchboard_bad_frames_total{node="node-1"} 1"#,
+            #"switchboard_auth_failures_total{node="node-1"} 1"#,
+            #"switchboard_closes_total{node="node-1",reason="too_large"} 1"#,
+        ] {
+            #expect(lines.contains(expected), "missing \(expected)")
+        }
+        #expect(try await HTTPProbe.get(port: node.port, path: "/healthz").status == 200)
+        #expect(try await HTTPProbe.get(port: node.port, path: "/readyz").status == 200)
+        try await alice.close()
+        try await node.stop()
+    }
+}
