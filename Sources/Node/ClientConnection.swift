@@ -32,7 +32,8 @@ final class ClientConnection: Sendable {
         switch queue.enqueue(frame) {
         case .queued:
             return true
-        case .overflow:
+        case .overflow(let dropped):
+            metrics.queueDrops.increment(by: Int64(dropped))
             closeAsSlowConsumer()
             return false
         case .ended:

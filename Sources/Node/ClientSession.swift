@@ -76,12 +76,10 @@ struct ClientSession: Sendable {
                 metrics.messagesOut.increment(by: Int64(frames.count))
             case .failure(let ended):
                 switch ended.ending {
-                case .overflow(let dropped):
-                    metrics.queueDrops.increment(by: Int64(dropped))
                 case .shutdown:
                     connection.markClosing(.shutdown)
                     try? await outbound.close(.goingAway, reason: "node shutting down; reconnect")
-                case .finished:
+                case .overflow, .finished:
                     break
                 }
                 return

@@ -16,10 +16,11 @@ final class OutboundQueue: Sendable {
         case finished
     }
 
-    enum EnqueueResult: Sendable {
+    enum EnqueueResult: Sendable, Equatable {
         case queued
-        /// This frame passed a limit; the queue is now ended as `.overflow`.
-        case overflow
+        /// This frame passed a limit; the queue is now ended as `.overflow`, and
+        /// `dropped` frames (this one included) will never be written.
+        case overflow(dropped: Int)
         /// The queue had already ended; the frame was dropped.
         case ended
     }
@@ -44,10 +45,11 @@ final class OutboundQueue: Sendable {
         let (result, waiter) = state.withLock { state -> (EnqueueResult, CheckedContinuation<Void, Never>?) in
             guard state.ending == nil else { return (.ended, nil) }
             if state.frames.count + 1 > maxMessages || state.bytes + frame.byteCount > maxBytes {
-                state.ending = .overflow(dropped: state.frames.count + 1)
+                let dropped = state.frames.count + 1
+                state.ending = .overflow(dropped: dropped)
                 state.frames.removeAll()
                 state.bytes = 0
-                return (.overflow, state.waiter.take())
+                return (.overflow(dropped: dropped), state.waiter.take())
             }
             state.frames.append(frame)
             state.bytes += frame.byteCount

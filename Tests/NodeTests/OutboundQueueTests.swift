@@ -21,7 +21,7 @@ struct OutboundQueueTests {
         let queue = OutboundQueue(maxMessages: 2, maxBytes: 1000)
         #expect(queue.enqueue(frame(1)) == .queued)
         #expect(queue.enqueue(frame(1)) == .queued)
-        #expect(queue.enqueue(frame(1)) == .overflow)
+        #expect(queue.enqueue(frame(1)) == .overflow(dropped: 3))
         #expect(queue.enqueue(frame(1)) == .ended)
         guard case .failure(let ended) = await queue.next(), case .overflow(let dropped) = ended.ending else {
             Issue.record("expected an overflow")
@@ -34,7 +34,7 @@ struct OutboundQueueTests {
     func byteLimit() {
         let queue = OutboundQueue(maxMessages: 100, maxBytes: 100)
         #expect(queue.enqueue(frame(60)) == .queued)
-        #expect(queue.enqueue(frame(60)) == .overflow)
+        #expect(queue.enqueue(frame(60)) == .overflow(dropped: 2))
     }
 
     @Test("a waiting write pump wakes for a frame, and shutdown flushes before ending")
@@ -54,4 +54,3 @@ struct OutboundQueueTests {
     }
 }
 
-extension OutboundQueue.EnqueueResult: Equatable {}

@@ -28,15 +28,23 @@ final class TestWebSocket: Sendable {
     private let inbox: Mailbox
     private let outbox: AsyncStream<WebSocketOutboundWriter.OutboundFrame?>.Continuation
     private let run: Task<WebSocketCloseFrame?, any Error>
+    private let resume: AsyncStream<Void>.Continuation
 
     private init(
         inbox: Mailbox,
         outbox: AsyncStream<WebSocketOutboundWriter.OutboundFrame?>.Continuation,
-        run: Task<WebSocketCloseFrame?, any Error>
+        run: Task<WebSocketCloseFrame?, any Error>,
+        resume: AsyncStream<Void>.Continuation
     ) {
         self.inbox = inbox
         self.outbox = outbox
         self.run = run
+        self.resume = resume
+    }
+
+    /// Starts reading a client connected with `readPaused`.
+    func resumeReading() {
+        resume.finish()
     }
 
     static func connect(url: String, token: String?, format: Format = .json, readPaused: Bool = false) async throws -> TestWebSocket {
@@ -46,6 +54,7 @@ final class TestWebSocket: Sendable {
         let inbox = Mailbox()
         let (outbox, outboxContinuation) = AsyncStream.makeStream(of: WebSocketOutboundWriter.OutboundFrame?.self)
         let (started, startedContinuation) = AsyncStream.makeStream(of: Bool.self)
+        let (resumed, resumeContinuation) = AsyncStream.makeStream(of: Void.self)
         var logger = Logger(label: "test-client")
         logger.logLevel = .critical
         let run = Task {
@@ -66,7 +75,7 @@ final class TestWebSocket: Sendable {
                         }
                     }
                     if readPaused {
-                        try await Task.sleep(for: .seconds(3600))
+                        for await _ in resumed {}
                     }
                     do {
                         for try await message in inbound.messages(maxSize: 1 << 24) {
@@ -83,7 +92,8 @@ final class TestWebSocket: Sendable {
             _ = try await run.value
             throw TestFailure("the WebSocket closed before the upgrade")
         }
-        return TestWebSocket(inbox: inbox, outbox: outboxContinuation, run: run)
+        if !readPaused { resumeContinuation.finish() }
+        return TestWebSocket(inbox: inbox, outbox: outboxContinuation, run: run, resume: resumeContinuation)
     }
 
     func send(_ text: String) {
@@ -149,6 +159,7 @@ final class TestWebSocket: Sendable {
         try await withThrowingTaskGroup(of: WebSocketCloseFrame?.self) { group in
             group.addTask {
                 try await Task.sleep(for: timeout)
+                self.run.cancel()
                 throw TestFailure("the socket was not closed within \(timeout)")
             }
             group.addTask { try await self.run.value }
