@@ -82,10 +82,12 @@ extension ClientSession {
         }
     }
 
-    func reply(to id: String, ok value: Google_Protobuf_Value) {
+    /// A frame without an id is fire-and-forget: success is not answered, failure is.
+    func reply(to id: String, ok value: @autoclosure () -> Google_Protobuf_Value) {
+        guard !id.isEmpty else { return }
         var frame = Switchboard_V1_ServerFrame()
         frame.id = id
-        frame.ok = value
+        frame.ok = value()
         connection.enqueue(FrameCodec.encode(frame, as: connection.format))
     }
 

@@ -56,6 +56,24 @@ struct MessagingTests {
         try await node.stop()
     }
 
+    @Test("a send without an id is fire-and-forget: no reply on success, an error on failure")
+    func fireAndForget() async throws {
+        let node = try await RunningNode.start()
+        let alice = try await node.connect("alice")
+        let bob = try await node.connect("bob")
+        alice.send(#"{"send":{"to":"bob","data":1}}"#)
+        alice.send(#"{"send":{"to":"nobody","data":2}}"#)
+        alice.send(#"{"id":"after","ping":{}}"#)
+        #expect((try await bob.receiveJSON()["push"] as? [String: Any])?["data"] as? Int == 1)
+        let error = try await alice.receiveJSON()
+        #expect(error["id"] == nil)
+        #expect((error["error"] as? [String: Any])?["code"] as? String == "offline")
+        #expect(try await alice.receiveJSON()["id"] as? String == "after")
+        try await alice.close()
+        try await bob.close()
+        try await node.stop()
+    }
+
     @Test("send to a user with no connection replies offline")
     func offline() async throws {
         let node = try await RunningNode.start()

@@ -1,0 +1,21 @@
+import HummingbirdWSClient
+import Logging
+import NIOCore
+import NIOWebSocket
+
+/// One load-generator connection: a real WebSocket client whose handler the scenario
+/// supplies. Connect errors are reported, never swallowed.
+enum BenchClient {
+    static func configuration(token: String, format: BenchFormat) -> WebSocketClientConfiguration {
+        var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20, autoPing: .disabled, validateUTF8: false)
+        configuration.additionalHeaders[.authorization] = "Bearer \(token)"
+        configuration.additionalHeaders[.secWebSocketProtocol] = format.subprotocol
+        return configuration
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "switchboard.bench")
+        logger.logLevel = .critical
+        return logger
+    }()
+}

@@ -1,0 +1,12 @@
+/// The wire format the load generator's clients use.
+public enum BenchFormat: String, Sendable, CaseIterable {
+    case json
+    case protobuf
+
+    var subprotocol: String {
+        switch self {
+        case .json: "switchboard.v1.json"
+        case .protobuf: "switchboard.v1.proto"
+        }
+    }
+}

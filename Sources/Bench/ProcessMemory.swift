@@ -1,0 +1,19 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Resident memory of a process, from /proc.
+enum ProcessMemory {
+    static func residentKiB(pid: Int32) throws -> Int {
+        let path = "/proc/\(pid)/status"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw BenchError("cannot read \(path): is process \(pid) running on this machine?")
+        }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            if let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) { return kib }
+        }
+        throw BenchError("no VmRSS in \(path)")
+    }
+}

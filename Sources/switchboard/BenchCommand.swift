@@ -1,0 +1,59 @@
+import ArgumentParser
+import Bench
+
+/// `switchboard bench`: the load generator (release builds give the real numbers).
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Load a running node with real WebSocket clients and report what it delivered.",
+        subcommands: [Pair.self, Idle.self]
+    )
+
+    struct Common: ParsableArguments {
+        @Option(help: "WebSocket URL of the node.")
+        var url: String = "ws://127.0.0.1:8080/ws"
+        @Option(help: "The nodes' HS256 secret, to mint client tokens (SWITCHBOARD_JWT_SECRET).")
+        var jwtSecret: String?
+
+        func secret() throws -> String {
+            guard let secret = jwtSecret ?? ProcessEnvironment.current["SWITCHBOARD_JWT_SECRET"], !secret.isEmpty else {
+                throw ValidationError("no secret: pass --jwt-secret or set SWITCHBOARD_JWT_SECRET")
+            }
+            return secret
+        }
+    }
+
+    struct Pair: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Messages/s and latency between two clients on one node.")
+        @OptionGroup var common: Common
+        @Option(help: "Messages to send.") var messages: Int = 100_000
+        @Option(help: "Padding bytes per message.") var payload: Int = 64
+        @Option(help: "Most messages in flight (sent, not yet received).") var window: Int = 256
+        @Option(help: "Sender's frames: json or protobuf.") var format: String = "json"
+        @Option(help: "Runs; each is reported, then the median.") var runs: Int = 1
+
+        func run() async throws {
+            guard let format = BenchFormat(rawValue: format) else { throw ValidationError("--format is json or protobuf") }
+            var rates: [Double] = []
+            for run in 1...max(runs, 1) {
+                let result = try await PairBenchmark(
+                    url: common.url, secret: try common.secret(), messages: messages, payloadBytes: payload, window: window, format: format
+                ).run()
+                print("run \(run): \(result)")
+                rates.append(result.messagesPerSecond)
+            }
+            print("median: \(Int(rates.sorted()[rates.count / 2])) msg/s")
+        }
+    }
+
+    struct Idle: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Node memory per idle connection.")
+        @OptionGroup var common: Common
+        @Option(help: "Connections to hold.") var connections: Int = 1000
+        @Option(help: "PID of the node process, to read its memory from /proc.") var nodePid: Int32
+
+        func run() async throws {
+            print(try await IdleBenchmark(url: common.url, secret: try common.secret(), connections: connections, nodePID: nodePid).run())
+        }
+    }
+}
