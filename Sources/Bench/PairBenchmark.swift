@@ -86,12 +86,12 @@ public struct PairBenchmark: Sendable {
                         switch format {
                         case .json:
                             try await outbound.write(.text(
-                                #"{"send":{"to":""# + receiver + #"","data":{"t":"# + String(sentAt) + #","p":""# + padding + #""}}}"#
+                                #"{"send":{"to":""# + receiver + #"","data":{"t":""# + String(sentAt) + #"","p":""# + padding + #""}}}"#
                             ))
                         case .protobuf:
                             var frame = Switchboard_V1_ClientFrame()
                             frame.send.to = receiver
-                            frame.send.data = .init(structValue: ["t": .init(numberValue: Double(sentAt)), "p": .init(stringValue: padding)])
+                            frame.send.data = .init(structValue: ["t": .init(stringValue: String(sentAt)), "p": .init(stringValue: padding)])
                             try await outbound.write(.binary(ByteBuffer(bytes: try frame.serializedBytes() as [UInt8])))
                         }
                     }
@@ -112,9 +112,9 @@ public struct PairBenchmark: Sendable {
         }
     }
 
-    /// The send time the sender put in the push (`"t":<ns>`), without a full JSON parse.
+    /// The send time the sender put in the push (`"t":"<ns>"`), without a full JSON parse.
     static func timestamp(in text: String) -> Int64? {
-        guard let marker = text.utf8.firstRange(of: #""t":"#.utf8) else { return nil }
+        guard let marker = text.utf8.firstRange(of: #""t":""#.utf8) else { return nil }
         var value: Int64 = 0
         var found = false
         for byte in text.utf8[marker.upperBound...] {

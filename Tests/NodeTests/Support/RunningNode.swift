@@ -48,7 +48,11 @@ final class RunningNode: Sendable {
     var url: String { "ws://127.0.0.1:\(port)/ws" }
 
     func token(for user: String, validFor: Duration = .seconds(3600)) async throws -> String {
-        try await TokenAuthenticator(secret: Self.secret).issue(user: user, validFor: validFor)
+        try await Self.token(for: user, validFor: validFor)
+    }
+
+    static func token(for user: String, validFor: Duration = .seconds(3600)) async throws -> String {
+        try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor)
     }
 
     func connect(_ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false) async throws -> TestWebSocket {

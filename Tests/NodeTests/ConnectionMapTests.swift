@@ -1,0 +1,41 @@
+import Presence
+import Testing
+
+@Suite("The local connection map under load")
+struct ConnectionMapTests {
+    @Test("200 clients connecting and leaving at once leave the map and presence empty")
+    func concurrentConnectDisconnect() async throws {
+        let presence = InProcessPresenceDirectory()
+        let node = try await RunningNode.start(presence: presence)
+        let users = (0..<40).map { "user-\($0)" }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<200 {
+                group.addTask {
+                    let client = try await node.connect(users[n % users.count])
+                    client.send(#"{"id":"p","ping":{}}"#)
+                    _ = try await client.receiveJSON()
+                    try await client.close()
+                }
+            }
+            try await group.waitForAll()
+        }
+        try await waitUntil { node.node.connectionCount == 0 }
+        for user in users {
+            #expect(try await presence.lookup(user: user).isEmpty)
+        }
+        try await node.stop()
+    }
+
+    @Test("a client that answers no ping is closed after the ping interval")
+    func idleTimeout() async throws {
+        let node = try await RunningNode.start { $0.pingInterval = .milliseconds(300) }
+        let quiet = try await node.connect("quiet", readPaused: true)
+        let lively = try await node.connect("lively")
+        try await waitUntil(timeout: .seconds(5)) { node.node.connectionCount == 1 }
+        lively.send(#"{"id":"still-here","ping":{}}"#)
+        #expect(try await lively.receiveJSON()["id"] as? String == "still-here")
+        quiet.resumeReading()
+        try await lively.close()
+        try await node.stop()
+    }
+}
