@@ -14,11 +14,13 @@ struct ClientSession: Sendable {
     var metrics: NodeMetrics { node.metrics }
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
+        await ProtocolErrorObserver.install(for: connection, on: connection.channel)
+        // Counted once the socket is gone, when every reason for closing it has been seen.
+        connection.channel.closeFuture.whenComplete { [connection, metrics] _ in metrics.closed(connection.reason) }
         guard node.registry.add(connection) else {
             try? await outbound.close(.goingAway, reason: "node is draining; reconnect elsewhere")
             return
         }
-        await ProtocolErrorObserver.install(for: connection, on: connection.channel)
         metrics.connectionsOpened.increment()
         metrics.connections.record(node.registry.count)
         let entry = PresenceEntry(user: connection.user, connection: connection.id)
@@ -43,7 +45,6 @@ struct ClientSession: Sendable {
         } catch {
             logger.warning("presence withdraw failed", metadata: ["error": "\(error)"])
         }
-        metrics.closed(connection.reason)
         logger.debug("disconnected", metadata: ["reason": "\(connection.reason.rawValue)"])
     }
 

@@ -20,12 +20,8 @@ final class ProtocolErrorObserver: ChannelInboundHandler, RemovableChannelHandle
         context.fireErrorCaught(error)
     }
 
-    /// Installs the observer right behind NIO's protocol error handler.
+    /// Installs the observer at the end of the pipeline, which every error reaches.
     static func install(for connection: ClientConnection, on channel: any Channel) async {
-        try? await channel.eventLoop.submit {
-            let pipeline = channel.pipeline.syncOperations
-            let errorHandler = try pipeline.handler(type: WebSocketProtocolErrorHandler.self)
-            try pipeline.addHandler(ProtocolErrorObserver(connection: connection), position: .after(errorHandler))
-        }.get()
+        try? await channel.pipeline.addHandler(ProtocolErrorObserver(connection: connection), position: .last).get()
     }
 }

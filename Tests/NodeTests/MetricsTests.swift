@@ -17,9 +17,12 @@ struct MetricsTests {
         _ = try await alice.receiveJSON()
         bob.send(String(repeating: "x", count: 2000))
         _ = try await bob.closed()
-        try await waitUntil { node.node.connectionCount == 1 }
-
-        let metrics = try await HTTPProbe.get(port: node.port, path: "/metrics")
+        // Closes are counted once the socket is fully closed.
+        var metrics = try await HTTPProbe.get(port: node.port, path: "/metrics")
+        try await waitUntil {
+            metrics = try await HTTPProbe.get(port: node.port, path: "/metrics")
+            return !metrics.body.contains(#"switchboard_closes_total{node="node-1",reason="too_large"} 0"#)
+        }
         #expect(metrics.status == 200)
         let lines = Set(metrics.body.split(separator: "\n").map(String.init))
         for expected in [

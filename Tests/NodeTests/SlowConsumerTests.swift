@@ -37,7 +37,11 @@ struct SlowConsumerTests {
         while try await sloth.receive() != nil { slothReceived += 1 }
         #expect(slothReceived < count)
         try await waitUntil { node.node.connectionCount == 2 }
-        let metrics = try await HTTPProbe.get(port: node.port, path: "/metrics").body
+        var metrics = ""
+        try await waitUntil {
+            metrics = try await HTTPProbe.get(port: node.port, path: "/metrics").body
+            return !metrics.contains(#"switchboard_closes_total{node="node-1",reason="slow_consumer"} 0"#)
+        }
         #expect(metrics.contains(#"switchboard_closes_total{node="node-1",reason="slow_consumer"} 1"#))
         #expect(!metrics.contains(#"switchboard_queue_drops_total{node="node-1"} 0"#))
 
