@@ -11,6 +11,8 @@ final class ClientConnection: Sendable {
     let user: String
     let format: WireFormat
     let queue: OutboundQueue
+    /// Backend calls in flight on this connection.
+    let calls = InFlightCounter()
     let channel: any Channel
     private let metrics: NodeMetrics
     private let logger: Logger

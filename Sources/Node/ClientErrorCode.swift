@@ -1,3 +1,4 @@
+import GRPCCore
 import SwitchboardProtocol
 
 /// The stable error codes a client can see in `error.code` (docs/protocol.md lists them).
@@ -12,6 +13,14 @@ enum ClientErrorCode: String, Sendable {
     case offline
     /// A dependency (presence, relay, a backend) cannot be reached right now.
     case unavailable
+    /// The backend did not answer within the route's deadline.
+    case timeout
+    /// The backend found no such thing.
+    case notFound = "not_found"
+    /// The backend refused the caller.
+    case permissionDenied = "permission_denied"
+    /// Too many calls in flight, from this connection or to this backend: retry later.
+    case busy
     /// (HTTP 401 at connect) The token is missing, malformed, wrongly signed or expired.
     case unauthenticated
     /// (HTTP 503 at connect) The node is shutting down.
@@ -20,6 +29,21 @@ enum ClientErrorCode: String, Sendable {
     case upgradeRequired = "upgrade_required"
     /// A bug or an unexpected failure in the node.
     case `internal`
+}
+
+extension ClientErrorCode {
+    /// The client-facing code for a backend's gRPC status.
+    init(_ code: RPCError.Code) {
+        switch code {
+        case .unavailable, .cancelled, .aborted: self = .unavailable
+        case .deadlineExceeded: self = .timeout
+        case .invalidArgument, .outOfRange, .failedPrecondition: self = .invalidArgument
+        case .notFound: self = .notFound
+        case .permissionDenied, .unauthenticated: self = .permissionDenied
+        case .resourceExhausted: self = .busy
+        default: self = .internal
+        }
+    }
 }
 
 extension Switchboard_V1_Error {

@@ -10,18 +10,25 @@ import SwitchboardProtocol
 
 /// Handling the client's frames: the gateway-native operations.
 extension ClientSession {
-    func handle(_ message: WebSocketMessage) async {
+    /// Handles one client message in order. A backend call is returned as work for the
+    /// caller to run concurrently, so a slow backend does not hold up the socket.
+    func handle(_ message: WebSocketMessage) async -> (@Sendable () async -> Void)? {
         let frame: Switchboard_V1_ClientFrame
+        let binary: Bool
         do {
             switch message {
-            case .text(let text): frame = try FrameCodec.decode(text: text)
-            case .binary(let bytes): frame = try FrameCodec.decode(binary: bytes)
+            case .text(let text):
+                frame = try FrameCodec.decode(text: text)
+                binary = false
+            case .binary(let bytes):
+                frame = try FrameCodec.decode(binary: bytes)
+                binary = true
             }
         } catch {
             metrics.badFrames.increment()
             let format = if case .text = message { "a JSON" } else { "a protobuf" }
             reply(to: "", error: .badFrame, "the frame is not \(format) envelope: \(error)")
-            return
+            return nil
         }
         switch frame.body {
         case .send(let request):
@@ -34,11 +41,12 @@ extension ClientSession {
                 "time": .init(numberValue: (Date().timeIntervalSince1970 * 1000).rounded()),
             ]))
         case .call(let route):
-            reply(to: frame.id, error: .unknownRoute, "no route for call '\(route)'")
+            return prepareCall(route, frame: frame, binary: binary)
         case nil:
             metrics.badFrames.increment()
             reply(to: frame.id, error: .badFrame, "the frame names no operation: expected one of call, send, presence, ping")
         }
+        return nil
     }
 
     private func send(_ request: Switchboard_V1_SendRequest, id: String) async {
@@ -88,6 +96,14 @@ extension ClientSession {
         var frame = Switchboard_V1_ServerFrame()
         frame.id = id
         frame.ok = value()
+        connection.enqueue(FrameCodec.encode(frame, as: connection.format))
+    }
+
+    func reply(to id: String, okPayload bytes: [UInt8]) {
+        guard !id.isEmpty else { return }
+        var frame = Switchboard_V1_ServerFrame()
+        frame.id = id
+        frame.okPayload = Data(bytes)
         connection.enqueue(FrameCodec.encode(frame, as: connection.format))
     }
 

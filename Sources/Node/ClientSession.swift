@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import Presence
+import SwitchboardProtocol
 
 /// Serves one client socket: a read pump that handles the client's frames in order,
 /// and a write pump that drains the connection's outbound queue onto the socket.
@@ -29,6 +30,11 @@ struct ClientSession: Sendable {
         } catch {
             logger.warning("presence announce failed; local delivery still works", metadata: ["error": "\(error)"])
         }
+        var welcome = Switchboard_V1_ServerFrame()
+        welcome.welcome.connection = connection.id.description
+        welcome.welcome.node = connection.id.nodeID
+        welcome.welcome.user = connection.user
+        connection.enqueue(FrameCodec.encode(welcome, as: connection.format))
         logger.debug("connected")
 
         await withTaskGroup(of: Void.self) { group in
@@ -48,17 +54,24 @@ struct ClientSession: Sendable {
         logger.debug("disconnected", metadata: ["reason": "\(connection.reason.rawValue)"])
     }
 
+    /// Handles frames in order; backend calls run alongside and are cancelled when the
+    /// client goes.
     private func readPump(_ inbound: WebSocketInboundStream, _ outbound: WebSocketOutboundWriter) async {
-        do {
-            for try await message in inbound.messages(maxSize: node.configuration.maxFrameBytes) {
-                metrics.messagesIn.increment()
-                await handle(message)
+        await withDiscardingTaskGroup { calls in
+            do {
+                for try await message in inbound.messages(maxSize: node.configuration.maxFrameBytes) {
+                    metrics.messagesIn.increment()
+                    if let call = await handle(message) {
+                        calls.addTask(operation: call)
+                    }
+                }
+            } catch {
+                let code = Self.closeCode(of: error)
+                connection.markClosing(CloseReason(closeCode: code))
+                logger.debug("closing after a bad message", metadata: ["close.code": "\(code)", "error": "\(error)"])
+                try? await outbound.close(code, reason: nil)
             }
-        } catch {
-            let code = Self.closeCode(of: error)
-            connection.markClosing(CloseReason(closeCode: code))
-            logger.debug("closing after a bad message", metadata: ["close.code": "\(code)", "error": "\(error)"])
-            try? await outbound.close(code, reason: nil)
+            calls.cancelAll()
         }
     }
 
@@ -80,6 +93,9 @@ struct ClientSession: Sendable {
                 case .shutdown:
                     connection.markClosing(.shutdown)
                     try? await outbound.close(.goingAway, reason: "node shutting down; reconnect")
+                case .disconnect(let reason):
+                    connection.markClosing(.disconnected)
+                    try? await outbound.close(CloseReason.disconnectedCode, reason: reason)
                 case .overflow, .finished:
                     break
                 }

@@ -14,11 +14,15 @@ enum CloseReason: String, Sendable, CaseIterable {
     case protocolError = "protocol_error"
     /// The node is shutting down (1001): reconnect elsewhere.
     case shutdown
+    /// A backend disconnected the user through the Gateway API (4003).
+    case disconnected
     /// Something unexpected in the node (1011).
     case error
 
     /// WebSocket close code 4008: the client did not read fast enough.
     static let slowConsumerCode = WebSocketErrorCode(codeNumber: 4008)
+    /// WebSocket close code 4003: a backend disconnected the user.
+    static let disconnectedCode = WebSocketErrorCode(codeNumber: 4003)
 
     init(closeCode: WebSocketErrorCode) {
         switch closeCode {
@@ -27,7 +31,9 @@ enum CloseReason: String, Sendable, CaseIterable {
         case .protocolError: self = .protocolError
         case .goingAway: self = .shutdown
         case .normalClosure: self = .client
-        default: self = closeCode == Self.slowConsumerCode ? .slowConsumer : .error
+        case Self.slowConsumerCode: self = .slowConsumer
+        case Self.disconnectedCode: self = .disconnected
+        default: self = .error
         }
     }
 }

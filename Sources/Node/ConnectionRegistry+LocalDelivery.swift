@@ -13,6 +13,8 @@ extension ConnectionRegistry: LocalDelivery {
         guard !targets.isEmpty else { return 0 }
         var frame = Switchboard_V1_ServerFrame()
         frame.push = push
+        // An empty Value has no JSON form: a push without data simply carries none.
+        if push.data.kind == nil { frame.push.clearData() }
         var encoded: [WireFormat: EncodedFrame] = [:]
         var delivered = 0
         for connection in targets {

@@ -14,6 +14,8 @@ public final class GatewayNode: Sendable {
     let presence: any PresenceDirectory
     let bus: any RelayBus
     let pushRouter: PushRouter
+    let routes: RouteTable
+    let backends: BackendPool
     let logger: Logger
     private let nextSequence = Atomic<UInt64>(0)
 
@@ -22,6 +24,7 @@ public final class GatewayNode: Sendable {
         configuration: NodeConfiguration,
         presence: any PresenceDirectory = InProcessPresenceDirectory(),
         bus: any RelayBus = InProcessRelayBus(),
+        routes: RouteTable = .standard,
         logger: Logger = Logger(label: "switchboard.node")
     ) async throws {
         try configuration.validate()
@@ -34,6 +37,8 @@ public final class GatewayNode: Sendable {
         metrics = NodeMetrics(nodeID: configuration.nodeID)
         authenticator = try await TokenAuthenticator(secret: configuration.jwtSecret)
         pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, presence: presence, bus: bus)
+        self.routes = routes
+        backends = try BackendPool(endpoints: configuration.backends, maxInFlight: configuration.maxBackendInFlight, logger: logger)
     }
 
     /// Connections currently in this node's local map.
@@ -44,11 +49,30 @@ public final class GatewayNode: Sendable {
         ConnectionID(nodeID: configuration.nodeID, sequence: nextSequence.add(1, ordering: .relaxed).newValue)
     }
 
+    /// The node's listeners, for `services(onListening:)`.
+    public enum Listener: Sendable {
+        /// Clients' WebSocket endpoint, health and metrics.
+        case webSocket
+        /// The Gateway gRPC API for backends.
+        case gatewayAPI
+    }
+
     /// The node's services in start order. A `ServiceGroup` shuts services down in
-    /// reverse, so connections are drained before the listener stops.
-    /// `onListening` learns the bound port (useful with port 0).
-    public func services(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        [makeApplication(onListening: onListening), ConnectionDrainService(node: self)]
+    /// reverse, so connections are drained before the listeners and backend clients stop.
+    /// `onListening` learns each bound port (useful with port 0).
+    public func services(onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }) -> [any Service] {
+        [
+            backends,
+            makeApplication(onListening: { await onListening(.webSocket, $0) }),
+            GRPCServerService(
+                host: configuration.host,
+                port: configuration.grpcPort,
+                service: GatewayAPIService(node: self),
+                interceptors: [PushSecretInterceptor(secret: configuration.pushSecret)],
+                onListening: { await onListening(.gatewayAPI, $0) }
+            ),
+            ConnectionDrainService(node: self),
+        ]
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.

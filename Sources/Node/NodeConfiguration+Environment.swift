@@ -1,10 +1,16 @@
+import Routing
+
 /// Reading the node's settings from environment variables (`SWITCHBOARD_*`).
 extension NodeConfiguration {
     /// Starts from the defaults and applies every `SWITCHBOARD_*` variable that is set.
     /// The node id defaults to `SWITCHBOARD_NODE_ID`, else `HOSTNAME`, else "node-1".
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NodeConfiguration {
         let nodeID = environment["SWITCHBOARD_NODE_ID"] ?? environment["HOSTNAME"] ?? "node-1"
-        var configuration = NodeConfiguration(nodeID: nodeID, jwtSecret: environment["SWITCHBOARD_JWT_SECRET"] ?? "")
+        var configuration = NodeConfiguration(
+            nodeID: nodeID,
+            jwtSecret: environment["SWITCHBOARD_JWT_SECRET"] ?? "",
+            pushSecret: environment["SWITCHBOARD_PUSH_SECRET"] ?? ""
+        )
         if let host = environment["SWITCHBOARD_HOST"] { configuration.host = host }
         try read(environment, "SWITCHBOARD_PORT", into: &configuration.port)
         try read(environment, "SWITCHBOARD_MAX_FRAME_BYTES", into: &configuration.maxFrameBytes)
@@ -12,7 +18,22 @@ extension NodeConfiguration {
         try read(environment, "SWITCHBOARD_QUEUE_BYTES", into: &configuration.queueBytes)
         try readSeconds(environment, "SWITCHBOARD_PING_INTERVAL", into: &configuration.pingInterval)
         try readSeconds(environment, "SWITCHBOARD_DRAIN_TIMEOUT", into: &configuration.drainTimeout)
+        try read(environment, "SWITCHBOARD_GRPC_PORT", into: &configuration.grpcPort)
+        try read(environment, "SWITCHBOARD_MAX_CALLS_PER_CONNECTION", into: &configuration.maxCallsPerConnection)
+        try read(environment, "SWITCHBOARD_MAX_BACKEND_IN_FLIGHT", into: &configuration.maxBackendInFlight)
+        for name in backendNames {
+            let key = "SWITCHBOARD_\(name.uppercased())_BACKEND"
+            if let text = environment[key] { configuration.backends[name] = try endpoint(text, key: key) }
+        }
         return configuration
+    }
+
+    /// Parses `host:port`, naming the key when it cannot.
+    public static func endpoint(_ text: String, key: String) throws(ConfigurationError) -> BackendEndpoint {
+        guard let endpoint = BackendEndpoint(text) else {
+            throw ConfigurationError(key: key, problem: "'\(text)' is not host:port")
+        }
+        return endpoint
     }
 
     private static func read(_ environment: [String: String], _ key: String, into value: inout Int) throws(ConfigurationError) {

@@ -1,3 +1,5 @@
+import Routing
+
 /// Everything one gateway node needs to know to run.
 ///
 /// Each key is read from a flag of `switchboard node` or an environment variable
@@ -24,11 +26,29 @@ public struct NodeConfiguration: Sendable {
     /// `--drain-timeout`, `SWITCHBOARD_DRAIN_TIMEOUT` (seconds): on shutdown, how long clients get to
     /// answer the close before their sockets are dropped.
     public var drainTimeout: Duration = .seconds(10)
+    /// `--grpc-port`, `SWITCHBOARD_GRPC_PORT`: port of the Gateway API that backends push through
+    /// (on `host`); 0 picks a free one.
+    public var grpcPort: Int = 8081
+    /// `--push-secret`, `SWITCHBOARD_PUSH_SECRET`: what backends send as `authorization: Bearer …`.
+    public var pushSecret: String
+    /// `--location-backend`, `--chat-backend`, `--notification-backend` (`SWITCHBOARD_LOCATION_BACKEND`, …):
+    /// `host:port` of each backend's gRPC service. A route whose backend is absent answers `unavailable`.
+    public var backends: [String: BackendEndpoint] = [:]
+    /// `--max-calls-per-connection`, `SWITCHBOARD_MAX_CALLS_PER_CONNECTION`: backend calls one client may
+    /// have in flight; more are answered `busy`.
+    public var maxCallsPerConnection: Int = 32
+    /// `--max-backend-in-flight`, `SWITCHBOARD_MAX_BACKEND_IN_FLIGHT`: calls in flight to one backend from
+    /// this node; more are answered `busy`.
+    public var maxBackendInFlight: Int = 1000
 
-    public init(nodeID: String, jwtSecret: String) {
+    public init(nodeID: String, jwtSecret: String, pushSecret: String) {
         self.nodeID = nodeID
         self.jwtSecret = jwtSecret
+        self.pushSecret = pushSecret
     }
+
+    /// The backends routes may name.
+    public static let backendNames = ["location", "chat", "notification"]
 
     /// Refuses settings that would make the node misbehave, naming the key.
     public func validate() throws(ConfigurationError) {
@@ -48,5 +68,11 @@ public struct NodeConfiguration: Sendable {
             throw ConfigurationError(key: "queue-bytes", problem: "must be at least max-frame-bytes (\(maxFrameBytes))")
         }
         guard pingInterval > .zero else { throw ConfigurationError(key: "ping-interval", problem: "must be positive") }
+        guard (0...65535).contains(grpcPort) else { throw ConfigurationError(key: "grpc-port", problem: "must be 0...65535") }
+        guard pushSecret.utf8.count >= 16 else {
+            throw ConfigurationError(key: "push-secret", problem: "must be at least 16 bytes (flag --push-secret or SWITCHBOARD_PUSH_SECRET)")
+        }
+        guard maxCallsPerConnection >= 1 else { throw ConfigurationError(key: "max-calls-per-connection", problem: "must be at least 1") }
+        guard maxBackendInFlight >= 1 else { throw ConfigurationError(key: "max-backend-in-flight", problem: "must be at least 1") }
     }
 }

@@ -16,9 +16,13 @@ final class NodeMetrics: Sendable {
     let authFailures: CoreMetrics.Counter
     let badFrames: CoreMetrics.Counter
     private let closes: [CloseReason: CoreMetrics.Counter]
+    private let factory: PrometheusMetricsFactory
+    private let nodeID: String
 
     init(nodeID: String) {
         let factory = PrometheusMetricsFactory(registry: registry)
+        self.factory = factory
+        self.nodeID = nodeID
         let node = [("node", nodeID)]
         connections = CoreMetrics.Gauge(label: "switchboard_connections", dimensions: node, factory: factory)
         connectionsOpened = CoreMetrics.Counter(label: "switchboard_connections_opened_total", dimensions: node, factory: factory)
@@ -32,6 +36,15 @@ final class NodeMetrics: Sendable {
             closes[reason] = CoreMetrics.Counter(label: "switchboard_closes_total", dimensions: node + [("reason", reason.rawValue)], factory: factory)
         }
         self.closes = closes
+    }
+
+    /// Counts a backend call by backend and outcome (`ok`, or the client error code).
+    func backendCall(_ backend: String, _ failure: ClientErrorCode?) {
+        CoreMetrics.Counter(
+            label: "switchboard_backend_calls_total",
+            dimensions: [("node", nodeID), ("backend", backend), ("outcome", failure?.rawValue ?? "ok")],
+            factory: factory
+        ).increment()
     }
 
     func closed(_ reason: CloseReason) {

@@ -12,6 +12,8 @@ final class OutboundQueue: Sendable {
         case overflow(dropped: Int)
         /// The node is shutting down: flush what is queued, then close with 1001.
         case shutdown
+        /// A backend asked to disconnect the user: flush, then close with 4003.
+        case disconnect(reason: String)
         /// The socket is gone; nothing more will be written.
         case finished
     }

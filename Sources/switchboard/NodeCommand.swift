@@ -32,6 +32,20 @@ struct NodeCommand: AsyncParsableCommand {
     var pingInterval: Double?
     @Option(help: "Seconds clients get to close at shutdown before sockets are dropped (SWITCHBOARD_DRAIN_TIMEOUT; default 10).")
     var drainTimeout: Double?
+    @Option(help: "Port of the Gateway gRPC API backends push through; 0 picks a free one (SWITCHBOARD_GRPC_PORT; default 8081).")
+    var grpcPort: Int?
+    @Option(help: "Secret backends send as 'authorization: Bearer <secret>' (SWITCHBOARD_PUSH_SECRET; required, >= 16 bytes).")
+    var pushSecret: String?
+    @Option(help: "host:port of the Location backend (SWITCHBOARD_LOCATION_BACKEND).")
+    var locationBackend: String?
+    @Option(help: "host:port of the Chat backend (SWITCHBOARD_CHAT_BACKEND).")
+    var chatBackend: String?
+    @Option(help: "host:port of the Notification backend (SWITCHBOARD_NOTIFICATION_BACKEND).")
+    var notificationBackend: String?
+    @Option(help: "Backend calls one client may have in flight (SWITCHBOARD_MAX_CALLS_PER_CONNECTION; default 32).")
+    var maxCallsPerConnection: Int?
+    @Option(help: "Calls in flight to one backend from this node (SWITCHBOARD_MAX_BACKEND_IN_FLIGHT; default 1000).")
+    var maxBackendInFlight: Int?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SWITCHBOARD_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -47,14 +61,23 @@ struct NodeCommand: AsyncParsableCommand {
         if let queueBytes { configuration.queueBytes = queueBytes }
         if let pingInterval { configuration.pingInterval = .milliseconds(Int64(pingInterval * 1000)) }
         if let drainTimeout { configuration.drainTimeout = .milliseconds(Int64(drainTimeout * 1000)) }
+        if let grpcPort { configuration.grpcPort = grpcPort }
+        if let pushSecret { configuration.pushSecret = pushSecret }
+        if let maxCallsPerConnection { configuration.maxCallsPerConnection = maxCallsPerConnection }
+        if let maxBackendInFlight { configuration.maxBackendInFlight = maxBackendInFlight }
         do {
+            for (name, flag) in [("location", locationBackend), ("chat", chatBackend), ("notification", notificationBackend)] {
+                if let flag { configuration.backends[name] = try NodeConfiguration.endpoint(flag, key: "\(name)-backend") }
+            }
             try configuration.validate()
         } catch {
-            throw ValidationError(error.description)
+            throw ValidationError("\(error)")
         }
         let logger = try LoggingSystem.bootstrapSwitchboard(level: logLevel ?? environment["SWITCHBOARD_LOG_LEVEL"] ?? "info")
         let node = try await GatewayNode(configuration: configuration, logger: logger)
-        logger.info("starting", metadata: ["listen": "\(configuration.host):\(configuration.port)"])
+        logger.info("starting", metadata: [
+            "listen": "\(configuration.host):\(configuration.port)", "gateway-api": "\(configuration.host):\(configuration.grpcPort)",
+        ])
         try await node.run()
         logger.info("stopped")
     }

@@ -93,18 +93,21 @@ struct MessagingTests {
         try await node.stop()
     }
 
-    @Test("presence lists a user's connections with their node")
+    @Test("the first frame welcomes the connection with its id; presence lists it with its node")
     func presence() async throws {
         let node = try await RunningNode.start()
         let alice = try await node.connect("alice")
-        let bob = try await node.connect("bob")
+        let bob = try await node.connect("bob", awaitWelcome: false)
+        let welcome = try #require(try await bob.receiveJSON()["welcome"] as? [String: String])
+        #expect(welcome["user"] == "bob")
+        #expect(welcome["node"] == "node-1")
         alice.send(#"{"id":"p","presence":{"user":"bob"}}"#)
         let ok = try #require(try await alice.receiveJSON()["ok"] as? [String: Any])
         #expect(ok["online"] as? Bool == true)
         let connections = try #require(ok["connections"] as? [[String: String]])
         #expect(connections.count == 1)
         #expect(connections.first?["node"] == "node-1")
-        #expect(connections.first?["id"]?.hasPrefix("node-1/") == true)
+        #expect(connections.first?["id"] == welcome["connection"])
 
         alice.send(#"{"id":"q","presence":{"user":"carol"}}"#)
         #expect((try await alice.receiveJSON()["ok"] as? [String: Any])?["online"] as? Bool == false)
@@ -113,13 +116,17 @@ struct MessagingTests {
         try await node.stop()
     }
 
-    @Test("a call with no route gets unknown_route; the socket stays usable")
+    @Test("a call with no route gets unknown_route, one whose backend is not configured unavailable; the socket stays usable")
     func unknownRoute() async throws {
         let node = try await RunningNode.start()
         let alice = try await node.connect("alice")
-        alice.send(#"{"id":"c","call":"chat.send","data":{"to":"bob"}}"#)
+        alice.send(#"{"id":"c","call":"weather.today","data":{}}"#)
         let error = try #require(try await alice.receiveJSON()["error"] as? [String: Any])
         #expect(error["code"] as? String == "unknown_route")
+        alice.send(#"{"id":"d","call":"chat.send","data":{"to":"bob","text":"hi"}}"#)
+        let unconfigured = try #require(try await alice.receiveJSON()["error"] as? [String: Any])
+        #expect(unconfigured["code"] as? String == "unavailable")
+        #expect((unconfigured["message"] as? String)?.contains("'chat' is not configured") == true)
         alice.send(#"{"id":"p","ping":{}}"#)
         #expect(try await alice.receiveJSON()["id"] as? String == "p")
         try await alice.close()

@@ -29,8 +29,8 @@ struct MetricsTests {
             #"switchboard_connections{node="node-1"} 1.0"#,
             #"switchboard_connections_opened_total{node="node-1"} 2"#,
             #"switchboard_messages_in_total{node="node-1"} 6"#,
-            // 5 replies + 5 pushes + 1 error frame
-            #"switchboard_messages_out_total{node="node-1"} 11"#,
+            // 2 welcomes + 5 replies + 5 pushes + 1 error frame
+            #"switchboard_messages_out_total{node="node-1"} 13"#,
             #"switchboard_bad_frames_total{node="node-1"} 1"#,
             #"switchboard_auth_failures_total{node="node-1"} 1"#,
             #"switchboard_closes_total{node="node-1",reason="too_large"} 1"#,

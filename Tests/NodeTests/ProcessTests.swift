@@ -14,8 +14,8 @@ struct ProcessTests {
         let port = try freePort()
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["node", "--port", "\(port)", "--node-id", "proc-1", "--log-level", "warning"]
-        process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret]
+        process.arguments = ["node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "proc-1", "--log-level", "warning"]
+        process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
         try process.run()
         defer { if process.isRunning { process.terminate() } }
 

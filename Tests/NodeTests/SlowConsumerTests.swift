@@ -11,6 +11,7 @@ struct SlowConsumerTests {
         let sender = try await node.connect("alice")
         let sloth = try await node.connect("sloth", readPaused: true)
         let fast = try await node.connect("fast")
+        try await waitUntil { node.node.connectionCount == 3 }
 
         // 16 MiB each way: far more than the socket buffers of a client that does not read.
         let count = 4000

@@ -15,6 +15,11 @@
 /// (objects, arrays, strings, numbers) in text frames; binary frames carry the same
 /// values in protobuf encoding. See docs/protocol.md.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -74,7 +79,8 @@ public nonisolated struct Switchboard_V1_ClientFrame: Sendable {
     set {body = .ping(newValue)}
   }
 
-  /// Arguments of a `call`, as JSON.
+  /// Arguments of a `call` in JSON frames: the route's request message in protobuf's
+  /// JSON mapping.
   public var data: SwiftProtobuf.Google_Protobuf_Value {
     get {_data ?? SwiftProtobuf.Google_Protobuf_Value()}
     set {_data = newValue}
@@ -83,6 +89,9 @@ public nonisolated struct Switchboard_V1_ClientFrame: Sendable {
   public var hasData: Bool {self._data != nil}
   /// Clears the value of `data`. Subsequent reads from it will return its default value.
   public mutating func clearData() {self._data = nil}
+
+  /// Arguments of a `call` in binary frames: the route's request message, encoded.
+  public var payload: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -191,6 +200,25 @@ public nonisolated struct Switchboard_V1_ServerFrame: Sendable {
     set {body = .push(newValue)}
   }
 
+  /// Success of a `call` for binary clients: the route's response message, encoded.
+  public var okPayload: Data {
+    get {
+      if case .okPayload(let v)? = body {return v}
+      return Data()
+    }
+    set {body = .okPayload(newValue)}
+  }
+
+  /// The first frame on every connection, sent once the connection is reachable:
+  /// in the node's map and announced in presence.
+  public var welcome: Switchboard_V1_Welcome {
+    get {
+      if case .welcome(let v)? = body {return v}
+      return Switchboard_V1_Welcome()
+    }
+    set {body = .welcome(newValue)}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -200,8 +228,31 @@ public nonisolated struct Switchboard_V1_ServerFrame: Sendable {
     case error(Switchboard_V1_Error)
     /// Something delivered to this user: a message, a notification, a broadcast.
     case push(Switchboard_V1_Push)
+    /// Success of a `call` for binary clients: the route's response message, encoded.
+    case okPayload(Data)
+    /// The first frame on every connection, sent once the connection is reachable:
+    /// in the node's map and announced in presence.
+    case welcome(Switchboard_V1_Welcome)
 
   }
+
+  public init() {}
+}
+
+public nonisolated struct Switchboard_V1_Welcome: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// This connection's cluster-unique id ("<node>/<sequence>"), as presence reports it.
+  public var connection: String = String()
+
+  public var node: String = String()
+
+  /// The user id from the token.
+  public var user: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -255,7 +306,7 @@ fileprivate nonisolated let _protobuf_package = "switchboard.v1"
 
 nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientFrame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}call\0\u{1}send\0\u{1}presence\0\u{1}ping\0\u{1}data\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}call\0\u{1}send\0\u{1}presence\0\u{1}ping\0\u{1}data\0\u{1}payload\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -312,6 +363,7 @@ nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftPr
         }
       }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._data) }()
+      case 7: try { try decoder.decodeSingularBytesField(value: &self.payload) }()
       default: break
       }
     }
@@ -347,6 +399,9 @@ nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftPr
     try { if let v = self._data {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
     } }()
+    if !self.payload.isEmpty {
+      try visitor.visitSingularBytesField(value: self.payload, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -354,6 +409,7 @@ nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftPr
     if lhs.id != rhs.id {return false}
     if lhs.body != rhs.body {return false}
     if lhs._data != rhs._data {return false}
+    if lhs.payload != rhs.payload {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -454,7 +510,7 @@ nonisolated extension Switchboard_V1_PingRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Switchboard_V1_ServerFrame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ServerFrame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}ok\0\u{1}error\0\u{1}push\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}ok\0\u{1}error\0\u{1}push\0\u{3}ok_payload\0\u{1}welcome\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -502,6 +558,27 @@ nonisolated extension Switchboard_V1_ServerFrame: SwiftProtobuf.Message, SwiftPr
           self.body = .push(v)
         }
       }()
+      case 5: try {
+        var v: Data?
+        try decoder.decodeSingularBytesField(value: &v)
+        if let v = v {
+          if self.body != nil {try decoder.handleConflictingOneOf()}
+          self.body = .okPayload(v)
+        }
+      }()
+      case 6: try {
+        var v: Switchboard_V1_Welcome?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .welcome(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .welcome(v)
+        }
+      }()
       default: break
       }
     }
@@ -528,6 +605,14 @@ nonisolated extension Switchboard_V1_ServerFrame: SwiftProtobuf.Message, SwiftPr
       guard case .push(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     }()
+    case .okPayload?: try {
+      guard case .okPayload(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 5)
+    }()
+    case .welcome?: try {
+      guard case .welcome(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+    }()
     case nil: break
     }
     try unknownFields.traverse(visitor: &visitor)
@@ -536,6 +621,46 @@ nonisolated extension Switchboard_V1_ServerFrame: SwiftProtobuf.Message, SwiftPr
   public static func ==(lhs: Switchboard_V1_ServerFrame, rhs: Switchboard_V1_ServerFrame) -> Bool {
     if lhs.id != rhs.id {return false}
     if lhs.body != rhs.body {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Welcome"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}connection\0\u{1}node\0\u{1}user\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.connection) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.connection.isEmpty {
+      try visitor.visitSingularStringField(value: self.connection, fieldNumber: 1)
+    }
+    if !self.node.isEmpty {
+      try visitor.visitSingularStringField(value: self.node, fieldNumber: 2)
+    }
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_V1_Welcome, rhs: Switchboard_V1_Welcome) -> Bool {
+    if lhs.connection != rhs.connection {return false}
+    if lhs.node != rhs.node {return false}
+    if lhs.user != rhs.user {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -9,8 +9,11 @@ import Synchronization
 /// node` runs it (less the signal handling: `stop()` triggers the same graceful shutdown).
 final class RunningNode: Sendable {
     static let secret = "test-secret-test-secret-test-secret-42"
+    static let pushSecret = "push-secret-for-tests-0001"
 
     let port: Int
+    /// Port of the node's Gateway gRPC API.
+    let grpcPort: Int
     let node: GatewayNode
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
@@ -19,27 +22,38 @@ final class RunningNode: Sendable {
         nodeID: String = "node-1",
         presence: any PresenceDirectory = InProcessPresenceDirectory(),
         bus: any RelayBus = InProcessRelayBus(),
+        routes: RouteTable = .standard,
         configure: (inout NodeConfiguration) -> Void = { _ in }
     ) async throws -> RunningNode {
-        var configuration = NodeConfiguration(nodeID: nodeID, jwtSecret: secret)
+        var configuration = NodeConfiguration(nodeID: nodeID, jwtSecret: secret, pushSecret: pushSecret)
         configuration.port = 0
+        configuration.grpcPort = 0
         configuration.drainTimeout = .seconds(3)
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
-        let node = try await GatewayNode(configuration: configuration, presence: presence, bus: bus, logger: logger)
-        let (ports, portContinuation) = AsyncStream.makeStream(of: Int.self)
+        let node = try await GatewayNode(configuration: configuration, presence: presence, bus: bus, routes: routes, logger: logger)
+        let (ports, portContinuation) = AsyncStream.makeStream(of: (GatewayNode.Listener, Int).self)
         let group = ServiceGroup(
-            configuration: .init(services: node.services(onListening: { portContinuation.yield($0) }), logger: logger)
+            configuration: .init(services: node.services(onListening: { portContinuation.yield(($0, $1)) }), logger: logger)
         )
         let task = Task { try await group.run() }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw TestFailure("node did not start") }
-        return RunningNode(port: port, node: node, group: group, task: task)
+        var port: Int?
+        var grpcPort: Int?
+        for await (listener, bound) in ports {
+            switch listener {
+            case .webSocket: port = bound
+            case .gatewayAPI: grpcPort = bound
+            }
+            if port != nil, grpcPort != nil { break }
+        }
+        guard let port, let grpcPort else { throw TestFailure("node did not start") }
+        return RunningNode(port: port, grpcPort: grpcPort, node: node, group: group, task: task)
     }
 
-    private init(port: Int, node: GatewayNode, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(port: Int, grpcPort: Int, node: GatewayNode, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
+        self.grpcPort = grpcPort
         self.node = node
         self.group = group
         self.task = task
@@ -55,8 +69,10 @@ final class RunningNode: Sendable {
         try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor)
     }
 
-    func connect(_ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false) async throws -> TestWebSocket {
-        try await TestWebSocket.connect(url: url, token: token(for: user), format: format, readPaused: readPaused)
+    func connect(
+        _ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false, awaitWelcome: Bool = true
+    ) async throws -> TestWebSocket {
+        try await TestWebSocket.connect(url: url, token: token(for: user), format: format, readPaused: readPaused, awaitWelcome: awaitWelcome)
     }
 
     /// Graceful shutdown, as on SIGTERM; returns when every service has stopped.

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import Synchronization
+import SwitchboardProtocol
 
 /// A real WebSocket client (HummingbirdWSClient) driven step by step from a test.
 ///
@@ -47,7 +48,11 @@ final class TestWebSocket: Sendable {
         resume.finish()
     }
 
-    static func connect(url: String, token: String?, format: Format = .json, readPaused: Bool = false) async throws -> TestWebSocket {
+    /// Returns once the node's welcome frame has arrived (unless `readPaused` or not
+    /// `awaitWelcome`), so the connection is reachable when this returns.
+    static func connect(
+        url: String, token: String?, format: Format = .json, readPaused: Bool = false, awaitWelcome: Bool = true
+    ) async throws -> TestWebSocket {
         var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 24, autoPing: .disabled, validateUTF8: false)
         if let token { configuration.additionalHeaders[.authorization] = "Bearer \(token)" }
         configuration.additionalHeaders[.secWebSocketProtocol] = format.rawValue
@@ -93,7 +98,16 @@ final class TestWebSocket: Sendable {
             throw TestFailure("the WebSocket closed before the upgrade")
         }
         if !readPaused { resumeContinuation.finish() }
-        return TestWebSocket(inbox: inbox, outbox: outboxContinuation, run: run, resume: resumeContinuation)
+        let socket = TestWebSocket(inbox: inbox, outbox: outboxContinuation, run: run, resume: resumeContinuation)
+        // The node's first frame says the connection is in its map and in presence.
+        if !readPaused && awaitWelcome {
+            switch try await socket.receive() {
+            case .text(let text) where text.contains(#""welcome""#): break
+            case .binary(let bytes) where (try? Switchboard_V1_ServerFrame(serializedBytes: Array(bytes.readableBytesView)))?.welcome.connection.isEmpty == false: break
+            case let other: throw TestFailure("expected a welcome frame first, got \(String(describing: other))")
+            }
+        }
+        return socket
     }
 
     func send(_ text: String) {

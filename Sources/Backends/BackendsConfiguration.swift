@@ -1,0 +1,23 @@
+import Routing
+
+/// Where the reference backends listen and which gateway they push through.
+/// `switchboard backends` reads each key from a flag or `SWITCHBOARD_*` variable.
+public struct BackendsConfiguration: Sendable {
+    /// `--host`, `SWITCHBOARD_BACKENDS_HOST`: address the three services bind.
+    public var host = "127.0.0.1"
+    /// `--location-port`, `SWITCHBOARD_LOCATION_PORT`; 0 picks a free port.
+    public var locationPort = 9101
+    /// `--chat-port`, `SWITCHBOARD_CHAT_PORT`; 0 picks a free port.
+    public var chatPort = 9102
+    /// `--notification-port`, `SWITCHBOARD_NOTIFICATION_PORT`; 0 picks a free port.
+    public var notificationPort = 9103
+    /// `--gateway`, `SWITCHBOARD_GATEWAY`: `host:port` of a node's Gateway API.
+    public var gateway: BackendEndpoint
+    /// `--push-secret`, `SWITCHBOARD_PUSH_SECRET`: the nodes' push secret.
+    public var pushSecret: String
+
+    public init(gateway: BackendEndpoint, pushSecret: String) {
+        self.gateway = gateway
+        self.pushSecret = pushSecret
+    }
+}

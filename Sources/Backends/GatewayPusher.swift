@@ -1,0 +1,42 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Routing
+import ServiceLifecycle
+import SwiftProtobuf
+import SwitchboardProtocol
+
+/// The backends' way to reach users: the Gateway API of any node, with the push secret.
+final class GatewayPusher: Service, Sendable {
+    private let client: BackendClient
+    private let metadata: Metadata
+    let endpoint: BackendEndpoint
+
+    init(endpoint: BackendEndpoint, pushSecret: String) throws {
+        self.endpoint = endpoint
+        client = try endpoint.makeClient()
+        var metadata = Metadata()
+        metadata.addString("Bearer \(pushSecret)", forKey: "authorization")
+        self.metadata = metadata
+    }
+
+    /// Pushes to every connection of `user`; the outcome says whether anyone got it.
+    func push(to user: String, from: String, kind: String, data: Google_Protobuf_Value) async throws -> Switchboard_Gateway_V1_PushOutcome {
+        var request = Switchboard_Gateway_V1_PushToUserRequest()
+        request.user = user
+        request.push.from = from
+        request.push.kind = kind
+        request.push.data = data
+        var options = CallOptions.defaults
+        options.timeout = .seconds(2)
+        return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+            .pushToUser(request, metadata: metadata, options: options)
+    }
+
+    func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await client.runConnections()
+        } onGracefulShutdown: {
+            self.client.beginGracefulShutdown()
+        }
+    }
+}

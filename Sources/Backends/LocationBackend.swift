@@ -1,0 +1,49 @@
+import GRPCCore
+import SwitchboardProtocol
+
+/// The Location service: positions per user and nearby queries by great-circle distance.
+struct LocationBackend: Switchboard_Location_V1_LocationService.ServiceProtocol {
+    let store = LocationStore()
+
+    func updateLocation(
+        request: ServerRequest<Switchboard_Location_V1_UpdateLocationRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Switchboard_Location_V1_UpdateLocationResponse> {
+        let user = try CallerIdentity.user(of: request.metadata)
+        let position = request.message
+        guard (-90...90).contains(position.latitude) else {
+            throw RPCError(code: .invalidArgument, message: "latitude must be within -90...90")
+        }
+        guard (-180...180).contains(position.longitude) else {
+            throw RPCError(code: .invalidArgument, message: "longitude must be within -180...180")
+        }
+        let now = WallClock.milliseconds
+        await store.update(user, latitude: position.latitude, longitude: position.longitude, at: now)
+        var response = Switchboard_Location_V1_UpdateLocationResponse()
+        response.updatedAtMs = now
+        return ServerResponse(message: response)
+    }
+
+    func getLocation(
+        request: ServerRequest<Switchboard_Location_V1_GetLocationRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Switchboard_Location_V1_UserLocation> {
+        _ = try CallerIdentity.user(of: request.metadata)
+        guard let location = await store.location(of: request.message.user) else {
+            throw RPCError(code: .notFound, message: "no location known for '\(request.message.user)'")
+        }
+        return ServerResponse(message: location)
+    }
+
+    func nearby(
+        request: ServerRequest<Switchboard_Location_V1_NearbyRequest>, context: ServerContext
+    ) async throws -> ServerResponse<Switchboard_Location_V1_NearbyResponse> {
+        _ = try CallerIdentity.user(of: request.metadata)
+        let query = request.message
+        guard query.radiusMeters > 0 else { throw RPCError(code: .invalidArgument, message: "radiusMeters must be positive") }
+        var response = Switchboard_Location_V1_NearbyResponse()
+        response.users = await store.near(
+            latitude: query.latitude, longitude: query.longitude, radius: query.radiusMeters,
+            limit: query.limit > 0 ? Int(query.limit) : 50
+        )
+        return ServerResponse(message: response)
+    }
+}

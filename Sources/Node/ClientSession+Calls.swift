@@ -1,0 +1,60 @@
+import GRPCCore
+import Routing
+import SwitchboardProtocol
+
+/// Backend calls: a client's `call` sent as the route's typed gRPC request.
+extension ClientSession {
+    /// Checks the route and the caps now, in frame order; the call itself runs later.
+    func prepareCall(_ name: String, frame: Switchboard_V1_ClientFrame, binary: Bool) -> (@Sendable () async -> Void)? {
+        guard let route = node.routes[name] else {
+            reply(to: frame.id, error: .unknownRoute, "no route for call '\(name)'")
+            return nil
+        }
+        guard connection.calls.acquire(limit: node.configuration.maxCallsPerConnection) else {
+            reply(to: frame.id, error: .busy, "more than \(node.configuration.maxCallsPerConnection) calls in flight on this connection")
+            return nil
+        }
+        switch node.backends.lease(route.backend) {
+        case .notConfigured:
+            connection.calls.release()
+            reply(to: frame.id, error: .unavailable, "backend '\(route.backend)' is not configured on this node")
+            return nil
+        case .busy:
+            connection.calls.release()
+            node.metrics.backendCall(route.backend, .busy)
+            reply(to: frame.id, error: .busy, "backend '\(route.backend)' has \(node.backends.maxInFlight) calls in flight")
+            return nil
+        case .granted(let client, let release):
+            let arguments: RouteArguments = binary ? .binary(Array(frame.payload)) : .json(frame.data)
+            let id = frame.id
+            return {
+                await perform(route, on: client, arguments, id: id)
+                release()
+                connection.calls.release()
+            }
+        }
+    }
+
+    private func perform(_ route: Route, on client: BackendClient, _ arguments: RouteArguments, id: String) async {
+        var metadata = Metadata()
+        metadata.addString(connection.user, forKey: "x-switchboard-user")
+        metadata.addString(connection.id.description, forKey: "x-switchboard-connection")
+        do {
+            switch try await route(client, arguments, metadata: metadata) {
+            case .json(let value): reply(to: id, ok: value)
+            case .binary(let bytes): reply(to: id, okPayload: bytes)
+            }
+            node.metrics.backendCall(route.backend, nil)
+        } catch let error as RouteError {
+            reply(to: id, error: .invalidArgument, "\(route.name): \(error)")
+        } catch let error as RPCError {
+            let code = ClientErrorCode(error.code)
+            node.metrics.backendCall(route.backend, code)
+            logger.debug("backend call failed", metadata: ["route": "\(route.name)", "grpc.code": "\(error.code)"])
+            reply(to: id, error: code, "\(route.name): \(error.message)")
+        } catch {
+            node.metrics.backendCall(route.backend, .internal)
+            reply(to: id, error: .internal, "\(route.name): \(error)")
+        }
+    }
+}

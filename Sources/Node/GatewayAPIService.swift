@@ -1,0 +1,81 @@
+import GRPCCore
+import Presence
+import Routing
+import SwitchboardProtocol
+
+/// The Gateway API: how backends reach clients through any node.
+struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServiceProtocol {
+    let node: GatewayNode
+
+    func pushToUser(
+        request: Switchboard_Gateway_V1_PushToUserRequest, context: ServerContext
+    ) async throws -> Switchboard_Gateway_V1_PushOutcome {
+        guard !request.user.isEmpty else { throw RPCError(code: .invalidArgument, message: "user is required") }
+        return try await push(request.push, to: .user(request.user))
+    }
+
+    func pushToConnection(
+        request: Switchboard_Gateway_V1_PushToConnectionRequest, context: ServerContext
+    ) async throws -> Switchboard_Gateway_V1_PushOutcome {
+        guard let connection = ConnectionID(request.connection) else {
+            throw RPCError(code: .invalidArgument, message: "connection must look like '<node>/<sequence>', got '\(request.connection)'")
+        }
+        return try await push(request.push, to: .connection(connection))
+    }
+
+    func broadcast(
+        request: Switchboard_Gateway_V1_BroadcastRequest, context: ServerContext
+    ) async throws -> Switchboard_Gateway_V1_PushOutcome {
+        try await push(request.push, to: .everyone)
+    }
+
+    func getPresence(
+        request: Switchboard_Gateway_V1_GetPresenceRequest, context: ServerContext
+    ) async throws -> Switchboard_Gateway_V1_GetPresenceResponse {
+        guard !request.user.isEmpty else { throw RPCError(code: .invalidArgument, message: "user is required") }
+        let entries: [PresenceEntry]
+        do {
+            entries = try await node.presence.lookup(user: request.user)
+        } catch {
+            throw RPCError(code: .unavailable, message: "presence is unavailable: \(error)")
+        }
+        var response = Switchboard_Gateway_V1_GetPresenceResponse()
+        response.connections = entries.map { entry in
+            var connection = Switchboard_Gateway_V1_PresenceConnection()
+            connection.connection = entry.connection.description
+            connection.node = entry.nodeID
+            return connection
+        }
+        return response
+    }
+
+    func disconnectUser(
+        request: Switchboard_Gateway_V1_DisconnectUserRequest, context: ServerContext
+    ) async throws -> Switchboard_Gateway_V1_DisconnectUserResponse {
+        guard !request.user.isEmpty else { throw RPCError(code: .invalidArgument, message: "user is required") }
+        let connections = node.registry.connections(of: request.user)
+        for connection in connections {
+            connection.queue.finish(.disconnect(reason: request.reason.isEmpty ? "disconnected by the service" : request.reason))
+        }
+        var response = Switchboard_Gateway_V1_DisconnectUserResponse()
+        response.closedLocal = Int32(connections.count)
+        return response
+    }
+
+    private func push(_ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience) async throws -> Switchboard_Gateway_V1_PushOutcome {
+        var push = Switchboard_V1_Push()
+        push.from = content.from.isEmpty ? "backend" : content.from
+        push.kind = content.kind.isEmpty ? "notification" : content.kind
+        push.data = content.data
+        do {
+            let outcome = try await node.pushRouter.push(push, to: audience)
+            var answer = Switchboard_Gateway_V1_PushOutcome()
+            answer.deliveredLocal = Int32(outcome.localConnections)
+            answer.relayedNodes = Int32(outcome.relayedNodes)
+            answer.offline = outcome.isOffline
+            return answer
+        } catch {
+            throw RPCError(code: .unavailable, message: "\(error)")
+        }
+    }
+}

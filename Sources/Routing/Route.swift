@@ -1,0 +1,88 @@
+import GRPCCore
+import SwiftProtobuf
+
+/// One client call name mapped to one typed unary gRPC method of a backend.
+///
+/// Adding a route is one `Route.unary(...)` declaration: decoding the client's JSON or
+/// binary arguments into the typed request, and the response back, is the same code
+/// path for every route.
+public struct Route: Sendable {
+    /// What clients put in `call`, e.g. `chat.send`.
+    public let name: String
+    /// Which backend serves it: a key of the node's backend addresses.
+    public let backend: String
+    /// Deadline of one call.
+    public let timeout: Duration
+    private let invoke: @Sendable (BackendClient, RouteArguments, Metadata, CallOptions) async throws -> RouteResult
+
+    public static func unary<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>(
+        _ name: String,
+        backend: String,
+        timeout: Duration = .seconds(5),
+        _ call: @escaping @Sendable (BackendClient, Request, Metadata, CallOptions) async throws -> Response
+    ) -> Route {
+        Route(name: name, backend: backend, timeout: timeout) { client, arguments, metadata, options in
+            switch arguments {
+            case .json(let value):
+                let response = try await call(client, try decode(Request.self, fromJSON: value), metadata, options)
+                return .json(try Google_Protobuf_Value(jsonString: try response.jsonString(options: jsonEncoding)))
+            case .binary(let bytes):
+                let request: Request
+                do {
+                    request = try Request(serializedBytes: bytes)
+                } catch {
+                    throw RouteError(field: nil, detail: "payload is not a \(Request.protoMessageName): \(error)")
+                }
+                return .binary(try await call(client, request, metadata, options).serializedBytes())
+            }
+        }
+    }
+
+    private init(
+        name: String, backend: String, timeout: Duration,
+        invoke: @escaping @Sendable (BackendClient, RouteArguments, Metadata, CallOptions) async throws -> RouteResult
+    ) {
+        self.name = name
+        self.backend = backend
+        self.timeout = timeout
+        self.invoke = invoke
+    }
+
+    /// Calls the backend; throws `RouteError` for bad arguments and `RPCError` for the call.
+    public func callAsFunction(_ client: BackendClient, _ arguments: RouteArguments, metadata: Metadata) async throws -> RouteResult {
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        // A backend that is down must answer `unavailable` at once, not at the deadline.
+        options.waitForReady = false
+        return try await invoke(client, arguments, metadata, options)
+    }
+
+    /// 64-bit numbers as JSON numbers: natural for JSON clients (exact below 2^53, which
+    /// covers millisecond times and counts).
+    private static let jsonEncoding: JSONEncodingOptions = {
+        var options = JSONEncodingOptions()
+        options.alwaysPrintInt64sAsNumbers = true
+        return options
+    }()
+
+    /// Decodes with protobuf's JSON mapping; on failure, names the top-level field at fault.
+    static func decode<Request: SwiftProtobuf.Message>(_: Request.Type, fromJSON value: Google_Protobuf_Value) throws -> Request {
+        let object: Google_Protobuf_Value
+        switch value.kind {
+        case .structValue: object = value
+        case nil, .nullValue: return Request()
+        default: throw RouteError(field: nil, detail: "data must be a JSON object with the fields of \(Request.protoMessageName)")
+        }
+        do {
+            return try Request(jsonString: try object.jsonString())
+        } catch {
+            for (field, fieldValue) in object.structValue.fields.sorted(by: { $0.key < $1.key }) {
+                let single = Google_Protobuf_Value(structValue: Google_Protobuf_Struct(fields: [field: fieldValue]))
+                if (try? Request(jsonString: try single.jsonString())) == nil {
+                    throw RouteError(field: field, detail: "not valid for \(Request.protoMessageName) (\(error))")
+                }
+            }
+            throw RouteError(field: nil, detail: "\(error)")
+        }
+    }
+}

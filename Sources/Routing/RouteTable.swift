@@ -1,0 +1,55 @@
+import GRPCCore
+import SwitchboardProtocol
+
+/// The client call names a node serves, and the backend method behind each.
+public struct RouteTable: Sendable {
+    private let routes: [String: Route]
+
+    public init(_ routes: [Route]) {
+        self.routes = Dictionary(routes.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
+    }
+
+    public subscript(name: String) -> Route? { routes[name] }
+
+    /// Every route name, sorted: for documentation and errors.
+    public var names: [String] { routes.keys.sorted() }
+
+    /// Switchboard's routes to the Location, Chat and Notification backends.
+    public static let standard = RouteTable([
+        .unary("location.update", backend: "location", timeout: .seconds(2)) {
+            (client, request: Switchboard_Location_V1_UpdateLocationRequest, metadata, options) in
+            try await Switchboard_Location_V1_LocationService.Client(wrapping: client)
+                .updateLocation(request, metadata: metadata, options: options)
+        },
+        .unary("location.get", backend: "location", timeout: .seconds(2)) {
+            (client, request: Switchboard_Location_V1_GetLocationRequest, metadata, options) in
+            try await Switchboard_Location_V1_LocationService.Client(wrapping: client)
+                .getLocation(request, metadata: metadata, options: options)
+        },
+        .unary("location.nearby", backend: "location", timeout: .seconds(3)) {
+            (client, request: Switchboard_Location_V1_NearbyRequest, metadata, options) in
+            try await Switchboard_Location_V1_LocationService.Client(wrapping: client)
+                .nearby(request, metadata: metadata, options: options)
+        },
+        .unary("chat.send", backend: "chat", timeout: .seconds(3)) {
+            (client, request: Switchboard_Chat_V1_SendMessageRequest, metadata, options) in
+            try await Switchboard_Chat_V1_ChatService.Client(wrapping: client)
+                .sendMessage(request, metadata: metadata, options: options)
+        },
+        .unary("chat.history", backend: "chat", timeout: .seconds(3)) {
+            (client, request: Switchboard_Chat_V1_HistoryRequest, metadata, options) in
+            try await Switchboard_Chat_V1_ChatService.Client(wrapping: client)
+                .history(request, metadata: metadata, options: options)
+        },
+        .unary("notification.list", backend: "notification", timeout: .seconds(2)) {
+            (client, request: Switchboard_Notification_V1_ListNotificationsRequest, metadata, options) in
+            try await Switchboard_Notification_V1_NotificationService.Client(wrapping: client)
+                .listNotifications(request, metadata: metadata, options: options)
+        },
+        .unary("notification.markRead", backend: "notification", timeout: .seconds(2)) {
+            (client, request: Switchboard_Notification_V1_MarkReadRequest, metadata, options) in
+            try await Switchboard_Notification_V1_NotificationService.Client(wrapping: client)
+                .markRead(request, metadata: metadata, options: options)
+        },
+    ])
+}

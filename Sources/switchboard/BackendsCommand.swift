@@ -1,0 +1,60 @@
+import ArgumentParser
+import Backends
+import Logging
+import Node
+import Routing
+
+/// `switchboard backends`: the reference Location, Chat and Notification services.
+struct BackendsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backends",
+        abstract: "Run the reference Location, Chat and Notification backends (in memory) in one process."
+    )
+
+    @Option(help: "Address the services listen on (SWITCHBOARD_BACKENDS_HOST; default 127.0.0.1).")
+    var host: String?
+    @Option(help: "Location service port; 0 picks one (SWITCHBOARD_LOCATION_PORT; default 9101).")
+    var locationPort: Int?
+    @Option(help: "Chat service port; 0 picks one (SWITCHBOARD_CHAT_PORT; default 9102).")
+    var chatPort: Int?
+    @Option(help: "Notification service port; 0 picks one (SWITCHBOARD_NOTIFICATION_PORT; default 9103).")
+    var notificationPort: Int?
+    @Option(help: "host:port of a node's Gateway API to push through (SWITCHBOARD_GATEWAY; default 127.0.0.1:8081).")
+    var gateway: String?
+    @Option(help: "The nodes' push secret (SWITCHBOARD_PUSH_SECRET; required).")
+    var pushSecret: String?
+    @Option(help: "Log level (SWITCHBOARD_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessEnvironment.current
+        let gatewayText = gateway ?? environment["SWITCHBOARD_GATEWAY"] ?? "127.0.0.1:8081"
+        let gatewayEndpoint: BackendEndpoint
+        do {
+            gatewayEndpoint = try NodeConfiguration.endpoint(gatewayText, key: "gateway")
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard let secret = pushSecret ?? environment["SWITCHBOARD_PUSH_SECRET"], !secret.isEmpty else {
+            throw ValidationError("no push secret: pass --push-secret or set SWITCHBOARD_PUSH_SECRET")
+        }
+        var configuration = BackendsConfiguration(gateway: gatewayEndpoint, pushSecret: secret)
+        configuration.host = host ?? environment["SWITCHBOARD_BACKENDS_HOST"] ?? configuration.host
+        configuration.locationPort = try port(locationPort, environment["SWITCHBOARD_LOCATION_PORT"], configuration.locationPort, "location-port")
+        configuration.chatPort = try port(chatPort, environment["SWITCHBOARD_CHAT_PORT"], configuration.chatPort, "chat-port")
+        configuration.notificationPort = try port(
+            notificationPort, environment["SWITCHBOARD_NOTIFICATION_PORT"], configuration.notificationPort, "notification-port"
+        )
+        let logger = try LoggingSystem.bootstrapSwitchboard(level: logLevel ?? environment["SWITCHBOARD_LOG_LEVEL"] ?? "info")
+        try await ReferenceBackends(configuration: configuration, logger: logger).run()
+    }
+
+    private func port(_ flag: Int?, _ environment: String?, _ fallback: Int, _ name: String) throws -> Int {
+        if let flag { return flag }
+        guard let environment else { return fallback }
+        guard let value = Int(environment), (0...65535).contains(value) else {
+            throw ValidationError("invalid \(name) '\(environment)': must be a port number")
+        }
+        return value
+    }
+}

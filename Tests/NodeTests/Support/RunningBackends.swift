@@ -1,0 +1,71 @@
+import Backends
+import Logging
+import Routing
+import ServiceLifecycle
+
+/// The reference backends, really serving gRPC on loopback ports.
+final class RunningBackends: Sendable {
+    let ports: [ReferenceBackends.Service: Int]
+    private let group: ServiceGroup
+    private let task: Task<Void, any Error>
+
+    /// Starts the three services; ports 0 pick free ones. They push through `gatewayPort`.
+    static func start(gatewayPort: Int, ports requested: [ReferenceBackends.Service: Int] = [:]) async throws -> RunningBackends {
+        var configuration = BackendsConfiguration(
+            gateway: BackendEndpoint(host: "127.0.0.1", port: gatewayPort), pushSecret: RunningNode.pushSecret
+        )
+        configuration.locationPort = requested[.location] ?? 0
+        configuration.chatPort = requested[.chat] ?? 0
+        configuration.notificationPort = requested[.notification] ?? 0
+        var logger = Logger(label: "test-backends")
+        logger.logLevel = .error
+        let backends = try ReferenceBackends(configuration: configuration, logger: logger)
+        let (bound, continuation) = AsyncStream.makeStream(of: (ReferenceBackends.Service, Int).self)
+        let group = ServiceGroup(configuration: .init(services: backends.services { continuation.yield(($0, $1)) }, logger: logger))
+        let task = Task { try await group.run() }
+        var ports: [ReferenceBackends.Service: Int] = [:]
+        for await (service, port) in bound {
+            ports[service] = port
+            if ports.count == ReferenceBackends.Service.allCases.count { break }
+        }
+        return RunningBackends(ports: ports, group: group, task: task)
+    }
+
+    private init(ports: [ReferenceBackends.Service: Int], group: ServiceGroup, task: Task<Void, any Error>) {
+        self.ports = ports
+        self.group = group
+        self.task = task
+    }
+
+    /// Backend addresses in the form the node's configuration takes.
+    var endpoints: [String: BackendEndpoint] {
+        Dictionary(uniqueKeysWithValues: ports.map { ($0.key.rawValue, BackendEndpoint(host: "127.0.0.1", port: $0.value)) })
+    }
+
+    func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+}
+
+/// A node wired to freshly started reference backends, as `switchboard backends` plus
+/// `switchboard node` run them.
+struct NodeWithBackends {
+    let node: RunningNode
+    let backends: RunningBackends
+
+    static func start(routes: RouteTable = .standard) async throws -> NodeWithBackends {
+        let gatewayPort = try freePort()
+        let backends = try await RunningBackends.start(gatewayPort: gatewayPort)
+        let node = try await RunningNode.start(routes: routes) {
+            $0.grpcPort = gatewayPort
+            $0.backends = backends.endpoints
+        }
+        return NodeWithBackends(node: node, backends: backends)
+    }
+
+    func stop() async throws {
+        try await node.stop()
+        try await backends.stop()
+    }
+}
