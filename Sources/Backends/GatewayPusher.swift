@@ -28,6 +28,8 @@ final class GatewayPusher: Service, Sendable {
         request.push.data = data
         var options = CallOptions.defaults
         options.timeout = .seconds(2)
+        // Ride out a gateway that is (re)starting, within the deadline.
+        options.waitForReady = true
         return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
             .pushToUser(request, metadata: metadata, options: options)
     }

@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load a running node with real WebSocket clients and report what it delivered.",
-        subcommands: [Pair.self, Idle.self]
+        subcommands: [Pair.self, Calls.self, Idle.self]
     )
 
     struct Common: ParsableArguments {
@@ -43,6 +43,27 @@ struct BenchCommand: AsyncParsableCommand {
                 rates.append(result.messagesPerSecond)
             }
             print("median: \(Int(rates.sorted()[rates.count / 2])) msg/s")
+        }
+    }
+
+    struct Calls: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Round-trip backend calls/s (location.update) through node → backend → node, closed loop."
+        )
+        @OptionGroup var common: Common
+        @Option(help: "Concurrent clients, each with one call in flight.") var clients: Int = 1
+        @Option(help: "Calls each client makes.") var calls: Int = 2000
+        @Option(help: "Runs; each is reported, then the median.") var runs: Int = 1
+
+        func run() async throws {
+            var rates: [Double] = []
+            for run in 1...max(runs, 1) {
+                let result = try await CallsBenchmark(url: common.url, secret: try common.secret(), clients: clients, callsPerClient: calls).run()
+                print("run \(run): \(result)")
+                guard result.failures == 0 else { throw BenchError("\(result.failures) calls failed") }
+                rates.append(result.callsPerSecond)
+            }
+            print("median: \(Int(rates.sorted()[rates.count / 2])) calls/s")
         }
     }
 

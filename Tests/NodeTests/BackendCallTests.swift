@@ -158,7 +158,7 @@ struct BackendCallTests {
         try await restarted.stop()
     }
 
-    @Test("a slow backend: timeout")
+    @Test("a slow backend: timeout; past the backend's in-flight cap: busy")
     func slowBackend() async throws {
         let (bound, continuation) = AsyncStream.makeStream(of: Int.self)
         let server = GRPCServerService(host: "127.0.0.1", port: 0, service: SlowLocationService()) { continuation.yield($0) }
@@ -172,12 +172,20 @@ struct BackendCallTests {
                     .updateLocation(request, metadata: metadata, options: options)
             },
         ])
-        let node = try await RunningNode.start(routes: routes) { $0.backends = ["location": BackendEndpoint(host: "127.0.0.1", port: port)] }
+        let node = try await RunningNode.start(routes: routes) {
+            $0.backends = ["location": BackendEndpoint(host: "127.0.0.1", port: port)]
+            $0.maxBackendInFlight = 1
+        }
         let alice = try await node.connect("alice")
         let started = ContinuousClock.now
         alice.send(#"{"id":"s","call":"slow.update","data":{"latitude":1,"longitude":2}}"#)
-        let error = try #require(try await alice.receiveJSON()["error"] as? [String: Any])
-        #expect(error["code"] as? String == "timeout")
+        alice.send(#"{"id":"t","call":"slow.update","data":{"latitude":1,"longitude":2}}"#)
+        var codes: [String: String] = [:]
+        for _ in 0..<2 {
+            let reply = try await alice.receiveJSON()
+            codes[reply["id"] as? String ?? ""] = (reply["error"] as? [String: Any])?["code"] as? String
+        }
+        #expect(codes == ["s": "timeout", "t": "busy"])
         #expect(ContinuousClock.now - started < .seconds(2))
         try await alice.close()
         try await node.stop()

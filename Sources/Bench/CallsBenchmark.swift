@@ -1,0 +1,82 @@
+import HummingbirdWSClient
+import NIOCore
+import Node
+import Synchronization
+
+/// Closed-loop backend calls: each of `clients` connections sends `location.update`,
+/// waits for its answer, and sends the next, through node → backend → node.
+/// Measures completed calls per second and round-trip latency.
+public struct CallsBenchmark: Sendable {
+    public var url: String
+    public var secret: String
+    public var clients: Int
+    public var callsPerClient: Int
+
+    public init(url: String, secret: String, clients: Int, callsPerClient: Int) {
+        self.url = url
+        self.secret = secret
+        self.clients = clients
+        self.callsPerClient = callsPerClient
+    }
+
+    public struct Result: Sendable, CustomStringConvertible {
+        public let calls: Int
+        public let failures: Int
+        public let seconds: Double
+        public let latency: LatencySummary
+        public var callsPerSecond: Double { Double(calls) / seconds }
+        public var description: String {
+            "\(calls) calls (\(failures) failed) in \(String(format2: seconds)) s: \(Int(callsPerSecond)) calls/s; round trip \(latency)"
+        }
+    }
+
+    private final class Tally: Sendable {
+        let samples = Mutex<[Int64]>([])
+        let failures = Atomic<Int>(0)
+        let connected = Atomic<Int>(0)
+        let go = Atomic<Bool>(false)
+    }
+
+    public func run() async throws -> Result {
+        let authenticator = try await TokenAuthenticator(secret: secret)
+        let tally = Tally()
+        let clock = ContinuousClock()
+        let perClient = callsPerClient
+        var start = clock.now
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<clients {
+                let token = try await authenticator.issue(user: "caller-\(n)", validFor: .seconds(3600))
+                group.addTask {
+                    try await WebSocketClient.connect(
+                        url: url, configuration: BenchClient.configuration(token: token, format: .json), logger: BenchClient.logger
+                    ) { inbound, outbound, _ in
+                        var messages = inbound.messages(maxSize: 1 << 20).makeAsyncIterator()
+                        _ = try await messages.next()  // welcome
+                        tally.connected.add(1, ordering: .relaxed)
+                        while !tally.go.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
+                        var samples: [Int64] = []
+                        samples.reserveCapacity(perClient)
+                        for call in 0..<perClient {
+                            let sent = clock.now
+                            try await outbound.write(.text(
+                                #"{"id":"\#(call)","call":"location.update","data":{"latitude":52.5,"longitude":13.4}}"#
+                            ))
+                            guard case .text(let reply) = try await messages.next() else { break }
+                            if !reply.contains(#""ok""#) { tally.failures.add(1, ordering: .relaxed) }
+                            samples.append((clock.now - sent).nanoseconds)
+                        }
+                        tally.samples.withLock { $0.append(contentsOf: samples) }
+                        try await outbound.close(.normalClosure, reason: nil)
+                    }
+                }
+            }
+            while tally.connected.load(ordering: .relaxed) < clients { try await Task.sleep(for: .milliseconds(10)) }
+            start = clock.now
+            tally.go.store(true, ordering: .releasing)
+            try await group.waitForAll()
+        }
+        let seconds = (clock.now - start).seconds
+        let samples = tally.samples.withLock { $0 }
+        return Result(calls: samples.count, failures: tally.failures.load(ordering: .relaxed), seconds: seconds, latency: LatencySummary(nanoseconds: samples))
+    }
+}
