@@ -3,20 +3,35 @@ import NIOCore
 import Node
 import Synchronization
 
-/// Closed-loop backend calls: each of `clients` connections sends `location.update`,
-/// waits for its answer, and sends the next, through node → backend → node.
+/// Closed-loop round trips: each of `clients` connections sends a frame, waits for its
+/// answer, and sends the next. `location.update` goes node → Location backend → node;
+/// `ping` is answered by the node itself, the baseline that shows what the backend hop costs.
 /// Measures completed calls per second and round-trip latency.
 public struct CallsBenchmark: Sendable {
     public var url: String
     public var secret: String
     public var clients: Int
     public var callsPerClient: Int
+    public var operation: Operation
 
-    public init(url: String, secret: String, clients: Int, callsPerClient: Int) {
+    public enum Operation: String, Sendable, CaseIterable {
+        case locationUpdate = "location.update"
+        case ping
+
+        func frame(id: Int) -> String {
+            switch self {
+            case .locationUpdate: #"{"id":"\#(id)","call":"location.update","data":{"latitude":52.5,"longitude":13.4}}"#
+            case .ping: #"{"id":"\#(id)","ping":{}}"#
+            }
+        }
+    }
+
+    public init(url: String, secret: String, clients: Int, callsPerClient: Int, operation: Operation = .locationUpdate) {
         self.url = url
         self.secret = secret
         self.clients = clients
         self.callsPerClient = callsPerClient
+        self.operation = operation
     }
 
     public struct Result: Sendable, CustomStringConvertible {
@@ -58,9 +73,7 @@ public struct CallsBenchmark: Sendable {
                         samples.reserveCapacity(perClient)
                         for call in 0..<perClient {
                             let sent = clock.now
-                            try await outbound.write(.text(
-                                #"{"id":"\#(call)","call":"location.update","data":{"latitude":52.5,"longitude":13.4}}"#
-                            ))
+                            try await outbound.write(.text(operation.frame(id: call)))
                             guard case .text(let reply) = try await messages.next() else { break }
                             if !reply.contains(#""ok""#) { tally.failures.add(1, ordering: .relaxed) }
                             samples.append((clock.now - sent).nanoseconds)

@@ -54,11 +54,18 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Concurrent clients, each with one call in flight.") var clients: Int = 1
         @Option(help: "Calls each client makes.") var calls: Int = 2000
         @Option(help: "Runs; each is reported, then the median.") var runs: Int = 1
+        @Option(help: "location.update (through the Location backend) or ping (the node alone: the baseline).")
+        var operation: String = "location.update"
 
         func run() async throws {
+            guard let operation = CallsBenchmark.Operation(rawValue: operation) else {
+                throw ValidationError("--operation is location.update or ping")
+            }
             var rates: [Double] = []
             for run in 1...max(runs, 1) {
-                let result = try await CallsBenchmark(url: common.url, secret: try common.secret(), clients: clients, callsPerClient: calls).run()
+                let result = try await CallsBenchmark(
+                    url: common.url, secret: try common.secret(), clients: clients, callsPerClient: calls, operation: operation
+                ).run()
                 print("run \(run): \(result)")
                 guard result.failures == 0 else { throw BenchError("\(result.failures) calls failed") }
                 rates.append(result.callsPerSecond)
