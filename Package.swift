@@ -33,14 +33,34 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
             ]
         ),
+        // Debian's libhiredis-dev, for RedisClient alone.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]
+        ),
+        // The only code that touches hiredis.
+        .target(
+            name: "RedisClient",
+            dependencies: [
+                "CHiredis",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "Presence",
-            dependencies: [.product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             name: "Routing",
             dependencies: [
                 "Presence",
+                "RedisClient",
                 "SwitchboardProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -54,6 +74,7 @@ let package = Package(
             dependencies: [
                 "Routing",
                 "Presence",
+                "RedisClient",
                 "SwitchboardProtocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
@@ -108,6 +129,7 @@ let package = Package(
             dependencies: [
                 "Node",
                 "Backends",
+                "RedisClient",
                 "SwitchboardProtocol",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian machine (run as root) and runs the whole test suite.
-# Installs only what is missing, and starts every server the tests need.
+# Installs only what is missing, and starts the servers the tests need: a redis-server
+# on a free loopback port without persistence, shared by the cluster tests (tests that
+# stop or restart Redis start their own).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/packages.sh
-
-# Debian packages the build and the tests need beyond the Swift toolchain.
 ensure_packages
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning --daemonize no &
+redis_pid=$!
+trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 50); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
+    sleep 0.1
+done
+export SWITCHBOARD_TEST_REDIS="redis://127.0.0.1:$redis_port"
 
 swift test "$@"

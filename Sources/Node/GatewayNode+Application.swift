@@ -11,7 +11,9 @@ extension GatewayNode {
         let router = Router(context: GatewayRequestContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in
-            self.registry.isDraining ? Self.textResponse(.serviceUnavailable, "draining\n") : Self.textResponse(.ok, "ready\n")
+            if self.registry.isDraining { return Self.textResponse(.serviceUnavailable, "draining\n") }
+            if !self.bus.isHealthy { return Self.textResponse(.serviceUnavailable, "redis unavailable: cross-node delivery is down\n") }
+            return Self.textResponse(.ok, "ready\n")
         }
         router.get("/metrics") { _, _ -> Response in
             var headers = HTTPFields()

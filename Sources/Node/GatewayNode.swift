@@ -1,5 +1,6 @@
 import Logging
 import Presence
+import RedisClient
 import Routing
 import ServiceLifecycle
 import Synchronization
@@ -19,27 +20,48 @@ public final class GatewayNode: Sendable {
     let logger: Logger
     private let nextSequence = Atomic<UInt64>(0)
 
-    /// With no presence or bus given, the node runs alone (the embedded default).
+    /// Set when the node is part of a Redis cluster.
+    let lease: NodeLeaseService?
+
+    /// Presence and relay come from the configuration: Redis when `redis` is set, else in
+    /// process (the embedded single-node default). Tests may pass their own.
     public init(
         configuration: NodeConfiguration,
-        presence: any PresenceDirectory = InProcessPresenceDirectory(),
-        bus: any RelayBus = InProcessRelayBus(),
+        presence: (any PresenceDirectory)? = nil,
+        bus: (any RelayBus)? = nil,
         routes: RouteTable = .standard,
         logger: Logger = Logger(label: "switchboard.node")
     ) async throws {
         try configuration.validate()
         self.configuration = configuration
-        self.presence = presence
-        self.bus = bus
         var logger = logger
         logger[metadataKey: "node"] = "\(configuration.nodeID)"
         self.logger = logger
+        let registry = self.registry
+        if let endpoint = configuration.redis, presence == nil || bus == nil {
+            let redis = RedisConnection(endpoint: endpoint, logger: logger)
+            let keys = RedisKeys(prefix: configuration.redisPrefix)
+            let directory = RedisPresenceDirectory(redis: redis, keys: keys)
+            self.presence = presence ?? directory
+            self.bus = bus ?? RedisRelayBus(redis: redis, keys: keys, logger: logger)
+            lease = NodeLeaseService(
+                nodeID: configuration.nodeID, directory: directory, interval: configuration.leaseInterval, ttl: configuration.leaseTTL,
+                localEntries: { registry.all().map { PresenceEntry(user: $0.user, connection: $0.id) } }, logger: logger
+            )
+        } else {
+            self.presence = presence ?? InProcessPresenceDirectory()
+            self.bus = bus ?? InProcessRelayBus()
+            lease = nil
+        }
         metrics = NodeMetrics(nodeID: configuration.nodeID)
         authenticator = try await TokenAuthenticator(secret: configuration.jwtSecret)
-        pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, presence: presence, bus: bus)
+        pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, presence: self.presence, bus: self.bus)
         self.routes = routes
         backends = try BackendPool(endpoints: configuration.backends, maxInFlight: configuration.maxBackendInFlight, logger: logger)
     }
+
+    /// Ready for clients: not draining, and, in a cluster, relaying through Redis.
+    public var isReady: Bool { !registry.isDraining && bus.isHealthy }
 
     /// Connections currently in this node's local map.
     public var connectionCount: Int { registry.count }
@@ -61,8 +83,7 @@ public final class GatewayNode: Sendable {
     /// reverse, so connections are drained before the listeners and backend clients stop.
     /// `onListening` learns each bound port (useful with port 0).
     public func services(onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }) -> [any Service] {
-        [
-            backends,
+        [backends] + (lease.map { [$0] } ?? []) + [
             makeApplication(onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(
                 host: configuration.host,

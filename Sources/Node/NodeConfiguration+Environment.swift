@@ -1,3 +1,4 @@
+import RedisClient
 import Routing
 
 /// Reading the node's settings from environment variables (`SWITCHBOARD_*`).
@@ -21,11 +22,21 @@ extension NodeConfiguration {
         try read(environment, "SWITCHBOARD_GRPC_PORT", into: &configuration.grpcPort)
         try read(environment, "SWITCHBOARD_MAX_CALLS_PER_CONNECTION", into: &configuration.maxCallsPerConnection)
         try read(environment, "SWITCHBOARD_MAX_BACKEND_IN_FLIGHT", into: &configuration.maxBackendInFlight)
+        if let text = environment["SWITCHBOARD_REDIS"], !text.isEmpty { configuration.redis = try redisEndpoint(text, key: "SWITCHBOARD_REDIS") }
+        if let prefix = environment["SWITCHBOARD_REDIS_PREFIX"] { configuration.redisPrefix = prefix }
         for name in backendNames {
             let key = "SWITCHBOARD_\(name.uppercased())_BACKEND"
             if let text = environment[key] { configuration.backends[name] = try endpoint(text, key: key) }
         }
         return configuration
+    }
+
+    /// Parses `redis://host:port`, naming the key when it cannot.
+    public static func redisEndpoint(_ text: String, key: String) throws(ConfigurationError) -> RedisEndpoint {
+        guard let endpoint = RedisEndpoint(text) else {
+            throw ConfigurationError(key: key, problem: "'\(text)' is not redis://host:port")
+        }
+        return endpoint
     }
 
     /// Parses `host:port`, naming the key when it cannot.

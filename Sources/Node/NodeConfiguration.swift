@@ -1,3 +1,4 @@
+import RedisClient
 import Routing
 
 /// Everything one gateway node needs to know to run.
@@ -41,6 +42,18 @@ public struct NodeConfiguration: Sendable {
     /// this node; more are answered `busy`.
     public var maxBackendInFlight: Int = 1000
 
+    /// `--redis`, `SWITCHBOARD_REDIS` (`redis://host:port`): join the cluster that shares this Redis.
+    /// Unset: the node runs alone, with presence and relay in process.
+    public var redis: RedisEndpoint?
+    /// `--redis-prefix`, `SWITCHBOARD_REDIS_PREFIX`: prefix of every key and channel, so that
+    /// several clusters can share one Redis.
+    public var redisPrefix: String = "sb:"
+    /// How often the node renews its lease and sweeps dead nodes' presence.
+    public var leaseInterval: Duration = .seconds(1)
+    /// How long a lease lives without renewal: a crashed node's presence is gone within
+    /// `leaseTTL` + `leaseInterval`.
+    public var leaseTTL: Duration = .seconds(2)
+
     public init(nodeID: String, jwtSecret: String, pushSecret: String) {
         self.nodeID = nodeID
         self.jwtSecret = jwtSecret
@@ -52,8 +65,8 @@ public struct NodeConfiguration: Sendable {
 
     /// Refuses settings that would make the node misbehave, naming the key.
     public func validate() throws(ConfigurationError) {
-        guard !nodeID.isEmpty, !nodeID.contains("/") else {
-            throw ConfigurationError(key: "node-id", problem: "must be non-empty and contain no '/'")
+        guard !nodeID.isEmpty, !nodeID.contains("/"), !nodeID.contains("\n") else {
+            throw ConfigurationError(key: "node-id", problem: "must be non-empty and contain no '/' or newline")
         }
         guard !jwtSecret.isEmpty else {
             throw ConfigurationError(key: "jwt-secret", problem: "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET)")

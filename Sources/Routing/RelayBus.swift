@@ -11,4 +11,10 @@ public protocol RelayBus: Sendable {
     func attach(nodeID: String, delivery: any LocalDelivery) async throws
     /// Stops handing messages to `nodeID`.
     func detach(nodeID: String) async
+    /// Whether cross-node delivery works right now (for `/readyz`).
+    var isHealthy: Bool { get }
+}
+
+extension RelayBus {
+    public var isHealthy: Bool { true }
 }

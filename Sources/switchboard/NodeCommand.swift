@@ -46,6 +46,10 @@ struct NodeCommand: AsyncParsableCommand {
     var maxCallsPerConnection: Int?
     @Option(help: "Calls in flight to one backend from this node (SWITCHBOARD_MAX_BACKEND_IN_FLIGHT; default 1000).")
     var maxBackendInFlight: Int?
+    @Option(help: "redis://host:port of the cluster's Redis; unset runs the node alone (SWITCHBOARD_REDIS).")
+    var redis: String?
+    @Option(help: "Prefix of every Redis key and channel (SWITCHBOARD_REDIS_PREFIX; default sb:).")
+    var redisPrefix: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SWITCHBOARD_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -66,6 +70,8 @@ struct NodeCommand: AsyncParsableCommand {
         if let maxCallsPerConnection { configuration.maxCallsPerConnection = maxCallsPerConnection }
         if let maxBackendInFlight { configuration.maxBackendInFlight = maxBackendInFlight }
         do {
+            if let redis { configuration.redis = try NodeConfiguration.redisEndpoint(redis, key: "redis") }
+            if let redisPrefix { configuration.redisPrefix = redisPrefix }
             for (name, flag) in [("location", locationBackend), ("chat", chatBackend), ("notification", notificationBackend)] {
                 if let flag { configuration.backends[name] = try NodeConfiguration.endpoint(flag, key: "\(name)-backend") }
             }
@@ -77,6 +83,7 @@ struct NodeCommand: AsyncParsableCommand {
         let node = try await GatewayNode(configuration: configuration, logger: logger)
         logger.info("starting", metadata: [
             "listen": "\(configuration.host):\(configuration.port)", "gateway-api": "\(configuration.host):\(configuration.grpcPort)",
+            "redis": "\(configuration.redis?.description ?? "none (single node)")",
         ])
         try await node.run()
         logger.info("stopped")

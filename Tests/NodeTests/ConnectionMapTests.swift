@@ -28,10 +28,10 @@ struct ConnectionMapTests {
 
     @Test("a client that answers no ping is closed after the ping interval")
     func idleTimeout() async throws {
-        let node = try await RunningNode.start { $0.pingInterval = .milliseconds(300) }
+        let node = try await RunningNode.start { $0.pingInterval = .seconds(1) }
         let quiet = try await node.connect("quiet", readPaused: true)
         let lively = try await node.connect("lively")
-        try await waitUntil(timeout: .seconds(5)) { node.node.connectionCount == 1 }
+        try await waitUntil(timeout: .seconds(10)) { node.node.connectionCount == 1 }
         lively.send(#"{"id":"still-here","ping":{}}"#)
         #expect(try await lively.receiveJSON()["id"] as? String == "still-here")
         quiet.resumeReading()

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# The Debian packages Switchboard needs beyond the Swift toolchain (none yet: the
-# node runs on the embedded single-node default), installed if missing.
-SWITCHBOARD_PACKAGES=()
+# The Debian packages Switchboard needs beyond the Swift toolchain, installed if missing:
+# hiredis (the Redis client library the build links) and redis-server (clusters, tests).
+SWITCHBOARD_PACKAGES=(libhiredis-dev redis-server redis-tools)
 
 ensure_packages() {
     local missing=()
@@ -15,4 +15,9 @@ ensure_packages() {
         apt-get update -qq
         apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
+}
+
+# A loopback TCP port nobody listens on now.
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }

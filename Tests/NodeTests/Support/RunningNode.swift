@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Node
 import Presence
@@ -20,8 +21,8 @@ final class RunningNode: Sendable {
 
     static func start(
         nodeID: String = "node-1",
-        presence: any PresenceDirectory = InProcessPresenceDirectory(),
-        bus: any RelayBus = InProcessRelayBus(),
+        presence: (any PresenceDirectory)? = nil,
+        bus: (any RelayBus)? = nil,
         routes: RouteTable = .standard,
         configure: (inout NodeConfiguration) -> Void = { _ in }
     ) async throws -> RunningNode {
@@ -31,7 +32,7 @@ final class RunningNode: Sendable {
         configuration.drainTimeout = .seconds(3)
         configure(&configuration)
         var logger = Logger(label: "test")
-        logger.logLevel = .warning
+        logger.logLevel = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let node = try await GatewayNode(configuration: configuration, presence: presence, bus: bus, routes: routes, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: (GatewayNode.Listener, Int).self)
         let group = ServiceGroup(

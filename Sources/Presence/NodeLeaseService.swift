@@ -1,0 +1,62 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+import RedisClient
+import ServiceLifecycle
+
+/// Keeps this node's lease alive, sweeps the presence of nodes whose lease expired, and
+/// restores this node's presence whenever the Redis connection is new (Redis restarted
+/// or came back), all without being asked.
+public struct NodeLeaseService: Service {
+    public let nodeID: String
+    public let directory: RedisPresenceDirectory
+    public let interval: Duration
+    public let ttl: Duration
+    /// Everything this node holds now, for restoring presence.
+    public let localEntries: @Sendable () -> [PresenceEntry]
+    public let logger: Logger
+
+    public init(
+        nodeID: String, directory: RedisPresenceDirectory, interval: Duration = .seconds(1), ttl: Duration = .seconds(3),
+        localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
+    ) {
+        self.nodeID = nodeID
+        self.directory = directory
+        self.interval = interval
+        self.ttl = ttl
+        self.localEntries = localEntries
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var restoredGeneration: UInt64 = 0
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+                try await directory.heartbeat(node: nodeID, nowMilliseconds: now, ttl: ttl)
+                let generation = directory.redis.generation
+                if generation != restoredGeneration {
+                    let entries = localEntries()
+                    try await directory.replace(node: nodeID, with: entries)
+                    restoredGeneration = generation
+                    logger.info("presence restored in redis", metadata: ["connections": "\(entries.count)"])
+                }
+                let ttlMilliseconds = ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000
+                for node in try await directory.staleNodes(before: now - ttlMilliseconds) where node != nodeID {
+                    let removed = try await directory.sweep(node: node)
+                    if removed > 0 { logger.warning("swept a dead node's presence", metadata: ["dead": "\(node)", "entries": "\(removed)"]) }
+                }
+            } catch {
+                logger.warning("lease heartbeat failed", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
+        // Leaving on purpose: take our presence and lease with us.
+        try? await directory.replace(node: nodeID, with: [])
+        _ = try? await directory.redis.send(["DEL", directory.keys.lease(nodeID)])
+        _ = try? await directory.redis.send(["ZREM", directory.keys.nodes, nodeID])
+    }
+}

@@ -1,0 +1,45 @@
+/// Lua scripts that make each multi-key presence change atomic. A member of a node's
+/// connection set is "connection\nuser": connection ids never contain a newline.
+enum PresenceScripts {
+    /// KEYS: user hash, node set. ARGV: connection, node, member.
+    static let announce = """
+        redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+        redis.call('SADD', KEYS[2], ARGV[3])
+        return 1
+        """
+
+    /// KEYS: user hash, node set. ARGV: connection, member.
+    static let withdraw = """
+        redis.call('HDEL', KEYS[1], ARGV[1])
+        redis.call('SREM', KEYS[2], ARGV[2])
+        return 1
+        """
+
+    /// Removes what a node held. ARGV: prefix, node, then connection/user pairs to hold
+    /// instead (none: the node is gone). With `only_if_expired` = "1" (ARGV[3]) it does
+    /// nothing while the node's lease exists: the sweep of a dead node.
+    static let replaceNode = """
+        local prefix, node, onlyIfExpired = ARGV[1], ARGV[2], ARGV[3]
+        if onlyIfExpired == '1' and redis.call('EXISTS', prefix .. 'lease:' .. node) == 1 then return -1 end
+        local set = prefix .. 'node:' .. node .. ':conns'
+        local members = redis.call('SMEMBERS', set)
+        for _, member in ipairs(members) do
+          local cut = string.find(member, '\\n', 1, true)
+          if cut then redis.call('HDEL', prefix .. 'user:' .. string.sub(member, cut + 1), string.sub(member, 1, cut - 1)) end
+        end
+        redis.call('DEL', set)
+        if onlyIfExpired == '1' then redis.call('ZREM', prefix .. 'nodes', node) end
+        for i = 4, #ARGV, 2 do
+          redis.call('HSET', prefix .. 'user:' .. ARGV[i + 1], ARGV[i], node)
+          redis.call('SADD', set, ARGV[i] .. '\\n' .. ARGV[i + 1])
+        end
+        return #members
+        """
+
+    /// KEYS: lease, nodes. ARGV: node, now (ms), ttl (ms).
+    static let heartbeat = """
+        redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+        redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+        return 1
+        """
+}

@@ -1,0 +1,22 @@
+/// Every Redis key and channel Switchboard uses, under one configurable prefix so that
+/// several clusters can share a Redis. docs/redis.md lists them.
+public struct RedisKeys: Sendable {
+    public let prefix: String
+
+    public init(prefix: String = "sb:") {
+        self.prefix = prefix
+    }
+
+    /// HASH connection id → node id: where one user is connected.
+    public func user(_ user: String) -> String { "\(prefix)user:\(user)" }
+    /// SET of "connection\nuser": what one node holds, for its sweep.
+    public func nodeConnections(_ node: String) -> String { "\(prefix)node:\(node):conns" }
+    /// STRING with a TTL: the node is alive while it exists.
+    public func lease(_ node: String) -> String { "\(prefix)lease:\(node)" }
+    /// ZSET node id → last heartbeat (ms): where live nodes find expired ones.
+    public var nodes: String { "\(prefix)nodes" }
+    /// Channel of relay messages for one node.
+    public func relayChannel(_ node: String) -> String { "\(prefix)relay:\(node)" }
+    /// Channel every node listens to.
+    public var broadcastChannel: String { "\(prefix)broadcast" }
+}

@@ -1,0 +1,152 @@
+import Foundation
+import GRPCCore
+import Node
+import RedisClient
+import SwitchboardProtocol
+import Testing
+
+/// Three real nodes sharing one real Redis, each with its own ports and Redis connections.
+struct TestCluster {
+    let redis: RedisServer
+    let nodes: [RunningNode]
+    let prefix: String
+
+    static func start(nodes count: Int = 3, redis: RedisServer? = nil) async throws -> TestCluster {
+        let shared = try await RedisServer.shared()
+        let redis = redis ?? shared
+        let prefix = "t\(UInt32.random(in: 0...UInt32.max)):"
+        var nodes: [RunningNode] = []
+        for index in 1...count {
+            nodes.append(try await RunningNode.start(nodeID: "node-\(index)") {
+                $0.redis = redis.endpoint
+                $0.redisPrefix = prefix
+                $0.leaseInterval = .milliseconds(500)
+                $0.leaseTTL = .milliseconds(1500)
+            })
+        }
+        let cluster = TestCluster(redis: redis, nodes: nodes, prefix: prefix)
+        try await waitUntil(timeout: .seconds(10)) { nodes.allSatisfy { $0.node.isReady } }
+        return cluster
+    }
+
+    func stop() async throws {
+        for node in nodes { try await node.stop() }
+    }
+}
+
+@Suite("A cluster of nodes sharing Redis")
+struct ClusterTests {
+    @Test("send crosses nodes, and the reply says it was relayed")
+    func crossNodeSend() async throws {
+        let cluster = try await TestCluster.start()
+        let alice = try await cluster.nodes[0].connect("alice")
+        let bob = try await cluster.nodes[1].connect("bob")
+        alice.send(#"{"id":"1","send":{"to":"bob","data":{"text":"across"}}}"#)
+        let push = try #require(try await bob.receiveJSON()["push"] as? [String: Any])
+        #expect(push["from"] as? String == "alice")
+        #expect((push["data"] as? [String: Any])?["text"] as? String == "across")
+        let ok = try #require(try await alice.receiveJSON()["ok"] as? [String: Any])
+        #expect(ok["delivered"] as? Int == 0)
+        #expect(ok["relayedNodes"] as? Int == 1)
+        try await alice.close()
+        try await bob.close()
+        try await cluster.stop()
+    }
+
+    @Test("a backend pushes through node 3 to a user on node 1; presence is the same from every node")
+    func pushThroughAnyNode() async throws {
+        let cluster = try await TestCluster.start()
+        let carol = try await cluster.nodes[0].connect("carol")
+        try await withGRPCClient(port: cluster.nodes[2].grpcPort) { client in
+            let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+            var metadata = Metadata()
+            metadata.addString("Bearer \(RunningNode.pushSecret)", forKey: "authorization")
+            var request = Switchboard_Gateway_V1_PushToUserRequest()
+            request.user = "carol"
+            request.push.kind = "alert"
+            let outcome = try await gateway.pushToUser(request, metadata: metadata)
+            #expect(outcome.relayedNodes == 1)
+            #expect(!outcome.offline)
+        }
+        #expect((try await carol.receiveJSON()["push"] as? [String: Any])?["kind"] as? String == "alert")
+
+        var seen: Set<[String]> = []
+        for node in cluster.nodes {
+            let asker = try await node.connect("asker")
+            asker.send(#"{"id":"p","presence":{"user":"carol"}}"#)
+            let connections = try #require((try await asker.receiveJSON()["ok"] as? [String: Any])?["connections"] as? [[String: String]])
+            seen.insert(connections.map { "\($0["id"] ?? "")@\($0["node"] ?? "")" })
+            try await asker.close()
+        }
+        #expect(seen.count == 1)
+        #expect(seen.first?.count == 1)
+        #expect(seen.first?.first?.hasSuffix("@node-1") == true)
+        try await carol.close()
+        try await cluster.stop()
+    }
+
+    @Test("a user on two nodes gets a push on both")
+    func userOnTwoNodes() async throws {
+        let cluster = try await TestCluster.start()
+        let phone = try await cluster.nodes[0].connect("dave")
+        let laptop = try await cluster.nodes[1].connect("dave")
+        let sender = try await cluster.nodes[2].connect("erin")
+        sender.send(#"{"id":"s","send":{"to":"dave","data":"both"}}"#)
+        #expect((try await phone.receiveJSON()["push"] as? [String: Any])?["data"] as? String == "both")
+        #expect((try await laptop.receiveJSON()["push"] as? [String: Any])?["data"] as? String == "both")
+        #expect((try await sender.receiveJSON()["ok"] as? [String: Any])?["relayedNodes"] as? Int == 2)
+        for client in [phone, laptop, sender] { try await client.close() }
+        try await cluster.stop()
+    }
+
+    @Test("10,000 messages from one node to a user on another arrive complete and in order")
+    func orderedStream() async throws {
+        let cluster = try await TestCluster.start(nodes: 2)
+        let sender = try await cluster.nodes[0].connect("fay")
+        let receiver = try await cluster.nodes[1].connect("gus")
+        let total = 10_000
+        let sending = Task {
+            for n in 0..<total {
+                sender.send(#"{"send":{"to":"gus","data":\#(n)}}"#)
+                if n % 500 == 499 { try await Task.sleep(for: .milliseconds(5)) }
+            }
+        }
+        for n in 0..<total {
+            let push = try #require(try await receiver.receiveJSON(timeout: .seconds(20))["push"] as? [String: Any])
+            #expect(push["data"] as? Int == n)
+            if push["data"] as? Int != n { break }
+        }
+        try await sending.value
+        try await sender.close()
+        try await receiver.close()
+        try await cluster.stop()
+    }
+
+    @Test("a broadcast reaches every connection on every node exactly once")
+    func broadcastOnce() async throws {
+        let cluster = try await TestCluster.start()
+        var clients: [TestWebSocket] = []
+        for (index, node) in cluster.nodes.enumerated() {
+            for n in 0..<3 { clients.append(try await node.connect("u\(index)-\(n)")) }
+        }
+        try await withGRPCClient(port: cluster.nodes[1].grpcPort) { client in
+            var metadata = Metadata()
+            metadata.addString("Bearer \(RunningNode.pushSecret)", forKey: "authorization")
+            var request = Switchboard_Gateway_V1_BroadcastRequest()
+            request.push.kind = "news"
+            let outcome = try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client).broadcast(request, metadata: metadata)
+            #expect(outcome.deliveredLocal == 3)
+            #expect(outcome.relayedNodes == 2)
+        }
+        for client in clients {
+            #expect((try await client.receiveJSON()["push"] as? [String: Any])?["kind"] as? String == "news")
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        for client in clients {
+            client.send(#"{"id":"after","ping":{}}"#)
+            #expect(try await client.receiveJSON()["id"] as? String == "after", "no second copy of the broadcast")
+        }
+        for client in clients { try await client.close() }
+        try await cluster.stop()
+    }
+}

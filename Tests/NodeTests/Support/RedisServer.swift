@@ -1,0 +1,78 @@
+import Foundation
+import Logging
+import RedisClient
+
+/// A real `redis-server` on a free loopback port, without persistence.
+///
+/// `shared()` is the one `scripts/test.sh` started (`SWITCHBOARD_TEST_REDIS`), or one this
+/// process starts when run alone; tests that stop or restart Redis start their own.
+nonisolated(unsafe) private var sharedPID: Int32 = 0
+
+final class RedisServer: @unchecked Sendable {
+    let port: Int
+    private var process: Process?
+    private let lock = NSLock()
+
+    var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }
+    var url: String { "redis://127.0.0.1:\(port)" }
+
+    private init(port: Int) {
+        self.port = port
+    }
+
+    static func start(port: Int? = nil) async throws -> RedisServer {
+        let server = RedisServer(port: try port ?? freePort())
+        try await server.launch()
+        return server
+    }
+
+    private static let sharedServer = Task { () throws -> RedisServer in
+        if let url = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_REDIS"], let endpoint = RedisEndpoint(url) {
+            return RedisServer(port: endpoint.port)
+        }
+        let server = try await RedisServer.start()
+        // Nobody deinitializes a static: stop the server when the test process exits.
+        sharedPID = server.lock.withLock { server.process?.processIdentifier } ?? 0
+        atexit { if sharedPID > 0 { Foundation.kill(sharedPID, SIGKILL) } }
+        return server
+    }
+
+    static func shared() async throws -> RedisServer {
+        try await sharedServer.value
+    }
+
+    func launch() async throws {
+        let process = Process()
+        process.executableURL = try Self.executable()
+        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        lock.withLock { self.process = process }
+        let probe = RedisConnection(endpoint: endpoint, logger: Logger(label: "probe"))
+        defer { probe.close() }
+        try await waitUntil(timeout: .seconds(10)) { (try? await probe.send("PING")) == .status("PONG") }
+    }
+
+    /// SIGKILL: Redis vanishes as in a crash.
+    func kill() {
+        lock.withLock {
+            if let process, process.isRunning {
+                Foundation.kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
+            process = nil
+        }
+    }
+
+    deinit {
+        if let process, process.isRunning { process.terminate() }
+    }
+
+    private static func executable() throws -> URL {
+        for directory in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] {
+            let url = URL(fileURLWithPath: directory).appendingPathComponent("redis-server")
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw TestFailure("redis-server is not installed: apt-get install -y redis-server (scripts/test.sh does)")
+    }
+}
