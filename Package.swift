@@ -122,6 +122,7 @@ let package = Package(
                 "Bench",
                 "Backends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(

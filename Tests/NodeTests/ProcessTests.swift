@@ -68,3 +68,57 @@ func freePort() throws -> Int {
     guard bound else { throw TestFailure("no free port") }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+@Suite("switchboard cluster")
+struct ClusterCommandTests {
+    @Test("starts Redis, the backends and two nodes that relay to each other; SIGTERM stops them all")
+    func localCluster() async throws {
+        let base = try freePort()
+        let process = Process()
+        process.executableURL = ProcessTests.executable
+        process.arguments = [
+            "cluster", "--nodes", "2", "--base-port", "\(base)", "--redis-port", "\(try freePort())", "--backend-port", "\(try freePort())",
+        ]
+        process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        if let log = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_CLUSTER_LOG"] {
+            FileManager.default.createFile(atPath: log, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: log)
+        }
+        try process.run()
+        defer {
+            // SIGTERM, so that the cluster stops its children too.
+            if process.isRunning {
+                kill(process.processIdentifier, SIGTERM)
+                process.waitUntilExit()
+            }
+        }
+
+        try await waitUntil(timeout: .seconds(30)) {
+            let ready = try? await [base, base + 10].asyncAllSatisfy { try await HTTPProbe.get(port: $0, path: "/readyz").status == 200 }
+            return ready == true
+        }
+        let alice = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base)/ws", token: try await RunningNode.token(for: "alice"))
+        let bob = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base + 10)/ws", token: try await RunningNode.token(for: "bob"))
+        // The backends may still be starting: retry until chat answers.
+        try await waitUntil(timeout: .seconds(20)) {
+            alice.send(#"{"id":"1","call":"chat.send","data":{"to":"bob","text":"through the cluster"}}"#)
+            return (try await alice.receiveJSON()["ok"] as? [String: Any])?["delivered"] as? Bool == true
+        }
+        let push = try #require(try await bob.receiveJSON()["push"] as? [String: Any])
+        #expect((push["data"] as? [String: Any])?["text"] as? String == "through the cluster")
+
+        kill(process.processIdentifier, SIGTERM)
+        _ = try await alice.closed(within: .seconds(15))
+        try await waitUntil(timeout: .seconds(20)) { !process.isRunning }
+        #expect(process.terminationStatus == 0)
+    }
+}
+
+extension Array {
+    func asyncAllSatisfy(_ predicate: (Element) async throws -> Bool) async rethrows -> Bool {
+        for element in self where try await !predicate(element) { return false }
+        return true
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import Foundation
+import Node
+import ServiceLifecycle
+
+/// `switchboard cluster`: a whole cluster on this machine — Redis (unless one is given),
+/// the reference backends and N nodes, each its own process — until Ctrl-C.
+struct ClusterCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cluster",
+        abstract: "Run Redis, the reference backends and N gateway nodes on loopback until Ctrl-C."
+    )
+
+    @Option(help: "How many gateway nodes.") var nodes: Int = 3
+    @Option(help: "WebSocket port of node 1; node i listens on base + 10·(i-1), its Gateway API one above.")
+    var basePort: Int = 8080
+    @Option(help: "Use this Redis (redis://host:port) instead of starting one.") var redis: String?
+    @Option(help: "Port for the redis-server this command starts.") var redisPort: Int = 6390
+    @Option(help: "First of the three backend ports (location, chat, notification).") var backendPort: Int = 9101
+
+    func run() async throws {
+        guard (1...50).contains(nodes) else { throw ValidationError("--nodes must be 1...50") }
+        let environment = ProcessEnvironment.current
+        let jwtSecret = environment["SWITCHBOARD_JWT_SECRET"] ?? "switchboard-development-secret-change-me"
+        let pushSecret = environment["SWITCHBOARD_PUSH_SECRET"] ?? "switchboard-development-push-secret"
+        var childEnvironment = ProcessInfo.processInfo.environment
+        childEnvironment["SWITCHBOARD_JWT_SECRET"] = jwtSecret
+        childEnvironment["SWITCHBOARD_PUSH_SECRET"] = pushSecret
+        let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var children: [(String, Process)] = []
+
+        func launch(_ name: String, _ executable: URL, _ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = executable
+            process.arguments = arguments
+            process.environment = childEnvironment
+            try process.run()
+            children.append((name, process))
+        }
+
+        let redisURL: String
+        if let redis {
+            redisURL = redis
+        } else {
+            guard let server = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: FileManager.default.isExecutableFile)
+            else { throw ValidationError("redis-server is not installed (apt-get install -y redis-server), or pass --redis") }
+            try launch("redis", URL(fileURLWithPath: server), [
+                "--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
+            ])
+            redisURL = "redis://127.0.0.1:\(redisPort)"
+        }
+        let gatewayAPI = "127.0.0.1:\(basePort + 1)"
+        try launch("backends", me, [
+            "backends", "--location-port", "\(backendPort)", "--chat-port", "\(backendPort + 1)",
+            "--notification-port", "\(backendPort + 2)", "--gateway", gatewayAPI,
+        ])
+        for index in 1...nodes {
+            let port = basePort + 10 * (index - 1)
+            try launch("node-\(index)", me, [
+                "node", "--node-id", "node-\(index)", "--port", "\(port)", "--grpc-port", "\(port + 1)", "--redis", redisURL,
+                "--location-backend", "127.0.0.1:\(backendPort)", "--chat-backend", "127.0.0.1:\(backendPort + 1)",
+                "--notification-backend", "127.0.0.1:\(backendPort + 2)",
+            ])
+        }
+
+        let authenticator = try await TokenAuthenticator(secret: jwtSecret)
+        print("switchboard cluster: redis \(redisURL), backends on \(backendPort)-\(backendPort + 2)")
+        for index in 1...nodes {
+            let port = basePort + 10 * (index - 1)
+            print("  node-\(index): ws://127.0.0.1:\(port)/ws  gateway API 127.0.0.1:\(port + 1)  metrics http://127.0.0.1:\(port)/metrics")
+        }
+        for user in ["alice", "bob"] {
+            print("  token for \(user) (12h): \(try await authenticator.issue(user: user, validFor: .seconds(12 * 3600)))")
+        }
+        print("Ctrl-C stops everything.")
+
+        let supervisor = ChildSupervisor(children: children)
+        try await ServiceGroup(services: [supervisor], gracefulShutdownSignals: [.sigint, .sigterm], logger: .init(label: "cluster")).run()
+    }
+}
+
+/// Waits for Ctrl-C (or for a child to die), then stops the children, last started first.
+struct ChildSupervisor: Service, @unchecked Sendable {
+    let children: [(String, Process)]
+
+    func run() async throws {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await gracefulShutdown() }
+            group.addTask {
+                while children.allSatisfy({ $0.1.isRunning }) && !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            await group.next()
+            group.cancelAll()
+        }
+        for (name, process) in children.reversed() where process.isRunning {
+            process.terminate()
+            // Children may inherit a blocked SIGTERM from the thread that spawned them
+            // (redis-server does): give each a moment, then stop it for sure.
+            let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+            while process.isRunning && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+            }
+            process.waitUntilExit()
+            if process.terminationReason == .exit && process.terminationStatus != 0 {
+                print("\(name) exited with \(process.terminationStatus)")
+            }
+        }
+    }
+}
