@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load a running node with real WebSocket clients and report what it delivered.",
-        subcommands: [Pair.self, Calls.self, Idle.self]
+        subcommands: [Pair.self, Ring.self, Calls.self, Idle.self]
     )
 
     struct Common: ParsableArguments {
@@ -40,6 +40,34 @@ struct BenchCommand: AsyncParsableCommand {
                     url: common.url, secret: try common.secret(), messages: messages, payloadBytes: payload, window: window, format: format
                 ).run()
                 print("run \(run): \(result)")
+                rates.append(result.messagesPerSecond)
+            }
+            print("median: \(Int(rates.sorted()[rates.count / 2])) msg/s")
+        }
+    }
+
+    struct Ring: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Many clients in a ring, each streaming to the next; spread over --urls (two nodes: every message crosses)."
+        )
+        @OptionGroup var common: Common
+        @Option(parsing: .upToNextOption, help: "Node WebSocket URLs; clients are spread round-robin (default: --url).")
+        var urls: [String] = []
+        @Option(help: "Clients in the ring.") var clients: Int = 1000
+        @Option(help: "Messages each client sends.") var messages: Int = 200
+        @Option(help: "Most messages in flight per sender.") var window: Int = 16
+        @Option(help: "Padding bytes per message.") var payload: Int = 64
+        @Option(help: "Runs; each is reported, then the median.") var runs: Int = 1
+
+        func run() async throws {
+            var rates: [Double] = []
+            for run in 1...max(runs, 1) {
+                let result = try await RingBenchmark(
+                    urls: urls.isEmpty ? [common.url] : urls, secret: try common.secret(), clients: clients,
+                    messagesPerClient: messages, window: window, payloadBytes: payload
+                ).run()
+                print("run \(run): \(result)")
+                guard result.lost == 0 else { throw BenchError("\(result.lost) messages lost") }
                 rates.append(result.messagesPerSecond)
             }
             print("median: \(Int(rates.sorted()[rates.count / 2])) msg/s")

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Cross-node against same-node delivery (release build), in the same run: 1,000 clients
+# in a ring, each streaming fire-and-forget sends to the next. Same-node: all clients on
+# node 1. Cross-node: clients alternate between two nodes, so every message goes
+# node → Redis pub/sub → node. Runs alternate so that noise hits both alike.
+# Usage: ops/bench-cluster.sh [runs]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+
+swift build -c release --product switchboard >/dev/null
+bin=$(swift build -c release --show-bin-path)/switchboard
+export SWITCHBOARD_JWT_SECRET=benchmark-secret-benchmark-secret-0001
+export SWITCHBOARD_PUSH_SECRET=benchmark-push-secret-0001
+base=${PORT:-18300}
+
+"$bin" cluster --nodes 2 --base-port "$base" --redis-port $((base + 90)) --backend-port $((base + 50)) 2>/dev/null >/dev/null &
+cluster=$!
+trap 'kill -TERM "$cluster" 2>/dev/null; wait "$cluster" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    curl -fs "http://127.0.0.1:$base/readyz" >/dev/null 2>&1 && curl -fs "http://127.0.0.1:$((base + 10))/readyz" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+
+echo "== machine: $(nproc) cores, $(uname -r), $(swift --version 2>&1 | head -1)"
+echo "== ring: 1,000 clients × 100 messages, window 16 per sender, 64-byte padding"
+for run in $(seq "$runs"); do
+    echo "-- run $run, same-node"
+    "$bin" bench ring --url "ws://127.0.0.1:$base/ws" --clients 1000 --messages 100
+    echo "-- run $run, cross-node"
+    "$bin" bench ring --urls "ws://127.0.0.1:$base/ws" "ws://127.0.0.1:$((base + 10))/ws" --clients 1000 --messages 100
+done
