@@ -23,10 +23,10 @@ for _ in $(seq 100); do
 done
 
 echo "== machine: $(nproc) cores, $(uname -r), $(swift --version 2>&1 | head -1)"
-echo "== ring: 1,000 clients × 100 messages, window 16 per sender, 64-byte padding"
+echo "== ring: 1,000 clients × 100 messages, window ${WINDOW:-16} per sender, 64-byte padding"
 for run in $(seq "$runs"); do
     echo "-- run $run, same-node"
-    "$bin" bench ring --url "ws://127.0.0.1:$base/ws" --clients 1000 --messages 100
+    "$bin" bench ring --url "ws://127.0.0.1:$base/ws" --clients 1000 --messages 100 --window "${WINDOW:-16}"
     echo "-- run $run, cross-node"
-    "$bin" bench ring --urls "ws://127.0.0.1:$base/ws" "ws://127.0.0.1:$((base + 10))/ws" --clients 1000 --messages 100
+    "$bin" bench ring --urls "ws://127.0.0.1:$base/ws" "ws://127.0.0.1:$((base + 10))/ws" --clients 1000 --messages 100 --window "${WINDOW:-16}"
 done

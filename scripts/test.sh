@@ -9,9 +9,9 @@ source scripts/lib/packages.sh
 ensure_packages
 
 redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning --daemonize no &
+redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning --daemonize no >/dev/null 2>&1 &
 redis_pid=$!
-trap 'kill "$redis_pid" 2>/dev/null || true' EXIT
+trap 'kill "$redis_pid" 2>/dev/null; wait "$redis_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do
     redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
     sleep 0.1
