@@ -58,5 +58,7 @@ public struct NodeLeaseService: Service {
         try? await directory.replace(node: nodeID, with: [])
         _ = try? await directory.redis.send(["DEL", directory.keys.lease(nodeID)])
         _ = try? await directory.redis.send(["ZREM", directory.keys.nodes, nodeID])
+        // The lease service stops last of the node's Redis users.
+        directory.redis.close()
     }
 }

@@ -49,7 +49,8 @@ public final class RedisConnection: Sendable {
     }
 
     deinit {
-        try? thread.syncShutdownGracefully()
+        // Never wait here: the last reference may be dropped on the connection's own thread.
+        thread.shutdownGracefully { _ in }
     }
 
     public var isConnected: Bool { connected.load(ordering: .relaxed) }
