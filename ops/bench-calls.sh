@@ -7,10 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 
-swift build -c release --product switchboard >/dev/null
-bin=$(swift build -c release --show-bin-path)/switchboard
-export SWITCHBOARD_JWT_SECRET=benchmark-secret-benchmark-secret-0001
-export SWITCHBOARD_PUSH_SECRET=benchmark-push-secret-0001
+source ops/lib/bench-env.sh
 port=${PORT:-18480}
 grpc=$((port + 1))
 location=$((port + 2))
@@ -22,7 +19,6 @@ node_pid=$!
 trap 'kill "$node_pid" "$backends_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 
-echo "== machine: $(nproc) cores, $(uname -r), $(swift --version 2>&1 | head -1)"
 for shape in "1 5000" "100 200"; do
     set -- $shape
     for operation in ping location.update; do

@@ -8,10 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 
-swift build -c release --product switchboard >/dev/null
-bin=$(swift build -c release --show-bin-path)/switchboard
-export SWITCHBOARD_JWT_SECRET=benchmark-secret-benchmark-secret-0001
-export SWITCHBOARD_PUSH_SECRET=benchmark-push-secret-0001
+source ops/lib/bench-env.sh
 base=${PORT:-18300}
 
 "$bin" cluster --nodes 2 --base-port "$base" --redis-port $((base + 90)) --backend-port $((base + 50)) 2>/dev/null >/dev/null &
@@ -22,7 +19,6 @@ for _ in $(seq 100); do
     sleep 0.2
 done
 
-echo "== machine: $(nproc) cores, $(uname -r), $(swift --version 2>&1 | head -1)"
 echo "== ring: 1,000 clients × 100 messages, window ${WINDOW:-16} per sender, 64-byte padding"
 for run in $(seq "$runs"); do
     echo "-- run $run, same-node"

@@ -6,9 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 
-swift build -c release --product switchboard >/dev/null
-bin=$(swift build -c release --show-bin-path)/switchboard
-export SWITCHBOARD_JWT_SECRET=benchmark-secret-benchmark-secret-0001
+source ops/lib/bench-env.sh
 port=${PORT:-18480}
 
 start_node() {
@@ -23,7 +21,6 @@ start_node() {
 stop_node() { kill -TERM "$node_pid"; wait "$node_pid" || true; }
 trap 'kill "$node_pid" 2>/dev/null || true' EXIT
 
-echo "== machine: $(nproc) cores, $(uname -r), $(swift --version 2>&1 | head -1)"
 echo "== pair: 100,000 messages alice → bob, 64-byte padding, window 256, $runs runs"
 start_node
 "$bin" bench pair --url "ws://127.0.0.1:$port/ws" --messages 100000 --payload 64 --window 256 --runs "$runs"

@@ -9,6 +9,17 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [Pair.self, Ring.self, Calls.self, Idle.self]
     )
 
+    /// Runs a benchmark `runs` times, printing each result and then the median rate.
+    static func repeatRuns(_ runs: Int, unit: String, _ body: () async throws -> (report: String, rate: Double)) async throws {
+        var rates: [Double] = []
+        for run in 1...max(runs, 1) {
+            let (report, rate) = try await body()
+            print("run \(run): \(report)")
+            rates.append(rate)
+        }
+        print("median: \(Int(rates.sorted()[rates.count / 2])) \(unit)")
+    }
+
     struct Common: ParsableArguments {
         @Option(help: "WebSocket URL of the node.")
         var url: String = "ws://127.0.0.1:8080/ws"
@@ -34,15 +45,13 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let format = BenchFormat(rawValue: format) else { throw ValidationError("--format is json or protobuf") }
-            var rates: [Double] = []
-            for run in 1...max(runs, 1) {
-                let result = try await PairBenchmark(
-                    url: common.url, secret: try common.secret(), messages: messages, payloadBytes: payload, window: window, format: format
-                ).run()
-                print("run \(run): \(result)")
-                rates.append(result.messagesPerSecond)
+            let benchmark = PairBenchmark(
+                url: common.url, secret: try common.secret(), messages: messages, payloadBytes: payload, window: window, format: format
+            )
+            try await BenchCommand.repeatRuns(runs, unit: "msg/s") {
+                let result = try await benchmark.run()
+                return (result.description, result.messagesPerSecond)
             }
-            print("median: \(Int(rates.sorted()[rates.count / 2])) msg/s")
         }
     }
 
@@ -60,17 +69,15 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Runs; each is reported, then the median.") var runs: Int = 1
 
         func run() async throws {
-            var rates: [Double] = []
-            for run in 1...max(runs, 1) {
-                let result = try await RingBenchmark(
-                    urls: urls.isEmpty ? [common.url] : urls, secret: try common.secret(), clients: clients,
-                    messagesPerClient: messages, window: window, payloadBytes: payload
-                ).run()
-                print("run \(run): \(result)")
-                guard result.lost == 0 else { throw BenchError("\(result.lost) messages lost") }
-                rates.append(result.messagesPerSecond)
+            let benchmark = RingBenchmark(
+                urls: urls.isEmpty ? [common.url] : urls, secret: try common.secret(), clients: clients,
+                messagesPerClient: messages, window: window, payloadBytes: payload
+            )
+            try await BenchCommand.repeatRuns(runs, unit: "msg/s") {
+                let result = try await benchmark.run()
+                guard result.lost == 0 else { throw BenchError("\(result): \(result.lost) messages lost") }
+                return (result.description, result.messagesPerSecond)
             }
-            print("median: \(Int(rates.sorted()[rates.count / 2])) msg/s")
         }
     }
 
@@ -89,16 +96,14 @@ struct BenchCommand: AsyncParsableCommand {
             guard let operation = CallsBenchmark.Operation(rawValue: operation) else {
                 throw ValidationError("--operation is location.update or ping")
             }
-            var rates: [Double] = []
-            for run in 1...max(runs, 1) {
-                let result = try await CallsBenchmark(
-                    url: common.url, secret: try common.secret(), clients: clients, callsPerClient: calls, operation: operation
-                ).run()
-                print("run \(run): \(result)")
-                guard result.failures == 0 else { throw BenchError("\(result.failures) calls failed") }
-                rates.append(result.callsPerSecond)
+            let benchmark = CallsBenchmark(
+                url: common.url, secret: try common.secret(), clients: clients, callsPerClient: calls, operation: operation
+            )
+            try await BenchCommand.repeatRuns(runs, unit: "calls/s") {
+                let result = try await benchmark.run()
+                guard result.failures == 0 else { throw BenchError("\(result): \(result.failures) calls failed") }
+                return (result.description, result.callsPerSecond)
             }
-            print("median: \(Int(rates.sorted()[rates.count / 2])) calls/s")
         }
     }
 
