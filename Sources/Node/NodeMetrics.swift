@@ -1,5 +1,6 @@
 import CoreMetrics
 import Prometheus
+import Synchronization
 
 /// The node's Prometheus metrics, served at `/metrics`.
 ///
@@ -18,6 +19,8 @@ final class NodeMetrics: Sendable {
     private let closes: [CloseReason: CoreMetrics.Counter]
     private let factory: PrometheusMetricsFactory
     private let nodeID: String
+    /// Backend-call counters by backend and outcome, made on first use.
+    private let backendCalls = Mutex<[String: CoreMetrics.Counter]>([:])
 
     init(nodeID: String) {
         let factory = PrometheusMetricsFactory(registry: registry)
@@ -40,11 +43,19 @@ final class NodeMetrics: Sendable {
 
     /// Counts a backend call by backend and outcome (`ok`, or the client error code).
     func backendCall(_ backend: String, _ failure: ClientErrorCode?) {
-        CoreMetrics.Counter(
-            label: "switchboard_backend_calls_total",
-            dimensions: [("node", nodeID), ("backend", backend), ("outcome", failure?.rawValue ?? "ok")],
-            factory: factory
-        ).increment()
+        let outcome = failure?.rawValue ?? "ok"
+        let counter = backendCalls.withLock { counters in
+            let key = "\(backend)/\(outcome)"
+            if let counter = counters[key] { return counter }
+            let counter = CoreMetrics.Counter(
+                label: "switchboard_backend_calls_total",
+                dimensions: [("node", nodeID), ("backend", backend), ("outcome", outcome)],
+                factory: factory
+            )
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
     }
 
     func closed(_ reason: CloseReason) {
