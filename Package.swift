@@ -39,6 +39,8 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"])]
         ),
+        // glibc's malloc.h, for returning freed memory to the OS.
+        .systemLibrary(name: "CMalloc"),
         // The only code that touches hiredis.
         .target(
             name: "RedisClient",
@@ -72,6 +74,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
+                "CMalloc",
                 "Routing",
                 "Presence",
                 "RedisClient",

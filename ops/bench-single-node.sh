@@ -10,7 +10,7 @@ source ops/lib/bench-env.sh
 port=${PORT:-18480}
 
 start_node() {
-    "$bin" node --port "$port" --node-id bench-1 --log-level warning &
+    "$bin" node --port "$port" --grpc-port 0 --node-id bench-1 --log-level warning "$@" &
     node_pid=$!
     for _ in $(seq 100); do
         curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return
@@ -28,9 +28,13 @@ echo "== pair, protobuf sender"
 "$bin" bench pair --url "ws://127.0.0.1:$port/ws" --messages 100000 --payload 64 --window 256 --runs "$runs" --format protobuf
 stop_node
 
+# Idle memory with the periodic heap trim off (0) and on (every 5 s), fresh node each time,
+# read 12 s after the last connect so that at least two trims have run.
 for connections in 1000 10000; do
-    echo "== idle: $connections connections (fresh node)"
-    start_node
-    "$bin" bench idle --url "ws://127.0.0.1:$port/ws" --connections "$connections" --node-pid "$node_pid"
-    stop_node
+    for trim in 0 5; do
+        echo "== idle: $connections connections, memory-trim-interval $trim (fresh node)"
+        start_node --memory-trim-interval "$trim"
+        "$bin" bench idle --url "ws://127.0.0.1:$port/ws" --connections "$connections" --node-pid "$node_pid" --settle 12
+        stop_node
+    done
 done

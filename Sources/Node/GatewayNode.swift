@@ -83,7 +83,9 @@ public final class GatewayNode: Sendable {
     /// reverse, so connections are drained before the listeners and backend clients stop.
     /// `onListening` learns each bound port (useful with port 0).
     public func services(onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }) -> [any Service] {
-        [backends] + (lease.map { [$0] } ?? []) + [
+        let trim: [any Service] = configuration.memoryTrimInterval > .zero
+            ? [MemoryTrimService(interval: configuration.memoryTrimInterval, logger: logger)] : []
+        return [backends] + trim + (lease.map { [$0] } ?? []) + [
             makeApplication(onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(
                 host: configuration.host,

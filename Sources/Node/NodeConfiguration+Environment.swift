@@ -20,6 +20,7 @@ extension NodeConfiguration {
         try readSeconds(environment, "SWITCHBOARD_PING_INTERVAL", into: &configuration.pingInterval)
         try readSeconds(environment, "SWITCHBOARD_DRAIN_TIMEOUT", into: &configuration.drainTimeout)
         try read(environment, "SWITCHBOARD_GRPC_PORT", into: &configuration.grpcPort)
+        try readSeconds(environment, "SWITCHBOARD_MEMORY_TRIM_INTERVAL", into: &configuration.memoryTrimInterval)
         try read(environment, "SWITCHBOARD_MAX_CALLS_PER_CONNECTION", into: &configuration.maxCallsPerConnection)
         try read(environment, "SWITCHBOARD_MAX_BACKEND_IN_FLIGHT", into: &configuration.maxBackendInFlight)
         if let text = environment["SWITCHBOARD_REDIS"], !text.isEmpty { configuration.redis = try redisEndpoint(text, key: "SWITCHBOARD_REDIS") }

@@ -54,6 +54,10 @@ public struct NodeConfiguration: Sendable {
     /// `leaseTTL` + `leaseInterval`.
     public var leaseTTL: Duration = .seconds(2)
 
+    /// `--memory-trim-interval`, `SWITCHBOARD_MEMORY_TRIM_INTERVAL` (seconds; 0 turns it off): how
+    /// often freed heap memory is returned to the OS (see `MemoryTrimService`).
+    public var memoryTrimInterval: Duration = .seconds(10)
+
     public init(nodeID: String, jwtSecret: String, pushSecret: String) {
         self.nodeID = nodeID
         self.jwtSecret = jwtSecret

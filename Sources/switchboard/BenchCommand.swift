@@ -112,9 +112,13 @@ struct BenchCommand: AsyncParsableCommand {
         @OptionGroup var common: Common
         @Option(help: "Connections to hold.") var connections: Int = 1000
         @Option(help: "PID of the node process, to read its memory from /proc.") var nodePid: Int32
+        @Option(help: "Seconds to wait after the last connect before reading memory.") var settle: Double = 2
 
         func run() async throws {
-            print(try await IdleBenchmark(url: common.url, secret: try common.secret(), connections: connections, nodePID: nodePid).run())
+            print(try await IdleBenchmark(
+                url: common.url, secret: try common.secret(), connections: connections, nodePID: nodePid,
+                settle: .milliseconds(Int64(settle * 1000))
+            ).run())
         }
     }
 }

@@ -46,6 +46,8 @@ struct NodeCommand: AsyncParsableCommand {
     var maxCallsPerConnection: Int?
     @Option(help: "Calls in flight to one backend from this node (SWITCHBOARD_MAX_BACKEND_IN_FLIGHT; default 1000).")
     var maxBackendInFlight: Int?
+    @Option(help: "Seconds between returning freed heap memory to the OS; 0 turns it off (SWITCHBOARD_MEMORY_TRIM_INTERVAL; default 10).")
+    var memoryTrimInterval: Double?
     @Option(help: "redis://host:port of the cluster's Redis; unset runs the node alone (SWITCHBOARD_REDIS).")
     var redis: String?
     @Option(help: "Prefix of every Redis key and channel (SWITCHBOARD_REDIS_PREFIX; default sb:).")
@@ -66,6 +68,7 @@ struct NodeCommand: AsyncParsableCommand {
         if let pingInterval { configuration.pingInterval = .milliseconds(Int64(pingInterval * 1000)) }
         if let drainTimeout { configuration.drainTimeout = .milliseconds(Int64(drainTimeout * 1000)) }
         if let grpcPort { configuration.grpcPort = grpcPort }
+        if let memoryTrimInterval { configuration.memoryTrimInterval = .milliseconds(Int64(memoryTrimInterval * 1000)) }
         if let pushSecret { configuration.pushSecret = pushSecret }
         if let maxCallsPerConnection { configuration.maxCallsPerConnection = maxCallsPerConnection }
         if let maxBackendInFlight { configuration.maxBackendInFlight = maxBackendInFlight }

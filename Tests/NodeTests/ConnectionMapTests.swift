@@ -38,4 +38,21 @@ struct ConnectionMapTests {
         try await lively.close()
         try await node.stop()
     }
+
+    @Test("returning freed memory to the OS every 50 ms does not disturb delivery")
+    func memoryTrimWhileServing() async throws {
+        let node = try await RunningNode.start { $0.memoryTrimInterval = .milliseconds(50) }
+        let alice = try await node.connect("alice")
+        let bob = try await node.connect("bob")
+        for n in 0..<500 {
+            alice.send(#"{"send":{"to":"bob","data":\#(n)}}"#)
+            if n % 100 == 99 { try await Task.sleep(for: .milliseconds(60)) }
+        }
+        for n in 0..<500 {
+            #expect((try await bob.receiveJSON()["push"] as? [String: Any])?["data"] as? Int == n)
+        }
+        try await alice.close()
+        try await bob.close()
+        try await node.stop()
+    }
 }
