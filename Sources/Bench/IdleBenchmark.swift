@@ -27,11 +27,13 @@ public struct IdleBenchmark: Sendable {
         public let connections: Int
         public let rssBeforeKiB: Int
         public let rssAfterKiB: Int
+        /// After every connection closed again and `settle` passed: what the node gave back.
+        public let rssAfterCloseKiB: Int
         public let connectSeconds: Double
         public var kibPerConnection: Double { Double(rssAfterKiB - rssBeforeKiB) / Double(max(connections, 1)) }
         public var description: String {
             "\(connections) idle connections in \(String(format2: connectSeconds)) s; node RSS \(rssBeforeKiB) KiB → \(rssAfterKiB) KiB: "
-                + "\(String(format2: kibPerConnection)) KiB per connection"
+                + "\(String(format2: kibPerConnection)) KiB per connection; \(rssAfterCloseKiB) KiB once they closed"
         }
     }
 
@@ -69,10 +71,15 @@ public struct IdleBenchmark: Sendable {
             let failed = tally.failures.withLock { $0 }
             tally.released.store(true, ordering: .releasing)
             try await group.waitForAll()
+            try await Task.sleep(for: settle)
+            let rssAfterClose = try ProcessMemory.residentKiB(pid: nodePID)
             guard failed.isEmpty else {
                 throw BenchError("\(failed.count) of \(connections) connections failed; first: \(failed[0])")
             }
-            return Result(connections: connections, rssBeforeKiB: rssBefore, rssAfterKiB: rssAfter, connectSeconds: connectSeconds)
+            return Result(
+                connections: connections, rssBeforeKiB: rssBefore, rssAfterKiB: rssAfter, rssAfterCloseKiB: rssAfterClose,
+                connectSeconds: connectSeconds
+            )
         }
     }
 }

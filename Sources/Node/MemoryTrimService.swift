@@ -5,9 +5,10 @@ import ServiceLifecycle
 
 /// Hands freed heap memory back to the OS now and then.
 ///
-/// Measured here: after thousands of handshakes about half of a node's resident memory
-/// is free heap that glibc keeps (`malloc_trim` halved RSS with 5,000 idle connections).
-/// The trim runs on a thread of its own, never on an event loop or the concurrency pool.
+/// Without it glibc keeps the heap that a burst of connections needed long after they are
+/// gone (measured here: 5,000 connections opened and closed left RSS at 247 MB; a trim
+/// brought it to 122 MB). It does not shrink what live connections use. The trim runs on
+/// a thread of its own, never on an event loop or the concurrency pool.
 struct MemoryTrimService: Service {
     let interval: Duration
     let logger: Logger
