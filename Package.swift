@@ -133,6 +133,7 @@ let package = Package(
             dependencies: [
                 "Node",
                 "Backends",
+                "Bench",
                 "RedisClient",
                 "SwitchboardProtocol",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),

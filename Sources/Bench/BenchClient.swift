@@ -7,7 +7,8 @@ import NIOWebSocket
 /// supplies. Connect errors are reported, never swallowed.
 enum BenchClient {
     static func configuration(token: String, format: BenchFormat) -> WebSocketClientConfiguration {
-        var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20, autoPing: .disabled, validateUTF8: false)
+        // A short close timeout: a generator that stops must not wait 15 s per socket.
+        var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 20, closeTimeout: .seconds(1), autoPing: .disabled, validateUTF8: false)
         configuration.additionalHeaders[.authorization] = "Bearer \(token)"
         configuration.additionalHeaders[.secWebSocketProtocol] = format.subprotocol
         return configuration

@@ -58,6 +58,7 @@ public struct RingBenchmark: Sendable {
         let clients = self.clients
         let window = self.window
         var start = clock.now
+        var end = clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in
             for index in 0..<clients {
                 let token = try await authenticator.issue(user: "ring-\(index)", validFor: .seconds(3600))
@@ -112,11 +113,16 @@ public struct RingBenchmark: Sendable {
             while shared.received.reduce(0, { $0 + $1.value.load(ordering: .relaxed) }) < clients * total, clock.now < deadline {
                 try await Task.sleep(for: .milliseconds(5))
             }
-            group.cancelAll()
+            end = clock.now
+            if shared.received.reduce(0, { $0 + $1.value.load(ordering: .relaxed) }) < clients * total {
+                group.cancelAll()  // something was lost: stop waiting for it
+            } else {
+                try await group.waitForAll()
+            }
         }
         let delivered = shared.received.reduce(0) { $0 + $1.value.load(ordering: .relaxed) }
         return Result(
-            expected: clients * total, delivered: delivered, seconds: (clock.now - start).seconds,
+            expected: clients * total, delivered: delivered, seconds: (end - start).seconds,
             latency: LatencySummary(nanoseconds: shared.samples.withLock { $0 })
         )
     }

@@ -6,7 +6,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load a running node with real WebSocket clients and report what it delivered.",
-        subcommands: [Pair.self, Ring.self, Calls.self, Idle.self]
+        subcommands: [Pair.self, Ring.self, Calls.self, Connect.self, Idle.self]
     )
 
     /// Runs a benchmark `runs` times, printing each result and then the median rate.
@@ -103,6 +103,23 @@ struct BenchCommand: AsyncParsableCommand {
                 let result = try await benchmark.run()
                 guard result.failures == 0 else { throw BenchError("\(result): \(result.failures) calls failed") }
                 return (result.description, result.callsPerSecond)
+            }
+        }
+    }
+
+    struct Connect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Handshakes/s, token check included: connect, await the welcome, close.")
+        @OptionGroup var common: Common
+        @Option(help: "Connections to make.") var connections: Int = 5000
+        @Option(help: "Handshakes in flight at once.") var concurrency: Int = 100
+        @Option(help: "Runs; each is reported, then the median.") var runs: Int = 1
+
+        func run() async throws {
+            let benchmark = ConnectBenchmark(url: common.url, secret: try common.secret(), connections: connections, concurrency: concurrency)
+            try await BenchCommand.repeatRuns(runs, unit: "handshakes/s") {
+                let result = try await benchmark.run()
+                guard result.failures == 0 else { throw BenchError("\(result): \(result.failures) connections failed") }
+                return (result.description, result.perSecond)
             }
         }
     }
