@@ -73,6 +73,8 @@ struct ClusterCommand: AsyncParsableCommand {
             print("  token for \(user) (12h): \(try await authenticator.issue(user: user, validFor: .seconds(12 * 3600)))")
         }
         print("Ctrl-C stops everything.")
+        // Show the URLs and tokens now, even when stdout is a file or a pipe.
+        fflush(nil)
 
         let supervisor = ChildSupervisor(children: children)
         try await ServiceGroup(services: [supervisor], gracefulShutdownSignals: [.sigint, .sigterm], logger: .init(label: "cluster")).run()
@@ -95,6 +97,13 @@ struct ChildSupervisor: Service, @unchecked Sendable {
             group.cancelAll()
         }
         for (name, process) in children.reversed() where process.isRunning {
+            // redis-server runs without persistence, so nothing is lost by killing it; it
+            // would not see SIGTERM anyway (see below).
+            guard name != "redis" else {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                continue
+            }
             process.terminate()
             // Children may inherit a blocked SIGTERM from the thread that spawned them
             // (redis-server does): give each a moment, then stop it for sure.
