@@ -38,3 +38,8 @@ for connections in 1000 10000; do
         stop_node
     done
 done
+
+echo "== connect: 5,000 handshakes (token check included), 100 at a time, $runs runs"
+start_node
+"$bin" bench connect --url "ws://127.0.0.1:$port/ws" --connections 5000 --concurrency 100 --runs "$runs"
+stop_node
