@@ -6,7 +6,7 @@ import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
 
-@Suite("Backends over gRPC")
+@Suite("Backends over gRPC", .timeLimit(.minutes(2)))
 struct BackendCallTests {
     @Test("chat.send from alice reaches bob as a push, alice gets a message id, history has it")
     func chat() async throws {

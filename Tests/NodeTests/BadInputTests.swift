@@ -2,7 +2,7 @@ import NIOCore
 import NIOWebSocket
 import Testing
 
-@Suite("Bad input from clients")
+@Suite("Bad input from clients", .timeLimit(.minutes(2)))
 struct BadInputTests {
     @Test("a malformed frame gets an error frame and the socket stays usable")
     func malformedFrame() async throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// Tiny runs of every load-generator scenario, so the tool keeps working. They assert
 /// that everything sent arrived, never a speed.
-@Suite("Load generator smoke runs")
+@Suite("Load generator smoke runs", .timeLimit(.minutes(2)))
 struct BenchSmokeTests {
     @Test("pair, calls, connect and idle against one node with backends")
     func singleNodeScenarios() async throws {

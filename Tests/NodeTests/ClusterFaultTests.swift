@@ -3,7 +3,7 @@ import NIOWebSocket
 import Node
 import Testing
 
-@Suite("Cluster faults: a crashed node, a restarted Redis")
+@Suite("Cluster faults: a crashed node, a restarted Redis", .timeLimit(.minutes(2)))
 struct ClusterFaultTests {
     @Test("a node killed with SIGKILL: within 3 s its users' presence is gone and pushes to them report offline")
     func crashedNode() async throws {

@@ -34,7 +34,7 @@ struct TestCluster {
     }
 }
 
-@Suite("A cluster of nodes sharing Redis")
+@Suite("A cluster of nodes sharing Redis", .timeLimit(.minutes(2)))
 struct ClusterTests {
     @Test("send crosses nodes, and the reply says it was relayed")
     func crossNodeSend() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Node
 
-@Suite("Connecting and authenticating")
+@Suite("Connecting and authenticating", .timeLimit(.minutes(2)))
 struct ConnectTests {
     @Test("no token: 401 and no socket")
     func missingToken() async throws {

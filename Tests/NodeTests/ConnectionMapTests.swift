@@ -1,7 +1,7 @@
 import Presence
 import Testing
 
-@Suite("The local connection map under load")
+@Suite("The local connection map under load", .timeLimit(.minutes(2)))
 struct ConnectionMapTests {
     @Test("200 clients connecting and leaving at once leave the map and presence empty")
     func concurrentConnectDisconnect() async throws {

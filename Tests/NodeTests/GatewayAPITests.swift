@@ -3,7 +3,7 @@ import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
 
-@Suite("The Gateway API that backends push through")
+@Suite("The Gateway API that backends push through", .timeLimit(.minutes(2)))
 struct GatewayAPITests {
     private static func authorized(_ secret: String = RunningNode.pushSecret) -> Metadata {
         var metadata = Metadata()

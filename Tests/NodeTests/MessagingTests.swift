@@ -2,7 +2,7 @@ import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
 
-@Suite("Gateway-native calls on one node")
+@Suite("Gateway-native calls on one node", .timeLimit(.minutes(2)))
 struct MessagingTests {
     @Test("two users exchange messages: alice in JSON, bob in binary protobuf")
     func jsonAndBinary() async throws {

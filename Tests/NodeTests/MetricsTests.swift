@@ -1,6 +1,6 @@
 import Testing
 
-@Suite("Metrics")
+@Suite("Metrics", .timeLimit(.minutes(2)))
 struct MetricsTests {
     @Test("/metrics counts connections, messages, bad frames, auth failures and closes by reason")
     func countsWhatHappened() async throws {

@@ -2,7 +2,7 @@ import NIOCore
 import Testing
 @testable import Node
 
-@Suite("Outbound queue")
+@Suite("Outbound queue", .timeLimit(.minutes(2)))
 struct OutboundQueueTests {
     private func frame(_ size: Int) -> EncodedFrame {
         EncodedFrame(opcode: .text, data: ByteBuffer(repeating: 0x61, count: size))

@@ -2,7 +2,7 @@ import Foundation
 import NIOWebSocket
 import Testing
 
-@Suite("The switchboard executable")
+@Suite("The switchboard executable", .timeLimit(.minutes(2)))
 struct ProcessTests {
     /// The `switchboard` binary that `swift test` built next to the test bundle.
     static var executable: URL {
@@ -51,33 +51,39 @@ struct ProcessTests {
     }
 }
 
-/// A loopback port nobody listens on right now.
-func freePort() throws -> Int {
+/// A loopback port nobody listens on right now, below the ephemeral range (32768–60999)
+/// so that the client sockets of tests running alongside cannot take it before it is
+/// bound. With `span`, ports `port ... port + span` are all free.
+func freePort(span: Int = 0) throws -> Int {
+    for _ in 0..<200 {
+        let base = Int.random(in: 20_000..<(32_000 - span))
+        if (base...(base + span)).allSatisfy(isBindable) { return base }
+    }
+    throw TestFailure("no free port below the ephemeral range")
+}
+
+private func isBindable(_ port: Int) -> Bool {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-        }
+    address.sin_port = UInt16(port).bigEndian
+    return withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
-    guard bound else { throw TestFailure("no free port") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }
 
-@Suite("switchboard cluster")
+
+@Suite("switchboard cluster", .timeLimit(.minutes(2)))
 struct ClusterCommandTests {
     @Test("starts Redis, the backends and two nodes that relay to each other; SIGTERM stops them all")
     func localCluster() async throws {
-        let base = try freePort()
+        let base = try freePort(span: 11)
         let process = Process()
         process.executableURL = ProcessTests.executable
         process.arguments = [
-            "cluster", "--nodes", "2", "--base-port", "\(base)", "--redis-port", "\(try freePort())", "--backend-port", "\(try freePort())",
+            "cluster", "--nodes", "2", "--base-port", "\(base)", "--redis-port", "\(try freePort())", "--backend-port", "\(try freePort(span: 2))",
         ]
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
         process.standardOutput = FileHandle.nullDevice

@@ -1,7 +1,7 @@
 import NIOWebSocket
 import Testing
 
-@Suite("Graceful shutdown")
+@Suite("Graceful shutdown", .timeLimit(.minutes(2)))
 struct ShutdownTests {
     @Test("shutdown closes every client with 1001 after flushing what was queued, then refuses new ones")
     func shutdownClosesWith1001() async throws {

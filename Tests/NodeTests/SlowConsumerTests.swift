@@ -1,6 +1,6 @@
 import Testing
 
-@Suite("Slow consumers")
+@Suite("Slow consumers", .timeLimit(.minutes(2)))
 struct SlowConsumerTests {
     @Test("a client that stops reading is closed as a slow consumer; another keeps receiving every message")
     func slowConsumerIsClosed() async throws {

@@ -22,11 +22,17 @@ final class RunningBackends: Sendable {
         let backends = try ReferenceBackends(configuration: configuration, logger: logger)
         let (bound, continuation) = AsyncStream.makeStream(of: (ReferenceBackends.Service, Int).self)
         let group = ServiceGroup(configuration: .init(services: backends.services { continuation.yield(($0, $1)) }, logger: logger))
-        let task = Task { try await group.run() }
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
         var ports: [ReferenceBackends.Service: Int] = [:]
         for await (service, port) in bound {
             ports[service] = port
             if ports.count == ReferenceBackends.Service.allCases.count { break }
+        }
+        guard ports.count == ReferenceBackends.Service.allCases.count else {
+            throw TestFailure("the backends did not start: \(await task.result)")
         }
         return RunningBackends(ports: ports, group: group, task: task)
     }
@@ -54,14 +60,24 @@ struct NodeWithBackends {
     let node: RunningNode
     let backends: RunningBackends
 
+    /// The gateway port is picked before the node binds it, so another socket may take it
+    /// first: then start again with another.
     static func start(routes: RouteTable = .standard) async throws -> NodeWithBackends {
-        let gatewayPort = try freePort()
-        let backends = try await RunningBackends.start(gatewayPort: gatewayPort)
-        let node = try await RunningNode.start(routes: routes) {
-            $0.grpcPort = gatewayPort
-            $0.backends = backends.endpoints
+        var attempt = 0
+        while true {
+            attempt += 1
+            let gatewayPort = try freePort()
+            let backends = try await RunningBackends.start(gatewayPort: gatewayPort)
+            do {
+                let node = try await RunningNode.start(routes: routes) {
+                    $0.grpcPort = gatewayPort
+                    $0.backends = backends.endpoints
+                }
+                return NodeWithBackends(node: node, backends: backends)
+            } catch where attempt < 3 {
+                try await backends.stop()
+            }
         }
-        return NodeWithBackends(node: node, backends: backends)
     }
 
     func stop() async throws {

@@ -38,7 +38,11 @@ final class RunningNode: Sendable {
         let group = ServiceGroup(
             configuration: .init(services: node.services(onListening: { portContinuation.yield(($0, $1)) }), logger: logger)
         )
-        let task = Task { try await group.run() }
+        // If the node stops (a port taken, say), the stream ends and start() fails instead of hanging.
+        let task = Task {
+            defer { portContinuation.finish() }
+            try await group.run()
+        }
         var port: Int?
         var grpcPort: Int?
         for await (listener, bound) in ports {
@@ -48,7 +52,10 @@ final class RunningNode: Sendable {
             }
             if port != nil, grpcPort != nil { break }
         }
-        guard let port, let grpcPort else { throw TestFailure("node did not start") }
+        guard let port, let grpcPort else {
+            let error = await task.result
+            throw TestFailure("node \(nodeID) did not start: \(error)")
+        }
         return RunningNode(port: port, grpcPort: grpcPort, node: node, group: group, task: task)
     }
 
