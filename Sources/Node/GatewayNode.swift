@@ -84,7 +84,7 @@ public final class GatewayNode: Sendable {
     /// `onListening` learns each bound port (useful with port 0).
     public func services(onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }) -> [any Service] {
         let trim: [any Service] = configuration.memoryTrimInterval > .zero
-            ? [MemoryTrimService(interval: configuration.memoryTrimInterval, logger: logger)] : []
+            ? [MemoryTrimService(interval: configuration.memoryTrimInterval)] : []
         return [backends] + trim + (lease.map { [$0] } ?? []) + [
             makeApplication(onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(

@@ -1,5 +1,4 @@
 import CMalloc
-import Logging
 import NIOPosix
 import ServiceLifecycle
 
@@ -11,7 +10,6 @@ import ServiceLifecycle
 /// a thread of its own, never on an event loop or the concurrency pool.
 struct MemoryTrimService: Service {
     let interval: Duration
-    let logger: Logger
 
     func run() async throws {
         let thread = NIOThreadPool(numberOfThreads: 1)

@@ -84,7 +84,8 @@ public final class RedisConnection: Sendable {
         return reply
     }
 
-    /// Fails what is queued and stops; later commands fail with `.closed`.
+    /// Fails what is queued and stops; later commands fail with `.closed`, and the
+    /// connection's thread ends once a batch in progress is done (without waiting here).
     public func close() {
         let pending = state.withLock { state -> [Pending] in
             state.closed = true
@@ -92,6 +93,7 @@ public final class RedisConnection: Sendable {
             return state.pending
         }
         pending.forEach { $0.continuation.resume(throwing: RedisError.closed) }
+        thread.shutdownGracefully { _ in }
     }
 
     /// Runs on the connection's thread until nothing is queued.
