@@ -23,6 +23,6 @@ for shape in "1 5000" "100 200"; do
     set -- $shape
     for operation in ping location.update; do
         echo "== $operation: $1 client(s) × $2 round trips, $runs runs"
-        "$bin" bench calls --url "ws://127.0.0.1:$port/ws" --clients "$1" --calls "$2" --runs "$runs" --operation "$operation"
+        "$bin" bench calls --urls "ws://127.0.0.1:$port/ws" --clients "$1" --calls "$2" --runs "$runs" --operation "$operation"
     done
 done

@@ -1,98 +1,127 @@
-import HummingbirdWSClient
-import Node
-import Synchronization
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Opens `connections` WebSockets to a node and holds them, reading the node's resident
-/// memory from /proc before and after: the memory one idle connection costs.
+/// Holds `connections` idle WebSockets spread over the nodes and reads each node's
+/// resident memory from /proc before and after: what one idle connection costs. Where one
+/// process's file limit is too small the connections are spread over `processes`
+/// generator processes (`switchboard bench idle-worker`).
 public struct IdleBenchmark: Sendable {
-    public var url: String
+    public var endpoints: [BenchEndpoint]
     public var secret: String
     public var connections: Int
-    public var nodePID: Int32
+    public var processes: Int
+    public var sources: SourceAddresses
     public var settle: Duration
+    /// How long to keep the connections open after measuring (for a run alongside).
+    public var hold: Duration
+    /// The command that runs one worker: `[executable, "bench", "idle-worker"]`.
+    public var workerCommand: [String]
 
-    public init(url: String, secret: String, connections: Int, nodePID: Int32, settle: Duration = .seconds(2)) {
-        self.url = url
+    public init(
+        endpoints: [BenchEndpoint], secret: String, connections: Int, processes: Int = 1, sources: SourceAddresses,
+        settle: Duration = .seconds(2), hold: Duration = .zero, workerCommand: [String] = []
+    ) {
+        self.endpoints = endpoints
         self.secret = secret
         self.connections = connections
-        self.nodePID = nodePID
+        self.processes = processes
+        self.sources = sources
         self.settle = settle
+        self.hold = hold
+        self.workerCommand = workerCommand
     }
 
-    public struct Result: Sendable, CustomStringConvertible {
+    public struct NodeMemory: Sendable, Codable, CustomStringConvertible {
+        public let port: Int
+        public let pid: Int32
         public let connections: Int
         public let rssBeforeKiB: Int
         public let rssAfterKiB: Int
-        /// After every connection closed again and `settle` passed: what the node gave back.
         public let rssAfterCloseKiB: Int
-        public let connectSeconds: Double
         public var kibPerConnection: Double { Double(rssAfterKiB - rssBeforeKiB) / Double(max(connections, 1)) }
         public var description: String {
-            "\(connections) idle connections in \(String(format2: connectSeconds)) s; node RSS \(rssBeforeKiB) KiB → \(rssAfterKiB) KiB: "
+            "node :\(port) (pid \(pid)): \(connections) connections, RSS \(rssBeforeKiB) → \(rssAfterKiB) KiB = "
                 + "\(String(format2: kibPerConnection)) KiB per connection; \(rssAfterCloseKiB) KiB once they closed"
         }
     }
 
-    public func run() async throws -> Result {
-        try FileLimit.ensure(atLeast: connections + 64, for: "\(connections) client sockets")
-        let rssBefore = try ProcessMemory.residentKiB(pid: nodePID)
-        let authenticator = try await TokenAuthenticator(secret: secret)
-        let tally = Tally()
-        let start = ContinuousClock.now
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            for n in 0..<connections {
-                let token = try await authenticator.issue(user: "idle-\(n)", validFor: .seconds(3600))
-                group.addTask {
-                    do {
-                        try await WebSocketClient.connect(
-                            url: url, configuration: BenchClient.configuration(token: token, format: .json), logger: BenchClient.logger
-                        ) { _, outbound, _ in
-                            tally.opened.add(1, ordering: .relaxed)
-                            await tally.waitForRelease()
-                            try await outbound.close(.normalClosure, reason: nil)
-                        }
-                    } catch {
-                        tally.failures.withLock { $0.append("\(error)") }
-                    }
-                }
-                // Pace the handshakes so the node's accept backlog never overflows.
-                if n % 200 == 199 { try await Task.sleep(for: .milliseconds(5)) }
-            }
-            while tally.opened.load(ordering: .relaxed) + tally.failures.withLock({ $0.count }) < connections {
-                try await Task.sleep(for: .milliseconds(20))
-            }
-            let connectSeconds = (ContinuousClock.now - start).seconds
-            try await Task.sleep(for: settle)
-            let rssAfter = try ProcessMemory.residentKiB(pid: nodePID)
-            let failed = tally.failures.withLock { $0 }
-            tally.released.store(true, ordering: .releasing)
-            try await group.waitForAll()
-            try await Task.sleep(for: settle)
-            let rssAfterClose = try ProcessMemory.residentKiB(pid: nodePID)
-            guard failed.isEmpty else {
-                throw BenchError("\(failed.count) of \(connections) connections failed; first: \(failed[0])")
-            }
-            return Result(
-                connections: connections, rssBeforeKiB: rssBefore, rssAfterKiB: rssAfter, rssAfterCloseKiB: rssAfterClose,
-                connectSeconds: connectSeconds
-            )
+    public struct Result: Sendable, Codable, CustomStringConvertible {
+        public let connections: Int
+        public let processes: Int
+        public let connectSeconds: Double
+        public let nodes: [NodeMemory]
+        public var kibPerConnection: Double {
+            let grown = nodes.reduce(0) { $0 + $1.rssAfterKiB - $1.rssBeforeKiB }
+            return Double(grown) / Double(max(nodes.reduce(0) { $0 + $1.connections }, 1))
+        }
+        public var description: String {
+            (["\(connections) idle connections from \(processes) process(es) in \(String(format2: connectSeconds)) s: "
+                + "\(String(format2: kibPerConnection)) KiB per connection"] + nodes.map { "  \($0)" }).joined(separator: "\n")
         }
     }
-}
 
-/// What the idle connections report back, and the signal that lets them go.
-private final class Tally: Sendable {
-    let opened = Atomic<Int>(0)
-    let failures = Mutex<[String]>([])
-    let released = Atomic<Bool>(false)
-
-    func waitForRelease() async {
-        while !released.load(ordering: .acquiring) {
-            try? await Task.sleep(for: .milliseconds(500))
+    public func run() async throws -> Result {
+        guard processes >= 1 else { throw BenchError("--processes must be at least 1") }
+        let nodes = try endpoints.map { endpoint in
+            guard let process = NodeProcess.listening(on: endpoint.port) else {
+                throw BenchError("no process on this machine listens on port \(endpoint.port): idle reads the node's memory from /proc")
+            }
+            return process
         }
+        let before = try nodes.map { try ProcessMemory.residentKiB(pid: $0.pid) }
+        let start = MonotonicClock.nanoseconds()
+        let userPrefix = "idle\(UInt32.random(in: 0..<1_000_000))-"
+        let release: @Sendable () async -> Void
+        if processes == 1 {
+            let fleet = try await ClientFleet.connect(
+                count: connections, endpoints: endpoints, secret: secret, userPrefix: userPrefix, format: .json, sources: sources
+            ) { _, _ in }
+            release = { await fleet.closeAll() }
+        } else {
+            let workers = try await IdleWorkers.start(benchmark: self, userPrefix: userPrefix)
+            release = { await workers.stop() }
+        }
+        let connectSeconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
+        try await Task.sleep(for: settle)
+        let after = try nodes.map { try ProcessMemory.residentKiB(pid: $0.pid) }
+        if hold > .zero {
+            print("holding \(connections) connections for \(hold) (SIGTERM ends the hold early)")
+            fflush(nil)
+            await TerminationSignal.wait(atMost: hold)
+        }
+        await release()
+        try await Task.sleep(for: settle)
+        let afterClose = nodes.map { (try? ProcessMemory.residentKiB(pid: $0.pid)) ?? 0 }
+        let perNode = (0..<endpoints.count).map { node in connections / endpoints.count + (node < connections % endpoints.count ? 1 : 0) }
+        return Result(
+            connections: connections, processes: processes, connectSeconds: connectSeconds,
+            nodes: nodes.indices.map { index in
+                NodeMemory(
+                    port: nodes[index].port, pid: nodes[index].pid, connections: perNode[index], rssBeforeKiB: before[index],
+                    rssAfterKiB: after[index], rssAfterCloseKiB: afterClose[index]
+                )
+            }
+        )
+    }
+
+    /// One worker process's part: connect `count` clients numbered from `first`, print
+    /// "connected", hold them until stdin closes, then close them.
+    public static func work(
+        endpoints: [BenchEndpoint], secret: String, userPrefix: String, first: Int, count: Int, sources: SourceAddresses
+    ) async throws {
+        let fleet = try await ClientFleet.connect(
+            count: count, first: first, endpoints: endpoints, secret: secret, userPrefix: userPrefix, format: .json, sources: sources
+        ) { _, _ in }
+        print("connected \(count)")
+        fflush(nil)
+        await StandardInput.waitForEnd()
+        await fleet.closeAll()
     }
 }

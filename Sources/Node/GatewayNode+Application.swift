@@ -40,6 +40,17 @@ extension GatewayNode {
                 Self.refuseUpgrade(on: context.channel, .serviceUnavailable, code: .draining, "this node is shutting down; connect to another")
                 return .dontUpgrade
             }
+            if self.registry.count >= self.maxConnections {
+                self.metrics.capacityRefusals.increment()
+                if self.capacityWarning.shouldLog() {
+                    self.logger.warning("connection refused: node full", metadata: ["max-connections": "\(self.maxConnections)"])
+                }
+                Self.refuseUpgrade(
+                    on: context.channel, .serviceUnavailable, code: .busy,
+                    "this node holds its maximum of \(self.maxConnections) connections (open-file limit); connect to another"
+                )
+                return .dontUpgrade
+            }
             let user: String
             do {
                 user = try await self.authenticator.authenticate(request)

@@ -10,6 +10,10 @@ import Synchronization
 public final class GatewayNode: Sendable {
     public let configuration: NodeConfiguration
     let registry = ConnectionRegistry()
+    /// Client connections held at most (see `NodeConfiguration.maxConnections`).
+    let maxConnections: Int
+    /// When a refusal at `maxConnections` was last logged, so a full node logs once a second at most.
+    let capacityWarning = CapacityWarning()
     let metrics: NodeMetrics
     let authenticator: TokenAuthenticator
     let presence: any PresenceDirectory
@@ -58,6 +62,15 @@ public final class GatewayNode: Sendable {
         pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, presence: self.presence, bus: self.bus)
         self.routes = routes
         backends = try BackendPool(endpoints: configuration.backends, maxInFlight: configuration.maxBackendInFlight, logger: logger)
+        let files = OpenFileLimit.raiseToHard()
+        maxConnections = configuration.maxConnections ?? max(files - OpenFileLimit.reserved, 1)
+        if maxConnections > files - OpenFileLimit.reserved {
+            logger.warning(
+                "max-connections is above what the open-file limit allows; connections past it will fail to be accepted",
+                metadata: ["max-connections": "\(maxConnections)", "open-file-limit": "\(files)"]
+            )
+        }
+        logger.info("connection limit", metadata: ["max-connections": "\(maxConnections)", "open-file-limit": "\(files)"])
     }
 
     /// Ready for clients: not draining, and, in a cluster, relaying through Redis.

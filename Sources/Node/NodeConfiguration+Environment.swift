@@ -23,6 +23,9 @@ extension NodeConfiguration {
         try readSeconds(environment, "SWITCHBOARD_MEMORY_TRIM_INTERVAL", into: &configuration.memoryTrimInterval)
         try read(environment, "SWITCHBOARD_MAX_CALLS_PER_CONNECTION", into: &configuration.maxCallsPerConnection)
         try read(environment, "SWITCHBOARD_MAX_BACKEND_IN_FLIGHT", into: &configuration.maxBackendInFlight)
+        var maxConnections = 0
+        try read(environment, "SWITCHBOARD_MAX_CONNECTIONS", into: &maxConnections)
+        if environment["SWITCHBOARD_MAX_CONNECTIONS"] != nil { configuration.maxConnections = maxConnections }
         if let text = environment["SWITCHBOARD_REDIS"], !text.isEmpty { configuration.redis = try redisEndpoint(text, key: "SWITCHBOARD_REDIS") }
         if let prefix = environment["SWITCHBOARD_REDIS_PREFIX"] { configuration.redisPrefix = prefix }
         for name in backendNames {

@@ -41,6 +41,10 @@ public struct NodeConfiguration: Sendable {
     /// `--max-backend-in-flight`, `SWITCHBOARD_MAX_BACKEND_IN_FLIGHT`: calls in flight to one backend from
     /// this node; more are answered `busy`.
     public var maxBackendInFlight: Int = 1000
+    /// `--max-connections`, `SWITCHBOARD_MAX_CONNECTIONS`: client connections this node holds at most;
+    /// past it, upgrades are refused with 503 `busy` so clients try another node. Unset: the
+    /// open-file limit (raised to the hard limit at start) less `OpenFileLimit.reserved`.
+    public var maxConnections: Int?
 
     /// `--redis`, `SWITCHBOARD_REDIS` (`redis://host:port`): join the cluster that shares this Redis.
     /// Unset: the node runs alone, with presence and relay in process.
@@ -91,5 +95,6 @@ public struct NodeConfiguration: Sendable {
         }
         guard maxCallsPerConnection >= 1 else { throw ConfigurationError(key: "max-calls-per-connection", problem: "must be at least 1") }
         guard maxBackendInFlight >= 1 else { throw ConfigurationError(key: "max-backend-in-flight", problem: "must be at least 1") }
+        if let maxConnections, maxConnections < 1 { throw ConfigurationError(key: "max-connections", problem: "must be at least 1") }
     }
 }

@@ -15,6 +15,8 @@ final class NodeMetrics: Sendable {
     /// Frames dropped from the outbound queue of a connection closed as a slow consumer.
     let queueDrops: CoreMetrics.Counter
     let authFailures: CoreMetrics.Counter
+    /// Upgrades refused because the node held `maxConnections`.
+    let capacityRefusals: CoreMetrics.Counter
     let badFrames: CoreMetrics.Counter
     private let closes: [CloseReason: CoreMetrics.Counter]
     private let factory: PrometheusMetricsFactory
@@ -33,6 +35,7 @@ final class NodeMetrics: Sendable {
         messagesOut = CoreMetrics.Counter(label: "switchboard_messages_out_total", dimensions: node, factory: factory)
         queueDrops = CoreMetrics.Counter(label: "switchboard_queue_drops_total", dimensions: node, factory: factory)
         authFailures = CoreMetrics.Counter(label: "switchboard_auth_failures_total", dimensions: node, factory: factory)
+        capacityRefusals = CoreMetrics.Counter(label: "switchboard_capacity_refusals_total", dimensions: node, factory: factory)
         badFrames = CoreMetrics.Counter(label: "switchboard_bad_frames_total", dimensions: node, factory: factory)
         var closes: [CloseReason: CoreMetrics.Counter] = [:]
         for reason in CloseReason.allCases {

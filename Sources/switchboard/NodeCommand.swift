@@ -46,6 +46,8 @@ struct NodeCommand: AsyncParsableCommand {
     var maxCallsPerConnection: Int?
     @Option(help: "Calls in flight to one backend from this node (SWITCHBOARD_MAX_BACKEND_IN_FLIGHT; default 1000).")
     var maxBackendInFlight: Int?
+    @Option(help: "Client connections held at most; more are refused with 503 (SWITCHBOARD_MAX_CONNECTIONS; default: open-file limit - 256).")
+    var maxConnections: Int?
     @Option(help: "Seconds between returning freed heap memory to the OS; 0 turns it off (SWITCHBOARD_MEMORY_TRIM_INTERVAL; default 10).")
     var memoryTrimInterval: Double?
     @Option(help: "redis://host:port of the cluster's Redis; unset runs the node alone (SWITCHBOARD_REDIS).")
@@ -72,6 +74,7 @@ struct NodeCommand: AsyncParsableCommand {
         if let pushSecret { configuration.pushSecret = pushSecret }
         if let maxCallsPerConnection { configuration.maxCallsPerConnection = maxCallsPerConnection }
         if let maxBackendInFlight { configuration.maxBackendInFlight = maxBackendInFlight }
+        if let maxConnections { configuration.maxConnections = maxConnections }
         do {
             if let redis { configuration.redis = try NodeConfiguration.redisEndpoint(redis, key: "redis") }
             if let redisPrefix { configuration.redisPrefix = redisPrefix }

@@ -4,6 +4,22 @@ import Testing
 
 @Suite("Connecting and authenticating", .timeLimit(.minutes(2)))
 struct ConnectTests {
+    @Test("a full node refuses new clients with 503 busy and keeps the ones it holds")
+    func connectionCap() async throws {
+        let node = try await RunningNode.start { $0.maxConnections = 2 }
+        let first = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "cap-1"))
+        let second = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "cap-2"))
+        let response = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(try await node.token(for: "cap-3"))")
+        #expect(response.status == 503)
+        let error = try json(response.body)["error"] as? [String: String]
+        #expect(error?["code"] == "busy")
+        #expect(error?["message"]?.contains("maximum of 2 connections") == true)
+        #expect(node.node.connectionCount == 2)
+        try await first.close()
+        try await second.close()
+        try await node.stop()
+    }
+
     @Test("no token: 401 and no socket")
     func missingToken() async throws {
         let node = try await RunningNode.start()

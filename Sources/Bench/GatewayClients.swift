@@ -1,0 +1,57 @@
+import GRPCCore
+import GRPCNIOTransportHTTP2
+import Routing
+import SwiftProtobuf
+import SwitchboardProtocol
+
+/// gRPC clients for the Gateway API of each node, standing in for backends that push.
+final class GatewayClients: Sendable {
+    private let clients: [BackendClient]
+    private let metadata: Metadata
+    let endpoints: [BackendEndpoint]
+
+    init(endpoints: [BackendEndpoint], pushSecret: String) throws {
+        guard !endpoints.isEmpty else { throw BenchError("no Gateway API addresses (--gateway host:port)") }
+        self.endpoints = endpoints
+        clients = try endpoints.map { try $0.makeClient() }
+        var metadata = Metadata()
+        metadata.addString("Bearer \(pushSecret)", forKey: "authorization")
+        self.metadata = metadata
+    }
+
+    /// Runs the clients' connections while `body` uses them.
+    func with<Result: Sendable>(_ body: @Sendable () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Result?.self) { group in
+            for client in clients { group.addTask { try await client.runConnections(); return nil } }
+            defer { for client in clients { client.beginGracefulShutdown() } }
+            let result = try await body()
+            return result
+        }
+    }
+
+    private var options: CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = .seconds(10)
+        return options
+    }
+
+    func push(via gateway: Int, to user: String, data: Google_Protobuf_Value) async throws {
+        var request = Switchboard_Gateway_V1_PushToUserRequest()
+        request.user = user
+        request.push.from = "bench"
+        request.push.kind = "bench"
+        request.push.data = data
+        let outcome = try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: clients[gateway % clients.count])
+            .pushToUser(request, metadata: metadata, options: options)
+        if outcome.offline { throw BenchError("\(endpoints[gateway % clients.count]) reports \(user) offline") }
+    }
+
+    func broadcast(via gateway: Int, data: Google_Protobuf_Value) async throws {
+        var request = Switchboard_Gateway_V1_BroadcastRequest()
+        request.push.from = "bench"
+        request.push.kind = "bench"
+        request.push.data = data
+        _ = try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: clients[gateway % clients.count])
+            .broadcast(request, metadata: metadata, options: options)
+    }
+}

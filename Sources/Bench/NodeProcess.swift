@@ -1,0 +1,85 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A node process on this machine, found from the port it listens on (/proc/net/tcp →
+/// socket inode → the process holding it), so every report can show each node's CPU and
+/// memory without being told its PID.
+public struct NodeProcess: Sendable {
+    public let port: Int
+    public let pid: Int32
+
+    public init(port: Int, pid: Int32) {
+        self.port = port
+        self.pid = pid
+    }
+
+    /// The process listening on `port` on this machine, or nil when none is visible.
+    public static func listening(on port: Int) -> NodeProcess? {
+        var inodes: Set<String> = []
+        for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n").dropFirst() {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                guard fields.count > 9, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
+                    Int(fields[1][fields[1].index(after: colon)...], radix: 16) == port
+                else { continue }
+                inodes.insert("socket:[\(fields[9])]")
+            }
+        }
+        guard !inodes.isEmpty, let processes = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return nil }
+        for entry in processes {
+            guard let pid = Int32(entry),
+                let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(entry)/fd")
+            else { continue }
+            for fd in fds {
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/fd/\(fd)"), inodes.contains(target) {
+                    return NodeProcess(port: port, pid: pid)
+                }
+            }
+        }
+        return nil
+    }
+
+    /// CPU time (user + system) and resident memory right now.
+    public func sample() -> Sample? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")"), let rss = try? ProcessMemory.residentKiB(pid: pid)
+        else { return nil }
+        // Fields after the command name: state is field 3, utime 14, stime 15.
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        return Sample(cpuSeconds: (user + system) / ticks, residentKiB: rss, at: MonotonicClock.nanoseconds())
+    }
+
+    public struct Sample: Sendable {
+        let cpuSeconds: Double
+        let residentKiB: Int
+        let at: Int64
+    }
+
+    /// What the process used between two samples.
+    public struct Usage: Sendable, Codable, CustomStringConvertible {
+        public let port: Int
+        public let pid: Int32
+        /// Cores busy on average (1.0 = one core all the time).
+        public let cpuCores: Double
+        public let residentKiB: Int
+
+        public var description: String {
+            "node :\(port) (pid \(pid)) \(String(format2: cpuCores)) cores, RSS \(residentKiB / 1024) MiB"
+        }
+    }
+
+    func usage(from start: Sample, to end: Sample) -> Usage {
+        let seconds = Double(end.at - start.at) / 1e9
+        return Usage(port: port, pid: pid, cpuCores: seconds > 0 ? (end.cpuSeconds - start.cpuSeconds) / seconds : 0, residentKiB: end.residentKiB)
+    }
+}

@@ -1,0 +1,108 @@
+import Routing
+import Synchronization
+
+/// Backends push through the Gateway gRPC API: `concurrency` pushers each keep one
+/// PushToUser call in flight, to users picked at random, spreading their calls over every
+/// node's Gateway API, so most pushes are relayed to the node that holds the user.
+public struct PushBenchmark: Sendable {
+    public var endpoints: [BenchEndpoint]
+    public var gateways: [BackendEndpoint]
+    public var secret: String
+    public var pushSecret: String
+    public var clients: Int
+    public var concurrency: Int
+    /// Pushes per second offered in all; nil pushes as fast as the answers come.
+    public var rate: Double?
+    public var stop: BenchStop
+    public var payloadBytes: Int
+    public var format: BenchFormat
+    public var sources: SourceAddresses
+    public var progress: Bool
+
+    public init(
+        endpoints: [BenchEndpoint], gateways: [BackendEndpoint], secret: String, pushSecret: String, clients: Int, concurrency: Int,
+        rate: Double?, stop: BenchStop, payloadBytes: Int = 64, format: BenchFormat = .json, sources: SourceAddresses, progress: Bool = false
+    ) {
+        self.endpoints = endpoints
+        self.gateways = gateways
+        self.secret = secret
+        self.pushSecret = pushSecret
+        self.clients = clients
+        self.concurrency = concurrency
+        self.rate = rate
+        self.stop = stop
+        self.payloadBytes = payloadBytes
+        self.format = format
+        self.sources = sources
+        self.progress = progress
+    }
+
+    public var label: String {
+        "push via \(gateways.count) Gateway API(s) to \(clients) clients on \(endpoints.count) node(s), "
+            + (rate.map { "open loop at \(Int($0)) pushes/s" } ?? "\(concurrency) calls in flight")
+    }
+
+    public func run() async throws -> BenchResult {
+        guard clients >= 1, concurrency >= 1 else { throw BenchError("push needs at least one client and one pusher") }
+        let ledger = DeliveryLedger(slots: concurrency)
+        let prefix = "push\(UInt32.random(in: 0..<1_000_000))-"
+        let fleet = try await ClientFleet.connect(
+            count: clients, endpoints: endpoints, secret: secret, userPrefix: prefix, format: format, sources: sources
+        ) { client, event in
+            ledger.receive(event, by: client, keyedBy: .bySource)
+        }
+        let gatewayClients = try GatewayClients(endpoints: gateways, pushSecret: pushSecret)
+        let meter = NodeUsageMeter(endpoints: endpoints)
+        let padding = String(repeating: "x", count: payloadBytes)
+        let start = MonotonicClock.nanoseconds()
+        let line = ProgressLine(enabled: progress) { "pushed \(ledger.sent), delivered \(ledger.delivered)" }
+        let (concurrency, clients, rate, stop) = (self.concurrency, self.clients, self.rate, self.stop)
+        let deadline: Int64 = if case .duration(let seconds) = stop { start + Int64(seconds * 1e9) } else { .max }
+        let quota: Int = if case .messages(let count) = stop { count } else { .max }
+        try await gatewayClients.with {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for pusher in 0..<concurrency {
+                    group.addTask {
+                        let limit = quota == .max ? Int.max : quota / concurrency + (pusher < quota % concurrency ? 1 : 0)
+                        var call = 0
+                        while let sequence = ledger.reserve(slot: pusher, limit: limit) {
+                            var sentAt = MonotonicClock.nanoseconds()
+                            if let rate {
+                                let due = start + Int64(Double(sequence * concurrency + pusher) * 1e9 / rate)
+                                if due > sentAt { try await Task.sleep(for: .nanoseconds(due - sentAt)) }
+                                sentAt = due
+                            }
+                            guard sentAt < deadline else {
+                                ledger.unreserve(slot: pusher)
+                                break
+                            }
+                            let target = Int(UInt64(truncatingIfNeeded: (pusher &* 7919 &+ sequence &* 104_729) &* 2_654_435_761) % UInt64(clients))
+                            let marker = DeliveryMarker(source: pusher, target: target, sequence: sequence, sentAt: sentAt)
+                            do {
+                                try await gatewayClients.push(via: pusher + call, to: fleet.user(target), data: marker.data(padding: padding))
+                            } catch {
+                                ledger.callFailed()
+                            }
+                            call += 1
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        let end = await ledger.drain(timeout: .seconds(10))
+        line.finish()
+        let usage = meter.finish()
+        ledger.closeAll()
+        await fleet.closeAll()
+        let failed = ledger.failedCalls
+        if failed > 0 { throw BenchError("\(failed) Gateway API push calls failed") }
+        let seconds = Double(end - start) / 1e9
+        return BenchResult(
+            scenario: "push", label: label, clients: clients, nodes: endpoints.count, format: format.rawValue, payloadBytes: payloadBytes,
+            load: rate.map { "open loop at \(Int($0)) pushes/s" } ?? "closed loop, \(concurrency) calls in flight", stop: stop.description,
+            seconds: seconds, deliveredPerSecond: Double(ledger.delivered) / seconds, tally: ledger.tally(),
+            latency: ledger.latency.summary, nodeUsage: usage
+        )
+    }
+}

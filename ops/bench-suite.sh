@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# The standard benchmark suite (release build; Redis, nodes and generator all on this
+# machine). Every number that docs/benchmarks.md quotes comes from here.
+#
+#   ops/bench-suite.sh [runs] [part…]     parts: redis send latency push broadcast connect idle scale
+#
+# Results: stdout, plus JSON and SVG charts in $OUT (default docs/bench/). Runs of
+# alternatives alternate within one invocation, so machine noise hits them alike; the
+# generator prints medians and ratios to the first alternative (the baseline).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+shift || true
+parts=${*:-redis send latency push broadcast connect idle scale}
+out=${OUT:-docs/bench}
+mkdir -p "$out"
+
+source ops/lib/bench-env.sh
+base=${PORT:-18300}
+redis_port=$((base + 95))
+cluster_pid=
+
+# Starts `switchboard cluster` with $1 nodes (Redis, backends, nodes) and waits until ready.
+start_cluster() {
+    "$bin" cluster --nodes "$1" --base-port "$base" --redis-port "$redis_port" --backend-port $((base + 80)) >/dev/null 2>&1 &
+    cluster_pid=$!
+    for node in $(seq 0 $(($1 - 1))); do
+        for _ in $(seq 150); do
+            curl -fs "http://127.0.0.1:$((base + 10 * node))/readyz" >/dev/null 2>&1 && break
+            sleep 0.2
+        done
+    done
+}
+stop_cluster() {
+    [ -n "$cluster_pid" ] || return 0
+    kill -TERM "$cluster_pid" 2>/dev/null || true
+    wait "$cluster_pid" 2>/dev/null || true
+    cluster_pid=
+}
+trap stop_cluster EXIT
+urls() { for node in $(seq 0 $(($1 - 1))); do printf 'ws://127.0.0.1:%d/ws ' $((base + 10 * node)); done; }
+gateways() { for node in $(seq 0 $(($1 - 1))); do printf '127.0.0.1:%d ' $((base + 10 * node + 1)); done; }
+has() { [[ " $parts " == *" $1 "* ]]; }
+
+start_cluster 2
+if has redis; then
+    echo "== Redis alone: redis-benchmark, pipelined PUBLISH (16 per round trip, 50 connections, 64-byte payload)"
+    for run in $(seq "$runs"); do
+        redis-benchmark -p "$redis_port" -n 500000 -c 50 -P 16 -d 64 -q PUBLISH sb:bench:nobody "$(head -c 64 /dev/zero | tr '\0' x)" | tr '\r' '\n' | tail -1
+    done
+fi
+if has send; then
+    echo "== send: 1,000 clients on 2 nodes, 100,000 messages a run, window 16 per sender; same-node then cross-node"
+    # shellcheck disable=SC2046
+    "$bin" bench send --urls $(urls 2) --clients 1000 --cross-node 0 1 --messages 100000 --window 16 --runs "$runs" \
+        --output "$out/send.json" --chart "$out/send.svg"
+fi
+if has latency; then
+    echo "== latency at half the peak: closed-loop peak, then open loop at 0.5 × peak (same-node, cross-node)"
+    # shellcheck disable=SC2046
+    "$bin" bench send --urls $(urls 2) --clients 1000 --cross-node 0 1 --messages 100000 --window 16 --rate-of-peak 0.5 \
+        --runs "$runs" --output "$out/latency.json" --chart "$out/latency.svg"
+fi
+if has push; then
+    echo "== push: backends push through both nodes' Gateway API to 1,000 clients, 64 calls in flight"
+    # shellcheck disable=SC2046
+    "$bin" bench push --urls $(urls 2) --gateways $(gateways 2) --clients 1000 --concurrency 64 --messages 50000 --runs "$runs" \
+        --output "$out/push.json" --chart "$out/push.svg"
+fi
+if has broadcast; then
+    echo "== broadcast: 10,000 clients on 2 nodes, 30 broadcasts a run, one in flight"
+    # shellcheck disable=SC2046
+    "$bin" bench broadcast --urls $(urls 2) --gateways $(gateways 2) --clients 10000 --broadcasts 30 --sources 2 --runs "$runs" \
+        --output "$out/broadcast.json" --chart "$out/broadcast.svg"
+fi
+if has connect; then
+    echo "== connect: 5,000 connections, 100 handshakes in flight, token check included"
+    "$bin" bench connect --urls "ws://127.0.0.1:$base/ws" --connections 5000 --concurrency 100 --runs "$runs"
+fi
+if has idle; then
+    for connections in 1000 19000; do
+        echo "== idle: $connections connections on one node"
+        "$bin" bench idle --urls "ws://127.0.0.1:$base/ws" --connections "$connections" --processes 2 --sources 2 --settle 12 \
+            --runs "$runs"
+    done
+fi
+stop_cluster
+
+if has scale; then
+    echo "== scale: 100,000 idle connections over 6 nodes (6 generator processes, 4 source addresses),"
+    echo "   then cross-node send between 1,000 more clients while they are held"
+    start_cluster 6
+    hold_log=$(mktemp)
+    # shellcheck disable=SC2046
+    "$bin" bench idle --urls $(urls 6) --connections 100000 --processes 6 --sources 4 --settle 12 --hold 120 >"$hold_log" &
+    idle_pid=$!
+    until grep -q holding "$hold_log"; do
+        kill -0 "$idle_pid" 2>/dev/null || { cat "$hold_log"; exit 1; }
+        sleep 1
+    done
+    # shellcheck disable=SC2046
+    "$bin" bench send --urls $(urls 6) --clients 1000 --cross-node 1 --messages 50000 --window 16 --runs "$runs" \
+        --output "$out/scale-send.json"
+    kill -TERM "$idle_pid" 2>/dev/null || true  # ends the hold early; idle then reports
+    wait "$idle_pid" || true
+    cat "$hold_log"
+    rm -f "$hold_log"
+fi
