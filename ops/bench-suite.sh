@@ -77,14 +77,19 @@ if has connect; then
     echo "== connect: 5,000 connections, 100 handshakes in flight, token check included"
     "$bin" bench connect --urls "ws://127.0.0.1:$base/ws" --connections 5000 --concurrency 100 --runs "$runs"
 fi
+stop_cluster
 if has idle; then
+    # A fresh node (in a 1-node cluster) per measurement: a node that served load keeps
+    # freed heap for reuse, which would hide what new connections cost.
     for connections in 1000 19000; do
-        echo "== idle: $connections connections on one node"
-        "$bin" bench idle --urls "ws://127.0.0.1:$base/ws" --connections "$connections" --processes 2 --sources 2 --settle 12 \
-            --runs "$runs"
+        echo "== idle: $connections connections on one fresh node (RSS 12 s after the last connect)"
+        for run in $(seq "$runs"); do
+            start_cluster 1
+            "$bin" bench idle --urls "ws://127.0.0.1:$base/ws" --connections "$connections" --processes 2 --sources 2 --settle 12
+            stop_cluster
+        done
     done
 fi
-stop_cluster
 
 if has scale; then
     echo "== scale: 100,000 idle connections over 6 nodes (6 generator processes, 4 source addresses),"

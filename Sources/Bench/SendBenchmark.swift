@@ -18,6 +18,9 @@ public struct SendBenchmark: Sendable {
     public var sources: SourceAddresses
     public var progress: Bool
     public var drainTimeout: Duration
+    /// How the load is named in reports, when `load.description` (which names the exact
+    /// rate) would make every run a different label.
+    public var loadName: String?
 
     public init(
         endpoints: [BenchEndpoint], secret: String, clients: Int, crossNodeShare: Double, load: BenchLoad, stop: BenchStop,
@@ -35,11 +38,12 @@ public struct SendBenchmark: Sendable {
         self.sources = sources
         self.progress = progress
         self.drainTimeout = drainTimeout
+        loadName = nil
     }
 
     public var label: String {
         let share = crossNodeShare == 0 ? "same-node" : crossNodeShare == 1 ? "cross-node" : "\(Int(crossNodeShare * 100))% cross-node"
-        return "send \(share), \(clients) clients on \(endpoints.count) node(s), \(load)"
+        return "send \(share), \(clients) clients on \(endpoints.count) node(s), \(loadName ?? load.description)"
     }
 
     public func run() async throws -> BenchResult {

@@ -5,8 +5,9 @@ import NIOWebSocket
 import Presence
 import SwitchboardProtocol
 
-/// Serves one client socket: a read pump that handles the client's frames in order,
-/// and a write pump that drains the connection's outbound queue onto the socket.
+/// Serves one client socket: a read pump that handles the client's frames in order;
+/// the write pump that drains the connection's outbound queue onto the socket is the
+/// connection's `ConnectionPump`, on its event loop.
 struct ClientSession: Sendable {
     let connection: ClientConnection
     let node: GatewayNode
@@ -16,6 +17,29 @@ struct ClientSession: Sendable {
 
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async {
         await ProtocolErrorObserver.install(for: connection, on: connection.channel)
+        let pump = ConnectionPump(
+            connection: connection, metrics: metrics, pingInterval: TimeAmount(node.configuration.pingInterval)
+        ) { [connection] ending in
+            // Rare, so a short-lived task: the close goes through the WebSocket handler.
+            Task {
+                switch ending {
+                case .shutdown:
+                    connection.markClosing(.shutdown)
+                    try? await outbound.close(.goingAway, reason: "node shutting down; reconnect")
+                case .disconnect(let reason):
+                    connection.markClosing(.disconnected)
+                    try? await outbound.close(CloseReason.disconnectedCode, reason: reason)
+                case .overflow, .finished:
+                    break
+                }
+            }
+        }
+        do {
+            try await ConnectionPump.install(pump, on: connection.channel)
+        } catch {
+            logger.error("cannot serve the connection: no WebSocket frame decoder in its pipeline", metadata: ["error": "\(error)"])
+            return
+        }
         // Counted once the socket is gone, when every reason for closing it has been seen.
         connection.channel.closeFuture.whenComplete { [connection, metrics] _ in metrics.closed(connection.reason) }
         guard node.registry.add(connection) else {
@@ -37,12 +61,8 @@ struct ClientSession: Sendable {
         connection.enqueue(FrameCodec.encode(welcome, as: connection.format))
         logger.debug("connected")
 
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await writePump(outbound) }
-            await readPump(inbound, outbound)
-            connection.queue.finish(.finished)
-            group.cancelAll()
-        }
+        await readPump(inbound, outbound)
+        connection.queue.finish(.finished)
 
         node.registry.remove(connection)
         metrics.connections.record(node.registry.count)
@@ -72,35 +92,6 @@ struct ClientSession: Sendable {
                 try? await outbound.close(code, reason: nil)
             }
             calls.cancelAll()
-        }
-    }
-
-    private func writePump(_ outbound: WebSocketOutboundWriter) async {
-        while true {
-            switch await connection.queue.next() {
-            case .success(let frames):
-                for frame in frames {
-                    do {
-                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.data)))
-                    } catch {
-                        connection.queue.finish(.finished)
-                        return
-                    }
-                }
-                metrics.messagesOut.increment(by: Int64(frames.count))
-            case .failure(let ended):
-                switch ended.ending {
-                case .shutdown:
-                    connection.markClosing(.shutdown)
-                    try? await outbound.close(.goingAway, reason: "node shutting down; reconnect")
-                case .disconnect(let reason):
-                    connection.markClosing(.disconnected)
-                    try? await outbound.close(CloseReason.disconnectedCode, reason: reason)
-                case .overflow, .finished:
-                    break
-                }
-                return
-            }
         }
     }
 

@@ -16,6 +16,8 @@ enum CloseReason: String, Sendable, CaseIterable {
     case shutdown
     /// A backend disconnected the user through the Gateway API (4003).
     case disconnected
+    /// The client answered no ping within the ping interval (1001, "ping timeout").
+    case pingTimeout = "ping_timeout"
     /// Something unexpected in the node (1011).
     case error
 

@@ -72,7 +72,8 @@ extension GatewayNode {
 
         let webSocket = WebSocketServerConfiguration(
             maxFrameSize: configuration.maxFrameBytes,
-            autoPing: .enabled(timePeriod: configuration.pingInterval),
+            // Pings come from each connection's ConnectionPump: no task per connection.
+            autoPing: .disabled,
             closeTimeout: configuration.drainTimeout,
             validateUTF8: true
         )
@@ -90,7 +91,9 @@ extension GatewayNode {
         var logger = self.logger
         logger[metadataKey: "connection"] = "\(id)"
         logger[metadataKey: "user"] = "\(accepted.user)"
-        let queue = OutboundQueue(maxMessages: configuration.queueMessages, maxBytes: configuration.queueBytes)
+        let queue = OutboundQueue(maxMessages: configuration.queueMessages, maxBytes: configuration.queueBytes) {
+            channel.pipeline.fireUserInboundEventTriggered(ConnectionPump.Wake())
+        }
         let connection = ClientConnection(
             id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: metrics, logger: logger
         )

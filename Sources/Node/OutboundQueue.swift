@@ -1,7 +1,8 @@
 import DequeModule
 import Synchronization
 
-/// One connection's bounded outbound queue: many producers, one write pump.
+/// One connection's bounded outbound queue: many producers, one write pump (the
+/// connection's `ConnectionPump`, woken through `wake`, or a task awaiting `next()`).
 ///
 /// Producers never wait: a frame that would pass either limit ends the queue as
 /// overflowed and the connection is closed as a slow consumer. This is what keeps a
@@ -32,43 +33,73 @@ final class OutboundQueue: Sendable {
         var bytes = 0
         var ending: Ending?
         var waiter: CheckedContinuation<Void, Never>?
+        /// A wake-up is on its way to the pump and it has not taken since.
+        var wakePending = false
     }
 
     let maxMessages: Int
     let maxBytes: Int
     private let state = Mutex(State())
+    private let wake: (@Sendable () -> Void)?
 
-    init(maxMessages: Int, maxBytes: Int) {
+    /// `wake` is called, outside the lock, when frames or an ending arrive and the pump
+    /// has not been woken since it last took.
+    init(maxMessages: Int, maxBytes: Int, wake: (@Sendable () -> Void)? = nil) {
         self.maxMessages = maxMessages
         self.maxBytes = maxBytes
+        self.wake = wake
+    }
+
+    /// Whether to wake the pump now; called under the lock.
+    private func claimWake(_ state: inout State) -> Bool {
+        guard wake != nil, !state.wakePending else { return false }
+        state.wakePending = true
+        return true
     }
 
     func enqueue(_ frame: EncodedFrame) -> EnqueueResult {
-        let (result, waiter) = state.withLock { state -> (EnqueueResult, CheckedContinuation<Void, Never>?) in
-            guard state.ending == nil else { return (.ended, nil) }
+        let (result, waiter, wakeNow) = state.withLock { state -> (EnqueueResult, CheckedContinuation<Void, Never>?, Bool) in
+            guard state.ending == nil else { return (.ended, nil, false) }
             if state.frames.count + 1 > maxMessages || state.bytes + frame.byteCount > maxBytes {
                 let dropped = state.frames.count + 1
                 state.ending = .overflow(dropped: dropped)
                 state.frames.removeAll()
                 state.bytes = 0
-                return (.overflow(dropped: dropped), state.waiter.take())
+                return (.overflow(dropped: dropped), state.waiter.take(), claimWake(&state))
             }
             state.frames.append(frame)
             state.bytes += frame.byteCount
-            return (.queued, state.waiter.take())
+            return (.queued, state.waiter.take(), claimWake(&state))
         }
         waiter?.resume()
+        if wakeNow { wake?() }
         return result
     }
 
     /// Ends the queue unless it has ended already; the first ending wins.
     func finish(_ ending: Ending) {
-        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.ending == nil else { return nil }
+        let (waiter, wakeNow) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
+            guard state.ending == nil else { return (nil, false) }
             state.ending = ending
-            return state.waiter.take()
+            return (state.waiter.take(), claimWake(&state))
         }
         waiter?.resume()
+        if wakeNow { wake?() }
+    }
+
+    /// What the pump may write now: every queued frame; once empty and ended, how it
+    /// ended; nil when there is nothing yet (the next enqueue or ending wakes the pump).
+    func take() -> Result<[EncodedFrame], EndedError>? {
+        state.withLock { state in
+            state.wakePending = false
+            if !state.frames.isEmpty {
+                let frames = Array(state.frames)
+                state.frames.removeAll(keepingCapacity: false)
+                state.bytes = 0
+                return .success(frames)
+            }
+            return state.ending.map { .failure(EndedError(ending: $0)) }
+        }
     }
 
     /// The next frames to write, all that are queued; or, once the queue is empty and

@@ -11,7 +11,9 @@ struct TestCluster {
     let nodes: [RunningNode]
     let prefix: String
 
-    static func start(nodes count: Int = 3, redis: RedisServer? = nil) async throws -> TestCluster {
+    static func start(
+        nodes count: Int = 3, redis: RedisServer? = nil, configure: @escaping (inout NodeConfiguration) -> Void = { _ in }
+    ) async throws -> TestCluster {
         let shared = try await RedisServer.shared()
         let redis = redis ?? shared
         let prefix = "t\(UInt32.random(in: 0...UInt32.max)):"
@@ -22,6 +24,7 @@ struct TestCluster {
                 $0.redisPrefix = prefix
                 $0.leaseInterval = .milliseconds(500)
                 $0.leaseTTL = .milliseconds(1500)
+                configure(&$0)
             })
         }
         let cluster = TestCluster(redis: redis, nodes: nodes, prefix: prefix)
@@ -101,7 +104,10 @@ struct ClusterTests {
 
     @Test("10,000 messages from one node to a user on another arrive complete and in order")
     func orderedStream() async throws {
-        let cluster = try await TestCluster.start(nodes: 2)
+        // A queue for the whole stream: this test is about order and completeness, and a
+        // test client on a loaded machine may fall far behind (the slow-consumer tests
+        // cover what happens then).
+        let cluster = try await TestCluster.start(nodes: 2) { $0.queueMessages = 16_384 }
         let sender = try await cluster.nodes[0].connect("fay")
         let receiver = try await cluster.nodes[1].connect("gus")
         let total = 10_000

@@ -37,7 +37,9 @@ struct SendCommand: AsyncParsableCommand {
                 if let fraction = rateOfPeak {
                     let peak = try await benchmark(share, .closedLoop(window: window)).run()
                     try reporter.add(peak, run: run)
-                    try reporter.add(try await benchmark(share, .openLoop(messagesPerSecond: peak.deliveredPerSecond * fraction)).run(), run: run)
+                    var open = try benchmark(share, .openLoop(messagesPerSecond: peak.deliveredPerSecond * fraction))
+                    open.loadName = "open loop at \(fraction) × peak"
+                    try reporter.add(try await open.run(), run: run)
                 } else {
                     try reporter.add(try await benchmark(share, rate.map { .openLoop(messagesPerSecond: $0) } ?? .closedLoop(window: window)).run(), run: run)
                 }

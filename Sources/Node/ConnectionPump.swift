@@ -1,0 +1,120 @@
+import NIOCore
+import NIOWebSocket
+
+/// The write pump and the liveness check of one connection, run on its event loop
+/// instead of in tasks: an idle connection then costs a handler and a timer, not two
+/// suspended tasks with their stacks (which were most of its memory, see
+/// docs/benchmarks.md).
+///
+/// It sits right after the WebSocket frame decoder. Frames queued from any thread are
+/// written while the socket is writable and resumed when it drains again. Every
+/// `pingInterval` a ping goes out; a client that sent nothing at all (pong or other)
+/// since the previous ping is closed.
+final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias InboundOut = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    /// The user event that wakes the pump (`OutboundQueue`'s `wake`).
+    struct Wake: Sendable {}
+
+    private let connection: ClientConnection
+    private let metrics: NodeMetrics
+    private let pingInterval: TimeAmount
+    /// Ends the connection through the session (close frames go through the WebSocket
+    /// handler so that its close handshake stays right).
+    private let onEnded: @Sendable (OutboundQueue.Ending) -> Void
+    private var heard = true
+    private var pingOutstanding = false
+    private var ticker: RepeatedTask?
+    private var ended = false
+
+    init(connection: ClientConnection, metrics: NodeMetrics, pingInterval: TimeAmount, onEnded: @escaping @Sendable (OutboundQueue.Ending) -> Void) {
+        self.connection = connection
+        self.metrics = metrics
+        self.pingInterval = pingInterval
+        self.onEnded = onEnded
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: pingInterval, delay: pingInterval) { _ in
+            let (pump, context) = loopBound.value
+            pump.tick(context: context)
+        }
+        drain(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        ticker?.cancel()
+        ticker = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        heard = true
+        context.fireChannelRead(data)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is Wake {
+            drain(context: context)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { drain(context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        ticker?.cancel()
+        ticker = nil
+        connection.queue.finish(.finished)
+        context.fireChannelInactive()
+    }
+
+    /// Writes what is queued while the socket takes it; a full socket resumes at
+    /// `channelWritabilityChanged`, an empty queue at the next wake.
+    private func drain(context: ChannelHandlerContext) {
+        guard !ended, context.channel.isWritable, let taken = connection.queue.take() else { return }
+        switch taken {
+        case .success(let frames):
+            for frame in frames {
+                context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.data)), promise: nil)
+            }
+            context.flush()
+            metrics.messagesOut.increment(by: Int64(frames.count))
+            // Anything queued meanwhile woke us again (the take reset the wake flag).
+        case .failure(let end):
+            ended = true
+            onEnded(end.ending)
+        }
+    }
+
+    private func tick(context: ChannelHandlerContext) {
+        if pingOutstanding && !heard {
+            connection.markClosing(.pingTimeout)
+            var data = context.channel.allocator.buffer(capacity: 16)
+            data.write(webSocketErrorCode: .goingAway)
+            data.writeString("ping timeout")
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+            context.close(promise: nil)
+            return
+        }
+        heard = false
+        pingOutstanding = true
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))), promise: nil)
+    }
+
+    /// Installs the pump right after the frame decoder, where it sees every frame the
+    /// client sends (pongs included) before the WebSocket handler consumes them.
+    static func install(_ pump: ConnectionPump, on channel: any Channel) async throws {
+        try await channel.eventLoop.submit {
+            let operations = channel.pipeline.syncOperations
+            let decoder = try operations.context(handlerType: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+            try operations.addHandler(pump, position: .after(decoder.handler))
+        }.get()
+    }
+}
