@@ -16,11 +16,16 @@ struct BenchReporter {
 
     mutating func add(_ result: BenchResult, run: Int) throws {
         print("run \(run): \(result)")
-        results.append(result)
-        if !labels.contains(result.label) { labels.append(result.label) }
+        collect(result)
         if !allowLoss, !result.tally.isClean {
             throw BenchError("\(result.label): \(result.tally) — every message must arrive exactly once where it was sent")
         }
+    }
+
+    /// Files a result without printing or judging it.
+    mutating func collect(_ result: BenchResult) {
+        results.append(result)
+        if !labels.contains(result.label) { labels.append(result.label) }
     }
 
     func medians() -> [BenchResult] {
