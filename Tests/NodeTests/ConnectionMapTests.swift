@@ -32,6 +32,10 @@ struct ConnectionMapTests {
         let quiet = try await node.connect("quiet", readPaused: true)
         let lively = try await node.connect("lively")
         try await waitUntil(timeout: .seconds(10)) { node.node.connectionCount == 1 }
+        try await waitUntil(timeout: .seconds(10)) {
+            try await HTTPProbe.get(port: node.port, path: "/metrics").body
+                .contains(#"switchboard_closes_total{node="node-1",reason="ping_timeout"} 1"#)
+        }
         lively.send(#"{"id":"still-here","ping":{}}"#)
         #expect(try await lively.receiveJSON()["id"] as? String == "still-here")
         quiet.resumeReading()
