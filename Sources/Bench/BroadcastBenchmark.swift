@@ -48,7 +48,7 @@ public struct BroadcastBenchmark: Sendable {
             ledger.receive(event, by: client, keyedBy: .byReceiver)
         }
         let gatewayClients = try GatewayClients(endpoints: gateways, pushSecret: pushSecret)
-        let meter = NodeUsageMeter(endpoints: endpoints)
+        let meter = await NodeUsageMeter.start(endpoints: endpoints)
         let padding = String(repeating: "x", count: payloadBytes)
         let start = MonotonicClock.nanoseconds()
         let line = ProgressLine(enabled: progress) { "broadcast deliveries \(ledger.delivered)/\(ledger.sent)" }

@@ -15,7 +15,8 @@ enum FileLimit {
         }
         throw BenchError(
             "\(purpose) need \(needed) open files but this process may have at most \(limit.rlim_max) "
-                + "(hard limit, raising it needs CAP_SYS_RESOURCE): use fewer connections per process"
+                + "(hard limit, raising it needs CAP_SYS_RESOURCE): use fewer connections per process "
+                + "(`bench idle --processes N` spreads them over N generator processes)"
         )
     }
 }

@@ -69,11 +69,14 @@ public struct IdleBenchmark: Sendable {
 
     public func run() async throws -> Result {
         guard processes >= 1 else { throw BenchError("--processes must be at least 1") }
-        let nodes = try endpoints.map { endpoint in
-            guard let process = NodeProcess.listening(on: endpoint.port) else {
+        // Say so before connecting anything when this process cannot hold its share.
+        try FileLimit.ensure(atLeast: connections / processes + 256, for: "\(connections / processes) client sockets")
+        var nodes: [NodeProcess] = []
+        for endpoint in endpoints {
+            guard let process = await NodeProcess.listening(on: endpoint.port) else {
                 throw BenchError("no process on this machine listens on port \(endpoint.port): idle reads the node's memory from /proc")
             }
-            return process
+            nodes.append(process)
         }
         let before = try nodes.map { try ProcessMemory.residentKiB(pid: $0.pid) }
         let start = MonotonicClock.nanoseconds()

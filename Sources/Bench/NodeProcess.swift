@@ -21,7 +21,17 @@ public struct NodeProcess: Sendable {
     }
 
     /// The process listening on `port` on this machine, or nil when none is visible.
-    public static func listening(on port: Int) -> NodeProcess? {
+    /// /proc/net/tcp is read in pages while other sockets come and go, which can skip an
+    /// entry, so a miss is retried a few times.
+    public static func listening(on port: Int) async -> NodeProcess? {
+        for attempt in 0..<5 {
+            if let found = findListener(on: port) { return found }
+            if attempt < 4 { try? await Task.sleep(for: .milliseconds(50)) }
+        }
+        return nil
+    }
+
+    private static func findListener(on port: Int) -> NodeProcess? {
         var inodes: Set<String> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }

@@ -3,14 +3,18 @@ struct NodeUsageMeter: Sendable {
     private let processes: [NodeProcess]
     private let starts: [NodeProcess.Sample?]
 
-    /// Finds the node processes behind `endpoints` (those on this machine) and samples them.
-    init(endpoints: [BenchEndpoint]) {
-        var seen: Set<Int> = []
-        processes = endpoints.compactMap { endpoint in
-            guard seen.insert(endpoint.port).inserted else { return nil }
-            return NodeProcess.listening(on: endpoint.port)
-        }
+    private init(processes: [NodeProcess]) {
+        self.processes = processes
         starts = processes.map { $0.sample() }
+    }
+
+    /// Finds the node processes behind `endpoints` (those on this machine) and samples them.
+    static func start(endpoints: [BenchEndpoint]) async -> NodeUsageMeter {
+        var processes: [NodeProcess] = []
+        for port in Set(endpoints.map(\.port)).sorted() {
+            if let process = await NodeProcess.listening(on: port) { processes.append(process) }
+        }
+        return NodeUsageMeter(processes: processes)
     }
 
     func finish() -> [NodeProcess.Usage] {

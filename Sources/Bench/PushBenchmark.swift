@@ -52,7 +52,7 @@ public struct PushBenchmark: Sendable {
             ledger.receive(event, by: client, keyedBy: .bySource)
         }
         let gatewayClients = try GatewayClients(endpoints: gateways, pushSecret: pushSecret)
-        let meter = NodeUsageMeter(endpoints: endpoints)
+        let meter = await NodeUsageMeter.start(endpoints: endpoints)
         let padding = String(repeating: "x", count: payloadBytes)
         let start = MonotonicClock.nanoseconds()
         let line = ProgressLine(enabled: progress) { "pushed \(ledger.sent), delivered \(ledger.delivered)" }

@@ -55,7 +55,7 @@ public struct SendBenchmark: Sendable {
             count: clients, endpoints: endpoints, secret: secret, userPrefix: state.userPrefix, format: format, sources: sources
         ) { client, event in state.received(event, by: client) }
         state.fleet.withLock { $0 = fleet }
-        let meter = NodeUsageMeter(endpoints: endpoints)
+        let meter = await NodeUsageMeter.start(endpoints: endpoints)
         let ledger = state.ledger
         let start = MonotonicClock.nanoseconds()
         let line = ProgressLine(enabled: progress) {

@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+
+/// `switchboard bench` as a user runs it: a node process, the generator's processes, and
+/// the limits of this machine stated clearly.
+@Suite("switchboard bench, run as a command", .timeLimit(.minutes(2)))
+struct BenchProcessTests {
+    private static var environment: [String: String] {
+        ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
+    }
+
+    /// Runs `switchboard` (through `sh -c` when `shell` is given, for `ulimit`) and returns
+    /// its exit status and what it printed.
+    private static func run(_ arguments: [String], shell prefix: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        if let prefix {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            let command = ([ProcessTests.executable.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+            process.arguments = ["-c", "\(prefix); exec \(command)"]
+        } else {
+            process.executableURL = ProcessTests.executable
+            process.arguments = arguments
+        }
+        process.environment = environment
+        let stdout = Pipe(), stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        async let out = readToEnd(stdout)
+        async let err = readToEnd(stderr)
+        let (outData, errData) = await (out, err)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Reads a pipe to its end on a thread of its own: a blocking read must not hold a
+    /// thread of the cooperative pool, where the node under test runs.
+    private static func readToEnd(_ pipe: Pipe) async -> Data {
+        await withCheckedContinuation { continuation in
+            Thread { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }.start()
+        }
+    }
+
+    @Test("idle over two generator processes and two source addresses reads the node's memory")
+    func idleAcrossProcesses() async throws {
+        let node = try await RunningNode.start()
+        let result = try await Self.run([
+            "bench", "idle", "--urls", node.url, "--connections", "40", "--processes", "2", "--sources", "2", "--settle", "0.2",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("40 idle connections from 2 process(es)"))
+        #expect(result.stdout.contains("pid \(ProcessInfo.processInfo.processIdentifier)"))
+        try await node.stop()
+    }
+
+    @Test("send writes a JSON result file and an SVG chart, and names same-node and cross-node runs")
+    func sendResultFiles() async throws {
+        let node = try await RunningNode.start()
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let json = directory.appendingPathComponent("send.json").path, svg = directory.appendingPathComponent("send.svg").path
+        let result = try await Self.run([
+            "bench", "send", "--urls", node.url, "--clients", "6", "--messages", "120", "--runs", "2", "--output", json, "--chart", svg,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let runs = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [[String: Any]])
+        #expect(runs.count == 2)
+        #expect((runs.first?["tally"] as? [String: Any])?["delivered"] as? Int == 120)
+        #expect((runs.first?["latency"] as? [String: Any])?["p99"] != nil)
+        #expect(try String(contentsOfFile: svg, encoding: .utf8).contains("<polyline"))
+        try await node.stop()
+    }
+
+    @Test("more connections than the open-file limit: a clear error, before any connect")
+    func fileLimit() async throws {
+        let result = try await Self.run(
+            ["bench", "idle", "--urls", "ws://127.0.0.1:9/ws", "--connections", "500"], shell: "ulimit -n 200"
+        )
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("need 756 open files but this process may have at most 200"), "\(result.stderr)")
+        #expect(result.stderr.contains("--processes") || result.stderr.contains("fewer connections per process"))
+    }
+
+    @Test("cross-node sends against one node are refused with a clear error")
+    func crossNodeNeedsTwoNodes() async throws {
+        let result = try await Self.run(["bench", "send", "--urls", "ws://127.0.0.1:9/ws", "--cross-node", "1"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("cross-node sends need at least two node URLs"), "\(result.stderr)")
+    }
+}
