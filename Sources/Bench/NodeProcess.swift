@@ -34,7 +34,7 @@ public struct NodeProcess: Sendable {
     private static func findListener(on port: Int) -> NodeProcess? {
         var inodes: Set<String> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-            guard let text = try? String(contentsOfFile: table, encoding: .utf8) else { continue }
+            guard let text = ProcFile.read(table) else { continue }
             for line in text.split(separator: "\n").dropFirst() {
                 let fields = line.split(separator: " ", omittingEmptySubsequences: true)
                 guard fields.count > 9, fields[3] == "0A", let colon = fields[1].lastIndex(of: ":"),
@@ -59,7 +59,7 @@ public struct NodeProcess: Sendable {
 
     /// CPU time (user + system) and resident memory right now.
     public func sample() -> Sample? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        guard let stat = ProcFile.read("/proc/\(pid)/stat"),
             let close = stat.lastIndex(of: ")"), let rss = try? ProcessMemory.residentKiB(pid: pid)
         else { return nil }
         // Fields after the command name: state is field 3, utime 14, stime 15.

@@ -8,10 +8,10 @@ import Foundation
 enum ProcessMemory {
     static func residentKiB(pid: Int32) throws -> Int {
         let path = "/proc/\(pid)/status"
-        guard let data = FileManager.default.contents(atPath: path) else {
+        guard let text = ProcFile.read(path) else {
             throw BenchError("cannot read \(path): is process \(pid) running on this machine?")
         }
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             if let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) { return kib }
         }
         throw BenchError("no VmRSS in \(path)")

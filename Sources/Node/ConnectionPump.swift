@@ -75,21 +75,22 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// Writes what is queued while the socket takes it; a full socket resumes at
-    /// `channelWritabilityChanged`, an empty queue at the next wake.
+    /// Writes what is queued while the socket takes it, until the queue is empty (the
+    /// next enqueue wakes the pump again) or has ended; a full socket resumes at
+    /// `channelWritabilityChanged`.
     private func drain(context: ChannelHandlerContext) {
-        guard !ended, context.channel.isWritable, let taken = connection.queue.take() else { return }
-        switch taken {
-        case .success(let frames):
-            for frame in frames {
-                context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.data)), promise: nil)
+        while !ended, context.channel.isWritable, let taken = connection.queue.take() {
+            switch taken {
+            case .success(let frames):
+                for frame in frames {
+                    context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.data)), promise: nil)
+                }
+                context.flush()
+                metrics.messagesOut.increment(by: Int64(frames.count))
+            case .failure(let end):
+                ended = true
+                onEnded(end.ending)
             }
-            context.flush()
-            metrics.messagesOut.increment(by: Int64(frames.count))
-            // Anything queued meanwhile woke us again (the take reset the wake flag).
-        case .failure(let end):
-            ended = true
-            onEnded(end.ending)
         }
     }
 
