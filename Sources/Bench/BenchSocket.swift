@@ -93,10 +93,10 @@ public final class BenchSocket: Sendable {
                         upgradeRequestHead: HTTPRequestHead(version: .http1_1, method: .GET, uri: endpoint.path, headers: headers),
                         upgraders: [upgrader],
                         notUpgradingCompletionHandler: { channel in
-                            channel.close(promise: nil)
-                            return channel.eventLoop.makeFailedFuture(
-                                BenchError("\(endpoint) refused the WebSocket upgrade (bad token, draining, or not a Switchboard node)")
-                            )
+                            // The node says why in the response (status and JSON error): read it.
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(RefusalReader(endpoint: endpoint, welcome: promise))
+                            }
                         }
                     )
                     // The welcome frame often rides in the same segment as the 101: keep those bytes.
@@ -166,6 +166,44 @@ private final class BenchFrameHandler: ChannelInboundHandler, RemovableChannelHa
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// Reads the HTTP response of a refused upgrade and fails the connect with it, e.g.
+/// "HTTP 503: {"error":{"code":"busy",…}}".
+private final class RefusalReader: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private let endpoint: BenchEndpoint
+    private let welcome: EventLoopPromise<BenchSocket>
+    private var status: HTTPResponseStatus?
+    private var body = ""
+
+    init(endpoint: BenchEndpoint, welcome: EventLoopPromise<BenchSocket>) {
+        self.endpoint = endpoint
+        self.welcome = welcome
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            status = head.status
+        case .body(let buffer):
+            if body.utf8.count < 1024 { body += String(buffer: buffer) }
+        case .end:
+            fail(context: context)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        fail(context: context)
+        context.fireChannelInactive()
+    }
+
+    private func fail(context: ChannelHandlerContext) {
+        let status = status.map { "HTTP \($0.code)" } ?? "no HTTP response"
+        welcome.fail(BenchError("\(endpoint) refused the WebSocket upgrade: \(status) \(body)"))
         context.close(promise: nil)
     }
 }

@@ -40,7 +40,7 @@ extension GatewayNode {
                 Self.refuseUpgrade(on: context.channel, .serviceUnavailable, code: .draining, "this node is shutting down; connect to another")
                 return .dontUpgrade
             }
-            if self.registry.count >= self.maxConnections {
+            guard self.slots.acquire() else {
                 self.metrics.capacityRefusals.increment()
                 if self.capacityWarning.shouldLog() {
                     self.logger.warning("connection refused: node full", metadata: ["max-connections": "\(self.maxConnections)"])
@@ -51,6 +51,9 @@ extension GatewayNode {
                 )
                 return .dontUpgrade
             }
+            // Whatever happens from here (a bad token, a failed upgrade, a long session),
+            // the slot is free once the socket is.
+            context.channel.closeFuture.whenComplete { _ in self.slots.release() }
             let user: String
             do {
                 user = try await self.authenticator.authenticate(request)

@@ -11,7 +11,8 @@ public final class GatewayNode: Sendable {
     public let configuration: NodeConfiguration
     let registry = ConnectionRegistry()
     /// Client connections held at most (see `NodeConfiguration.maxConnections`).
-    let maxConnections: Int
+    var maxConnections: Int { slots.capacity }
+    let slots: ConnectionSlots
     /// When a refusal at `maxConnections` was last logged, so a full node logs once a second at most.
     let capacityWarning = CapacityWarning()
     let metrics: NodeMetrics
@@ -63,7 +64,8 @@ public final class GatewayNode: Sendable {
         self.routes = routes
         backends = try BackendPool(endpoints: configuration.backends, maxInFlight: configuration.maxBackendInFlight, logger: logger)
         let files = OpenFileLimit.raiseToHard()
-        maxConnections = configuration.maxConnections ?? max(files - OpenFileLimit.reserved, 1)
+        let maxConnections = configuration.maxConnections ?? max(files - OpenFileLimit.reserved, 1)
+        slots = ConnectionSlots(capacity: maxConnections)
         if maxConnections > files - OpenFileLimit.reserved {
             logger.warning(
                 "max-connections is above what the open-file limit allows; connections past it will fail to be accepted",

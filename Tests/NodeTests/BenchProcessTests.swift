@@ -82,6 +82,32 @@ struct BenchProcessTests {
         #expect(result.stderr.contains("--processes") || result.stderr.contains("fewer connections per process"))
     }
 
+    @Test("a node at its open-file limit refuses clients with a clear reason, and the generator shows it")
+    func nodeFileLimit() async throws {
+        let port = try freePort()
+        let node = Process()
+        node.executableURL = URL(fileURLWithPath: "/bin/sh")
+        node.arguments = ["-c", "ulimit -n 300; exec '\(ProcessTests.executable.path)' node --port \(port) --grpc-port 0 --node-id lim-1"]
+        node.environment = Self.environment
+        let log = Pipe()
+        node.standardError = log
+        node.standardOutput = log
+        try node.run()
+        defer { if node.isRunning { node.terminate() } }
+        async let logged = Self.readToEnd(log)
+        try await waitUntil(timeout: .seconds(20)) { (try? await HTTPProbe.get(port: port, path: "/healthz"))?.status == 200 }
+        let result = try await Self.run(["bench", "idle", "--urls", "ws://127.0.0.1:\(port)/ws", "--connections", "60", "--settle", "0.2"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("44 of 60 clients connected"), "\(result.stderr)")
+        #expect(result.stderr.contains("HTTP 503"))
+        #expect(result.stderr.contains("maximum of 44 connections"))
+        node.terminate()
+        let output = String(decoding: await logged, as: UTF8.self)
+        #expect(output.contains("max-connections=44"))
+        #expect(output.contains("open-file-limit=300"))
+        #expect(output.contains("connection refused: node full"))
+    }
+
     @Test("cross-node sends against one node are refused with a clear error")
     func crossNodeNeedsTwoNodes() async throws {
         let result = try await Self.run(["bench", "send", "--urls", "ws://127.0.0.1:9/ws", "--cross-node", "1"])

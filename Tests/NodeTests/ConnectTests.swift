@@ -4,19 +4,30 @@ import Testing
 
 @Suite("Connecting and authenticating", .timeLimit(.minutes(2)))
 struct ConnectTests {
-    @Test("a full node refuses new clients with 503 busy and keeps the ones it holds")
+    @Test("a full node refuses new clients with 503 busy, even in a burst, and keeps the ones it holds")
     func connectionCap() async throws {
-        let node = try await RunningNode.start { $0.maxConnections = 2 }
-        let first = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "cap-1"))
-        let second = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "cap-2"))
-        let response = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(try await node.token(for: "cap-3"))")
+        let node = try await RunningNode.start { $0.maxConnections = 4 }
+        // Ten at once: admission must not let a burst past the cap.
+        let attempts = try await withThrowingTaskGroup(of: TestWebSocket?.self) { group in
+            for n in 0..<10 {
+                let token = try await node.token(for: "cap-\(n)")
+                group.addTask { try? await TestWebSocket.connect(url: node.url, token: token) }
+            }
+            return try await group.reduce(into: [TestWebSocket?]()) { $0.append($1) }
+        }
+        let held = attempts.compactMap { $0 }
+        #expect(held.count == 4)
+        #expect(node.node.connectionCount == 4)
+        let response = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(try await node.token(for: "cap-late"))")
         #expect(response.status == 503)
         let error = try json(response.body)["error"] as? [String: String]
         #expect(error?["code"] == "busy")
-        #expect(error?["message"]?.contains("maximum of 2 connections") == true)
-        #expect(node.node.connectionCount == 2)
-        try await first.close()
-        try await second.close()
+        #expect(error?["message"]?.contains("maximum of 4 connections") == true)
+        // A slot comes back when a socket closes.
+        try await held[0].close()
+        try await waitUntil(timeout: .seconds(10)) { node.node.slots.inUse == 3 }
+        let again = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "cap-again"))
+        for client in held.dropFirst() + [again] { try await client.close() }
         try await node.stop()
     }
 
