@@ -1,75 +1,79 @@
-import HummingbirdWSClient
+import NIOCore
 import Node
 import Synchronization
 
-/// Connection ramp: `connections` clients connect (token check and upgrade included), at
-/// most `concurrency` handshakes at a time, each counted when the node's welcome frame
-/// arrives; then all close. Measures handshakes per second.
+/// Connection ramp: `connections` clients connect (token check and upgrade included),
+/// spread over the nodes and source addresses, at most `concurrency` handshakes at a
+/// time, each counted when the node's welcome frame arrives; then each closes at once.
+/// Measures handshakes per second.
 public struct ConnectBenchmark: Sendable {
-    public var url: String
+    public var endpoints: [BenchEndpoint]
     public var secret: String
     public var connections: Int
     public var concurrency: Int
+    public var sources: SourceAddresses
 
-    public init(url: String, secret: String, connections: Int, concurrency: Int) {
-        self.url = url
+    public init(endpoints: [BenchEndpoint], secret: String, connections: Int, concurrency: Int, sources: SourceAddresses) {
+        self.endpoints = endpoints
         self.secret = secret
         self.connections = connections
         self.concurrency = concurrency
+        self.sources = sources
     }
 
     public struct Result: Sendable, CustomStringConvertible {
         public let connections: Int
         public let failures: Int
+        public let firstFailure: String?
         public let seconds: Double
         public let latency: LatencySummary
         public var perSecond: Double { Double(connections - failures) / seconds }
         public var description: String {
             "\(connections - failures)/\(connections) connected in \(String(format2: seconds)) s: \(Int(perSecond)) handshakes/s; "
-                + "connect-to-welcome \(latency)"
+                + "connect-to-welcome \(latency)" + (firstFailure.map { "; first failure: \($0)" } ?? "")
         }
     }
 
     private final class Tally: Sendable {
-        let failures = Atomic<Int>(0)
-        let samples = Mutex<[Int64]>([])
+        let failures = Mutex<[String]>([])
+        let latency = LatencyHistogram()
     }
 
     public func run() async throws -> Result {
-        try FileLimit.ensure(atLeast: concurrency + 64, for: "\(concurrency) concurrent handshakes")
+        guard !endpoints.isEmpty else { throw BenchError("no node URLs") }
+        try FileLimit.ensure(atLeast: concurrency + 256, for: "\(concurrency) concurrent handshakes")
+        // Tokens first, so that minting them is not counted as the node's work.
         let authenticator = try await TokenAuthenticator(secret: secret)
         var tokens: [String] = []
+        tokens.reserveCapacity(connections)
         for index in 0..<connections {
             tokens.append(try await authenticator.issue(user: "connect-\(index)", validFor: .seconds(3600)))
         }
-        let clock = ContinuousClock()
-        let start = clock.now
+        let (endpoints, sources) = (self.endpoints, self.sources)
+        let start = MonotonicClock.nanoseconds()
         let tally = Tally()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (index, token) in tokens.enumerated() {
                 if index >= concurrency { try await group.next() }
-                group.addTask { [url] in
-                    let began = clock.now
+                group.addTask {
+                    let began = MonotonicClock.nanoseconds()
                     do {
-                        try await WebSocketClient.connect(
-                            url: url, configuration: BenchClient.configuration(token: token, format: .json), logger: BenchClient.logger
-                        ) { inbound, outbound, _ in
-                            var messages = inbound.messages(maxSize: 1 << 16).makeAsyncIterator()
-                            _ = try await messages.next()
-                            let took = (clock.now - began).nanoseconds
-                            tally.samples.withLock { $0.append(took) }
-                            try await outbound.close(.normalClosure, reason: nil)
-                        }
+                        let socket = try await BenchSocket.connect(
+                            to: endpoints[index % endpoints.count], token: token, format: .json, source: sources.address(for: index)
+                        ) { _ in }
+                        tally.latency.record(nanoseconds: MonotonicClock.nanoseconds() - began)
+                        await socket.close()
                     } catch {
-                        tally.failures.add(1, ordering: .relaxed)
+                        tally.failures.withLock { $0.append("\(error)") }
                     }
                 }
             }
             try await group.waitForAll()
         }
+        let failures = tally.failures.withLock { $0 }
         return Result(
-            connections: connections, failures: tally.failures.load(ordering: .relaxed), seconds: (clock.now - start).seconds,
-            latency: LatencySummary(nanoseconds: tally.samples.withLock { $0 })
+            connections: connections, failures: failures.count, firstFailure: failures.first,
+            seconds: Double(MonotonicClock.nanoseconds() - start) / 1e9, latency: tally.latency.summary
         )
     }
 }

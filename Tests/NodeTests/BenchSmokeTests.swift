@@ -29,8 +29,11 @@ struct BenchSmokeTests {
         let calls = try await CallsBenchmark(url: system.node.url, secret: RunningNode.secret, clients: 2, callsPerClient: 20).run()
         #expect(calls.calls == 40)
         #expect(calls.failures == 0)
-        let connect = try await ConnectBenchmark(url: system.node.url, secret: RunningNode.secret, connections: 40, concurrency: 8).run()
+        let connect = try await ConnectBenchmark(
+            endpoints: [endpoint], secret: RunningNode.secret, connections: 40, concurrency: 8, sources: sources
+        ).run()
         #expect(connect.failures == 0)
+        #expect(connect.latency.count == 40)
         // The node runs in this process: idle finds it by its listening port.
         let idle = try await IdleBenchmark(
             endpoints: [endpoint], secret: RunningNode.secret, connections: 20, sources: sources, settle: .milliseconds(100)

@@ -11,7 +11,10 @@ struct ConnectCommand: AsyncParsableCommand {
     @Option(help: "Handshakes in flight at once.") var concurrency: Int = 100
 
     func run() async throws {
-        let benchmark = ConnectBenchmark(url: options.urls[0], secret: try options.secret(), connections: connections, concurrency: concurrency)
+        let benchmark = ConnectBenchmark(
+            endpoints: try options.endpoints(), secret: try options.secret(), connections: connections, concurrency: concurrency,
+            sources: try options.sourceAddresses()
+        )
         try await BenchCommand.repeatRuns(options.runs, unit: "handshakes/s") {
             let result = try await benchmark.run()
             guard result.failures == 0 else { throw BenchError("\(result): \(result.failures) connections failed") }
