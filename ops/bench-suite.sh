@@ -87,6 +87,14 @@ if has idle; then
             start_cluster 1
             "$bin" bench idle --urls "ws://127.0.0.1:$base/ws" --connections "$connections" --processes 2 --sources 2 --settle 12
             stop_cluster
+            # Baseline of the same run: a bare SwiftNIO WebSocket server, no task per connection.
+            "$bin" bench baseline-server --port $((base + 90)) >/dev/null &
+            baseline=$!
+            sleep 1
+            "$bin" bench idle --urls "ws://127.0.0.1:$((base + 90))/ws" --connections "$connections" --processes 2 --sources 2 --settle 12 |
+                sed 's/^/baseline /'
+            kill "$baseline"
+            wait "$baseline" 2>/dev/null || true
         done
     done
 fi

@@ -108,6 +108,26 @@ struct BenchProcessTests {
         #expect(output.contains("connection refused: node full"))
     }
 
+    @Test("the bare-NIO baseline server holds idle connections that bench idle can measure")
+    func baselineServer() async throws {
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = ProcessTests.executable
+        server.arguments = ["bench", "baseline-server", "--port", "\(port)"]
+        server.standardOutput = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { server.terminate() } }
+        try await waitUntil(timeout: .seconds(20)) {
+            (try? await Self.run(["bench", "connect", "--urls", "ws://127.0.0.1:\(port)/ws", "--connections", "1", "--concurrency", "1"]))?.status == 0
+        }
+        let result = try await Self.run([
+            "bench", "idle", "--urls", "ws://127.0.0.1:\(port)/ws", "--connections", "30", "--settle", "0.2",
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("30 idle connections"))
+        #expect(result.stdout.contains("pid \(server.processIdentifier)"))
+    }
+
     @Test("cross-node sends against one node are refused with a clear error")
     func crossNodeNeedsTwoNodes() async throws {
         let result = try await Self.run(["bench", "send", "--urls", "ws://127.0.0.1:9/ws", "--cross-node", "1"])
