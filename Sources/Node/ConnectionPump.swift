@@ -108,14 +108,4 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
         pingOutstanding = true
         context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .ping, data: context.channel.allocator.buffer(capacity: 0))), promise: nil)
     }
-
-    /// Installs the pump right after the frame decoder, where it sees every frame the
-    /// client sends (pongs included) before the WebSocket handler consumes them.
-    static func install(_ pump: ConnectionPump, on channel: any Channel) async throws {
-        try await channel.eventLoop.submit {
-            let operations = channel.pipeline.syncOperations
-            let decoder = try operations.context(handlerType: ByteToMessageHandler<WebSocketFrameDecoder>.self)
-            try operations.addHandler(pump, position: .after(decoder.handler))
-        }.get()
-    }
 }

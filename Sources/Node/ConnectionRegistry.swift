@@ -25,13 +25,16 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
-    func remove(_ connection: ClientConnection) {
+    /// Removes the connection; false if it was not in the map.
+    @discardableResult
+    func remove(_ connection: ClientConnection) -> Bool {
         state.withLock { state in
-            guard state.byID.removeValue(forKey: connection.id) != nil else { return }
+            guard state.byID.removeValue(forKey: connection.id) != nil else { return false }
             state.byUser[connection.user]?.removeAll { $0 === connection }
             if state.byUser[connection.user]?.isEmpty == true {
                 state.byUser[connection.user] = nil
             }
+            return true
         }
     }
 

@@ -101,7 +101,7 @@ public final class GatewayNode: Sendable {
         let trim: [any Service] = configuration.memoryTrimInterval > .zero
             ? [MemoryTrimService(interval: configuration.memoryTrimInterval)] : []
         return [backends] + trim + (lease.map { [$0] } ?? []) + [
-            makeApplication(onListening: { await onListening(.webSocket, $0) }),
+            ClientListener(node: self, onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(
                 host: configuration.host,
                 port: configuration.grpcPort,

@@ -3,8 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HTTPTypes
-import Hummingbird
 import JWTKit
 
 /// Checks client tokens (JWT, HS256, `sub` = user id, `exp` enforced) and issues them.
@@ -36,23 +34,8 @@ public struct TokenAuthenticator: Sendable {
         }
     }
 
-    /// The user id of the token a connect request carries, from `Authorization: Bearer`
-    /// or, for browsers that cannot set headers, `?token=`.
-    func authenticate(_ request: Request) async throws(AuthenticationError) -> String {
-        guard let token = Self.token(in: request) else { throw .missingToken }
-        return try await authenticate(token: token)
-    }
-
     public func issue(user: String, validFor ttl: Duration) async throws -> String {
         let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
         return try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(seconds)))
-    }
-
-    static func token(in request: Request) -> String? {
-        if let header = request.headers[.authorization] {
-            let parts = header.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]) }
-        }
-        return request.uri.queryParameters.get("token")
     }
 }

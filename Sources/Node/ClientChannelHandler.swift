@@ -1,0 +1,271 @@
+import DequeModule
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import Synchronization
+
+/// The read side of a client connection, on its event loop. Frames go into an inbox
+/// that a task works through in order only while there is work — joining the node,
+/// frames, leaving — so an idle connection holds no task. Backend calls run beside it.
+/// It also answers the WebSocket control frames and turns protocol errors into close
+/// codes (1009, 1007, 1002).
+final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let session: ClientSession
+    private let inbox: SessionInbox
+    private var closing = false
+    private var closeTimer: Scheduled<Void>?
+
+    init(node: GatewayNode, accepted: Handshake.Accepted, channel: any Channel) {
+        let id = node.makeConnectionID()
+        var logger = node.logger
+        logger[metadataKey: "connection"] = "\(id)"
+        logger[metadataKey: "user"] = "\(accepted.user)"
+        let queue = OutboundQueue(maxMessages: node.configuration.queueMessages, maxBytes: node.configuration.queueBytes) {
+            channel.pipeline.fireUserInboundEventTriggered(ConnectionPump.Wake())
+        }
+        let connection = ClientConnection(
+            id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: node.metrics, logger: logger
+        )
+        session = ClientSession(connection: connection, node: node, logger: logger)
+        inbox = SessionInbox(session: session)
+    }
+
+    private var connection: ClientConnection { session.connection }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let connection = self.connection
+        let metrics = session.metrics
+        // Counted once the socket is gone, when every reason for closing it has been seen.
+        channel.closeFuture.whenComplete { _ in metrics.closed(connection.reason) }
+        let pump = ConnectionPump(
+            connection: connection, metrics: metrics, pingInterval: TimeAmount(session.node.configuration.pingInterval)
+        ) { ending in
+            channel.eventLoop.execute {
+                switch ending {
+                case .shutdown:
+                    connection.markClosing(.shutdown)
+                    Self.startClose(channel, code: .goingAway, reason: "node shutting down; reconnect")
+                case .disconnect(let reason):
+                    connection.markClosing(.disconnected)
+                    Self.startClose(channel, code: CloseReason.disconnectedCode, reason: reason)
+                case .overflow, .finished:
+                    break
+                }
+            }
+        }
+        do {
+            let decoder = try context.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<WebSocketFrameDecoder>.self)
+            try context.pipeline.syncOperations.addHandler(pump, position: .after(decoder.handler))
+        } catch {
+            session.logger.error("cannot serve the connection: no WebSocket frame decoder in its pipeline", metadata: ["error": "\(error)"])
+            context.close(promise: nil)
+            return
+        }
+        inbox.push(.open, channel: channel)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        switch frame.opcode {
+        case .text:
+            guard let text = String(validating: frame.unmaskedData.readableBytesView, as: UTF8.self) else {
+                fail(context: context, .dataInconsistentWithMessage, reason: .invalidUTF8)
+                return
+            }
+            deliver(.text(text), context: context)
+        case .binary:
+            deliver(.binary(frame.unmaskedData), context: context)
+        case .ping:
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .connectionClose:
+            if closing {
+                context.close(promise: nil)  // the client answered our close
+            } else {
+                // Echo the client's close, then drop the socket.
+                var data = frame.unmaskedData
+                let code = data.readInteger(as: UInt16.self).map { WebSocketErrorCode(codeNumber: Int($0)) } ?? .normalClosure
+                var reply = context.channel.allocator.buffer(capacity: 2)
+                reply.write(webSocketErrorCode: code)
+                closing = true
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
+                    .whenComplete { _ in context.close(promise: nil) }
+            }
+        default:
+            break
+        }
+    }
+
+    private func deliver(_ message: WebSocketMessage, context: ChannelHandlerContext) {
+        guard !closing else { return }
+        session.metrics.messagesIn.increment()
+        if inbox.push(.message(message), channel: context.channel) {
+            // Too much unhandled input: stop reading until the task catches up.
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // NIO's protocol error handler has already answered decoder errors with a close
+        // frame; the aggregator's (a fragmented message over the limit) are answered here.
+        if let error = error as? NIOWebSocketError {
+            let tooLarge = error == .invalidFrameLength
+            fail(context: context, tooLarge ? .messageTooLarge : .protocolError, reason: tooLarge ? .tooLarge : .protocolError)
+        } else if let error = error as? NIOWebSocketFrameAggregator.Error {
+            switch error {
+            case .accumulatedFrameSizeIsTooLarge, .tooManyFragments:
+                fail(context: context, .messageTooLarge, reason: .tooLarge)
+            default:
+                fail(context: context, .protocolError, reason: .protocolError)
+            }
+        } else {
+            connection.markClosing(.error)
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closeTimer?.cancel()
+        inbox.push(.close, channel: context.channel)
+        context.fireChannelInactive()
+    }
+
+    /// Closes with `code` at once: the client broke the protocol.
+    private func fail(context: ChannelHandlerContext, _ code: WebSocketErrorCode, reason: CloseReason) {
+        connection.markClosing(reason)
+        guard !closing else { return }
+        closing = true
+        var data = context.channel.allocator.buffer(capacity: 2)
+        data.write(webSocketErrorCode: code)
+        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+            .whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// A close the node starts (shutdown, a backend's disconnect): the close frame goes
+    /// after what is queued (the pump wrote it already), then the client has the drain
+    /// timeout to answer before the socket is dropped.
+    private static func startClose(_ channel: any Channel, code: WebSocketErrorCode, reason: String) {
+        guard let handler = try? channel.pipeline.syncOperations.handler(type: ClientChannelHandler.self), !handler.closing else { return }
+        handler.closing = true
+        var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
+        data.write(webSocketErrorCode: code)
+        data.writeString(reason)
+        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: nil)
+        handler.closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(handler.session.node.configuration.drainTimeout)) {
+            channel.close(promise: nil)
+        }
+    }
+}
+
+/// The session's work, in order: a task runs only while there is some.
+final class SessionInbox: Sendable {
+    enum Job: Sendable {
+        case open
+        case message(WebSocketMessage)
+        case close
+    }
+
+    private struct State {
+        var jobs = Deque<Job>()
+        var running = false
+        var paused = false
+    }
+
+    /// Past this many unhandled messages the socket stops being read.
+    static let highWater = 256
+    static let lowWater = 32
+
+    private let session: ClientSession
+    private let state = Mutex(State())
+    private let calls = CallTasks()
+
+    init(session: ClientSession) {
+        self.session = session
+    }
+
+    /// Queues a job and starts the task if none runs; true when reading should pause.
+    @discardableResult
+    func push(_ job: Job, channel: any Channel) -> Bool {
+        let (start, pause) = state.withLock { state -> (Bool, Bool) in
+            state.jobs.append(job)
+            let start = !state.running
+            state.running = true
+            let pause = !state.paused && state.jobs.count > Self.highWater
+            if pause { state.paused = true }
+            return (start, pause)
+        }
+        if start {
+            Task { await self.work(channel: channel) }
+        }
+        return pause
+    }
+
+    private func work(channel: any Channel) async {
+        while true {
+            let (next, resume) = state.withLock { state -> (Job?, Bool) in
+                guard let job = state.jobs.popFirst() else {
+                    state.running = false
+                    return (nil, false)
+                }
+                let resume = state.paused && state.jobs.count < Self.lowWater
+                if resume { state.paused = false }
+                return (job, resume)
+            }
+            if resume { channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in } }
+            guard let next else { return }
+            switch next {
+            case .open:
+                if await !session.open() {
+                    session.connection.markClosing(.shutdown)
+                    session.connection.queue.finish(.shutdown)
+                }
+            case .message(let message):
+                if let call = await session.handle(message) {
+                    calls.start(call)
+                }
+            case .close:
+                calls.cancelAll()
+                await session.close()
+            }
+        }
+    }
+}
+
+/// A connection's backend calls in flight, cancelled when it goes.
+final class CallTasks: Sendable {
+    private let tasks = Mutex<(next: Int, running: [Int: Task<Void, Never>], cancelled: Bool)>((0, [:], false))
+
+    func start(_ call: @escaping @Sendable () async -> Void) {
+        let key = tasks.withLock { state -> Int? in
+            guard !state.cancelled else { return nil }
+            state.next += 1
+            return state.next
+        }
+        guard let key else { return }
+        let task = Task {
+            await call()
+            self.finished(key)
+        }
+        tasks.withLock { state in
+            if state.cancelled { task.cancel() } else { state.running[key] = task }
+        }
+    }
+
+    private func finished(_ key: Int) {
+        tasks.withLock { _ = $0.running.removeValue(forKey: key) }
+    }
+
+    func cancelAll() {
+        let running = tasks.withLock { state -> [Task<Void, Never>] in
+            state.cancelled = true
+            defer { state.running = [:] }
+            return Array(state.running.values)
+        }
+        running.forEach { $0.cancel() }
+    }
+}

@@ -1,0 +1,91 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOWebSocket
+import ServiceLifecycle
+
+/// The node's client port on plain SwiftNIO: HTTP/1 for `/healthz`, `/readyz`,
+/// `/metrics`, and the WebSocket upgrade of `/ws`, after which a connection is served by
+/// channel handlers (`ClientChannelHandler`, `ConnectionPump`) and holds no task while
+/// it is idle. (HummingbirdWebSocket runs every connection in a task for its whole life;
+/// those tasks' stacks were most of an idle connection's memory — docs/benchmarks.md.)
+struct ClientListener: Service {
+    let node: GatewayNode
+    let onListening: @Sendable (Int) async -> Void
+
+    func run() async throws {
+        let node = self.node
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(ChannelOptions.backlog, value: 1024)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try Self.configure(channel, node: node)
+                }
+            }
+            .bind(host: node.configuration.host, port: node.configuration.port)
+            .get()
+        node.logger.info("listening for clients", metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        await onListening(channel.localAddress?.port ?? 0)
+        // Until shutdown; the drain service has closed the connections by then.
+        await withGracefulShutdownHandler {
+            try? await channel.closeFuture.get()
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// HTTP/1 with the WebSocket upgrade; the upgrade check authenticates the client
+    /// before its socket exists. A refused upgrade goes on as a plain request to
+    /// `HTTPEndpointHandler`, which answers with the reason.
+    private static func configure(_ channel: any Channel, node: GatewayNode) throws {
+        let handshake = Handshake()
+        let endpoints = HTTPEndpointHandler(node: node)
+        let upgrader = NIOWebSocketServerUpgrader(
+            maxFrameSize: node.configuration.maxFrameBytes,
+            automaticErrorHandling: true,
+            shouldUpgrade: { channel, head in
+                let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
+                promise.completeWithTask { await Self.admit(head, channel: channel, node: node, handshake: handshake) }
+                return promise.futureResult
+            },
+            upgradePipelineHandler: { channel, _ in
+                channel.eventLoop.makeCompletedFuture {
+                    guard let accepted = handshake.value else { throw ChannelError.inappropriateOperationForState }
+                    let operations = channel.pipeline.syncOperations
+                    operations.removeHandler(endpoints, promise: nil)
+                    try operations.addHandler(
+                        NIOWebSocketFrameAggregator(
+                            minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                            maxAccumulatedFrameSize: node.configuration.maxFrameBytes
+                        )
+                    )
+                    try operations.addHandler(ClientChannelHandler(node: node, accepted: accepted, channel: channel))
+                }
+            }
+        )
+        try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+            withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }), withErrorHandling: true
+        )
+        try channel.pipeline.syncOperations.addHandler(endpoints)
+    }
+
+    /// Decides an upgrade: not draining, a free connection slot, a valid token. Nil
+    /// refuses; the request then reaches `HTTPEndpointHandler`, which says why.
+    private static func admit(_ head: HTTPRequestHead, channel: any Channel, node: GatewayNode, handshake: Handshake) async -> HTTPHeaders? {
+        guard ClientRequest(head).path == "/ws", !node.registry.isDraining, node.slots.acquire() else { return nil }
+        // Whatever happens from here (a bad token, a failed upgrade, a long session),
+        // the slot is free once the socket is.
+        channel.closeFuture.whenComplete { _ in node.slots.release() }
+        guard let token = ClientRequest(head).token, let user = try? await node.authenticator.authenticate(token: token) else {
+            return nil
+        }
+        let (format, negotiated) = WireFormat.negotiate(offered: head.headers.first(name: "sec-websocket-protocol"))
+        handshake.accept(.init(user: user, format: format))
+        var headers = HTTPHeaders()
+        if let negotiated { headers.add(name: "Sec-WebSocket-Protocol", value: negotiated) }
+        return headers
+    }
+}

@@ -1,0 +1,39 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NIOHTTP1
+
+/// What the node reads from a client's HTTP request: its path and its token.
+struct ClientRequest {
+    let path: String
+    let query: String?
+    let headers: HTTPHeaders
+
+    init(_ head: HTTPRequestHead) {
+        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        path = String(parts.first ?? "")
+        query = parts.count > 1 ? String(parts[1]) : nil
+        headers = head.headers
+    }
+
+    /// From `Authorization: Bearer`, or, for browsers that cannot set headers, `?token=`.
+    var token: String? {
+        if let header = headers.first(name: "authorization") {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]) }
+        }
+        for pair in (query ?? "").split(separator: "&") {
+            let keyValue = pair.split(separator: "=", maxSplits: 1)
+            if keyValue.count == 2, keyValue[0] == "token" {
+                return String(keyValue[1]).removingPercentEncoding ?? String(keyValue[1])
+            }
+        }
+        return nil
+    }
+
+    var isWebSocketUpgrade: Bool {
+        headers.first(name: "upgrade")?.lowercased() == "websocket"
+    }
+}

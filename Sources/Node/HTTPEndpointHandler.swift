@@ -1,0 +1,114 @@
+import NIOCore
+import NIOHTTP1
+import SwitchboardProtocol
+
+/// Plain HTTP on the client port: health, readiness, metrics, and the reason a `/ws`
+/// request was not upgraded (401 with the token problem, 503 draining or full, 426 not
+/// an upgrade), in the same JSON error shape as the WebSocket envelope's.
+final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let node: GatewayNode
+    private var head: HTTPRequestHead?
+    /// Whether the client wants the connection kept after this response.
+    private var keepAlive = true
+
+    init(node: GatewayNode) {
+        self.node = node
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+        case .body:
+            break
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            respond(to: head, context: context)
+        }
+    }
+
+    private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        keepAlive = head.isKeepAlive
+        let request = ClientRequest(head)
+        switch (head.method, request.path) {
+        case (.GET, "/healthz"):
+            write(.ok, contentType: "text/plain; charset=utf-8", ByteBuffer(string: "ok\n"), context: context)
+        case (.GET, "/readyz"):
+            if node.registry.isDraining {
+                write(.serviceUnavailable, contentType: "text/plain; charset=utf-8", ByteBuffer(string: "draining\n"), context: context)
+            } else if !node.bus.isHealthy {
+                write(
+                    .serviceUnavailable, contentType: "text/plain; charset=utf-8",
+                    ByteBuffer(string: "redis unavailable: cross-node delivery is down\n"), context: context
+                )
+            } else {
+                write(.ok, contentType: "text/plain; charset=utf-8", ByteBuffer(string: "ready\n"), context: context)
+            }
+        case (.GET, "/metrics"):
+            write(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", ByteBuffer(string: node.metrics.exposition()), context: context)
+        case (.GET, "/ws"):
+            refuseWebSocket(request, context: context)
+        default:
+            writeError(.notFound, code: .notFound, "no such endpoint: \(head.method) \(request.path)", context: context)
+        }
+    }
+
+    /// Says why `/ws` was not upgraded; the token check runs again to name the problem.
+    private func refuseWebSocket(_ request: ClientRequest, context: ChannelHandlerContext) {
+        if node.registry.isDraining {
+            writeError(.serviceUnavailable, code: .draining, "this node is shutting down; connect to another", close: true, context: context)
+            return
+        }
+        let node = self.node
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let token = request.token
+        let isUpgrade = request.isWebSocketUpgrade
+        let promise = context.eventLoop.makePromise(of: (HTTPResponseStatus, ClientErrorCode, String).self)
+        promise.completeWithTask {
+            guard let token else {
+                node.metrics.authFailures.increment()
+                return (.unauthorized, .unauthenticated, "\(AuthenticationError.missingToken)")
+            }
+            do {
+                _ = try await node.authenticator.authenticate(token: token)
+            } catch {
+                node.metrics.authFailures.increment()
+                return (.unauthorized, .unauthenticated, "\(error)")
+            }
+            if isUpgrade {
+                node.metrics.capacityRefusals.increment()
+                if node.capacityWarning.shouldLog() {
+                    node.logger.warning("connection refused: node full", metadata: ["max-connections": "\(node.maxConnections)"])
+                }
+                return (.serviceUnavailable, .busy, "this node holds its maximum of \(node.maxConnections) connections (open-file limit); connect to another")
+            }
+            return (.upgradeRequired, .upgradeRequired, "GET /ws must be a WebSocket upgrade")
+        }
+        promise.futureResult.whenSuccess { status, code, message in
+            let (handler, context) = loopBound.value
+            handler.writeError(status, code: code, message, close: isUpgrade, context: context)
+        }
+    }
+
+    private func writeError(
+        _ status: HTTPResponseStatus, code: ClientErrorCode, _ message: String, close: Bool = false, context: ChannelHandlerContext
+    ) {
+        var frame = Switchboard_V1_ServerFrame()
+        frame.error = .init(code: code, message: message)
+        write(status, contentType: "application/json", FrameCodec.encode(frame, as: .json).data, close: close, context: context)
+    }
+
+    private func write(_ status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, close: Bool = false, context: ChannelHandlerContext) {
+        let close = close || !keepAlive
+        var headers = HTTPHeaders([("content-type", contentType), ("content-length", "\(body.readableBytes)")])
+        if close { headers.add(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if close { done.whenComplete { _ in context.close(promise: nil) } }
+    }
+}
