@@ -1,5 +1,4 @@
 import DequeModule
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import NIOWebSocket
@@ -101,7 +100,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    private func deliver(_ message: WebSocketMessage, context: ChannelHandlerContext) {
+    private func deliver(_ message: ClientMessage, context: ChannelHandlerContext) {
         guard !closing else { return }
         session.metrics.messagesIn.increment()
         if inbox.push(.message(message), channel: context.channel) {
@@ -166,7 +165,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
 final class SessionInbox: Sendable {
     enum Job: Sendable {
         case open
-        case message(WebSocketMessage)
+        case message(ClientMessage)
         case close
     }
 

@@ -3,7 +3,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import HummingbirdWebSocket
 import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
@@ -12,7 +11,7 @@ import SwitchboardProtocol
 extension ClientSession {
     /// Handles one client message in order. A backend call is returned as work for the
     /// caller to run concurrently, so a slow backend does not hold up the socket.
-    func handle(_ message: WebSocketMessage) async -> (@Sendable () async -> Void)? {
+    func handle(_ message: ClientMessage) async -> (@Sendable () async -> Void)? {
         let frame: Switchboard_V1_ClientFrame
         let binary: Bool
         do {
