@@ -1,0 +1,45 @@
+/// The counts a run is judged by.
+public struct DeliveryTally: Sendable, Codable, CustomStringConvertible {
+    public let sent: Int
+    public let delivered: Int
+    public let duplicated: Int
+    public let misdelivered: Int
+    /// Connections the node closed while the run went on.
+    public let closedEarly: Int
+    public var lost: Int { max(sent - delivered, 0) }
+    public var isClean: Bool { lost == 0 && duplicated == 0 && misdelivered == 0 && closedEarly == 0 }
+
+    public var description: String {
+        "\(delivered)/\(sent) delivered, lost \(lost), duplicated \(duplicated), misdelivered \(misdelivered)"
+            + (closedEarly > 0 ? ", \(closedEarly) connections closed by the node" : "")
+    }
+
+    enum CodingKeys: String, CodingKey { case sent, delivered, duplicated, misdelivered, closedEarly, lost }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sent, forKey: .sent)
+        try container.encode(delivered, forKey: .delivered)
+        try container.encode(lost, forKey: .lost)
+        try container.encode(duplicated, forKey: .duplicated)
+        try container.encode(misdelivered, forKey: .misdelivered)
+        try container.encode(closedEarly, forKey: .closedEarly)
+    }
+
+    public init(sent: Int, delivered: Int, duplicated: Int, misdelivered: Int, closedEarly: Int) {
+        self.sent = sent
+        self.delivered = delivered
+        self.duplicated = duplicated
+        self.misdelivered = misdelivered
+        self.closedEarly = closedEarly
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        sent = try container.decode(Int.self, forKey: .sent)
+        delivered = try container.decode(Int.self, forKey: .delivered)
+        duplicated = try container.decode(Int.self, forKey: .duplicated)
+        misdelivered = try container.decode(Int.self, forKey: .misdelivered)
+        closedEarly = try container.decode(Int.self, forKey: .closedEarly)
+    }
+}

@@ -1,0 +1,77 @@
+import DequeModule
+import NIOCore
+import Synchronization
+
+/// The session's work, in order: a task runs only while there is some.
+final class SessionInbox: Sendable {
+    enum Job: Sendable {
+        case open
+        case message(ClientMessage)
+        case close
+    }
+
+    private struct State {
+        var jobs = Deque<Job>()
+        var running = false
+        var paused = false
+    }
+
+    /// Past this many unhandled messages the socket stops being read.
+    static let highWater = 256
+    static let lowWater = 32
+
+    private let session: ClientSession
+    private let state = Mutex(State())
+    private let calls = CallTasks()
+
+    init(session: ClientSession) {
+        self.session = session
+    }
+
+    /// Queues a job and starts the task if none runs; true when reading should pause.
+    @discardableResult
+    func push(_ job: Job, channel: any Channel) -> Bool {
+        let (start, pause) = state.withLock { state -> (Bool, Bool) in
+            state.jobs.append(job)
+            let start = !state.running
+            state.running = true
+            let pause = !state.paused && state.jobs.count > Self.highWater
+            if pause { state.paused = true }
+            return (start, pause)
+        }
+        if start {
+            Task { await self.work(channel: channel) }
+        }
+        return pause
+    }
+
+    private func work(channel: any Channel) async {
+        while true {
+            let (next, resume) = state.withLock { state -> (Job?, Bool) in
+                guard let job = state.jobs.popFirst() else {
+                    state.running = false
+                    return (nil, false)
+                }
+                let resume = state.paused && state.jobs.count < Self.lowWater
+                if resume { state.paused = false }
+                return (job, resume)
+            }
+            if resume { channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in } }
+            guard let next else { return }
+            switch next {
+            case .open:
+                if await !session.open() {
+                    session.connection.markClosing(.shutdown)
+                    session.connection.queue.finish(.shutdown)
+                }
+            case .message(let message):
+                if let call = await session.handle(message) {
+                    calls.start(call)
+                }
+            case .close:
+                calls.cancelAll()
+                await session.close()
+            }
+        }
+    }
+}
