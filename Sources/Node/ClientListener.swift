@@ -27,7 +27,7 @@ struct ClientListener: Service {
             }
             .bind(host: node.configuration.host, port: node.configuration.port)
             .get()
-        node.logger.info("listening for clients", metadata: ["listen": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        node.logger.info("listening for clients", metadata: ["listen": "\(node.configuration.host):\(channel.localAddress?.port ?? 0)"])
         await onListening(channel.localAddress?.port ?? 0)
         // Until shutdown; the drain service has closed the connections by then.
         await withGracefulShutdownHandler {
