@@ -1,8 +1,6 @@
-import DequeModule
 import Logging
 import NIOCore
 import NIOWebSocket
-import Synchronization
 
 /// The read side of a client connection, on its event loop. Frames go into an inbox
 /// that a task works through in order only while there is work — joining the node,
@@ -41,20 +39,20 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         let metrics = session.metrics
         // Counted once the socket is gone, when every reason for closing it has been seen.
         channel.closeFuture.whenComplete { _ in metrics.closed(connection.reason) }
+        // The pump calls back on this event loop once it has written what was queued.
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let pump = ConnectionPump(
             connection: connection, metrics: metrics, pingInterval: TimeAmount(session.node.configuration.pingInterval)
         ) { ending in
-            channel.eventLoop.execute {
-                switch ending {
-                case .shutdown:
-                    connection.markClosing(.shutdown)
-                    Self.startClose(channel, code: .goingAway, reason: "node shutting down; reconnect")
-                case .disconnect(let reason):
-                    connection.markClosing(.disconnected)
-                    Self.startClose(channel, code: CloseReason.disconnectedCode, reason: reason)
-                case .overflow, .finished:
-                    break
-                }
+            switch ending {
+            case .shutdown:
+                connection.markClosing(.shutdown)
+                handler.value.startClose(channel, code: .goingAway, reason: "node shutting down; reconnect")
+            case .disconnect(let reason):
+                connection.markClosing(.disconnected)
+                handler.value.startClose(channel, code: CloseReason.disconnectedCode, reason: reason)
+            case .overflow, .finished:
+                break
             }
         }
         do {
@@ -148,14 +146,14 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     /// A close the node starts (shutdown, a backend's disconnect): the close frame goes
     /// after what is queued (the pump wrote it already), then the client has the drain
     /// timeout to answer before the socket is dropped.
-    private static func startClose(_ channel: any Channel, code: WebSocketErrorCode, reason: String) {
-        guard let handler = try? channel.pipeline.syncOperations.handler(type: ClientChannelHandler.self), !handler.closing else { return }
-        handler.closing = true
+    private func startClose(_ channel: any Channel, code: WebSocketErrorCode, reason: String) {
+        guard !closing else { return }
+        closing = true
         var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
         data.write(webSocketErrorCode: code)
         data.writeString(reason)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: nil)
-        handler.closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(handler.session.node.configuration.drainTimeout)) {
+        closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(session.node.configuration.drainTimeout)) {
             channel.close(promise: nil)
         }
     }

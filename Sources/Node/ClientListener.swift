@@ -42,7 +42,7 @@ struct ClientListener: Service {
     /// `HTTPEndpointHandler`, which answers with the reason.
     private static func configure(_ channel: any Channel, node: GatewayNode) throws {
         let handshake = Handshake()
-        let endpoints = HTTPEndpointHandler(node: node)
+        let endpoints = HTTPEndpointHandler(node: node, handshake: handshake)
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: node.configuration.maxFrameBytes,
             automaticErrorHandling: true,
@@ -73,13 +73,35 @@ struct ClientListener: Service {
     }
 
     /// Decides an upgrade: not draining, a free connection slot, a valid token. Nil
-    /// refuses; the request then reaches `HTTPEndpointHandler`, which says why.
+    /// refuses, with the reason in `handshake`; the request then reaches
+    /// `HTTPEndpointHandler`, which answers with it.
     private static func admit(_ head: HTTPRequestHead, channel: any Channel, node: GatewayNode, handshake: Handshake) async -> HTTPHeaders? {
-        guard ClientRequest(head).path == "/ws", !node.registry.isDraining, node.slots.acquire() else { return nil }
+        let request = ClientRequest(head)
+        guard request.path == "/ws" else { return nil }  // not ours to upgrade: 404
+        guard !node.registry.isDraining else {
+            handshake.refuse(.serviceUnavailable, .draining, "this node is shutting down; connect to another")
+            return nil
+        }
+        guard node.slots.acquire() else {
+            node.metrics.capacityRefusals.increment()
+            if node.capacityWarning.shouldLog() {
+                node.logger.warning("connection refused: node full", metadata: ["max-connections": "\(node.maxConnections)"])
+            }
+            handshake.refuse(
+                .serviceUnavailable, .busy,
+                "this node holds its maximum of \(node.maxConnections) connections (open-file limit); connect to another"
+            )
+            return nil
+        }
         // Whatever happens from here (a bad token, a failed upgrade, a long session),
         // the slot is free once the socket is.
         channel.closeFuture.whenComplete { _ in node.slots.release() }
-        guard let token = ClientRequest(head).token, let user = try? await node.authenticator.authenticate(token: token) else {
+        let user: String
+        do {
+            user = try await node.authenticator.authenticate(request: request)
+        } catch {
+            node.metrics.authFailures.increment()
+            handshake.refuse(.unauthorized, .unauthenticated, "\(error)")
             return nil
         }
         let (format, negotiated) = WireFormat.negotiate(offered: head.headers.first(name: "sec-websocket-protocol"))

@@ -32,8 +32,4 @@ struct ClientRequest {
         }
         return nil
     }
-
-    var isWebSocketUpgrade: Bool {
-        headers.first(name: "upgrade")?.lowercased() == "websocket"
-    }
 }

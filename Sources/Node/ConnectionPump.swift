@@ -21,8 +21,8 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
     private let connection: ClientConnection
     private let metrics: NodeMetrics
     private let pingInterval: TimeAmount
-    /// Ends the connection through the session (close frames go through the WebSocket
-    /// handler so that its close handshake stays right).
+    /// Called on the event loop when the queue has ended and everything before the ending
+    /// is written: `ClientChannelHandler`, which owns the close handshake, closes.
     private let onEnded: @Sendable (OutboundQueue.Ending) -> Void
     private var heard = true
     private var pingOutstanding = false

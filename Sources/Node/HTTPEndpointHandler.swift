@@ -10,12 +10,14 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias OutboundOut = HTTPServerResponsePart
 
     private let node: GatewayNode
+    private let handshake: Handshake
     private var head: HTTPRequestHead?
     /// Whether the client wants the connection kept after this response.
     private var keepAlive = true
 
-    init(node: GatewayNode) {
+    init(node: GatewayNode, handshake: Handshake) {
         self.node = node
+        self.handshake = handshake
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -57,40 +59,36 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
     }
 
-    /// Says why `/ws` was not upgraded; the token check runs again to name the problem.
+    /// Says why `/ws` was not upgraded: the upgrade check's reason, or, for a request
+    /// that was no upgrade at all, 503 draining, 401 or 426.
     private func refuseWebSocket(_ request: ClientRequest, context: ChannelHandlerContext) {
+        if let refusal = handshake.takeRefusal() {
+            writeError(refusal.status, code: refusal.code, refusal.message, close: true, context: context)
+            return
+        }
         if node.registry.isDraining {
-            writeError(.serviceUnavailable, code: .draining, "this node is shutting down; connect to another", close: true, context: context)
+            writeError(.serviceUnavailable, code: .draining, "this node is shutting down; connect to another", context: context)
             return
         }
         let node = self.node
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let token = request.token
-        let isUpgrade = request.isWebSocketUpgrade
-        let promise = context.eventLoop.makePromise(of: (HTTPResponseStatus, ClientErrorCode, String).self)
+        let promise = context.eventLoop.makePromise(of: AuthenticationError?.self)
         promise.completeWithTask {
-            guard let token else {
-                node.metrics.authFailures.increment()
-                return (.unauthorized, .unauthenticated, "\(AuthenticationError.missingToken)")
-            }
-            do {
-                _ = try await node.authenticator.authenticate(token: token)
+            do throws(AuthenticationError) {
+                _ = try await node.authenticator.authenticate(request: request)
+                return nil
             } catch {
                 node.metrics.authFailures.increment()
-                return (.unauthorized, .unauthenticated, "\(error)")
+                return error
             }
-            if isUpgrade {
-                node.metrics.capacityRefusals.increment()
-                if node.capacityWarning.shouldLog() {
-                    node.logger.warning("connection refused: node full", metadata: ["max-connections": "\(node.maxConnections)"])
-                }
-                return (.serviceUnavailable, .busy, "this node holds its maximum of \(node.maxConnections) connections (open-file limit); connect to another")
-            }
-            return (.upgradeRequired, .upgradeRequired, "GET /ws must be a WebSocket upgrade")
         }
-        promise.futureResult.whenSuccess { status, code, message in
+        promise.futureResult.whenSuccess { error in
             let (handler, context) = loopBound.value
-            handler.writeError(status, code: code, message, close: isUpgrade, context: context)
+            if let error {
+                handler.writeError(.unauthorized, code: .unauthenticated, "\(error)", context: context)
+            } else {
+                handler.writeError(.upgradeRequired, code: .upgradeRequired, "GET /ws must be a WebSocket upgrade", context: context)
+            }
         }
     }
 

@@ -1,17 +1,37 @@
+import NIOHTTP1
 import Synchronization
 
-/// What the upgrade check learned about a client, handed on to its socket's handler.
+/// What the upgrade check learned about a client: who it is (handed on to its socket's
+/// handler), or why it was refused (answered by `HTTPEndpointHandler`).
 final class Handshake: Sendable {
     struct Accepted: Sendable {
         let user: String
         let format: WireFormat
     }
 
-    private let accepted = Mutex<Accepted?>(nil)
-
-    func accept(_ value: Accepted) {
-        accepted.withLock { $0 = value }
+    struct Refusal: Sendable {
+        let status: HTTPResponseStatus
+        let code: ClientErrorCode
+        let message: String
     }
 
-    var value: Accepted? { accepted.withLock { $0 } }
+    private let state = Mutex<(accepted: Accepted?, refusal: Refusal?)>((nil, nil))
+
+    func accept(_ value: Accepted) {
+        state.withLock { $0.accepted = value }
+    }
+
+    func refuse(_ status: HTTPResponseStatus, _ code: ClientErrorCode, _ message: String) {
+        state.withLock { $0.refusal = Refusal(status: status, code: code, message: message) }
+    }
+
+    var value: Accepted? { state.withLock { $0.accepted } }
+
+    /// Taken once: a later request on the same connection starts afresh.
+    func takeRefusal() -> Refusal? {
+        state.withLock { state in
+            defer { state.refusal = nil }
+            return state.refusal
+        }
+    }
 }

@@ -34,6 +34,12 @@ public struct TokenAuthenticator: Sendable {
         }
     }
 
+    /// The user id of the token a client request carries.
+    func authenticate(request: ClientRequest) async throws(AuthenticationError) -> String {
+        guard let token = request.token else { throw .missingToken }
+        return try await authenticate(token: token)
+    }
+
     public func issue(user: String, validFor ttl: Duration) async throws -> String {
         let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
         return try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(seconds)))
