@@ -1,4 +1,5 @@
 import NIOWebSocket
+@testable import Node
 import Testing
 
 @Suite("Graceful shutdown", .timeLimit(.minutes(2)))
@@ -20,5 +21,23 @@ struct ShutdownTests {
         try await stopping.value
         #expect(node.node.connectionCount == 0)
         await #expect(throws: (any Error).self) { _ = try await node.connect("carol") }
+    }
+
+    @Test("while draining, a new client is refused with 503 draining, /readyz is 503, and an unknown path is 404")
+    func drainingRefusesUpgrades() async throws {
+        let node = try await RunningNode.start()
+        let unknown = try await HTTPProbe.get(port: node.port, path: "/nowhere")
+        #expect(unknown.status == 404)
+        #expect((try json(unknown.body)["error"] as? [String: String])?["code"] == "not_found")
+        // A client that never reads keeps the drain going for its whole timeout (3 s).
+        let stuck = try await node.connect("stuck", readPaused: true)
+        let stopping = Task { try await node.stop() }
+        try await waitUntil(timeout: .seconds(10)) { node.node.registry.isDraining }
+        let refused = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(try await node.token(for: "late"))")
+        #expect(refused.status == 503)
+        #expect((try json(refused.body)["error"] as? [String: String])?["code"] == "draining")
+        #expect(try await HTTPProbe.get(port: node.port, path: "/readyz").status == 503)
+        stuck.resumeReading()
+        try await stopping.value
     }
 }
