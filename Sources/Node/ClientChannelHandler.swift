@@ -47,7 +47,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             switch ending {
             case .shutdown:
                 connection.markClosing(.shutdown)
-                handler.value.startClose(channel, code: .goingAway, reason: "node shutting down; reconnect")
+                handler.value.startClose(channel, code: CloseReason.restartCode, reason: "node draining; reconnect")
             case .disconnect(let reason):
                 connection.markClosing(.disconnected)
                 handler.value.startClose(channel, code: CloseReason.disconnectedCode, reason: reason)
@@ -144,7 +144,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     /// A close the node starts (shutdown, a backend's disconnect): the close frame goes
-    /// after what is queued (the pump wrote it already), then the client has the drain
+    /// after what is queued (the pump wrote it already), then the client has the close
     /// timeout to answer before the socket is dropped.
     private func startClose(_ channel: any Channel, code: WebSocketErrorCode, reason: String) {
         guard !closing else { return }
@@ -153,7 +153,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         data.write(webSocketErrorCode: code)
         data.writeString(reason)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: nil)
-        closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(session.node.configuration.drainTimeout)) {
+        closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(session.node.configuration.closeTimeout)) {
             channel.close(promise: nil)
         }
     }

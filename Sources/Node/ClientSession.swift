@@ -17,7 +17,7 @@ struct ClientSession: Sendable {
 
     private var entry: PresenceEntry { PresenceEntry(user: connection.user, connection: connection.id) }
 
-    /// Joins the node; false when it is draining (the caller closes with 1001).
+    /// Joins the node; false when it is draining (the caller closes with 1012).
     func open() async -> Bool {
         guard node.registry.add(connection) else { return false }
         metrics.connectionsOpened.increment()

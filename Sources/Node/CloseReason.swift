@@ -12,7 +12,7 @@ enum CloseReason: String, Sendable, CaseIterable {
     case invalidUTF8 = "invalid_utf8"
     /// A WebSocket protocol violation (1002).
     case protocolError = "protocol_error"
-    /// The node is shutting down (1001): reconnect elsewhere.
+    /// The node is draining (1012, "service restart"): reconnect, and land elsewhere.
     case shutdown
     /// A backend disconnected the user through the Gateway API (4003).
     case disconnected
@@ -21,6 +21,8 @@ enum CloseReason: String, Sendable, CaseIterable {
     /// Something unexpected in the node (1011).
     case error
 
+    /// WebSocket close code 1012 (IANA: Service Restart): clients reconnect at once.
+    static let restartCode = WebSocketErrorCode(codeNumber: 1012)
     /// WebSocket close code 4008: the client did not read fast enough.
     static let slowConsumerCode = WebSocketErrorCode(codeNumber: 4008)
     /// WebSocket close code 4003: a backend disconnected the user.
@@ -31,7 +33,7 @@ enum CloseReason: String, Sendable, CaseIterable {
         case .messageTooLarge: self = .tooLarge
         case .dataInconsistentWithMessage: self = .invalidUTF8
         case .protocolError: self = .protocolError
-        case .goingAway: self = .shutdown
+        case .goingAway, Self.restartCode: self = .shutdown
         case .normalClosure: self = .client
         case Self.slowConsumerCode: self = .slowConsumer
         case Self.disconnectedCode: self = .disconnected

@@ -1,10 +1,16 @@
 import Logging
 import ServiceLifecycle
 
-/// Joins the relay bus at start; at shutdown, stops new connections, closes the open
-/// ones with 1001 (their queued frames are flushed first), and waits for them to go.
+/// Joins the relay bus at start. At shutdown the node stops taking clients (and `/readyz`
+/// says so), then closes the open connections a batch at a time over three quarters of
+/// the drain window, with 1012 after their queued frames, so that they reconnect to
+/// other nodes spread out instead of all at once; it waits for them to go until the
+/// window is nearly over. Presence goes with each connection, and the lease service
+/// clears whatever is left.
 struct ConnectionDrainService: Service {
     let node: GatewayNode
+    /// Time between two batches of closes.
+    static let step: Duration = .milliseconds(50)
 
     func run() async throws {
         try await node.bus.attach(nodeID: node.configuration.nodeID, delivery: node.registry)
@@ -14,18 +20,29 @@ struct ConnectionDrainService: Service {
     }
 
     private func drain() async {
+        let window = node.configuration.drainWindow
+        let start = ContinuousClock.now
         let connections = node.registry.startDraining()
-        node.logger.info("draining", metadata: ["connections": "\(connections.count)"])
-        for connection in connections {
-            connection.queue.finish(.shutdown)
+        node.logger.info("draining", metadata: ["connections": "\(connections.count)", "window": "\(window)"])
+        let steps = max(Int((window * 3 / 4) / Self.step), 1)
+        let perStep = (connections.count + steps - 1) / steps
+        var next = connections[...]
+        var step = 0
+        while !next.isEmpty {
+            for connection in next.prefix(perStep) {
+                connection.queue.finish(.shutdown)
+            }
+            next = next.dropFirst(perStep)
+            step += 1
+            if !next.isEmpty { try? await Task.sleep(until: start.advanced(by: Self.step * step)) }
         }
-        let deadline = ContinuousClock.now.advanced(by: node.configuration.drainTimeout)
+        let deadline = start.advanced(by: window * 9 / 10)
         while node.registry.count > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         let left = node.registry.count
         if left > 0 {
-            node.logger.warning("drain timed out; dropping sockets", metadata: ["connections": "\(left)"])
+            node.logger.warning("drain window over; dropping sockets", metadata: ["connections": "\(left)"])
         }
     }
 }

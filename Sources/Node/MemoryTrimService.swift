@@ -17,7 +17,8 @@ struct MemoryTrimService: Service {
         defer { thread.shutdownGracefully { _ in } }
         while !Task.isShuttingDownGracefully {
             do {
-                try await Task.sleep(for: interval)
+                // Shutdown must not wait out the interval.
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
             } catch {
                 return
             }

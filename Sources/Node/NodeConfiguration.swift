@@ -24,9 +24,13 @@ public struct NodeConfiguration: Sendable {
     /// `--ping-interval`, `SWITCHBOARD_PING_INTERVAL` (seconds): a connection that has not answered
     /// a ping within this long is closed as idle.
     public var pingInterval: Duration = .seconds(30)
-    /// `--drain-timeout`, `SWITCHBOARD_DRAIN_TIMEOUT` (seconds): on shutdown, how long clients get to
-    /// answer the close before their sockets are dropped.
-    public var drainTimeout: Duration = .seconds(10)
+    /// `--drain-window`, `SWITCHBOARD_DRAIN_WINDOW` (seconds): on SIGTERM the node closes its
+    /// clients a few at a time over the first three quarters of this window, so that they do
+    /// not all reconnect at the same moment, and exits before it ends.
+    public var drainWindow: Duration = .seconds(10)
+    /// `--close-timeout`, `SWITCHBOARD_CLOSE_TIMEOUT` (seconds): how long a client gets to answer a
+    /// close frame the node sent before its socket is dropped.
+    public var closeTimeout: Duration = .seconds(2)
     /// `--grpc-port`, `SWITCHBOARD_GRPC_PORT`: port of the Gateway API that backends push through
     /// (on `host`); 0 picks a free one.
     public var grpcPort: Int = 8081
@@ -89,6 +93,8 @@ public struct NodeConfiguration: Sendable {
             throw ConfigurationError(key: "queue-bytes", problem: "must be at least max-frame-bytes (\(maxFrameBytes))")
         }
         guard pingInterval > .zero else { throw ConfigurationError(key: "ping-interval", problem: "must be positive") }
+        guard drainWindow >= .milliseconds(100) else { throw ConfigurationError(key: "drain-window", problem: "must be at least 0.1 seconds") }
+        guard closeTimeout > .zero else { throw ConfigurationError(key: "close-timeout", problem: "must be positive") }
         guard (0...65535).contains(grpcPort) else { throw ConfigurationError(key: "grpc-port", problem: "must be 0...65535") }
         guard pushSecret.utf8.count >= 16 else {
             throw ConfigurationError(key: "push-secret", problem: "must be at least 16 bytes (flag --push-secret or SWITCHBOARD_PUSH_SECRET)")

@@ -11,7 +11,7 @@ final class OutboundQueue: Sendable {
     enum Ending: Sendable {
         /// A limit was passed; the frames still queued were dropped.
         case overflow(dropped: Int)
-        /// The node is shutting down: flush what is queued, then close with 1001.
+        /// The node is draining: flush what is queued, then close with 1012.
         case shutdown
         /// A backend asked to disconnect the user: flush, then close with 4003.
         case disconnect(reason: String)

@@ -52,7 +52,7 @@ public struct NodeLeaseService: Service {
             } catch {
                 logger.warning("lease heartbeat failed", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: interval)
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
         // Leaving on purpose: take our presence and lease with us.
         try? await directory.replace(node: nodeID, with: [])

@@ -30,8 +30,10 @@ struct NodeCommand: AsyncParsableCommand {
     var queueBytes: Int?
     @Option(help: "Seconds between pings; a client silent for that long after a ping is closed (SWITCHBOARD_PING_INTERVAL; default 30).")
     var pingInterval: Double?
-    @Option(help: "Seconds clients get to close at shutdown before sockets are dropped (SWITCHBOARD_DRAIN_TIMEOUT; default 10).")
-    var drainTimeout: Double?
+    @Option(help: "Seconds over which SIGTERM closes the clients (with 1012, reconnect elsewhere) before the node exits (SWITCHBOARD_DRAIN_WINDOW; default 10).")
+    var drainWindow: Double?
+    @Option(help: "Seconds a client gets to answer a close frame before its socket is dropped (SWITCHBOARD_CLOSE_TIMEOUT; default 2).")
+    var closeTimeout: Double?
     @Option(help: "Port of the Gateway gRPC API backends push through; 0 picks a free one (SWITCHBOARD_GRPC_PORT; default 8081).")
     var grpcPort: Int?
     @Option(help: "Secret backends send as 'authorization: Bearer <secret>' (SWITCHBOARD_PUSH_SECRET; required, >= 16 bytes).")
@@ -68,7 +70,8 @@ struct NodeCommand: AsyncParsableCommand {
         if let queueMessages { configuration.queueMessages = queueMessages }
         if let queueBytes { configuration.queueBytes = queueBytes }
         if let pingInterval { configuration.pingInterval = .milliseconds(Int64(pingInterval * 1000)) }
-        if let drainTimeout { configuration.drainTimeout = .milliseconds(Int64(drainTimeout * 1000)) }
+        if let drainWindow { configuration.drainWindow = .milliseconds(Int64(drainWindow * 1000)) }
+        if let closeTimeout { configuration.closeTimeout = .milliseconds(Int64(closeTimeout * 1000)) }
         if let grpcPort { configuration.grpcPort = grpcPort }
         if let memoryTrimInterval { configuration.memoryTrimInterval = .milliseconds(Int64(memoryTrimInterval * 1000)) }
         if let pushSecret { configuration.pushSecret = pushSecret }

@@ -9,7 +9,7 @@ struct ProcessTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("switchboard")
     }
 
-    @Test("switchboard node closes its clients with 1001 on SIGTERM and exits 0")
+    @Test("switchboard node closes its clients with 1012 on SIGTERM and exits 0")
     func sigterm() async throws {
         let port = try freePort()
         let process = Process()
@@ -30,7 +30,7 @@ struct ProcessTests {
         #expect((try await alice.receiveJSON()["ok"] as? [String: Any])?["node"] as? String == "proc-1")
 
         kill(process.processIdentifier, SIGTERM)
-        #expect(try await alice.closed()?.closeCode == .goingAway)
+        #expect(try await alice.closed()?.closeCode == WebSocketErrorCode(codeNumber: 1012))
         try await waitUntil(timeout: .seconds(10)) { !process.isRunning }
         #expect(process.terminationStatus == 0)
     }

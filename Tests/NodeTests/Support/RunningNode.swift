@@ -29,7 +29,7 @@ final class RunningNode: Sendable {
         var configuration = NodeConfiguration(nodeID: nodeID, jwtSecret: secret, pushSecret: pushSecret)
         configuration.port = 0
         configuration.grpcPort = 0
-        configuration.drainTimeout = .seconds(3)
+        configuration.drainWindow = .seconds(3)
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning

@@ -1,0 +1,151 @@
+import Bench
+import Foundation
+import GRPCCore
+import NIOCore
+import RedisClient
+import SwitchboardProtocol
+import Synchronization
+import Testing
+
+@Suite("Paced drain of one node in a cluster", .timeLimit(.minutes(3)))
+struct DrainTests {
+    /// What one user's client saw, on whichever connection it held.
+    final class UserClient: Sendable {
+        struct State {
+            var received = Set<Int>()
+            var closeCodes: [Int?] = []
+            var closedAt: ContinuousClock.Instant?
+            /// The pusher's round when the client was connected again elsewhere.
+            var reconnectedAtRound: Int?
+            var reconnectError: (any Error)?
+            /// Run once, at the first close: how this client reconnects.
+            var reconnect: (@Sendable () async throws -> Void)?
+        }
+        let user: String
+        let state = Mutex(State())
+        init(user: String) { self.user = user }
+
+        func onEvent(_ event: BenchSocket.Event) {
+            switch event {
+            case .text(let buffer):
+                guard let frame = try? JSONSerialization.jsonObject(with: Data(buffer.readableBytesView)) as? [String: Any],
+                      let push = frame["push"] as? [String: Any], let round = push["data"] as? Int
+                else { return }
+                _ = state.withLock { $0.received.insert(round) }
+            case .binary:
+                break
+            case .closed(let code):
+                let reconnect = state.withLock { state in
+                    state.closeCodes.append(code)
+                    state.closedAt = state.closedAt ?? .now
+                    return state.reconnect.take()
+                }
+                if let reconnect {
+                    Task {
+                        do { try await reconnect() } catch { self.state.withLock { $0.reconnectError = error } }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("1,000 clients on 3 nodes: draining node 1 closes its third paced over the window with 1012, they reconnect to the others, every push sent after a reconnect arrives, and node 1's presence is gone when it stops")
+    func pacedDrainLosesNothing() async throws {
+        let cluster = try await TestCluster.start(nodes: 3) { $0.drainWindow = .seconds(2) }
+        let endpoints = try cluster.nodes.map { try BenchEndpoint(url: "ws://127.0.0.1:\($0.port)/ws") }
+        let clients = (0..<1000).map { UserClient(user: "drain-\($0)") }
+        // User i starts on node i % 3; node 1 (index 0) is the one drained.
+        let drained = clients.enumerated().filter { $0.offset % 3 == 0 }.map(\.element)
+        let round = Atomic<Int>(0)
+
+        @Sendable func connect(_ client: UserClient, to node: Int) async throws {
+            let token = try await RunningNode.token(for: client.user)
+            _ = try await BenchSocket.connect(to: endpoints[node], token: token, format: .json, onEvent: client.onEvent)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, client) in clients.enumerated() {
+                if index >= 64 { try await group.next() }
+                group.addTask { try await connect(client, to: index % 3) }
+            }
+            try await group.waitForAll()
+        }
+
+        // A client closed by node 1 reconnects at once, to node 2 or 3.
+        for (index, client) in drained.enumerated() {
+            client.state.withLock {
+                $0.reconnect = {
+                    try await connect(client, to: 1 + index % 2)
+                    client.state.withLock { $0.reconnectedAtRound = round.load(ordering: .acquiring) }
+                }
+            }
+        }
+
+        // A backend pushes round after round to every drained user through node 3's Gateway API.
+        let start = ContinuousClock.now
+        let stopping = Task {
+            try await cluster.nodes[0].stop()
+            return ContinuousClock.now - start
+        }
+        let outcomes = try await withGRPCClient(port: cluster.nodes[2].grpcPort) { grpc in
+            var outcomes: [String: [Int: Bool]] = [:]
+            let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: grpc)
+            let metadata: Metadata = ["authorization": "Bearer \(RunningNode.pushSecret)"]
+            var extraRounds = 4
+            while extraRounds > 0 {
+                let current = round.add(1, ordering: .acquiringAndReleasing).newValue
+                let results = try await withThrowingTaskGroup(of: (String, Bool).self) { group in
+                    for client in drained {
+                        group.addTask {
+                            var request = Switchboard_Gateway_V1_PushToUserRequest()
+                            request.user = client.user
+                            request.push.kind = "round"
+                            request.push.data = .init(numberValue: Double(current))
+                            let answer = try await gateway.pushToUser(request, metadata: metadata)
+                            return (client.user, !answer.offline)
+                        }
+                    }
+                    return try await group.reduce(into: [(String, Bool)]()) { $0.append($1) }
+                }
+                for (user, delivered) in results { outcomes[user, default: [:]][current] = delivered }
+                if drained.allSatisfy({ $0.state.withLock { $0.reconnectedAtRound != nil } }) { extraRounds -= 1 }
+                #expect(ContinuousClock.now - start < .seconds(60), "the drained clients never all reconnected")
+                if ContinuousClock.now - start > .seconds(60) { break }
+            }
+            return outcomes
+        }
+        let stopped = try await stopping.value
+
+        // Closes: all 1012, spread over the window, and the node gone within it.
+        let closeCodes = drained.flatMap { $0.state.withLock { $0.closeCodes } }
+        #expect(closeCodes.count == drained.count)
+        #expect(closeCodes.allSatisfy { $0 == 1012 })
+        let closeTimes = drained.compactMap { $0.state.withLock { $0.closedAt } }
+        let spread = try #require(closeTimes.max()) - (try #require(closeTimes.min()))
+        #expect(spread >= .milliseconds(700), "closes came within \(spread): not paced")
+        #expect(stopped < .seconds(2) + .milliseconds(1500), "node 1 took \(stopped) to stop with a 2 s window")
+
+        // Every push sent after a client reconnected reached it; none was reported offline.
+        // (Before that, relay is at-most-once: a push relayed to node 1 while it closed the
+        // connection may be reported relayed and still not arrive.)
+        for client in drained {
+            let (received, reconnectedAt, error) = client.state.withLock { ($0.received, $0.reconnectedAtRound, $0.reconnectError) }
+            #expect(error == nil, "\(client.user) could not reconnect: \(String(describing: error))")
+            let sent = outcomes[client.user] ?? [:]
+            let after = try #require(reconnectedAt)
+            let afterReconnect = sent.keys.filter { $0 > after }
+            #expect(afterReconnect.count >= 3)
+            #expect(afterReconnect.allSatisfy { sent[$0] == true && received.contains($0) }, "\(client.user) missed a push after reconnecting")
+        }
+
+        // Node 1's presence, connection set and lease are gone from Redis.
+        let redis = RedisConnection(endpoint: cluster.redis.endpoint, logger: .init(label: "drain-test"))
+        defer { redis.close() }
+        #expect(try await redis.send("EXISTS", "\(cluster.prefix)node:node-1:conns").integer == 0)
+        #expect(try await redis.send("EXISTS", "\(cluster.prefix)lease:node-1").integer == 0)
+        for client in drained {
+            let fields = try await redis.send("HVALS", "\(cluster.prefix)user:\(client.user)").array?.compactMap(\.string) ?? []
+            #expect(fields.count == 1 && !fields.contains("node-1"), "\(client.user) is at \(fields)")
+        }
+        for node in cluster.nodes.dropFirst() { try await node.stop() }
+    }
+}
