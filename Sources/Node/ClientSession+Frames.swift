@@ -58,7 +58,7 @@ extension ClientSession {
         push.kind = request.kind.isEmpty ? "message" : request.kind
         push.data = request.data
         do {
-            let outcome = try await node.pushRouter.push(push, to: .user(request.to))
+            let outcome = try await node.push(push, to: .user(request.to))
             if outcome.isOffline {
                 reply(to: id, error: .offline, "\(request.to) is not connected")
             } else {
@@ -85,6 +85,7 @@ extension ClientSession {
                 "connections": .init(listValue: .init(values: connections)),
             ]))
         } catch {
+            node.metrics.presenceErrors.increment()
             reply(to: id, error: .unavailable, "presence is unavailable: \(error)")
         }
     }

@@ -25,6 +25,7 @@ struct ClientSession: Sendable {
         do {
             try await node.presence.announce(entry)
         } catch {
+            node.metrics.presenceErrors.increment()
             logger.warning("presence announce failed; local delivery still works", metadata: ["error": "\(error)"])
         }
         var welcome = Switchboard_V1_ServerFrame()
@@ -44,6 +45,7 @@ struct ClientSession: Sendable {
         do {
             try await node.presence.withdraw(entry)
         } catch {
+            node.metrics.presenceErrors.increment()
             logger.warning("presence withdraw failed", metadata: ["error": "\(error)"])
         }
         logger.debug("disconnected", metadata: ["reason": "\(connection.reason.rawValue)"])

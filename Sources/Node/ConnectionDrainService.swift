@@ -13,7 +13,7 @@ struct ConnectionDrainService: Service {
     static let step: Duration = .milliseconds(50)
 
     func run() async throws {
-        try await node.bus.attach(nodeID: node.configuration.nodeID, delivery: node.registry)
+        try await node.bus.attach(nodeID: node.configuration.nodeID, delivery: RelayedDelivery(local: node.registry, metrics: node.metrics))
         try? await gracefulShutdown()
         await drain()
         await node.bus.detach(nodeID: node.configuration.nodeID)

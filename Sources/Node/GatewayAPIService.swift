@@ -68,7 +68,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         push.kind = content.kind.isEmpty ? "notification" : content.kind
         push.data = content.data
         do {
-            let outcome = try await node.pushRouter.push(push, to: audience)
+            let outcome = try await node.push(push, to: audience)
             var answer = Switchboard_Gateway_V1_PushOutcome()
             answer.deliveredLocal = Int32(outcome.localConnections)
             answer.relayedNodes = Int32(outcome.relayedNodes)

@@ -58,7 +58,7 @@ public final class GatewayNode: Sendable {
             self.bus = bus ?? InProcessRelayBus()
             lease = nil
         }
-        metrics = NodeMetrics(nodeID: configuration.nodeID)
+        metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: configuration.redis != nil)
         authenticator = try await TokenAuthenticator(secret: configuration.jwtSecret)
         pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, presence: self.presence, bus: self.bus)
         self.routes = routes

@@ -51,6 +51,8 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
                 write(.ok, contentType: "text/plain; charset=utf-8", ByteBuffer(string: "ready\n"), context: context)
             }
         case (.GET, "/metrics"):
+            node.metrics.ready.record(node.isReady ? 1 : 0)
+            node.metrics.redisUp?.record(node.bus.isHealthy ? 1 : 0)
             write(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", ByteBuffer(string: node.metrics.exposition()), context: context)
         case (.GET, "/ws"):
             refuseWebSocket(request, context: context)

@@ -18,13 +18,25 @@ final class NodeMetrics: Sendable {
     /// Upgrades refused because the node held `maxConnections`.
     let capacityRefusals: CoreMetrics.Counter
     let badFrames: CoreMetrics.Counter
+    /// Pushes handed to other nodes through Redis (one per node a push went to).
+    let relayOut: CoreMetrics.Counter
+    /// Pushes other nodes relayed here.
+    let relayIn: CoreMetrics.Counter
+    /// Pushes whose cross-node part failed (Redis unavailable).
+    let relayErrors: CoreMetrics.Counter
+    /// Presence writes or lookups that failed.
+    let presenceErrors: CoreMetrics.Counter
+    /// 1 while the node takes clients (`/readyz` 200), set at each scrape.
+    let ready: CoreMetrics.Gauge
+    /// 1 while connected and subscribed to Redis; only on a node in a cluster.
+    let redisUp: CoreMetrics.Gauge?
     private let closes: [CloseReason: CoreMetrics.Counter]
     private let factory: PrometheusMetricsFactory
     private let nodeID: String
     /// Backend-call counters by backend and outcome, made on first use.
     private let backendCalls = Mutex<[String: CoreMetrics.Counter]>([:])
 
-    init(nodeID: String) {
+    init(nodeID: String, clustered: Bool) {
         let factory = PrometheusMetricsFactory(registry: registry)
         self.factory = factory
         self.nodeID = nodeID
@@ -37,6 +49,12 @@ final class NodeMetrics: Sendable {
         authFailures = CoreMetrics.Counter(label: "switchboard_auth_failures_total", dimensions: node, factory: factory)
         capacityRefusals = CoreMetrics.Counter(label: "switchboard_capacity_refusals_total", dimensions: node, factory: factory)
         badFrames = CoreMetrics.Counter(label: "switchboard_bad_frames_total", dimensions: node, factory: factory)
+        relayOut = CoreMetrics.Counter(label: "switchboard_relay_out_total", dimensions: node, factory: factory)
+        relayIn = CoreMetrics.Counter(label: "switchboard_relay_in_total", dimensions: node, factory: factory)
+        relayErrors = CoreMetrics.Counter(label: "switchboard_relay_errors_total", dimensions: node, factory: factory)
+        presenceErrors = CoreMetrics.Counter(label: "switchboard_presence_errors_total", dimensions: node, factory: factory)
+        ready = CoreMetrics.Gauge(label: "switchboard_ready", dimensions: node, factory: factory)
+        redisUp = clustered ? CoreMetrics.Gauge(label: "switchboard_redis_up", dimensions: node, factory: factory) : nil
         var closes: [CloseReason: CoreMetrics.Counter] = [:]
         for reason in CloseReason.allCases {
             closes[reason] = CoreMetrics.Counter(label: "switchboard_closes_total", dimensions: node + [("reason", reason.rawValue)], factory: factory)

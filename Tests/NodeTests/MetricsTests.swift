@@ -42,4 +42,38 @@ struct MetricsTests {
         try await alice.close()
         try await node.stop()
     }
+
+    @Test("/metrics counts relayed pushes on both nodes, readiness and Redis health, and relay errors when Redis is gone")
+    func relayAndRedisHealth() async throws {
+        let redis = try await RedisServer.start()
+        let cluster = try await TestCluster.start(nodes: 2, redis: redis)
+        let alice = try await cluster.nodes[0].connect("alice")
+        let bob = try await cluster.nodes[1].connect("bob")
+        for n in 0..<3 {
+            alice.send(#"{"id":"\#(n)","send":{"to":"bob","data":\#(n)}}"#)
+            _ = try await bob.receiveJSON()
+            _ = try await alice.receiveJSON()
+        }
+        func lines(_ node: RunningNode) async throws -> Set<String> {
+            Set(try await HTTPProbe.get(port: node.port, path: "/metrics").body.split(separator: "\n").map(String.init))
+        }
+        let sender = try await lines(cluster.nodes[0])
+        let receiver = try await lines(cluster.nodes[1])
+        for expected in [#"switchboard_relay_out_total{node="node-1"} 3"#, #"switchboard_ready{node="node-1"} 1.0"#, #"switchboard_redis_up{node="node-1"} 1.0"#] {
+            #expect(sender.contains(expected), "missing \(expected)")
+        }
+        #expect(receiver.contains(#"switchboard_relay_in_total{node="node-2"} 3"#))
+
+        redis.kill()
+        try await waitUntil(timeout: .seconds(10)) { !cluster.nodes[0].node.isReady }
+        alice.send(#"{"id":"x","send":{"to":"bob","data":"lost"}}"#)
+        #expect(((try await alice.receiveJSON()["error"] as? [String: Any])?["code"] as? String) == "unavailable")
+        let down = try await lines(cluster.nodes[0])
+        for expected in [#"switchboard_relay_errors_total{node="node-1"} 1"#, #"switchboard_ready{node="node-1"} 0.0"#, #"switchboard_redis_up{node="node-1"} 0.0"#] {
+            #expect(down.contains(expected), "missing \(expected)")
+        }
+        try await alice.close()
+        try await bob.close()
+        try await cluster.stop()
+    }
 }
