@@ -2,11 +2,13 @@
 # Sets up a fresh Debian machine (run as root) and runs the whole test suite.
 # Installs only what is missing, and starts the servers the tests need: a redis-server
 # on a free loopback port without persistence, shared by the cluster tests (tests that
-# stop or restart Redis start their own).
+# stop or restart Redis start their own), and docker-compose from PyPI in a virtualenv
+# for the deployment-file checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/packages.sh
 ensure_packages
+ensure_compose
 
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning --daemonize no >/dev/null 2>&1 &

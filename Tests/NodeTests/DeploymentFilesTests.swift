@@ -1,0 +1,65 @@
+import Foundation
+import Node
+import Routing
+import Testing
+
+/// The Dockerfile, docker-compose.yml, HAProxy, Kubernetes, Prometheus and Grafana files,
+/// checked by `ops/check-deploy.py` where no Docker engine or cluster runs: docker-compose
+/// (PyPI) validates the compose file, haproxy checks its configuration, and the manifests
+/// must agree with the node (ports, probe paths, subcommands, flags, variables, metrics).
+@Suite("Deployment files", .timeLimit(.minutes(2)))
+struct DeploymentFilesTests {
+    static var root: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// docker-compose 1.29 from PyPI, as `scripts/test.sh` installs it.
+    static func dockerCompose() throws -> String {
+        let candidates = [
+            ProcessInfo.processInfo.environment["SWITCHBOARD_DOCKER_COMPOSE"],
+            root.appendingPathComponent(".build/compose-venv/bin/docker-compose").path,
+        ].compactMap { $0 }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw TestFailure("docker-compose (PyPI) not found: run scripts/test.sh, which installs it into .build/compose-venv")
+        }
+        return found
+    }
+
+    @Test("ops/check-deploy.py passes against the node's real /metrics and the switchboard binary")
+    func deploymentFilesAgreeWithTheNode() async throws {
+        // A clustered node that has made a backend call exports every metric it has.
+        let closedPort = try freePort()
+        let cluster = try await TestCluster.start(nodes: 1) {
+            $0.backends = ["location": BackendEndpoint(host: "127.0.0.1", port: closedPort)]
+        }
+        let node = cluster.nodes[0]
+        let client = try await node.connect("deployer")
+        client.send(#"{"id":"c","call":"location.get","data":{"user":"deployer"}}"#)
+        _ = try await client.receiveJSON()
+        let metrics = try await HTTPProbe.get(port: node.port, path: "/metrics").body
+        try await client.close()
+        try await cluster.stop()
+        let metricsFile = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-metrics-\(UUID()).txt")
+        try metrics.write(to: metricsFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: metricsFile) }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [
+            Self.root.appendingPathComponent("ops/check-deploy.py").path,
+            "--switchboard", ProcessTests.executable.path,
+            "--compose", try Self.dockerCompose(),
+            "--metrics", metricsFile.path,
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let failed = text.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
+        #expect(process.terminationStatus == 0, "\(failed.joined(separator: "\n"))\n\(text.suffix(2000))")
+        #expect(text.contains("all deployment checks passed"))
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("ok") }.count > 80)
+    }
+}
