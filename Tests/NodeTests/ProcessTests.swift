@@ -9,12 +9,12 @@ struct ProcessTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("switchboard")
     }
 
-    @Test("switchboard node closes its clients with 1012 on SIGTERM and exits 0")
+    @Test("switchboard node closes its clients with 1012 on SIGTERM and exits 0 within its drain window")
     func sigterm() async throws {
         let port = try freePort()
         let process = Process()
         process.executableURL = Self.executable
-        process.arguments = ["node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "proc-1", "--log-level", "warning"]
+        process.arguments = ["node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "proc-1", "--log-level", "warning", "--drain-window", "2"]
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
         try process.run()
         defer { if process.isRunning { process.terminate() } }
@@ -29,9 +29,11 @@ struct ProcessTests {
         alice.send(#"{"id":"1","ping":{}}"#)
         #expect((try await alice.receiveJSON()["ok"] as? [String: Any])?["node"] as? String == "proc-1")
 
+        let signalled = ContinuousClock.now
         kill(process.processIdentifier, SIGTERM)
         #expect(try await alice.closed()?.closeCode == WebSocketErrorCode(codeNumber: 1012))
         try await waitUntil(timeout: .seconds(10)) { !process.isRunning }
+        #expect(ContinuousClock.now - signalled < .seconds(2), "the node outlived its 2 s drain window")
         #expect(process.terminationStatus == 0)
     }
 
