@@ -4,12 +4,7 @@ import SwitchboardProtocol
 extension ConnectionRegistry: LocalDelivery {
     /// Encodes the push at most once per wire format, however many connections get it.
     func deliver(_ push: Switchboard_V1_Push, to audience: PushAudience) -> Int {
-        let targets: [ClientConnection]
-        switch audience {
-        case .user(let user): targets = connections(of: user)
-        case .connection(let id): targets = connection(id).map { [$0] } ?? []
-        case .everyone: targets = all()
-        }
+        let targets = connections(in: audience)
         guard !targets.isEmpty else { return 0 }
         var frame = Switchboard_V1_ServerFrame()
         frame.push = push
@@ -26,5 +21,21 @@ extension ConnectionRegistry: LocalDelivery {
             if connection.enqueue(bytes) { delivered += 1 }
         }
         return delivered
+    }
+
+    func disconnect(_ audience: PushAudience, reason: String) -> Int {
+        let targets = connections(in: audience)
+        for connection in targets {
+            connection.queue.finish(.disconnect(reason: reason))
+        }
+        return targets.count
+    }
+
+    private func connections(in audience: PushAudience) -> [ClientConnection] {
+        switch audience {
+        case .user(let user): connections(of: user)
+        case .connection(let id): connection(id).map { [$0] } ?? []
+        case .everyone: all()
+        }
     }
 }

@@ -53,13 +53,16 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         request: Switchboard_Gateway_V1_DisconnectUserRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_DisconnectUserResponse {
         guard !request.user.isEmpty else { throw RPCError(code: .invalidArgument, message: "user is required") }
-        let connections = node.registry.connections(of: request.user)
-        for connection in connections {
-            connection.queue.finish(.disconnect(reason: request.reason.isEmpty ? "disconnected by the service" : request.reason))
+        let reason = request.reason.isEmpty ? "disconnected by the service" : request.reason
+        do {
+            let outcome = try await node.disconnect(user: request.user, reason: reason)
+            var response = Switchboard_Gateway_V1_DisconnectUserResponse()
+            response.closedLocal = Int32(outcome.localConnections)
+            response.relayedNodes = Int32(outcome.relayedNodes)
+            return response
+        } catch {
+            throw RPCError(code: .unavailable, message: "\(error)")
         }
-        var response = Switchboard_Gateway_V1_DisconnectUserResponse()
-        response.closedLocal = Int32(connections.count)
-        return response
     }
 
     private func push(_ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience) async throws -> Switchboard_Gateway_V1_PushOutcome {

@@ -10,4 +10,9 @@ struct RelayedDelivery: LocalDelivery {
         metrics.relayIn.increment()
         return local.deliver(push, to: audience)
     }
+
+    func disconnect(_ audience: PushAudience, reason: String) -> Int {
+        metrics.relayIn.increment()
+        return local.disconnect(audience, reason: reason)
+    }
 }

@@ -9,14 +9,14 @@ public final class InProcessRelayBus: RelayBus {
 
     public func send(_ message: RelayMessage, to nodeID: String) async throws -> Bool {
         guard let delivery = nodes.withLock({ $0[nodeID] }) else { return false }
-        _ = delivery.deliver(message.push, to: message.audience)
+        _ = delivery.handle(message.content, for: message.audience)
         return true
     }
 
     public func broadcast(_ message: RelayMessage) async throws -> Int {
         let others = nodes.withLock { $0.filter { $0.key != message.originNodeID }.map(\.value) }
         for delivery in others {
-            _ = delivery.deliver(message.push, to: message.audience)
+            _ = delivery.handle(message.content, for: message.audience)
         }
         return others.count
     }

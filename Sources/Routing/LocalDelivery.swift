@@ -7,4 +7,16 @@ import SwitchboardProtocol
 public protocol LocalDelivery: Sendable {
     /// Queues `push` to this node's connections in `audience`; returns how many.
     func deliver(_ push: Switchboard_V1_Push, to audience: PushAudience) -> Int
+    /// Closes this node's connections in `audience` (4003, after what is queued); how many.
+    func disconnect(_ audience: PushAudience, reason: String) -> Int
+}
+
+extension LocalDelivery {
+    /// Delivers or disconnects, as `content` says; how many connections it reached.
+    public func handle(_ content: RelayMessage.Content, for audience: PushAudience) -> Int {
+        switch content {
+        case .push(let push): deliver(push, to: audience)
+        case .disconnect(let reason): disconnect(audience, reason: reason)
+        }
+    }
 }

@@ -98,7 +98,7 @@ public final class RedisRelayBus: RelayBus {
             if channel == broadcastChannel && batch.originNode == nodeID { return }
             for item in batch.items {
                 guard let audience = Self.audience(item) else { continue }
-                _ = delivery.deliver(item.push, to: audience)
+                _ = delivery.handle(item.hasDisconnect ? .disconnect(reason: item.disconnect.reason) : .push(item.push), for: audience)
             }
         }
         subscriber.start()
@@ -116,7 +116,10 @@ public final class RedisRelayBus: RelayBus {
         case .connection(let connection): item.connection = connection.description
         case .everyone: item.everyone = true
         }
-        item.push = message.push
+        switch message.content {
+        case .push(let push): item.push = push
+        case .disconnect(let reason): item.disconnect.reason = reason
+        }
         return item
     }
 

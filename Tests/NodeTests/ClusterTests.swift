@@ -155,4 +155,30 @@ struct ClusterTests {
         for client in clients { try await client.close() }
         try await cluster.stop()
     }
+
+    @Test("DisconnectUser through one node closes the user's connections on every node with 4003, and leaves others alone")
+    func disconnectAcrossNodes() async throws {
+        let cluster = try await TestCluster.start()
+        let ivy2 = try await cluster.nodes[1].connect("ivy")
+        let ivy3 = try await cluster.nodes[2].connect("ivy")
+        let jo = try await cluster.nodes[1].connect("jo")
+        try await withGRPCClient(port: cluster.nodes[0].grpcPort) { client in
+            var request = Switchboard_Gateway_V1_DisconnectUserRequest()
+            request.user = "ivy"
+            request.reason = "password changed"
+            let outcome = try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+                .disconnectUser(request, metadata: ["authorization": "Bearer \(RunningNode.pushSecret)"])
+            #expect(outcome.closedLocal == 0)
+            #expect(outcome.relayedNodes == 2)
+        }
+        for ivy in [ivy2, ivy3] {
+            let close = try await ivy.closed()
+            #expect(close?.closeCode == .init(codeNumber: 4003))
+            #expect(close?.reason == "password changed")
+        }
+        jo.send(#"{"id":"still","ping":{}}"#)
+        #expect(try await jo.receiveJSON()["id"] as? String == "still")
+        try await jo.close()
+        try await cluster.stop()
+    }
 }

@@ -79,6 +79,17 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
   /// Clears the value of `push`. Subsequent reads from it will return its default value.
   public mutating func clearPush() {self._push = nil}
 
+  /// When set, the item closes the audience's connections (4003, with this reason)
+  /// instead of delivering `push`: the Gateway API's DisconnectUser on another node.
+  public var disconnect: Switchboard_Relay_V1_Disconnect {
+    get {_disconnect ?? Switchboard_Relay_V1_Disconnect()}
+    set {_disconnect = newValue}
+  }
+  /// Returns true if `disconnect` has been explicitly set.
+  public var hasDisconnect: Bool {self._disconnect != nil}
+  /// Clears the value of `disconnect`. Subsequent reads from it will return its default value.
+  public mutating func clearDisconnect() {self._disconnect = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Audience: Equatable, Sendable {
@@ -92,6 +103,19 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
   public init() {}
 
   fileprivate var _push: Switchboard_V1_Push? = nil
+  fileprivate var _disconnect: Switchboard_Relay_V1_Disconnect? = nil
+}
+
+public nonisolated struct Switchboard_Relay_V1_Disconnect: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -135,7 +159,7 @@ nonisolated extension Switchboard_Relay_V1_RelayBatch: SwiftProtobuf.Message, Sw
 
 nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RelayItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{1}push\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{1}push\0\u{1}disconnect\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -168,6 +192,7 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
         }
       }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._push) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._disconnect) }()
       default: break
       }
     }
@@ -196,12 +221,46 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     try { if let v = self._push {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    try { if let v = self._disconnect {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Switchboard_Relay_V1_RelayItem, rhs: Switchboard_Relay_V1_RelayItem) -> Bool {
     if lhs.audience != rhs.audience {return false}
     if lhs._push != rhs._push {return false}
+    if lhs._disconnect != rhs._disconnect {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_Relay_V1_Disconnect: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Disconnect"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_Relay_V1_Disconnect, rhs: Switchboard_Relay_V1_Disconnect) -> Bool {
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
