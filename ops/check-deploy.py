@@ -137,6 +137,8 @@ def haproxy():
     check(text.count("option httpchk GET /readyz") == 2, "haproxy: upstream checks use /readyz")
     check(re.search(r"timeout tunnel\s+\d+h", text) is not None, "haproxy: long tunnel timeout for WebSockets")
     check("shutdown-sessions" not in text, "haproxy: a draining node's clients are left to its paced drain")
+    check(re.search(r"retry-on[^\n]*\b503\b", text) is not None and "option redispatch" in text,
+          "haproxy: an upgrade refused 503 (draining) is retried on another node")
     binary = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
     if check(binary is not None, "haproxy is installed to check the file (scripts/test.sh installs it)"):
         result = run([binary, "-c", "-f", path])
