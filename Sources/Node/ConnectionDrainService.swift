@@ -40,9 +40,15 @@ struct ConnectionDrainService: Service {
         while node.registry.count > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
-        let left = node.registry.count
-        if left > 0 {
-            node.logger.warning("drain window over; dropping sockets", metadata: ["connections": "\(left)"])
+        // Whoever is left has not taken its close (a client that stopped reading, say):
+        // drop the socket so that the node can exit inside the window.
+        let left = node.registry.all()
+        if !left.isEmpty {
+            node.logger.warning("drain window over; dropping sockets", metadata: ["connections": "\(left.count)"])
+            for connection in left {
+                connection.markClosing(.shutdown)
+                connection.channel.close(promise: nil)
+            }
         }
     }
 }
