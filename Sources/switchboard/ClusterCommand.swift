@@ -17,9 +17,12 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "Use this Redis (redis://host:port) instead of starting one.") var redis: String?
     @Option(help: "Port for the redis-server this command starts.") var redisPort: Int = 6390
     @Option(help: "First of the three backend ports (location, chat, notification).") var backendPort: Int = 9101
+    @Option(help: "Seconds each node takes to close its clients at Ctrl-C or SIGTERM (the nodes' --drain-window).")
+    var drainWindow: Double = 10
 
     func run() async throws {
         guard (1...50).contains(nodes) else { throw ValidationError("--nodes must be 1...50") }
+        guard drainWindow >= 0.1 else { throw ValidationError("--drain-window must be at least 0.1 seconds") }
         let environment = ProcessEnvironment.current
         let jwtSecret = environment["SWITCHBOARD_JWT_SECRET"] ?? "switchboard-development-secret-change-me"
         let pushSecret = environment["SWITCHBOARD_PUSH_SECRET"] ?? "switchboard-development-push-secret"
@@ -59,7 +62,7 @@ struct ClusterCommand: AsyncParsableCommand {
             try launch("node-\(index)", me, [
                 "node", "--node-id", "node-\(index)", "--port", "\(port)", "--grpc-port", "\(port + 1)", "--redis", redisURL,
                 "--location-backend", "127.0.0.1:\(backendPort)", "--chat-backend", "127.0.0.1:\(backendPort + 1)",
-                "--notification-backend", "127.0.0.1:\(backendPort + 2)",
+                "--notification-backend", "127.0.0.1:\(backendPort + 2)", "--drain-window", "\(drainWindow)",
             ])
         }
 
@@ -76,14 +79,17 @@ struct ClusterCommand: AsyncParsableCommand {
         // Show the URLs and tokens now, even when stdout is a file or a pipe.
         fflush(nil)
 
-        let supervisor = ChildSupervisor(children: children)
+        let supervisor = ChildSupervisor(children: children, grace: .milliseconds(Int64(drainWindow * 1000)) + .seconds(5))
         try await ServiceGroup(services: [supervisor], gracefulShutdownSignals: [.sigint, .sigterm], logger: .init(label: "cluster")).run()
     }
 }
 
-/// Waits for Ctrl-C (or for a child to die), then stops the children, last started first.
+/// Waits for Ctrl-C (or for a child to die), then stops the children: the nodes and the
+/// backends together (so the nodes drain side by side), Redis once they are gone.
 struct ChildSupervisor: Service, @unchecked Sendable {
     let children: [(String, Process)]
+    /// How long the others get after SIGTERM: longer than a node's drain window.
+    let grace: Duration
 
     func run() async throws {
         await withTaskGroup(of: Void.self) { group in
@@ -96,26 +102,25 @@ struct ChildSupervisor: Service, @unchecked Sendable {
             await group.next()
             group.cancelAll()
         }
-        for (name, process) in children.reversed() where process.isRunning {
-            // redis-server runs without persistence, so nothing is lost by killing it; it
-            // would not see SIGTERM anyway (see below).
-            guard name != "redis" else {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                continue
-            }
-            process.terminate()
-            // Children may inherit a blocked SIGTERM from the thread that spawned them
-            // (redis-server does): give each a moment, then stop it for sure.
-            let deadline = ContinuousClock.now.advanced(by: .seconds(5))
-            while process.isRunning && ContinuousClock.now < deadline {
-                try? await Task.sleep(for: .milliseconds(50))
-            }
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-            }
+        // redis-server runs without persistence, so nothing is lost by killing it; it would
+        // not see SIGTERM anyway (children may inherit a blocked SIGTERM from the thread
+        // that spawned them). The others drain, withdrawing their presence, while it runs.
+        let others = children.reversed().filter { $0.0 != "redis" && $0.1.isRunning }
+        for (_, process) in others { process.terminate() }
+        let deadline = ContinuousClock.now.advanced(by: grace)
+        while others.contains(where: { $0.1.isRunning }) && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        for (name, process) in others where process.isRunning {
+            print("\(name) did not stop within \(grace); killing it")
+            kill(process.processIdentifier, SIGKILL)
+        }
+        for (name, process) in children where name == "redis" && process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+        }
+        for (name, process) in children.reversed() {
             process.waitUntilExit()
-            if process.terminationReason == .exit && process.terminationStatus != 0 {
+            if name != "redis" && process.terminationReason == .exit && process.terminationStatus != 0 {
                 print("\(name) exited with \(process.terminationStatus)")
             }
         }
