@@ -2,7 +2,7 @@
 # The standard benchmark suite (release build; Redis, nodes and generator all on this
 # machine). Every number that docs/benchmarks.md quotes comes from here.
 #
-#   ops/bench-suite.sh [runs] [part…]     parts: redis send latency push broadcast connect idle scale
+#   ops/bench-suite.sh [runs] [part…]     parts: redis send latency push broadcast connect idle scale drain
 #
 # Results: stdout, plus JSON and SVG charts in $OUT (default docs/bench/). Runs of
 # alternatives alternate within one invocation, so machine noise hits them alike; the
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 shift || true
-parts=${*:-redis send latency push broadcast connect idle scale}
+parts=${*:-redis send latency push broadcast connect idle scale drain}
 out=${OUT:-docs/bench}
 mkdir -p "$out"
 
@@ -118,4 +118,34 @@ if has scale; then
     wait "$idle_pid" || true
     cat "$hold_log"
     rm -f "$hold_log"
+fi
+
+if has drain; then
+    echo "== drain: 5,000 clients on node 1 of 3 (node processes, not \`cluster\`: the drained one exits);"
+    echo "   SIGTERM it, every client reconnects to nodes 2 and 3. Baseline: --drain-window 0.1 (all closed"
+    echo "   at once, as before paced drain), then the paced --drain-window 5"
+    for run in $(seq "$runs"); do
+        for window in 0.1 5; do
+            redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --loglevel warning >/dev/null 2>&1 &
+            redis_pid=$!
+            node_pids=()
+            for node in 0 1 2; do
+                "$bin" node --node-id "drain-$node" --port $((base + 10 * node)) --grpc-port $((base + 10 * node + 1)) \
+                    --redis "redis://127.0.0.1:$redis_port" --drain-window "$window" --log-level warning &
+                node_pids+=($!)
+            done
+            for node in 0 1 2; do
+                for _ in $(seq 150); do
+                    curl -fs "http://127.0.0.1:$((base + 10 * node))/readyz" >/dev/null 2>&1 && break
+                    sleep 0.2
+                done
+            done
+            # shellcheck disable=SC2046
+            "$bin" bench drain --urls $(urls 3) --clients 5000 --sources 2 | sed "s/^/run $run, window $window s: /"
+            kill "${node_pids[@]}" 2>/dev/null || true
+            wait "${node_pids[@]}" 2>/dev/null || true
+            kill "$redis_pid"
+            wait "$redis_pid" 2>/dev/null || true
+        done
+    done
 fi

@@ -134,4 +134,30 @@ struct BenchProcessTests {
         #expect(result.status != 0)
         #expect(result.stderr.contains("cross-node sends need at least two node URLs"), "\(result.stderr)")
     }
+
+    @Test("drain SIGTERMs a node process and reconnects every client it closes with 1012 to another node")
+    func drainReconnectsEveryClient() async throws {
+        let cluster = try await TestCluster.start(nodes: 1)
+        let port = try freePort()
+        let process = Process()
+        process.executableURL = ProcessTests.executable
+        process.arguments = [
+            "node", "--node-id", "leaving", "--port", "\(port)", "--grpc-port", "0", "--redis", cluster.redis.endpoint.description,
+            "--redis-prefix", cluster.prefix, "--drain-window", "1", "--log-level", "warning",
+        ]
+        process.environment = Self.environment
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try await waitUntil(timeout: .seconds(20)) { (try? await HTTPProbe.get(port: port, path: "/readyz").status) == 200 }
+
+        let result = try await Self.run(["bench", "drain", "--urls", "ws://127.0.0.1:\(port)/ws", cluster.nodes[0].url, "--clients", "60"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("60/60 reconnected"), "\(result.stdout)")
+        #expect(!process.isRunning)
+        #expect(process.terminationStatus == 0)
+        // The generator has exited since; the other node counts the reconnections.
+        let metrics = try await HTTPProbe.get(port: cluster.nodes[0].port, path: "/metrics").body
+        #expect(metrics.contains(#"switchboard_connections_opened_total{node="node-1"} 60"#))
+        try await cluster.stop()
+    }
 }

@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Load running nodes with real WebSocket clients and report what they delivered.",
         subcommands: [
             SendCommand.self, PushCommand.self, BroadcastCommand.self, ConnectCommand.self, IdleCommand.self, IdleWorkerCommand.self,
-            CallsCommand.self, ChartCommand.self, BaselineServerCommand.self,
+            CallsCommand.self, DrainCommand.self, ChartCommand.self, BaselineServerCommand.self,
         ]
     )
 
