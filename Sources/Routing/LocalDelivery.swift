@@ -10,13 +10,3 @@ public protocol LocalDelivery: Sendable {
     /// Closes this node's connections in `audience` (4003, after what is queued); how many.
     func disconnect(_ audience: PushAudience, reason: String) -> Int
 }
-
-extension LocalDelivery {
-    /// Delivers or disconnects, as `content` says; how many connections it reached.
-    public func handle(_ content: RelayMessage.Content, for audience: PushAudience) -> Int {
-        switch content {
-        case .push(let push): deliver(push, to: audience)
-        case .disconnect(let reason): disconnect(audience, reason: reason)
-        }
-    }
-}
