@@ -20,36 +20,65 @@ struct DeliveryMarker: Sendable, Equatable {
         ]))
     }
 
-    /// Finds the marker in a JSON push frame without decoding the whole frame.
+    /// Finds the marker in a JSON push frame without decoding the whole frame, on the raw
+    /// bytes and without allocating: the generator reads every delivered frame with this,
+    /// and a generic collection search here cost it 6% of its CPU (perf).
     init?(json buffer: ByteBuffer) {
-        let bytes = buffer.readableBytesView
-        guard let start = bytes.firstRange(of: #""m":""#.utf8) else { return nil }
-        var numbers: [Int64] = []
-        numbers.reserveCapacity(4)
-        var value: Int64 = 0
-        var negative = false
-        var digits = 0
-        for byte in bytes[start.upperBound...] {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                value = value &* 10 &+ Int64(byte - UInt8(ascii: "0"))
-                digits += 1
-            case UInt8(ascii: "-") where digits == 0:
-                negative = true
-            case UInt8(ascii: "."), UInt8(ascii: "\""):
-                guard digits > 0 else { return nil }
-                numbers.append(negative ? -value : value)
-                value = 0
-                digits = 0
-                negative = false
-                if byte == UInt8(ascii: "\"") {
-                    guard numbers.count == 4 else { return nil }
-                    self.init(source: Int(numbers[0]), target: Int(numbers[1]), sequence: Int(numbers[2]), sentAt: numbers[3])
-                    return
+        let found: DeliveryMarker?? = buffer.withUnsafeReadableBytes { bytes -> DeliveryMarker?? in
+            guard let after = Self.end(of: #""m":""#, in: bytes) else { return .some(nil) }
+            var index = after
+            var numbers: (Int64, Int64, Int64, Int64) = (0, 0, 0, 0)
+            var count = 0
+            var value: Int64 = 0
+            var negative = false
+            var digits = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                index += 1
+                switch byte {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                    value = value &* 10 &+ Int64(byte - UInt8(ascii: "0"))
+                    digits += 1
+                case UInt8(ascii: "-") where digits == 0:
+                    negative = true
+                case UInt8(ascii: "."), UInt8(ascii: "\""):
+                    guard digits > 0, count < 4 else { return .some(nil) }
+                    let number = negative ? -value : value
+                    switch count {
+                    case 0: numbers.0 = number
+                    case 1: numbers.1 = number
+                    case 2: numbers.2 = number
+                    default: numbers.3 = number
+                    }
+                    count += 1
+                    (value, digits, negative) = (0, 0, false)
+                    if byte == UInt8(ascii: "\"") {
+                        guard count == 4 else { return .some(nil) }
+                        return DeliveryMarker(source: Int(numbers.0), target: Int(numbers.1), sequence: Int(numbers.2), sentAt: numbers.3)
+                    }
+                default:
+                    return .some(nil)
                 }
-            default:
-                return nil
             }
+            return .some(nil)
+        }
+        guard let marker = found ?? nil else { return nil }
+        self = marker
+    }
+
+    /// The index just past the first occurrence of `key` in `bytes`.
+    private static func end(of key: StaticString, in bytes: UnsafeRawBufferPointer) -> Int? {
+        let count = key.utf8CodeUnitCount
+        guard bytes.count >= count else { return nil }
+        let needle = UnsafeRawBufferPointer(start: key.utf8Start, count: count)
+        var index = 0
+        while index <= bytes.count - count {
+            if bytes[index] == needle[0] {
+                var matched = 1
+                while matched < count && bytes[index + matched] == needle[matched] { matched += 1 }
+                if matched == count { return index + count }
+            }
+            index += 1
         }
         return nil
     }

@@ -95,6 +95,15 @@ struct BenchSmokeTests {
         #expect(!tally.isClean)
     }
 
+    @Test("the marker is read from a JSON push frame, and malformed markers are refused")
+    func markerFromJSON() throws {
+        let marker = try #require(DeliveryMarker(json: .init(string: #"{"push":{"from":"u1","data":{"m":"12.7.345.-6789","p":"xx"}}}"#)))
+        #expect(marker == DeliveryMarker(source: 12, target: 7, sequence: 345, sentAt: -6789))
+        for text in [#"{"push":{}}"#, #"{"m":"1.2.3"}"#, #"{"m":"1.2.3.4.5"}"#, #"{"m":"1.x.3.4"}"#, #"{"m":"1..3.4"}"#, #"{"m":"1.2.3.4"#, #""m":"#, ""] {
+            #expect(DeliveryMarker(json: .init(string: text)) == nil, "accepted \(text)")
+        }
+    }
+
     @Test("the latency chart is an SVG with a line per series")
     func chart() throws {
         let histogram = LatencyHistogram()
