@@ -2,7 +2,7 @@ import DequeModule
 import Synchronization
 
 /// One connection's bounded outbound queue: many producers, one write pump (the
-/// connection's `ConnectionPump`, woken through `wake`, or a task awaiting `next()`).
+/// connection's `ConnectionPump`, woken through `wake`).
 ///
 /// Producers never wait: a frame that would pass either limit ends the queue as
 /// overflowed and the connection is closed as a slow consumer. This is what keeps a
@@ -32,7 +32,6 @@ final class OutboundQueue: Sendable {
         var frames = Deque<EncodedFrame>()
         var bytes = 0
         var ending: Ending?
-        var waiter: CheckedContinuation<Void, Never>?
         /// A wake-up is on its way to the pump and it has not taken since.
         var wakePending = false
     }
@@ -40,11 +39,11 @@ final class OutboundQueue: Sendable {
     let maxMessages: Int
     let maxBytes: Int
     private let state = Mutex(State())
-    private let wake: (@Sendable () -> Void)?
+    private let wake: @Sendable () -> Void
 
     /// `wake` is called, outside the lock, when frames or an ending arrive and the pump
     /// has not been woken since it last took.
-    init(maxMessages: Int, maxBytes: Int, wake: (@Sendable () -> Void)? = nil) {
+    init(maxMessages: Int, maxBytes: Int, wake: @escaping @Sendable () -> Void) {
         self.maxMessages = maxMessages
         self.maxBytes = maxBytes
         self.wake = wake
@@ -52,39 +51,37 @@ final class OutboundQueue: Sendable {
 
     /// Whether to wake the pump now; called under the lock.
     private func claimWake(_ state: inout State) -> Bool {
-        guard wake != nil, !state.wakePending else { return false }
+        guard !state.wakePending else { return false }
         state.wakePending = true
         return true
     }
 
     func enqueue(_ frame: EncodedFrame) -> EnqueueResult {
-        let (result, waiter, wakeNow) = state.withLock { state -> (EnqueueResult, CheckedContinuation<Void, Never>?, Bool) in
-            guard state.ending == nil else { return (.ended, nil, false) }
+        let (result, wakeNow) = state.withLock { state -> (EnqueueResult, Bool) in
+            guard state.ending == nil else { return (.ended, false) }
             if state.frames.count + 1 > maxMessages || state.bytes + frame.byteCount > maxBytes {
                 let dropped = state.frames.count + 1
                 state.ending = .overflow(dropped: dropped)
                 state.frames.removeAll()
                 state.bytes = 0
-                return (.overflow(dropped: dropped), state.waiter.take(), claimWake(&state))
+                return (.overflow(dropped: dropped), claimWake(&state))
             }
             state.frames.append(frame)
             state.bytes += frame.byteCount
-            return (.queued, state.waiter.take(), claimWake(&state))
+            return (.queued, claimWake(&state))
         }
-        waiter?.resume()
-        if wakeNow { wake?() }
+        if wakeNow { wake() }
         return result
     }
 
     /// Ends the queue unless it has ended already; the first ending wins.
     func finish(_ ending: Ending) {
-        let (waiter, wakeNow) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
-            guard state.ending == nil else { return (nil, false) }
+        let wakeNow = state.withLock { state -> Bool in
+            guard state.ending == nil else { return false }
             state.ending = ending
-            return (state.waiter.take(), claimWake(&state))
+            return claimWake(&state)
         }
-        waiter?.resume()
-        if wakeNow { wake?() }
+        if wakeNow { wake() }
     }
 
     /// What the pump may write now: every queued frame; once empty and ended, how it
@@ -99,33 +96,6 @@ final class OutboundQueue: Sendable {
                 return .success(frames)
             }
             return state.ending.map { .failure(EndedError(ending: $0)) }
-        }
-    }
-
-    /// The next frames to write, all that are queued; or, once the queue is empty and
-    /// ended, how it ended. Only the write pump calls this.
-    func next() async -> Result<[EncodedFrame], EndedError> {
-        while true {
-            let taken = state.withLock { state -> Result<[EncodedFrame], EndedError>? in
-                if !state.frames.isEmpty {
-                    let frames = Array(state.frames)
-                    state.frames.removeAll(keepingCapacity: true)
-                    state.bytes = 0
-                    return .success(frames)
-                }
-                return state.ending.map { .failure(EndedError(ending: $0)) }
-            }
-            if let taken { return taken }
-            await withCheckedContinuation { continuation in
-                let ready = state.withLock { state in
-                    if state.frames.isEmpty && state.ending == nil {
-                        state.waiter = continuation
-                        return false
-                    }
-                    return true
-                }
-                if ready { continuation.resume() }
-            }
         }
     }
 

@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import Testing
 @testable import Node
 
@@ -8,22 +9,33 @@ struct OutboundQueueTests {
         EncodedFrame(opcode: .text, data: ByteBuffer(repeating: 0x61, count: size))
     }
 
+    /// How often the queue woke its pump.
+    private final class Wakes: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    /// A queue whose wake-ups are counted, as the write pump would receive them.
+    private func queue(maxMessages: Int, maxBytes: Int) -> (OutboundQueue, Wakes) {
+        let wakes = Wakes()
+        return (OutboundQueue(maxMessages: maxMessages, maxBytes: maxBytes) { wakes.count.add(1, ordering: .relaxed) }, wakes)
+    }
+
     @Test("frames come out in order, in batches")
-    func order() async {
-        let queue = OutboundQueue(maxMessages: 10, maxBytes: 1000)
+    func order() throws {
+        let (queue, _) = queue(maxMessages: 10, maxBytes: 1000)
         for size in 1...3 { #expect(queue.enqueue(frame(size)) == .queued) }
-        let batch = try? await queue.next().get()
-        #expect(batch?.map(\.byteCount) == [1, 2, 3])
+        #expect(try queue.take()?.get().map(\.byteCount) == [1, 2, 3])
+        #expect(queue.take() == nil)
     }
 
     @Test("passing the message limit overflows and drops what was queued")
-    func messageLimit() async {
-        let queue = OutboundQueue(maxMessages: 2, maxBytes: 1000)
+    func messageLimit() {
+        let (queue, _) = queue(maxMessages: 2, maxBytes: 1000)
         #expect(queue.enqueue(frame(1)) == .queued)
         #expect(queue.enqueue(frame(1)) == .queued)
         #expect(queue.enqueue(frame(1)) == .overflow(dropped: 3))
         #expect(queue.enqueue(frame(1)) == .ended)
-        guard case .failure(let ended) = await queue.next(), case .overflow(let dropped) = ended.ending else {
+        guard case .failure(let ended)? = queue.take(), case .overflow(let dropped) = ended.ending else {
             Issue.record("expected an overflow")
             return
         }
@@ -32,25 +44,25 @@ struct OutboundQueueTests {
 
     @Test("passing the byte limit overflows")
     func byteLimit() {
-        let queue = OutboundQueue(maxMessages: 100, maxBytes: 100)
+        let (queue, _) = queue(maxMessages: 100, maxBytes: 100)
         #expect(queue.enqueue(frame(60)) == .queued)
         #expect(queue.enqueue(frame(60)) == .overflow(dropped: 2))
     }
 
-    @Test("a waiting write pump wakes for a frame, and shutdown flushes before ending")
-    func wakeAndShutdown() async throws {
-        let queue = OutboundQueue(maxMessages: 10, maxBytes: 1000)
-        async let first = queue.next()
-        try await Task.sleep(for: .milliseconds(20))
+    @Test("the pump is woken once until it takes, and shutdown flushes before ending")
+    func wakeAndShutdown() throws {
+        let (queue, wakes) = queue(maxMessages: 10, maxBytes: 1000)
         _ = queue.enqueue(frame(5))
-        #expect(try await first.get().count == 1)
+        _ = queue.enqueue(frame(6))
+        #expect(wakes.count.load(ordering: .relaxed) == 1)
+        #expect(try queue.take()?.get().map(\.byteCount) == [5, 6])
         _ = queue.enqueue(frame(7))
         queue.finish(.shutdown)
-        #expect(try await queue.next().get().map(\.byteCount) == [7])
-        guard case .failure(let ended) = await queue.next(), case .shutdown = ended.ending else {
+        #expect(wakes.count.load(ordering: .relaxed) == 2)
+        #expect(try queue.take()?.get().map(\.byteCount) == [7])
+        guard case .failure(let ended)? = queue.take(), case .shutdown = ended.ending else {
             Issue.record("expected shutdown")
             return
         }
     }
 }
-
