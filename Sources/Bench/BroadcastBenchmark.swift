@@ -65,12 +65,7 @@ public struct BroadcastBenchmark: Sendable {
                 try await gatewayClients.broadcast(via: sequence, data: marker.data(padding: padding))
             }
         }
-        let end = await ledger.drain(timeout: .seconds(10))
-        line.finish()
-        let usage = meter.finish()
-        ledger.closeAll()
-        await fleet.closeAll()
-        let seconds = Double(end - start) / 1e9
+        let (seconds, usage) = await ledger.finish(startedAt: start, timeout: .seconds(10), line: line, meter: meter, fleet: fleet)
         return BenchResult(
             scenario: "broadcast", label: label, clients: clients, nodes: endpoints.count, format: format.rawValue,
             payloadBytes: payloadBytes, load: "closed loop, \(window) broadcast(s) in flight", stop: "\(broadcasts) broadcasts",

@@ -90,14 +90,9 @@ public struct PushBenchmark: Sendable {
                 try await group.waitForAll()
             }
         }
-        let end = await ledger.drain(timeout: .seconds(10))
-        line.finish()
-        let usage = meter.finish()
-        ledger.closeAll()
-        await fleet.closeAll()
+        let (seconds, usage) = await ledger.finish(startedAt: start, timeout: .seconds(10), line: line, meter: meter, fleet: fleet)
         let failed = ledger.failedCalls
         if failed > 0 { throw BenchError("\(failed) Gateway API push calls failed") }
-        let seconds = Double(end - start) / 1e9
         return BenchResult(
             scenario: "push", label: label, clients: clients, nodes: endpoints.count, format: format.rawValue, payloadBytes: payloadBytes,
             load: rate.map { "open loop at \(Int($0)) pushes/s" } ?? "closed loop, \(concurrency) calls in flight", stop: stop.description,

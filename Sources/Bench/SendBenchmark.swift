@@ -84,12 +84,7 @@ public struct SendBenchmark: Sendable {
         case .openLoop(let rate):
             try await state.pace(rate: rate, from: start)
         }
-        let end = await ledger.drain(timeout: drainTimeout)
-        line.finish()
-        let usage = meter.finish()
-        ledger.closeAll()
-        await fleet.closeAll()
-        let seconds = Double(end - start) / 1e9
+        let (seconds, usage) = await ledger.finish(startedAt: start, timeout: drainTimeout, line: line, meter: meter, fleet: fleet)
         return BenchResult(
             scenario: "send", label: label, clients: clients, nodes: endpoints.count, format: format.rawValue,
             payloadBytes: payloadBytes, load: load.description, stop: stop.description, seconds: seconds,

@@ -26,19 +26,11 @@ struct BenchProcessTests {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        async let out = readToEnd(stdout)
-        async let err = readToEnd(stderr)
+        async let out = stdout.readToEnd()
+        async let err = stderr.readToEnd()
         let (outData, errData) = await (out, err)
         while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
-    }
-
-    /// Reads a pipe to its end on a thread of its own: a blocking read must not hold a
-    /// thread of the cooperative pool, where the node under test runs.
-    private static func readToEnd(_ pipe: Pipe) async -> Data {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: pipe.fileHandleForReading.readDataToEndOfFile()) }.start()
-        }
     }
 
     @Test("idle over two generator processes and two source addresses reads the node's memory")
@@ -94,7 +86,7 @@ struct BenchProcessTests {
         node.standardOutput = log
         try node.run()
         defer { if node.isRunning { node.terminate() } }
-        async let logged = Self.readToEnd(log)
+        async let logged = log.readToEnd()
         try await waitUntil(timeout: .seconds(20)) { (try? await HTTPProbe.get(port: port, path: "/healthz"))?.status == 200 }
         let result = try await Self.run(["bench", "idle", "--urls", "ws://127.0.0.1:\(port)/ws", "--connections", "60", "--settle", "0.2"])
         #expect(result.status != 0)

@@ -55,8 +55,8 @@ struct DeploymentFilesTests {
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let text = String(decoding: await output.readToEnd(), as: UTF8.self)
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
         let failed = text.split(separator: "\n").filter { $0.hasPrefix("FAIL") }
         #expect(process.terminationStatus == 0, "\(failed.joined(separator: "\n"))\n\(text.suffix(2000))")
         #expect(text.contains("all deployment checks passed"))
