@@ -36,7 +36,8 @@ struct ConnectionDrainService: Service {
             step += 1
             if !next.isEmpty { try? await Task.sleep(until: start.advanced(by: Self.step * step)) }
         }
-        let deadline = start.advanced(by: window * 9 / 10)
+        // The last 15% of the window is for the rest of shutdown (listeners, presence, lease).
+        let deadline = start.advanced(by: window * 85 / 100)
         while node.registry.count > 0, ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
