@@ -15,6 +15,8 @@ public struct BackendsConfiguration: Sendable {
     public var gateway: BackendEndpoint
     /// `--push-secret`, `SWITCHBOARD_PUSH_SECRET`: the nodes' push secret.
     public var pushSecret: String
+    /// Deadline of one push through the gateway, including the wait for its connection.
+    public var pushTimeout: Duration = .seconds(2)
 
     public init(gateway: BackendEndpoint, pushSecret: String) {
         self.gateway = gateway

@@ -10,9 +10,11 @@ final class GatewayPusher: Service, Sendable {
     private let client: BackendClient
     private let metadata: Metadata
     let endpoint: BackendEndpoint
+    private let timeout: Duration
 
-    init(endpoint: BackendEndpoint, pushSecret: String) throws {
+    init(endpoint: BackendEndpoint, pushSecret: String, timeout: Duration) throws {
         self.endpoint = endpoint
+        self.timeout = timeout
         client = try endpoint.makeClient()
         var metadata = Metadata()
         metadata.addString("Bearer \(pushSecret)", forKey: "authorization")
@@ -27,7 +29,7 @@ final class GatewayPusher: Service, Sendable {
         request.push.kind = kind
         request.push.data = data
         var options = CallOptions.defaults
-        options.timeout = .seconds(2)
+        options.timeout = timeout
         // Ride out a gateway that is (re)starting, within the deadline.
         options.waitForReady = true
         return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)

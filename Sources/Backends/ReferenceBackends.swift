@@ -17,7 +17,7 @@ public struct ReferenceBackends: Sendable {
     public init(configuration: BackendsConfiguration, logger: Logger = Logger(label: "switchboard.backends")) throws {
         self.configuration = configuration
         self.logger = logger
-        pusher = try GatewayPusher(endpoint: configuration.gateway, pushSecret: configuration.pushSecret)
+        pusher = try GatewayPusher(endpoint: configuration.gateway, pushSecret: configuration.pushSecret, timeout: configuration.pushTimeout)
     }
 
     /// The services to run in one `ServiceGroup`; `onListening` learns each bound port.

@@ -7,10 +7,20 @@ import ServiceLifecycle
 /// other nodes spread out instead of all at once; it waits for them to go until the
 /// window is nearly over. Presence goes with each connection, and the lease service
 /// clears whatever is left.
-struct ConnectionDrainService: Service {
+///
+/// Its pacing runs on `clock`: tests drive it on virtual time.
+struct ConnectionDrainService<C: Clock>: Service where C.Duration == Duration {
     let node: GatewayNode
+    let clock: C
     /// Time between two batches of closes.
-    static let step: Duration = .milliseconds(50)
+    static var step: Duration { .milliseconds(50) }
+    /// How often the end of the drain checks whether everyone has gone.
+    static var poll: Duration { .milliseconds(20) }
+
+    init(node: GatewayNode, clock: C) {
+        self.node = node
+        self.clock = clock
+    }
 
     func run() async throws {
         try await node.bus.attach(nodeID: node.configuration.nodeID, delivery: RelayedDelivery(local: node.registry, metrics: node.metrics))
@@ -21,7 +31,7 @@ struct ConnectionDrainService: Service {
 
     private func drain() async {
         let window = node.configuration.drainWindow
-        let start = ContinuousClock.now
+        let start = clock.now
         let connections = node.registry.startDraining()
         node.logger.info("draining", metadata: ["connections": "\(connections.count)", "window": "\(window)"])
         let steps = max(Int((window * 3 / 4) / Self.step), 1)
@@ -34,12 +44,12 @@ struct ConnectionDrainService: Service {
             }
             next = next.dropFirst(perStep)
             step += 1
-            if !next.isEmpty { try? await Task.sleep(until: start.advanced(by: Self.step * step)) }
+            if !next.isEmpty { try? await clock.sleep(until: start.advanced(by: Self.step * step), tolerance: nil) }
         }
         // The last 15% of the window is for the rest of shutdown (listeners, presence, lease).
         let deadline = start.advanced(by: window * 85 / 100)
-        while node.registry.count > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        while node.registry.count > 0, clock.now < deadline {
+            try? await clock.sleep(until: min(clock.now.advanced(by: Self.poll), deadline), tolerance: nil)
         }
         // Whoever is left has not taken its close (a client that stopped reading, say):
         // drop the socket so that the node can exit inside the window.
@@ -51,5 +61,11 @@ struct ConnectionDrainService: Service {
                 connection.channel.close(promise: nil)
             }
         }
+    }
+}
+
+extension ConnectionDrainService where C == ContinuousClock {
+    init(node: GatewayNode) {
+        self.init(node: node, clock: ContinuousClock())
     }
 }

@@ -26,7 +26,10 @@ public final class GatewayNode: Sendable {
     private let nextSequence = Atomic<UInt64>(0)
 
     /// Set when the node is part of a Redis cluster.
-    let lease: NodeLeaseService?
+    let lease: NodeLeaseService<ContinuousClock>?
+    /// The command connection presence and relay share; the node owns it and closes it
+    /// after everything that uses it has stopped.
+    let redis: RedisConnection?
 
     /// Presence and relay come from the configuration: Redis when `redis` is set, else in
     /// process (the embedded single-node default). Tests may pass their own.
@@ -45,6 +48,7 @@ public final class GatewayNode: Sendable {
         let registry = self.registry
         if let endpoint = configuration.redis, presence == nil || bus == nil {
             let redis = RedisConnection(endpoint: endpoint, logger: logger)
+            self.redis = redis
             let keys = RedisKeys(prefix: configuration.redisPrefix)
             let directory = RedisPresenceDirectory(redis: redis, keys: keys)
             self.presence = presence ?? directory
@@ -57,6 +61,7 @@ public final class GatewayNode: Sendable {
             self.presence = presence ?? InProcessPresenceDirectory()
             self.bus = bus ?? InProcessRelayBus()
             lease = nil
+            redis = nil
         }
         metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: configuration.redis != nil)
         authenticator = try await TokenAuthenticator(secret: configuration.jwtSecret)
@@ -100,7 +105,8 @@ public final class GatewayNode: Sendable {
     public func services(onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }) -> [any Service] {
         let trim: [any Service] = configuration.memoryTrimInterval > .zero
             ? [MemoryTrimService(interval: configuration.memoryTrimInterval)] : []
-        return [backends] + trim + (lease.map { [$0] } ?? []) + [
+        let redisOwner: [any Service] = redis.map { [RedisConnectionService(connection: $0)] } ?? []
+        return redisOwner + [backends] + trim + (lease.map { [$0] } ?? []) + [
             ClientListener(node: self, onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(
                 host: configuration.host,

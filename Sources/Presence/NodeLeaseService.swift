@@ -10,7 +10,10 @@ import ServiceLifecycle
 /// Keeps this node's lease alive, sweeps the presence of nodes whose lease expired, and
 /// restores this node's presence whenever the Redis connection is new (Redis restarted
 /// or came back), all without being asked.
-public struct NodeLeaseService: Service {
+///
+/// Heartbeats carry `wallMilliseconds()` (every node of a cluster compares them) and the
+/// loop sleeps on `clock`: tests drive both on virtual time.
+public struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration {
     public let nodeID: String
     public let directory: RedisPresenceDirectory
     public let interval: Duration
@@ -18,11 +21,17 @@ public struct NodeLeaseService: Service {
     /// Everything this node holds now, for restoring presence.
     public let localEntries: @Sendable () -> [PresenceEntry]
     public let logger: Logger
+    public let clock: C
+    /// Now, in milliseconds since the Unix epoch.
+    public let wallMilliseconds: @Sendable () -> Int64
 
     public init(
-        nodeID: String, directory: RedisPresenceDirectory, interval: Duration = .seconds(1), ttl: Duration = .seconds(3),
-        localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
+        nodeID: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
+        localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger,
+        clock: C, wallMilliseconds: @escaping @Sendable () -> Int64
     ) {
+        self.clock = clock
+        self.wallMilliseconds = wallMilliseconds
         self.nodeID = nodeID
         self.directory = directory
         self.interval = interval
@@ -35,7 +44,7 @@ public struct NodeLeaseService: Service {
         var restoredGeneration: UInt64 = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
-                let now = Int64((Date().timeIntervalSince1970 * 1000).rounded())
+                let now = wallMilliseconds()
                 try await directory.heartbeat(node: nodeID, nowMilliseconds: now, ttl: ttl)
                 let generation = directory.redis.generation
                 if generation != restoredGeneration {
@@ -52,13 +61,23 @@ public struct NodeLeaseService: Service {
             } catch {
                 logger.warning("lease heartbeat failed", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+            try? await cancelWhenGracefulShutdown { try await clock.sleep(until: clock.now.advanced(by: interval), tolerance: nil) }
         }
         // Leaving on purpose: take our presence and lease with us.
         try? await directory.replace(node: nodeID, with: [])
         _ = try? await directory.redis.send(["DEL", directory.keys.lease(nodeID)])
         _ = try? await directory.redis.send(["ZREM", directory.keys.nodes, nodeID])
-        // The lease service stops last of the node's Redis users.
-        directory.redis.close()
+    }
+}
+
+extension NodeLeaseService where C == ContinuousClock {
+    public init(
+        nodeID: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
+        localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
+    ) {
+        self.init(
+            nodeID: nodeID, directory: directory, interval: interval, ttl: ttl, localEntries: localEntries, logger: logger,
+            clock: ContinuousClock(), wallMilliseconds: { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+        )
     }
 }

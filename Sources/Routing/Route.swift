@@ -48,6 +48,11 @@ public struct Route: Sendable {
         self.invoke = invoke
     }
 
+    /// The same call with another deadline.
+    public func withTimeout(_ timeout: Duration) -> Route {
+        Route(name: name, backend: backend, timeout: timeout, invoke: invoke)
+    }
+
     /// Calls the backend; throws `RouteError` for bad arguments and `RPCError` for the call.
     public func callAsFunction(_ client: BackendClient, _ arguments: RouteArguments, metadata: Metadata) async throws -> RouteResult {
         var options = CallOptions.defaults

@@ -11,6 +11,11 @@ public struct RouteTable: Sendable {
 
     public subscript(name: String) -> Route? { routes[name] }
 
+    /// Every route with `timeout` as its deadline.
+    public func withTimeout(_ timeout: Duration) -> RouteTable {
+        RouteTable(routes.values.map { $0.withTimeout(timeout) })
+    }
+
     /// Every route name, sorted: for documentation and errors.
     public var names: [String] { routes.keys.sorted() }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// `switchboard bench` as a user runs it: a node process, the generator's processes, and
 /// the limits of this machine stated clearly.
@@ -35,33 +36,33 @@ struct BenchProcessTests {
 
     @Test("idle over two generator processes and two source addresses reads the node's memory")
     func idleAcrossProcesses() async throws {
-        let node = try await RunningNode.start()
-        let result = try await Self.run([
-            "bench", "idle", "--urls", node.url, "--connections", "40", "--processes", "2", "--sources", "2", "--settle", "0.2",
-        ])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("40 idle connections from 2 process(es)"))
-        #expect(result.stdout.contains("pid \(ProcessInfo.processInfo.processIdentifier)"))
-        try await node.stop()
+        try await withNode { node in
+            let result = try await Self.run([
+                "bench", "idle", "--urls", node.url, "--connections", "40", "--processes", "2", "--sources", "2", "--settle", "0.2",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("40 idle connections from 2 process(es)"))
+            #expect(result.stdout.contains("pid \(ProcessInfo.processInfo.processIdentifier)"))
+        }
     }
 
     @Test("send writes a JSON result file and an SVG chart, and names same-node and cross-node runs")
     func sendResultFiles() async throws {
-        let node = try await RunningNode.start()
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let json = directory.appendingPathComponent("send.json").path, svg = directory.appendingPathComponent("send.svg").path
-        let result = try await Self.run([
-            "bench", "send", "--urls", node.url, "--clients", "6", "--messages", "120", "--runs", "2", "--output", json, "--chart", svg,
-        ])
-        #expect(result.status == 0, "\(result.stderr)")
-        let runs = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [[String: Any]])
-        #expect(runs.count == 2)
-        #expect((runs.first?["tally"] as? [String: Any])?["delivered"] as? Int == 120)
-        #expect((runs.first?["latency"] as? [String: Any])?["p99"] != nil)
-        #expect(try String(contentsOfFile: svg, encoding: .utf8).contains("<polyline"))
-        try await node.stop()
+        try await withNode { node in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let json = directory.appendingPathComponent("send.json").path, svg = directory.appendingPathComponent("send.svg").path
+            let result = try await Self.run([
+                "bench", "send", "--urls", node.url, "--clients", "6", "--messages", "120", "--runs", "2", "--output", json, "--chart", svg,
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            let runs = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [[String: Any]])
+            #expect(runs.count == 2)
+            #expect((runs.first?["tally"] as? [String: Any])?["delivered"] as? Int == 120)
+            #expect((runs.first?["latency"] as? [String: Any])?["p99"] != nil)
+            #expect(try String(contentsOfFile: svg, encoding: .utf8).contains("<polyline"))
+        }
     }
 
     @Test("more connections than the open-file limit: a clear error, before any connect")
@@ -129,27 +130,27 @@ struct BenchProcessTests {
 
     @Test("drain SIGTERMs a node process and reconnects every client it closes with 1012 to another node")
     func drainReconnectsEveryClient() async throws {
-        let cluster = try await TestCluster.start(nodes: 1)
-        let port = try freePort()
-        let process = Process()
-        process.executableURL = ProcessTests.executable
-        process.arguments = [
-            "node", "--node-id", "leaving", "--port", "\(port)", "--grpc-port", "0", "--redis", cluster.redis.endpoint.description,
-            "--redis-prefix", cluster.prefix, "--drain-window", "1", "--log-level", "warning",
-        ]
-        process.environment = Self.environment
-        try process.run()
-        defer { if process.isRunning { process.terminate() } }
-        try await waitUntil(timeout: .seconds(20)) { (try? await HTTPProbe.get(port: port, path: "/readyz").status) == 200 }
+        try await withCluster(nodes: 1) { cluster in
+            let port = try freePort()
+            let process = Process()
+            process.executableURL = ProcessTests.executable
+            process.arguments = [
+                "node", "--node-id", "leaving", "--port", "\(port)", "--grpc-port", "0", "--redis", cluster.redis.endpoint.description,
+                "--redis-prefix", cluster.prefix, "--drain-window", "1", "--log-level", "warning",
+            ]
+            process.environment = Self.environment
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            try await waitUntil(timeout: .seconds(20)) { (try? await HTTPProbe.get(port: port, path: "/readyz").status) == 200 }
 
-        let result = try await Self.run(["bench", "drain", "--urls", "ws://127.0.0.1:\(port)/ws", cluster.nodes[0].url, "--clients", "60"])
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("60/60 reconnected"), "\(result.stdout)")
-        #expect(!process.isRunning)
-        #expect(process.terminationStatus == 0)
-        // The generator has exited since; the other node counts the reconnections.
-        let metrics = try await HTTPProbe.get(port: cluster.nodes[0].port, path: "/metrics").body
-        #expect(metrics.contains(#"switchboard_connections_opened_total{node="node-1"} 60"#))
-        try await cluster.stop()
+            let result = try await Self.run(["bench", "drain", "--urls", "ws://127.0.0.1:\(port)/ws", cluster.nodes[0].url, "--clients", "60"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stdout.contains("60/60 reconnected"), "\(result.stdout)")
+            #expect(!process.isRunning)
+            #expect(process.terminationStatus == 0)
+            // The generator has exited since; the other node counts the reconnections.
+            let metrics = try await HTTPProbe.get(port: cluster.nodes[0].port, path: "/metrics").body
+            #expect(metrics.contains(#"switchboard_connections_opened_total{node="node-1"} 60"#))
+        }
     }
 }

@@ -6,15 +6,18 @@ import RedisClient
 import SwitchboardProtocol
 import Synchronization
 import Testing
+import TestSupport
 
-@Suite("Paced drain of one node in a cluster", .timeLimit(.minutes(3)))
+/// The outcome of a drain with real clients: everyone reconnects and nothing is missed.
+/// The pacing and the window are proven on virtual time (`ConnectionDrainServiceTests`)
+/// and measured by `switchboard bench drain`.
+@Suite("Paced drain of one node in a cluster", .tags(.redis, .slow), .timeLimit(.minutes(5)))
 struct DrainTests {
     /// What one user's client saw, on whichever connection it held.
     final class UserClient: Sendable {
         struct State {
             var received = Set<Int>()
             var closeCodes: [Int?] = []
-            var closedAt: ContinuousClock.Instant?
             /// The pusher's round when the client was connected again elsewhere.
             var reconnectedAtRound: Int?
             var reconnectError: (any Error)?
@@ -37,7 +40,6 @@ struct DrainTests {
             case .closed(let code):
                 let reconnect = state.withLock { state in
                     state.closeCodes.append(code)
-                    state.closedAt = state.closedAt ?? .now
                     return state.reconnect.take()
                 }
                 if let reconnect {
@@ -49,9 +51,14 @@ struct DrainTests {
         }
     }
 
-    @Test("1,000 clients on 3 nodes: draining node 1 closes its third paced over the window with 1012, they reconnect to the others, every push sent after a reconnect arrives, and node 1's presence is gone when it stops")
+    @Test("1,000 clients on 3 nodes: draining node 1 closes its third with 1012, they reconnect to the others, every push sent after a reconnect arrives, and node 1's presence is gone when it stops")
     func pacedDrainLosesNothing() async throws {
-        let cluster = try await TestCluster.start(nodes: 3) { $0.drainWindow = .seconds(2) }
+        try await withCluster(nodes: 3, configure: { $0.drainWindow = .seconds(2) }) { cluster in
+            try await drainNodeOne(of: cluster)
+        }
+    }
+
+    private func drainNodeOne(of cluster: TestCluster) async throws {
         let endpoints = try cluster.nodes.map { try BenchEndpoint(url: "ws://127.0.0.1:\($0.port)/ws") }
         let clients = (0..<1000).map { UserClient(user: "drain-\($0)") }
         // User i starts on node i % 3; node 1 (index 0) is the one drained.
@@ -81,11 +88,9 @@ struct DrainTests {
         }
 
         // A backend pushes round after round to every drained user through node 3's Gateway API.
-        let start = ContinuousClock.now
-        let stopping = Task {
-            try await cluster.nodes[0].stop()
-            return ContinuousClock.now - start
-        }
+        let stopping = Task { try await cluster.nodes[0].stop() }
+        // Only decides when to stop waiting for reconnects; nothing asserts how long they took.
+        let giveUp = ContinuousClock.now.advanced(by: .seconds(120))
         let outcomes = try await withGRPCClient(port: cluster.nodes[2].grpcPort) { grpc in
             var outcomes: [String: [Int: Bool]] = [:]
             let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: grpc)
@@ -108,21 +113,19 @@ struct DrainTests {
                 }
                 for (user, delivered) in results { outcomes[user, default: [:]][current] = delivered }
                 if drained.allSatisfy({ $0.state.withLock { $0.reconnectedAtRound != nil } }) { extraRounds -= 1 }
-                #expect(ContinuousClock.now - start < .seconds(60), "the drained clients never all reconnected")
-                if ContinuousClock.now - start > .seconds(60) { break }
+                if ContinuousClock.now > giveUp {
+                    Issue.record("the drained clients never all reconnected")
+                    break
+                }
             }
             return outcomes
         }
-        let stopped = try await stopping.value
+        try await stopping.value
 
-        // Closes: all 1012, spread over the window, and the node gone within it.
+        // Closes: all 1012.
         let closeCodes = drained.flatMap { $0.state.withLock { $0.closeCodes } }
         #expect(closeCodes.count == drained.count)
         #expect(closeCodes.allSatisfy { $0 == 1012 })
-        let closeTimes = drained.compactMap { $0.state.withLock { $0.closedAt } }
-        let spread = try #require(closeTimes.max()) - (try #require(closeTimes.min()))
-        #expect(spread >= .milliseconds(700), "closes came within \(spread): not paced")
-        #expect(stopped < .seconds(2) + .milliseconds(1500), "node 1 took \(stopped) to stop with a 2 s window")
 
         // Every push sent after a client reconnected reached it; none was reported offline.
         // (Before that, relay is at-most-once: a push relayed to node 1 while it closed the
@@ -146,6 +149,5 @@ struct DrainTests {
             let fields = try await redis.send("HVALS", "\(cluster.prefix)user:\(client.user)").array?.compactMap(\.string) ?? []
             #expect(fields.count == 1 && !fields.contains("node-1"), "\(client.user) is at \(fields)")
         }
-        for node in cluster.nodes.dropFirst() { try await node.stop() }
     }
 }

@@ -4,13 +4,13 @@ import NIOHTTP1
 import NIOPosix
 
 /// A minimal HTTP/1.1 client for the node's plain routes and refused upgrades.
-enum HTTPProbe {
-    struct Response {
-        let status: Int
-        let body: String
+package enum HTTPProbe {
+    package struct Response {
+        package let status: Int
+        package let body: String
     }
 
-    static func get(port: Int, path: String, headers: [(String, String)] = []) async throws -> Response {
+    package static func get(port: Int, path: String, headers: [(String, String)] = []) async throws -> Response {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -35,7 +35,7 @@ enum HTTPProbe {
     }
 
     /// A WebSocket upgrade request; the node answers 101 or refuses with a status.
-    static func upgrade(port: Int, query: String = "", headers: [(String, String)] = []) async throws -> Response {
+    package static func upgrade(port: Int, query: String = "", headers: [(String, String)] = []) async throws -> Response {
         try await get(port: port, path: "/ws" + query, headers: [
             ("Upgrade", "websocket"), ("Connection", "Upgrade"),
             ("Sec-WebSocket-Version", "13"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),

@@ -2,6 +2,7 @@ import Foundation
 import Node
 import Routing
 import Testing
+import TestSupport
 
 /// The Dockerfile, docker-compose.yml, HAProxy, Kubernetes, Prometheus and Grafana files,
 /// checked by `ops/check-deploy.py` where no Docker engine or cluster runs: docker-compose
@@ -29,16 +30,17 @@ struct DeploymentFilesTests {
     func deploymentFilesAgreeWithTheNode() async throws {
         // A clustered node that has made a backend call exports every metric it has.
         let closedPort = try freePort()
-        let cluster = try await TestCluster.start(nodes: 1) {
+        let metrics = try await withCluster(nodes: 1, configure: {
             $0.backends = ["location": BackendEndpoint(host: "127.0.0.1", port: closedPort)]
+        }) { cluster in
+            let node = cluster.nodes[0]
+            let client = try await node.connect("deployer")
+            client.send(#"{"id":"c","call":"location.get","data":{"user":"deployer"}}"#)
+            _ = try await client.receiveJSON()
+            let metrics = try await HTTPProbe.get(port: node.port, path: "/metrics").body
+            try await client.close()
+            return metrics
         }
-        let node = cluster.nodes[0]
-        let client = try await node.connect("deployer")
-        client.send(#"{"id":"c","call":"location.get","data":{"user":"deployer"}}"#)
-        _ = try await client.receiveJSON()
-        let metrics = try await HTTPProbe.get(port: node.port, path: "/metrics").body
-        try await client.close()
-        try await cluster.stop()
         let metricsFile = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-metrics-\(UUID()).txt")
         try metrics.write(to: metricsFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: metricsFile) }

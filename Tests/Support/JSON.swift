@@ -1,7 +1,7 @@
 import Foundation
 
 /// Parses a server frame's JSON text for assertions.
-func json(_ text: String) throws -> [String: Any] {
+package func json(_ text: String) throws -> [String: Any] {
     guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
         throw TestFailure("not a JSON object: \(text)")
     }
@@ -10,7 +10,7 @@ func json(_ text: String) throws -> [String: Any] {
 
 extension TestWebSocket {
     /// The next JSON frame, skipping none.
-    func receiveJSON(timeout: Duration = .seconds(10)) async throws -> [String: Any] {
+    package func receiveJSON(timeout: Duration = .seconds(30)) async throws -> [String: Any] {
         try json(try await receiveText(timeout: timeout))
     }
 }

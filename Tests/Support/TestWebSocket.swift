@@ -10,8 +10,8 @@ import SwitchboardProtocol
 ///
 /// With `readPaused`, the client never reads its socket after the upgrade: once the
 /// small inbound buffer fills, NIO stops reading and the server sees a slow consumer.
-final class TestWebSocket: Sendable {
-    enum Format: String, Sendable {
+package final class TestWebSocket: Sendable {
+    package enum Format: String, Sendable {
         case json = "switchboard.v1.json"
         case protobuf = "switchboard.v1.proto"
     }
@@ -44,13 +44,13 @@ final class TestWebSocket: Sendable {
     }
 
     /// Starts reading a client connected with `readPaused`.
-    func resumeReading() {
+    package func resumeReading() {
         resume.finish()
     }
 
     /// Returns once the node's welcome frame has arrived (unless `readPaused` or not
     /// `awaitWelcome`), so the connection is reachable when this returns.
-    static func connect(
+    package static func connect(
         url: String, token: String?, format: Format = .json, readPaused: Bool = false, awaitWelcome: Bool = true
     ) async throws -> TestWebSocket {
         var configuration = WebSocketClientConfiguration(maxFrameSize: 1 << 24, autoPing: .disabled, validateUTF8: false)
@@ -110,21 +110,24 @@ final class TestWebSocket: Sendable {
         return socket
     }
 
-    func send(_ text: String) {
+    package func send(_ text: String) {
         outbox.yield(.text(text))
     }
 
-    func send(binary bytes: [UInt8]) {
+    package func send(binary bytes: [UInt8]) {
         outbox.yield(.binary(ByteBuffer(bytes: bytes)))
     }
 
-    func send(frame: WebSocketFrame) {
+    package func send(frame: WebSocketFrame) {
         outbox.yield(.custom(frame))
     }
 
     /// The next message from the server, or nil once the socket has closed.
-    func receive(timeout: Duration = .seconds(10)) async throws -> WebSocketMessage? {
+    package func receive(timeout: Duration = .seconds(30)) async throws -> WebSocketMessage? {
         let deadline = ContinuousClock.now.advanced(by: timeout)
+        // Polls, backing off to 20 ms: hundreds of clients waiting at 2 ms each took cores
+        // from the nodes under test.
+        var pause = Duration.milliseconds(1)
         while true {
             let next: WebSocketMessage?? = inbox.state.withLock { inbox in
                 if inbox.head < inbox.messages.count {
@@ -141,11 +144,12 @@ final class TestWebSocket: Sendable {
             }
             if let next { return next }
             guard ContinuousClock.now < deadline else { throw TestFailure("no message within \(timeout)") }
-            try await Task.sleep(for: .milliseconds(2))
+            try await Task.sleep(for: pause)
+            pause = min(pause * 2, .milliseconds(20))
         }
     }
 
-    func receiveText(timeout: Duration = .seconds(10)) async throws -> String {
+    package func receiveText(timeout: Duration = .seconds(30)) async throws -> String {
         switch try await receive(timeout: timeout) {
         case .text(let text): return text
         case .binary(let bytes): throw TestFailure("expected text, got \(bytes.readableBytes) binary bytes")
@@ -153,7 +157,7 @@ final class TestWebSocket: Sendable {
         }
     }
 
-    func receiveBinary(timeout: Duration = .seconds(10)) async throws -> [UInt8] {
+    package func receiveBinary(timeout: Duration = .seconds(30)) async throws -> [UInt8] {
         switch try await receive(timeout: timeout) {
         case .binary(let bytes): return Array(bytes.readableBytesView)
         case .text(let text): throw TestFailure("expected binary, got text \(text)")
@@ -162,14 +166,14 @@ final class TestWebSocket: Sendable {
     }
 
     /// Sends a close and waits for the socket to end.
-    func close() async throws {
+    package func close() async throws {
         outbox.yield(nil)
         outbox.finish()
-        _ = try await closed(within: .seconds(10))
+        _ = try await closed(within: .seconds(30))
     }
 
     /// Waits for the server to close the socket; the close frame it sent, if any.
-    func closed(within timeout: Duration = .seconds(10)) async throws -> WebSocketCloseFrame? {
+    package func closed(within timeout: Duration = .seconds(30)) async throws -> WebSocketCloseFrame? {
         try await withThrowingTaskGroup(of: WebSocketCloseFrame?.self) { group in
             group.addTask {
                 try await Task.sleep(for: timeout)

@@ -8,18 +8,18 @@ import Synchronization
 
 /// A real node on a free loopback port, served by its own ServiceGroup, as `switchboard
 /// node` runs it (less the signal handling: `stop()` triggers the same graceful shutdown).
-final class RunningNode: Sendable {
-    static let secret = "test-secret-test-secret-test-secret-42"
-    static let pushSecret = "push-secret-for-tests-0001"
+package final class RunningNode: Sendable {
+    package static let secret = "test-secret-test-secret-test-secret-42"
+    package static let pushSecret = "push-secret-for-tests-0001"
 
-    let port: Int
+    package let port: Int
     /// Port of the node's Gateway gRPC API.
-    let grpcPort: Int
-    let node: GatewayNode
+    package let grpcPort: Int
+    package let node: GatewayNode
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    static func start(
+    package static func start(
         nodeID: String = "node-1",
         presence: (any PresenceDirectory)? = nil,
         bus: (any RelayBus)? = nil,
@@ -67,30 +67,30 @@ final class RunningNode: Sendable {
         self.task = task
     }
 
-    var url: String { "ws://127.0.0.1:\(port)/ws" }
+    package var url: String { "ws://127.0.0.1:\(port)/ws" }
 
-    func token(for user: String, validFor: Duration = .seconds(3600)) async throws -> String {
+    package func token(for user: String, validFor: Duration = .seconds(3600)) async throws -> String {
         try await Self.token(for: user, validFor: validFor)
     }
 
-    static func token(for user: String, validFor: Duration = .seconds(3600)) async throws -> String {
+    package static func token(for user: String, validFor: Duration = .seconds(3600)) async throws -> String {
         try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor)
     }
 
-    func connect(
+    package func connect(
         _ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false, awaitWelcome: Bool = true
     ) async throws -> TestWebSocket {
         try await TestWebSocket.connect(url: url, token: token(for: user), format: format, readPaused: readPaused, awaitWelcome: awaitWelcome)
     }
 
     /// Graceful shutdown, as on SIGTERM; returns when every service has stopped.
-    func stop() async throws {
+    package func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+package struct TestFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

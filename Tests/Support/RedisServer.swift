@@ -8,19 +8,19 @@ import RedisClient
 /// process starts when run alone; tests that stop or restart Redis start their own.
 nonisolated(unsafe) private var sharedPID: Int32 = 0
 
-final class RedisServer: @unchecked Sendable {
-    let port: Int
+package final class RedisServer: @unchecked Sendable {
+    package let port: Int
     private var process: Process?
     private let lock = NSLock()
 
-    var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }
-    var url: String { "redis://127.0.0.1:\(port)" }
+    package var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }
+    package var url: String { "redis://127.0.0.1:\(port)" }
 
     private init(port: Int) {
         self.port = port
     }
 
-    static func start(port: Int? = nil) async throws -> RedisServer {
+    package static func start(port: Int? = nil) async throws -> RedisServer {
         let server = RedisServer(port: try port ?? freePort())
         try await server.launch()
         return server
@@ -37,11 +37,11 @@ final class RedisServer: @unchecked Sendable {
         return server
     }
 
-    static func shared() async throws -> RedisServer {
+    package static func shared() async throws -> RedisServer {
         try await sharedServer.value
     }
 
-    func launch() async throws {
+    package func launch() async throws {
         let process = Process()
         process.executableURL = try Self.executable()
         process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
@@ -54,7 +54,7 @@ final class RedisServer: @unchecked Sendable {
     }
 
     /// SIGKILL: Redis vanishes as in a crash.
-    func kill() {
+    package func kill() {
         lock.withLock {
             if let process, process.isRunning {
                 Foundation.kill(process.processIdentifier, SIGKILL)

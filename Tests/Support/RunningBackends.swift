@@ -4,19 +4,20 @@ import Routing
 import ServiceLifecycle
 
 /// The reference backends, really serving gRPC on loopback ports.
-final class RunningBackends: Sendable {
-    let ports: [ReferenceBackends.Service: Int]
+package final class RunningBackends: Sendable {
+    package let ports: [ReferenceBackends.Service: Int]
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
     /// Starts the three services; ports 0 pick free ones. They push through `gatewayPort`.
-    static func start(gatewayPort: Int, ports requested: [ReferenceBackends.Service: Int] = [:]) async throws -> RunningBackends {
+    package static func start(gatewayPort: Int, ports requested: [ReferenceBackends.Service: Int] = [:]) async throws -> RunningBackends {
         var configuration = BackendsConfiguration(
             gateway: BackendEndpoint(host: "127.0.0.1", port: gatewayPort), pushSecret: RunningNode.pushSecret
         )
         configuration.locationPort = requested[.location] ?? 0
         configuration.chatPort = requested[.chat] ?? 0
         configuration.notificationPort = requested[.notification] ?? 0
+        configuration.pushTimeout = testDeadline
         var logger = Logger(label: "test-backends")
         logger.logLevel = .error
         let backends = try ReferenceBackends(configuration: configuration, logger: logger)
@@ -44,11 +45,11 @@ final class RunningBackends: Sendable {
     }
 
     /// Backend addresses in the form the node's configuration takes.
-    var endpoints: [String: BackendEndpoint] {
+    package var endpoints: [String: BackendEndpoint] {
         Dictionary(uniqueKeysWithValues: ports.map { ($0.key.rawValue, BackendEndpoint(host: "127.0.0.1", port: $0.value)) })
     }
 
-    func stop() async throws {
+    package func stop() async throws {
         await group.triggerGracefulShutdown()
         try await task.value
     }
@@ -56,13 +57,13 @@ final class RunningBackends: Sendable {
 
 /// A node wired to freshly started reference backends, as `switchboard backends` plus
 /// `switchboard node` run them.
-struct NodeWithBackends {
-    let node: RunningNode
-    let backends: RunningBackends
+package struct NodeWithBackends {
+    package let node: RunningNode
+    package let backends: RunningBackends
 
     /// The gateway port is picked before the node binds it, so another socket may take it
     /// first: then start again with another.
-    static func start(routes: RouteTable = .standard) async throws -> NodeWithBackends {
+    package static func start(routes: RouteTable = .standard.withTimeout(testDeadline)) async throws -> NodeWithBackends {
         var attempt = 0
         while true {
             attempt += 1
@@ -80,7 +81,7 @@ struct NodeWithBackends {
         }
     }
 
-    func stop() async throws {
+    package func stop() async throws {
         try await node.stop()
         try await backends.stop()
     }

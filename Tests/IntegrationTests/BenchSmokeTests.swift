@@ -1,0 +1,119 @@
+@testable import Bench
+import Foundation
+import Routing
+import Testing
+import TestSupport
+
+/// Tiny runs of every load-generator scenario, so the tool keeps working. They assert
+/// that everything sent arrived exactly once where it was sent, never a speed.
+@Suite("Load generator smoke runs", .timeLimit(.minutes(2)))
+struct BenchSmokeTests {
+    @Test("send, calls, connect and idle against one node with backends")
+    func singleNodeScenarios() async throws {
+        try await withNodeAndBackends { system in
+            let endpoint = try BenchEndpoint(url: system.node.url)
+            let sources = try SourceAddresses(count: 2)
+            let closed = try await SendBenchmark(
+                endpoints: [endpoint], secret: RunningNode.secret, clients: 10, crossNodeShare: 0, load: .closedLoop(window: 4),
+                stop: .messages(300), payloadBytes: 16, format: .json, sources: sources
+            ).run()
+            #expect(closed.tally.sent == 300)
+            #expect(closed.tally.isClean, "\(closed.tally)")
+            #expect(closed.latency.count == 300)
+            #expect(closed.latency.p50 <= closed.latency.p99 && closed.latency.p99 <= closed.latency.max)
+            let open = try await SendBenchmark(
+                endpoints: [endpoint], secret: RunningNode.secret, clients: 10, crossNodeShare: 0, load: .openLoop(messagesPerSecond: 1000),
+                stop: .duration(seconds: 0.3), payloadBytes: 16, format: .protobuf, sources: sources
+            ).run()
+            #expect(open.tally.sent == 300)
+            #expect(open.tally.isClean, "\(open.tally)")
+            let calls = try await CallsBenchmark(url: system.node.url, secret: RunningNode.secret, clients: 2, callsPerClient: 20).run()
+            #expect(calls.calls == 40)
+            #expect(calls.failures == 0)
+            let connect = try await ConnectBenchmark(
+                endpoints: [endpoint], secret: RunningNode.secret, connections: 40, concurrency: 8, sources: sources
+            ).run()
+            #expect(connect.failures == 0)
+            #expect(connect.latency.count == 40)
+            // The node runs in this process: idle finds it by its listening port.
+            let idle = try await IdleBenchmark(
+                endpoints: [endpoint], secret: RunningNode.secret, connections: 20, sources: sources, settle: .milliseconds(100)
+            ).run()
+            #expect(idle.connections == 20)
+            #expect(idle.nodes.map(\.pid) == [ProcessInfo.processInfo.processIdentifier])
+            #expect(idle.nodes[0].rssAfterKiB > 0)
+        }
+    }
+
+    @Test("send across nodes, push and broadcast through the Gateway API of a cluster deliver everything exactly once")
+    func clusterScenarios() async throws {
+        try await withCluster(nodes: 2) { cluster in
+            let endpoints = try cluster.nodes.map { try BenchEndpoint(url: $0.url) }
+            let gateways = cluster.nodes.map { BackendEndpoint(host: "127.0.0.1", port: $0.grpcPort) }
+            let sources = try SourceAddresses(count: 0)
+            let send = try await SendBenchmark(
+                endpoints: endpoints, secret: RunningNode.secret, clients: 20, crossNodeShare: 1, load: .closedLoop(window: 4),
+                stop: .messages(400), payloadBytes: 16, sources: sources
+            ).run()
+            #expect(send.tally.sent == 400)
+            #expect(send.tally.isClean, "\(send.tally)")
+            let push = try await PushBenchmark(
+                endpoints: endpoints, gateways: gateways, secret: RunningNode.secret, pushSecret: RunningNode.pushSecret, clients: 20,
+                concurrency: 4, rate: nil, stop: .messages(200), sources: sources
+            ).run()
+            #expect(push.tally.sent == 200)
+            #expect(push.tally.isClean, "\(push.tally)")
+            let broadcast = try await BroadcastBenchmark(
+                endpoints: endpoints, gateways: gateways, secret: RunningNode.secret, pushSecret: RunningNode.pushSecret, clients: 50,
+                broadcasts: 4, sources: sources
+            ).run()
+            #expect(broadcast.tally.sent == 200)
+            #expect(broadcast.tally.isClean, "\(broadcast.tally)")
+        }
+    }
+
+    @Test("the ledger counts lost, duplicated and misdelivered messages")
+    func ledgerCountsFaults() throws {
+        let ledger = DeliveryLedger(slots: 2)
+        #expect(ledger.reserve(slot: 0) == 0)
+        #expect(ledger.reserve(slot: 0) == 1)
+        #expect(ledger.reserve(slot: 1) == 0)
+        #expect(ledger.reserve(slot: 1, window: 1) == nil)  // one already in flight
+        let sentAt = MonotonicClock.nanoseconds()
+        func frame(_ source: Int, _ target: Int, _ sequence: Int) -> BenchSocket.Event {
+            .text(.init(string: #"{"push":{"from":"a","data":{"m":"\#(source).\#(target).\#(sequence).\#(sentAt)","p":"x"}}}"#))
+        }
+        #expect(ledger.receive(frame(0, 1, 0), by: 1, keyedBy: .bySource) != nil)
+        #expect(ledger.receive(frame(0, 1, 0), by: 1, keyedBy: .bySource) == nil)  // duplicate
+        #expect(ledger.receive(frame(1, 0, 0), by: 1, keyedBy: .bySource) == nil)  // for client 0, arrived at 1
+        #expect(ledger.receive(.text(.init(string: #"{"push":{}}"#)), by: 1, keyedBy: .bySource) == nil)
+        let tally = ledger.tally()
+        #expect(tally.sent == 3)
+        #expect(tally.delivered == 1)
+        #expect(tally.lost == 2)
+        #expect(tally.duplicated == 1)
+        #expect(tally.misdelivered == 2)
+        #expect(!tally.isClean)
+    }
+
+    @Test("the marker is read from a JSON push frame, and malformed markers are refused")
+    func markerFromJSON() throws {
+        let marker = try #require(DeliveryMarker(json: .init(string: #"{"push":{"from":"u1","data":{"m":"12.7.345.-6789","p":"xx"}}}"#)))
+        #expect(marker == DeliveryMarker(source: 12, target: 7, sequence: 345, sentAt: -6789))
+        for text in [#"{"push":{}}"#, #"{"m":"1.2.3"}"#, #"{"m":"1.2.3.4.5"}"#, #"{"m":"1.x.3.4"}"#, #"{"m":"1..3.4"}"#, #"{"m":"1.2.3.4"#, #""m":"#, ""] {
+            #expect(DeliveryMarker(json: .init(string: text)) == nil, "accepted \(text)")
+        }
+    }
+
+    @Test("the latency chart is an SVG with a line per series")
+    func chart() throws {
+        let histogram = LatencyHistogram()
+        for micros in 1...1000 { histogram.record(nanoseconds: Int64(micros) * 1000) }
+        let summary = histogram.summary
+        #expect(summary.p50 >= 495 && summary.p50 <= 505)
+        #expect(summary.p999 >= 995 && summary.max >= 999)
+        let svg = LatencyChart.svg(title: "t", series: [.init(name: "a", latency: summary), .init(name: "b", latency: summary)])
+        #expect(svg.hasPrefix("<svg"))
+        #expect(svg.components(separatedBy: "<polyline").count == 3)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import NIOWebSocket
+import Node
+import Testing
+import TestSupport
+
+/// What survives a crash. How soon a dead node's presence goes is proven on virtual time
+/// (`NodeLeaseServiceTests`); here the outcomes, with real processes and Redis.
+@Suite("Cluster faults: a crashed node, a restarted Redis", .tags(.redis, .process), .timeLimit(.minutes(2)))
+struct ClusterFaultTests {
+    @Test("a node killed with SIGKILL: its users' presence is swept by a live node and pushes to them report offline")
+    func crashedNode() async throws {
+        let redis = try await RedisServer.shared()
+        try await withCluster(nodes: 1, redis: redis) { cluster in
+            let observer = try await cluster.nodes[0].connect("olga")
+
+            let port = try freePort()
+            let process = Process()
+            process.executableURL = ProcessTests.executable
+            process.arguments = [
+                "node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "doomed", "--log-level", "error",
+                "--redis", redis.url, "--redis-prefix", cluster.prefix,
+            ]
+            process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
+            try process.run()
+            defer { if process.isRunning { process.terminate() } }
+            let token = try await RunningNode.token(for: "kim")
+            var connected: TestWebSocket?
+            try await waitUntil(timeout: .seconds(60)) {
+                connected = try? await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/ws", token: token)
+                return connected != nil
+            }
+            _ = try #require(connected)
+            observer.send(#"{"id":"before","presence":{"user":"kim"}}"#)
+            let before = try #require((try await observer.receiveJSON()["ok"] as? [String: Any])?["connections"] as? [[String: String]])
+            #expect(before.map { $0["node"] } == ["doomed"])
+
+            kill(process.processIdentifier, SIGKILL)
+            try await waitUntil {
+                observer.send(#"{"id":"p","presence":{"user":"kim"}}"#)
+                let ok = try await observer.receiveJSON()["ok"] as? [String: Any]
+                return ok?["online"] as? Bool == false
+            }
+            observer.send(#"{"id":"s","send":{"to":"kim","data":"anyone?"}}"#)
+            #expect((try await observer.receiveJSON()["error"] as? [String: Any])?["code"] as? String == "offline")
+            try await observer.close()
+        }
+    }
+
+    @Test("Redis restarted: local delivery never stops, cross-node fails with unavailable, and once Redis is back presence and relay work again unprompted")
+    func redisRestart() async throws {
+        let redis = try await RedisServer.start()
+        try await withCluster(nodes: 2, redis: redis) { cluster in
+            let alice = try await cluster.nodes[0].connect("alice")
+            let bob = try await cluster.nodes[0].connect("bob")
+            let carol = try await cluster.nodes[1].connect("carol")
+
+            redis.kill()
+            // Local delivery keeps working; the cross-node part fails fast and says so.
+            alice.send(#"{"id":"local","send":{"to":"bob","data":"still here"}}"#)
+            #expect((try await bob.receiveJSON()["push"] as? [String: Any])?["data"] as? String == "still here")
+            let reply = try await alice.receiveJSON()
+            let error = try #require(reply["error"] as? [String: Any])
+            #expect(error["code"] as? String == "unavailable")
+            #expect((error["message"] as? String)?.contains("1 local") == true)
+            try await waitUntil {
+                try await HTTPProbe.get(port: cluster.nodes[0].port, path: "/readyz").status == 503
+            }
+
+            try await redis.launch()
+            try await waitUntil {
+                cluster.nodes.allSatisfy { $0.node.isReady }
+            }
+            try await waitUntil {
+                alice.send(#"{"id":"p","presence":{"user":"carol"}}"#)
+                return (try await alice.receiveJSON()["ok"] as? [String: Any])?["online"] as? Bool == true
+            }
+            alice.send(#"{"id":"x","send":{"to":"carol","data":"across again"}}"#)
+            #expect((try await carol.receiveJSON()["push"] as? [String: Any])?["data"] as? String == "across again")
+            #expect((try await alice.receiveJSON()["ok"] as? [String: Any])?["relayedNodes"] as? Int == 1)
+            for client in [alice, bob, carol] { try await client.close() }
+        }
+        redis.kill()
+    }
+}

@@ -1,0 +1,71 @@
+import NIOWebSocket
+import Testing
+import TestSupport
+@testable import Node
+
+/// Shutdown of a real node. How long the drain takes is proven on virtual time
+/// (`ConnectionDrainServiceTests`) and measured by `switchboard bench drain`.
+@Suite("Graceful shutdown", .timeLimit(.minutes(2)))
+struct ShutdownTests {
+    @Test("shutdown closes every client with 1012 after flushing what was queued, then refuses new ones")
+    func shutdownClosesWith1012() async throws {
+        try await withNode { node in
+            let alice = try await node.connect("alice")
+            let bob = try await node.connect("bob", format: .protobuf)
+            alice.send(#"{"id":"1","send":{"to":"alice","data":"last words"}}"#)
+            #expect((try await alice.receiveJSON()["push"] as? [String: Any])?["data"] as? String == "last words")
+            _ = try await alice.receiveJSON()
+
+            let stopping = Task { try await node.stop() }
+            let aliceClose = try await alice.closed()
+            let bobClose = try await bob.closed()
+            #expect(aliceClose?.closeCode == WebSocketErrorCode(codeNumber: 1012))
+            #expect(bobClose?.closeCode == WebSocketErrorCode(codeNumber: 1012))
+            try await stopping.value
+            #expect(node.node.connectionCount == 0)
+            await #expect(throws: (any Error).self) { _ = try await node.connect("carol") }
+        }
+    }
+
+    @Test("while draining, a new client is refused with 503 draining, /readyz is 503, and an unknown path is 404")
+    func drainingRefusesUpgrades() async throws {
+        // A client that never reads holds the drain open (its close is never taken) for as
+        // long as the test needs: a window and close timeout no busy machine outlasts.
+        try await withNode(configure: {
+            $0.drainWindow = .seconds(120)
+            $0.closeTimeout = .seconds(100)
+        }) { node in
+            let unknown = try await HTTPProbe.get(port: node.port, path: "/nowhere")
+            #expect(unknown.status == 404)
+            #expect((try json(unknown.body)["error"] as? [String: String])?["code"] == "not_found")
+            let stuck = try await node.connect("stuck", readPaused: true)
+            let stopping = Task { try await node.stop() }
+            try await waitUntil { node.node.registry.isDraining }
+            let refused = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(try await node.token(for: "late"))")
+            #expect(refused.status == 503)
+            #expect((try json(refused.body)["error"] as? [String: String])?["code"] == "draining")
+            #expect(try await HTTPProbe.get(port: node.port, path: "/readyz").status == 503)
+            #expect(node.node.connectionCount == 1, "the drain let the stuck client go before it answered")
+            // Reading again, the client takes its 1012 and answers: the drain ends with it.
+            stuck.resumeReading()
+            #expect(try await stuck.closed()?.closeCode == WebSocketErrorCode(codeNumber: 1012))
+            try await stopping.value
+        }
+    }
+
+    @Test("a client that never answers the close is dropped when the drain window ends, and the node stops")
+    func drainWindowDropsWhoIsLeft() async throws {
+        try await withNode(configure: {
+            $0.drainWindow = .seconds(3)
+            $0.closeTimeout = .seconds(600)
+        }) { node in
+            let stuck = try await node.connect("stuck", readPaused: true)
+            // The close timeout outlasts the test's time limit: only the end of the drain
+            // window can let the node stop.
+            try await node.stop()
+            try await waitUntil { node.node.connectionCount == 0 }
+            stuck.resumeReading()
+            _ = try await stuck.closed()
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import Testing
+import TestSupport
+@testable import Node
+
+/// The read side of a client socket on `NIOAsyncTestingChannel` (thread-safe, as the
+/// session's tasks write from the concurrency pool) with virtual time.
+@Suite("Client channel handler on virtual time")
+struct ClientChannelHandlerTests {
+    /// A connected channel with the pipeline the upgrade builds, after the welcome.
+    private func open(_ node: GatewayNode) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
+        let channel = NIOAsyncTestingChannel()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
+        try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1024)))
+        try await channel.pipeline.addHandler(
+            ClientChannelHandler(node: node, accepted: Handshake.Accepted(user: "alice", format: .json), channel: channel)
+        )
+        let welcome = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(String(buffer: welcome.data).contains(#""welcome""#))
+        let connection = try #require(node.registry.connections(of: "alice").first)
+        return (channel, connection)
+    }
+
+    @Test("a close the node starts waits the close timeout for the client's answer, then drops the socket")
+    func closeTimeout() async throws {
+        let node = try await makeTestNode { $0.closeTimeout = .seconds(2) }
+        let (channel, connection) = try await open(node)
+        connection.queue.finish(.shutdown)
+        var close = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(close.opcode == .connectionClose)
+        #expect(close.data.readWebSocketErrorCode() == CloseReason.restartCode)
+        await channel.testingEventLoop.advanceTime(by: .seconds(2) - .nanoseconds(1))
+        #expect(channel.isActive, "dropped before the close timeout")
+        await channel.testingEventLoop.advanceTime(by: .nanoseconds(1))
+        try await channel.closeFuture.get()
+        #expect(connection.reason == .shutdown)
+    }
+
+    @Test("a client that answers the node's close is let go at once, without waiting for the timeout")
+    func closeAnswered() async throws {
+        let node = try await makeTestNode { $0.closeTimeout = .seconds(60) }
+        let (channel, connection) = try await open(node)
+        connection.queue.finish(.disconnect(reason: "bye"))
+        var close = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(close.data.readWebSocketErrorCode() == CloseReason.disconnectedCode)
+        try await channel.writeInbound(try clientBytes(.connectionClose, closePayload(CloseReason.disconnectedCode)))
+        try await channel.closeFuture.get()
+        #expect(connection.reason == .disconnected)
+    }
+
+    @Test("a client's ping is answered with a pong carrying its payload")
+    func pingIsAnswered() async throws {
+        let node = try await makeTestNode()
+        let (channel, _) = try await open(node)
+        try await channel.writeInbound(try clientBytes(.ping, ByteBuffer(string: "are you there")))
+        let pong = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(pong.opcode == .pong)
+        #expect(String(buffer: pong.data) == "are you there")
+        #expect(channel.isActive)
+        try await channel.close()
+    }
+
+    @Test("a client's close is echoed with its code, then the socket closes and the connection leaves the map")
+    func clientClose() async throws {
+        let node = try await makeTestNode()
+        let (channel, _) = try await open(node)
+        try await channel.writeInbound(try clientBytes(.connectionClose, closePayload(.normalClosure, reason: "done")))
+        var echo = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(echo.opcode == .connectionClose)
+        #expect(echo.data.readWebSocketErrorCode() == .normalClosure)
+        try await channel.closeFuture.get()
+        try await waitUntil { node.connectionCount == 0 }
+    }
+
+    @Test("a text frame that is not UTF-8 closes with 1007")
+    func invalidUTF8() async throws {
+        let node = try await makeTestNode()
+        let (channel, connection) = try await open(node)
+        try await channel.writeInbound(try clientBytes(.text, ByteBuffer(bytes: [0x68, 0xC3, 0x28])))
+        var close = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(close.data.readWebSocketErrorCode() == .dataInconsistentWithMessage)
+        try await channel.closeFuture.get()
+        #expect(connection.reason == .invalidUTF8)
+    }
+
+    @Test("the node's ping interval comes from its configuration: a silent client is closed after two intervals")
+    func pingIntervalFromConfiguration() async throws {
+        let node = try await makeTestNode { $0.pingInterval = .seconds(5) }
+        let (channel, connection) = try await open(node)
+        await channel.testingEventLoop.advanceTime(by: .seconds(5))
+        #expect(try await channel.waitForOutboundWrite(as: WebSocketFrame.self).opcode == .ping)
+        #expect(channel.isActive)
+        await channel.testingEventLoop.advanceTime(by: .seconds(5))
+        #expect(try await channel.waitForOutboundWrite(as: WebSocketFrame.self).opcode == .connectionClose)
+        try await channel.closeFuture.get()
+        #expect(connection.reason == .pingTimeout)
+    }
+}

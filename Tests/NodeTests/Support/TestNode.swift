@@ -1,0 +1,34 @@
+import Logging
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+@testable import Node
+
+/// A node that runs no services: what its channel handlers and services need, for unit
+/// tests that drive them on virtual time.
+func makeTestNode(_ configure: (inout NodeConfiguration) -> Void = { _ in }) async throws -> GatewayNode {
+    var configuration = NodeConfiguration(
+        nodeID: "unit", jwtSecret: String(repeating: "j", count: 32), pushSecret: String(repeating: "p", count: 16)
+    )
+    configure(&configuration)
+    var logger = Logger(label: "unit")
+    logger.logLevel = .error
+    return try await GatewayNode(configuration: configuration, logger: logger)
+}
+
+/// A frame as a client puts it on the wire: masked, then encoded.
+func clientBytes(_ opcode: WebSocketOpcode, _ payload: ByteBuffer = ByteBuffer()) throws -> ByteBuffer {
+    let encoder = EmbeddedChannel(handler: WebSocketFrameEncoder())
+    try encoder.writeOutbound(WebSocketFrame(fin: true, opcode: opcode, maskKey: WebSocketMaskingKey([7, 1, 9, 3]), data: payload))
+    var bytes = ByteBuffer()
+    while var part = try encoder.readOutbound(as: ByteBuffer.self) { bytes.writeBuffer(&part) }
+    return bytes
+}
+
+/// A close frame's payload: the code, then the reason.
+func closePayload(_ code: WebSocketErrorCode, reason: String = "") -> ByteBuffer {
+    var buffer = ByteBuffer()
+    buffer.write(webSocketErrorCode: code)
+    buffer.writeString(reason)
+    return buffer
+}

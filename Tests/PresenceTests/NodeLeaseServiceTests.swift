@@ -1,0 +1,86 @@
+import Logging
+import Presence
+import RedisClient
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Synchronization
+import Testing
+import TestSupport
+
+/// The lease and the sweep on virtual time against a real Redis: heartbeats carry the test
+/// clock's time, so when a dead node's presence goes is exact, however busy the machine.
+@Suite("Node lease and sweep on virtual time", .tags(.redis))
+struct NodeLeaseServiceTests {
+    /// The node defaults: heartbeat every second, lease of two.
+    static let interval = Duration.seconds(1)
+    static let ttl = Duration.seconds(2)
+    /// Virtual wall time starts here (milliseconds since the epoch).
+    static let epoch: Int64 = 1_800_000_000_000
+
+    @Test("a node that stopped heartbeating keeps its presence for its lease TTL and loses it by the next sweep: within TTL + interval")
+    func deadNodeIsSwept() async throws {
+        let redis = try await RedisServer.shared()
+        let connection = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "lease-test"))
+        defer { connection.close() }
+        let keys = RedisKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):")
+        let directory = RedisPresenceDirectory(redis: connection, keys: keys)
+        let kim = PresenceEntry(user: "kim", connection: ConnectionID(nodeID: "doomed", sequence: 1))
+
+        // The doomed node's last heartbeat was at the epoch; then it died (its lease key is
+        // given 1 ms of real time, so that only the heartbeat's time decides from here).
+        try await directory.heartbeat(node: "doomed", nowMilliseconds: Self.epoch, ttl: .milliseconds(1))
+        try await directory.announce(kim)
+        try await waitUntil { try await connection.send("EXISTS", keys.lease("doomed")).integer == 0 }
+
+        let clock = ManualClock()
+        let survivor = NodeLeaseService(
+            nodeID: "survivor", directory: directory, interval: Self.interval, ttl: Self.ttl,
+            localEntries: { [] }, logger: Logger(label: "lease-test"),
+            clock: clock, wallMilliseconds: { Self.epoch + Int64(clock.now.offset / .milliseconds(1)) }
+        )
+        let goneAt: Duration = try await testGracefulShutdown { trigger in
+            let run = Task { try await survivor.run() }
+            defer { trigger.triggerGracefulShutdown() }
+            var goneAt: Duration?
+            while goneAt == nil, clock.now.offset <= .seconds(10) {
+                try await clock.waitForSleepers()  // this round's heartbeat and sweep are done
+                if try await directory.lookup(user: "kim").isEmpty { goneAt = clock.now.offset }
+                clock.advance(by: .milliseconds(100))
+            }
+            trigger.triggerGracefulShutdown()
+            try await run.value
+            return try #require(goneAt, "the dead node's presence was never swept")
+        }
+        #expect(goneAt > Self.ttl, "swept while its lease was still valid")
+        #expect(goneAt <= Self.ttl + Self.interval, "swept \(goneAt) after the last heartbeat")
+        #expect(try await connection.send("EXISTS", keys.nodeConnections("doomed")).integer == 0)
+    }
+
+    @Test("a node that leaves on purpose takes its presence, connection set and lease with it")
+    func gracefulLeave() async throws {
+        let redis = try await RedisServer.shared()
+        let connection = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "lease-test"))
+        defer { connection.close() }
+        let keys = RedisKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):")
+        let directory = RedisPresenceDirectory(redis: connection, keys: keys)
+        let ann = PresenceEntry(user: "ann", connection: ConnectionID(nodeID: "leaving", sequence: 7))
+        let clock = ManualClock()
+        let service = NodeLeaseService(
+            nodeID: "leaving", directory: directory, interval: Self.interval, ttl: Self.ttl,
+            localEntries: { [ann] }, logger: Logger(label: "lease-test"),
+            clock: clock, wallMilliseconds: { Self.epoch + Int64(clock.now.offset / .milliseconds(1)) }
+        )
+        try await testGracefulShutdown { trigger in
+            let run = Task { try await service.run() }
+            try await clock.waitForSleepers()
+            // The first round restored what the node holds and took the lease.
+            #expect(try await directory.lookup(user: "ann") == [ann])
+            #expect(try await connection.send("EXISTS", keys.lease("leaving")).integer == 1)
+            trigger.triggerGracefulShutdown()
+            try await run.value
+        }
+        #expect(try await directory.lookup(user: "ann").isEmpty)
+        #expect(try await connection.send("EXISTS", keys.lease("leaving")).integer == 0)
+        #expect(try await connection.send("ZSCORE", keys.nodes, "leaving").string == nil)
+    }
+}

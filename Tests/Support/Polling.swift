@@ -1,0 +1,16 @@
+/// Polls `condition` until it holds, failing after `timeout`.
+///
+/// The timeout only decides when to give up: integration tests assert outcomes, never
+/// how long they took (timing is proven on virtual time, see `ManualClock`).
+package func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while try await !condition() {
+        guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(timeout)") }
+        try await Task.sleep(for: .milliseconds(10))
+    }
+}
+
+/// The deadline integration tests give the product's own calls and pushes (backend routes,
+/// backend pushes): generous, as two cores shared by dozens of nodes can stall anything
+/// for seconds. Timeouts themselves are tested with short deadlines of their own.
+package let testDeadline = Duration.seconds(30)

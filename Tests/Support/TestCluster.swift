@@ -1,0 +1,43 @@
+import Node
+
+/// Real nodes sharing one real Redis, each with its own ports and Redis connections, under
+/// a key prefix of their own so that clusters of tests running side by side never meet.
+package struct TestCluster {
+    package let redis: RedisServer
+    package let nodes: [RunningNode]
+    package let prefix: String
+
+    /// Prefer `withCluster { }`, which stops the nodes even when the test fails.
+    package static func start(
+        nodes count: Int = 3, redis: RedisServer? = nil, configure: @escaping (inout NodeConfiguration) -> Void = { _ in }
+    ) async throws -> TestCluster {
+        let shared = try await RedisServer.shared()
+        let redis = redis ?? shared
+        let prefix = "t\(UInt32.random(in: 0...UInt32.max)):"
+        var nodes: [RunningNode] = []
+        do {
+            for index in 1...count {
+                nodes.append(try await RunningNode.start(nodeID: "node-\(index)") {
+                    $0.redis = redis.endpoint
+                    $0.redisPrefix = prefix
+                    $0.leaseInterval = .milliseconds(500)
+                    $0.leaseTTL = .milliseconds(1500)
+                    configure(&$0)
+                })
+            }
+            try await waitUntil { nodes.allSatisfy { $0.node.isReady } }
+        } catch {
+            for node in nodes { try? await node.stop() }
+            throw error
+        }
+        return TestCluster(redis: redis, nodes: nodes, prefix: prefix)
+    }
+
+    package func stop() async throws {
+        var failure: (any Error)?
+        for node in nodes {
+            do { try await node.stop() } catch { failure = failure ?? error }
+        }
+        if let failure { throw failure }
+    }
+}
