@@ -4,7 +4,7 @@ import TestSupport
 
 /// `switchboard bench` as a user runs it: a node process, the generator's processes, and
 /// the limits of this machine stated clearly.
-@Suite("switchboard bench, run as a command", .timeLimit(.minutes(2)))
+@Suite("switchboard bench, run as a command", .tags(.process, .redis, .slow), .serialized, .timeLimit(.minutes(2)))
 struct BenchProcessTests {
     private static var environment: [String: String] {
         ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]

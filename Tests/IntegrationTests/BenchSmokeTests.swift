@@ -6,7 +6,7 @@ import TestSupport
 
 /// Tiny runs of every load-generator scenario, so the tool keeps working. They assert
 /// that everything sent arrived exactly once where it was sent, never a speed.
-@Suite("Load generator smoke runs", .timeLimit(.minutes(2)))
+@Suite("Load generator smoke runs", .tags(.slow), .timeLimit(.minutes(2)))
 struct BenchSmokeTests {
     @Test("send, calls, connect and idle against one node with backends")
     func singleNodeScenarios() async throws {

@@ -6,7 +6,7 @@ import SwitchboardProtocol
 import Testing
 import TestSupport
 
-@Suite("A cluster of nodes sharing Redis", .timeLimit(.minutes(2)))
+@Suite("A cluster of nodes sharing Redis", .tags(.redis), .timeLimit(.minutes(2)))
 struct ClusterTests {
     @Test("send crosses nodes, and the reply says it was relayed")
     func crossNodeSend() async throws {

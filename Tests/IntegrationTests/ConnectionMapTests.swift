@@ -2,7 +2,7 @@ import Presence
 import Testing
 import TestSupport
 
-@Suite("The local connection map under load", .timeLimit(.minutes(2)))
+@Suite("The local connection map under load", .tags(.slow), .timeLimit(.minutes(2)))
 struct ConnectionMapTests {
     @Test("200 clients connecting and leaving at once leave the map and presence empty")
     func concurrentConnectDisconnect() async throws {

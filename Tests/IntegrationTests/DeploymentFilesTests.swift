@@ -8,7 +8,7 @@ import TestSupport
 /// checked by `ops/check-deploy.py` where no Docker engine or cluster runs: docker-compose
 /// (PyPI) validates the compose file, haproxy checks its configuration, and the manifests
 /// must agree with the node (ports, probe paths, subcommands, flags, variables, metrics).
-@Suite("Deployment files", .timeLimit(.minutes(2)))
+@Suite("Deployment files", .tags(.process, .redis), .timeLimit(.minutes(2)))
 struct DeploymentFilesTests {
     static var root: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -1,7 +1,7 @@
 import Testing
 import TestSupport
 
-@Suite("Metrics", .timeLimit(.minutes(2)))
+@Suite("Metrics", .tags(.redis), .timeLimit(.minutes(2)))
 struct MetricsTests {
     @Test("/metrics counts connections, messages, bad frames, auth failures and closes by reason")
     func countsWhatHappened() async throws {

@@ -3,7 +3,7 @@ import NIOWebSocket
 import Testing
 import TestSupport
 
-@Suite("The switchboard executable", .timeLimit(.minutes(2)))
+@Suite("The switchboard executable", .tags(.process), .timeLimit(.minutes(2)))
 struct ProcessTests {
     /// The `switchboard` binary that `swift test` built next to the test bundle.
     static var executable: URL {
@@ -52,7 +52,7 @@ struct ProcessTests {
     }
 }
 
-@Suite("switchboard cluster", .timeLimit(.minutes(2)))
+@Suite("switchboard cluster", .tags(.process, .redis), .timeLimit(.minutes(2)))
 struct ClusterCommandTests {
     @Test("starts Redis, the backends and two nodes that relay to each other; SIGTERM stops them all")
     func localCluster() async throws {

@@ -1,7 +1,7 @@
 import Testing
 import TestSupport
 
-@Suite("Slow consumers", .timeLimit(.minutes(2)))
+@Suite("Slow consumers", .tags(.slow), .timeLimit(.minutes(2)))
 struct SlowConsumerTests {
     @Test("a client that stops reading is closed as a slow consumer; another keeps receiving every message")
     func slowConsumerIsClosed() async throws {

@@ -1,7 +1,8 @@
 import Testing
 
-/// Tags that pick parts of the suite: `swift test --skip-tags` is not a thing, so filter
-/// with `swift test --filter` on target names (see the README's "Tests").
+/// What a suite needs, for reading and for IDEs that filter by tag. SwiftPM 6.3's
+/// `swift test` filters by name only: `swift test --skip IntegrationTests` runs the unit
+/// targets in seconds (see the README's "Tests").
 extension Tag {
     /// Talks to a real `redis-server` (the shared one, or one of its own).
     @Tag package static var redis: Self
