@@ -35,6 +35,9 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
             ]
         ),
+        // Small pieces every target may use: host:port, wall-clock time, duration units,
+        // the open-file limit.
+        .target(name: "Essentials"),
         // Debian's libhiredis-dev, for RedisClient alone.
         .systemLibrary(
             name: "CHiredis",
@@ -48,13 +51,34 @@ let package = Package(
             name: "RedisClient",
             dependencies: [
                 "CHiredis",
+                "Essentials",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        // Client tokens: minting (the CLI, the load generator, tests) and verification (the node).
+        .target(
+            name: "Auth",
+            dependencies: [
+                "Essentials",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
+        // gRPC plumbing shared by nodes, backends and the load generator: endpoints,
+        // plaintext HTTP/2 clients, a server as a Service.
+        .target(
+            name: "GRPCSupport",
+            dependencies: [
+                "Essentials",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .target(
             name: "Presence",
             dependencies: [
+                "Essentials",
                 "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -63,6 +87,8 @@ let package = Package(
         .target(
             name: "Routing",
             dependencies: [
+                "GRPCSupport",
+                "Essentials",
                 "Presence",
                 "RedisClient",
                 "SwitchboardProtocol",
@@ -76,7 +102,10 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
+                "GRPCSupport",
+                "Auth",
                 "CMalloc",
+                "Essentials",
                 "Routing",
                 "Presence",
                 "RedisClient",
@@ -100,7 +129,8 @@ let package = Package(
         .target(
             name: "Backends",
             dependencies: [
-                "Routing",
+                "GRPCSupport",
+                "Essentials",
                 "SwitchboardProtocol",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
@@ -111,8 +141,9 @@ let package = Package(
         .target(
             name: "Bench",
             dependencies: [
-                "Node",
-                "Routing",
+                "GRPCSupport",
+                "Auth",
+                "Essentials",
                 "SwitchboardProtocol",
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -128,6 +159,8 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
+                "GRPCSupport",
+                "Auth",
                 "Node",
                 "Routing",
                 "Bench",
@@ -141,6 +174,8 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
+                "GRPCSupport",
+                "Auth",
                 "Node",
                 "Backends",
                 "Routing",
@@ -159,6 +194,10 @@ let package = Package(
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
             path: "Tests/Support"
+        ),
+        .testTarget(
+            name: "AuthTests",
+            dependencies: ["Auth"]
         ),
         .testTarget(
             name: "RedisClientTests",
@@ -202,6 +241,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "GRPCSupport",
+                "Auth",
                 "Node",
                 "Backends",
                 "Bench",

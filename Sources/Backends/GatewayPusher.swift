@@ -1,18 +1,18 @@
+import GRPCSupport
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import Routing
 import ServiceLifecycle
 import SwiftProtobuf
 import SwitchboardProtocol
 
 /// The backends' way to reach users: the Gateway API of any node, with the push secret.
 final class GatewayPusher: Service, Sendable {
-    private let client: BackendClient
+    private let client: GRPCHTTP2Client
     private let metadata: Metadata
-    let endpoint: BackendEndpoint
+    let endpoint: GRPCEndpoint
     private let timeout: Duration
 
-    init(endpoint: BackendEndpoint, pushSecret: String, timeout: Duration) throws {
+    init(endpoint: GRPCEndpoint, pushSecret: String, timeout: Duration) throws {
         self.endpoint = endpoint
         self.timeout = timeout
         client = try endpoint.makeClient()

@@ -1,3 +1,4 @@
+import Essentials
 import GRPCCore
 import Logging
 import SwiftProtobuf

@@ -1,6 +1,6 @@
+import GRPCSupport
 import GRPCCore
 import Logging
-import Routing
 import ServiceLifecycle
 
 /// Location, Chat and Notification, each a gRPC server on its own port, plus the client

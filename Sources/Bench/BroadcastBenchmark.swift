@@ -1,4 +1,4 @@
-import Routing
+import GRPCSupport
 import Synchronization
 
 /// One message to every connection: broadcasts through the Gateway API (round-robin over
@@ -6,7 +6,7 @@ import Synchronization
 /// fully delivered. Rates count deliveries (broadcasts × connections).
 public struct BroadcastBenchmark: Sendable {
     public var endpoints: [BenchEndpoint]
-    public var gateways: [BackendEndpoint]
+    public var gateways: [GRPCEndpoint]
     public var secret: String
     public var pushSecret: String
     public var clients: Int
@@ -18,7 +18,7 @@ public struct BroadcastBenchmark: Sendable {
     public var progress: Bool
 
     public init(
-        endpoints: [BenchEndpoint], gateways: [BackendEndpoint], secret: String, pushSecret: String, clients: Int, broadcasts: Int,
+        endpoints: [BenchEndpoint], gateways: [GRPCEndpoint], secret: String, pushSecret: String, clients: Int, broadcasts: Int,
         window: Int = 1, payloadBytes: Int = 64, format: BenchFormat = .json, sources: SourceAddresses, progress: Bool = false
     ) {
         self.endpoints = endpoints

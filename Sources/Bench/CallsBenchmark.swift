@@ -1,6 +1,6 @@
 import HummingbirdWSClient
 import NIOCore
-import Node
+import Auth
 import Synchronization
 
 /// Closed-loop round trips: each of `clients` connections sends a frame, waits for its

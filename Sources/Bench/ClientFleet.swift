@@ -1,4 +1,4 @@
-import Node
+import Auth
 import Synchronization
 
 /// The generator's WebSocket clients: user `<prefix><i>` on node `i % endpoints.count`,

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import NIOCore
-import Node
+import Auth
 import Synchronization
 
 /// A node leaving under load: `clients` connect to the first node, the generator sends

@@ -1,16 +1,16 @@
+import GRPCSupport
 import GRPCCore
 import GRPCNIOTransportHTTP2
-import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
 
 /// gRPC clients for the Gateway API of each node, standing in for backends that push.
 final class GatewayClients: Sendable {
-    private let clients: [BackendClient]
+    private let clients: [GRPCHTTP2Client]
     private let metadata: Metadata
-    let endpoints: [BackendEndpoint]
+    let endpoints: [GRPCEndpoint]
 
-    init(endpoints: [BackendEndpoint], pushSecret: String) throws {
+    init(endpoints: [GRPCEndpoint], pushSecret: String) throws {
         guard !endpoints.isEmpty else { throw BenchError("no Gateway API addresses (--gateway host:port)") }
         self.endpoints = endpoints
         clients = try endpoints.map { try $0.makeClient() }

@@ -1,4 +1,4 @@
-import Routing
+import GRPCSupport
 import Synchronization
 
 /// Backends push through the Gateway gRPC API: `concurrency` pushers each keep one
@@ -6,7 +6,7 @@ import Synchronization
 /// node's Gateway API, so most pushes are relayed to the node that holds the user.
 public struct PushBenchmark: Sendable {
     public var endpoints: [BenchEndpoint]
-    public var gateways: [BackendEndpoint]
+    public var gateways: [GRPCEndpoint]
     public var secret: String
     public var pushSecret: String
     public var clients: Int
@@ -20,7 +20,7 @@ public struct PushBenchmark: Sendable {
     public var progress: Bool
 
     public init(
-        endpoints: [BenchEndpoint], gateways: [BackendEndpoint], secret: String, pushSecret: String, clients: Int, concurrency: Int,
+        endpoints: [BenchEndpoint], gateways: [GRPCEndpoint], secret: String, pushSecret: String, clients: Int, concurrency: Int,
         rate: Double?, stop: BenchStop, payloadBytes: Int = 64, format: BenchFormat = .json, sources: SourceAddresses, progress: Bool = false
     ) {
         self.endpoints = endpoints

@@ -1,3 +1,4 @@
+import GRPCSupport
 import GRPCCore
 import Logging
 import Routing
@@ -8,8 +9,8 @@ import Synchronization
 /// on calls in flight to each so that a slow backend cannot absorb the node's memory.
 final class BackendPool: Service, Sendable {
     private struct Backend: Sendable {
-        let endpoint: BackendEndpoint
-        let client: BackendClient
+        let endpoint: GRPCEndpoint
+        let client: GRPCHTTP2Client
         let inFlight: InFlightCounter
     }
 
@@ -17,7 +18,7 @@ final class BackendPool: Service, Sendable {
     let maxInFlight: Int
     private let logger: Logger
 
-    init(endpoints: [String: BackendEndpoint], maxInFlight: Int, logger: Logger) throws {
+    init(endpoints: [String: GRPCEndpoint], maxInFlight: Int, logger: Logger) throws {
         var backends: [String: Backend] = [:]
         for (name, endpoint) in endpoints {
             backends[name] = Backend(endpoint: endpoint, client: try endpoint.makeClient(), inFlight: InFlightCounter())
@@ -28,7 +29,7 @@ final class BackendPool: Service, Sendable {
     }
 
     enum Lease {
-        case granted(BackendClient, release: @Sendable () -> Void)
+        case granted(GRPCHTTP2Client, release: @Sendable () -> Void)
         case notConfigured
         case busy
     }

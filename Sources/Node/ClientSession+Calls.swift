@@ -1,3 +1,4 @@
+import GRPCSupport
 import GRPCCore
 import Routing
 import SwitchboardProtocol
@@ -35,7 +36,7 @@ extension ClientSession {
         }
     }
 
-    private func perform(_ route: Route, on client: BackendClient, _ arguments: RouteArguments, id: String) async {
+    private func perform(_ route: Route, on client: GRPCHTTP2Client, _ arguments: RouteArguments, id: String) async {
         var metadata = Metadata()
         metadata.addString(connection.user, forKey: "x-switchboard-user")
         metadata.addString(connection.id.description, forKey: "x-switchboard-connection")

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Essentials
 import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
@@ -37,7 +38,7 @@ extension ClientSession {
         case .ping:
             reply(to: frame.id, ok: .init(structValue: [
                 "node": .init(stringValue: node.configuration.nodeID),
-                "time": .init(numberValue: (Date().timeIntervalSince1970 * 1000).rounded()),
+                "time": .init(numberValue: Double(WallClock.milliseconds)),
             ]))
         case .call(let route):
             return prepareCall(route, frame: frame, binary: binary)

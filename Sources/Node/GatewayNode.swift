@@ -1,3 +1,6 @@
+import GRPCSupport
+import Auth
+import Essentials
 import Logging
 import Presence
 import RedisClient
@@ -64,7 +67,11 @@ public final class GatewayNode: Sendable {
             redis = nil
         }
         metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: configuration.redis != nil)
-        authenticator = try await TokenAuthenticator(secret: configuration.jwtSecret)
+        do {
+            authenticator = try await TokenAuthenticator(secret: configuration.jwtSecret)
+        } catch {
+            throw ConfigurationError(key: "jwt-secret", problem: error.description)
+        }
         pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, presence: self.presence, bus: self.bus)
         self.routes = routes
         backends = try BackendPool(endpoints: configuration.backends, maxInFlight: configuration.maxBackendInFlight, logger: logger)

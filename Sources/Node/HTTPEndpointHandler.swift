@@ -1,3 +1,4 @@
+import Auth
 import NIOCore
 import NIOHTTP1
 import SwitchboardProtocol

@@ -1,3 +1,4 @@
+import GRPCSupport
 import RedisClient
 import Routing
 
@@ -45,8 +46,8 @@ extension NodeConfiguration {
     }
 
     /// Parses `host:port`, naming the key when it cannot.
-    public static func endpoint(_ text: String, key: String) throws(ConfigurationError) -> BackendEndpoint {
-        guard let endpoint = BackendEndpoint(text) else {
+    public static func endpoint(_ text: String, key: String) throws(ConfigurationError) -> GRPCEndpoint {
+        guard let endpoint = GRPCEndpoint(text) else {
             throw ConfigurationError(key: key, problem: "'\(text)' is not host:port")
         }
         return endpoint

@@ -1,3 +1,5 @@
+import GRPCSupport
+import Auth
 import RedisClient
 import Routing
 
@@ -38,7 +40,7 @@ public struct NodeConfiguration: Sendable {
     public var pushSecret: String
     /// `--location-backend`, `--chat-backend`, `--notification-backend` (`SWITCHBOARD_LOCATION_BACKEND`, …):
     /// `host:port` of each backend's gRPC service. A route whose backend is absent answers `unavailable`.
-    public var backends: [String: BackendEndpoint] = [:]
+    public var backends: [String: GRPCEndpoint] = [:]
     /// `--max-calls-per-connection`, `SWITCHBOARD_MAX_CALLS_PER_CONNECTION`: backend calls one client may
     /// have in flight; more are answered `busy`.
     public var maxCallsPerConnection: Int = 32
@@ -84,7 +86,7 @@ public struct NodeConfiguration: Sendable {
             throw ConfigurationError(key: "jwt-secret", problem: "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET)")
         }
         guard jwtSecret.utf8.count >= TokenAuthenticator.minimumSecretBytes else {
-            throw ConfigurationError(key: "jwt-secret", problem: "must be at least \(TokenAuthenticator.minimumSecretBytes) bytes long for HS256")
+            throw ConfigurationError(key: "jwt-secret", problem: TokenSecretError().description)
         }
         guard (0...65535).contains(port) else { throw ConfigurationError(key: "port", problem: "must be 0...65535") }
         guard maxFrameBytes >= 128 else { throw ConfigurationError(key: "max-frame-bytes", problem: "must be at least 128") }

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
+import Essentials
 import Logging
 import RedisClient
 import ServiceLifecycle
@@ -53,8 +49,7 @@ public struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration {
                     restoredGeneration = generation
                     logger.info("presence restored in redis", metadata: ["connections": "\(entries.count)"])
                 }
-                let ttlMilliseconds = ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000
-                for node in try await directory.staleNodes(before: now - ttlMilliseconds) where node != nodeID {
+                for node in try await directory.staleNodes(before: now - ttl.milliseconds) where node != nodeID {
                     let removed = try await directory.sweep(node: node)
                     if removed > 0 { logger.warning("swept a dead node's presence", metadata: ["dead": "\(node)", "entries": "\(removed)"]) }
                 }
@@ -77,7 +72,7 @@ extension NodeLeaseService where C == ContinuousClock {
     ) {
         self.init(
             nodeID: nodeID, directory: directory, interval: interval, ttl: ttl, localEntries: localEntries, logger: logger,
-            clock: ContinuousClock(), wallMilliseconds: { Int64((Date().timeIntervalSince1970 * 1000).rounded()) }
+            clock: ContinuousClock(), wallMilliseconds: { WallClock.milliseconds }
         )
     }
 }

@@ -1,3 +1,4 @@
+import Essentials
 import RedisClient
 
 /// Presence in Redis, shared by every node of a cluster (keys in `RedisKeys`).
@@ -55,9 +56,8 @@ public final class RedisPresenceDirectory: PresenceDirectory {
 
     /// Renews `node`'s lease for `ttl`.
     public func heartbeat(node: String, nowMilliseconds: Int64, ttl: Duration) async throws {
-        let ttlMilliseconds = ttl.components.seconds * 1000 + ttl.components.attoseconds / 1_000_000_000_000_000
         _ = try await redis.send([
-            "EVAL", PresenceScripts.heartbeat, "2", keys.lease(node), keys.nodes, node, "\(nowMilliseconds)", "\(ttlMilliseconds)",
+            "EVAL", PresenceScripts.heartbeat, "2", keys.lease(node), keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)",
         ])
     }
 

@@ -1,3 +1,5 @@
+import Essentials
+
 /// Where Redis listens: parsed from `redis://host:port` (or `host:port`).
 public struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     public let host: String
@@ -12,13 +14,8 @@ public struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
         var rest = Substring(url)
         if rest.hasPrefix("redis://") { rest = rest.dropFirst("redis://".count) }
         if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
-        guard let colon = rest.lastIndex(of: ":") else {
-            guard !rest.isEmpty else { return nil }
-            self.init(host: String(rest), port: 6379)
-            return
-        }
-        guard let port = Int(rest[rest.index(after: colon)...]), (1...65535).contains(port), colon != rest.startIndex else { return nil }
-        self.init(host: String(rest[..<colon]), port: port)
+        guard let address = HostAndPort(rest, defaultPort: 6379) else { return nil }
+        self.init(host: address.host, port: address.port)
     }
 
     public var description: String { "redis://\(host):\(port)" }

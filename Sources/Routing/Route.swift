@@ -1,3 +1,4 @@
+import GRPCSupport
 import GRPCCore
 import SwiftProtobuf
 
@@ -13,13 +14,13 @@ public struct Route: Sendable {
     public let backend: String
     /// Deadline of one call.
     public let timeout: Duration
-    private let invoke: @Sendable (BackendClient, RouteArguments, Metadata, CallOptions) async throws -> RouteResult
+    private let invoke: @Sendable (GRPCHTTP2Client, RouteArguments, Metadata, CallOptions) async throws -> RouteResult
 
     public static func unary<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>(
         _ name: String,
         backend: String,
         timeout: Duration = .seconds(5),
-        _ call: @escaping @Sendable (BackendClient, Request, Metadata, CallOptions) async throws -> Response
+        _ call: @escaping @Sendable (GRPCHTTP2Client, Request, Metadata, CallOptions) async throws -> Response
     ) -> Route {
         Route(name: name, backend: backend, timeout: timeout) { client, arguments, metadata, options in
             switch arguments {
@@ -40,7 +41,7 @@ public struct Route: Sendable {
 
     private init(
         name: String, backend: String, timeout: Duration,
-        invoke: @escaping @Sendable (BackendClient, RouteArguments, Metadata, CallOptions) async throws -> RouteResult
+        invoke: @escaping @Sendable (GRPCHTTP2Client, RouteArguments, Metadata, CallOptions) async throws -> RouteResult
     ) {
         self.name = name
         self.backend = backend
@@ -54,7 +55,7 @@ public struct Route: Sendable {
     }
 
     /// Calls the backend; throws `RouteError` for bad arguments and `RPCError` for the call.
-    public func callAsFunction(_ client: BackendClient, _ arguments: RouteArguments, metadata: Metadata) async throws -> RouteResult {
+    public func callAsFunction(_ client: GRPCHTTP2Client, _ arguments: RouteArguments, metadata: Metadata) async throws -> RouteResult {
         var options = CallOptions.defaults
         options.timeout = timeout
         // A backend that is down must answer `unavailable` at once, not at the deadline.

@@ -1,3 +1,4 @@
+import GRPCSupport
 import ArgumentParser
 import Backends
 import Logging
@@ -29,7 +30,7 @@ struct BackendsCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessEnvironment.current
         let gatewayText = gateway ?? environment["SWITCHBOARD_GATEWAY"] ?? "127.0.0.1:8081"
-        let gatewayEndpoint: BackendEndpoint
+        let gatewayEndpoint: GRPCEndpoint
         do {
             gatewayEndpoint = try NodeConfiguration.endpoint(gatewayText, key: "gateway")
         } catch {

@@ -1,3 +1,4 @@
+import GRPCSupport
 import Backends
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -174,7 +175,7 @@ struct BackendCallTests {
             },
         ])
         try await withNode(routes: routes, configure: {
-            $0.backends = ["location": BackendEndpoint(host: "127.0.0.1", port: port)]
+            $0.backends = ["location": GRPCEndpoint(host: "127.0.0.1", port: port)]
             $0.maxBackendInFlight = 1
         }) { node in
             let alice = try await node.connect("alice")

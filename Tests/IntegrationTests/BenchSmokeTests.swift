@@ -1,4 +1,5 @@
 @testable import Bench
+import GRPCSupport
 import Foundation
 import Routing
 import Testing
@@ -49,7 +50,7 @@ struct BenchSmokeTests {
     func clusterScenarios() async throws {
         try await withCluster(nodes: 2) { cluster in
             let endpoints = try cluster.nodes.map { try BenchEndpoint(url: $0.url) }
-            let gateways = cluster.nodes.map { BackendEndpoint(host: "127.0.0.1", port: $0.grpcPort) }
+            let gateways = cluster.nodes.map { GRPCEndpoint(host: "127.0.0.1", port: $0.grpcPort) }
             let sources = try SourceAddresses(count: 0)
             let send = try await SendBenchmark(
                 endpoints: endpoints, secret: RunningNode.secret, clients: 20, crossNodeShare: 1, load: .closedLoop(window: 4),

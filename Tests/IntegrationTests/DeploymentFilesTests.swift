@@ -1,3 +1,4 @@
+import GRPCSupport
 import Foundation
 import Node
 import Routing
@@ -31,7 +32,7 @@ struct DeploymentFilesTests {
         // A clustered node that has made a backend call exports every metric it has.
         let closedPort = try freePort()
         let metrics = try await withCluster(nodes: 1, configure: {
-            $0.backends = ["location": BackendEndpoint(host: "127.0.0.1", port: closedPort)]
+            $0.backends = ["location": GRPCEndpoint(host: "127.0.0.1", port: closedPort)]
         }) { cluster in
             let node = cluster.nodes[0]
             let client = try await node.connect("deployer")

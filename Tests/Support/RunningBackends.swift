@@ -1,3 +1,4 @@
+import GRPCSupport
 import Backends
 import Logging
 import Routing
@@ -12,7 +13,7 @@ package final class RunningBackends: Sendable {
     /// Starts the three services; ports 0 pick free ones. They push through `gatewayPort`.
     package static func start(gatewayPort: Int, ports requested: [ReferenceBackends.Service: Int] = [:]) async throws -> RunningBackends {
         var configuration = BackendsConfiguration(
-            gateway: BackendEndpoint(host: "127.0.0.1", port: gatewayPort), pushSecret: RunningNode.pushSecret
+            gateway: GRPCEndpoint(host: "127.0.0.1", port: gatewayPort), pushSecret: RunningNode.pushSecret
         )
         configuration.locationPort = requested[.location] ?? 0
         configuration.chatPort = requested[.chat] ?? 0
@@ -45,8 +46,8 @@ package final class RunningBackends: Sendable {
     }
 
     /// Backend addresses in the form the node's configuration takes.
-    package var endpoints: [String: BackendEndpoint] {
-        Dictionary(uniqueKeysWithValues: ports.map { ($0.key.rawValue, BackendEndpoint(host: "127.0.0.1", port: $0.value)) })
+    package var endpoints: [String: GRPCEndpoint] {
+        Dictionary(uniqueKeysWithValues: ports.map { ($0.key.rawValue, GRPCEndpoint(host: "127.0.0.1", port: $0.value)) })
     }
 
     package func stop() async throws {

@@ -1,3 +1,4 @@
+import GRPCSupport
 import ArgumentParser
 import Bench
 import Foundation
@@ -67,9 +68,9 @@ struct GatewayOptions: ParsableArguments {
         return secret
     }
 
-    func endpoints() throws -> [BackendEndpoint] {
+    func endpoints() throws -> [GRPCEndpoint] {
         try gateways.map { address in
-            guard let endpoint = BackendEndpoint(address) else { throw ValidationError("--gateways: \(address) is not host:port") }
+            guard let endpoint = GRPCEndpoint(address) else { throw ValidationError("--gateways: \(address) is not host:port") }
             return endpoint
         }
     }

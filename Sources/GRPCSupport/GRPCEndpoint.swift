@@ -1,7 +1,8 @@
+import Essentials
 import GRPCNIOTransportHTTP2
 
 /// Where a gRPC service listens: `host:port`.
-public struct BackendEndpoint: Hashable, Sendable, CustomStringConvertible {
+public struct GRPCEndpoint: Hashable, Sendable, CustomStringConvertible {
     public let host: String
     public let port: Int
 
@@ -12,19 +13,17 @@ public struct BackendEndpoint: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses `host:port`; nil when either part is missing or the port is not a number.
     public init?(_ text: String) {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-              (1...65535).contains(port), colon != text.startIndex
-        else { return nil }
-        self.init(host: String(text[..<colon]), port: port)
+        guard let address = HostAndPort(text) else { return nil }
+        self.init(host: address.host, port: address.port)
     }
 
     public var description: String { "\(host):\(port)" }
 
     /// A plaintext HTTP/2 client that reconnects quickly when the service comes back.
-    public func makeClient() throws -> BackendClient {
+    public func makeClient() throws -> GRPCHTTP2Client {
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.backoff = .init(initial: .milliseconds(100), max: .seconds(2), multiplier: 1.6, jitter: 0.2)
         let transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: .plaintext, config: config)
-        return BackendClient(transport: transport)
+        return GRPCHTTP2Client(transport: transport)
     }
 }

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Essentials
 import JWTKit
 
 /// Checks client tokens (JWT, HS256, `sub` = user id, `exp` enforced) and issues them.
@@ -12,10 +13,8 @@ public struct TokenAuthenticator: Sendable {
     /// HS256 wants a key at least as long as its 32-byte hash.
     public static let minimumSecretBytes = 32
 
-    public init(secret: String) async throws(ConfigurationError) {
-        guard secret.utf8.count >= Self.minimumSecretBytes else {
-            throw ConfigurationError(key: "jwt-secret", problem: "must be at least \(Self.minimumSecretBytes) bytes long for HS256")
-        }
+    public init(secret: String) async throws(TokenSecretError) {
+        guard secret.utf8.count >= Self.minimumSecretBytes else { throw TokenSecretError() }
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
     }
@@ -34,14 +33,7 @@ public struct TokenAuthenticator: Sendable {
         }
     }
 
-    /// The user id of the token a client request carries.
-    func authenticate(request: ClientRequest) async throws(AuthenticationError) -> String {
-        guard let token = request.token else { throw .missingToken }
-        return try await authenticate(token: token)
-    }
-
     public func issue(user: String, validFor ttl: Duration) async throws -> String {
-        let seconds = Double(ttl.components.seconds) + Double(ttl.components.attoseconds) / 1e18
-        return try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(seconds)))
+        try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(ttl.seconds)))
     }
 }
