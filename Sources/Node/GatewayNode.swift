@@ -52,10 +52,10 @@ public final class GatewayNode: Sendable {
         if let endpoint = configuration.redis, presence == nil || bus == nil {
             let redis = RedisConnection(endpoint: endpoint, logger: logger)
             self.redis = redis
-            let keys = RedisKeys(prefix: configuration.redisPrefix)
+            let keys = PresenceKeys(prefix: configuration.redisPrefix)
             let directory = RedisPresenceDirectory(redis: redis, keys: keys)
             self.presence = presence ?? directory
-            self.bus = bus ?? RedisRelayBus(redis: redis, keys: keys, logger: logger)
+            self.bus = bus ?? RedisRelayBus(redis: redis, channels: RelayChannels(prefix: configuration.redisPrefix), logger: logger)
             lease = NodeLeaseService(
                 nodeID: configuration.nodeID, directory: directory, interval: configuration.leaseInterval, ttl: configuration.leaseTTL,
                 localEntries: { registry.all().map { PresenceEntry(user: $0.user, connection: $0.id) } }, logger: logger

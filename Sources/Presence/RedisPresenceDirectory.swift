@@ -1,12 +1,12 @@
 import Essentials
 import RedisClient
 
-/// Presence in Redis, shared by every node of a cluster (keys in `RedisKeys`).
+/// Presence in Redis, shared by every node of a cluster (keys in `PresenceKeys`).
 public final class RedisPresenceDirectory: PresenceDirectory {
     public let redis: RedisConnection
-    public let keys: RedisKeys
+    public let keys: PresenceKeys
 
-    public init(redis: RedisConnection, keys: RedisKeys) {
+    public init(redis: RedisConnection, keys: PresenceKeys) {
         self.redis = redis
         self.keys = keys
     }

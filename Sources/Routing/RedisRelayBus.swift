@@ -12,7 +12,7 @@ import Synchronization
 /// subscribers got it) tells a live node from a dead one.
 public final class RedisRelayBus: RelayBus {
     private let redis: RedisConnection
-    private let keys: RedisKeys
+    private let channels: RelayChannels
     private let logger: Logger
     private let outboxes = Mutex<[String: Outbox]>([:])
     private let subscriber = Mutex<RedisSubscriber?>(nil)
@@ -22,9 +22,9 @@ public final class RedisRelayBus: RelayBus {
         var flushing = false
     }
 
-    public init(redis: RedisConnection, keys: RedisKeys, logger: Logger) {
+    public init(redis: RedisConnection, channels: RelayChannels, logger: Logger) {
         self.redis = redis
-        self.keys = keys
+        self.channels = channels
         self.logger = logger
     }
 
@@ -64,7 +64,7 @@ public final class RedisRelayBus: RelayBus {
             envelope.originNode = origin
             envelope.items = batch.map(\.0)
             do {
-                let receivers = try await publish(keys.relayChannel(nodeID), envelope)
+                let receivers = try await publish(channels.node(nodeID), envelope)
                 batch.forEach { $0.1.resume(returning: receivers > 0) }
             } catch {
                 batch.forEach { $0.1.resume(throwing: error) }
@@ -77,7 +77,7 @@ public final class RedisRelayBus: RelayBus {
         var envelope = Switchboard_Relay_V1_RelayBatch()
         envelope.originNode = message.originNodeID
         envelope.items = [Self.item(message)]
-        return max(try await publish(keys.broadcastChannel, envelope) - 1, 0)
+        return max(try await publish(channels.broadcast, envelope) - 1, 0)
     }
 
     private func publish(_ channel: String, _ envelope: Switchboard_Relay_V1_RelayBatch) async throws -> Int {
@@ -86,10 +86,10 @@ public final class RedisRelayBus: RelayBus {
     }
 
     public func attach(nodeID: String, delivery: any LocalDelivery) async throws {
-        let broadcastChannel = keys.broadcastChannel
+        let broadcastChannel = channels.broadcast
         let logger = self.logger
         let subscriber = RedisSubscriber(
-            endpoint: redis.endpoint, channels: [keys.relayChannel(nodeID), broadcastChannel], logger: logger
+            endpoint: redis.endpoint, channels: [channels.node(nodeID), broadcastChannel], logger: logger
         ) { channel, payload in
             guard let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: payload) else {
                 logger.warning("dropping an undecodable relay message", metadata: ["channel": "\(channel)"])

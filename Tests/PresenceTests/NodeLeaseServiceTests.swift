@@ -22,7 +22,7 @@ struct NodeLeaseServiceTests {
         let redis = try await RedisServer.shared()
         let connection = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "lease-test"))
         defer { connection.close() }
-        let keys = RedisKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):")
+        let keys = PresenceKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):")
         let directory = RedisPresenceDirectory(redis: connection, keys: keys)
         let kim = PresenceEntry(user: "kim", connection: ConnectionID(nodeID: "doomed", sequence: 1))
 
@@ -61,7 +61,7 @@ struct NodeLeaseServiceTests {
         let redis = try await RedisServer.shared()
         let connection = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "lease-test"))
         defer { connection.close() }
-        let keys = RedisKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):")
+        let keys = PresenceKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):")
         let directory = RedisPresenceDirectory(redis: connection, keys: keys)
         let ann = PresenceEntry(user: "ann", connection: ConnectionID(nodeID: "leaving", sequence: 7))
         let clock = ManualClock()

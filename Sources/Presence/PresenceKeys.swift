@@ -1,6 +1,7 @@
-/// Every Redis key and channel Switchboard uses, under one configurable prefix so that
-/// several clusters can share a Redis. docs/redis.md lists them.
-public struct RedisKeys: Sendable {
+/// Presence's Redis keys, under the cluster's prefix so that several clusters can share a
+/// Redis (relay's channels are `RelayChannels`, under the same prefix). docs/redis.md
+/// lists them.
+public struct PresenceKeys: Sendable {
     public let prefix: String
 
     public init(prefix: String = "sb:") {
@@ -15,8 +16,4 @@ public struct RedisKeys: Sendable {
     public func lease(_ node: String) -> String { "\(prefix)lease:\(node)" }
     /// ZSET node id → last heartbeat (ms): where live nodes find expired ones.
     public var nodes: String { "\(prefix)nodes" }
-    /// Channel of relay messages for one node.
-    public func relayChannel(_ node: String) -> String { "\(prefix)relay:\(node)" }
-    /// Channel every node listens to.
-    public var broadcastChannel: String { "\(prefix)broadcast" }
 }
