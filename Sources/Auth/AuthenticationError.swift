@@ -1,10 +1,10 @@
 /// Why a client was refused at connect; the message goes into the 401 body.
-public enum AuthenticationError: Error, CustomStringConvertible, Equatable {
+package enum AuthenticationError: Error, CustomStringConvertible, Equatable {
     case missingToken
     case expired
     case invalid(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .missingToken: "no token: send 'Authorization: Bearer <token>' or '?token=<token>'"
         case .expired: "the token has expired"

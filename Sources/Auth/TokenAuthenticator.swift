@@ -7,20 +7,20 @@ import Essentials
 import JWTKit
 
 /// Checks client tokens (JWT, HS256, `sub` = user id, `exp` enforced) and issues them.
-public struct TokenAuthenticator: Sendable {
+package struct TokenAuthenticator: Sendable {
     private let keys: JWTKeyCollection
 
     /// HS256 wants a key at least as long as its 32-byte hash.
-    public static let minimumSecretBytes = 32
+    package static let minimumSecretBytes = 32
 
-    public init(secret: String) async throws(TokenSecretError) {
+    package init(secret: String) async throws(TokenSecretError) {
         guard secret.utf8.count >= Self.minimumSecretBytes else { throw TokenSecretError() }
         keys = JWTKeyCollection()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
     }
 
     /// The user id of a valid token.
-    public func authenticate(token: String) async throws(AuthenticationError) -> String {
+    package func authenticate(token: String) async throws(AuthenticationError) -> String {
         do {
             let claims = try await keys.verify(token, as: AccessTokenClaims.self)
             return claims.sub.value
@@ -33,7 +33,7 @@ public struct TokenAuthenticator: Sendable {
         }
     }
 
-    public func issue(user: String, validFor ttl: Duration) async throws -> String {
+    package func issue(user: String, validFor ttl: Duration) async throws -> String {
         try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(ttl.seconds)))
     }
 }

@@ -5,23 +5,23 @@ import ServiceLifecycle
 
 /// Location, Chat and Notification, each a gRPC server on its own port, plus the client
 /// they push through: everything `switchboard backends` runs.
-public struct ReferenceBackends: Sendable {
-    public enum Service: String, Sendable, CaseIterable {
+package struct ReferenceBackends: Sendable {
+    package enum Service: String, Sendable, CaseIterable {
         case location, chat, notification
     }
 
-    public let configuration: BackendsConfiguration
+    package let configuration: BackendsConfiguration
     private let pusher: GatewayPusher
     private let logger: Logger
 
-    public init(configuration: BackendsConfiguration, logger: Logger = Logger(label: "switchboard.backends")) throws {
+    package init(configuration: BackendsConfiguration, logger: Logger = Logger(label: "switchboard.backends")) throws {
         self.configuration = configuration
         self.logger = logger
         pusher = try GatewayPusher(endpoint: configuration.gateway, pushSecret: configuration.pushSecret, timeout: configuration.pushTimeout)
     }
 
     /// The services to run in one `ServiceGroup`; `onListening` learns each bound port.
-    public func services(onListening: @escaping @Sendable (Service, Int) async -> Void = { _, _ in }) -> [any ServiceLifecycle.Service] {
+    package func services(onListening: @escaping @Sendable (Service, Int) async -> Void = { _, _ in }) -> [any ServiceLifecycle.Service] {
         let servers: [(Service, Int, any RegistrableRPCService)] = [
             (.location, configuration.locationPort, LocationBackend()),
             (.chat, configuration.chatPort, ChatBackend(gateway: pusher, logger: logger)),
@@ -33,7 +33,7 @@ public struct ReferenceBackends: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT.
-    public func run() async throws {
+    package func run() async throws {
         let group = ServiceGroup(configuration: .init(services: services { [logger] name, port in
             logger.info("listening", metadata: ["service": "\(name.rawValue)", "port": "\(port)"])
         }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -6,9 +6,9 @@ import NIOWebSocket
 /// A bare SwiftNIO WebSocket server — upgrade, a welcome frame, pongs, nothing else,
 /// every connection a channel handler and no task — to measure against: what an idle
 /// connection costs when nothing but NIO holds it (`bench idle` against it).
-public enum BaselineServer {
+package enum BaselineServer {
     /// Serves on `port` until the process ends.
-    public static func run(host: String = "127.0.0.1", port: Int) async throws {
+    package static func run(host: String = "127.0.0.1", port: Int) async throws {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)

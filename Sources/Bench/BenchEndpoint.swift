@@ -2,12 +2,12 @@ import NIOCore
 
 /// A node's WebSocket URL taken apart once: the generator connects by address, not by
 /// parsing a URL per connection.
-public struct BenchEndpoint: Sendable, Hashable, CustomStringConvertible {
-    public let host: String
-    public let port: Int
-    public let path: String
+package struct BenchEndpoint: Sendable, Hashable, CustomStringConvertible {
+    package let host: String
+    package let port: Int
+    package let path: String
 
-    public init(url: String) throws {
+    package init(url: String) throws {
         guard url.hasPrefix("ws://") else { throw BenchError("\(url): only ws:// URLs are supported") }
         let rest = url.dropFirst("ws://".count)
         let authority = rest.prefix { $0 != "/" }
@@ -20,7 +20,7 @@ public struct BenchEndpoint: Sendable, Hashable, CustomStringConvertible {
         self.path = path.isEmpty ? "/" : String(path)
     }
 
-    public var description: String { "ws://\(host):\(port)\(path)" }
+    package var description: String { "ws://\(host):\(port)\(path)" }
 
     /// The same node's HTTP base, for /healthz and /metrics.
     var httpBase: String { "http://\(host):\(port)" }

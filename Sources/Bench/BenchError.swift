@@ -5,9 +5,9 @@ import Glibc
 #endif
 
 /// A benchmark that could not run or whose run failed a check.
-public struct BenchError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct BenchError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 
     /// Turns the errno of a failed connect into what to do about it.
     static func explaining(_ error: IOError, connectingTo endpoint: BenchEndpoint, from source: SourceAddresses.Address?) -> BenchError {

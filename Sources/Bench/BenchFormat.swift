@@ -1,5 +1,5 @@
 /// The wire format the load generator's clients use.
-public enum BenchFormat: String, Sendable, CaseIterable {
+package enum BenchFormat: String, Sendable, CaseIterable {
     case json
     case protobuf
 

@@ -6,22 +6,22 @@ import Foundation
 
 /// What one run of a delivery scenario (send, push, broadcast) measured; written as JSON
 /// with `--output`.
-public struct BenchResult: Sendable, Codable, CustomStringConvertible {
-    public let scenario: String
-    public let label: String
-    public let clients: Int
-    public let nodes: Int
-    public let format: String
-    public let payloadBytes: Int
-    public let load: String
-    public let stop: String
-    public let seconds: Double
-    public let deliveredPerSecond: Double
-    public let tally: DeliveryTally
-    public let latency: LatencySummary
-    public let nodeUsage: [NodeProcess.Usage]
+package struct BenchResult: Sendable, Codable, CustomStringConvertible {
+    package let scenario: String
+    package let label: String
+    package let clients: Int
+    package let nodes: Int
+    package let format: String
+    package let payloadBytes: Int
+    package let load: String
+    package let stop: String
+    package let seconds: Double
+    package let deliveredPerSecond: Double
+    package let tally: DeliveryTally
+    package let latency: LatencySummary
+    package let nodeUsage: [NodeProcess.Usage]
 
-    public var description: String {
+    package var description: String {
         var lines = [
             "\(label): \(Int(deliveredPerSecond)) msg/s delivered over \(String(format2: seconds)) s; \(tally)",
             "  latency \(latency)",
@@ -31,7 +31,7 @@ public struct BenchResult: Sendable, Codable, CustomStringConvertible {
     }
 
     /// Writes `results` as one JSON document (and nothing when `path` is nil).
-    public static func write(_ results: [BenchResult], to path: String?) throws {
+    package static func write(_ results: [BenchResult], to path: String?) throws {
         guard let path else { return }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -11,9 +11,9 @@ import Glibc
 /// source address (so more connections than one address's ephemeral ports fit), and it
 /// hands frames to a callback on its event loop instead of a task per connection, so a
 /// generator process can hold tens of thousands of them cheaply.
-public final class BenchSocket: Sendable {
+package final class BenchSocket: Sendable {
     /// What the node sent, on the connection's event loop.
-    public enum Event: Sendable {
+    package enum Event: Sendable {
         case text(ByteBuffer)
         case binary(ByteBuffer)
         case closed(code: Int?)
@@ -25,11 +25,11 @@ public final class BenchSocket: Sendable {
         self.channel = channel
     }
 
-    public func send(text: String) {
+    package func send(text: String) {
         send(WebSocketFrame(fin: true, opcode: .text, maskKey: .random(), data: ByteBuffer(string: text)))
     }
 
-    public func send(binary: ByteBuffer) {
+    package func send(binary: ByteBuffer) {
         send(WebSocketFrame(fin: true, opcode: .binary, maskKey: .random(), data: binary))
     }
 
@@ -38,7 +38,7 @@ public final class BenchSocket: Sendable {
     }
 
     /// Sends a close frame and waits (briefly) for the node to close the TCP connection.
-    public func close() async {
+    package func close() async {
         var data = channel.allocator.buffer(capacity: 2)
         data.write(webSocketErrorCode: .normalClosure)
         channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, maskKey: .random(), data: data), promise: nil)
@@ -48,12 +48,12 @@ public final class BenchSocket: Sendable {
         timeout.cancel()
     }
 
-    public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+    package var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
 
     /// Connects, authenticates with `token` and returns once the node's welcome frame has
     /// arrived: the connection is then reachable from every node. Frames after the welcome
     /// go to `onEvent`.
-    public static func connect(
+    package static func connect(
         to endpoint: BenchEndpoint,
         token: String,
         format: BenchFormat,

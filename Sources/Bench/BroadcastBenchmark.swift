@@ -4,20 +4,20 @@ import Synchronization
 /// One message to every connection: broadcasts through the Gateway API (round-robin over
 /// the nodes), each delivered to all `clients`, with at most `window` broadcasts not yet
 /// fully delivered. Rates count deliveries (broadcasts × connections).
-public struct BroadcastBenchmark: Sendable {
-    public var endpoints: [BenchEndpoint]
-    public var gateways: [GRPCEndpoint]
-    public var secret: String
-    public var pushSecret: String
-    public var clients: Int
-    public var broadcasts: Int
-    public var window: Int
-    public var payloadBytes: Int
-    public var format: BenchFormat
-    public var sources: SourceAddresses
-    public var progress: Bool
+package struct BroadcastBenchmark: Sendable {
+    package var endpoints: [BenchEndpoint]
+    package var gateways: [GRPCEndpoint]
+    package var secret: String
+    package var pushSecret: String
+    package var clients: Int
+    package var broadcasts: Int
+    package var window: Int
+    package var payloadBytes: Int
+    package var format: BenchFormat
+    package var sources: SourceAddresses
+    package var progress: Bool
 
-    public init(
+    package init(
         endpoints: [BenchEndpoint], gateways: [GRPCEndpoint], secret: String, pushSecret: String, clients: Int, broadcasts: Int,
         window: Int = 1, payloadBytes: Int = 64, format: BenchFormat = .json, sources: SourceAddresses, progress: Bool = false
     ) {
@@ -34,11 +34,11 @@ public struct BroadcastBenchmark: Sendable {
         self.progress = progress
     }
 
-    public var label: String {
+    package var label: String {
         "broadcast to \(clients) clients on \(endpoints.count) node(s), \(window) broadcast(s) in flight"
     }
 
-    public func run() async throws -> BenchResult {
+    package func run() async throws -> BenchResult {
         guard clients >= 1, broadcasts >= 1, window >= 1 else { throw BenchError("broadcast needs clients, broadcasts and a window ≥ 1") }
         let ledger = DeliveryLedger(slots: clients)
         let fleet = try await ClientFleet.connect(

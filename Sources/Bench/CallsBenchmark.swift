@@ -7,14 +7,14 @@ import Synchronization
 /// answer, and sends the next. `location.update` goes node → Location backend → node;
 /// `ping` is answered by the node itself, the baseline that shows what the backend hop costs.
 /// Measures completed calls per second and round-trip latency.
-public struct CallsBenchmark: Sendable {
-    public var url: String
-    public var secret: String
-    public var clients: Int
-    public var callsPerClient: Int
-    public var operation: Operation
+package struct CallsBenchmark: Sendable {
+    package var url: String
+    package var secret: String
+    package var clients: Int
+    package var callsPerClient: Int
+    package var operation: Operation
 
-    public enum Operation: String, Sendable, CaseIterable {
+    package enum Operation: String, Sendable, CaseIterable {
         case locationUpdate = "location.update"
         case ping
 
@@ -26,7 +26,7 @@ public struct CallsBenchmark: Sendable {
         }
     }
 
-    public init(url: String, secret: String, clients: Int, callsPerClient: Int, operation: Operation = .locationUpdate) {
+    package init(url: String, secret: String, clients: Int, callsPerClient: Int, operation: Operation = .locationUpdate) {
         self.url = url
         self.secret = secret
         self.clients = clients
@@ -34,13 +34,13 @@ public struct CallsBenchmark: Sendable {
         self.operation = operation
     }
 
-    public struct Result: Sendable, CustomStringConvertible {
-        public let calls: Int
-        public let failures: Int
-        public let seconds: Double
-        public let latency: LatencySummary
-        public var callsPerSecond: Double { Double(calls) / seconds }
-        public var description: String {
+    package struct Result: Sendable, CustomStringConvertible {
+        package let calls: Int
+        package let failures: Int
+        package let seconds: Double
+        package let latency: LatencySummary
+        package var callsPerSecond: Double { Double(calls) / seconds }
+        package var description: String {
             "\(calls) calls (\(failures) failed) in \(String(format2: seconds)) s: \(Int(callsPerSecond)) calls/s; round trip \(latency)"
         }
     }
@@ -52,7 +52,7 @@ public struct CallsBenchmark: Sendable {
         let go = Atomic<Bool>(false)
     }
 
-    public func run() async throws -> Result {
+    package func run() async throws -> Result {
         let authenticator = try await TokenAuthenticator(secret: secret)
         let tally = Tally()
         let clock = ContinuousClock()

@@ -6,14 +6,14 @@ import Synchronization
 /// spread over the nodes and source addresses, at most `concurrency` handshakes at a
 /// time, each counted when the node's welcome frame arrives; then each closes at once.
 /// Measures handshakes per second.
-public struct ConnectBenchmark: Sendable {
-    public var endpoints: [BenchEndpoint]
-    public var secret: String
-    public var connections: Int
-    public var concurrency: Int
-    public var sources: SourceAddresses
+package struct ConnectBenchmark: Sendable {
+    package var endpoints: [BenchEndpoint]
+    package var secret: String
+    package var connections: Int
+    package var concurrency: Int
+    package var sources: SourceAddresses
 
-    public init(endpoints: [BenchEndpoint], secret: String, connections: Int, concurrency: Int, sources: SourceAddresses) {
+    package init(endpoints: [BenchEndpoint], secret: String, connections: Int, concurrency: Int, sources: SourceAddresses) {
         self.endpoints = endpoints
         self.secret = secret
         self.connections = connections
@@ -21,14 +21,14 @@ public struct ConnectBenchmark: Sendable {
         self.sources = sources
     }
 
-    public struct Result: Sendable, CustomStringConvertible {
-        public let connections: Int
-        public let failures: Int
-        public let firstFailure: String?
-        public let seconds: Double
-        public let latency: LatencySummary
-        public var perSecond: Double { Double(connections - failures) / seconds }
-        public var description: String {
+    package struct Result: Sendable, CustomStringConvertible {
+        package let connections: Int
+        package let failures: Int
+        package let firstFailure: String?
+        package let seconds: Double
+        package let latency: LatencySummary
+        package var perSecond: Double { Double(connections - failures) / seconds }
+        package var description: String {
             "\(connections - failures)/\(connections) connected in \(String(format2: seconds)) s: \(Int(perSecond)) handshakes/s; "
                 + "connect-to-welcome \(latency)" + (firstFailure.map { "; first failure: \($0)" } ?? "")
         }
@@ -39,7 +39,7 @@ public struct ConnectBenchmark: Sendable {
         let latency = LatencyHistogram()
     }
 
-    public func run() async throws -> Result {
+    package func run() async throws -> Result {
         guard !endpoints.isEmpty else { throw BenchError("no node URLs") }
         try FileLimit.ensure(atLeast: concurrency + 256, for: "\(concurrency) concurrent handshakes")
         // Tokens first, so that minting them is not counted as the node's work.

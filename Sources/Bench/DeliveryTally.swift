@@ -1,22 +1,22 @@
 /// The counts a run is judged by.
-public struct DeliveryTally: Sendable, Codable, CustomStringConvertible {
-    public let sent: Int
-    public let delivered: Int
-    public let duplicated: Int
-    public let misdelivered: Int
+package struct DeliveryTally: Sendable, Codable, CustomStringConvertible {
+    package let sent: Int
+    package let delivered: Int
+    package let duplicated: Int
+    package let misdelivered: Int
     /// Connections the node closed while the run went on.
-    public let closedEarly: Int
-    public var lost: Int { max(sent - delivered, 0) }
-    public var isClean: Bool { lost == 0 && duplicated == 0 && misdelivered == 0 && closedEarly == 0 }
+    package let closedEarly: Int
+    package var lost: Int { max(sent - delivered, 0) }
+    package var isClean: Bool { lost == 0 && duplicated == 0 && misdelivered == 0 && closedEarly == 0 }
 
-    public var description: String {
+    package var description: String {
         "\(delivered)/\(sent) delivered, lost \(lost), duplicated \(duplicated), misdelivered \(misdelivered)"
             + (closedEarly > 0 ? ", \(closedEarly) connections closed by the node" : "")
     }
 
     enum CodingKeys: String, CodingKey { case sent, delivered, duplicated, misdelivered, closedEarly, lost }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(sent, forKey: .sent)
         try container.encode(delivered, forKey: .delivered)
@@ -26,7 +26,7 @@ public struct DeliveryTally: Sendable, Codable, CustomStringConvertible {
         try container.encode(closedEarly, forKey: .closedEarly)
     }
 
-    public init(sent: Int, delivered: Int, duplicated: Int, misdelivered: Int, closedEarly: Int) {
+    package init(sent: Int, delivered: Int, duplicated: Int, misdelivered: Int, closedEarly: Int) {
         self.sent = sent
         self.delivered = delivered
         self.duplicated = duplicated
@@ -34,7 +34,7 @@ public struct DeliveryTally: Sendable, Codable, CustomStringConvertible {
         self.closedEarly = closedEarly
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         sent = try container.decode(Int.self, forKey: .sent)
         delivered = try container.decode(Int.self, forKey: .delivered)

@@ -10,14 +10,14 @@ import Synchronization
 /// one of the other nodes, as a client behind a load balancer would. Measures how the
 /// node spread its closes, how fast the clients were back, and the busiest 100 ms of
 /// reconnects the other nodes took.
-public struct DrainBenchmark: Sendable {
-    public var drained: BenchEndpoint
-    public var others: [BenchEndpoint]
-    public var secret: String
-    public var clients: Int
-    public var sources: SourceAddresses
+package struct DrainBenchmark: Sendable {
+    package var drained: BenchEndpoint
+    package var others: [BenchEndpoint]
+    package var secret: String
+    package var clients: Int
+    package var sources: SourceAddresses
 
-    public init(drained: BenchEndpoint, others: [BenchEndpoint], secret: String, clients: Int, sources: SourceAddresses) {
+    package init(drained: BenchEndpoint, others: [BenchEndpoint], secret: String, clients: Int, sources: SourceAddresses) {
         self.drained = drained
         self.others = others
         self.secret = secret
@@ -25,23 +25,23 @@ public struct DrainBenchmark: Sendable {
         self.sources = sources
     }
 
-    public struct Result: Sendable, CustomStringConvertible {
-        public let clients: Int
+    package struct Result: Sendable, CustomStringConvertible {
+        package let clients: Int
         /// SIGTERM to the first and to the last close, in seconds.
-        public let firstClose: Double
-        public let lastClose: Double
+        package let firstClose: Double
+        package let lastClose: Double
         /// SIGTERM to the drained process's exit.
-        public let exitedAfter: Double?
-        public let reconnected: Int
+        package let exitedAfter: Double?
+        package let reconnected: Int
         /// Closes with a code other than 1012, and reconnects that failed.
-        public let otherCloses: Int
-        public let failures: [String]
+        package let otherCloses: Int
+        package let failures: [String]
         /// Close to welcome on another node.
-        public let reconnect: LatencySummary
+        package let reconnect: LatencySummary
         /// The most reconnects that completed in one 100 ms interval.
-        public let peakPer100ms: Int
+        package let peakPer100ms: Int
 
-        public var description: String {
+        package var description: String {
             "\(reconnected)/\(clients) reconnected; closes from \(String(format2: firstClose)) s to \(String(format2: lastClose)) s after SIGTERM, "
                 + "node exited after \(exitedAfter.map { String(format2: $0) + " s" } ?? "— (still running)"); "
                 + "busiest 100 ms: \(peakPer100ms) reconnects; close-to-welcome \(reconnect)"
@@ -61,7 +61,7 @@ public struct DrainBenchmark: Sendable {
         let latency = LatencyHistogram()
     }
 
-    public func run() async throws -> Result {
+    package func run() async throws -> Result {
         guard !others.isEmpty else { throw BenchError("drain needs at least two node URLs: the first is drained, clients reconnect to the others") }
         try FileLimit.ensure(atLeast: clients * 2 + 256, for: "\(clients) clients and their reconnections")
         guard let process = await NodeProcess.listening(on: drained.port) else {

@@ -12,19 +12,19 @@ import Glibc
 /// resident memory from /proc before and after: what one idle connection costs. Where one
 /// process's file limit is too small the connections are spread over `processes`
 /// generator processes (`switchboard bench idle-worker`).
-public struct IdleBenchmark: Sendable {
-    public var endpoints: [BenchEndpoint]
-    public var secret: String
-    public var connections: Int
-    public var processes: Int
-    public var sources: SourceAddresses
-    public var settle: Duration
+package struct IdleBenchmark: Sendable {
+    package var endpoints: [BenchEndpoint]
+    package var secret: String
+    package var connections: Int
+    package var processes: Int
+    package var sources: SourceAddresses
+    package var settle: Duration
     /// How long to keep the connections open after measuring (for a run alongside).
-    public var hold: Duration
+    package var hold: Duration
     /// The command that runs one worker: `[executable, "bench", "idle-worker"]`.
-    public var workerCommand: [String]
+    package var workerCommand: [String]
 
-    public init(
+    package init(
         endpoints: [BenchEndpoint], secret: String, connections: Int, processes: Int = 1, sources: SourceAddresses,
         settle: Duration = .seconds(2), hold: Duration = .zero, workerCommand: [String] = []
     ) {
@@ -38,36 +38,36 @@ public struct IdleBenchmark: Sendable {
         self.workerCommand = workerCommand
     }
 
-    public struct NodeMemory: Sendable, Codable, CustomStringConvertible {
-        public let port: Int
-        public let pid: Int32
-        public let connections: Int
-        public let rssBeforeKiB: Int
-        public let rssAfterKiB: Int
-        public let rssAfterCloseKiB: Int
-        public var kibPerConnection: Double { Double(rssAfterKiB - rssBeforeKiB) / Double(max(connections, 1)) }
-        public var description: String {
+    package struct NodeMemory: Sendable, Codable, CustomStringConvertible {
+        package let port: Int
+        package let pid: Int32
+        package let connections: Int
+        package let rssBeforeKiB: Int
+        package let rssAfterKiB: Int
+        package let rssAfterCloseKiB: Int
+        package var kibPerConnection: Double { Double(rssAfterKiB - rssBeforeKiB) / Double(max(connections, 1)) }
+        package var description: String {
             "node :\(port) (pid \(pid)): \(connections) connections, RSS \(rssBeforeKiB) → \(rssAfterKiB) KiB = "
                 + "\(String(format2: kibPerConnection)) KiB per connection; \(rssAfterCloseKiB) KiB once they closed"
         }
     }
 
-    public struct Result: Sendable, Codable, CustomStringConvertible {
-        public let connections: Int
-        public let processes: Int
-        public let connectSeconds: Double
-        public let nodes: [NodeMemory]
-        public var kibPerConnection: Double {
+    package struct Result: Sendable, Codable, CustomStringConvertible {
+        package let connections: Int
+        package let processes: Int
+        package let connectSeconds: Double
+        package let nodes: [NodeMemory]
+        package var kibPerConnection: Double {
             let grown = nodes.reduce(0) { $0 + $1.rssAfterKiB - $1.rssBeforeKiB }
             return Double(grown) / Double(max(nodes.reduce(0) { $0 + $1.connections }, 1))
         }
-        public var description: String {
+        package var description: String {
             (["\(connections) idle connections from \(processes) process(es) in \(String(format2: connectSeconds)) s: "
                 + "\(String(format2: kibPerConnection)) KiB per connection"] + nodes.map { "  \($0)" }).joined(separator: "\n")
         }
     }
 
-    public func run() async throws -> Result {
+    package func run() async throws -> Result {
         guard processes >= 1 else { throw BenchError("--processes must be at least 1") }
         // Say so before connecting anything when this process cannot hold its share.
         try FileLimit.ensure(atLeast: connections / processes + 256, for: "\(connections / processes) client sockets")
@@ -116,7 +116,7 @@ public struct IdleBenchmark: Sendable {
 
     /// One worker process's part: connect `count` clients numbered from `first`, print
     /// "connected", hold them until stdin closes, then close them.
-    public static func work(
+    package static func work(
         endpoints: [BenchEndpoint], secret: String, userPrefix: String, first: Int, count: Int, sources: SourceAddresses
     ) async throws {
         let fleet = try await ClientFleet.connect(

@@ -11,17 +11,17 @@ import Glibc
 /// The latency distribution as an SVG the docs can show: latency against percentile,
 /// with the percentile axis stretched towards the tail (x = log10(1/(1-p))), the usual
 /// HdrHistogram plot. One line per series.
-public enum LatencyChart {
-    public struct Series: Sendable {
-        public let name: String
-        public let latency: LatencySummary
-        public init(name: String, latency: LatencySummary) {
+package enum LatencyChart {
+    package struct Series: Sendable {
+        package let name: String
+        package let latency: LatencySummary
+        package init(name: String, latency: LatencySummary) {
             self.name = name
             self.latency = latency
         }
     }
 
-    public static func svg(title: String, series: [Series]) -> String {
+    package static func svg(title: String, series: [Series]) -> String {
         let width = 860.0, height = 460.0, left = 70.0, right = 40.0, top = 40.0
         let legendHeight = 16.0 * Double(series.count) + 8
         let bottom = 50.0 + legendHeight

@@ -1,15 +1,15 @@
 import Histogram
 
 /// The latency percentiles a run reports, in microseconds, and the curve for the chart.
-public struct LatencySummary: Sendable, Codable, CustomStringConvertible {
-    public let count: UInt64
-    public let p50: UInt64
-    public let p90: UInt64
-    public let p99: UInt64
-    public let p999: UInt64
-    public let max: UInt64
+package struct LatencySummary: Sendable, Codable, CustomStringConvertible {
+    package let count: UInt64
+    package let p50: UInt64
+    package let p90: UInt64
+    package let p99: UInt64
+    package let p999: UInt64
+    package let max: UInt64
     /// (percentile, µs) points of the whole distribution, for the latency chart.
-    public let curve: [[Double]]
+    package let curve: [[Double]]
 
     init(_ histogram: Histogram<UInt64>) {
         count = histogram.totalCount
@@ -28,7 +28,7 @@ public struct LatencySummary: Sendable, Codable, CustomStringConvertible {
         self.curve = curve
     }
 
-    public var description: String {
+    package var description: String {
         "p50 \(Self.format(p50)), p90 \(Self.format(p90)), p99 \(Self.format(p99)), p99.9 \(Self.format(p999)), max \(Self.format(max))"
     }
 

@@ -11,11 +11,11 @@ import Glibc
 /// A node process on this machine, found from the port it listens on (/proc/net/tcp →
 /// socket inode → the process holding it), so every report can show each node's CPU and
 /// memory without being told its PID.
-public struct NodeProcess: Sendable {
-    public let port: Int
-    public let pid: Int32
+package struct NodeProcess: Sendable {
+    package let port: Int
+    package let pid: Int32
 
-    public init(port: Int, pid: Int32) {
+    package init(port: Int, pid: Int32) {
         self.port = port
         self.pid = pid
     }
@@ -23,7 +23,7 @@ public struct NodeProcess: Sendable {
     /// The process listening on `port` on this machine, or nil when none is visible.
     /// /proc/net/tcp is read in pages while other sockets come and go, which can skip an
     /// entry, so a miss is retried a few times.
-    public static func listening(on port: Int) async -> NodeProcess? {
+    package static func listening(on port: Int) async -> NodeProcess? {
         for attempt in 0..<5 {
             if let found = findListener(on: port) { return found }
             if attempt < 4 { try? await Task.sleep(for: .milliseconds(50)) }
@@ -58,7 +58,7 @@ public struct NodeProcess: Sendable {
     }
 
     /// CPU time (user + system) and resident memory right now.
-    public func sample() -> Sample? {
+    package func sample() -> Sample? {
         guard let stat = ProcFile.read("/proc/\(pid)/stat"),
             let close = stat.lastIndex(of: ")"), let rss = try? ProcessMemory.residentKiB(pid: pid)
         else { return nil }
@@ -69,21 +69,21 @@ public struct NodeProcess: Sendable {
         return Sample(cpuSeconds: (user + system) / ticks, residentKiB: rss, at: MonotonicClock.nanoseconds())
     }
 
-    public struct Sample: Sendable {
+    package struct Sample: Sendable {
         let cpuSeconds: Double
         let residentKiB: Int
         let at: Int64
     }
 
     /// What the process used between two samples.
-    public struct Usage: Sendable, Codable, CustomStringConvertible {
-        public let port: Int
-        public let pid: Int32
+    package struct Usage: Sendable, Codable, CustomStringConvertible {
+        package let port: Int
+        package let pid: Int32
         /// Cores busy on average (1.0 = one core all the time).
-        public let cpuCores: Double
-        public let residentKiB: Int
+        package let cpuCores: Double
+        package let residentKiB: Int
 
-        public var description: String {
+        package var description: String {
             "node :\(port) (pid \(pid)) \(String(format2: cpuCores)) cores, RSS \(residentKiB / 1024) MiB"
         }
     }

@@ -4,22 +4,22 @@ import Synchronization
 /// Backends push through the Gateway gRPC API: `concurrency` pushers each keep one
 /// PushToUser call in flight, to users picked at random, spreading their calls over every
 /// node's Gateway API, so most pushes are relayed to the node that holds the user.
-public struct PushBenchmark: Sendable {
-    public var endpoints: [BenchEndpoint]
-    public var gateways: [GRPCEndpoint]
-    public var secret: String
-    public var pushSecret: String
-    public var clients: Int
-    public var concurrency: Int
+package struct PushBenchmark: Sendable {
+    package var endpoints: [BenchEndpoint]
+    package var gateways: [GRPCEndpoint]
+    package var secret: String
+    package var pushSecret: String
+    package var clients: Int
+    package var concurrency: Int
     /// Pushes per second offered in all; nil pushes as fast as the answers come.
-    public var rate: Double?
-    public var stop: BenchStop
-    public var payloadBytes: Int
-    public var format: BenchFormat
-    public var sources: SourceAddresses
-    public var progress: Bool
+    package var rate: Double?
+    package var stop: BenchStop
+    package var payloadBytes: Int
+    package var format: BenchFormat
+    package var sources: SourceAddresses
+    package var progress: Bool
 
-    public init(
+    package init(
         endpoints: [BenchEndpoint], gateways: [GRPCEndpoint], secret: String, pushSecret: String, clients: Int, concurrency: Int,
         rate: Double?, stop: BenchStop, payloadBytes: Int = 64, format: BenchFormat = .json, sources: SourceAddresses, progress: Bool = false
     ) {
@@ -37,12 +37,12 @@ public struct PushBenchmark: Sendable {
         self.progress = progress
     }
 
-    public var label: String {
+    package var label: String {
         "push via \(gateways.count) Gateway API(s) to \(clients) clients on \(endpoints.count) node(s), "
             + (rate.map { "open loop at \(Int($0)) pushes/s" } ?? "\(concurrency) calls in flight")
     }
 
-    public func run() async throws -> BenchResult {
+    package func run() async throws -> BenchResult {
         guard clients >= 1, concurrency >= 1 else { throw BenchError("push needs at least one client and one pusher") }
         let ledger = DeliveryLedger(slots: concurrency)
         let prefix = "push\(UInt32.random(in: 0..<1_000_000))-"

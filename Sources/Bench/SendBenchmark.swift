@@ -6,23 +6,23 @@ import SwitchboardProtocol
 /// Clients send to other clients: each message goes to a user picked at random, on
 /// another node for `crossNodeShare` of the messages and on the sender's own node for
 /// the rest. Clients are spread round-robin over the nodes.
-public struct SendBenchmark: Sendable {
-    public var endpoints: [BenchEndpoint]
-    public var secret: String
-    public var clients: Int
-    public var crossNodeShare: Double
-    public var load: BenchLoad
-    public var stop: BenchStop
-    public var payloadBytes: Int
-    public var format: BenchFormat
-    public var sources: SourceAddresses
-    public var progress: Bool
-    public var drainTimeout: Duration
+package struct SendBenchmark: Sendable {
+    package var endpoints: [BenchEndpoint]
+    package var secret: String
+    package var clients: Int
+    package var crossNodeShare: Double
+    package var load: BenchLoad
+    package var stop: BenchStop
+    package var payloadBytes: Int
+    package var format: BenchFormat
+    package var sources: SourceAddresses
+    package var progress: Bool
+    package var drainTimeout: Duration
     /// How the load is named in reports, when `load.description` (which names the exact
     /// rate) would make every run a different label.
-    public var loadName: String?
+    package var loadName: String?
 
-    public init(
+    package init(
         endpoints: [BenchEndpoint], secret: String, clients: Int, crossNodeShare: Double, load: BenchLoad, stop: BenchStop,
         payloadBytes: Int = 64, format: BenchFormat = .json, sources: SourceAddresses, progress: Bool = false,
         drainTimeout: Duration = .seconds(10)
@@ -41,12 +41,12 @@ public struct SendBenchmark: Sendable {
         loadName = nil
     }
 
-    public var label: String {
+    package var label: String {
         let share = crossNodeShare == 0 ? "same-node" : crossNodeShare == 1 ? "cross-node" : "\(Int(crossNodeShare * 100))% cross-node"
         return "send \(share), \(clients) clients on \(endpoints.count) node(s), \(loadName ?? load.description)"
     }
 
-    public func run() async throws -> BenchResult {
+    package func run() async throws -> BenchResult {
         guard clients >= 2 else { throw BenchError("send needs at least 2 clients") }
         guard (0...1).contains(crossNodeShare) else { throw BenchError("--cross-node is a share between 0 and 1") }
         guard crossNodeShare == 0 || endpoints.count >= 2 else { throw BenchError("cross-node sends need at least two node URLs") }

@@ -2,25 +2,25 @@ import Essentials
 import GRPCNIOTransportHTTP2
 
 /// Where a gRPC service listens: `host:port`.
-public struct GRPCEndpoint: Hashable, Sendable, CustomStringConvertible {
-    public let host: String
-    public let port: Int
+package struct GRPCEndpoint: Hashable, Sendable, CustomStringConvertible {
+    package let host: String
+    package let port: Int
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
     /// Parses `host:port`; nil when either part is missing or the port is not a number.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard let address = HostAndPort(text) else { return nil }
         self.init(host: address.host, port: address.port)
     }
 
-    public var description: String { "\(host):\(port)" }
+    package var description: String { "\(host):\(port)" }
 
     /// A plaintext HTTP/2 client that reconnects quickly when the service comes back.
-    public func makeClient() throws -> GRPCHTTP2Client {
+    package func makeClient() throws -> GRPCHTTP2Client {
         var config = HTTP2ClientTransport.Posix.Config.defaults
         config.backoff = .init(initial: .milliseconds(100), max: .seconds(2), multiplier: 1.6, jitter: 0.2)
         let transport = try HTTP2ClientTransport.Posix(target: .dns(host: host, port: port), transportSecurity: .plaintext, config: config)

@@ -3,4 +3,4 @@ import GRPCNIOTransportHTTP2
 
 /// A plaintext gRPC client over HTTP/2 (NIO Posix): a node's client to each backend, a
 /// backend's client to the gateway. Made by `GRPCEndpoint.makeClient()`.
-public typealias GRPCHTTP2Client = GRPCClient<HTTP2ClientTransport.Posix>
+package typealias GRPCHTTP2Client = GRPCClient<HTTP2ClientTransport.Posix>

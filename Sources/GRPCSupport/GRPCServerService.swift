@@ -4,11 +4,11 @@ import ServiceLifecycle
 
 /// One plaintext HTTP/2 gRPC server as a `Service` that stops gracefully: how nodes
 /// serve the Gateway API and the reference backends serve their services.
-public struct GRPCServerService: Service {
+package struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let onListening: @Sendable (Int) async -> Void
 
-    public init(
+    package init(
         host: String,
         port: Int,
         service: any RegistrableRPCService,
@@ -23,7 +23,7 @@ public struct GRPCServerService: Service {
         self.onListening = onListening
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await server.serve() }

@@ -10,8 +10,8 @@ import Synchronization
 
 /// One running gateway node: its connections, its view of presence and relay, and
 /// the services that serve them.
-public final class GatewayNode: Sendable {
-    public let configuration: NodeConfiguration
+package final class GatewayNode: Sendable {
+    package let configuration: NodeConfiguration
     let registry = ConnectionRegistry()
     /// Client connections held at most (see `NodeConfiguration.maxConnections`).
     var maxConnections: Int { slots.capacity }
@@ -36,7 +36,7 @@ public final class GatewayNode: Sendable {
 
     /// Presence and relay come from the configuration: Redis when `redis` is set, else in
     /// process (the embedded single-node default). Tests may pass their own.
-    public init(
+    package init(
         configuration: NodeConfiguration,
         presence: (any PresenceDirectory)? = nil,
         bus: (any RelayBus)? = nil,
@@ -88,10 +88,10 @@ public final class GatewayNode: Sendable {
     }
 
     /// Ready for clients: not draining, and, in a cluster, relaying through Redis.
-    public var isReady: Bool { !registry.isDraining && bus.isHealthy }
+    package var isReady: Bool { !registry.isDraining && bus.isHealthy }
 
     /// Connections currently in this node's local map.
-    public var connectionCount: Int { registry.count }
+    package var connectionCount: Int { registry.count }
 
     /// A new cluster-unique connection id.
     func makeConnectionID() -> ConnectionID {
@@ -99,7 +99,7 @@ public final class GatewayNode: Sendable {
     }
 
     /// The node's listeners, for `services(onListening:)`.
-    public enum Listener: Sendable {
+    package enum Listener: Sendable {
         /// Clients' WebSocket endpoint, health and metrics.
         case webSocket
         /// The Gateway gRPC API for backends.
@@ -109,7 +109,7 @@ public final class GatewayNode: Sendable {
     /// The node's services in start order. A `ServiceGroup` shuts services down in
     /// reverse, so connections are drained before the listeners and backend clients stop.
     /// `onListening` learns each bound port (useful with port 0).
-    public func services(onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }) -> [any Service] {
+    package func services(onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }) -> [any Service] {
         let trim: [any Service] = configuration.memoryTrimInterval > .zero
             ? [MemoryTrimService(interval: configuration.memoryTrimInterval)] : []
         let redisOwner: [any Service] = redis.map { [RedisConnectionService(connection: $0)] } ?? []
@@ -127,7 +127,7 @@ public final class GatewayNode: Sendable {
     }
 
     /// Runs until SIGTERM or SIGINT, then drains and returns.
-    public func run() async throws {
+    package func run() async throws {
         let group = ServiceGroup(
             configuration: .init(services: services(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )

@@ -6,7 +6,7 @@ import Routing
 extension NodeConfiguration {
     /// Starts from the defaults and applies every `SWITCHBOARD_*` variable that is set.
     /// The node id defaults to `SWITCHBOARD_NODE_ID`, else `HOSTNAME`, else "node-1".
-    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NodeConfiguration {
+    package static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NodeConfiguration {
         let nodeID = environment["SWITCHBOARD_NODE_ID"] ?? environment["HOSTNAME"] ?? "node-1"
         var configuration = NodeConfiguration(
             nodeID: nodeID,
@@ -38,7 +38,7 @@ extension NodeConfiguration {
     }
 
     /// Parses `redis://host:port`, naming the key when it cannot.
-    public static func redisEndpoint(_ text: String, key: String) throws(ConfigurationError) -> RedisEndpoint {
+    package static func redisEndpoint(_ text: String, key: String) throws(ConfigurationError) -> RedisEndpoint {
         guard let endpoint = RedisEndpoint(text) else {
             throw ConfigurationError(key: key, problem: "'\(text)' is not redis://host:port")
         }
@@ -46,7 +46,7 @@ extension NodeConfiguration {
     }
 
     /// Parses `host:port`, naming the key when it cannot.
-    public static func endpoint(_ text: String, key: String) throws(ConfigurationError) -> GRPCEndpoint {
+    package static func endpoint(_ text: String, key: String) throws(ConfigurationError) -> GRPCEndpoint {
         guard let endpoint = GRPCEndpoint(text) else {
             throw ConfigurationError(key: key, problem: "'\(text)' is not host:port")
         }

@@ -8,77 +8,77 @@ import Routing
 /// Each key is read from a flag of `switchboard node` or an environment variable
 /// (`NodeConfiguration+Environment.swift`); the flag wins. Defaults suit one node on a
 /// developer machine.
-public struct NodeConfiguration: Sendable {
+package struct NodeConfiguration: Sendable {
     /// `--host`, `SWITCHBOARD_HOST`: address the WebSocket/HTTP listener binds.
-    public var host: String = "127.0.0.1"
+    package var host: String = "127.0.0.1"
     /// `--port`, `SWITCHBOARD_PORT`: its port; 0 picks a free one.
-    public var port: Int = 8080
+    package var port: Int = 8080
     /// `--node-id`, `SWITCHBOARD_NODE_ID`: unique in the cluster; part of every connection id.
-    public var nodeID: String
+    package var nodeID: String
     /// `--jwt-secret`, `SWITCHBOARD_JWT_SECRET`: HS256 secret that client tokens are signed with.
-    public var jwtSecret: String
+    package var jwtSecret: String
     /// `--max-frame-bytes`, `SWITCHBOARD_MAX_FRAME_BYTES`: largest client message; larger closes with 1009.
-    public var maxFrameBytes: Int = 64 * 1024
+    package var maxFrameBytes: Int = 64 * 1024
     /// `--queue-messages`, `SWITCHBOARD_QUEUE_MESSAGES`: outbound frames a connection may have waiting.
-    public var queueMessages: Int = 1024
+    package var queueMessages: Int = 1024
     /// `--queue-bytes`, `SWITCHBOARD_QUEUE_BYTES`: outbound bytes a connection may have waiting.
-    public var queueBytes: Int = 4 * 1024 * 1024
+    package var queueBytes: Int = 4 * 1024 * 1024
     /// `--ping-interval`, `SWITCHBOARD_PING_INTERVAL` (seconds): a connection that has not answered
     /// a ping within this long is closed as idle.
-    public var pingInterval: Duration = .seconds(30)
+    package var pingInterval: Duration = .seconds(30)
     /// `--drain-window`, `SWITCHBOARD_DRAIN_WINDOW` (seconds): on SIGTERM the node closes its
     /// clients a few at a time over the first three quarters of this window, so that they do
     /// not all reconnect at the same moment, and exits before it ends.
-    public var drainWindow: Duration = .seconds(10)
+    package var drainWindow: Duration = .seconds(10)
     /// `--close-timeout`, `SWITCHBOARD_CLOSE_TIMEOUT` (seconds): how long a client gets to answer a
     /// close frame the node sent before its socket is dropped.
-    public var closeTimeout: Duration = .seconds(2)
+    package var closeTimeout: Duration = .seconds(2)
     /// `--grpc-port`, `SWITCHBOARD_GRPC_PORT`: port of the Gateway API that backends push through
     /// (on `host`); 0 picks a free one.
-    public var grpcPort: Int = 8081
+    package var grpcPort: Int = 8081
     /// `--push-secret`, `SWITCHBOARD_PUSH_SECRET`: what backends send as `authorization: Bearer …`.
-    public var pushSecret: String
+    package var pushSecret: String
     /// `--location-backend`, `--chat-backend`, `--notification-backend` (`SWITCHBOARD_LOCATION_BACKEND`, …):
     /// `host:port` of each backend's gRPC service. A route whose backend is absent answers `unavailable`.
-    public var backends: [String: GRPCEndpoint] = [:]
+    package var backends: [String: GRPCEndpoint] = [:]
     /// `--max-calls-per-connection`, `SWITCHBOARD_MAX_CALLS_PER_CONNECTION`: backend calls one client may
     /// have in flight; more are answered `busy`.
-    public var maxCallsPerConnection: Int = 32
+    package var maxCallsPerConnection: Int = 32
     /// `--max-backend-in-flight`, `SWITCHBOARD_MAX_BACKEND_IN_FLIGHT`: calls in flight to one backend from
     /// this node; more are answered `busy`.
-    public var maxBackendInFlight: Int = 1000
+    package var maxBackendInFlight: Int = 1000
     /// `--max-connections`, `SWITCHBOARD_MAX_CONNECTIONS`: client connections this node holds at most;
     /// past it, upgrades are refused with 503 `busy` so clients try another node. Unset: the
     /// open-file limit (raised to the hard limit at start) less `OpenFileLimit.reserved`.
-    public var maxConnections: Int?
+    package var maxConnections: Int?
 
     /// `--redis`, `SWITCHBOARD_REDIS` (`redis://host:port`): join the cluster that shares this Redis.
     /// Unset: the node runs alone, with presence and relay in process.
-    public var redis: RedisEndpoint?
+    package var redis: RedisEndpoint?
     /// `--redis-prefix`, `SWITCHBOARD_REDIS_PREFIX`: prefix of every key and channel, so that
     /// several clusters can share one Redis.
-    public var redisPrefix: String = "sb:"
+    package var redisPrefix: String = "sb:"
     /// How often the node renews its lease and sweeps dead nodes' presence.
-    public var leaseInterval: Duration = .seconds(1)
+    package var leaseInterval: Duration = .seconds(1)
     /// How long a lease lives without renewal: a crashed node's presence is gone within
     /// `leaseTTL` + `leaseInterval`.
-    public var leaseTTL: Duration = .seconds(2)
+    package var leaseTTL: Duration = .seconds(2)
 
     /// `--memory-trim-interval`, `SWITCHBOARD_MEMORY_TRIM_INTERVAL` (seconds; 0 turns it off): how
     /// often freed heap memory is returned to the OS (see `MemoryTrimService`).
-    public var memoryTrimInterval: Duration = .seconds(10)
+    package var memoryTrimInterval: Duration = .seconds(10)
 
-    public init(nodeID: String, jwtSecret: String, pushSecret: String) {
+    package init(nodeID: String, jwtSecret: String, pushSecret: String) {
         self.nodeID = nodeID
         self.jwtSecret = jwtSecret
         self.pushSecret = pushSecret
     }
 
     /// The backends routes may name.
-    public static let backendNames = ["location", "chat", "notification"]
+    package static let backendNames = ["location", "chat", "notification"]
 
     /// Refuses settings that would make the node misbehave, naming the key.
-    public func validate() throws(ConfigurationError) {
+    package func validate() throws(ConfigurationError) {
         guard !nodeID.isEmpty, !nodeID.contains("/"), !nodeID.contains("\n") else {
             throw ConfigurationError(key: "node-id", problem: "must be non-empty and contain no '/' or newline")
         }

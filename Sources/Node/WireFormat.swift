@@ -1,5 +1,5 @@
 /// How a connection's frames are encoded, chosen by WebSocket subprotocol at connect.
-public enum WireFormat: String, Sendable, CaseIterable {
+package enum WireFormat: String, Sendable, CaseIterable {
     /// JSON text frames (protobuf's JSON mapping of the envelope): the default.
     case json = "switchboard.v1.json"
     /// Protobuf binary frames of the same envelope.

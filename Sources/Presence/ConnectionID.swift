@@ -2,17 +2,17 @@
 ///
 /// The node id makes it unique across nodes without coordination; the sequence makes
 /// it unique within a node's lifetime.
-public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
-    public let nodeID: String
-    public let sequence: UInt64
+package struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    package let nodeID: String
+    package let sequence: UInt64
 
-    public init(nodeID: String, sequence: UInt64) {
+    package init(nodeID: String, sequence: UInt64) {
         self.nodeID = nodeID
         self.sequence = sequence
     }
 
     /// Parses the `node/sequence` form that `description` prints.
-    public init?(_ text: some StringProtocol) {
+    package init?(_ text: some StringProtocol) {
         guard let slash = text.lastIndex(of: "/"), let sequence = UInt64(text[text.index(after: slash)...]) else {
             return nil
         }
@@ -21,5 +21,5 @@ public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
         self.init(nodeID: String(node), sequence: sequence)
     }
 
-    public var description: String { "\(nodeID)/\(sequence)" }
+    package var description: String { "\(nodeID)/\(sequence)" }
 }

@@ -4,16 +4,16 @@ import Synchronization
 ///
 /// Several nodes in one process may share one instance, which is how unit tests
 /// exercise multi-node routing without Redis.
-public final class InProcessPresenceDirectory: PresenceDirectory {
+package final class InProcessPresenceDirectory: PresenceDirectory {
     private let entries = Mutex<[String: Set<ConnectionID>]>([:])
 
-    public init() {}
+    package init() {}
 
-    public func announce(_ entry: PresenceEntry) async throws {
+    package func announce(_ entry: PresenceEntry) async throws {
         entries.withLock { _ = $0[entry.user, default: []].insert(entry.connection) }
     }
 
-    public func withdraw(_ entry: PresenceEntry) async throws {
+    package func withdraw(_ entry: PresenceEntry) async throws {
         entries.withLock { entries in
             guard var connections = entries[entry.user] else { return }
             connections.remove(entry.connection)
@@ -21,7 +21,7 @@ public final class InProcessPresenceDirectory: PresenceDirectory {
         }
     }
 
-    public func lookup(user: String) async throws -> [PresenceEntry] {
+    package func lookup(user: String) async throws -> [PresenceEntry] {
         let connections = entries.withLock { $0[user] ?? [] }
         return connections.map { PresenceEntry(user: user, connection: $0) }
             .sorted { ($0.connection.nodeID, $0.connection.sequence) < ($1.connection.nodeID, $1.connection.sequence) }

@@ -9,19 +9,19 @@ import ServiceLifecycle
 ///
 /// Heartbeats carry `wallMilliseconds()` (every node of a cluster compares them) and the
 /// loop sleeps on `clock`: tests drive both on virtual time.
-public struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration {
-    public let nodeID: String
-    public let directory: RedisPresenceDirectory
-    public let interval: Duration
-    public let ttl: Duration
+package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration {
+    package let nodeID: String
+    package let directory: RedisPresenceDirectory
+    package let interval: Duration
+    package let ttl: Duration
     /// Everything this node holds now, for restoring presence.
-    public let localEntries: @Sendable () -> [PresenceEntry]
-    public let logger: Logger
-    public let clock: C
+    package let localEntries: @Sendable () -> [PresenceEntry]
+    package let logger: Logger
+    package let clock: C
     /// Now, in milliseconds since the Unix epoch.
-    public let wallMilliseconds: @Sendable () -> Int64
+    package let wallMilliseconds: @Sendable () -> Int64
 
-    public init(
+    package init(
         nodeID: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
         localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger,
         clock: C, wallMilliseconds: @escaping @Sendable () -> Int64
@@ -36,7 +36,7 @@ public struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         var restoredGeneration: UInt64 = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
@@ -66,7 +66,7 @@ public struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration {
 }
 
 extension NodeLeaseService where C == ContinuousClock {
-    public init(
+    package init(
         nodeID: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
         localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
     ) {

@@ -4,7 +4,7 @@
 /// withdraws it when it leaves, so a lookup never names a connection that cannot be
 /// reached. Implementations: `InProcessPresenceDirectory` (one process) and the Redis
 /// directory (a cluster).
-public protocol PresenceDirectory: Sendable {
+package protocol PresenceDirectory: Sendable {
     func announce(_ entry: PresenceEntry) async throws
     func withdraw(_ entry: PresenceEntry) async throws
     /// Every connection of `user`, on every node.

@@ -1,12 +1,12 @@
 /// One connection of one user: the unit that presence announces and withdraws.
-public struct PresenceEntry: Hashable, Sendable {
-    public let user: String
-    public let connection: ConnectionID
+package struct PresenceEntry: Hashable, Sendable {
+    package let user: String
+    package let connection: ConnectionID
 
-    public init(user: String, connection: ConnectionID) {
+    package init(user: String, connection: ConnectionID) {
         self.user = user
         self.connection = connection
     }
 
-    public var nodeID: String { connection.nodeID }
+    package var nodeID: String { connection.nodeID }
 }

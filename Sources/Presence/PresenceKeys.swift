@@ -1,19 +1,19 @@
 /// Presence's Redis keys, under the cluster's prefix so that several clusters can share a
 /// Redis (relay's channels are `RelayChannels`, under the same prefix). docs/redis.md
 /// lists them.
-public struct PresenceKeys: Sendable {
-    public let prefix: String
+package struct PresenceKeys: Sendable {
+    package let prefix: String
 
-    public init(prefix: String = "sb:") {
+    package init(prefix: String = "sb:") {
         self.prefix = prefix
     }
 
     /// HASH connection id → node id: where one user is connected.
-    public func user(_ user: String) -> String { "\(prefix)user:\(user)" }
+    package func user(_ user: String) -> String { "\(prefix)user:\(user)" }
     /// SET of "connection\nuser": what one node holds, for its sweep.
-    public func nodeConnections(_ node: String) -> String { "\(prefix)node:\(node):conns" }
+    package func nodeConnections(_ node: String) -> String { "\(prefix)node:\(node):conns" }
     /// STRING with a TTL: the node is alive while it exists.
-    public func lease(_ node: String) -> String { "\(prefix)lease:\(node)" }
+    package func lease(_ node: String) -> String { "\(prefix)lease:\(node)" }
     /// ZSET node id → last heartbeat (ms): where live nodes find expired ones.
-    public var nodes: String { "\(prefix)nodes" }
+    package var nodes: String { "\(prefix)nodes" }
 }

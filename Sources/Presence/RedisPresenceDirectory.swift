@@ -2,30 +2,30 @@ import Essentials
 import RedisClient
 
 /// Presence in Redis, shared by every node of a cluster (keys in `PresenceKeys`).
-public final class RedisPresenceDirectory: PresenceDirectory {
-    public let redis: RedisConnection
-    public let keys: PresenceKeys
+package final class RedisPresenceDirectory: PresenceDirectory {
+    package let redis: RedisConnection
+    package let keys: PresenceKeys
 
-    public init(redis: RedisConnection, keys: PresenceKeys) {
+    package init(redis: RedisConnection, keys: PresenceKeys) {
         self.redis = redis
         self.keys = keys
     }
 
-    public func announce(_ entry: PresenceEntry) async throws {
+    package func announce(_ entry: PresenceEntry) async throws {
         _ = try await redis.send([
             "EVAL", PresenceScripts.announce, "2", keys.user(entry.user), keys.nodeConnections(entry.nodeID),
             entry.connection.description, entry.nodeID, Self.member(entry),
         ])
     }
 
-    public func withdraw(_ entry: PresenceEntry) async throws {
+    package func withdraw(_ entry: PresenceEntry) async throws {
         _ = try await redis.send([
             "EVAL", PresenceScripts.withdraw, "2", keys.user(entry.user), keys.nodeConnections(entry.nodeID),
             entry.connection.description, Self.member(entry),
         ])
     }
 
-    public func lookup(user: String) async throws -> [PresenceEntry] {
+    package func lookup(user: String) async throws -> [PresenceEntry] {
         let fields = try await redis.send(["HGETALL", keys.user(user)]).array ?? []
         var entries: [PresenceEntry] = []
         for index in stride(from: 0, to: fields.count - 1, by: 2) {
@@ -38,7 +38,7 @@ public final class RedisPresenceDirectory: PresenceDirectory {
 
     /// Makes `entries` exactly what `node` holds in Redis, in one atomic step: after Redis
     /// comes back, a node restores its presence with this.
-    public func replace(node: String, with entries: [PresenceEntry]) async throws {
+    package func replace(node: String, with entries: [PresenceEntry]) async throws {
         var arguments = ["EVAL", PresenceScripts.replaceNode, "0", keys.prefix, node, "0"]
         arguments.reserveCapacity(arguments.count + entries.count * 2)
         for entry in entries {
@@ -49,20 +49,20 @@ public final class RedisPresenceDirectory: PresenceDirectory {
     }
 
     /// Removes a dead node's presence, unless its lease exists; how many entries went.
-    public func sweep(node: String) async throws -> Int {
+    package func sweep(node: String) async throws -> Int {
         let removed = try await redis.send(["EVAL", PresenceScripts.replaceNode, "0", keys.prefix, node, "1"]).integer ?? 0
         return Int(max(removed, 0))
     }
 
     /// Renews `node`'s lease for `ttl`.
-    public func heartbeat(node: String, nowMilliseconds: Int64, ttl: Duration) async throws {
+    package func heartbeat(node: String, nowMilliseconds: Int64, ttl: Duration) async throws {
         _ = try await redis.send([
             "EVAL", PresenceScripts.heartbeat, "2", keys.lease(node), keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)",
         ])
     }
 
     /// Nodes whose last heartbeat is older than `cutoff` (ms).
-    public func staleNodes(before cutoffMilliseconds: Int64) async throws -> [String] {
+    package func staleNodes(before cutoffMilliseconds: Int64) async throws -> [String] {
         try await redis.send(["ZRANGEBYSCORE", keys.nodes, "-inf", "(\(cutoffMilliseconds)", "LIMIT", "0", "64"]).array?
             .compactMap(\.string) ?? []
     }

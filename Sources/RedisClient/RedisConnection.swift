@@ -9,8 +9,8 @@ import Synchronization
 /// the replies in order. While one batch is on the wire the next one gathers, so load
 /// pipelines by itself. After an error the context is dropped; the next batch reconnects,
 /// and while Redis stays unreachable commands fail at once (with backoff between tries).
-public final class RedisConnection: Sendable {
-    public let endpoint: RedisEndpoint
+package final class RedisConnection: Sendable {
+    package let endpoint: RedisEndpoint
     private let thread: NIOThreadPool
     private let state = Mutex(State())
     private let confined = Confined()
@@ -39,7 +39,7 @@ public final class RedisConnection: Sendable {
         var backoff: Duration = .milliseconds(50)
     }
 
-    public init(endpoint: RedisEndpoint, logger: Logger, connectTimeout: Duration = .seconds(1), commandTimeout: Duration = .seconds(2)) {
+    package init(endpoint: RedisEndpoint, logger: Logger, connectTimeout: Duration = .seconds(1), commandTimeout: Duration = .seconds(2)) {
         self.endpoint = endpoint
         self.logger = logger
         self.connectTimeout = connectTimeout
@@ -53,19 +53,19 @@ public final class RedisConnection: Sendable {
         thread.shutdownGracefully { _ in }
     }
 
-    public var isConnected: Bool { connected.load(ordering: .relaxed) }
-    public var generation: UInt64 { generationCounter.load(ordering: .acquiring) }
+    package var isConnected: Bool { connected.load(ordering: .relaxed) }
+    package var generation: UInt64 { generationCounter.load(ordering: .acquiring) }
 
-    public func send(_ arguments: String...) async throws -> RedisReply {
+    package func send(_ arguments: String...) async throws -> RedisReply {
         try await send(arguments.map { Array($0.utf8) })
     }
 
-    public func send(_ arguments: [String]) async throws -> RedisReply {
+    package func send(_ arguments: [String]) async throws -> RedisReply {
         try await send(arguments.map { Array($0.utf8) })
     }
 
     /// Sends one command (binary-safe arguments); an error reply throws `RedisError.server`.
-    public func send(_ arguments: [[UInt8]]) async throws -> RedisReply {
+    package func send(_ arguments: [[UInt8]]) async throws -> RedisReply {
         let reply = try await withCheckedThrowingContinuation { continuation in
             let startDrain = state.withLock { state -> Bool? in
                 guard !state.closed else { return nil }
@@ -86,7 +86,7 @@ public final class RedisConnection: Sendable {
 
     /// Fails what is queued and stops; later commands fail with `.closed`, and the
     /// connection's thread ends once a batch in progress is done (without waiting here).
-    public func close() {
+    package func close() {
         let pending = state.withLock { state -> [Pending] in
             state.closed = true
             defer { state.pending = [] }

@@ -1,16 +1,16 @@
 import Essentials
 
 /// Where Redis listens: parsed from `redis://host:port` (or `host:port`).
-public struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
-    public let host: String
-    public let port: Int
+package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
+    package let host: String
+    package let port: Int
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
-    public init?(_ url: String) {
+    package init?(_ url: String) {
         var rest = Substring(url)
         if rest.hasPrefix("redis://") { rest = rest.dropFirst("redis://".count) }
         if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
@@ -18,5 +18,5 @@ public struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
         self.init(host: address.host, port: address.port)
     }
 
-    public var description: String { "redis://\(host):\(port)" }
+    package var description: String { "redis://\(host):\(port)" }
 }

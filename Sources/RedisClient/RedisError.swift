@@ -1,5 +1,5 @@
 /// Why a Redis command did not succeed.
-public enum RedisError: Error, CustomStringConvertible, Sendable {
+package enum RedisError: Error, CustomStringConvertible, Sendable {
     /// Redis cannot be reached now; commands fail fast until it can.
     case unavailable(String)
     /// Redis answered with an error reply.
@@ -9,7 +9,7 @@ public enum RedisError: Error, CustomStringConvertible, Sendable {
     /// The client was closed.
     case closed
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unavailable(let detail): "redis unavailable: \(detail)"
         case .server(let message): "redis error: \(message)"

@@ -1,5 +1,5 @@
 /// A Redis reply, copied out of hiredis' reply object (which is freed at once).
-public enum RedisReply: Sendable, Equatable {
+package enum RedisReply: Sendable, Equatable {
     case string([UInt8])
     case status(String)
     case integer(Int64)
@@ -7,12 +7,12 @@ public enum RedisReply: Sendable, Equatable {
     case null
     case error(String)
 
-    public var integer: Int64? {
+    package var integer: Int64? {
         if case .integer(let value) = self { return value }
         return nil
     }
 
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .string(let bytes): String(decoding: bytes, as: UTF8.self)
         case .status(let text): text
@@ -20,7 +20,7 @@ public enum RedisReply: Sendable, Equatable {
         }
     }
 
-    public var array: [RedisReply]? {
+    package var array: [RedisReply]? {
         if case .array(let values) = self { return values }
         return nil
     }

@@ -11,11 +11,11 @@ import Glibc
 /// it reconnects with backoff and subscribes again, unprompted; `onState` learns each
 /// change. (hiredis 0.14 misroutes PING replies in subscribe mode, so liveness comes from
 /// the socket itself and from messages on the node's own channel.)
-public final class RedisSubscriber: Sendable {
-    public typealias MessageHandler = @Sendable (_ channel: String, _ payload: [UInt8]) -> Void
-    public typealias StateHandler = @Sendable (_ subscribed: Bool) -> Void
+package final class RedisSubscriber: Sendable {
+    package typealias MessageHandler = @Sendable (_ channel: String, _ payload: [UInt8]) -> Void
+    package typealias StateHandler = @Sendable (_ subscribed: Bool) -> Void
 
-    public let endpoint: RedisEndpoint
+    package let endpoint: RedisEndpoint
     private let channels: [String]
     private let onMessage: MessageHandler
     private let onState: StateHandler
@@ -26,7 +26,7 @@ public final class RedisSubscriber: Sendable {
     /// The socket of the live context, so that `stop()` can interrupt a blocking read.
     private let socket = Atomic<Int32>(-1)
 
-    public init(endpoint: RedisEndpoint, channels: [String], logger: Logger, onMessage: @escaping MessageHandler, onState: @escaping StateHandler = { _ in }) {
+    package init(endpoint: RedisEndpoint, channels: [String], logger: Logger, onMessage: @escaping MessageHandler, onState: @escaping StateHandler = { _ in }) {
         self.endpoint = endpoint
         self.channels = channels
         self.onMessage = onMessage
@@ -34,16 +34,16 @@ public final class RedisSubscriber: Sendable {
         self.logger = logger
     }
 
-    public var isSubscribed: Bool { subscribed.load(ordering: .relaxed) }
+    package var isSubscribed: Bool { subscribed.load(ordering: .relaxed) }
 
-    public func start() {
+    package func start() {
         thread.start()
         thread.submit { _ in self.loop() }
     }
 
     /// Ends the loop without waiting for it: the blocking read is interrupted by shutting
     /// the socket down, and the thread exits on its own.
-    public func stop() {
+    package func stop() {
         stopped.store(true, ordering: .relaxed)
         let fd = socket.load(ordering: .relaxed)
         if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }

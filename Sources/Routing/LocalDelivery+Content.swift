@@ -2,7 +2,7 @@ import SwitchboardProtocol
 
 extension LocalDelivery {
     /// Delivers or disconnects, as `content` says; how many connections it reached.
-    public func handle(_ content: RelayMessage.Content, for audience: PushAudience) -> Int {
+    package func handle(_ content: RelayMessage.Content, for audience: PushAudience) -> Int {
         switch content {
         case .push(let push): deliver(push, to: audience)
         case .disconnect(let reason): disconnect(audience, reason: reason)

@@ -4,7 +4,7 @@ import SwitchboardProtocol
 ///
 /// Delivery only queues: it never waits for a socket, so a slow client cannot hold up
 /// the router.
-public protocol LocalDelivery: Sendable {
+package protocol LocalDelivery: Sendable {
     /// Queues `push` to this node's connections in `audience`; returns how many.
     func deliver(_ push: Switchboard_V1_Push, to audience: PushAudience) -> Int
     /// Closes this node's connections in `audience` (4003, after what is queued); how many.

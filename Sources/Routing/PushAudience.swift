@@ -1,7 +1,7 @@
 import Presence
 
 /// Who a push is for.
-public enum PushAudience: Hashable, Sendable {
+package enum PushAudience: Hashable, Sendable {
     /// Every connection of one user, wherever they are.
     case user(String)
     /// One connection, on the node that holds it.

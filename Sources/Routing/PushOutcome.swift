@@ -1,15 +1,15 @@
 /// What happened to a push: callers always learn this, never a silent success.
-public struct PushOutcome: Hashable, Sendable {
+package struct PushOutcome: Hashable, Sendable {
     /// Connections on this node that the push was queued to.
-    public var localConnections: Int
+    package var localConnections: Int
     /// Other nodes the push was relayed to (each delivers to its own connections).
-    public var relayedNodes: Int
+    package var relayedNodes: Int
 
-    public init(localConnections: Int, relayedNodes: Int) {
+    package init(localConnections: Int, relayedNodes: Int) {
         self.localConnections = localConnections
         self.relayedNodes = relayedNodes
     }
 
     /// Nobody holds the target: nothing was delivered or relayed.
-    public var isOffline: Bool { localConnections == 0 && relayedNodes == 0 }
+    package var isOffline: Bool { localConnections == 0 && relayedNodes == 0 }
 }

@@ -3,25 +3,25 @@ import SwitchboardProtocol
 
 /// Delivers a push, or a disconnect, to its audience: locally at once, and relayed once
 /// per other node that holds part of it.
-public struct PushRouter: Sendable {
-    public let nodeID: String
+package struct PushRouter: Sendable {
+    package let nodeID: String
     private let local: any LocalDelivery
     private let presence: any PresenceDirectory
     private let bus: any RelayBus
 
-    public init(nodeID: String, local: any LocalDelivery, presence: any PresenceDirectory, bus: any RelayBus) {
+    package init(nodeID: String, local: any LocalDelivery, presence: any PresenceDirectory, bus: any RelayBus) {
         self.nodeID = nodeID
         self.local = local
         self.presence = presence
         self.bus = bus
     }
 
-    public func push(_ push: Switchboard_V1_Push, to audience: PushAudience) async throws -> PushOutcome {
+    package func push(_ push: Switchboard_V1_Push, to audience: PushAudience) async throws -> PushOutcome {
         try await route(.push(push), to: audience)
     }
 
     /// Closes a user's connections on every node (4003 with `reason`).
-    public func disconnect(user: String, reason: String) async throws -> PushOutcome {
+    package func disconnect(user: String, reason: String) async throws -> PushOutcome {
         try await route(.disconnect(reason: reason), to: .user(user))
     }
 

@@ -10,7 +10,7 @@ import Synchronization
 /// the next pushes for it gather, and go together in the next PUBLISH. One flush at a
 /// time per node keeps order per (origin, target). PUBLISH's answer (how many
 /// subscribers got it) tells a live node from a dead one.
-public final class RedisRelayBus: RelayBus {
+package final class RedisRelayBus: RelayBus {
     private let redis: RedisConnection
     private let channels: RelayChannels
     private let logger: Logger
@@ -22,18 +22,18 @@ public final class RedisRelayBus: RelayBus {
         var flushing = false
     }
 
-    public init(redis: RedisConnection, channels: RelayChannels, logger: Logger) {
+    package init(redis: RedisConnection, channels: RelayChannels, logger: Logger) {
         self.redis = redis
         self.channels = channels
         self.logger = logger
     }
 
     /// Subscribed to this node's channels, and able to publish.
-    public var isHealthy: Bool {
+    package var isHealthy: Bool {
         redis.isConnected && (subscriber.withLock { $0?.isSubscribed } ?? false)
     }
 
-    public func send(_ message: RelayMessage, to nodeID: String) async throws -> Bool {
+    package func send(_ message: RelayMessage, to nodeID: String) async throws -> Bool {
         let item = Self.item(message)
         return try await withCheckedThrowingContinuation { continuation in
             let startFlush = outboxes.withLock { outboxes -> Bool in
@@ -73,7 +73,7 @@ public final class RedisRelayBus: RelayBus {
     }
 
     /// Encoded once, for every node: the origin skips its own copy.
-    public func broadcast(_ message: RelayMessage) async throws -> Int {
+    package func broadcast(_ message: RelayMessage) async throws -> Int {
         var envelope = Switchboard_Relay_V1_RelayBatch()
         envelope.originNode = message.originNodeID
         envelope.items = [Self.item(message)]
@@ -85,7 +85,7 @@ public final class RedisRelayBus: RelayBus {
         return Int(try await redis.send([Array("PUBLISH".utf8), Array(channel.utf8), payload]).integer ?? 0)
     }
 
-    public func attach(nodeID: String, delivery: any LocalDelivery) async throws {
+    package func attach(nodeID: String, delivery: any LocalDelivery) async throws {
         let broadcastChannel = channels.broadcast
         let logger = self.logger
         let subscriber = RedisSubscriber(
@@ -105,7 +105,7 @@ public final class RedisRelayBus: RelayBus {
         self.subscriber.withLock { $0 = subscriber }
     }
 
-    public func detach(nodeID: String) async {
+    package func detach(nodeID: String) async {
         subscriber.withLock { $0.take() }?.stop()
     }
 

@@ -2,7 +2,7 @@
 ///
 /// Relay is at-most-once, and keeps order per (origin node, target node). Implementations:
 /// `InProcessRelayBus` (nodes in one process) and the Redis pub/sub bus (a cluster).
-public protocol RelayBus: Sendable {
+package protocol RelayBus: Sendable {
     /// Hands `message` to node `nodeID`; false when no such node is listening.
     func send(_ message: RelayMessage, to nodeID: String) async throws -> Bool
     /// Hands `message` to every node but its origin; returns how many received it.
@@ -16,5 +16,5 @@ public protocol RelayBus: Sendable {
 }
 
 extension RelayBus {
-    public var isHealthy: Bool { true }
+    package var isHealthy: Bool { true }
 }

@@ -1,13 +1,13 @@
 /// Relay's Redis pub/sub channels, under the cluster's key prefix. docs/redis.md lists them.
-public struct RelayChannels: Sendable {
-    public let prefix: String
+package struct RelayChannels: Sendable {
+    package let prefix: String
 
-    public init(prefix: String) {
+    package init(prefix: String) {
         self.prefix = prefix
     }
 
     /// Relay messages for one node.
-    public func node(_ node: String) -> String { "\(prefix)relay:\(node)" }
+    package func node(_ node: String) -> String { "\(prefix)relay:\(node)" }
     /// What every node listens to.
-    public var broadcast: String { "\(prefix)broadcast" }
+    package var broadcast: String { "\(prefix)broadcast" }
 }

@@ -7,16 +7,16 @@ import SwiftProtobuf
 /// Adding a route is one `Route.unary(...)` declaration: decoding the client's JSON or
 /// binary arguments into the typed request, and the response back, is the same code
 /// path for every route.
-public struct Route: Sendable {
+package struct Route: Sendable {
     /// What clients put in `call`, e.g. `chat.send`.
-    public let name: String
+    package let name: String
     /// Which backend serves it: a key of the node's backend addresses.
-    public let backend: String
+    package let backend: String
     /// Deadline of one call.
-    public let timeout: Duration
+    package let timeout: Duration
     private let invoke: @Sendable (GRPCHTTP2Client, RouteArguments, Metadata, CallOptions) async throws -> RouteResult
 
-    public static func unary<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>(
+    package static func unary<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>(
         _ name: String,
         backend: String,
         timeout: Duration = .seconds(5),
@@ -50,12 +50,12 @@ public struct Route: Sendable {
     }
 
     /// The same call with another deadline.
-    public func withTimeout(_ timeout: Duration) -> Route {
+    package func withTimeout(_ timeout: Duration) -> Route {
         Route(name: name, backend: backend, timeout: timeout, invoke: invoke)
     }
 
     /// Calls the backend; throws `RouteError` for bad arguments and `RPCError` for the call.
-    public func callAsFunction(_ client: GRPCHTTP2Client, _ arguments: RouteArguments, metadata: Metadata) async throws -> RouteResult {
+    package func callAsFunction(_ client: GRPCHTTP2Client, _ arguments: RouteArguments, metadata: Metadata) async throws -> RouteResult {
         var options = CallOptions.defaults
         options.timeout = timeout
         // A backend that is down must answer `unavailable` at once, not at the deadline.

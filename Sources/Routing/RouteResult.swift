@@ -1,7 +1,7 @@
 import SwiftProtobuf
 
 /// A call's answer in the form its arguments came in.
-public enum RouteResult: Sendable {
+package enum RouteResult: Sendable {
     case json(Google_Protobuf_Value)
     case binary([UInt8])
 }

@@ -2,25 +2,25 @@ import GRPCCore
 import SwitchboardProtocol
 
 /// The client call names a node serves, and the backend method behind each.
-public struct RouteTable: Sendable {
+package struct RouteTable: Sendable {
     private let routes: [String: Route]
 
-    public init(_ routes: [Route]) {
+    package init(_ routes: [Route]) {
         self.routes = Dictionary(routes.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last })
     }
 
-    public subscript(name: String) -> Route? { routes[name] }
+    package subscript(name: String) -> Route? { routes[name] }
 
     /// Every route with `timeout` as its deadline.
-    public func withTimeout(_ timeout: Duration) -> RouteTable {
+    package func withTimeout(_ timeout: Duration) -> RouteTable {
         RouteTable(routes.values.map { $0.withTimeout(timeout) })
     }
 
     /// Every route name, sorted: for documentation and errors.
-    public var names: [String] { routes.keys.sorted() }
+    package var names: [String] { routes.keys.sorted() }
 
     /// Switchboard's routes to the Location, Chat and Notification backends.
-    public static let standard = RouteTable([
+    package static let standard = RouteTable([
         .unary("location.update", backend: "location", timeout: .seconds(2)) {
             (client, request: Switchboard_Location_V1_UpdateLocationRequest, metadata, options) in
             try await Switchboard_Location_V1_LocationService.Client(wrapping: client)
