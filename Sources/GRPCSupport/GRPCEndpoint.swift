@@ -1,4 +1,5 @@
 import Essentials
+import GRPCCore
 import GRPCNIOTransportHTTP2
 
 /// Where a gRPC service listens: `host:port`.

@@ -1,3 +1,4 @@
+import UnixSignals
 import GRPCSupport
 import Auth
 import Essentials

@@ -1,3 +1,5 @@
+import UnixSignals
+import Logging
 import Auth
 import ArgumentParser
 import Foundation

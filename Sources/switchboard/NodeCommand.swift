@@ -1,3 +1,4 @@
+import RedisClient
 import ArgumentParser
 import Logging
 import Node

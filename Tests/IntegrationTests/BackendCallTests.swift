@@ -1,3 +1,4 @@
+import Node
 import GRPCSupport
 import Backends
 import GRPCCore

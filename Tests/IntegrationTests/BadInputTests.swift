@@ -1,3 +1,5 @@
+import WSCore
+import Node
 import NIOCore
 import NIOWebSocket
 import Testing

@@ -1,4 +1,5 @@
 @testable import Bench
+import NIOCore
 import GRPCSupport
 import Foundation
 import Routing

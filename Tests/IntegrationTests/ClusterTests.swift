@@ -1,3 +1,5 @@
+import WSCore
+import NIOWebSocket
 import Foundation
 import GRPCCore
 import Node

@@ -1,3 +1,4 @@
+import Node
 import Presence
 import Testing
 import TestSupport

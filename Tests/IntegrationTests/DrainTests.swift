@@ -1,3 +1,6 @@
+import SwiftProtobuf
+import Node
+import Logging
 import Bench
 import Foundation
 import GRPCCore

@@ -1,3 +1,5 @@
+import WSCore
+import NIOWebSocket
 import GRPCCore
 import SwiftProtobuf
 import SwitchboardProtocol

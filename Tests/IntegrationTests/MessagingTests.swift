@@ -1,3 +1,4 @@
+import Node
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing

@@ -1,3 +1,4 @@
+import WSCore
 import Foundation
 import NIOWebSocket
 import Testing

@@ -1,3 +1,4 @@
+import WSCore
 import NIOWebSocket
 import Testing
 import TestSupport

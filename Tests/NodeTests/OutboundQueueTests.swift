@@ -1,3 +1,4 @@
+import NIOWebSocket
 import NIOCore
 import Synchronization
 import Testing

@@ -1,12 +1,13 @@
+import SwiftProtobuf
 import HTTPTypes
-import HummingbirdWSClient
+import WSClient
 import Logging
 import NIOCore
 import NIOWebSocket
 import Synchronization
 import SwitchboardProtocol
 
-/// A real WebSocket client (HummingbirdWSClient) driven step by step from a test.
+/// A real WebSocket client (swift-websocket's WSClient) driven step by step from a test.
 ///
 /// With `readPaused`, the client never reads its socket after the upgrade: once the
 /// small inbound buffer fills, NIO stops reading and the server sees a slow consumer.

@@ -1,4 +1,5 @@
-import HummingbirdWSClient
+import HTTPTypes
+import WSClient
 import Logging
 import NIOCore
 import NIOWebSocket

@@ -1,3 +1,4 @@
+import Essentials
 import Synchronization
 
 /// The books of one run: what each source sent, what arrived where, and whether any of

@@ -1,4 +1,6 @@
-import HummingbirdWSClient
+import NIOWebSocket
+import Essentials
+import WSClient
 import NIOCore
 import Auth
 import Synchronization

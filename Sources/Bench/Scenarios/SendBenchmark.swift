@@ -1,3 +1,4 @@
+import Essentials
 import NIOCore
 import SwiftProtobuf
 import Synchronization

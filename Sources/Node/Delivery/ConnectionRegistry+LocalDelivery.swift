@@ -1,3 +1,4 @@
+import SwiftProtobuf
 import Routing
 import SwitchboardProtocol
 

@@ -1,8 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
 import Foundation
-#endif
 import NIOHTTP1
 
 /// What the node reads from a client's HTTP request: its path and its token.

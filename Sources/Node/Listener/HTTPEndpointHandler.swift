@@ -1,3 +1,5 @@
+import Routing
+import CoreMetrics
 import Auth
 import NIOCore
 import NIOHTTP1

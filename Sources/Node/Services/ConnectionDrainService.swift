@@ -1,3 +1,5 @@
+import Routing
+import NIOCore
 import Logging
 import ServiceLifecycle
 

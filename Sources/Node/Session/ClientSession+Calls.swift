@@ -1,3 +1,5 @@
+import Presence
+import Logging
 import GRPCSupport
 import GRPCCore
 import Routing

@@ -1,4 +1,6 @@
 #if canImport(FoundationEssentials)
+import Presence
+import CoreMetrics
 import FoundationEssentials
 #else
 import Foundation

@@ -1,3 +1,4 @@
+import SwiftProtobuf
 import Logging
 import Presence
 import RedisClient
