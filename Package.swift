@@ -268,7 +268,11 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// Hummingbird's upcoming features: a file sees only the members of modules it imports.
+// Hummingbird's upcoming features: a file sees only the members of modules it imports, and
+// an import is internal unless marked (`package import` where a module's types appear in
+// this package's own declarations). Generated code keeps its public imports.
 for target in package.targets where target.type != .system {
-    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+    var features: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
+    if target.name != "SwitchboardProtocol" { features.append(.enableUpcomingFeature("InternalImportsByDefault")) }
+    target.swiftSettings = (target.swiftSettings ?? []) + features
 }

@@ -1,9 +1,9 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+package import FoundationEssentials
 #else
 import Foundation
 #endif
-import JWTKit
+package import JWTKit
 
 /// What a client token carries: the user (`sub`) and when it stops being valid (`exp`).
 package struct AccessTokenClaims: JWTPayload {

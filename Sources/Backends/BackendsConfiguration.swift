@@ -1,4 +1,4 @@
-import GRPCSupport
+package import GRPCSupport
 
 /// Where the reference backends listen and which gateway they push through.
 /// `switchboard backends` reads each key from a flag or `SWITCHBOARD_*` variable.

@@ -1,8 +1,8 @@
 import UnixSignals
 import GRPCSupport
 import GRPCCore
-import Logging
-import ServiceLifecycle
+package import Logging
+package import ServiceLifecycle
 
 /// Location, Chat and Notification, each a gRPC server on its own port, plus the client
 /// they push through: everything `switchboard backends` runs.

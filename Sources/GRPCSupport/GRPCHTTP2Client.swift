@@ -1,5 +1,5 @@
-import GRPCCore
-import GRPCNIOTransportHTTP2
+package import GRPCCore
+package import GRPCNIOTransportHTTP2
 
 /// A plaintext gRPC client over HTTP/2 (NIO Posix): a node's client to each backend, a
 /// backend's client to the gateway. Made by `GRPCEndpoint.makeClient()`.

@@ -1,4 +1,4 @@
-import GRPCCore
+package import GRPCCore
 import GRPCNIOTransportHTTP2
 import ServiceLifecycle
 

@@ -2,11 +2,11 @@ import UnixSignals
 import GRPCSupport
 import Auth
 import Essentials
-import Logging
-import Presence
+package import Logging
+package import Presence
 import RedisClient
-import Routing
-import ServiceLifecycle
+package import Routing
+package import ServiceLifecycle
 import Synchronization
 
 /// One running gateway node: its connections, its view of presence and relay, and

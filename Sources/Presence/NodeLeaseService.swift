@@ -1,5 +1,5 @@
 import Essentials
-import Logging
+package import Logging
 import RedisClient
 import ServiceLifecycle
 

@@ -1,5 +1,5 @@
 import Essentials
-import RedisClient
+package import RedisClient
 
 /// Presence in Redis, shared by every node of a cluster (keys in `PresenceKeys`).
 package final class RedisPresenceDirectory: PresenceDirectory {

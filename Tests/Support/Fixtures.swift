@@ -1,7 +1,7 @@
-import Backends
-import Node
-import Presence
-import Routing
+package import Backends
+package import Node
+package import Presence
+package import Routing
 
 /// Scoped fixtures: what they start is stopped when the body returns or throws, so a
 /// failed `#require` (or a test that times out) leaves no node, cluster or backend running.

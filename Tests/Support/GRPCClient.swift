@@ -1,5 +1,5 @@
-import GRPCCore
-import GRPCNIOTransportHTTP2
+package import GRPCCore
+package import GRPCNIOTransportHTTP2
 
 /// Runs `body` with a plaintext gRPC client to a loopback port.
 package func withGRPCClient<Result: Sendable>(

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 extension Pipe {
     /// Reads to the end on a thread of its own: a blocking read must not hold a thread of

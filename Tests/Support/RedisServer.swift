@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import RedisClient
+package import RedisClient
 
 /// A real `redis-server` on a free loopback port, without persistence.
 ///

@@ -1,8 +1,8 @@
 import Node
-import GRPCSupport
-import Backends
+package import GRPCSupport
+package import Backends
 import Logging
-import Routing
+package import Routing
 import ServiceLifecycle
 
 /// The reference backends, really serving gRPC on loopback ports.

@@ -1,9 +1,9 @@
 import Auth
 import Foundation
 import Logging
-import Node
-import Presence
-import Routing
+package import Node
+package import Presence
+package import Routing
 import ServiceLifecycle
 import Synchronization
 

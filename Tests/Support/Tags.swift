@@ -1,4 +1,4 @@
-import Testing
+package import Testing
 
 /// What a suite needs, for reading and for IDEs that filter by tag. SwiftPM 6.3's
 /// `swift test` filters by name only: `swift test --skip IntegrationTests` runs the unit

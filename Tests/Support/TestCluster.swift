@@ -1,4 +1,4 @@
-import Node
+package import Node
 
 /// Real nodes sharing one real Redis, each with its own ports and Redis connections, under
 /// a key prefix of their own so that clusters of tests running side by side never meet.

@@ -1,9 +1,9 @@
 import SwiftProtobuf
 import HTTPTypes
-import WSClient
+package import WSClient
 import Logging
 import NIOCore
-import NIOWebSocket
+package import NIOWebSocket
 import Synchronization
 import SwitchboardProtocol
 

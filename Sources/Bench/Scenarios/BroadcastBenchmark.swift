@@ -1,4 +1,4 @@
-import GRPCSupport
+package import GRPCSupport
 import Synchronization
 
 /// One message to every connection: broadcasts through the Gateway API (round-robin over

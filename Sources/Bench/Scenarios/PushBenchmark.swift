@@ -1,4 +1,4 @@
-import GRPCSupport
+package import GRPCSupport
 import Synchronization
 
 /// Backends push through the Gateway gRPC API: `concurrency` pushers each keep one

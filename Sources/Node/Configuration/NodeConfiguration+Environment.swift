@@ -1,5 +1,5 @@
-import GRPCSupport
-import RedisClient
+package import GRPCSupport
+package import RedisClient
 import Routing
 
 /// Reading the node's settings from environment variables (`SWITCHBOARD_*`).

@@ -1,6 +1,6 @@
-import GRPCSupport
+package import GRPCSupport
 import Auth
-import RedisClient
+package import RedisClient
 import Routing
 
 /// Everything one gateway node needs to know to run.

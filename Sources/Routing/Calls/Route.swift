@@ -1,6 +1,6 @@
-import GRPCSupport
-import GRPCCore
-import SwiftProtobuf
+package import GRPCSupport
+package import GRPCCore
+package import SwiftProtobuf
 
 /// One client call name mapped to one typed unary gRPC method of a backend.
 ///

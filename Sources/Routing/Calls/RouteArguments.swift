@@ -1,4 +1,4 @@
-import SwiftProtobuf
+package import SwiftProtobuf
 
 /// A call's arguments as the client sent them: JSON (`data`) or the encoded request
 /// message (`payload`, binary frames).

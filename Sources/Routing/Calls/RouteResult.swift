@@ -1,4 +1,4 @@
-import SwiftProtobuf
+package import SwiftProtobuf
 
 /// A call's answer in the form its arguments came in.
 package enum RouteResult: Sendable {

@@ -1,4 +1,4 @@
-import SwitchboardProtocol
+package import SwitchboardProtocol
 
 /// The node's own connections, as routing sees them.
 ///

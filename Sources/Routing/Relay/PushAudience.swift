@@ -1,4 +1,4 @@
-import Presence
+package import Presence
 
 /// Who a push is for.
 package enum PushAudience: Hashable, Sendable {

@@ -1,5 +1,5 @@
-import Presence
-import SwitchboardProtocol
+package import Presence
+package import SwitchboardProtocol
 
 /// Delivers a push, or a disconnect, to its audience: locally at once, and relayed once
 /// per other node that holds part of it.

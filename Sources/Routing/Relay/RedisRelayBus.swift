@@ -1,7 +1,7 @@
 import SwiftProtobuf
-import Logging
+package import Logging
 import Presence
-import RedisClient
+package import RedisClient
 import SwitchboardProtocol
 import Synchronization
 

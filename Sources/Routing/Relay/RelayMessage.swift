@@ -1,4 +1,4 @@
-import SwitchboardProtocol
+package import SwitchboardProtocol
 
 /// A push, or a disconnect, on its way from the node that accepted it to a node that
 /// holds its audience.
