@@ -88,10 +88,8 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
                 // Echo the client's close, then drop the socket.
                 var data = frame.unmaskedData
                 let code = data.readInteger(as: UInt16.self).map { WebSocketErrorCode(codeNumber: Int($0)) } ?? .normalClosure
-                var reply = context.channel.allocator.buffer(capacity: 2)
-                reply.write(webSocketErrorCode: code)
                 closing = true
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
+                context.writeAndFlush(wrapOutboundOut(.close(code, allocator: context.channel.allocator)))
                     .whenComplete { _ in context.close(promise: nil) }
             }
         default:
@@ -138,9 +136,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         connection.markClosing(reason)
         guard !closing else { return }
         closing = true
-        var data = context.channel.allocator.buffer(capacity: 2)
-        data.write(webSocketErrorCode: code)
-        context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)))
+        context.writeAndFlush(wrapOutboundOut(.close(code, allocator: context.channel.allocator)))
             .whenComplete { _ in context.close(promise: nil) }
     }
 
@@ -150,10 +146,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     private func startClose(_ channel: any Channel, code: WebSocketErrorCode, reason: String) {
         guard !closing else { return }
         closing = true
-        var data = channel.allocator.buffer(capacity: 2 + reason.utf8.count)
-        data.write(webSocketErrorCode: code)
-        data.writeString(reason)
-        channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: nil)
+        channel.writeAndFlush(WebSocketFrame.close(code, reason: reason, allocator: channel.allocator), promise: nil)
         closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(session.node.configuration.closeTimeout)) {
             channel.close(promise: nil)
         }

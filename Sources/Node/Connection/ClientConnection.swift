@@ -6,7 +6,8 @@ import Presence
 import Synchronization
 
 /// One client socket as the rest of the node sees it: who it is and where its
-/// frames go. The socket itself is served by `ClientSession`.
+/// frames go. The socket itself is served on its event loop by `ClientChannelHandler`
+/// (reads, close handshake) and `ConnectionPump` (writes, liveness).
 final class ClientConnection: Sendable {
     let id: ConnectionID
     let user: String
@@ -57,10 +58,7 @@ final class ClientConnection: Sendable {
     private func closeAsSlowConsumer() {
         markClosing(.slowConsumer)
         logger.warning("closing slow consumer", metadata: ["queue.limit.messages": "\(queue.maxMessages)", "queue.limit.bytes": "\(queue.maxBytes)"])
-        var data = channel.allocator.buffer(capacity: 32)
-        data.write(webSocketErrorCode: CloseReason.slowConsumerCode)
-        data.writeString("slow consumer")
-        let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+        let frame = WebSocketFrame.close(CloseReason.slowConsumerCode, reason: "slow consumer", allocator: channel.allocator)
         let channel = self.channel
         channel.writeAndFlush(frame).whenComplete { _ in channel.close(promise: nil) }
         // If the socket cannot take even the close frame, do not wait for it.

@@ -98,10 +98,8 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
     private func tick(context: ChannelHandlerContext) {
         if pingOutstanding && !heard {
             connection.markClosing(.pingTimeout)
-            var data = context.channel.allocator.buffer(capacity: 16)
-            data.write(webSocketErrorCode: .goingAway)
-            data.writeString("ping timeout")
-            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: data)), promise: nil)
+            let close = WebSocketFrame.close(.goingAway, reason: "ping timeout", allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(close), promise: nil)
             context.close(promise: nil)
             return
         }
