@@ -228,6 +228,8 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
+                "GRPCSupport",
+                "RedisClient",
                 "Routing",
                 "Node",
                 "Presence",

@@ -1,4 +1,7 @@
+import Foundation
+import GRPCSupport
 import Node
+import RedisClient
 import Testing
 
 /// What containers and pods rely on: settings from SWITCHBOARD_* variables, the node id
@@ -41,5 +44,66 @@ struct NodeConfigurationTests {
         } catch {
             #expect(error.key == "close-timeout")
         }
+    }
+}
+
+/// The one list of node settings, read from a file, the environment and flags.
+@Suite("Node settings from a file, the environment and flags")
+struct NodeSettingsTests {
+    @Test("a flag beats its variable, which beats the config file, which beats the default")
+    func precedence() throws {
+        let file = try NodeConfiguration.fileSettings(
+            """
+            # a node's config
+            port = 9000
+            ping-interval = 12   # seconds
+            queue-messages=77
+
+            redis = redis://cache:6380
+            """, path: "node.conf"
+        )
+        let configuration = try NodeConfiguration.resolve(
+            file: file,
+            environment: ["SWITCHBOARD_PORT": "9001", "SWITCHBOARD_PING_INTERVAL": "0.5", "HOSTNAME": "pod-7"],
+            flags: try NodeConfiguration.flags(["--port", "9002", "--location-backend=loc:9101"])
+        )
+        #expect(configuration.port == 9002)
+        #expect(configuration.pingInterval == .milliseconds(500))
+        #expect(configuration.queueMessages == 77)
+        #expect(configuration.redis?.host == "cache" && configuration.redis?.port == 6380)
+        #expect(configuration.backends["location"]?.description == "loc:9101")
+        #expect(configuration.nodeID == "pod-7")
+        #expect(configuration.maxFrameBytes == 64 * 1024, "an unset setting keeps its default")
+    }
+
+    @Test("an unknown key, a flag without a value, a malformed line and a bad value are refused naming where")
+    func refusals() throws {
+        #expect(throws: ConfigurationError.self) { _ = try NodeConfiguration.resolve(file: ["prot": "1"], environment: [:]) }
+        let flag = #expect(throws: ConfigurationError.self) {
+            _ = try NodeConfiguration.resolve(environment: [:], flags: try NodeConfiguration.flags(["--bogus", "1"]))
+        }
+        #expect(flag?.key == "--bogus")
+        let dangling = #expect(throws: ConfigurationError.self) { _ = try NodeConfiguration.flags(["--port"]) }
+        #expect(dangling?.key == "--port")
+        let line = #expect(throws: ConfigurationError.self) { _ = try NodeConfiguration.fileSettings("port 9000", path: "n.conf") }
+        #expect(line?.key == "n.conf:1")
+        let value = #expect(throws: ConfigurationError.self) {
+            _ = try NodeConfiguration.resolve(environment: [:], flags: ["queue-bytes": "lots"])
+        }
+        #expect(value?.key == "--queue-bytes")
+        var configuration = try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["port": "70000"])
+        #expect(throws: ConfigurationError.self) { try configuration.validate() }
+        configuration.port = 0
+        try configuration.validate()
+    }
+
+    @Test("help lists every setting once, with its flag, its variable and its default")
+    func help() {
+        let help = NodeConfiguration.settingsHelp
+        for setting in NodeConfiguration.settings {
+            #expect(help.components(separatedBy: "--\(setting.key), \(setting.environmentName):").count == 2, "\(setting.key)")
+        }
+        #expect(help.contains("--drain-window, SWITCHBOARD_DRAIN_WINDOW:") && help.contains("Default: 10."))
+        #expect(Set(NodeConfiguration.settings.map(\.key)).count == NodeConfiguration.settings.count)
     }
 }

@@ -5,9 +5,10 @@ import Routing
 
 /// Everything one gateway node needs to know to run.
 ///
-/// Each key is read from a flag of `switchboard node` or an environment variable
-/// (`NodeConfiguration+Environment.swift`); the flag wins. Defaults suit one node on a
-/// developer machine.
+/// Each setting is declared once, with its key, help and rule, in
+/// `NodeConfiguration.settings`, and read from a config file, a `SWITCHBOARD_*` variable or
+/// a flag of `switchboard node` (the flag wins). Defaults suit one node on a developer
+/// machine.
 package struct NodeConfiguration: Sendable {
     /// `--host`, `SWITCHBOARD_HOST`: address the WebSocket/HTTP listener binds.
     package var host: String = "127.0.0.1"
@@ -77,32 +78,14 @@ package struct NodeConfiguration: Sendable {
     /// The backends routes may name.
     package static let backendNames = ["location", "chat", "notification"]
 
-    /// Refuses settings that would make the node misbehave, naming the key.
+    /// Refuses settings that would make the node misbehave, naming the key: each
+    /// setting's own rule (`settings`), then the rules between settings.
     package func validate() throws(ConfigurationError) {
-        guard !nodeID.isEmpty, !nodeID.contains("/"), !nodeID.contains("\n") else {
-            throw ConfigurationError(key: "node-id", problem: "must be non-empty and contain no '/' or newline")
+        for setting in Self.settings {
+            if let problem = setting.check(self) { throw ConfigurationError(key: setting.key, problem: problem) }
         }
-        guard !jwtSecret.isEmpty else {
-            throw ConfigurationError(key: "jwt-secret", problem: "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET)")
-        }
-        guard jwtSecret.utf8.count >= TokenAuthenticator.minimumSecretBytes else {
-            throw ConfigurationError(key: "jwt-secret", problem: TokenSecretError().description)
-        }
-        guard (0...65535).contains(port) else { throw ConfigurationError(key: "port", problem: "must be 0...65535") }
-        guard maxFrameBytes >= 128 else { throw ConfigurationError(key: "max-frame-bytes", problem: "must be at least 128") }
-        guard queueMessages >= 1 else { throw ConfigurationError(key: "queue-messages", problem: "must be at least 1") }
         guard queueBytes >= maxFrameBytes else {
             throw ConfigurationError(key: "queue-bytes", problem: "must be at least max-frame-bytes (\(maxFrameBytes))")
         }
-        guard pingInterval > .zero else { throw ConfigurationError(key: "ping-interval", problem: "must be positive") }
-        guard drainWindow >= .milliseconds(100) else { throw ConfigurationError(key: "drain-window", problem: "must be at least 0.1 seconds") }
-        guard closeTimeout > .zero else { throw ConfigurationError(key: "close-timeout", problem: "must be positive") }
-        guard (0...65535).contains(grpcPort) else { throw ConfigurationError(key: "grpc-port", problem: "must be 0...65535") }
-        guard pushSecret.utf8.count >= 16 else {
-            throw ConfigurationError(key: "push-secret", problem: "must be at least 16 bytes (flag --push-secret or SWITCHBOARD_PUSH_SECRET)")
-        }
-        guard maxCallsPerConnection >= 1 else { throw ConfigurationError(key: "max-calls-per-connection", problem: "must be at least 1") }
-        guard maxBackendInFlight >= 1 else { throw ConfigurationError(key: "max-backend-in-flight", problem: "must be at least 1") }
-        if let maxConnections, maxConnections < 1 { throw ConfigurationError(key: "max-connections", problem: "must be at least 1") }
     }
 }

@@ -1,0 +1,145 @@
+import Auth
+import Essentials
+package import GRPCSupport
+package import RedisClient
+
+/// The node's settings, each declared once in `settings` and read through that one list
+/// from a config file, `SWITCHBOARD_*` variables and `--flags`, in that order (the later
+/// wins).
+extension NodeConfiguration {
+    package static let settings: [NodeSetting] = [
+        .string("node-id", \.nodeID, help: "Node id, unique in the cluster; part of every connection id (default: HOSTNAME, else node-1).") {
+            $0.isEmpty || $0.contains("/") || $0.contains("\n") ? "must be non-empty and contain no '/' or newline" : nil
+        },
+        .string("host", \.host, help: "Address the client port and the Gateway API bind."),
+        .integer("port", \.port, help: "Client port (WebSocket, /healthz, /readyz, /metrics); 0 picks a free one.", in: 0...65535),
+        .integer("grpc-port", \.grpcPort, help: "Port of the Gateway gRPC API backends push through; 0 picks a free one.", in: 0...65535),
+        .string("jwt-secret", \.jwtSecret, help: "HS256 secret client tokens are signed with (required).", secret: true) {
+            $0.isEmpty ? "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET)"
+                : $0.utf8.count < TokenAuthenticator.minimumSecretBytes ? TokenSecretError().description : nil
+        },
+        .string("push-secret", \.pushSecret, help: "Secret backends send as 'authorization: Bearer <secret>' (required).", secret: true) {
+            $0.utf8.count < 16 ? "must be at least 16 bytes (flag --push-secret or SWITCHBOARD_PUSH_SECRET)" : nil
+        },
+        .integer("max-frame-bytes", \.maxFrameBytes, help: "Largest client message in bytes; larger closes with 1009.", in: 128...Int.max),
+        .integer("queue-messages", \.queueMessages, help: "Outbound frames a connection may have queued before it is closed as a slow consumer.", in: 1...Int.max),
+        .integer("queue-bytes", \.queueBytes, help: "Outbound bytes a connection may have queued before it is closed as a slow consumer.", in: 1...Int.max),
+        .seconds("ping-interval", \.pingInterval, help: "Seconds between pings; a client silent for that long after a ping is closed.", atLeast: .milliseconds(1)),
+        .seconds("drain-window", \.drainWindow, help: "Seconds over which SIGTERM closes the clients (1012: reconnect elsewhere) before the node exits.", atLeast: .milliseconds(100)),
+        .seconds("close-timeout", \.closeTimeout, help: "Seconds a client gets to answer a close frame before its socket is dropped.", atLeast: .milliseconds(1)),
+        .integer("max-calls-per-connection", \.maxCallsPerConnection, help: "Backend calls one client may have in flight; more are answered busy.", in: 1...Int.max),
+        .integer("max-backend-in-flight", \.maxBackendInFlight, help: "Calls in flight to one backend from this node; more are answered busy.", in: 1...Int.max),
+        .optionalInteger("max-connections", \.maxConnections, help: "Client connections held at most; more are refused with 503 (default: open-file limit - 256).", atLeast: 1),
+        .seconds("memory-trim-interval", \.memoryTrimInterval, help: "Seconds between returning freed heap memory to the OS; 0 turns it off.", atLeast: .milliseconds(10), orZero: true),
+        NodeSetting(
+            key: "redis", help: "redis://host:port of the cluster's Redis; unset runs the node alone.",
+            read: { configuration, text, source throws(ConfigurationError) in
+                configuration.redis = text.isEmpty ? nil : try redisEndpoint(text, key: source)
+            },
+            show: { $0.redis?.description },
+            check: { _ in nil }
+        ),
+        .string("redis-prefix", \.redisPrefix, help: "Prefix of every Redis key and channel, so that clusters can share a Redis."),
+    ] + backendNames.map { name in
+        NodeSetting(
+            key: "\(name)-backend", help: "host:port of the \(name.prefix(1).uppercased() + name.dropFirst()) backend's gRPC service.",
+            read: { configuration, text, source throws(ConfigurationError) in
+                configuration.backends[name] = try endpoint(text, key: source)
+            },
+            show: { $0.backends[name]?.description },
+            check: { _ in nil }
+        )
+    }
+
+    /// A configuration from a config file's lines, the environment and flags, in that
+    /// order of precedence (flags win); not yet validated.
+    package static func resolve(
+        file: [String: String] = [:], environment: [String: String], flags: [String: String] = [:]
+    ) throws(ConfigurationError) -> NodeConfiguration {
+        var configuration = NodeConfiguration(nodeID: environment["HOSTNAME"] ?? "node-1", jwtSecret: "", pushSecret: "")
+        for setting in settings {
+            if let text = file[setting.key] { try setting.read(&configuration, text, setting.key) }
+            if let text = environment[setting.environmentName] { try setting.read(&configuration, text, setting.environmentName) }
+            if let text = flags[setting.key] { try setting.read(&configuration, text, "--\(setting.key)") }
+        }
+        let known = Set(settings.map(\.key))
+        for key in file.keys.sorted() where !known.contains(key) {
+            throw ConfigurationError(key: key, problem: "is not a node setting (see switchboard node --help)")
+        }
+        for key in flags.keys.sorted() where !known.contains(key) {
+            throw ConfigurationError(key: "--\(key)", problem: "is not a node setting (see switchboard node --help)")
+        }
+        return configuration
+    }
+
+    /// The settings from `SWITCHBOARD_*` variables alone.
+    package static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NodeConfiguration {
+        try resolve(environment: environment)
+    }
+
+    /// `--key value` and `--key=value` pairs.
+    package static func flags(_ arguments: [String]) throws(ConfigurationError) -> [String: String] {
+        var flags: [String: String] = [:]
+        var rest = arguments[...]
+        while let argument = rest.popFirst() {
+            guard argument.hasPrefix("--"), argument.count > 2 else {
+                throw ConfigurationError(key: argument, problem: "expected --setting value")
+            }
+            let name = argument.dropFirst(2)
+            if let equals = name.firstIndex(of: "=") {
+                flags[String(name[..<equals])] = String(name[name.index(after: equals)...])
+            } else if let value = rest.popFirst() {
+                flags[String(name)] = value
+            } else {
+                throw ConfigurationError(key: argument, problem: "needs a value")
+            }
+        }
+        return flags
+    }
+
+    /// A config file's `key = value` lines; `#` starts a comment, blank lines are skipped.
+    package static func fileSettings(_ text: String, path: String) throws(ConfigurationError) -> [String: String] {
+        var values: [String: String] = [:]
+        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+            let trimmed = content.trimmingSpaces
+            guard !trimmed.isEmpty else { continue }
+            guard let equals = trimmed.firstIndex(of: "=") else {
+                throw ConfigurationError(key: "\(path):\(number + 1)", problem: "expected 'key = value', got '\(trimmed)'")
+            }
+            values[trimmed[..<equals].trimmingSpaces] = trimmed[trimmed.index(after: equals)...].trimmingSpaces
+        }
+        return values
+    }
+
+    /// Every setting with its flag, variable, default and help: `switchboard node --help`.
+    package static var settingsHelp: String {
+        let defaults = NodeConfiguration(nodeID: "", jwtSecret: "", pushSecret: "")
+        return settings.map { setting in
+            let value = setting.show(defaults).map { " Default: \($0)." } ?? ""
+            return "--\(setting.key), \(setting.environmentName): \(setting.help)\(value)"
+        }.joined(separator: "\n\n")
+    }
+
+    /// Parses `redis://host:port`, naming the key when it cannot.
+    package static func redisEndpoint(_ text: String, key: String) throws(ConfigurationError) -> RedisEndpoint {
+        guard let endpoint = RedisEndpoint(text) else {
+            throw ConfigurationError(key: key, problem: "'\(text)' is not redis://host:port")
+        }
+        return endpoint
+    }
+
+    /// Parses `host:port`, naming the key when it cannot.
+    package static func endpoint(_ text: String, key: String) throws(ConfigurationError) -> GRPCEndpoint {
+        guard let endpoint = GRPCEndpoint(text) else {
+            throw ConfigurationError(key: key, problem: "'\(text)' is not host:port")
+        }
+        return endpoint
+    }
+}
+
+extension StringProtocol {
+    fileprivate var trimmingSpaces: String {
+        String(drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
+    }
+}
