@@ -209,6 +209,7 @@ let package = Package(
         .testTarget(
             name: "PresenceTests",
             dependencies: [
+                "Essentials",
                 "Presence",
                 "RedisClient",
                 "TestSupport",

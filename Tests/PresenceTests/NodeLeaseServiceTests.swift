@@ -1,3 +1,4 @@
+import Essentials
 import Logging
 import Presence
 import RedisClient
@@ -17,13 +18,27 @@ struct NodeLeaseServiceTests {
     /// Virtual wall time starts here (milliseconds since the epoch).
     static let epoch: Int64 = 1_800_000_000_000
 
-    @Test("a node that stopped heartbeating keeps its presence for its lease TTL and loses it by the next sweep: within TTL + interval")
-    func deadNodeIsSwept() async throws {
+    /// A presence directory on the shared Redis, under a prefix of its own.
+    static func directory() async throws -> (RedisConnection, PresenceKeys, RedisPresenceDirectory) {
         let redis = try await RedisServer.shared()
         let connection = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "lease-test"))
-        defer { connection.close() }
         let keys = PresenceKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):")
-        let directory = RedisPresenceDirectory(redis: connection, keys: keys)
+        return (connection, keys, RedisPresenceDirectory(redis: connection, keys: keys))
+    }
+
+    /// A lease service for `nodeID` whose clock and heartbeat times are `clock`'s.
+    static func service(_ nodeID: String, _ directory: RedisPresenceDirectory, clock: ManualClock, holding entries: [PresenceEntry] = []) -> NodeLeaseService<ManualClock> {
+        NodeLeaseService(
+            nodeID: nodeID, directory: directory, interval: interval, ttl: ttl,
+            localEntries: { entries }, logger: Logger(label: "lease-test"),
+            clock: clock, wallMilliseconds: { epoch + clock.now.offset.milliseconds }
+        )
+    }
+
+    @Test("a node that stopped heartbeating keeps its presence for its lease TTL and loses it by the next sweep: within TTL + interval")
+    func deadNodeIsSwept() async throws {
+        let (connection, keys, directory) = try await Self.directory()
+        defer { connection.close() }
         let kim = PresenceEntry(user: "kim", connection: ConnectionID(nodeID: "doomed", sequence: 1))
 
         // The doomed node's last heartbeat was at the epoch; then it died (its lease key is
@@ -33,11 +48,7 @@ struct NodeLeaseServiceTests {
         try await waitUntil { try await connection.send("EXISTS", keys.lease("doomed")).integer == 0 }
 
         let clock = ManualClock()
-        let survivor = NodeLeaseService(
-            nodeID: "survivor", directory: directory, interval: Self.interval, ttl: Self.ttl,
-            localEntries: { [] }, logger: Logger(label: "lease-test"),
-            clock: clock, wallMilliseconds: { Self.epoch + Int64(clock.now.offset / .milliseconds(1)) }
-        )
+        let survivor = Self.service("survivor", directory, clock: clock)
         let goneAt: Duration = try await testGracefulShutdown { trigger in
             let run = Task { try await survivor.run() }
             defer { trigger.triggerGracefulShutdown() }
@@ -58,18 +69,11 @@ struct NodeLeaseServiceTests {
 
     @Test("a node that leaves on purpose takes its presence, connection set and lease with it")
     func gracefulLeave() async throws {
-        let redis = try await RedisServer.shared()
-        let connection = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "lease-test"))
+        let (connection, keys, directory) = try await Self.directory()
         defer { connection.close() }
-        let keys = PresenceKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):")
-        let directory = RedisPresenceDirectory(redis: connection, keys: keys)
         let ann = PresenceEntry(user: "ann", connection: ConnectionID(nodeID: "leaving", sequence: 7))
         let clock = ManualClock()
-        let service = NodeLeaseService(
-            nodeID: "leaving", directory: directory, interval: Self.interval, ttl: Self.ttl,
-            localEntries: { [ann] }, logger: Logger(label: "lease-test"),
-            clock: clock, wallMilliseconds: { Self.epoch + Int64(clock.now.offset / .milliseconds(1)) }
-        )
+        let service = Self.service("leaving", directory, clock: clock, holding: [ann])
         try await testGracefulShutdown { trigger in
             let run = Task { try await service.run() }
             try await clock.waitForSleepers()
