@@ -229,6 +229,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
+                "Auth",
                 "GRPCSupport",
                 "RedisClient",
                 "Routing",
@@ -241,6 +242,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // Real processes, clusters and deployment files: nodes on loopback ports, a real

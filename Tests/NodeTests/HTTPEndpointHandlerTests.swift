@@ -1,0 +1,95 @@
+import Auth
+import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import Testing
+import TestSupport
+@testable import Node
+
+/// The client port's plain HTTP answers on `NIOAsyncTestingChannel`: health, readiness,
+/// metrics, unknown paths, and why a `/ws` request was not upgraded.
+@Suite("HTTP endpoints of the client port")
+struct HTTPEndpointHandlerTests {
+    struct Response {
+        let status: HTTPResponseStatus
+        let headers: HTTPHeaders
+        let body: String
+        var code: String? {
+            ((try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any]).flatMap { ($0["error"] as? [String: Any])?["code"] as? String }
+        }
+    }
+
+    private func channel(_ node: GatewayNode, handshake: Handshake = Handshake()) async throws -> NIOAsyncTestingChannel {
+        let channel = NIOAsyncTestingChannel()
+        try await channel.pipeline.addHandler(HTTPEndpointHandler(node: node, handshake: handshake))
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
+        return channel
+    }
+
+    private func get(_ path: String, on channel: NIOAsyncTestingChannel, headers: [(String, String)] = []) async throws -> Response {
+        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
+        for (name, value) in headers { head.headers.add(name: name, value: value) }
+        try await channel.writeInbound(HTTPServerRequestPart.head(head))
+        try await channel.writeInbound(HTTPServerRequestPart.end(nil))
+        guard case .head(let responseHead) = try await channel.waitForOutboundWrite(as: HTTPServerResponsePart.self),
+              case .body(.byteBuffer(let body)) = try await channel.waitForOutboundWrite(as: HTTPServerResponsePart.self),
+              case .end = try await channel.waitForOutboundWrite(as: HTTPServerResponsePart.self)
+        else { throw TestFailure("not a head, a body and an end") }
+        return Response(status: responseHead.status, headers: responseHead.headers, body: String(buffer: body))
+    }
+
+    @Test("/healthz is 200; /readyz is 200, then 503 once the node drains; /metrics serves the exposition; other paths are 404 JSON")
+    func plainEndpoints() async throws {
+        let node = try await makeTestNode()
+        let channel = try await channel(node)
+        #expect(try await get("/healthz", on: channel).status == .ok)
+        #expect(try await get("/readyz", on: channel).status == .ok)
+        let metrics = try await get("/metrics", on: channel)
+        #expect(metrics.body.contains(#"switchboard_ready{node="unit"} 1.0"#))
+        let missing = try await get("/nowhere", on: channel)
+        #expect(missing.status == .notFound)
+        #expect(missing.code == "not_found")
+
+        _ = node.registry.startDraining()
+        let draining = try await get("/readyz", on: channel)
+        #expect(draining.status == .serviceUnavailable)
+        #expect(draining.body == "draining\n")
+        #expect(try await get("/ws", on: channel).code == "draining")
+        #expect(channel.isActive, "a keep-alive client keeps its connection")
+    }
+
+    @Test("GET /ws that is no upgrade: 401 without a valid token, 426 with one")
+    func notAnUpgrade() async throws {
+        let node = try await makeTestNode()
+        let channel = try await channel(node)
+        let anonymous = try await get("/ws", on: channel)
+        #expect(anonymous.status == .unauthorized)
+        #expect(anonymous.code == "unauthenticated")
+        let token = try await TokenAuthenticator(secret: node.configuration.jwtSecret).issue(user: "alice", validFor: .seconds(60))
+        let plain = try await get("/ws?token=\(token)", on: channel)
+        #expect(plain.status == .upgradeRequired)
+        #expect(plain.code == "upgrade_required")
+    }
+
+    @Test("a refused upgrade is answered with the upgrade check's reason, and the connection is closed")
+    func refusal() async throws {
+        let node = try await makeTestNode()
+        let handshake = Handshake()
+        let channel = try await channel(node, handshake: handshake)
+        handshake.refuse(.serviceUnavailable, .busy, "this node holds its maximum of 4 connections")
+        let refused = try await get("/ws", on: channel)
+        #expect(refused.status == .serviceUnavailable)
+        #expect(refused.code == "busy")
+        #expect(refused.headers["connection"] == ["close"])
+        try await channel.closeFuture.get()
+    }
+
+    @Test("Connection: close is honoured after the response")
+    func connectionClose() async throws {
+        let node = try await makeTestNode()
+        let channel = try await channel(node)
+        #expect(try await get("/healthz", on: channel, headers: [("Connection", "close")]).status == .ok)
+        try await channel.closeFuture.get()
+    }
+}
