@@ -1,6 +1,9 @@
+import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import Presence
+import Synchronization
 import Testing
 import TestSupport
 @testable import Node
@@ -96,5 +99,76 @@ struct ClientChannelHandlerTests {
         #expect(try await channel.waitForOutboundWrite(as: WebSocketFrame.self).opcode == .connectionClose)
         try await channel.closeFuture.get()
         #expect(connection.reason == .pingTimeout)
+    }
+
+    /// Whether the handler left the socket being read (the testing channel records the
+    /// `autoRead` the handler set; it does not act on it).
+    private func isReading(_ channel: NIOAsyncTestingChannel) -> Bool {
+        channel.options.last { $0.option is ChannelOptions.Types.AutoReadOption }?.value as? Bool ?? true
+    }
+
+    @Test("past 256 unhandled messages the socket stops being read, and reading resumes once the session catches up")
+    func pauseAndResumeReading() async throws {
+        let presence = GatedPresence()
+        let node = try await makeTestNode(presence: presence)
+        let (channel, _) = try await open(node)
+        // A presence lookup that does not return holds the session's inbox.
+        try await channel.writeInbound(try clientBytes(.text, ByteBuffer(string: #"{"id":"held","presence":{"user":"bob"}}"#)))
+        try await presence.waitForLookup()
+        for n in 0..<SessionInbox.highWater {
+            try await channel.writeInbound(try clientBytes(.text, ByteBuffer(string: #"{"id":"\#(n)","ping":{}}"#)))
+        }
+        #expect(isReading(channel), "paused at the high-water mark, not before")
+        try await channel.writeInbound(try clientBytes(.text, ByteBuffer(string: #"{"id":"one more","ping":{}}"#)))
+        #expect(!isReading(channel), "still reading past the high-water mark")
+
+        presence.open()
+        try await waitUntil { isReading(channel) }
+        // Every message was answered, the held one first.
+        var ids: [String] = []
+        while ids.count < SessionInbox.highWater + 2 {
+            let frame = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+            if let object = try JSONSerialization.jsonObject(with: Data(frame.data.readableBytesView)) as? [String: Any], let id = object["id"] as? String {
+                ids.append(id)
+            }
+        }
+        #expect(ids.first == "held")
+        #expect(ids.last == "one more")
+        try await channel.close()
+    }
+}
+
+/// Presence whose lookups wait until the test opens the gate.
+final class GatedPresence: PresenceDirectory {
+    private let inner = InProcessPresenceDirectory()
+    private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>], lookups: Int)>((false, [], 0))
+
+    func announce(_ entry: PresenceEntry) async throws { try await inner.announce(entry) }
+    func withdraw(_ entry: PresenceEntry) async throws { try await inner.withdraw(entry) }
+
+    func lookup(user: String) async throws -> [PresenceEntry] {
+        await withCheckedContinuation { continuation in
+            let proceed = state.withLock { state in
+                state.lookups += 1
+                if state.open { return true }
+                state.waiting.append(continuation)
+                return false
+            }
+            if proceed { continuation.resume() }
+        }
+        return try await inner.lookup(user: user)
+    }
+
+    func waitForLookup() async throws {
+        try await waitUntil { state.withLock { $0.lookups > 0 } }
+    }
+
+    func open() {
+        let waiting = state.withLock { state in
+            state.open = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        waiting.forEach { $0.resume() }
     }
 }

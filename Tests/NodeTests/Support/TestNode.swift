@@ -2,18 +2,21 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+import Presence
 @testable import Node
 
 /// A node that runs no services: what its channel handlers and services need, for unit
 /// tests that drive them on virtual time.
-func makeTestNode(_ configure: (inout NodeConfiguration) -> Void = { _ in }) async throws -> GatewayNode {
+func makeTestNode(
+    presence: (any PresenceDirectory)? = nil, _ configure: (inout NodeConfiguration) -> Void = { _ in }
+) async throws -> GatewayNode {
     var configuration = NodeConfiguration(
         nodeID: "unit", jwtSecret: String(repeating: "j", count: 32), pushSecret: String(repeating: "p", count: 16)
     )
     configure(&configuration)
     var logger = Logger(label: "unit")
     logger.logLevel = .error
-    return try await GatewayNode(configuration: configuration, logger: logger)
+    return try await GatewayNode(configuration: configuration, presence: presence, logger: logger)
 }
 
 /// A frame as a client puts it on the wire: masked, then encoded.
