@@ -1,6 +1,6 @@
-import GRPCSupport
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import GRPCSupport
 import ServiceLifecycle
 import SwiftProtobuf
 import SwitchboardProtocol

@@ -1,8 +1,8 @@
-import UnixSignals
-import GRPCSupport
 import GRPCCore
+import GRPCSupport
 package import Logging
 package import ServiceLifecycle
+import UnixSignals
 
 /// Location, Chat and Notification, each a gRPC server on its own port, plus the client
 /// they push through: everything `switchboard backends` runs.

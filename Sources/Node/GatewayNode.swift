@@ -1,13 +1,13 @@
-import UnixSignals
-import GRPCSupport
 import Auth
 import Essentials
+import GRPCSupport
 package import Logging
 package import Presence
 import RedisClient
 package import Routing
 package import ServiceLifecycle
 import Synchronization
+import UnixSignals
 
 /// One running gateway node: its connections, its view of presence and relay, and
 /// the services that serve them.

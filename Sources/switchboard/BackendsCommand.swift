@@ -1,6 +1,6 @@
-import GRPCSupport
 import ArgumentParser
 import Backends
+import GRPCSupport
 import Logging
 import Node
 import Routing

@@ -1,10 +1,10 @@
-import UnixSignals
-import Logging
-import Auth
 import ArgumentParser
+import Auth
 import Foundation
+import Logging
 import Node
 import ServiceLifecycle
+import UnixSignals
 
 /// `switchboard cluster`: a whole cluster on this machine — Redis (unless one is given),
 /// the reference backends and N nodes, each its own process — until Ctrl-C.

@@ -1,5 +1,5 @@
-import Auth
 import ArgumentParser
+import Auth
 import Node
 
 /// `switchboard token`: prints a client token, for trying the gateway out and for tests.

@@ -1,8 +1,8 @@
-import Node
-import GRPCSupport
 import Backends
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import GRPCSupport
+import Node
 import Routing
 import SwiftProtobuf
 import SwitchboardProtocol

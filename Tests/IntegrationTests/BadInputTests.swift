@@ -1,9 +1,9 @@
-import WSCore
-import Node
 import NIOCore
 import NIOWebSocket
+import Node
 import Testing
 import TestSupport
+import WSCore
 
 @Suite("Bad input from clients", .timeLimit(.minutes(2)))
 struct BadInputTests {

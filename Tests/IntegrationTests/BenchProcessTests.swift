@@ -1,5 +1,5 @@
-import RedisClient
 import Foundation
+import RedisClient
 import Testing
 import TestSupport
 

@@ -1,7 +1,7 @@
 @testable import Bench
-import NIOCore
-import GRPCSupport
 import Foundation
+import GRPCSupport
+import NIOCore
 import Routing
 import Testing
 import TestSupport

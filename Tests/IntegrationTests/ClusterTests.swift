@@ -1,12 +1,12 @@
-import WSCore
-import NIOWebSocket
 import Foundation
 import GRPCCore
+import NIOWebSocket
 import Node
 import RedisClient
 import SwitchboardProtocol
 import Testing
 import TestSupport
+import WSCore
 
 @Suite("A cluster of nodes sharing Redis", .tags(.redis), .timeLimit(.minutes(2)))
 struct ClusterTests {

@@ -1,8 +1,8 @@
 import Auth
 import Foundation
+@testable import Node
 import Testing
 import TestSupport
-@testable import Node
 
 @Suite("Connecting and authenticating", .timeLimit(.minutes(2)))
 struct ConnectTests {

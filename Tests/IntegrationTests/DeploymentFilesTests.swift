@@ -1,5 +1,5 @@
-import GRPCSupport
 import Foundation
+import GRPCSupport
 import Node
 import Routing
 import Testing

@@ -1,11 +1,11 @@
-import SwiftProtobuf
-import Node
-import Logging
 import Bench
 import Foundation
 import GRPCCore
+import Logging
 import NIOCore
+import Node
 import RedisClient
+import SwiftProtobuf
 import SwitchboardProtocol
 import Synchronization
 import Testing

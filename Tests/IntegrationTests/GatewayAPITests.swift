@@ -1,10 +1,10 @@
-import WSCore
-import NIOWebSocket
 import GRPCCore
+import NIOWebSocket
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
 import TestSupport
+import WSCore
 
 @Suite("The Gateway API that backends push through", .timeLimit(.minutes(2)))
 struct GatewayAPITests {

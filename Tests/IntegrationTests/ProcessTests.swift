@@ -1,8 +1,8 @@
-import WSCore
 import Foundation
 import NIOWebSocket
 import Testing
 import TestSupport
+import WSCore
 
 @Suite("The switchboard executable", .tags(.process), .timeLimit(.minutes(2)))
 struct ProcessTests {

@@ -1,8 +1,8 @@
-import WSCore
 import NIOWebSocket
+@testable import Node
 import Testing
 import TestSupport
-@testable import Node
+import WSCore
 
 /// Shutdown of a real node. How long the drain takes is proven on virtual time
 /// (`ConnectionDrainServiceTests`) and measured by `switchboard bench drain`.

@@ -2,11 +2,11 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+@testable import Node
 import Presence
 import Synchronization
 import Testing
 import TestSupport
-@testable import Node
 
 /// The read side of a client socket on `NIOAsyncTestingChannel` (thread-safe, as the
 /// session's tasks write from the concurrency pool) with virtual time.

@@ -1,14 +1,14 @@
-import Routing
 import Logging
 import NIOCore
 import NIOEmbedded
+@testable import Node
 import Presence
+import Routing
 import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
 import Testing
 import TestSupport
-@testable import Node
 
 /// The paced drain on virtual time: when each connection is told to close, when the
 /// stragglers are dropped, and when the service is done, exactly.

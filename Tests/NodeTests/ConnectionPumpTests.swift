@@ -2,10 +2,10 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
+@testable import Node
 import Presence
 import Synchronization
 import Testing
-@testable import Node
 
 /// The write pump and liveness check on `EmbeddedChannel` with virtual time: every
 /// interval and limit here is exact, however busy the machine running the test.

@@ -3,9 +3,9 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import NIOHTTP1
+@testable import Node
 import Testing
 import TestSupport
-@testable import Node
 
 /// The client port's plain HTTP answers on `NIOAsyncTestingChannel`: health, readiness,
 /// metrics, unknown paths, and why a `/ws` request was not upgraded.

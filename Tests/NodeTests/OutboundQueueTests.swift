@@ -1,8 +1,8 @@
-import NIOWebSocket
 import NIOCore
+import NIOWebSocket
+@testable import Node
 import Synchronization
 import Testing
-@testable import Node
 
 @Suite("Outbound queue", .timeLimit(.minutes(2)))
 struct OutboundQueueTests {

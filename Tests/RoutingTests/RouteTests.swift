@@ -1,7 +1,7 @@
+@testable import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
-@testable import Routing
 
 /// Decoding a client's JSON arguments into a route's typed request.
 @Suite("Route arguments")

@@ -1,7 +1,7 @@
-import Node
-package import GRPCSupport
 package import Backends
+package import GRPCSupport
 import Logging
+import Node
 package import Routing
 import ServiceLifecycle
 

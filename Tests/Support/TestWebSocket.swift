@@ -1,11 +1,11 @@
-import SwiftProtobuf
 import HTTPTypes
-package import WSClient
 import Logging
 import NIOCore
 package import NIOWebSocket
-import Synchronization
+import SwiftProtobuf
 import SwitchboardProtocol
+import Synchronization
+package import WSClient
 
 /// A real WebSocket client (swift-websocket's WSClient) driven step by step from a test.
 ///

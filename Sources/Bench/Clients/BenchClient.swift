@@ -1,8 +1,8 @@
 import HTTPTypes
-import WSClient
 import Logging
 import NIOCore
 import NIOWebSocket
+import WSClient
 
 /// One load-generator connection: a real WebSocket client whose handler the scenario
 /// supplies. Connect errors are reported, never swallowed.

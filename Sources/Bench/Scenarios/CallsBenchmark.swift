@@ -1,9 +1,9 @@
-import NIOWebSocket
-import Essentials
-import WSClient
-import NIOCore
 import Auth
+import Essentials
+import NIOCore
+import NIOWebSocket
 import Synchronization
+import WSClient
 
 /// Closed-loop round trips: each of `clients` connections sends a frame, waits for its
 /// answer, and sends the next. `location.update` goes node → Location backend → node;

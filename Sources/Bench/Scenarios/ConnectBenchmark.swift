@@ -1,5 +1,5 @@
-import NIOCore
 import Auth
+import NIOCore
 import Synchronization
 
 /// Connection ramp: `connections` clients connect (token check and upgrade included),

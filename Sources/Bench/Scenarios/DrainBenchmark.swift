@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
 import Auth
+import NIOCore
 import Synchronization
 
 /// A node leaving under load: `clients` connect to the first node, the generator sends

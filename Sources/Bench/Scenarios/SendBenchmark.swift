@@ -1,8 +1,8 @@
 import Essentials
 import NIOCore
 import SwiftProtobuf
-import Synchronization
 import SwitchboardProtocol
+import Synchronization
 
 /// Clients send to other clients: each message goes to a user picked at random, on
 /// another node for `crossNodeShare` of the messages and on the sender's own node for

@@ -1,5 +1,5 @@
-package import GRPCSupport
 import Auth
+package import GRPCSupport
 package import RedisClient
 import Routing
 

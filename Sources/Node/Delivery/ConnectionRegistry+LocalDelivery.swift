@@ -1,5 +1,5 @@
-import SwiftProtobuf
 import Routing
+import SwiftProtobuf
 import SwitchboardProtocol
 
 extension ConnectionRegistry: LocalDelivery {

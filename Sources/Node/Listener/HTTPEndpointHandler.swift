@@ -1,8 +1,8 @@
-import Routing
-import CoreMetrics
 import Auth
+import CoreMetrics
 import NIOCore
 import NIOHTTP1
+import Routing
 import SwitchboardProtocol
 
 /// Plain HTTP on the client port: health, readiness, metrics, and the reason a `/ws`

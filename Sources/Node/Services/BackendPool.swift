@@ -1,5 +1,5 @@
-import GRPCSupport
 import GRPCCore
+import GRPCSupport
 import Logging
 import Routing
 import ServiceLifecycle

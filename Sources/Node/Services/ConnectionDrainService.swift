@@ -1,6 +1,6 @@
-import Routing
-import NIOCore
 import Logging
+import NIOCore
+import Routing
 import ServiceLifecycle
 
 /// Joins the relay bus at start. At shutdown the node stops taking clients (and `/readyz`

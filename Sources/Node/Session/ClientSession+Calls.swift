@@ -1,7 +1,7 @@
-import Presence
-import Logging
-import GRPCSupport
 import GRPCCore
+import GRPCSupport
+import Logging
+import Presence
 import Routing
 import SwitchboardProtocol
 

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import Presence
 import CoreMetrics
 import FoundationEssentials
+import Presence
 #else
 import Foundation
 #endif

@@ -1,5 +1,5 @@
-package import GRPCSupport
 package import GRPCCore
+package import GRPCSupport
 package import SwiftProtobuf
 
 /// One client call name mapped to one typed unary gRPC method of a backend.

@@ -1,7 +1,7 @@
-import SwiftProtobuf
 package import Logging
 import Presence
 package import RedisClient
+import SwiftProtobuf
 import SwitchboardProtocol
 import Synchronization
 

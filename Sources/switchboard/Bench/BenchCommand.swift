@@ -1,7 +1,7 @@
-import GRPCSupport
 import ArgumentParser
 import Bench
 import Foundation
+import GRPCSupport
 import Routing
 
 /// `switchboard bench`: the load generator (release builds give the real numbers).

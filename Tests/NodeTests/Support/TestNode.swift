@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 import NIOEmbedded
 import NIOWebSocket
-import Presence
 @testable import Node
+import Presence
 
 /// A node that runs no services: what its channel handlers and services need, for unit
 /// tests that drive them on virtual time.
