@@ -2,10 +2,16 @@ package import GRPCCore
 import GRPCNIOTransportHTTP2
 import ServiceLifecycle
 
-/// One plaintext HTTP/2 gRPC server as a `Service` that stops gracefully: how nodes
-/// serve the Gateway API and the reference backends serve their services.
+/// One plaintext HTTP/2 gRPC server as a `Service` that stops gracefully, within a bound:
+/// how nodes serve the Gateway API and the reference backends serve their services.
+///
+/// At graceful shutdown the server stops listening and lets RPCs in flight finish. Its
+/// connections close only once each client has acknowledged the GOAWAY's ping, so one
+/// client that never answers (a stalled backend, a partitioned network) would hold the
+/// shutdown forever: after `shutdownGrace` whatever is left is closed.
 package struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
+    let shutdownGrace: Duration
     let onListening: @Sendable (Int) async -> Void
 
     package init(
@@ -13,6 +19,7 @@ package struct GRPCServerService: Service {
         port: Int,
         service: any RegistrableRPCService,
         interceptors: [any ServerInterceptor] = [],
+        shutdownGrace: Duration = .seconds(2),
         onListening: @escaping @Sendable (Int) async -> Void
     ) {
         server = GRPCServer(
@@ -20,19 +27,44 @@ package struct GRPCServerService: Service {
             services: [service],
             interceptors: interceptors
         )
+        self.shutdownGrace = shutdownGrace
         self.onListening = onListening
     }
 
+    private enum Event {
+        case listening, served, graceOver
+    }
+
     package func run() async throws {
-        try await withGracefulShutdownHandler {
-            try await withThrowingDiscardingTaskGroup { group in
-                group.addTask { try await server.serve() }
-                if let address = try await server.listeningAddress?.ipv4 {
-                    await onListening(address.port)
+        let server = self.server
+        try await withThrowingTaskGroup(of: Event.self) { group in
+            group.addTask {
+                do {
+                    try await server.serve()
+                } catch where Task.isCancelled {
+                    // Closed at the end of the grace period.
+                }
+                return .served
+            }
+            group.addTask {
+                if let address = try await server.listeningAddress?.ipv4 { await onListening(address.port) }
+                return .listening
+            }
+            group.addTask {
+                try await gracefulShutdown()
+                server.beginGracefulShutdown()
+                try await Task.sleep(for: shutdownGrace)
+                return .graceOver
+            }
+            while let event = try await group.next() {
+                switch event {
+                case .listening: continue
+                case .graceOver: group.cancelAll()  // serve() then returns, its connections closed
+                case .served:
+                    group.cancelAll()
+                    return
                 }
             }
-        } onGracefulShutdown: {
-            server.beginGracefulShutdown()
         }
     }
 }

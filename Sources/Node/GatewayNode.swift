@@ -7,7 +7,7 @@ import RedisClient
 package import Routing
 package import ServiceLifecycle
 import Synchronization
-import UnixSignals
+package import UnixSignals
 
 /// One running gateway node: its connections, its view of presence and relay, and
 /// the services that serve them.
@@ -121,17 +121,27 @@ package final class GatewayNode: Sendable {
                 port: configuration.grpcPort,
                 service: GatewayAPIService(node: self),
                 interceptors: [PushSecretInterceptor(secret: configuration.pushSecret)],
+                // Backends that do not let go of their connections get a tenth of the window.
+                shutdownGrace: max(configuration.drainWindow / 10, .milliseconds(100)),
                 onListening: { await onListening(.gatewayAPI, $0) }
             ),
             ConnectionDrainService(node: self),
         ]
     }
 
+    /// How the node's services run as one group: graceful shutdown (the drain, then each
+    /// service in reverse order) is bounded by the drain window, after which whatever has
+    /// not stopped is cancelled, so the process always exits.
+    package func serviceGroupConfiguration(
+        _ services: [any Service], signals: [UnixSignal] = []
+    ) -> ServiceGroupConfiguration {
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
+        configuration.maximumGracefulShutdownDuration = self.configuration.drainWindow
+        return configuration
+    }
+
     /// Runs until SIGTERM or SIGINT, then drains and returns.
     package func run() async throws {
-        let group = ServiceGroup(
-            configuration: .init(services: services(), gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
-        try await group.run()
+        try await ServiceGroup(configuration: serviceGroupConfiguration(services(), signals: [.sigterm, .sigint])).run()
     }
 }

@@ -37,7 +37,7 @@ package final class RunningNode: Sendable {
         let node = try await GatewayNode(configuration: configuration, presence: presence, bus: bus, routes: routes, logger: logger)
         let (ports, portContinuation) = AsyncStream.makeStream(of: (GatewayNode.Listener, Int).self)
         let group = ServiceGroup(
-            configuration: .init(services: node.services(onListening: { portContinuation.yield(($0, $1)) }), logger: logger)
+            configuration: node.serviceGroupConfiguration(node.services(onListening: { portContinuation.yield(($0, $1)) }))
         )
         // If the node stops (a port taken, say), the stream ends and start() fails instead of hanging.
         let task = Task {
