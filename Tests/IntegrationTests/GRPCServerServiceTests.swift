@@ -1,0 +1,38 @@
+import GRPCCore
+import GRPCSupport
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import SwitchboardProtocol
+import Testing
+import TestSupport
+
+/// A gRPC server stops even when a client never lets go of its connection.
+@Suite("gRPC server shutdown", .timeLimit(.minutes(1)))
+struct GRPCServerServiceTests {
+    @Test("a client that opened an HTTP/2 connection and never reads again does not hold the server's graceful shutdown")
+    func stalledClientDoesNotHoldShutdown() async throws {
+        let (bound, ports) = AsyncStream.makeStream(of: Int.self)
+        let server = GRPCServerService(
+            host: "127.0.0.1", port: 0, service: SlowLocationService(), shutdownGrace: .milliseconds(200)
+        ) { ports.yield($0) }
+        try await testGracefulShutdown { trigger in
+            let run = Task { try await server.run() }
+            var listening = bound.makeAsyncIterator()
+            let port = try #require(await listening.next())
+            // The HTTP/2 preface and an empty SETTINGS frame, then the client stops reading:
+            // it will never acknowledge the ping that comes with the server's GOAWAY.
+            let client = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(ChannelOptions.autoRead, value: false)
+                .connect(host: "127.0.0.1", port: port).get()
+            var hello = ByteBuffer(string: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n")
+            hello.writeBytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+            try await client.writeAndFlush(hello)
+            trigger.triggerGracefulShutdown()
+            // Without the grace this never returns; the suite's time limit would fail it.
+            try await run.value
+            client.close(promise: nil)  // the server may have closed it already
+        }
+    }
+}
