@@ -56,7 +56,7 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
             } catch {
                 logger.warning("lease heartbeat failed", metadata: ["error": "\(error)"])
             }
-            try? await cancelWhenGracefulShutdown { try await clock.sleep(until: clock.now.advanced(by: interval), tolerance: nil) }
+            try? await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
         }
         // Leaving on purpose: take our presence and lease with us.
         try? await directory.replace(node: nodeID, with: [])

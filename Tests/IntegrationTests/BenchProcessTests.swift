@@ -89,7 +89,7 @@ struct BenchProcessTests {
         try node.run()
         defer { if node.isRunning { node.terminate() } }
         async let logged = log.readToEnd()
-        try await waitUntil(timeout: .seconds(20)) { (try? await HTTPProbe.get(port: port, path: "/healthz"))?.status == 200 }
+        try await waitUntil(timeout: .seconds(60)) { (try? await HTTPProbe.get(port: port, path: "/healthz"))?.status == 200 }
         let result = try await Self.run(["bench", "idle", "--urls", "ws://127.0.0.1:\(port)/ws", "--connections", "60", "--settle", "0.2"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("44 of 60 clients connected"), "\(result.stderr)")
@@ -111,7 +111,7 @@ struct BenchProcessTests {
         server.standardOutput = FileHandle.nullDevice
         try server.run()
         defer { if server.isRunning { server.terminate() } }
-        try await waitUntil(timeout: .seconds(20)) {
+        try await waitUntil(timeout: .seconds(60)) {
             (try? await Self.run(["bench", "connect", "--urls", "ws://127.0.0.1:\(port)/ws", "--connections", "1", "--concurrency", "1"]))?.status == 0
         }
         let result = try await Self.run([
@@ -142,7 +142,7 @@ struct BenchProcessTests {
             process.environment = Self.environment
             try process.run()
             defer { if process.isRunning { process.terminate() } }
-            try await waitUntil(timeout: .seconds(20)) { (try? await HTTPProbe.get(port: port, path: "/readyz").status) == 200 }
+            try await waitUntil(timeout: .seconds(60)) { (try? await HTTPProbe.get(port: port, path: "/readyz").status) == 200 }
 
             let result = try await Self.run(["bench", "drain", "--urls", "ws://127.0.0.1:\(port)/ws", cluster.nodes[0].url, "--clients", "60"])
             #expect(result.status == 0, "\(result.stderr)")

@@ -67,7 +67,7 @@ struct MetricsTests {
             #expect(receiver.contains(#"switchboard_relay_in_total{node="node-2"} 3"#))
 
             redis.kill()
-            try await waitUntil(timeout: .seconds(10)) { !cluster.nodes[0].node.isReady }
+            try await waitUntil { !cluster.nodes[0].node.isReady }
             alice.send(#"{"id":"x","send":{"to":"bob","data":"lost"}}"#)
             #expect(((try await alice.receiveJSON()["error"] as? [String: Any])?["code"] as? String) == "unavailable")
             let down = try await lines(cluster.nodes[0])

@@ -23,7 +23,7 @@ struct ProcessTests {
 
         let token = try await RunningNode.token(for: "alice")
         var client: TestWebSocket?
-        try await waitUntil(timeout: .seconds(20)) {
+        try await waitUntil(timeout: .seconds(60)) {
             client = try? await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/ws", token: token)
             return client != nil
         }
@@ -86,7 +86,7 @@ struct ClusterCommandTests {
         let alice = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base)/ws", token: try await RunningNode.token(for: "alice"))
         let bob = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base + 10)/ws", token: try await RunningNode.token(for: "bob"))
         // The backends may still be starting: retry until chat answers.
-        try await waitUntil(timeout: .seconds(20)) {
+        try await waitUntil(timeout: .seconds(60)) {
             alice.send(#"{"id":"1","call":"chat.send","data":{"to":"bob","text":"through the cluster"}}"#)
             return (try await alice.receiveJSON()["ok"] as? [String: Any])?["delivered"] as? Bool == true
         }
@@ -95,7 +95,7 @@ struct ClusterCommandTests {
 
         kill(process.processIdentifier, SIGTERM)
         _ = try await alice.closed(within: .seconds(15))
-        try await waitUntil(timeout: .seconds(20)) { !process.isRunning }
+        try await waitUntil(timeout: .seconds(60)) { !process.isRunning }
         #expect(process.terminationStatus == 0)
     }
 }

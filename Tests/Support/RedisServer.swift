@@ -50,7 +50,7 @@ package final class RedisServer: @unchecked Sendable {
         lock.withLock { self.process = process }
         let probe = RedisConnection(endpoint: endpoint, logger: Logger(label: "probe"))
         defer { probe.close() }
-        try await waitUntil(timeout: .seconds(10)) { (try? await probe.send("PING")) == .status("PONG") }
+        try await waitUntil { (try? await probe.send("PING")) == .status("PONG") }
     }
 
     /// SIGKILL: Redis vanishes as in a crash.

@@ -72,11 +72,6 @@ extension NodeConfiguration {
         return configuration
     }
 
-    /// The settings from `SWITCHBOARD_*` variables alone.
-    package static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NodeConfiguration {
-        try resolve(environment: environment)
-    }
-
     /// `--key value` and `--key=value` pairs.
     package static func flags(_ arguments: [String]) throws(ConfigurationError) -> [String: String] {
         var flags: [String: String] = [:]
