@@ -31,9 +31,9 @@ package final class GatewayNode: Sendable {
 
     /// Set when the node is part of a Redis cluster.
     let lease: NodeLeaseService<ContinuousClock>?
-    /// The command connection presence and relay share; the node owns it and closes it
-    /// after everything that uses it has stopped.
-    let redis: RedisConnection?
+    /// The command connections presence and relay share (one per event loop); the node
+    /// owns them and closes them after everything that uses them has stopped.
+    let redis: RedisConnectionGroup?
 
     /// Presence and relay come from the configuration: Redis when `redis` is set, else in
     /// process (the embedded single-node default). Tests may pass their own.
@@ -51,12 +51,14 @@ package final class GatewayNode: Sendable {
         self.logger = logger
         let registry = self.registry
         if let endpoint = configuration.redis, presence == nil || bus == nil {
-            let redis = RedisConnection(endpoint: endpoint, logger: logger)
+            let redis = RedisConnectionGroup(endpoint: endpoint, logger: logger)
             self.redis = redis
             let keys = PresenceKeys(prefix: configuration.redisPrefix)
-            let directory = RedisPresenceDirectory(redis: redis, keys: keys)
+            let directory = RedisPresenceDirectory(redis: redis.primary, keys: keys)
             self.presence = presence ?? directory
-            self.bus = bus ?? RedisRelayBus(redis: redis, channels: RelayChannels(prefix: configuration.redisPrefix), logger: logger)
+            self.bus = bus ?? RedisRelayBus(
+                redis: redis, channels: RelayChannels(prefix: configuration.redisPrefix), nodeID: configuration.nodeID, logger: logger
+            )
             lease = NodeLeaseService(
                 nodeID: configuration.nodeID, directory: directory, interval: configuration.leaseInterval, ttl: configuration.leaseTTL,
                 localEntries: { registry.all().map { PresenceEntry(user: $0.user, connection: $0.id) } }, logger: logger
@@ -73,7 +75,7 @@ package final class GatewayNode: Sendable {
         } catch {
             throw ConfigurationError(key: "jwt-secret", problem: error.description)
         }
-        pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, presence: self.presence, bus: self.bus)
+        pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, bus: self.bus)
         self.routes = routes
         backends = try BackendPool(endpoints: configuration.backends, maxInFlight: configuration.maxBackendInFlight, logger: logger)
         let files = OpenFileLimit.raiseToHard()

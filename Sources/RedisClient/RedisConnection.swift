@@ -1,56 +1,49 @@
 package import Logging
+package import NIOCore
 import NIOPosix
 import Synchronization
 
-/// A pipelined command connection to Redis.
+/// A pipelined command connection to Redis, owned by one event loop.
 ///
-/// Callers never block: commands queue up, and the connection's own thread — the only
-/// one that touches its hiredis context — writes everything queued in one go, then reads
-/// the replies in order. While one batch is on the wire the next one gathers, so load
-/// pipelines by itself. After an error the context is dropped; the next batch reconnects,
-/// and while Redis stays unreachable commands fail at once (with backoff between tries).
+/// NIO owns the socket; `RESPHandler` parses replies with hiredis' reader. Commands are
+/// written as they come and flushed once per loop tick, so everything issued while the
+/// loop handles one batch of reads goes out in one write (pipelining without waiting).
+/// Callers on the connection's own loop pay no thread hop. The socket connects on first
+/// use and after a loss; while Redis is unreachable, commands fail at once, and the next
+/// try waits a jittered backoff (50 ms doubling to 1 s).
 package final class RedisConnection: Sendable {
     package let endpoint: RedisEndpoint
-    private let thread: NIOThreadPool
-    private let state = Mutex(State())
-    private let confined = Confined()
+    package let eventLoop: any EventLoop
     private let logger: Logger
-    private let connectTimeout: Duration
-    private let commandTimeout: Duration
+    private let connectTimeout: TimeAmount
+    private let commandTimeout: TimeAmount
+    /// Touched only on `eventLoop`.
+    private let state: NIOLoopBoundBox<State>
     /// Counts successful connects: a change means Redis may have lost what we wrote.
     private let generationCounter = Atomic<UInt64>(0)
     private let connected = Atomic<Bool>(false)
 
-    private struct Pending {
-        let arguments: [[UInt8]]
-        let continuation: CheckedContinuation<RedisReply, any Error>
-    }
-
     private struct State {
-        var pending: [Pending] = []
-        var draining = false
+        var channel: (any Channel)?
+        var connecting = false
+        /// Commands issued while the socket connects.
+        var parked: [RESPHandler.Request] = []
+        var nextAttempt = NIODeadline.uptimeNanoseconds(0)
+        var backoff = TimeAmount.milliseconds(50)
+        var flushScheduled = false
         var closed = false
     }
 
-    /// What only the connection's thread touches.
-    private final class Confined: @unchecked Sendable {
-        var context: HiredisContext?
-        var nextAttempt = ContinuousClock.now
-        var backoff: Duration = .milliseconds(50)
-    }
-
-    package init(endpoint: RedisEndpoint, logger: Logger, connectTimeout: Duration = .seconds(1), commandTimeout: Duration = .seconds(2)) {
+    package init(
+        endpoint: RedisEndpoint, eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), logger: Logger,
+        connectTimeout: Duration = .seconds(1), commandTimeout: Duration = .seconds(2)
+    ) {
         self.endpoint = endpoint
+        self.eventLoop = eventLoop
         self.logger = logger
-        self.connectTimeout = connectTimeout
-        self.commandTimeout = commandTimeout
-        thread = NIOThreadPool(numberOfThreads: 1)
-        thread.start()
-    }
-
-    deinit {
-        // Never wait here: the last reference may be dropped on the connection's own thread.
-        thread.shutdownGracefully { _ in }
+        self.connectTimeout = TimeAmount(connectTimeout)
+        self.commandTimeout = TimeAmount(commandTimeout)
+        state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: eventLoop)
     }
 
     package var isConnected: Bool { connected.load(ordering: .relaxed) }
@@ -66,108 +59,115 @@ package final class RedisConnection: Sendable {
 
     /// Sends one command (binary-safe arguments); an error reply throws `RedisError.server`.
     package func send(_ arguments: [[UInt8]]) async throws -> RedisReply {
-        let reply = try await withCheckedThrowingContinuation { continuation in
-            let startDrain = state.withLock { state -> Bool? in
-                guard !state.closed else { return nil }
-                state.pending.append(Pending(arguments: arguments, continuation: continuation))
-                if state.draining { return false }
-                state.draining = true
-                return true
-            }
-            switch startDrain {
-            case nil: continuation.resume(throwing: RedisError.closed)
-            case true?: thread.submit { _ in self.drain() }
-            case false?: break
-            }
-        }
+        let reply = try await send(RedisCommand(arguments)).get()
         if case .error(let message) = reply { throw RedisError.server(message) }
         return reply
     }
 
-    /// Fails what is queued and stops; later commands fail with `.closed`, and the
-    /// connection's thread ends once a batch in progress is done (without waiting here).
+    /// Sends a formatted command from any thread; the future completes on `eventLoop`
+    /// with the reply (an error reply is a `.error` value, not a failure).
+    package func send(_ command: RedisCommand) -> EventLoopFuture<RedisReply> {
+        let promise = eventLoop.makePromise(of: RedisReply.self)
+        let request = RESPHandler.Request(command: command, reply: promise)
+        if eventLoop.inEventLoop {
+            submit(request)
+        } else {
+            eventLoop.execute { self.submit(request) }
+        }
+        return promise.futureResult
+    }
+
+    /// Fails what waits and stops; later commands fail with `.closed`.
     package func close() {
-        let pending = state.withLock { state -> [Pending] in
-            state.closed = true
-            defer { state.pending = [] }
-            return state.pending
-        }
-        pending.forEach { $0.continuation.resume(throwing: RedisError.closed) }
-        thread.shutdownGracefully { _ in }
-    }
-
-    /// Runs on the connection's thread until nothing is queued.
-    private func drain() {
-        while true {
-            let batch = state.withLock { state -> [Pending] in
-                if state.pending.isEmpty { state.draining = false }
-                defer { state.pending = [] }
-                return state.pending
-            }
-            if batch.isEmpty { return }
-            run(batch)
+        eventLoop.execute {
+            self.state.value.closed = true
+            let parked = self.state.value.parked
+            self.state.value.parked = []
+            parked.forEach { $0.reply?.fail(RedisError.closed) }
+            self.state.value.channel?.close(promise: nil)
         }
     }
 
-    private func run(_ batch: [Pending]) {
-        let context: HiredisContext
-        do {
-            context = try ensureContext()
-        } catch {
-            batch.forEach { $0.continuation.resume(throwing: error) }
-            return
+    private func submit(_ request: RESPHandler.Request) {
+        if state.value.closed {
+            request.reply?.fail(RedisError.closed)
+        } else if let channel = state.value.channel {
+            channel.write(request, promise: nil)
+            scheduleFlush()
+        } else if state.value.connecting {
+            state.value.parked.append(request)
+        } else if eventLoop.now < state.value.nextAttempt {
+            let wait = (state.value.nextAttempt - eventLoop.now).nanoseconds / 1_000_000
+            request.reply?.fail(RedisError.unavailable("\(endpoint) is unreachable; retrying in \(wait) ms"))
+        } else {
+            state.value.parked.append(request)
+            connect()
         }
-        var failure: RedisError?
-        for command in batch {
-            do {
-                try context.append(command.arguments)
-            } catch {
-                failure = error
-                break
-            }
-        }
-        for command in batch {
-            if let failure {
-                command.continuation.resume(throwing: failure)
-                continue
-            }
-            do {
-                command.continuation.resume(returning: try context.nextReply())
-            } catch {
-                failure = error
-                command.continuation.resume(throwing: error)
-            }
-        }
-        if let failure { drop(failure) }
     }
 
-    private func ensureContext() throws(RedisError) -> HiredisContext {
-        if let context = confined.context { return context }
-        guard ContinuousClock.now >= confined.nextAttempt else {
-            throw .unavailable("\(endpoint) is unreachable; retrying in \(confined.nextAttempt - ContinuousClock.now)")
+    /// One flush per loop tick, after every command the tick produced is written.
+    private func scheduleFlush() {
+        guard !state.value.flushScheduled else { return }
+        state.value.flushScheduled = true
+        eventLoop.execute {
+            self.state.value.flushScheduled = false
+            self.state.value.channel?.flush()
         }
-        do {
-            let context = try HiredisContext(endpoint: endpoint, connectTimeout: connectTimeout)
-            context.setTimeout(commandTimeout)
-            confined.context = context
-            confined.backoff = .milliseconds(50)
+    }
+
+    private func connect() {
+        state.value.connecting = true
+        let commandTimeout = self.commandTimeout
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: commandTimeout))
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .hop(to: eventLoop)
+            .whenComplete { result in self.connected(result) }
+    }
+
+    private func connected(_ result: Result<any Channel, any Error>) {
+        state.value.connecting = false
+        let parked = state.value.parked
+        state.value.parked = []
+        switch result {
+        case .success(let channel):
+            if state.value.closed {
+                channel.close(promise: nil)
+                parked.forEach { $0.reply?.fail(RedisError.closed) }
+                return
+            }
+            state.value.channel = channel
+            state.value.backoff = .milliseconds(50)
             generationCounter.add(1, ordering: .releasing)
             connected.store(true, ordering: .relaxed)
             logger.info("redis connected", metadata: ["redis": "\(endpoint)"])
-            return context
-        } catch {
-            confined.nextAttempt = ContinuousClock.now.advanced(by: confined.backoff)
-            confined.backoff = min(confined.backoff * 2, .seconds(1))
-            throw error
+            channel.closeFuture.whenComplete { _ in self.lost(channel) }
+            for request in parked { channel.write(request, promise: nil) }
+            channel.flush()
+        case .failure(let error):
+            let backoff = state.value.backoff
+            // Full jitter between half and all of the backoff, so nodes do not retry in step.
+            let jittered = TimeAmount.nanoseconds(Int64.random(in: backoff.nanoseconds / 2...backoff.nanoseconds))
+            state.value.nextAttempt = eventLoop.now + jittered
+            state.value.backoff = min(backoff * 2, .seconds(1))
+            let failure = RedisError.unavailable("\(endpoint): \(error)")
+            parked.forEach { $0.reply?.fail(failure) }
         }
     }
 
-    /// A hiredis context is dead after any error: drop it; the next batch reconnects.
-    private func drop(_ error: RedisError) {
-        if confined.context != nil {
-            logger.warning("redis connection lost", metadata: ["redis": "\(endpoint)", "error": "\(error)"])
-        }
-        confined.context = nil
+    private func lost(_ channel: any Channel) {
+        guard state.value.channel === channel else { return }
+        state.value.channel = nil
         connected.store(false, ordering: .relaxed)
+        if !state.value.closed {
+            logger.warning("redis connection lost", metadata: ["redis": "\(endpoint)"])
+        }
     }
 }

@@ -1,93 +1,191 @@
 package import Logging
+package import NIOCore
 import NIOPosix
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// The one subscriber connection: SUBSCRIBEs to a fixed set of channels on its own
-/// thread and hands every message to `onMessage`, in order. When the connection breaks
-/// it reconnects with backoff and subscribes again, unprompted; `onState` learns each
-/// change. (hiredis 0.14 misroutes PING replies in subscribe mode, so liveness comes from
-/// the socket itself and from messages on the node's own channel.)
+/// The subscriber connection, on one event loop: subscribed to a fixed set of channels
+/// for its whole life, and to others while someone holds them (`hold`/`release` count,
+/// so a user's channel stays subscribed while any of their connections is here).
+/// Messages are handed to `onMessage` on this loop, in order. When the connection
+/// breaks it reconnects with jittered backoff and subscribes to everything again,
+/// unprompted; `onState` learns each change of `isSubscribed` (the fixed channels are
+/// acknowledged). hiredis 0.14 misroutes PING replies in subscribe mode, so liveness
+/// comes from the socket and from messages on the node's own channel.
 package final class RedisSubscriber: Sendable {
-    package typealias MessageHandler = @Sendable (_ channel: String, _ payload: [UInt8]) -> Void
+    package typealias MessageHandler = @Sendable (_ channel: ByteBuffer, _ payload: ByteBuffer) -> Void
     package typealias StateHandler = @Sendable (_ subscribed: Bool) -> Void
 
     package let endpoint: RedisEndpoint
-    private let channels: [String]
+    package let eventLoop: any EventLoop
+    private let fixedChannels: [String]
     private let onMessage: MessageHandler
     private let onState: StateHandler
     private let logger: Logger
-    private let thread = NIOThreadPool(numberOfThreads: 1)
-    private let stopped = Atomic<Bool>(false)
+    private let state: NIOLoopBoundBox<State>
     private let subscribed = Atomic<Bool>(false)
-    /// The socket of the live context, so that `stop()` can interrupt a blocking read.
-    private let socket = Atomic<Int32>(-1)
+    /// Channels per SUBSCRIBE when subscribing to everything again.
+    private static let batch = 1000
 
-    package init(endpoint: RedisEndpoint, channels: [String], logger: Logger, onMessage: @escaping MessageHandler, onState: @escaping StateHandler = { _ in }) {
+    private struct State {
+        var channel: (any Channel)?
+        var held: [String: Int] = [:]
+        /// Fixed channels not yet acknowledged on this connection.
+        var awaitingAcks = Set<String>()
+        var backoff = TimeAmount.milliseconds(50)
+        var reconnect: Scheduled<Void>?
+        var stopped = false
+    }
+
+    package init(
+        endpoint: RedisEndpoint, eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), channels: [String],
+        logger: Logger, onMessage: @escaping MessageHandler, onState: @escaping StateHandler = { _ in }
+    ) {
         self.endpoint = endpoint
-        self.channels = channels
+        self.eventLoop = eventLoop
+        fixedChannels = channels
         self.onMessage = onMessage
         self.onState = onState
         self.logger = logger
+        state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: eventLoop)
     }
 
     package var isSubscribed: Bool { subscribed.load(ordering: .relaxed) }
 
     package func start() {
-        thread.start()
-        thread.submit { _ in self.loop() }
+        eventLoop.execute { self.connect() }
     }
 
-    /// Ends the loop without waiting for it: the blocking read is interrupted by shutting
-    /// the socket down, and the thread exits on its own.
+    /// Ends the subscription without waiting for the socket to close.
     package func stop() {
-        stopped.store(true, ordering: .relaxed)
-        let fd = socket.load(ordering: .relaxed)
-        if fd >= 0 { shutdown(fd, Int32(SHUT_RDWR)) }
-        thread.shutdownGracefully { _ in }
+        eventLoop.execute {
+            self.state.value.stopped = true
+            self.state.value.reconnect?.cancel()
+            self.state.value.channel?.close(promise: nil)
+            self.setSubscribed(false)
+        }
     }
 
-    private func loop() {
-        var backoff: Duration = .milliseconds(50)
-        while !stopped.load(ordering: .relaxed) {
-            do {
-                let context = try HiredisContext(endpoint: endpoint, connectTimeout: .seconds(1))
-                socket.store(context.fileDescriptor, ordering: .relaxed)
-                try context.append([Array("SUBSCRIBE".utf8)] + channels.map { Array($0.utf8) })
-                for _ in channels { _ = try context.nextReply() }
-                backoff = .milliseconds(50)
-                setSubscribed(true)
-                while !stopped.load(ordering: .relaxed) {
-                    guard case .array(let parts) = try context.nextReply(), parts.count == 3,
-                          parts[0].string == "message", let channel = parts[1].string, case .string(let payload) = parts[2]
-                    else { continue }
-                    onMessage(channel, payload)
-                }
-            } catch {
-                socket.store(-1, ordering: .relaxed)
-                setSubscribed(false)
-                guard !stopped.load(ordering: .relaxed) else { return }
-                logger.warning("redis subscriber disconnected; retrying", metadata: ["redis": "\(endpoint)", "error": "\(error)"])
-                Self.sleep(backoff)
-                backoff = min(backoff * 2, .seconds(1))
+    /// Subscribes to `channel` unless it is held already.
+    package func hold(_ channel: String) {
+        onLoop {
+            self.state.value.held[channel, default: 0] += 1
+            if self.state.value.held[channel] == 1 { self.write(["SUBSCRIBE", channel]) }
+        }
+    }
+
+    /// Unsubscribes from `channel` once every hold is released.
+    package func release(_ channel: String) {
+        onLoop {
+            guard let count = self.state.value.held[channel] else { return }
+            if count > 1 {
+                self.state.value.held[channel] = count - 1
+            } else {
+                self.state.value.held[channel] = nil
+                self.write(["UNSUBSCRIBE", channel])
             }
         }
-        setSubscribed(false)
     }
+
+    /// How many channels are held now (fixed ones aside).
+    package func heldCount() -> EventLoopFuture<Int> {
+        eventLoop.submit { self.state.value.held.count }
+    }
+
+    private func onLoop(_ body: @escaping @Sendable () -> Void) {
+        if eventLoop.inEventLoop { body() } else { eventLoop.execute(body) }
+    }
+
+    private func write(_ arguments: [String]) {
+        guard let channel = state.value.channel else { return }  // subscribed on connect
+        channel.writeAndFlush(RESPHandler.Request(command: RedisCommand(arguments), reply: nil), promise: nil)
+    }
+
+    private func connect() {
+        guard !state.value.stopped else { return }
+        let box = NIOLoopBound(self, eventLoop: eventLoop)
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.seconds(1))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Subscribe mode sends no replies to commands but the acknowledgements,
+                    // so a stalled-command watchdog does not apply: a very long timeout.
+                    try channel.pipeline.syncOperations.addHandler(
+                        RESPHandler(commandTimeout: .hours(24)) { reply in box.value.received(reply) }
+                    )
+                }
+            }
+            .connect(host: endpoint.host, port: endpoint.port)
+            .hop(to: eventLoop)
+            .whenComplete { result in self.connected(result) }
+    }
+
+    private func connected(_ result: Result<any Channel, any Error>) {
+        switch result {
+        case .success(let channel):
+            guard !state.value.stopped else {
+                channel.close(promise: nil)
+                return
+            }
+            state.value.channel = channel
+            state.value.awaitingAcks = Set(fixedChannels)
+            channel.closeFuture.whenComplete { _ in self.lost(channel) }
+            let everything = fixedChannels + state.value.held.keys
+            var start = 0
+            while start < everything.count {
+                let end = min(start + Self.batch, everything.count)
+                channel.write(RESPHandler.Request(command: RedisCommand(["SUBSCRIBE"] + everything[start..<end]), reply: nil), promise: nil)
+                start = end
+            }
+            channel.flush()
+        case .failure(let error):
+            logger.warning("redis subscriber cannot connect; retrying", metadata: ["redis": "\(endpoint)", "error": "\(error)"])
+            retryLater()
+        }
+    }
+
+    private func lost(_ channel: any Channel) {
+        guard state.value.channel === channel else { return }
+        state.value.channel = nil
+        setSubscribed(false)
+        guard !state.value.stopped else { return }
+        logger.warning("redis subscriber disconnected; retrying", metadata: ["redis": "\(endpoint)"])
+        retryLater()
+    }
+
+    private func retryLater() {
+        let backoff = state.value.backoff
+        state.value.backoff = min(backoff * 2, .seconds(1))
+        let jittered = TimeAmount.nanoseconds(Int64.random(in: backoff.nanoseconds / 2...backoff.nanoseconds))
+        state.value.reconnect = eventLoop.scheduleTask(in: jittered) { self.connect() }
+    }
+
+    private func received(_ reply: RedisReply) {
+        guard case .array(let parts) = reply, parts.count == 3, case .string(let kind) = parts[0] else { return }
+        switch kind {
+        case Self.message:
+            guard case .string(let channel) = parts[1], case .string(let payload) = parts[2] else { return }
+            onMessage(ByteBuffer(bytes: channel), ByteBuffer(bytes: payload))
+        case Self.subscribe:
+            guard !state.value.awaitingAcks.isEmpty, let channel = parts[1].string else { return }
+            state.value.awaitingAcks.remove(channel)
+            if state.value.awaitingAcks.isEmpty {
+                state.value.backoff = .milliseconds(50)
+                setSubscribed(true)
+            }
+        default:
+            break
+        }
+    }
+
+    private static let message = Array("message".utf8)
+    private static let subscribe = Array("subscribe".utf8)
 
     private func setSubscribed(_ value: Bool) {
         if subscribed.exchange(value, ordering: .relaxed) != value {
-            if value { logger.info("redis subscribed", metadata: ["channels": "\(channels)"]) }
+            if value { logger.info("redis subscribed", metadata: ["channels": "\(fixedChannels)"]) }
             onState(value)
         }
-    }
-
-    /// Blocking sleep: this is the subscriber's own thread, never a shared one.
-    private static func sleep(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        usleep(UInt32(seconds) * 1_000_000 + UInt32(attoseconds / 1_000_000_000_000))
     }
 }

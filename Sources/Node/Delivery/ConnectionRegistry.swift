@@ -42,6 +42,10 @@ final class ConnectionRegistry: Sendable {
         state.withLock { $0.byUser[user] ?? [] }
     }
 
+    func holds(user: String) -> Bool {
+        state.withLock { $0.byUser[user] != nil }
+    }
+
     func connection(_ id: ConnectionID) -> ClientConnection? {
         state.withLock { $0.byID[id] }
     }

@@ -1,26 +1,32 @@
 import CoreMetrics
+import NIOCore
 import Routing
 import SwitchboardProtocol
 
 extension GatewayNode {
-    /// Routes a push, counting what crossed to other nodes and what could not.
+    /// Routes a push, counting what crossed to other nodes and what could not. The
+    /// future completes on the caller's event loop when it runs on one.
+    func push(_ push: Switchboard_V1_Push, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
+        counted(pushRouter.push(push, to: audience))
+    }
+
     func push(_ push: Switchboard_V1_Push, to audience: PushAudience) async throws -> PushOutcome {
-        try await counted { try await pushRouter.push(push, to: audience) }
+        try await self.push(push, to: audience).get()
     }
 
     /// Closes a user's connections on every node, counted like a push.
     func disconnect(user: String, reason: String) async throws -> PushOutcome {
-        try await counted { try await pushRouter.disconnect(user: user, reason: reason) }
+        try await counted(pushRouter.disconnect(user: user, reason: reason)).get()
     }
 
-    private func counted(_ route: () async throws -> PushOutcome) async throws -> PushOutcome {
-        do {
-            let outcome = try await route()
-            metrics.relayOut.increment(by: Int64(outcome.relayedNodes))
-            return outcome
-        } catch {
-            metrics.relayErrors.increment()
-            throw error
+    private func counted(_ outcome: EventLoopFuture<PushOutcome>) -> EventLoopFuture<PushOutcome> {
+        let metrics = self.metrics
+        outcome.whenComplete { result in
+            switch result {
+            case .success(let outcome): metrics.relayOut.increment(by: Int64(outcome.relayedNodes))
+            case .failure: metrics.relayErrors.increment()
+            }
         }
+        return outcome
     }
 }

@@ -12,6 +12,10 @@ struct RelayedDelivery: LocalDelivery {
         return local.deliver(push, to: audience)
     }
 
+    func holds(user: String) -> Bool {
+        local.holds(user: user)
+    }
+
     func disconnect(_ audience: PushAudience, reason: String) -> Int {
         metrics.relayIn.increment()
         return local.disconnect(audience, reason: reason)

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import Presence
+import Routing
 import SwitchboardProtocol
 
 /// What a client connection does, apart from its socket: joining the node (local map,
@@ -21,6 +22,7 @@ struct ClientSession: Sendable {
     /// Joins the node; false when it is draining (the caller closes with 1012).
     func open() async -> Bool {
         guard node.registry.add(connection) else { return false }
+        node.bus.hold(user: connection.user, nodeID: node.configuration.nodeID)
         metrics.connectionsOpened.increment()
         metrics.connections.record(node.registry.count)
         do {
@@ -42,6 +44,7 @@ struct ClientSession: Sendable {
     func close() async {
         connection.queue.finish(.finished)
         guard node.registry.remove(connection) else { return }
+        node.bus.release(user: connection.user, nodeID: node.configuration.nodeID)
         metrics.connections.record(node.registry.count)
         do {
             try await node.presence.withdraw(entry)

@@ -9,4 +9,6 @@ package protocol LocalDelivery: Sendable {
     func deliver(_ push: Switchboard_V1_Push, to audience: PushAudience) -> Int
     /// Closes this node's connections in `audience` (4003, after what is queued); how many.
     func disconnect(_ audience: PushAudience, reason: String) -> Int
+    /// Whether a connection of `user` is on this node.
+    func holds(user: String) -> Bool
 }

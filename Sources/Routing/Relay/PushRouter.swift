@@ -1,60 +1,57 @@
-package import Presence
+package import NIOCore
+import NIOPosix
+import Presence
 package import SwitchboardProtocol
 
-/// Delivers a push, or a disconnect, to its audience: locally at once, and relayed once
-/// per other node that holds part of it.
+/// Delivers a push, or a disconnect, to its audience: locally at once, and through the
+/// relay bus to every other node that holds part of it — one publish, no lookup first.
 package struct PushRouter: Sendable {
     package let nodeID: String
     private let local: any LocalDelivery
-    private let presence: any PresenceDirectory
     private let bus: any RelayBus
 
-    package init(nodeID: String, local: any LocalDelivery, presence: any PresenceDirectory, bus: any RelayBus) {
+    package init(nodeID: String, local: any LocalDelivery, bus: any RelayBus) {
         self.nodeID = nodeID
         self.local = local
-        self.presence = presence
         self.bus = bus
     }
 
-    package func push(_ push: Switchboard_V1_Push, to audience: PushAudience) async throws -> PushOutcome {
-        try await route(.push(push), to: audience)
+    /// Completes on the caller's event loop when it runs on one (a client's send).
+    package func push(_ push: Switchboard_V1_Push, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
+        route(.push(push), to: audience)
     }
 
     /// Closes a user's connections on every node (4003 with `reason`).
-    package func disconnect(user: String, reason: String) async throws -> PushOutcome {
-        try await route(.disconnect(reason: reason), to: .user(user))
+    package func disconnect(user: String, reason: String) -> EventLoopFuture<PushOutcome> {
+        route(.disconnect(reason: reason), to: .user(user))
     }
 
-    private func route(_ content: RelayMessage.Content, to audience: PushAudience) async throws -> PushOutcome {
-        var outcome = PushOutcome(localConnections: 0, relayedNodes: 0)
+    private func route(_ content: RelayMessage.Content, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
         let message = RelayMessage(originNodeID: nodeID, audience: audience, content: content)
+        let relayed: EventLoopFuture<Int>
+        var outcome = PushOutcome(localConnections: 0, relayedNodes: 0)
         switch audience {
         case .user(let user):
             outcome.localConnections = local.handle(content, for: audience)
-            do {
-                let remoteNodes = Set(try await presence.lookup(user: user).map(\.nodeID)).subtracting([nodeID])
-                for node in remoteNodes.sorted() where try await bus.send(message, to: node) {
-                    outcome.relayedNodes += 1
-                }
-            } catch {
-                throw RoutingError.crossNodeUnavailable(outcome: outcome, underlying: error)
-            }
+            // The publish's receivers count this node when it holds the user.
+            let heldHere = local.holds(user: user)
+            relayed = bus.send(message, toUser: user).map { max($0 - (heldHere ? 1 : 0), 0) }
         case .connection(let connection) where connection.nodeID == nodeID:
             outcome.localConnections = local.handle(content, for: audience)
+            relayed = (MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).makeSucceededFuture(0)
         case .connection(let connection):
-            do {
-                outcome.relayedNodes = try await bus.send(message, to: connection.nodeID) ? 1 : 0
-            } catch {
-                throw RoutingError.crossNodeUnavailable(outcome: outcome, underlying: error)
-            }
+            relayed = bus.send(message, to: connection.nodeID).map { $0 ? 1 : 0 }
         case .everyone:
             outcome.localConnections = local.handle(content, for: audience)
-            do {
-                outcome.relayedNodes = try await bus.broadcast(message)
-            } catch {
-                throw RoutingError.crossNodeUnavailable(outcome: outcome, underlying: error)
-            }
+            relayed = bus.broadcast(message)
         }
-        return outcome
+        let local = outcome
+        return relayed.map { nodes in
+            var outcome = local
+            outcome.relayedNodes = nodes
+            return outcome
+        }.flatMapErrorThrowing { error in
+            throw RoutingError.crossNodeUnavailable(outcome: local, underlying: error)
+        }
     }
 }

@@ -1,113 +1,106 @@
 package import Logging
+package import NIOCore
 import Presence
 package import RedisClient
 import SwiftProtobuf
 import SwitchboardProtocol
 import Synchronization
 
-/// Relay through Redis pub/sub: one channel per node and one broadcast channel.
-///
-/// Pushes for the same node are coalesced: while one PUBLISH to a node is on its way,
-/// the next pushes for it gather, and go together in the next PUBLISH. One flush at a
-/// time per node keeps order per (origin, target). PUBLISH's answer (how many
-/// subscribers got it) tells a live node from a dead one.
+/// Relay through Redis pub/sub: a channel per user, held by the nodes that hold the
+/// user's connections; a channel per node (pushes to one connection); one broadcast
+/// channel. A push is one PUBLISH, written on the caller's event loop (its own Redis
+/// connection, pipelined) whose answer — how many subscribers got it — is how many
+/// nodes hold the target. The origin skips its own copy: it has delivered locally.
 package final class RedisRelayBus: RelayBus {
-    private let redis: RedisConnection
+    private let redis: RedisConnectionGroup
     private let channels: RelayChannels
     private let logger: Logger
-    private let outboxes = Mutex<[String: Outbox]>([:])
-    private let subscriber = Mutex<RedisSubscriber?>(nil)
+    private let subscriber: RedisSubscriber
+    private let target = Target()
 
-    private struct Outbox {
-        var items: [(Switchboard_Relay_V1_RelayItem, CheckedContinuation<Bool, any Error>)] = []
-        var flushing = false
+    /// Where relayed messages go once attached: set from `attach`, read on the subscriber's loop.
+    private final class Target: Sendable {
+        let value = Mutex<(nodeID: String, delivery: any LocalDelivery)?>(nil)
     }
 
-    package init(redis: RedisConnection, channels: RelayChannels, logger: Logger) {
+    package init(redis: RedisConnectionGroup, channels: RelayChannels, nodeID: String, logger: Logger) {
         self.redis = redis
         self.channels = channels
         self.logger = logger
-    }
-
-    /// Subscribed to this node's channels, and able to publish.
-    package var isHealthy: Bool {
-        redis.isConnected && (subscriber.withLock { $0?.isSubscribed } ?? false)
-    }
-
-    package func send(_ message: RelayMessage, to nodeID: String) async throws -> Bool {
-        let item = Self.item(message)
-        return try await withCheckedThrowingContinuation { continuation in
-            let startFlush = outboxes.withLock { outboxes -> Bool in
-                outboxes[nodeID, default: Outbox()].items.append((item, continuation))
-                guard outboxes[nodeID]?.flushing == false else { return false }
-                outboxes[nodeID]?.flushing = true
-                return true
-            }
-            if startFlush {
-                Task { await self.flush(nodeID, origin: message.originNodeID) }
-            }
-        }
-    }
-
-    private func flush(_ nodeID: String, origin: String) async {
-        while true {
-            let batch = outboxes.withLock { outboxes -> [(Switchboard_Relay_V1_RelayItem, CheckedContinuation<Bool, any Error>)] in
-                let items = outboxes[nodeID]?.items ?? []
-                if items.isEmpty {
-                    outboxes[nodeID] = nil
-                } else {
-                    outboxes[nodeID]?.items = []
-                }
-                return items
-            }
-            if batch.isEmpty { return }
-            var envelope = Switchboard_Relay_V1_RelayBatch()
-            envelope.originNode = origin
-            envelope.items = batch.map(\.0)
-            do {
-                let receivers = try await publish(channels.node(nodeID), envelope)
-                batch.forEach { $0.1.resume(returning: receivers > 0) }
-            } catch {
-                batch.forEach { $0.1.resume(throwing: error) }
-            }
-        }
-    }
-
-    /// Encoded once, for every node: the origin skips its own copy.
-    package func broadcast(_ message: RelayMessage) async throws -> Int {
-        var envelope = Switchboard_Relay_V1_RelayBatch()
-        envelope.originNode = message.originNodeID
-        envelope.items = [Self.item(message)]
-        return max(try await publish(channels.broadcast, envelope) - 1, 0)
-    }
-
-    private func publish(_ channel: String, _ envelope: Switchboard_Relay_V1_RelayBatch) async throws -> Int {
-        let payload: [UInt8] = try envelope.serializedBytes()
-        return Int(try await redis.send([Array("PUBLISH".utf8), Array(channel.utf8), payload]).integer ?? 0)
-    }
-
-    package func attach(nodeID: String, delivery: any LocalDelivery) async throws {
-        let broadcastChannel = channels.broadcast
-        let logger = self.logger
-        let subscriber = RedisSubscriber(
-            endpoint: redis.endpoint, channels: [channels.node(nodeID), broadcastChannel], logger: logger
+        let target = self.target
+        let broadcast = channels.broadcast
+        subscriber = RedisSubscriber(
+            endpoint: redis.endpoint, eventLoop: redis.primary.eventLoop, channels: [channels.node(nodeID), broadcast], logger: logger
         ) { channel, payload in
-            guard let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: payload) else {
-                logger.warning("dropping an undecodable relay message", metadata: ["channel": "\(channel)"])
+            guard let (nodeID, delivery) = target.value.withLock({ $0 }) else { return }
+            guard let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: Array(payload.readableBytesView)) else {
+                logger.warning("dropping an undecodable relay message", metadata: ["channel": "\(String(buffer: channel))"])
                 return
             }
-            if channel == broadcastChannel && batch.originNode == nodeID { return }
+            if batch.originNode == nodeID { return }
             for item in batch.items {
                 guard let audience = Self.audience(item) else { continue }
                 _ = delivery.handle(item.hasDisconnect ? .disconnect(reason: item.disconnect.reason) : .push(item.push), for: audience)
             }
         }
+    }
+
+    /// Subscribed to this node's channels, and able to publish.
+    package var isHealthy: Bool {
+        redis.primary.isConnected && subscriber.isSubscribed
+    }
+
+    package func send(_ message: RelayMessage, toUser user: String) -> EventLoopFuture<Int> {
+        publish(channels.user(user), message)
+    }
+
+    package func send(_ message: RelayMessage, to nodeID: String) -> EventLoopFuture<Bool> {
+        publish(channels.node(nodeID), message).map { $0 > 0 }
+    }
+
+    /// Encoded once, for every node: the origin skips its own copy.
+    package func broadcast(_ message: RelayMessage) -> EventLoopFuture<Int> {
+        publish(channels.broadcast, message).map { max($0 - 1, 0) }
+    }
+
+    package func hold(user: String, nodeID: String) {
+        subscriber.hold(channels.user(user))
+    }
+
+    package func release(user: String, nodeID: String) {
+        subscriber.release(channels.user(user))
+    }
+
+    private func publish(_ channel: String, _ message: RelayMessage) -> EventLoopFuture<Int> {
+        let connection = redis.current
+        var envelope = Switchboard_Relay_V1_RelayBatch()
+        envelope.originNode = message.originNodeID
+        envelope.items = [Self.item(message)]
+        let payload: [UInt8]
+        do {
+            payload = try envelope.serializedBytes()
+        } catch {
+            return connection.eventLoop.makeFailedFuture(error)
+        }
+        return connection.send(RedisCommand([Self.publishCommand, Array(channel.utf8), payload])).flatMapThrowing { reply in
+            switch reply {
+            case .integer(let receivers): return Int(receivers)
+            case .error(let message): throw RedisError.server(message)
+            default: throw RedisError.server("unexpected PUBLISH reply \(reply)")
+            }
+        }
+    }
+
+    private static let publishCommand = Array("PUBLISH".utf8)
+
+    package func attach(nodeID: String, delivery: any LocalDelivery) async throws {
+        target.value.withLock { $0 = (nodeID, delivery) }
         subscriber.start()
-        self.subscriber.withLock { $0 = subscriber }
     }
 
     package func detach(nodeID: String) async {
-        subscriber.withLock { $0.take() }?.stop()
+        target.value.withLock { $0 = nil }
+        subscriber.stop()
     }
 
     static func item(_ message: RelayMessage) -> Switchboard_Relay_V1_RelayItem {

@@ -6,8 +6,10 @@ package struct RelayChannels: Sendable {
         self.prefix = prefix
     }
 
-    /// Relay messages for one node.
-    package func node(_ node: String) -> String { "\(prefix)relay:\(node)" }
+    /// Pushes for one user: every node holding one of the user's connections subscribes.
+    package func user(_ user: String) -> String { "\(prefix)relay:user:\(user)" }
+    /// Relay messages for one node (pushes to one of its connections).
+    package func node(_ node: String) -> String { "\(prefix)relay:node:\(node)" }
     /// What every node listens to.
     package var broadcast: String { "\(prefix)broadcast" }
 }

@@ -1,0 +1,96 @@
+import DequeModule
+import NIOCore
+
+/// The pipeline end of a Redis connection: writes commands, parses replies with hiredis'
+/// reader, and completes the waiting promises in order. A reply no one waits for (a
+/// subscriber's messages and acknowledgements) goes to `onPush`.
+///
+/// A command that waits longer than `commandTimeout` for its reply means Redis hangs:
+/// the connection is closed, which fails everything waiting on it.
+final class RESPHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = Request
+    typealias OutboundOut = ByteBuffer
+
+    /// A formatted command and, unless it is fire-and-forget, the promise of its reply.
+    struct Request {
+        let command: RedisCommand
+        let reply: EventLoopPromise<RedisReply>?
+    }
+
+    private let reader = RESPReader()
+    private var waiting = Deque<(promise: EventLoopPromise<RedisReply>, since: NIODeadline)>()
+    private let onPush: (RedisReply) -> Void
+    private let commandTimeout: TimeAmount
+    private var watchdog: RepeatedTask?
+    private var failure: RedisError?
+
+    init(commandTimeout: TimeAmount, onPush: @escaping (RedisReply) -> Void = { _ in }) {
+        self.commandTimeout = commandTimeout
+        self.onPush = onPush
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let period = TimeAmount.nanoseconds(max(commandTimeout.nanoseconds / 4, 1_000_000))
+        watchdog = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let (handler, context) = loopBound.value
+            handler.checkStalled(context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        watchdog?.cancel()
+        failAll(failure ?? .unavailable("connection closed"))
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        if let failure {
+            request.reply?.fail(failure)
+            promise?.fail(failure)
+            return
+        }
+        if let reply = request.reply { waiting.append((reply, context.eventLoop.now)) }
+        context.write(wrapOutboundOut(request.command.bytes), promise: promise)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        do {
+            try reader.feed(unwrapInboundIn(data))
+            while let reply = try reader.next() {
+                if let next = waiting.popFirst() {
+                    next.promise.succeed(reply)
+                } else {
+                    onPush(reply)
+                }
+            }
+        } catch {
+            fail(context: context, error)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(failure ?? .unavailable("connection lost"))
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        fail(context: context, .unavailable("\(error)"))
+    }
+
+    private func checkStalled(context: ChannelHandlerContext) {
+        guard let oldest = waiting.first, context.eventLoop.now - oldest.since > commandTimeout else { return }
+        fail(context: context, .unavailable("no reply within \(commandTimeout.nanoseconds / 1_000_000) ms"))
+    }
+
+    private func fail(context: ChannelHandlerContext, _ error: RedisError) {
+        if failure == nil { failure = error }
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    private func failAll(_ error: RedisError) {
+        while let next = waiting.popFirst() { next.promise.fail(error) }
+    }
+}
