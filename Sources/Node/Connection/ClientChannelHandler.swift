@@ -3,9 +3,10 @@ import Logging
 import NIOCore
 import NIOWebSocket
 
-/// The read side of a client connection, on its event loop. Frames go into an inbox
-/// that a task works through in order only while there is work — joining the node,
-/// frames, leaving — so an idle connection holds no task. Backend calls run beside it.
+/// The read side of a client connection, on its event loop. Frames that await nothing
+/// (send, ping) are handled right here; the rest go into an inbox that a task works
+/// through in order only while there is work — joining the node, presence lookups,
+/// leaving — so an idle connection holds no task. Backend calls run beside it.
 /// It also answers the WebSocket control frames and turns protocol errors into close
 /// codes (1009, 1007, 1002).
 final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -100,7 +101,10 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     private func deliver(_ message: ClientMessage, context: ChannelHandlerContext) {
         guard !closing else { return }
         session.metrics.messagesIn.increment()
-        if inbox.push(.message(message), channel: context.channel) {
+        guard let frame = session.decode(message) else { return }
+        // Frames that await nothing are handled here, unless earlier ones still wait in the inbox.
+        if inbox.isIdle && session.handleNow(frame) { return }
+        if inbox.push(.frame(frame), channel: context.channel) {
             // Too much unhandled input: stop reading until the task catches up.
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }

@@ -7,24 +7,19 @@ import Foundation
 #endif
 import Essentials
 import Routing
+import NIOCore
 import SwiftProtobuf
 import SwitchboardProtocol
 
 /// Handling the client's frames: the gateway-native operations.
 extension ClientSession {
-    /// Handles one client message in order. A backend call is returned as work for the
-    /// caller to run concurrently, so a slow backend does not hold up the socket.
-    func handle(_ message: ClientMessage) async -> (@Sendable () async -> Void)? {
-        let frame: Switchboard_V1_ClientFrame
-        let binary: Bool
+    /// A client message decoded into its envelope; nil (and an error answered) when it is
+    /// not one. The frame's opcode picks the decoder.
+    func decode(_ message: ClientMessage) -> DecodedFrame? {
         do {
             switch message {
-            case .text(let text):
-                frame = try FrameCodec.decode(text: text)
-                binary = false
-            case .binary(let bytes):
-                frame = try FrameCodec.decode(binary: bytes)
-                binary = true
+            case .text(let text): return DecodedFrame(frame: try FrameCodec.decode(text: text), binary: false)
+            case .binary(let bytes): return DecodedFrame(frame: try FrameCodec.decode(binary: bytes), binary: true)
             }
         } catch {
             metrics.badFrames.increment()
@@ -32,43 +27,66 @@ extension ClientSession {
             reply(to: "", error: .badFrame, "the frame is not \(format) envelope: \(error)")
             return nil
         }
+    }
+
+    /// Handles a frame that awaits nothing — a send (its publish completes on this loop and
+    /// answers then), a ping, a frame naming no operation — right here on the connection's
+    /// event loop; false for frames that need the session's task.
+    func handleNow(_ decoded: DecodedFrame) -> Bool {
+        let frame = decoded.frame
         switch frame.body {
         case .send(let request):
-            await send(request, id: frame.id)
-        case .presence(let request):
-            await lookUpPresence(request, id: frame.id)
+            _ = send(request, id: frame.id)
         case .ping:
             reply(to: frame.id, ok: .init(structValue: [
                 "node": .init(stringValue: node.configuration.nodeID),
                 "time": .init(numberValue: Double(WallClock.milliseconds)),
             ]))
-        case .call(let route):
-            return prepareCall(route, frame: frame, binary: binary)
         case nil:
             metrics.badFrames.increment()
             reply(to: frame.id, error: .badFrame, "the frame names no operation: expected one of call, send, presence, ping")
+        case .presence, .call:
+            return false
+        }
+        return true
+    }
+
+    /// Handles one frame in order, in the session's task. A backend call is returned as
+    /// work for the caller to run concurrently, so a slow backend does not hold up the socket.
+    func handle(_ decoded: DecodedFrame) async -> (@Sendable () async -> Void)? {
+        let frame = decoded.frame
+        switch frame.body {
+        case .send(let request):
+            try? await send(request, id: frame.id).get()
+        case .presence(let request):
+            await lookUpPresence(request, id: frame.id)
+        case .call(let route):
+            return prepareCall(route, frame: frame, binary: decoded.binary)
+        case .ping, nil:
+            _ = handleNow(decoded)
         }
         return nil
     }
 
-    private func send(_ request: Switchboard_V1_SendRequest, id: String) async {
+    /// Routes the send and answers once its outcome is known; the future says when.
+    private func send(_ request: Switchboard_V1_SendRequest, id: String) -> EventLoopFuture<Void> {
         guard !request.to.isEmpty else {
             reply(to: id, error: .invalidArgument, "send.to: the target user is required")
-            return
+            return connection.channel.eventLoop.makeSucceededVoidFuture()
         }
         var push = Switchboard_V1_Push()
         push.from = connection.user
         push.kind = request.kind.isEmpty ? "message" : request.kind
         push.data = request.data
-        do {
-            let outcome = try await node.push(push, to: .user(request.to))
+        let session = self
+        return node.push(push, to: .user(request.to)).map { outcome in
             if outcome.isOffline {
-                reply(to: id, error: .offline, "\(request.to) is not connected")
+                session.reply(to: id, error: .offline, "\(request.to) is not connected")
             } else {
-                reply(to: id, ok: outcome.protobufValue)
+                session.reply(to: id, ok: outcome.protobufValue)
             }
-        } catch {
-            reply(to: id, error: .unavailable, "\(error)")
+        }.recover { error in
+            session.reply(to: id, error: .unavailable, "\(error)")
         }
     }
 

@@ -6,7 +6,7 @@ import Synchronization
 final class SessionInbox: Sendable {
     enum Job: Sendable {
         case open
-        case message(ClientMessage)
+        case frame(DecodedFrame)
         case close
     }
 
@@ -26,6 +26,12 @@ final class SessionInbox: Sendable {
 
     init(session: ClientSession) {
         self.session = session
+    }
+
+    /// Nothing queued and no task running: a frame may be handled right away without
+    /// overtaking anything.
+    var isIdle: Bool {
+        state.withLock { !$0.running && $0.jobs.isEmpty }
     }
 
     /// Queues a job and starts the task if none runs; true when reading should pause.
@@ -64,8 +70,8 @@ final class SessionInbox: Sendable {
                     session.connection.markClosing(.shutdown)
                     session.connection.queue.finish(.shutdown)
                 }
-            case .message(let message):
-                if let call = await session.handle(message) {
+            case .frame(let frame):
+                if let call = await session.handle(frame) {
                     calls.start(call)
                 }
             case .close:
