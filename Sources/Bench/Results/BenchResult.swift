@@ -20,6 +20,13 @@ package struct BenchResult: Sendable, Codable, CustomStringConvertible {
     package let tally: DeliveryTally
     package let latency: LatencySummary
     package let nodeUsage: [NodeProcess.Usage]
+    /// CPU time of every measured server process (nodes, and Redis when named) per
+    /// delivered message, in microseconds.
+    package var serverMicrosecondsPerMessage: Double? {
+        let delivered = tally.delivered
+        guard delivered > 0, !nodeUsage.isEmpty else { return nil }
+        return nodeUsage.reduce(0) { $0 + $1.cpuSeconds } / Double(delivered) * 1e6
+    }
 
     package var description: String {
         var lines = [
@@ -27,6 +34,9 @@ package struct BenchResult: Sendable, Codable, CustomStringConvertible {
             "  latency \(latency)",
         ]
         lines += nodeUsage.map { "  \($0)" }
+        if let cost = serverMicrosecondsPerMessage {
+            lines.append("  server CPU per delivered message: \(String(format2: cost)) µs (\(nodeUsage.count) processes)")
+        }
         return lines.joined(separator: "\n")
     }
 

@@ -5,6 +5,8 @@ import Synchronization
 /// the nodes), each delivered to all `clients`, with at most `window` broadcasts not yet
 /// fully delivered. Rates count deliveries (broadcasts × connections).
 package struct BroadcastBenchmark: Sendable {
+    /// Ports of other server processes whose CPU counts in the result (Redis).
+    package var otherServerPorts: [Int] = []
     package var endpoints: [BenchEndpoint]
     package var gateways: [GRPCEndpoint]
     package var secret: String
@@ -48,7 +50,7 @@ package struct BroadcastBenchmark: Sendable {
             ledger.receive(event, by: client, keyedBy: .byReceiver)
         }
         let gatewayClients = try GatewayClients(endpoints: gateways, pushSecret: pushSecret)
-        let meter = await NodeUsageMeter.start(endpoints: endpoints)
+        let meter = await NodeUsageMeter.start(endpoints: endpoints, otherPorts: otherServerPorts)
         let padding = String(repeating: "x", count: payloadBytes)
         let start = MonotonicClock.nanoseconds()
         let line = ProgressLine(enabled: progress) { "broadcast deliveries \(ledger.delivered)/\(ledger.sent)" }

@@ -5,6 +5,8 @@ import Synchronization
 /// PushToUser call in flight, to users picked at random, spreading their calls over every
 /// node's Gateway API, so most pushes are relayed to the node that holds the user.
 package struct PushBenchmark: Sendable {
+    /// Ports of other server processes whose CPU counts in the result (Redis).
+    package var otherServerPorts: [Int] = []
     package var endpoints: [BenchEndpoint]
     package var gateways: [GRPCEndpoint]
     package var secret: String
@@ -52,7 +54,7 @@ package struct PushBenchmark: Sendable {
             ledger.receive(event, by: client, keyedBy: .bySource)
         }
         let gatewayClients = try GatewayClients(endpoints: gateways, pushSecret: pushSecret)
-        let meter = await NodeUsageMeter.start(endpoints: endpoints)
+        let meter = await NodeUsageMeter.start(endpoints: endpoints, otherPorts: otherServerPorts)
         let padding = String(repeating: "x", count: payloadBytes)
         let start = MonotonicClock.nanoseconds()
         let line = ProgressLine(enabled: progress) { "pushed \(ledger.sent), delivered \(ledger.delivered)" }

@@ -8,6 +8,8 @@ import Synchronization
 /// another node for `crossNodeShare` of the messages and on the sender's own node for
 /// the rest. Clients are spread round-robin over the nodes.
 package struct SendBenchmark: Sendable {
+    /// Ports of other server processes whose CPU counts in the result (Redis).
+    package var otherServerPorts: [Int] = []
     package var endpoints: [BenchEndpoint]
     package var secret: String
     package var clients: Int
@@ -56,7 +58,7 @@ package struct SendBenchmark: Sendable {
             count: clients, endpoints: endpoints, secret: secret, userPrefix: state.userPrefix, format: format, sources: sources
         ) { client, event in state.received(event, by: client) }
         state.fleet.withLock { $0 = fleet }
-        let meter = await NodeUsageMeter.start(endpoints: endpoints)
+        let meter = await NodeUsageMeter.start(endpoints: endpoints, otherPorts: otherServerPorts)
         let ledger = state.ledger
         let start = MonotonicClock.nanoseconds()
         let line = ProgressLine(enabled: progress) {

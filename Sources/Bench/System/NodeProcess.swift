@@ -81,15 +81,18 @@ package struct NodeProcess: Sendable {
         package let pid: Int32
         /// Cores busy on average (1.0 = one core all the time).
         package let cpuCores: Double
+        /// CPU time used over the run (user + system).
+        package let cpuSeconds: Double
         package let residentKiB: Int
 
         package var description: String {
-            "node :\(port) (pid \(pid)) \(String(format2: cpuCores)) cores, RSS \(residentKiB / 1024) MiB"
+            "server :\(port) (pid \(pid)) \(String(format2: cpuCores)) cores, RSS \(residentKiB / 1024) MiB"
         }
     }
 
     func usage(from start: Sample, to end: Sample) -> Usage {
         let seconds = Double(end.at - start.at) / 1e9
-        return Usage(port: port, pid: pid, cpuCores: seconds > 0 ? (end.cpuSeconds - start.cpuSeconds) / seconds : 0, residentKiB: end.residentKiB)
+        let used = end.cpuSeconds - start.cpuSeconds
+        return Usage(port: port, pid: pid, cpuCores: seconds > 0 ? used / seconds : 0, cpuSeconds: used, residentKiB: end.residentKiB)
     }
 }

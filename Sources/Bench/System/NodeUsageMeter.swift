@@ -1,4 +1,5 @@
-/// CPU and memory of every node a run talks to, measured over the run.
+/// CPU and memory of every server process of a run — the nodes it talks to, and others
+/// named by the port they listen on (Redis) — measured over the run.
 struct NodeUsageMeter: Sendable {
     private let processes: [NodeProcess]
     private let starts: [NodeProcess.Sample?]
@@ -8,10 +9,11 @@ struct NodeUsageMeter: Sendable {
         starts = processes.map { $0.sample() }
     }
 
-    /// Finds the node processes behind `endpoints` (those on this machine) and samples them.
-    static func start(endpoints: [BenchEndpoint]) async -> NodeUsageMeter {
+    /// Finds the processes behind `endpoints` and `otherPorts` (those on this machine) and
+    /// samples them.
+    static func start(endpoints: [BenchEndpoint], otherPorts: [Int] = []) async -> NodeUsageMeter {
         var processes: [NodeProcess] = []
-        for port in Set(endpoints.map(\.port)).sorted() {
+        for port in Set(endpoints.map(\.port)).sorted() + otherPorts {
             if let process = await NodeProcess.listening(on: port) { processes.append(process) }
         }
         return NodeUsageMeter(processes: processes)

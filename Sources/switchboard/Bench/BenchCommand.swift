@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Load running nodes with real WebSocket clients and report what they delivered.",
         subcommands: [
-            SendCommand.self, PushCommand.self, BroadcastCommand.self, ConnectCommand.self, IdleCommand.self, IdleWorkerCommand.self,
+            SendCommand.self, SpreadCommand.self, PushCommand.self, BroadcastCommand.self, ConnectCommand.self, IdleCommand.self, IdleWorkerCommand.self,
             CallsCommand.self, DrainCommand.self, ChartCommand.self, BaselineServerCommand.self,
         ]
     )
@@ -38,6 +38,8 @@ struct BenchOptions: ParsableArguments {
     @Option(help: "Runs; each is reported, then the medians.") var runs: Int = 1
     @Option(help: "Write every run's result to this JSON file.") var output: String?
     @Option(help: "Write the latency distribution of the median runs to this SVG file.") var chart: String?
+    @Option(parsing: .upToNextOption, help: "Ports of other server processes (e.g. Redis) whose CPU counts in each result.")
+    var measurePorts: [Int] = []
 
     func secret() throws -> String {
         guard let secret = jwtSecret ?? ProcessEnvironment.current["SWITCHBOARD_JWT_SECRET"], !secret.isEmpty else {

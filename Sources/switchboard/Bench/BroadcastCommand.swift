@@ -14,11 +14,12 @@ struct BroadcastCommand: AsyncParsableCommand {
     @Option(help: "Padding bytes per message.") var payload: Int = 64
 
     func run() async throws {
-        let benchmark = BroadcastBenchmark(
+        var benchmark = BroadcastBenchmark(
             endpoints: try options.endpoints(), gateways: try gateway.endpoints(), secret: try options.secret(), pushSecret: try gateway.secret(),
             clients: clients, broadcasts: broadcasts, window: window, payloadBytes: payload, sources: try options.sourceAddresses(),
             progress: true
         )
+        benchmark.otherServerPorts = options.measurePorts
         var reporter = BenchReporter()
         for run in 1...max(options.runs, 1) { try reporter.add(try await benchmark.run(), run: run) }
         try reporter.finish(options: options, title: "broadcast latency (Gateway API → every client)")

@@ -18,11 +18,12 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let format = BenchFormat(rawValue: format) else { throw ValidationError("--format is json or protobuf") }
-        let benchmark = PushBenchmark(
+        var benchmark = PushBenchmark(
             endpoints: try options.endpoints(), gateways: try gateway.endpoints(), secret: try options.secret(), pushSecret: try gateway.secret(),
             clients: clients, concurrency: concurrency, rate: rate, stop: duration.map { .duration(seconds: $0) } ?? .messages(messages),
             payloadBytes: payload, format: format, sources: try options.sourceAddresses(), progress: true
         )
+        benchmark.otherServerPorts = options.measurePorts
         var reporter = BenchReporter()
         for run in 1...max(options.runs, 1) { try reporter.add(try await benchmark.run(), run: run) }
         try reporter.finish(options: options, title: "push latency (Gateway API → client)")

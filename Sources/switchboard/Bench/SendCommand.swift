@@ -27,10 +27,12 @@ struct SendCommand: AsyncParsableCommand {
         let endpoints = try options.endpoints()
         var reporter = BenchReporter(allowLoss: allowLoss)
         func benchmark(_ share: Double, _ load: BenchLoad) throws -> SendBenchmark {
-            SendBenchmark(
+            var benchmark = SendBenchmark(
                 endpoints: endpoints, secret: try options.secret(), clients: clients, crossNodeShare: share, load: load, stop: stop,
                 payloadBytes: payload, format: format, sources: try options.sourceAddresses(), progress: true
             )
+            benchmark.otherServerPorts = options.measurePorts
+            return benchmark
         }
         for run in 1...max(options.runs, 1) {
             for share in crossNode {

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Bench
+
+/// `switchboard bench spread`: real chat traffic — every client a sender with at most one
+/// message in flight, each to a random user — where batching cannot hide a per-message
+/// cost. Closed loop (as fast as one-in-flight allows), then each offered rate.
+struct SpreadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "spread",
+        abstract: "Every client sends with at most one message in flight, to random users: closed loop, then fixed offered rates."
+    )
+    @OptionGroup var options: BenchOptions
+    @Option(help: "Connected clients, spread over --urls; every one of them sends.") var clients: Int = 1000
+    @Option(parsing: .upToNextOption, help: "Share(s) of messages sent to a user on another node, 0…1 (e.g. --cross-node 0 0.5 1).")
+    var crossNode: [Double] = [0.5]
+    @Option(parsing: .upToNextOption, help: "Offered rates (msg/s in all) to run after the closed loop; none runs the closed loop alone.")
+    var rates: [Double] = [1000, 5000]
+    @Flag(help: "Skip the closed-loop run.") var noClosedLoop = false
+    @Option(help: "Seconds per run.") var duration: Double = 10
+    @Option(help: "Padding bytes per message.") var payload: Int = 64
+    @Option(help: "Frames: json or protobuf.") var format: String = "json"
+
+    func run() async throws {
+        guard let format = BenchFormat(rawValue: format) else { throw ValidationError("--format is json or protobuf") }
+        let endpoints = try options.endpoints()
+        var reporter = BenchReporter()
+        let loads: [(BenchLoad, String)] = (noClosedLoop ? [] : [(.closedLoop(window: 1), "spread closed loop")])
+            + rates.map { (.openLoop(messagesPerSecond: $0), "spread at \(Int($0)) msg/s") }
+        guard !loads.isEmpty else { throw ValidationError("nothing to run: give --rates or drop --no-closed-loop") }
+        for run in 1...max(options.runs, 1) {
+            for share in crossNode {
+                for (load, name) in loads {
+                    var benchmark = SendBenchmark(
+                        endpoints: endpoints, secret: try options.secret(), clients: clients, crossNodeShare: share, load: load,
+                        stop: .duration(seconds: duration), payloadBytes: payload, format: format, sources: try options.sourceAddresses(),
+                        progress: true
+                    )
+                    benchmark.loadName = name
+                    benchmark.otherServerPorts = options.measurePorts
+                    try reporter.add(try await benchmark.run(), run: run)
+                }
+            }
+        }
+        try reporter.finish(options: options, title: "spread latency (\(clients) senders, one in flight each, \(endpoints.count) nodes)")
+    }
+}
