@@ -1,25 +1,24 @@
 import Routing
-import SwiftProtobuf
-import SwitchboardProtocol
 
 extension ConnectionRegistry: LocalDelivery {
     /// Encodes the push at most once per wire format, however many connections get it.
-    func deliver(_ push: Switchboard_V1_Push, to audience: PushAudience) -> Int {
+    func deliver(_ push: PushPayload, to audience: PushAudience) -> Int {
         let targets = connections(in: audience)
         guard !targets.isEmpty else { return 0 }
-        var frame = Switchboard_V1_ServerFrame()
-        frame.push = push
-        // An empty Value has no JSON form: a push without data simply carries none.
-        if push.data.kind == nil { frame.push.clearData() }
-        var encoded: [WireFormat: EncodedFrame] = [:]
+        var json: EncodedFrame?
+        var protobuf: EncodedFrame?
         var delivered = 0
         for connection in targets {
-            let bytes = encoded[connection.format] ?? {
-                let bytes = FrameCodec.encode(frame, as: connection.format)
-                encoded[connection.format] = bytes
-                return bytes
-            }()
-            if connection.enqueue(bytes) { delivered += 1 }
+            let frame: EncodedFrame
+            switch connection.format {
+            case .json:
+                frame = json ?? FrameCodec.encode(push: push, as: .json)
+                json = frame
+            case .protobuf:
+                frame = protobuf ?? FrameCodec.encode(push: push, as: .protobuf)
+                protobuf = frame
+            }
+            if connection.enqueue(frame) { delivered += 1 }
         }
         return delivered
     }

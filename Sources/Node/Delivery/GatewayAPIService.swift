@@ -66,10 +66,15 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     }
 
     private func push(_ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience) async throws -> Switchboard_Gateway_V1_PushOutcome {
-        var push = Switchboard_V1_Push()
-        push.from = content.from.isEmpty ? "backend" : content.from
-        push.kind = content.kind.isEmpty ? "notification" : content.kind
-        push.data = content.data
+        let push: PushPayload
+        do {
+            push = try PushPayload(
+                from: content.from.isEmpty ? "backend" : content.from, kind: content.kind.isEmpty ? "notification" : content.kind,
+                value: content.data
+            )
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "\(error)")
+        }
         do {
             let outcome = try await node.push(push, to: audience)
             var answer = Switchboard_Gateway_V1_PushOutcome()

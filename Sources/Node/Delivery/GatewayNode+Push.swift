@@ -1,16 +1,15 @@
 import CoreMetrics
 import NIOCore
 import Routing
-import SwitchboardProtocol
 
 extension GatewayNode {
     /// Routes a push, counting what crossed to other nodes and what could not. The
     /// future completes on the caller's event loop when it runs on one.
-    func push(_ push: Switchboard_V1_Push, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
+    func push(_ push: PushPayload, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
         counted(pushRouter.push(push, to: audience))
     }
 
-    func push(_ push: Switchboard_V1_Push, to audience: PushAudience) async throws -> PushOutcome {
+    func push(_ push: PushPayload, to audience: PushAudience) async throws -> PushOutcome {
         try await self.push(push, to: audience).get()
     }
 

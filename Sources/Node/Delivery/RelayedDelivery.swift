@@ -1,13 +1,12 @@
 import CoreMetrics
 import Routing
-import SwitchboardProtocol
 
 /// Local delivery of what other nodes relayed here, counted on the way.
 struct RelayedDelivery: LocalDelivery {
     let local: ConnectionRegistry
     let metrics: NodeMetrics
 
-    func deliver(_ push: Switchboard_V1_Push, to audience: PushAudience) -> Int {
+    func deliver(_ push: PushPayload, to audience: PushAudience) -> Int {
         metrics.relayIn.increment()
         return local.deliver(push, to: audience)
     }

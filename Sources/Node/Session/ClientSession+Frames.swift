@@ -14,17 +14,34 @@ import SwitchboardProtocol
 /// Handling the client's frames: the gateway-native operations.
 extension ClientSession {
     /// A client message decoded into its envelope; nil (and an error answered) when it is
-    /// not one. The frame's opcode picks the decoder.
+    /// not one. The frame's opcode picks the decoder; a JSON send takes the fast path.
     func decode(_ message: ClientMessage) -> DecodedFrame? {
+        let frame: Switchboard_V1_ClientFrame
+        let binary: Bool
         do {
             switch message {
-            case .text(let text): return DecodedFrame(frame: try FrameCodec.decode(text: text), binary: false)
-            case .binary(let bytes): return DecodedFrame(frame: try FrameCodec.decode(binary: bytes), binary: true)
+            case .text(var text):
+                let fast = text.withUTF8 { bytes in Result { () throws(SendFrameError) in try FrameCodec.decodeSend(text: UnsafeRawBufferPointer(bytes)) } }
+                if let send = try fast.get() { return .send(send) }
+                frame = try FrameCodec.decode(text: text)
+                binary = false
+            case .binary(let bytes):
+                frame = try FrameCodec.decode(binary: bytes)
+                binary = true
             }
         } catch {
             metrics.badFrames.increment()
             let format = if case .text = message { "a JSON" } else { "a protobuf" }
-            reply(to: "", error: .badFrame, "the frame is not \(format) envelope: \(error)")
+            reply(to: (error as? SendFrameError)?.id ?? "", error: .badFrame, "the frame is not \(format) envelope: \(error)")
+            return nil
+        }
+        guard case .send(let request) = frame.body else { return .other(frame, binary: binary) }
+        do {
+            let payload = try PushPayload(from: connection.user, kind: request.kind, value: request.data)
+            return .send(DecodedFrame.Send(id: frame.id, to: request.to, kind: request.kind, data: payload.data))
+        } catch {
+            metrics.badFrames.increment()
+            reply(to: frame.id, error: .invalidArgument, "send.data: \(error)")
             return nil
         }
     }
@@ -33,10 +50,15 @@ extension ClientSession {
     /// answers then), a ping, a frame naming no operation — right here on the connection's
     /// event loop; false for frames that need the session's task.
     func handleNow(_ decoded: DecodedFrame) -> Bool {
-        let frame = decoded.frame
+        let frame: Switchboard_V1_ClientFrame
+        switch decoded {
+        case .send(let send):
+            _ = self.send(send)
+            return true
+        case .other(let other, _):
+            frame = other
+        }
         switch frame.body {
-        case .send(let request):
-            _ = send(request, id: frame.id)
         case .ping:
             reply(to: frame.id, ok: .init(structValue: [
                 "node": .init(stringValue: node.configuration.nodeID),
@@ -45,7 +67,7 @@ extension ClientSession {
         case nil:
             metrics.badFrames.increment()
             reply(to: frame.id, error: .badFrame, "the frame names no operation: expected one of call, send, presence, ping")
-        case .presence, .call:
+        case .presence, .call, .send:
             return false
         }
         return true
@@ -54,30 +76,29 @@ extension ClientSession {
     /// Handles one frame in order, in the session's task. A backend call is returned as
     /// work for the caller to run concurrently, so a slow backend does not hold up the socket.
     func handle(_ decoded: DecodedFrame) async -> (@Sendable () async -> Void)? {
-        let frame = decoded.frame
+        guard case .other(let frame, let binary) = decoded else {
+            if case .send(let send) = decoded { try? await self.send(send).get() }
+            return nil
+        }
         switch frame.body {
-        case .send(let request):
-            try? await send(request, id: frame.id).get()
         case .presence(let request):
             await lookUpPresence(request, id: frame.id)
         case .call(let route):
-            return prepareCall(route, frame: frame, binary: decoded.binary)
-        case .ping, nil:
+            return prepareCall(route, frame: frame, binary: binary)
+        case .ping, .send, nil:
             _ = handleNow(decoded)
         }
         return nil
     }
 
     /// Routes the send and answers once its outcome is known; the future says when.
-    private func send(_ request: Switchboard_V1_SendRequest, id: String) -> EventLoopFuture<Void> {
+    private func send(_ request: DecodedFrame.Send) -> EventLoopFuture<Void> {
+        let id = request.id
         guard !request.to.isEmpty else {
             reply(to: id, error: .invalidArgument, "send.to: the target user is required")
             return connection.channel.eventLoop.makeSucceededVoidFuture()
         }
-        var push = Switchboard_V1_Push()
-        push.from = connection.user
-        push.kind = request.kind.isEmpty ? "message" : request.kind
-        push.data = request.data
+        let push = PushPayload(from: connection.user, kind: request.kind.isEmpty ? "message" : request.kind, data: request.data)
         let session = self
         return node.push(push, to: .user(request.to)).map { outcome in
             if outcome.isOffline {

@@ -1,8 +1,19 @@
+import Routing
 import SwitchboardProtocol
 
-/// A client's envelope, and whether it came as protobuf (a call's payload is passed on
-/// in the form it came in).
-struct DecodedFrame: Sendable {
-    let frame: Switchboard_V1_ClientFrame
-    let binary: Bool
+/// A client's envelope, decoded. A send — the one frame on every message's path — keeps
+/// its data as the checked JSON text the sender wrote; every other frame is the
+/// protobuf envelope, with whether it came as protobuf (a call's payload is passed on in
+/// the form it came in).
+enum DecodedFrame: Sendable {
+    case send(Send)
+    case other(Switchboard_V1_ClientFrame, binary: Bool)
+
+    struct Send: Sendable {
+        let id: String
+        let to: String
+        let kind: String
+        /// Checked JSON text (`PushPayload.checkedJSON`), nil when the send has no data.
+        let data: [UInt8]?
+    }
 }

@@ -1,4 +1,5 @@
 import NIOCore
+import Routing
 import NIOWebSocket
 import SwiftProtobuf
 import SwitchboardProtocol
@@ -21,6 +22,41 @@ enum FrameCodec {
 
     static func decode(binary: ByteBuffer) throws -> Switchboard_V1_ClientFrame {
         try Switchboard_V1_ClientFrame(serializedBytes: Array(binary.readableBytesView))
+    }
+
+    /// A push, encoded once for every receiver in `format`. JSON is written around the
+    /// data's own text (`{"push":{"from":…,"kind":…,"data":…}}`, what the protobuf JSON
+    /// mapping gives); protobuf decodes the data into a `Value` once.
+    static func encode(push: PushPayload, as format: WireFormat) -> EncodedFrame {
+        switch format {
+        case .json:
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(32 + push.from.utf8.count + push.kind.utf8.count + (push.data?.count ?? 0))
+            buffer.writeStaticString(#"{"push":{"#)
+            var separator = false
+            if !push.from.isEmpty {
+                buffer.writeStaticString(#""from":"#)
+                buffer.writeJSONString(push.from)
+                separator = true
+            }
+            if !push.kind.isEmpty {
+                buffer.writeStaticString(separator ? #","kind":"# : #""kind":"#)
+                buffer.writeJSONString(push.kind)
+                separator = true
+            }
+            if let data = push.data {
+                buffer.writeStaticString(separator ? #","data":"# : #""data":"#)
+                buffer.writeBytes(data)
+            }
+            buffer.writeStaticString("}}")
+            return EncodedFrame(opcode: .text, data: buffer)
+        case .protobuf:
+            var frame = Switchboard_V1_ServerFrame()
+            frame.push.from = push.from
+            frame.push.kind = push.kind
+            if push.data != nil { frame.push.data = push.value() }
+            return encode(frame, as: .protobuf)
+        }
     }
 
     static func encode(_ frame: Switchboard_V1_ServerFrame, as format: WireFormat) -> EncodedFrame {

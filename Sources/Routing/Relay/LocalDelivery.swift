@@ -1,12 +1,10 @@
-package import SwitchboardProtocol
-
 /// The node's own connections, as routing sees them.
 ///
 /// Delivery only queues: it never waits for a socket, so a slow client cannot hold up
 /// the router.
 package protocol LocalDelivery: Sendable {
     /// Queues `push` to this node's connections in `audience`; returns how many.
-    func deliver(_ push: Switchboard_V1_Push, to audience: PushAudience) -> Int
+    func deliver(_ push: PushPayload, to audience: PushAudience) -> Int
     /// Closes this node's connections in `audience` (4003, after what is queued); how many.
     func disconnect(_ audience: PushAudience, reason: String) -> Int
     /// Whether a connection of `user` is on this node.

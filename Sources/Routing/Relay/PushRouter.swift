@@ -1,7 +1,6 @@
 package import NIOCore
 import NIOPosix
 import Presence
-package import SwitchboardProtocol
 
 /// Delivers a push, or a disconnect, to its audience: locally at once, and through the
 /// relay bus to every other node that holds part of it — one publish, no lookup first.
@@ -17,7 +16,7 @@ package struct PushRouter: Sendable {
     }
 
     /// Completes on the caller's event loop when it runs on one (a client's send).
-    package func push(_ push: Switchboard_V1_Push, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
+    package func push(_ push: PushPayload, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
         route(.push(push), to: audience)
     }
 

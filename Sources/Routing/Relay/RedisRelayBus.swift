@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 package import Logging
 package import NIOCore
 import Presence
@@ -40,7 +45,10 @@ package final class RedisRelayBus: RelayBus {
             if batch.originNode == nodeID { return }
             for item in batch.items {
                 guard let audience = Self.audience(item) else { continue }
-                _ = delivery.handle(item.hasDisconnect ? .disconnect(reason: item.disconnect.reason) : .push(item.push), for: audience)
+                let content: RelayMessage.Content = item.hasDisconnect
+                    ? .disconnect(reason: item.disconnect.reason)
+                    : .push(PushPayload(from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil))
+                _ = delivery.handle(content, for: audience)
             }
         }
     }
@@ -111,7 +119,10 @@ package final class RedisRelayBus: RelayBus {
         case .everyone: item.everyone = true
         }
         switch message.content {
-        case .push(let push): item.push = push
+        case .push(let push):
+            item.from = push.from
+            item.kind = push.kind
+            if let data = push.data { item.dataJson = Data(data) }
         case .disconnect(let reason): item.disconnect.reason = reason
         }
         return item

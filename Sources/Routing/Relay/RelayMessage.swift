@@ -1,11 +1,9 @@
-package import SwitchboardProtocol
-
 /// A push, or a disconnect, on its way from the node that accepted it to a node that
 /// holds its audience.
 package struct RelayMessage: Sendable {
     /// What the audience gets.
     package enum Content: Sendable {
-        case push(Switchboard_V1_Push)
+        case push(PushPayload)
         /// Close the audience's connections with 4003 and this reason.
         case disconnect(reason: String)
     }
@@ -20,7 +18,7 @@ package struct RelayMessage: Sendable {
         self.content = content
     }
 
-    package init(originNodeID: String, audience: PushAudience, push: Switchboard_V1_Push) {
+    package init(originNodeID: String, audience: PushAudience, push: PushPayload) {
         self.init(originNodeID: originNodeID, audience: audience, content: .push(push))
     }
 }

@@ -10,6 +10,11 @@
 
 /// What nodes PUBLISH to each other through Redis (channels in docs/redis.md).
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -22,8 +27,8 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
-/// Pushes from one node for one target node (or, on the broadcast channel, for all),
-/// coalesced into one PUBLISH. Items are delivered in order.
+/// What one PUBLISH carries, on a user's, a node's or the broadcast channel. Items are
+/// delivered in order.
 public nonisolated struct Switchboard_Relay_V1_RelayBatch: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -70,17 +75,8 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
     set {audience = .everyone(newValue)}
   }
 
-  public var push: Switchboard_V1_Push {
-    get {_push ?? Switchboard_V1_Push()}
-    set {_push = newValue}
-  }
-  /// Returns true if `push` has been explicitly set.
-  public var hasPush: Bool {self._push != nil}
-  /// Clears the value of `push`. Subsequent reads from it will return its default value.
-  public mutating func clearPush() {self._push = nil}
-
   /// When set, the item closes the audience's connections (4003, with this reason)
-  /// instead of delivering `push`: the Gateway API's DisconnectUser on another node.
+  /// instead of delivering the push: the Gateway API's DisconnectUser on another node.
   public var disconnect: Switchboard_Relay_V1_Disconnect {
     get {_disconnect ?? Switchboard_Relay_V1_Disconnect()}
     set {_disconnect = newValue}
@@ -89,6 +85,21 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
   public var hasDisconnect: Bool {self._disconnect != nil}
   /// Clears the value of `disconnect`. Subsequent reads from it will return its default value.
   public mutating func clearDisconnect() {self._disconnect = nil}
+
+  /// The push: the sender (a user id or a backend's name), its kind, and its data as the
+  /// JSON text the sender wrote, checked by the accepting node (absent: no data).
+  public var from: String = String()
+
+  public var kind: String = String()
+
+  public var dataJson: Data {
+    get {_dataJson ?? Data()}
+    set {_dataJson = newValue}
+  }
+  /// Returns true if `dataJson` has been explicitly set.
+  public var hasDataJson: Bool {self._dataJson != nil}
+  /// Clears the value of `dataJson`. Subsequent reads from it will return its default value.
+  public mutating func clearDataJson() {self._dataJson = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -102,8 +113,8 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
 
   public init() {}
 
-  fileprivate var _push: Switchboard_V1_Push? = nil
   fileprivate var _disconnect: Switchboard_Relay_V1_Disconnect? = nil
+  fileprivate var _dataJson: Data? = nil
 }
 
 public nonisolated struct Switchboard_Relay_V1_Disconnect: Sendable {
@@ -159,7 +170,7 @@ nonisolated extension Switchboard_Relay_V1_RelayBatch: SwiftProtobuf.Message, Sw
 
 nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RelayItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{1}push\0\u{1}disconnect\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{2}\u{2}disconnect\0\u{1}from\0\u{1}kind\0\u{3}data_json\0\u{c}\u{4}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -191,8 +202,10 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
           self.audience = .everyone(v)
         }
       }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._push) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._disconnect) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.from) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 8: try { try decoder.decodeSingularBytesField(value: &self._dataJson) }()
       default: break
       }
     }
@@ -218,19 +231,27 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     }()
     case nil: break
     }
-    try { if let v = self._push {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
     try { if let v = self._disconnect {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    if !self.from.isEmpty {
+      try visitor.visitSingularStringField(value: self.from, fieldNumber: 6)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 7)
+    }
+    try { if let v = self._dataJson {
+      try visitor.visitSingularBytesField(value: v, fieldNumber: 8)
     } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Switchboard_Relay_V1_RelayItem, rhs: Switchboard_Relay_V1_RelayItem) -> Bool {
     if lhs.audience != rhs.audience {return false}
-    if lhs._push != rhs._push {return false}
     if lhs._disconnect != rhs._disconnect {return false}
+    if lhs.from != rhs.from {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs._dataJson != rhs._dataJson {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

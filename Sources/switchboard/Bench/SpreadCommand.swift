@@ -13,9 +13,8 @@ struct SpreadCommand: AsyncParsableCommand {
     @Option(help: "Connected clients, spread over --urls; every one of them sends.") var clients: Int = 1000
     @Option(parsing: .upToNextOption, help: "Share(s) of messages sent to a user on another node, 0…1 (e.g. --cross-node 0 0.5 1).")
     var crossNode: [Double] = [0.5]
-    @Option(parsing: .upToNextOption, help: "Offered rates (msg/s in all) to run after the closed loop; none runs the closed loop alone.")
-    var rates: [Double] = [1000, 5000]
-    @Flag(help: "Skip the closed-loop run.") var noClosedLoop = false
+    @Option(parsing: .upToNextOption, help: "Loads to run in turn: 'closed' (closed loop, one in flight per sender) or an offered rate in msg/s.")
+    var loads: [String] = ["closed", "1000", "5000"]
     @Option(help: "Seconds per run.") var duration: Double = 10
     @Option(help: "Padding bytes per message.") var payload: Int = 64
     @Option(help: "Frames: json or protobuf.") var format: String = "json"
@@ -24,9 +23,11 @@ struct SpreadCommand: AsyncParsableCommand {
         guard let format = BenchFormat(rawValue: format) else { throw ValidationError("--format is json or protobuf") }
         let endpoints = try options.endpoints()
         var reporter = BenchReporter()
-        let loads: [(BenchLoad, String)] = (noClosedLoop ? [] : [(.closedLoop(window: 1), "spread closed loop")])
-            + rates.map { (.openLoop(messagesPerSecond: $0), "spread at \(Int($0)) msg/s") }
-        guard !loads.isEmpty else { throw ValidationError("nothing to run: give --rates or drop --no-closed-loop") }
+        let loads = try self.loads.map { load -> (BenchLoad, String) in
+            if load == "closed" { return (.closedLoop(window: 1), "spread closed loop") }
+            guard let rate = Double(load), rate > 0 else { throw ValidationError("--loads: '\(load)' is neither 'closed' nor a rate in msg/s") }
+            return (.openLoop(messagesPerSecond: rate), "spread at \(Int(rate)) msg/s")
+        }
         for run in 1...max(options.runs, 1) {
             for share in crossNode {
                 for (load, name) in loads {
