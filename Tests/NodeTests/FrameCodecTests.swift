@@ -1,0 +1,71 @@
+import NIOCore
+import NIOWebSocket
+@testable import Node
+import Routing
+import SwiftProtobuf
+import SwitchboardProtocol
+import Testing
+
+@Suite("Frame codec: the JSON send's fast path and pushes encoded around their data")
+struct FrameCodecTests {
+    private func decodeSend(_ text: String) throws(SendFrameError) -> DecodedFrame.Send? {
+        var text = text
+        return try text.withUTF8 { bytes in Result { () throws(SendFrameError) in try FrameCodec.decodeSend(text: UnsafeRawBufferPointer(bytes)) } }.get()
+    }
+
+    @Test("a send's data is kept exactly as the client wrote it; the envelope's strings are decoded")
+    func sendFastPath() throws {
+        let data = #"{ "b": 1,  "a" : [1.50, 1e3, "\u00e9"] }"#
+        let send = try #require(try decodeSend(#" {"id":"7", "send" : {"to":"bo\u0062","kind":"chat","data":"# + data + #", "future":{"x":1}}} "#))
+        #expect(send.id == "7")
+        #expect(send.to == "bob")
+        #expect(send.kind == "chat")
+        #expect(send.data == Array(data.utf8))
+        let bare = try #require(try decodeSend(#"{"send":{"to":"bob"}}"#))
+        #expect(bare.data == nil && bare.id.isEmpty && bare.kind.isEmpty)
+    }
+
+    @Test("frames other than a send go to the protobuf decoder")
+    func otherFrames() throws {
+        #expect(try decodeSend(#"{"id":"1","call":"chat.send","data":{}}"#) == nil)
+        #expect(try decodeSend(#"{"id":"1","ping":{}}"#) == nil)
+        #expect(try decodeSend(#"{"id":"1","send":{"to":"b"},"presence":{"user":"b"}}"#) == nil, "two operations: the protobuf decoder refuses it")
+        #expect(try decodeSend(#"{"id":"1"}"#) == nil)
+    }
+
+    @Test("malformed or too deep send data is refused with a reason, and the frame's id when it was read")
+    func refused() {
+        let deep = String(repeating: "[", count: 33) + String(repeating: "]", count: 33)
+        do {
+            _ = try decodeSend(#"{"id":"d1","send":{"to":"b","data":"# + deep + "}}")
+            Issue.record("33-deep data was taken")
+        } catch {
+            #expect(error.id == "d1")
+            #expect(error.message.contains("32"), "\(error.message)")
+        }
+        do {
+            _ = try decodeSend(#"{"id":"d2","send":{"to":"b","data":{"a":01}}}"#)
+            Issue.record("a malformed number was taken")
+        } catch {
+            #expect(error.id == "d2")
+        }
+        #expect(throws: SendFrameError.self) { try decodeSend(#"{"send":{"to":"b","data":1}} trailing"#) }
+    }
+
+    @Test("a JSON push is written around the data's own text; protobuf receivers get it as a Value")
+    func encodePush() throws {
+        let data = #"{"x": [1, 2.50]}"#
+        let push = PushPayload(from: "al\"ice\n", kind: "message", data: Array(data.utf8))
+        let json = FrameCodec.encode(push: push, as: .json)
+        #expect(json.opcode == .text)
+        #expect(String(buffer: json.data) == #"{"push":{"from":"al\"ice\n","kind":"message","data":{"x": [1, 2.50]}}}"#)
+        let parsed = try Switchboard_V1_ServerFrame(jsonUTF8Bytes: Array(json.data.readableBytesView))
+        #expect(parsed.push.from == "al\"ice\n")
+        #expect(parsed.push.data.structValue.fields["x"]?.listValue.values.last?.numberValue == 2.5)
+
+        let binary = try Switchboard_V1_ServerFrame(serializedBytes: Array(FrameCodec.encode(push: push, as: .protobuf).data.readableBytesView))
+        #expect(binary.push == parsed.push)
+        let empty = FrameCodec.encode(push: PushPayload(from: "", kind: "k", data: nil), as: .json)
+        #expect(String(buffer: empty.data) == #"{"push":{"kind":"k"}}"#)
+    }
+}
