@@ -9,17 +9,20 @@ import Synchronization
 /// Messages are handed to `onMessage` on this loop, in order. When the connection
 /// breaks it reconnects with jittered backoff and subscribes to everything again,
 /// unprompted; `onState` learns each change of `isSubscribed` (the fixed channels are
-/// acknowledged). hiredis 0.14 misroutes PING replies in subscribe mode, so liveness
+/// acknowledged); `onSubscribed` learns each held channel's acknowledgement (again after
+/// every reconnect). hiredis 0.14 misroutes PING replies in subscribe mode, so liveness
 /// comes from the socket and from messages on the node's own channel.
 package final class RedisSubscriber: Sendable {
     package typealias MessageHandler = @Sendable (_ channel: ByteBuffer, _ payload: ByteBuffer) -> Void
     package typealias StateHandler = @Sendable (_ subscribed: Bool) -> Void
+    package typealias SubscribedHandler = @Sendable (_ channel: String) -> Void
 
     package let endpoint: RedisEndpoint
     package let eventLoop: any EventLoop
     private let fixedChannels: [String]
     private let onMessage: MessageHandler
     private let onState: StateHandler
+    private let onSubscribed: SubscribedHandler
     private let logger: Logger
     private let state: NIOLoopBoundBox<State>
     private let subscribed = Atomic<Bool>(false)
@@ -38,13 +41,15 @@ package final class RedisSubscriber: Sendable {
 
     package init(
         endpoint: RedisEndpoint, eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), channels: [String],
-        logger: Logger, onMessage: @escaping MessageHandler, onState: @escaping StateHandler = { _ in }
+        logger: Logger, onMessage: @escaping MessageHandler, onState: @escaping StateHandler = { _ in },
+        onSubscribed: @escaping SubscribedHandler = { _ in }
     ) {
         self.endpoint = endpoint
         self.eventLoop = eventLoop
         fixedChannels = channels
         self.onMessage = onMessage
         self.onState = onState
+        self.onSubscribed = onSubscribed
         self.logger = logger
         state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: eventLoop)
     }
@@ -168,11 +173,14 @@ package final class RedisSubscriber: Sendable {
             guard case .string(let channel) = parts[1], case .string(let payload) = parts[2] else { return }
             onMessage(ByteBuffer(bytes: channel), ByteBuffer(bytes: payload))
         case Self.subscribe:
-            guard !state.value.awaitingAcks.isEmpty, let channel = parts[1].string else { return }
-            state.value.awaitingAcks.remove(channel)
-            if state.value.awaitingAcks.isEmpty {
-                state.value.backoff = .milliseconds(50)
-                setSubscribed(true)
+            guard let channel = parts[1].string else { return }
+            if state.value.awaitingAcks.remove(channel) != nil {
+                if state.value.awaitingAcks.isEmpty {
+                    state.value.backoff = .milliseconds(50)
+                    setSubscribed(true)
+                }
+            } else if state.value.held[channel] != nil {
+                onSubscribed(channel)
             }
         default:
             break

@@ -22,15 +22,17 @@ struct ClientSession: Sendable {
     /// Joins the node; false when it is draining (the caller closes with 1012).
     func open() async -> Bool {
         guard node.registry.add(connection) else { return false }
-        node.bus.hold(user: connection.user, nodeID: node.configuration.nodeID)
         metrics.connectionsOpened.increment()
         metrics.connections.record(node.registry.count)
+        // Both before the welcome: pushes from any node reach the connection, and presence lists it.
+        async let held: Void = node.bus.hold(user: connection.user, nodeID: node.configuration.nodeID)
         do {
             try await node.presence.announce(entry)
         } catch {
             node.metrics.presenceErrors.increment()
             logger.warning("presence announce failed; local delivery still works", metadata: ["error": "\(error)"])
         }
+        await held
         var welcome = Switchboard_V1_ServerFrame()
         welcome.welcome.connection = connection.id.description
         welcome.welcome.node = connection.id.nodeID

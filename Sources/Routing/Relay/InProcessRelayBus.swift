@@ -43,7 +43,7 @@ package final class InProcessRelayBus: RelayBus {
         return loop.makeSucceededFuture(others.count)
     }
 
-    package func hold(user: String, nodeID: String) {
+    package func hold(user: String, nodeID: String) async {
         state.withLock { $0.holders[user, default: [:]][nodeID, default: 0] += 1 }
     }
 

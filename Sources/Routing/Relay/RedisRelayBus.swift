@@ -15,42 +15,46 @@ import Synchronization
 /// user's connections; a channel per node (pushes to one connection); one broadcast
 /// channel. A push is one PUBLISH, written on the caller's event loop (its own Redis
 /// connection, pipelined) whose answer — how many subscribers got it — is how many
-/// nodes hold the target. The origin skips its own copy: it has delivered locally.
+/// nodes hold the target. The origin skips its own copy: it has delivered locally. A push
+/// to a user that this node holds and knows no other node to hold (`HolderBook`) is not
+/// published at all.
 package final class RedisRelayBus: RelayBus {
     private let redis: RedisConnectionGroup
     private let channels: RelayChannels
+    private let nodeID: String
     private let logger: Logger
     private let subscriber: RedisSubscriber
     private let target = Target()
+    private let book = HolderBook()
+    /// Connections waiting to learn of every other holder of their user before their welcome.
+    private let waiters = Mutex<[String: [EventLoopPromise<Void>]]>([:])
+    /// How long a welcome waits for other holders to answer (a node that does not answer
+    /// only costs PUBLISHes to that user until it does).
+    private static let readyTimeout = TimeAmount.seconds(1)
 
     /// Where relayed messages go once attached: set from `attach`, read on the subscriber's loop.
     private final class Target: Sendable {
-        let value = Mutex<(nodeID: String, delivery: any LocalDelivery)?>(nil)
+        let value = Mutex<(any LocalDelivery)?>(nil)
     }
 
     package init(redis: RedisConnectionGroup, channels: RelayChannels, nodeID: String, logger: Logger) {
         self.redis = redis
         self.channels = channels
+        self.nodeID = nodeID
         self.logger = logger
-        let target = self.target
-        let broadcast = channels.broadcast
+        let box = Box()
         subscriber = RedisSubscriber(
-            endpoint: redis.endpoint, eventLoop: redis.primary.eventLoop, channels: [channels.node(nodeID), broadcast], logger: logger
-        ) { channel, payload in
-            guard let (nodeID, delivery) = target.value.withLock({ $0 }) else { return }
-            guard let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: Array(payload.readableBytesView)) else {
-                logger.warning("dropping an undecodable relay message", metadata: ["channel": "\(String(buffer: channel))"])
-                return
-            }
-            if batch.originNode == nodeID { return }
-            for item in batch.items {
-                guard let audience = Self.audience(item) else { continue }
-                let content: RelayMessage.Content = item.hasDisconnect
-                    ? .disconnect(reason: item.disconnect.reason)
-                    : .push(PushPayload(from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil))
-                _ = delivery.handle(content, for: audience)
-            }
-        }
+            endpoint: redis.endpoint, eventLoop: redis.primary.eventLoop, channels: [channels.node(nodeID), channels.broadcast], logger: logger,
+            onMessage: { channel, payload in box.bus?.received(channel, payload) },
+            onState: { subscribed in if !subscribed { box.bus?.book.reset() } },
+            onSubscribed: { channel in box.bus?.subscribed(to: channel) }
+        )
+        box.bus = self
+    }
+
+    /// Lets the subscriber's callbacks reach the bus that owns the subscriber.
+    private final class Box: @unchecked Sendable {
+        weak var bus: RedisRelayBus?
     }
 
     /// Subscribed to this node's channels, and able to publish.
@@ -59,7 +63,15 @@ package final class RedisRelayBus: RelayBus {
     }
 
     package func send(_ message: RelayMessage, toUser user: String) -> EventLoopFuture<Int> {
-        publish(channels.user(user), message)
+        guard book.mustPublish(user) else {
+            // Held here alone: the local delivery was all of it.
+            return redis.current.eventLoop.makeSucceededFuture(1)
+        }
+        let book = self.book
+        return publish(channels.user(user), message).map { receivers in
+            book.published(to: user, receivers: receivers)
+            return receivers
+        }
     }
 
     package func send(_ message: RelayMessage, to nodeID: String) -> EventLoopFuture<Bool> {
@@ -71,19 +83,97 @@ package final class RedisRelayBus: RelayBus {
         publish(channels.broadcast, message).map { max($0 - 1, 0) }
     }
 
-    package func hold(user: String, nodeID: String) {
+    /// Subscribes to the user's channel; completes once every other node holding the user
+    /// knows of this one (at once when Redis is unreachable: pushes are published then).
+    package func hold(user: String, nodeID: String) async {
+        _ = book.hold(user)
         subscriber.hold(channels.user(user))
+        guard subscriber.isSubscribed, !book.isReady(user) else { return }
+        let loop = redis.primary.eventLoop
+        let promise = loop.makePromise(of: Void.self)
+        waiters.withLock { $0[user, default: []].append(promise) }
+        if book.isReady(user) { promise.succeed() }  // became ready meanwhile
+        let timeout = loop.scheduleTask(in: Self.readyTimeout) { promise.succeed() }
+        try? await promise.futureResult.get()
+        timeout.cancel()
+        waiters.withLock { waiters in
+            waiters[user]?.removeAll { $0.futureResult === promise.futureResult }
+            if waiters[user]?.isEmpty == true { waiters[user] = nil }
+        }
     }
 
     package func release(user: String, nodeID: String) {
         subscriber.release(channels.user(user))
+        if book.release(user) {
+            announce(.left, user: user)
+        }
+    }
+
+    /// The subscription to a held user's channel is acknowledged (again, after a
+    /// reconnect): say so on it, and learn from the answer how many others hold the user.
+    private func subscribed(to channel: String) {
+        guard let user = channels.userOf(channel), book.holds(user) else { return }
+        announce(.joined, user: user).whenSuccess { receivers in
+            if self.book.joined(user, receivers: receivers) { self.wakeWaiters(user) }
+        }
+    }
+
+    @discardableResult
+    private func announce(_ change: Switchboard_Relay_V1_Holding.Change, user: String) -> EventLoopFuture<Int> {
+        var envelope = Switchboard_Relay_V1_RelayBatch()
+        envelope.originNode = nodeID
+        envelope.holding.user = user
+        envelope.holding.change = change
+        return publish(channels.user(user), envelope, on: redis.primary)
+    }
+
+    private func wakeWaiters(_ user: String) {
+        let ready = waiters.withLock { $0[user] ?? [] }
+        ready.forEach { $0.succeed() }
+    }
+
+    /// A message on one of this node's channels, on the subscriber's loop.
+    private func received(_ channel: ByteBuffer, _ payload: ByteBuffer) {
+        guard let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: Array(payload.readableBytesView)) else {
+            logger.warning("dropping an undecodable relay message", metadata: ["channel": "\(String(buffer: channel))"])
+            return
+        }
+        if batch.originNode == nodeID { return }
+        if batch.hasHolding {
+            let user = batch.holding.user
+            switch batch.holding.change {
+            case .joined:
+                // Learn of the newcomer first, then answer: after our HERE reaches it, every
+                // push we route to the user is published.
+                if book.heard(batch.originNode, holds: user) { wakeWaiters(user) }
+                if book.holds(user) { announce(.here, user: user) }
+            case .here:
+                if book.heard(batch.originNode, holds: user) { wakeWaiters(user) }
+            case .left:
+                book.heard(batch.originNode, left: user)
+            case .UNRECOGNIZED:
+                break
+            }
+            return
+        }
+        guard let delivery = target.value.withLock({ $0 }) else { return }
+        for item in batch.items {
+            guard let audience = Self.audience(item) else { continue }
+            let content: RelayMessage.Content = item.hasDisconnect
+                ? .disconnect(reason: item.disconnect.reason)
+                : .push(PushPayload(from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil))
+            _ = delivery.handle(content, for: audience)
+        }
     }
 
     private func publish(_ channel: String, _ message: RelayMessage) -> EventLoopFuture<Int> {
-        let connection = redis.current
         var envelope = Switchboard_Relay_V1_RelayBatch()
         envelope.originNode = message.originNodeID
         envelope.items = [Self.item(message)]
+        return publish(channel, envelope, on: redis.current)
+    }
+
+    private func publish(_ channel: String, _ envelope: Switchboard_Relay_V1_RelayBatch, on connection: RedisConnection) -> EventLoopFuture<Int> {
         let payload: [UInt8]
         do {
             payload = try envelope.serializedBytes()
@@ -102,7 +192,7 @@ package final class RedisRelayBus: RelayBus {
     private static let publishCommand = Array("PUBLISH".utf8)
 
     package func attach(nodeID: String, delivery: any LocalDelivery) async throws {
-        target.value.withLock { $0 = (nodeID, delivery) }
+        target.value.withLock { $0 = delivery }
         subscriber.start()
     }
 

@@ -16,8 +16,9 @@ package protocol RelayBus: Sendable {
     func send(_ message: RelayMessage, to nodeID: String) -> EventLoopFuture<Bool>
     /// Hands `message` to every node but its origin; how many received it.
     func broadcast(_ message: RelayMessage) -> EventLoopFuture<Int>
-    /// `nodeID` holds one more connection of `user`.
-    func hold(user: String, nodeID: String)
+    /// `nodeID` holds one more connection of `user`; returns once pushes to the user from
+    /// any node reach this one (what a client's welcome waits for).
+    func hold(user: String, nodeID: String) async
     /// `nodeID` holds one connection of `user` fewer.
     func release(user: String, nodeID: String)
     /// Starts handing messages for `nodeID` (its users', its own, broadcasts) to `delivery`.

@@ -8,6 +8,12 @@ package struct RelayChannels: Sendable {
 
     /// Pushes for one user: every node holding one of the user's connections subscribes.
     package func user(_ user: String) -> String { "\(prefix)relay:user:\(user)" }
+    /// The user whose channel `channel` is, if it is one.
+    package func userOf(_ channel: String) -> String? {
+        let head = "\(prefix)relay:user:"
+        return channel.hasPrefix(head) ? String(channel.dropFirst(head.count)) : nil
+    }
+
     /// Relay messages for one node (pushes to one of its connections).
     package func node(_ node: String) -> String { "\(prefix)relay:node:\(node)" }
     /// What every node listens to.

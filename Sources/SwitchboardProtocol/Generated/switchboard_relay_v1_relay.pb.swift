@@ -38,7 +38,79 @@ public nonisolated struct Switchboard_Relay_V1_RelayBatch: Sendable {
 
   public var items: [Switchboard_Relay_V1_RelayItem] = []
 
+  /// On a user's channel instead of items: the origin node's holding of the user changed.
+  public var holding: Switchboard_Relay_V1_Holding {
+    get {_holding ?? Switchboard_Relay_V1_Holding()}
+    set {_holding = newValue}
+  }
+  /// Returns true if `holding` has been explicitly set.
+  public var hasHolding: Bool {self._holding != nil}
+  /// Clears the value of `holding`. Subsequent reads from it will return its default value.
+  public mutating func clearHolding() {self._holding = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _holding: Switchboard_Relay_V1_Holding? = nil
+}
+
+/// How the nodes that hold a user learn of each other, so that a push to a user held by
+/// this node alone needs no PUBLISH (docs/redis.md describes the exchange).
+public nonisolated struct Switchboard_Relay_V1_Holding: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var user: String = String()
+
+  public var change: Switchboard_Relay_V1_Holding.Change = .joined
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum Change: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+
+    /// The origin now holds the user; every holder answers HERE.
+    case joined // = 0
+
+    /// The origin holds the user too (the answer to JOINED).
+    case here // = 1
+
+    /// The origin no longer holds the user.
+    case left // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .joined
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .joined
+      case 1: self = .here
+      case 2: self = .left
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .joined: return 0
+      case .here: return 1
+      case .left: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Switchboard_Relay_V1_Holding.Change] = [
+      .joined,
+      .here,
+      .left,
+    ]
+
+  }
 
   public init() {}
 }
@@ -135,7 +207,7 @@ fileprivate nonisolated let _protobuf_package = "switchboard.relay.v1"
 
 nonisolated extension Switchboard_Relay_V1_RelayBatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RelayBatch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}origin_node\0\u{1}items\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}origin_node\0\u{1}items\0\u{1}holding\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -145,27 +217,75 @@ nonisolated extension Switchboard_Relay_V1_RelayBatch: SwiftProtobuf.Message, Sw
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.originNode) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._holding) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.originNode.isEmpty {
       try visitor.visitSingularStringField(value: self.originNode, fieldNumber: 1)
     }
     if !self.items.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.items, fieldNumber: 2)
     }
+    try { if let v = self._holding {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Switchboard_Relay_V1_RelayBatch, rhs: Switchboard_Relay_V1_RelayBatch) -> Bool {
     if lhs.originNode != rhs.originNode {return false}
     if lhs.items != rhs.items {return false}
+    if lhs._holding != rhs._holding {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
+}
+
+nonisolated extension Switchboard_Relay_V1_Holding: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Holding"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}change\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 2: try { try decoder.decodeSingularEnumField(value: &self.change) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.user.isEmpty {
+      try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
+    }
+    if self.change != .joined {
+      try visitor.visitSingularEnumField(value: self.change, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_Relay_V1_Holding, rhs: Switchboard_Relay_V1_Holding) -> Bool {
+    if lhs.user != rhs.user {return false}
+    if lhs.change != rhs.change {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_Relay_V1_Holding.Change: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0JOINED\0\u{1}HERE\0\u{1}LEFT\0")
 }
 
 nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
