@@ -12,14 +12,15 @@ final class RESPHandler: ChannelDuplexHandler {
     typealias OutboundIn = Request
     typealias OutboundOut = ByteBuffer
 
-    /// A formatted command and, unless it is fire-and-forget, the promise of its reply.
+    /// A formatted command and, unless it is fire-and-forget, what to call with its reply
+    /// (on the connection's loop).
     struct Request {
         let command: RedisCommand
-        let reply: EventLoopPromise<RedisReply>?
+        let reply: RedisConnection.Completion?
     }
 
     private let reader = RESPReader()
-    private var waiting = Deque<(promise: EventLoopPromise<RedisReply>, since: NIODeadline)>()
+    private var waiting = Deque<(reply: RedisConnection.Completion, since: NIODeadline)>()
     private let onPush: (RedisReply) -> Void
     private let commandTimeout: TimeAmount
     private var watchdog: RepeatedTask?
@@ -47,7 +48,7 @@ final class RESPHandler: ChannelDuplexHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
         if let failure {
-            request.reply?.fail(failure)
+            request.reply?(.failure(failure))
             promise?.fail(failure)
             return
         }
@@ -60,7 +61,7 @@ final class RESPHandler: ChannelDuplexHandler {
             try reader.feed(unwrapInboundIn(data))
             while let reply = try reader.next() {
                 if let next = waiting.popFirst() {
-                    next.promise.succeed(reply)
+                    next.reply(.success(reply))
                 } else {
                     onPush(reply)
                 }
@@ -91,6 +92,6 @@ final class RESPHandler: ChannelDuplexHandler {
     }
 
     private func failAll(_ error: RedisError) {
-        while let next = waiting.popFirst() { next.promise.fail(error) }
+        while let next = waiting.popFirst() { next.reply(.failure(error)) }
     }
 }

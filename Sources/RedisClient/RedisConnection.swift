@@ -64,17 +64,26 @@ package final class RedisConnection: Sendable {
         return reply
     }
 
-    /// Sends a formatted command from any thread; the future completes on `eventLoop`
-    /// with the reply (an error reply is a `.error` value, not a failure).
+    /// Called on the connection's loop with a command's reply (an error reply is a
+    /// `.error` value, not a failure).
+    package typealias Completion = @Sendable (Result<RedisReply, RedisError>) -> Void
+
+    /// Sends a formatted command from any thread; the future completes on `eventLoop`.
     package func send(_ command: RedisCommand) -> EventLoopFuture<RedisReply> {
         let promise = eventLoop.makePromise(of: RedisReply.self)
-        let request = RESPHandler.Request(command: command, reply: promise)
+        send(command) { promise.completeWith($0.mapError { $0 }) }
+        return promise.futureResult
+    }
+
+    /// Sends a formatted command from any thread; `completion` runs on `eventLoop`. The
+    /// hot path's form: no future to allocate and chain.
+    package func send(_ command: RedisCommand, completion: @escaping Completion) {
+        let request = RESPHandler.Request(command: command, reply: completion)
         if eventLoop.inEventLoop {
             submit(request)
         } else {
             eventLoop.execute { self.submit(request) }
         }
-        return promise.futureResult
     }
 
     /// Fails what waits and stops; later commands fail with `.closed`.
@@ -83,14 +92,14 @@ package final class RedisConnection: Sendable {
             self.state.value.closed = true
             let parked = self.state.value.parked
             self.state.value.parked = []
-            parked.forEach { $0.reply?.fail(RedisError.closed) }
+            parked.forEach { $0.reply?(.failure(.closed)) }
             self.state.value.channel?.close(promise: nil)
         }
     }
 
     private func submit(_ request: RESPHandler.Request) {
         if state.value.closed {
-            request.reply?.fail(RedisError.closed)
+            request.reply?(.failure(.closed))
         } else if let channel = state.value.channel {
             channel.write(request, promise: nil)
             scheduleFlush()
@@ -98,7 +107,7 @@ package final class RedisConnection: Sendable {
             state.value.parked.append(request)
         } else if eventLoop.now < state.value.nextAttempt {
             let wait = (state.value.nextAttempt - eventLoop.now).nanoseconds / 1_000_000
-            request.reply?.fail(RedisError.unavailable("\(endpoint) is unreachable; retrying in \(wait) ms"))
+            request.reply?(.failure(.unavailable("\(endpoint) is unreachable; retrying in \(wait) ms")))
         } else {
             state.value.parked.append(request)
             connect()
@@ -140,7 +149,7 @@ package final class RedisConnection: Sendable {
         case .success(let channel):
             if state.value.closed {
                 channel.close(promise: nil)
-                parked.forEach { $0.reply?.fail(RedisError.closed) }
+                parked.forEach { $0.reply?(.failure(.closed)) }
                 return
             }
             state.value.channel = channel
@@ -158,7 +167,7 @@ package final class RedisConnection: Sendable {
             state.value.nextAttempt = eventLoop.now + jittered
             state.value.backoff = min(backoff * 2, .seconds(1))
             let failure = RedisError.unavailable("\(endpoint): \(error)")
-            parked.forEach { $0.reply?.fail(failure) }
+            parked.forEach { $0.reply?(.failure(failure)) }
         }
     }
 

@@ -52,7 +52,7 @@ struct ClusterTests {
                 seen.insert(connections.map { "\($0["id"] ?? "")@\($0["node"] ?? "")" })
                 try await asker.close()
             }
-            #expect(seen.count == 1)
+            #expect(seen.count == 1, "\(seen)")
             #expect(seen.first?.count == 1)
             #expect(seen.first?.first?.hasSuffix("@node-1") == true)
             try await carol.close()

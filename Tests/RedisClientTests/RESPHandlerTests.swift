@@ -21,7 +21,7 @@ struct RESPHandlerTests {
 
     private func request(_ channel: EmbeddedChannel, _ arguments: [String]) -> EventLoopFuture<RedisReply> {
         let promise = channel.eventLoop.makePromise(of: RedisReply.self)
-        channel.write(RESPHandler.Request(command: RedisCommand(arguments), reply: promise), promise: nil)
+        channel.write(RESPHandler.Request(command: RedisCommand(arguments), reply: { promise.completeWith($0.mapError { $0 }) }), promise: nil)
         return promise.futureResult
     }
 

@@ -1,31 +1,34 @@
 import CoreMetrics
-import NIOCore
 import Routing
 
 extension GatewayNode {
-    /// Routes a push, counting what crossed to other nodes and what could not. The
-    /// future completes on the caller's event loop when it runs on one.
-    func push(_ push: PushPayload, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
-        counted(pushRouter.push(push, to: audience))
+    /// Routes a push, counting what crossed to other nodes and what could not; answers on
+    /// the caller's event loop when it runs on one.
+    func push(_ push: PushPayload, to audience: PushAudience, then answer: @escaping PushRouter.Answer) {
+        pushRouter.push(push, to: audience, then: counted(answer))
     }
 
     func push(_ push: PushPayload, to audience: PushAudience) async throws -> PushOutcome {
-        try await self.push(push, to: audience).get()
+        try await withCheckedThrowingContinuation { continuation in
+            self.push(push, to: audience) { continuation.resume(with: $0) }
+        }
     }
 
     /// Closes a user's connections on every node, counted like a push.
     func disconnect(user: String, reason: String) async throws -> PushOutcome {
-        try await counted(pushRouter.disconnect(user: user, reason: reason)).get()
+        try await withCheckedThrowingContinuation { continuation in
+            pushRouter.disconnect(user: user, reason: reason, then: counted { continuation.resume(with: $0) })
+        }
     }
 
-    private func counted(_ outcome: EventLoopFuture<PushOutcome>) -> EventLoopFuture<PushOutcome> {
+    private func counted(_ answer: @escaping PushRouter.Answer) -> PushRouter.Answer {
         let metrics = self.metrics
-        outcome.whenComplete { result in
+        return { result in
             switch result {
             case .success(let outcome): metrics.relayOut.increment(by: Int64(outcome.relayedNodes))
             case .failure: metrics.relayErrors.increment()
             }
+            answer(result)
         }
-        return outcome
     }
 }

@@ -53,7 +53,7 @@ extension ClientSession {
         let frame: Switchboard_V1_ClientFrame
         switch decoded {
         case .send(let send):
-            _ = self.send(send)
+            self.send(send)
             return true
         case .other(let other, _):
             frame = other
@@ -77,7 +77,9 @@ extension ClientSession {
     /// work for the caller to run concurrently, so a slow backend does not hold up the socket.
     func handle(_ decoded: DecodedFrame) async -> (@Sendable () async -> Void)? {
         guard case .other(let frame, let binary) = decoded else {
-            if case .send(let send) = decoded { try? await self.send(send).get() }
+            if case .send(let send) = decoded {
+                await withCheckedContinuation { continuation in self.send(send) { continuation.resume() } }
+            }
             return nil
         }
         switch frame.body {
@@ -91,23 +93,25 @@ extension ClientSession {
         return nil
     }
 
-    /// Routes the send and answers once its outcome is known; the future says when.
-    private func send(_ request: DecodedFrame.Send) -> EventLoopFuture<Void> {
+    /// Routes the send and answers once its outcome is known; `done` runs then.
+    private func send(_ request: DecodedFrame.Send, done: @escaping @Sendable () -> Void = {}) {
         let id = request.id
         guard !request.to.isEmpty else {
             reply(to: id, error: .invalidArgument, "send.to: the target user is required")
-            return connection.channel.eventLoop.makeSucceededVoidFuture()
+            return done()
         }
         let push = PushPayload(from: connection.user, kind: request.kind.isEmpty ? "message" : request.kind, data: request.data)
         let session = self
-        return node.push(push, to: .user(request.to)).map { outcome in
-            if outcome.isOffline {
+        node.push(push, to: .user(request.to)) { result in
+            switch result {
+            case .success(let outcome) where outcome.isOffline:
                 session.reply(to: id, error: .offline, "\(request.to) is not connected")
-            } else {
+            case .success(let outcome):
                 session.reply(to: id, ok: outcome.protobufValue)
+            case .failure(let error):
+                session.reply(to: id, error: .unavailable, "\(error)")
             }
-        }.recover { error in
-            session.reply(to: id, error: .unavailable, "\(error)")
+            done()
         }
     }
 

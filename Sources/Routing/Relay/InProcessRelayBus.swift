@@ -1,5 +1,3 @@
-package import NIOCore
-import NIOPosix
 import Synchronization
 
 /// Relay between nodes of one process: the embedded default, and what multi-node unit
@@ -15,32 +13,28 @@ package final class InProcessRelayBus: RelayBus {
 
     package init() {}
 
-    private var loop: any EventLoop {
-        MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()
-    }
-
-    package func send(_ message: RelayMessage, toUser user: String) -> EventLoopFuture<Int> {
+    package func send(_ message: RelayMessage, toUser user: String, then answer: @escaping Answer<Int>) {
         let targets = state.withLock { state in
             (state.holders[user] ?? [:]).keys.compactMap { node in state.nodes[node].map { (node, $0) } }
         }
         for (node, delivery) in targets where node != message.originNodeID {
             _ = delivery.handle(message.content, for: message.audience)
         }
-        return loop.makeSucceededFuture(targets.count)
+        answer(.success(targets.count))
     }
 
-    package func send(_ message: RelayMessage, to nodeID: String) -> EventLoopFuture<Bool> {
-        guard let delivery = state.withLock({ $0.nodes[nodeID] }) else { return loop.makeSucceededFuture(false) }
+    package func send(_ message: RelayMessage, to nodeID: String, then answer: @escaping Answer<Bool>) {
+        guard let delivery = state.withLock({ $0.nodes[nodeID] }) else { return answer(.success(false)) }
         _ = delivery.handle(message.content, for: message.audience)
-        return loop.makeSucceededFuture(true)
+        answer(.success(true))
     }
 
-    package func broadcast(_ message: RelayMessage) -> EventLoopFuture<Int> {
+    package func broadcast(_ message: RelayMessage, then answer: @escaping Answer<Int>) {
         let others = state.withLock { $0.nodes.filter { $0.key != message.originNodeID }.map(\.value) }
         for delivery in others {
             _ = delivery.handle(message.content, for: message.audience)
         }
-        return loop.makeSucceededFuture(others.count)
+        answer(.success(others.count))
     }
 
     package func hold(user: String, nodeID: String) async {

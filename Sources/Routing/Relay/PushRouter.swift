@@ -1,10 +1,10 @@
-package import NIOCore
-import NIOPosix
 import Presence
 
 /// Delivers a push, or a disconnect, to its audience: locally at once, and through the
 /// relay bus to every other node that holds part of it — one publish, no lookup first.
 package struct PushRouter: Sendable {
+    package typealias Answer = @Sendable (Result<PushOutcome, RoutingError>) -> Void
+
     package let nodeID: String
     private let local: any LocalDelivery
     private let bus: any RelayBus
@@ -15,42 +15,41 @@ package struct PushRouter: Sendable {
         self.bus = bus
     }
 
-    /// Completes on the caller's event loop when it runs on one (a client's send).
-    package func push(_ push: PushPayload, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
-        route(.push(push), to: audience)
+    /// Answers on the caller's event loop when it runs on one (a client's send).
+    package func push(_ push: PushPayload, to audience: PushAudience, then answer: @escaping Answer) {
+        route(.push(push), to: audience, then: answer)
     }
 
     /// Closes a user's connections on every node (4003 with `reason`).
-    package func disconnect(user: String, reason: String) -> EventLoopFuture<PushOutcome> {
-        route(.disconnect(reason: reason), to: .user(user))
+    package func disconnect(user: String, reason: String, then answer: @escaping Answer) {
+        route(.disconnect(reason: reason), to: .user(user), then: answer)
     }
 
-    private func route(_ content: RelayMessage.Content, to audience: PushAudience) -> EventLoopFuture<PushOutcome> {
+    private func route(_ content: RelayMessage.Content, to audience: PushAudience, then answer: @escaping Answer) {
         let message = RelayMessage(originNodeID: nodeID, audience: audience, content: content)
-        let relayed: EventLoopFuture<Int>
-        var outcome = PushOutcome(localConnections: 0, relayedNodes: 0)
         switch audience {
         case .user(let user):
-            outcome.localConnections = local.handle(content, for: audience)
+            let delivered = local.handle(content, for: audience)
             // The publish's receivers count this node when it holds the user.
             let heldHere = local.holds(user: user)
-            relayed = bus.send(message, toUser: user).map { max($0 - (heldHere ? 1 : 0), 0) }
+            bus.send(message, toUser: user) { result in
+                answer(Self.outcome(delivered, result.map { max($0 - (heldHere ? 1 : 0), 0) }))
+            }
         case .connection(let connection) where connection.nodeID == nodeID:
-            outcome.localConnections = local.handle(content, for: audience)
-            relayed = (MultiThreadedEventLoopGroup.currentEventLoop ?? MultiThreadedEventLoopGroup.singleton.any()).makeSucceededFuture(0)
+            answer(.success(PushOutcome(localConnections: local.handle(content, for: audience), relayedNodes: 0)))
         case .connection(let connection):
-            relayed = bus.send(message, to: connection.nodeID).map { $0 ? 1 : 0 }
+            bus.send(message, to: connection.nodeID) { result in answer(Self.outcome(0, result.map { $0 ? 1 : 0 })) }
         case .everyone:
-            outcome.localConnections = local.handle(content, for: audience)
-            relayed = bus.broadcast(message)
+            let delivered = local.handle(content, for: audience)
+            bus.broadcast(message) { result in answer(Self.outcome(delivered, result)) }
         }
-        let local = outcome
-        return relayed.map { nodes in
-            var outcome = local
-            outcome.relayedNodes = nodes
-            return outcome
-        }.flatMapErrorThrowing { error in
-            throw RoutingError.crossNodeUnavailable(outcome: local, underlying: error)
+    }
+
+    private static func outcome(_ delivered: Int, _ relayed: Result<Int, any Error>) -> Result<PushOutcome, RoutingError> {
+        let local = PushOutcome(localConnections: delivered, relayedNodes: 0)
+        switch relayed {
+        case .success(let nodes): return .success(PushOutcome(localConnections: delivered, relayedNodes: nodes))
+        case .failure(let error): return .failure(.crossNodeUnavailable(outcome: local, underlying: error))
         }
     }
 }

@@ -62,25 +62,25 @@ package final class RedisRelayBus: RelayBus {
         redis.primary.isConnected && subscriber.isSubscribed
     }
 
-    package func send(_ message: RelayMessage, toUser user: String) -> EventLoopFuture<Int> {
+    package func send(_ message: RelayMessage, toUser user: String, then answer: @escaping Answer<Int>) {
         guard book.mustPublish(user) else {
             // Held here alone: the local delivery was all of it.
-            return redis.current.eventLoop.makeSucceededFuture(1)
+            return answer(.success(1))
         }
         let book = self.book
-        return publish(channels.user(user), message).map { receivers in
-            book.published(to: user, receivers: receivers)
-            return receivers
+        publish(channels.user(user), message, on: redis.current) { result in
+            if case .success(let receivers) = result { book.published(to: user, receivers: receivers) }
+            answer(result)
         }
     }
 
-    package func send(_ message: RelayMessage, to nodeID: String) -> EventLoopFuture<Bool> {
-        publish(channels.node(nodeID), message).map { $0 > 0 }
+    package func send(_ message: RelayMessage, to nodeID: String, then answer: @escaping Answer<Bool>) {
+        publish(channels.node(nodeID), message, on: redis.current) { answer($0.map { $0 > 0 }) }
     }
 
     /// Encoded once, for every node: the origin skips its own copy.
-    package func broadcast(_ message: RelayMessage) -> EventLoopFuture<Int> {
-        publish(channels.broadcast, message).map { max($0 - 1, 0) }
+    package func broadcast(_ message: RelayMessage, then answer: @escaping Answer<Int>) {
+        publish(channels.broadcast, message, on: redis.current) { answer($0.map { max($0 - 1, 0) }) }
     }
 
     /// Subscribes to the user's channel; completes once every other node holding the user
@@ -113,18 +113,17 @@ package final class RedisRelayBus: RelayBus {
     /// reconnect): say so on it, and learn from the answer how many others hold the user.
     private func subscribed(to channel: String) {
         guard let user = channels.userOf(channel), book.holds(user) else { return }
-        announce(.joined, user: user).whenSuccess { receivers in
-            if self.book.joined(user, receivers: receivers) { self.wakeWaiters(user) }
+        announce(.joined, user: user) { result in
+            if case .success(let receivers) = result, self.book.joined(user, receivers: receivers) { self.wakeWaiters(user) }
         }
     }
 
-    @discardableResult
-    private func announce(_ change: Switchboard_Relay_V1_Holding.Change, user: String) -> EventLoopFuture<Int> {
+    private func announce(_ change: Switchboard_Relay_V1_Holding.Change, user: String, then answer: @escaping Answer<Int> = { _ in }) {
         var envelope = Switchboard_Relay_V1_RelayBatch()
         envelope.originNode = nodeID
         envelope.holding.user = user
         envelope.holding.change = change
-        return publish(channels.user(user), envelope, on: redis.primary)
+        publish(channels.user(user), envelope, on: redis.primary, then: answer)
     }
 
     private func wakeWaiters(_ user: String) {
@@ -166,25 +165,29 @@ package final class RedisRelayBus: RelayBus {
         }
     }
 
-    private func publish(_ channel: String, _ message: RelayMessage) -> EventLoopFuture<Int> {
+    private func publish(_ channel: String, _ message: RelayMessage, on connection: RedisConnection, then answer: @escaping Answer<Int>) {
         var envelope = Switchboard_Relay_V1_RelayBatch()
         envelope.originNode = message.originNodeID
         envelope.items = [Self.item(message)]
-        return publish(channel, envelope, on: redis.current)
+        publish(channel, envelope, on: connection, then: answer)
     }
 
-    private func publish(_ channel: String, _ envelope: Switchboard_Relay_V1_RelayBatch, on connection: RedisConnection) -> EventLoopFuture<Int> {
+    /// PUBLISH on `connection`; answers how many subscribers got it.
+    private func publish(
+        _ channel: String, _ envelope: Switchboard_Relay_V1_RelayBatch, on connection: RedisConnection, then answer: @escaping Answer<Int>
+    ) {
         let payload: [UInt8]
         do {
             payload = try envelope.serializedBytes()
         } catch {
-            return connection.eventLoop.makeFailedFuture(error)
+            return answer(.failure(error))
         }
-        return connection.send(RedisCommand([Self.publishCommand, Array(channel.utf8), payload])).flatMapThrowing { reply in
-            switch reply {
-            case .integer(let receivers): return Int(receivers)
-            case .error(let message): throw RedisError.server(message)
-            default: throw RedisError.server("unexpected PUBLISH reply \(reply)")
+        connection.send(RedisCommand([Self.publishCommand, Array(channel.utf8), payload])) { result in
+            switch result {
+            case .success(.integer(let receivers)): answer(.success(Int(receivers)))
+            case .success(.error(let message)): answer(.failure(RedisError.server(message)))
+            case .success(let reply): answer(.failure(RedisError.server("unexpected PUBLISH reply \(reply)")))
+            case .failure(let error): answer(.failure(error))
             }
         }
     }

@@ -1,21 +1,23 @@
-package import NIOCore
-
 /// Carries pushes between nodes.
 ///
 /// A node holds a user while one of the user's connections is on it (`hold`/`release`,
 /// counted per connection): a push to the user reaches every node holding them, with
 /// no lookup first. Relay is at-most-once, and keeps order per (origin connection's
-/// event loop, target node). Futures complete on the caller's event loop when it runs on
-/// one. Implementations: `InProcessRelayBus` (nodes in one process) and the Redis pub/sub
+/// event loop, target node). Answers come through callbacks — on the caller's event loop
+/// when it runs on one — because this is every message's path and a chain of futures
+/// was measured to cost more than the rest of it (docs/benchmarks.md).
+/// Implementations: `InProcessRelayBus` (nodes in one process) and the Redis pub/sub
 /// bus (a cluster).
 package protocol RelayBus: Sendable {
-    /// Hands `message` to every node that holds `user`, the origin included; the future
-    /// gives how many nodes that was.
-    func send(_ message: RelayMessage, toUser user: String) -> EventLoopFuture<Int>
+    typealias Answer<Value> = @Sendable (Result<Value, any Error>) -> Void
+
+    /// Hands `message` to every node that holds `user`, the origin included; answers how
+    /// many nodes that was.
+    func send(_ message: RelayMessage, toUser user: String, then answer: @escaping Answer<Int>)
     /// Hands `message` to node `nodeID`; false when no such node is listening.
-    func send(_ message: RelayMessage, to nodeID: String) -> EventLoopFuture<Bool>
+    func send(_ message: RelayMessage, to nodeID: String, then answer: @escaping Answer<Bool>)
     /// Hands `message` to every node but its origin; how many received it.
-    func broadcast(_ message: RelayMessage) -> EventLoopFuture<Int>
+    func broadcast(_ message: RelayMessage, then answer: @escaping Answer<Int>)
     /// `nodeID` holds one more connection of `user`; returns once pushes to the user from
     /// any node reach this one (what a client's welcome waits for).
     func hold(user: String, nodeID: String) async
