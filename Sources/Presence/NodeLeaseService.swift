@@ -5,7 +5,8 @@ import ServiceLifecycle
 
 /// Keeps this node's lease alive, sweeps the presence of nodes whose lease expired, and
 /// restores this node's presence whenever the Redis connection is new (Redis restarted
-/// or came back), all without being asked.
+/// or came back) or its own lease had expired (a pause past the TTL: another node may
+/// have swept it), all without being asked.
 ///
 /// Heartbeats carry `wallMilliseconds()` (every node of a cluster compares them) and the
 /// loop sleeps on `clock`: tests drive both on virtual time.
@@ -41,9 +42,9 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let now = wallMilliseconds()
-                try await directory.heartbeat(node: nodeID, nowMilliseconds: now, ttl: ttl)
+                let renewed = try await directory.heartbeat(node: nodeID, nowMilliseconds: now, ttl: ttl)
                 let generation = directory.redis.generation
-                if generation != restoredGeneration {
+                if generation != restoredGeneration || !renewed {
                     let entries = localEntries()
                     try await directory.replace(node: nodeID, with: entries)
                     restoredGeneration = generation

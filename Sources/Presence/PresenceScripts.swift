@@ -36,10 +36,12 @@ enum PresenceScripts {
         return #members
         """
 
-    /// KEYS: lease, nodes. ARGV: node, now (ms), ttl (ms).
+    /// KEYS: lease, nodes. ARGV: node, now (ms), ttl (ms). Returns 1 when the lease was
+    /// still there, 0 when it had expired (and the node may have been swept).
     static let heartbeat = """
+        local existed = redis.call('EXISTS', KEYS[1])
         redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-        return 1
+        return existed
         """
 }

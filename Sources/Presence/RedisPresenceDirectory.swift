@@ -54,11 +54,13 @@ package final class RedisPresenceDirectory: PresenceDirectory {
         return Int(max(removed, 0))
     }
 
-    /// Renews `node`'s lease for `ttl`.
-    package func heartbeat(node: String, nowMilliseconds: Int64, ttl: Duration) async throws {
-        _ = try await redis.send([
+    /// Renews `node`'s lease for `ttl`; false when the lease had expired, so that another
+    /// node may have swept this one's presence (a pause longer than the TTL).
+    @discardableResult
+    package func heartbeat(node: String, nowMilliseconds: Int64, ttl: Duration) async throws -> Bool {
+        try await redis.send([
             "EVAL", PresenceScripts.heartbeat, "2", keys.lease(node), keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)",
-        ])
+        ]).integer == 1
     }
 
     /// Nodes whose last heartbeat is older than `cutoff` (ms).

@@ -87,4 +87,27 @@ struct NodeLeaseServiceTests {
         #expect(try await connection.send("EXISTS", keys.lease("leaving")).integer == 0)
         #expect(try await connection.send("ZSCORE", keys.nodes, "leaving").string == nil)
     }
+
+    @Test("a live node swept after a pause past its TTL restores its presence at its next heartbeat")
+    func sweptWhileAlive() async throws {
+        let (connection, keys, directory) = try await Self.directory()
+        defer { connection.close() }
+        let joe = PresenceEntry(user: "joe", connection: ConnectionID(nodeID: "paused", sequence: 3))
+        let clock = ManualClock()
+        let service = Self.service("paused", directory, clock: clock, holding: [joe])
+        try await testGracefulShutdown { trigger in
+            let run = Task { try await service.run() }
+            try await clock.waitForSleepers()
+            #expect(try await directory.lookup(user: "joe") == [joe])
+            // The node stalls past its TTL: its lease expires and another node sweeps it.
+            _ = try await connection.send("DEL", keys.lease("paused"))
+            #expect(try await directory.sweep(node: "paused") == 1)
+            #expect(try await directory.lookup(user: "joe").isEmpty)
+            clock.advance(by: Self.interval)
+            try await clock.waitForSleepers()
+            #expect(try await directory.lookup(user: "joe") == [joe], "restored by the heartbeat that found the lease gone")
+            trigger.triggerGracefulShutdown()
+            try await run.value
+        }
+    }
 }
