@@ -2,7 +2,12 @@
 # The standard benchmark suite (release build; Redis, nodes and generator all on this
 # machine). Every number that docs/benchmarks.md quotes comes from here.
 #
-#   ops/bench-suite.sh [runs] [part…]     parts: redis send latency push broadcast connect idle scale drain
+#   ops/bench-suite.sh [runs] [part…]     parts: spread redis send latency push broadcast connect idle scale drain
+#
+# `spread` is an A/B: the same generator drives this build's cluster and a baseline
+# build's, alternating run by run. The baseline is $BASELINE_BIN (a switchboard binary),
+# or else it is built from $BASELINE_REF (default c8e8171, the build before event-loop
+# Redis and opaque payloads) in a worktree under .build-baseline/.
 #
 # Results: stdout, plus JSON and SVG charts in $OUT (default docs/bench/). Runs of
 # alternatives alternate within one invocation, so machine noise hits them alike; the
@@ -11,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 shift || true
-parts=${*:-redis send latency push broadcast connect idle scale drain}
+parts=${*:-spread redis send latency push broadcast connect idle scale drain}
 out=${OUT:-docs/bench}
 mkdir -p "$out"
 
@@ -20,9 +25,10 @@ base=${PORT:-18300}
 redis_port=$((base + 95))
 cluster_pid=
 
-# Starts `switchboard cluster` with $1 nodes (Redis, backends, nodes) and waits until ready.
+# Starts `switchboard cluster` with $1 nodes (Redis, backends, nodes) and waits until
+# ready; $2 is the binary to run it with (default: this build's).
 start_cluster() {
-    "$bin" cluster --nodes "$1" --base-port "$base" --redis-port "$redis_port" --backend-port $((base + 80)) >/dev/null 2>&1 &
+    "${2:-$bin}" cluster --nodes "$1" --base-port "$base" --redis-port "$redis_port" --backend-port $((base + 80)) >/dev/null 2>&1 &
     cluster_pid=$!
     for node in $(seq 0 $(($1 - 1))); do
         for _ in $(seq 150); do
@@ -41,6 +47,31 @@ trap stop_cluster EXIT
 urls() { for node in $(seq 0 $(($1 - 1))); do printf 'ws://127.0.0.1:%d/ws ' $((base + 10 * node)); done; }
 gateways() { for node in $(seq 0 $(($1 - 1))); do printf '127.0.0.1:%d ' $((base + 10 * node + 1)); done; }
 has() { [[ " $parts " == *" $1 "* ]]; }
+
+if has spread; then
+    baseline_bin=${BASELINE_BIN:-}
+    if [ -z "$baseline_bin" ]; then
+        ref=${BASELINE_REF:-c8e8171}
+        tree=.build-baseline/$ref
+        [ -d "$tree" ] || git worktree add --detach "$tree" "$ref" >/dev/null
+        (cd "$tree" && swift build -c release --product switchboard >/dev/null)
+        baseline_bin=$(cd "$tree" && swift build -c release --show-bin-path)/switchboard
+    fi
+    echo "== spread: 1,000 clients on 2 nodes, every one a sender with one message in flight, to random users;"
+    echo "   closed loop, then 1,000 and 5,000 msg/s offered; same-node, 50 % and all cross-node; 8 s each."
+    echo "   A/B: baseline $baseline_bin against this build, alternating; CPU of both nodes and redis-server"
+    for run in $(seq "$runs"); do
+        for build in baseline current; do
+            [ "$build" = baseline ] && cluster_bin=$baseline_bin || cluster_bin=$bin
+            start_cluster 2 "$cluster_bin"
+            # shellcheck disable=SC2046
+            "$bin" bench spread --urls $(urls 2) --clients 1000 --cross-node 0 0.5 1 --loads closed 1000 5000 --duration 8 \
+                --measure-ports "$redis_port" --output "$out/spread-$build-$run.json" | grep -v '^\[' | sed "s/^/$build, /"
+            stop_cluster
+        done
+    done
+    python3 ops/lib/spread-summary.py "$out"/spread-baseline-*.json -- "$out"/spread-current-*.json | tee "$out/spread-summary.txt"
+fi
 
 start_cluster 2
 if has redis; then

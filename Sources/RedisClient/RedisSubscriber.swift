@@ -13,7 +13,7 @@ import Synchronization
 /// every reconnect). hiredis 0.14 misroutes PING replies in subscribe mode, so liveness
 /// comes from the socket and from messages on the node's own channel.
 package final class RedisSubscriber: Sendable {
-    package typealias MessageHandler = @Sendable (_ channel: ByteBuffer, _ payload: ByteBuffer) -> Void
+    package typealias MessageHandler = @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
     package typealias StateHandler = @Sendable (_ subscribed: Bool) -> Void
     package typealias SubscribedHandler = @Sendable (_ channel: String) -> Void
 
@@ -171,7 +171,7 @@ package final class RedisSubscriber: Sendable {
         switch kind {
         case Self.message:
             guard case .string(let channel) = parts[1], case .string(let payload) = parts[2] else { return }
-            onMessage(ByteBuffer(bytes: channel), ByteBuffer(bytes: payload))
+            onMessage(channel, payload)
         case Self.subscribe:
             guard let channel = parts[1].string else { return }
             if state.value.awaitingAcks.remove(channel) != nil {

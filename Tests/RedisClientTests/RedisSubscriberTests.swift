@@ -14,7 +14,7 @@ struct RedisSubscriberTests {
 
     private func subscriber(_ endpoint: RedisEndpoint, fixed: [String], into received: Received) -> RedisSubscriber {
         RedisSubscriber(endpoint: endpoint, channels: fixed, logger: Logger(label: "subscriber-test")) { channel, payload in
-            received.messages.withLock { $0.append((String(buffer: channel), String(buffer: payload))) }
+            received.messages.withLock { $0.append((String(decoding: channel, as: UTF8.self), String(decoding: payload, as: UTF8.self))) }
         }
     }
 

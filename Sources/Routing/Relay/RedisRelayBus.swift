@@ -132,9 +132,9 @@ package final class RedisRelayBus: RelayBus {
     }
 
     /// A message on one of this node's channels, on the subscriber's loop.
-    private func received(_ channel: ByteBuffer, _ payload: ByteBuffer) {
-        guard let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: Array(payload.readableBytesView)) else {
-            logger.warning("dropping an undecodable relay message", metadata: ["channel": "\(String(buffer: channel))"])
+    private func received(_ channel: [UInt8], _ payload: [UInt8]) {
+        guard let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: payload) else {
+            logger.warning("dropping an undecodable relay message", metadata: ["channel": "\(String(decoding: channel, as: UTF8.self))"])
             return
         }
         if batch.originNode == nodeID { return }
