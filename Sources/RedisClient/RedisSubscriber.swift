@@ -4,18 +4,23 @@ import NIOPosix
 import Synchronization
 
 /// The subscriber connection, on one event loop: subscribed to a fixed set of channels
-/// for its whole life, and to others while someone holds them (`hold`/`release` count,
-/// so a user's channel stays subscribed while any of their connections is here).
-/// Messages are handed to `onMessage` on this loop, in order. When the connection
+/// for its whole life, and to the others its owner wants (`wanted`, asked again on every
+/// `refresh(_:)` and, for all of them, `allWanted` on every reconnect). The owner keeps
+/// the only record of what it wants — the subscriber stores no channel names, so a held
+/// channel costs no memory here — and because each refresh subscribes or unsubscribes by
+/// what is wanted when it runs, refreshes from several threads converge whatever their
+/// order. Messages are handed to `onMessage` on this loop, in order. When the connection
 /// breaks it reconnects with jittered backoff and subscribes to everything again,
 /// unprompted; `onState` learns each change of `isSubscribed` (the fixed channels are
-/// acknowledged); `onSubscribed` learns each held channel's acknowledgement (again after
+/// acknowledged); `onSubscribed` learns each other channel's acknowledgement (again after
 /// every reconnect). hiredis 0.14 misroutes PING replies in subscribe mode, so liveness
 /// comes from the socket and from messages on the node's own channel.
 package final class RedisSubscriber: Sendable {
     package typealias MessageHandler = @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
     package typealias StateHandler = @Sendable (_ subscribed: Bool) -> Void
     package typealias SubscribedHandler = @Sendable (_ channel: String) -> Void
+    package typealias Wanted = @Sendable (_ channel: String) -> Bool
+    package typealias AllWanted = @Sendable () -> [String]
 
     package let endpoint: RedisEndpoint
     package let eventLoop: any EventLoop
@@ -23,6 +28,8 @@ package final class RedisSubscriber: Sendable {
     private let onMessage: MessageHandler
     private let onState: StateHandler
     private let onSubscribed: SubscribedHandler
+    private let wanted: Wanted
+    private let allWanted: AllWanted
     private let logger: Logger
     private let state: NIOLoopBoundBox<State>
     private let subscribed = Atomic<Bool>(false)
@@ -31,7 +38,6 @@ package final class RedisSubscriber: Sendable {
 
     private struct State {
         var channel: (any Channel)?
-        var held: [String: Int] = [:]
         /// Fixed channels not yet acknowledged on this connection.
         var awaitingAcks = Set<String>()
         var backoff = TimeAmount.milliseconds(50)
@@ -41,7 +47,8 @@ package final class RedisSubscriber: Sendable {
 
     package init(
         endpoint: RedisEndpoint, eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), channels: [String],
-        logger: Logger, onMessage: @escaping MessageHandler, onState: @escaping StateHandler = { _ in },
+        logger: Logger, wanted: @escaping Wanted = { _ in false }, allWanted: @escaping AllWanted = { [] },
+        onMessage: @escaping MessageHandler, onState: @escaping StateHandler = { _ in },
         onSubscribed: @escaping SubscribedHandler = { _ in }
     ) {
         self.endpoint = endpoint
@@ -50,6 +57,8 @@ package final class RedisSubscriber: Sendable {
         self.onMessage = onMessage
         self.onState = onState
         self.onSubscribed = onSubscribed
+        self.wanted = wanted
+        self.allWanted = allWanted
         self.logger = logger
         state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: eventLoop)
     }
@@ -70,30 +79,11 @@ package final class RedisSubscriber: Sendable {
         }
     }
 
-    /// Subscribes to `channel` unless it is held already.
-    package func hold(_ channel: String) {
-        onLoop {
-            self.state.value.held[channel, default: 0] += 1
-            if self.state.value.held[channel] == 1 { self.write(["SUBSCRIBE", channel]) }
-        }
-    }
-
-    /// Unsubscribes from `channel` once every hold is released.
-    package func release(_ channel: String) {
-        onLoop {
-            guard let count = self.state.value.held[channel] else { return }
-            if count > 1 {
-                self.state.value.held[channel] = count - 1
-            } else {
-                self.state.value.held[channel] = nil
-                self.write(["UNSUBSCRIBE", channel])
-            }
-        }
-    }
-
-    /// How many channels are held now (fixed ones aside).
-    package func heldCount() -> EventLoopFuture<Int> {
-        eventLoop.submit { self.state.value.held.count }
+    /// Subscribes to `channel` when it is wanted now, else unsubscribes (either is
+    /// harmless when already so). While disconnected, nothing is sent: the reconnect
+    /// subscribes to everything wanted then.
+    package func refresh(_ channel: String) {
+        onLoop { self.write([self.wanted(channel) ? "SUBSCRIBE" : "UNSUBSCRIBE", channel]) }
     }
 
     private func onLoop(_ body: @escaping @Sendable () -> Void) {
@@ -136,7 +126,7 @@ package final class RedisSubscriber: Sendable {
             state.value.channel = channel
             state.value.awaitingAcks = Set(fixedChannels)
             channel.closeFuture.whenComplete { _ in self.lost(channel) }
-            let everything = fixedChannels + state.value.held.keys
+            let everything = fixedChannels + allWanted()
             var start = 0
             while start < everything.count {
                 let end = min(start + Self.batch, everything.count)
@@ -179,7 +169,7 @@ package final class RedisSubscriber: Sendable {
                     state.value.backoff = .milliseconds(50)
                     setSubscribed(true)
                 }
-            } else if state.value.held[channel] != nil {
+            } else if wanted(channel) {
                 onSubscribed(channel)
             }
         default:

@@ -25,7 +25,7 @@ struct OutboundQueueTests {
     func order() throws {
         let (queue, _) = queue(maxMessages: 10, maxBytes: 1000)
         for size in 1...3 { #expect(queue.enqueue(frame(size)) == .queued) }
-        #expect(try queue.take()?.get().map(\.byteCount) == [1, 2, 3])
+        #expect(try queue.take()?.get().map(\.byteCount) as [Int]? == [1, 2, 3])
         #expect(queue.take() == nil)
     }
 
@@ -56,11 +56,11 @@ struct OutboundQueueTests {
         _ = queue.enqueue(frame(5))
         _ = queue.enqueue(frame(6))
         #expect(wakes.count.load(ordering: .relaxed) == 1)
-        #expect(try queue.take()?.get().map(\.byteCount) == [5, 6])
+        #expect(try queue.take()?.get().map(\.byteCount) as [Int]? == [5, 6])
         _ = queue.enqueue(frame(7))
         queue.finish(.shutdown)
         #expect(wakes.count.load(ordering: .relaxed) == 2)
-        #expect(try queue.take()?.get().map(\.byteCount) == [7])
+        #expect(try queue.take()?.get().map(\.byteCount) as [Int]? == [7])
         guard case .failure(let ended)? = queue.take(), case .shutdown = ended.ending else {
             Issue.record("expected shutdown")
             return

@@ -1,4 +1,5 @@
 import CoreMetrics
+import DequeModule
 import NIOCore
 import NIOWebSocket
 

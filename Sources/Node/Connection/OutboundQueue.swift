@@ -86,12 +86,14 @@ final class OutboundQueue: Sendable {
 
     /// What the pump may write now: every queued frame; once empty and ended, how it
     /// ended; nil when there is nothing yet (the next enqueue or ending wakes the pump).
-    func take() -> Result<[EncodedFrame], EndedError>? {
+    /// The queue's storage is handed over whole (no copy) and the queue starts empty, so
+    /// an idle connection keeps no buffer.
+    func take() -> Result<Deque<EncodedFrame>, EndedError>? {
         state.withLock { state in
             state.wakePending = false
             if !state.frames.isEmpty {
-                let frames = Array(state.frames)
-                state.frames.removeAll(keepingCapacity: false)
+                var frames = Deque<EncodedFrame>()
+                swap(&frames, &state.frames)
                 state.bytes = 0
                 return .success(frames)
             }

@@ -122,4 +122,9 @@ package final class HolderBook: Sendable {
     package func holds(_ user: String) -> Bool {
         entries.withLock { $0[user] != nil }
     }
+
+    /// Every user held here (what the subscriber subscribes to after a reconnect).
+    package func users() -> [String] {
+        entries.withLock { Array($0.keys) }
+    }
 }

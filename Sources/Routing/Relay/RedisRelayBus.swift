@@ -43,10 +43,13 @@ package final class RedisRelayBus: RelayBus {
         self.nodeID = nodeID
         self.logger = logger
         let box = Box()
+        let book = self.book
         subscriber = RedisSubscriber(
             endpoint: redis.endpoint, eventLoop: redis.primary.eventLoop, channels: [channels.node(nodeID), channels.broadcast], logger: logger,
+            wanted: { channel in channels.userOf(channel).map { book.holds($0) } ?? false },
+            allWanted: { book.users().map { channels.user($0) } },
             onMessage: { channel, payload in box.bus?.received(channel, payload) },
-            onState: { subscribed in if !subscribed { box.bus?.book.reset() } },
+            onState: { subscribed in if !subscribed { book.reset() } },
             onSubscribed: { channel in box.bus?.subscribed(to: channel) }
         )
         box.bus = self
@@ -86,8 +89,7 @@ package final class RedisRelayBus: RelayBus {
     /// Subscribes to the user's channel; completes once every other node holding the user
     /// knows of this one (at once when Redis is unreachable: pushes are published then).
     package func hold(user: String, nodeID: String) async {
-        _ = book.hold(user)
-        subscriber.hold(channels.user(user))
+        if book.hold(user) { subscriber.refresh(channels.user(user)) }
         guard subscriber.isSubscribed, !book.isReady(user) else { return }
         let loop = redis.primary.eventLoop
         let promise = loop.makePromise(of: Void.self)
@@ -99,12 +101,14 @@ package final class RedisRelayBus: RelayBus {
         waiters.withLock { waiters in
             waiters[user]?.removeAll { $0.futureResult === promise.futureResult }
             if waiters[user]?.isEmpty == true { waiters[user] = nil }
+            // A burst of connects grew the table; give its storage back once it is empty.
+            if waiters.isEmpty { waiters = [:] }
         }
     }
 
     package func release(user: String, nodeID: String) {
-        subscriber.release(channels.user(user))
         if book.release(user) {
+            subscriber.refresh(channels.user(user))
             announce(.left, user: user)
         }
     }
