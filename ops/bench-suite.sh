@@ -66,7 +66,8 @@ if has spread; then
             start_cluster 2 "$cluster_bin"
             # shellcheck disable=SC2046
             "$bin" bench spread --urls $(urls 2) --clients 1000 --cross-node 0 0.5 1 --loads closed 1000 5000 --duration 8 \
-                --measure-ports "$redis_port" --output "$out/spread-$build-$run.json" | grep -v '^\[' | sed "s/^/$build, /"
+                --measure-ports "$redis_port" --output "$out/spread-$build-$run.json" | tr '\r' '\n' | grep -v '^\[' | grep -v '^$' |
+                sed "s/^/$build, /"
             stop_cluster
         done
     done
