@@ -25,6 +25,9 @@ final class RESPHandler: ChannelDuplexHandler {
     private let commandTimeout: TimeAmount
     private var watchdog: RepeatedTask?
     private var failure: RedisError?
+    /// The most commands waiting at once since the queue was last empty: after a burst
+    /// (a thousand clients connecting) the queue's storage is given back.
+    private var peak = 0
 
     init(commandTimeout: TimeAmount, onPush: @escaping (RedisReply) -> Void = { _ in }) {
         self.commandTimeout = commandTimeout
@@ -52,7 +55,10 @@ final class RESPHandler: ChannelDuplexHandler {
             promise?.fail(failure)
             return
         }
-        if let reply = request.reply { waiting.append((reply, context.eventLoop.now)) }
+        if let reply = request.reply {
+            waiting.append((reply, context.eventLoop.now))
+            peak = max(peak, waiting.count)
+        }
         context.write(wrapOutboundOut(request.command.bytes), promise: promise)
     }
 
@@ -65,6 +71,10 @@ final class RESPHandler: ChannelDuplexHandler {
                 } else {
                     onPush(reply)
                 }
+            }
+            if waiting.isEmpty, peak > 1024 {
+                waiting = Deque()
+                peak = 0
             }
         } catch {
             fail(context: context, error)

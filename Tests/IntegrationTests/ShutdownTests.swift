@@ -40,6 +40,8 @@ struct ShutdownTests {
             #expect(unknown.status == 404)
             #expect((try json(unknown.body)["error"] as? [String: String])?["code"] == "not_found")
             let stuck = try await node.connect("stuck", readPaused: true)
+            // It reads no welcome: wait until the node has it in its map before draining.
+            try await waitUntil { node.node.connectionCount == 1 }
             let stopping = Task { try await node.stop() }
             try await waitUntil { node.node.registry.isDraining }
             let refused = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(try await node.token(for: "late"))")
@@ -61,6 +63,7 @@ struct ShutdownTests {
             $0.closeTimeout = .seconds(600)
         }) { node in
             let stuck = try await node.connect("stuck", readPaused: true)
+            try await waitUntil { node.node.connectionCount == 1 }
             // The close timeout outlasts the test's time limit: only the end of the drain
             // window can let the node stop.
             try await node.stop()

@@ -12,13 +12,14 @@ import Synchronization
 /// before the exchange, after the subscriber reconnects (messages may have been lost), a
 /// node that crashed — means publishing: a stale entry costs a PUBLISH, never a push.
 package final class HolderBook: Sendable {
+    /// One per user held here, so kept to 16 bytes.
     private struct Entry {
-        /// This node's connections of the user.
-        var connections = 0
         /// Other nodes known to hold the user.
         var others: Set<String> = []
+        /// This node's connections of the user.
+        var connections: UInt32 = 0
         /// Other holders that PUBLISH counted but that have not said HERE yet.
-        var unheard = 0
+        var unheard: UInt16 = 0
         /// The answer to this node's JOINED has arrived (since the last reset).
         var settled = false
 
@@ -65,7 +66,7 @@ package final class HolderBook: Sendable {
     package func joined(_ user: String, receivers: Int) -> Bool {
         entries.withLock { entries in
             guard var entry = entries[user] else { return true }
-            entry.unheard = max(receivers - 1 - entry.others.count, 0)
+            entry.unheard = UInt16(clamping: max(receivers - 1 - entry.others.count, 0))
             entry.settled = true
             entries[user] = entry
             return entry.ready
