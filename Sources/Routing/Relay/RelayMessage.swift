@@ -17,8 +17,4 @@ package struct RelayMessage: Sendable {
         self.audience = audience
         self.content = content
     }
-
-    package init(originNodeID: String, audience: PushAudience, push: PushPayload) {
-        self.init(originNodeID: originNodeID, audience: audience, content: .push(push))
-    }
 }
