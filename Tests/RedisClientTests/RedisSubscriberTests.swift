@@ -81,8 +81,10 @@ struct RedisSubscriberTests {
             subscriber.stop()
             publisher.close()
         }
+        // Wanted before the start (the owner refreshes channels it wants later): more
+        // than one SUBSCRIBE's worth.
+        for user in 0..<1500 { wanted.want("user:\(user)", true) }
         subscriber.start()
-        for user in 0..<1500 { wanted.want("user:\(user)", true) }  // more than one SUBSCRIBE's worth
         try await waitUntil { subscriber.isSubscribed }
         try await waitUntil { try await publish(publisher, "user:1499", "x") == 1 }
 
