@@ -28,9 +28,11 @@ package final class RedisRelayBus: RelayBus {
     private let book = HolderBook()
     /// Connections waiting to learn of every other holder of their user before their welcome.
     private let waiters = Mutex<[String: [EventLoopPromise<Void>]]>([:])
-    /// How long a welcome waits for other holders to answer (a node that does not answer
-    /// only costs PUBLISHes to that user until it does).
-    private static let readyTimeout = TimeAmount.seconds(1)
+    /// How long a welcome waits for the user's channel to be subscribed and other holders
+    /// to answer (a node that does not answer only costs PUBLISHes to that user until it
+    /// does; while Redis is unreachable every welcome waits this long, then goes out:
+    /// local delivery still works).
+    private static let readyTimeout = TimeAmount.seconds(2)
 
     /// Where relayed messages go once attached: set from `attach`, read on the subscriber's loop.
     private final class Target: Sendable {
@@ -90,7 +92,9 @@ package final class RedisRelayBus: RelayBus {
     /// knows of this one (at once when Redis is unreachable: pushes are published then).
     package func hold(user: String, nodeID: String) async {
         if book.hold(user) { subscriber.refresh(channels.user(user)) }
-        guard subscriber.isSubscribed, !book.isReady(user) else { return }
+        // Also while the subscriber is still connecting (a node just started): a client
+        // welcomed before its channel is subscribed would miss what is sent to it next.
+        guard !book.isReady(user) else { return }
         let loop = redis.primary.eventLoop
         let promise = loop.makePromise(of: Void.self)
         waiters.withLock { $0[user, default: []].append(promise) }
