@@ -17,6 +17,8 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     private let inbox: SessionInbox
     private var closing = false
     private var closeTimer: Scheduled<Void>?
+    /// The latest ping's payload, answered once the socket is writable again.
+    private var pendingPong: ByteBuffer?
 
     init(node: GatewayNode, accepted: Handshake.Accepted, channel: any Channel) {
         let id = node.makeConnectionID()
@@ -53,13 +55,17 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             case .disconnect(let reason):
                 connection.markClosing(.disconnected)
                 handler.value.startClose(channel, code: CloseReason.disconnectedCode, reason: reason)
+            case .peerClosed(let code):
+                handler.value.echoClose(channel, code: WebSocketErrorCode(codeNumber: code))
             case .overflow, .finished:
                 break
             }
         }
         do {
             let decoder = try context.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<WebSocketFrameDecoder>.self)
-            try context.pipeline.syncOperations.addHandler(pump, position: .after(decoder.handler))
+            let rules = FrameRules()
+            try context.pipeline.syncOperations.addHandler(rules, position: .after(decoder.handler))
+            try context.pipeline.syncOperations.addHandler(pump, position: .after(rules))
         } catch {
             session.logger.error("cannot serve the connection: no WebSocket frame decoder in its pipeline", metadata: ["error": "\(error)"])
             context.close(promise: nil)
@@ -80,18 +86,18 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         case .binary:
             deliver(.binary(frame.unmaskedData), context: context)
         case .ping:
-            let pong = WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)
-            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+            // A client that pings faster than it reads gets one pong, for its latest ping,
+            // once the socket takes writes again (RFC 6455 §5.5.3): pongs never pile up.
+            if context.channel.isWritable {
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: frame.unmaskedData)), promise: nil)
+            } else {
+                pendingPong = frame.unmaskedData
+            }
         case .connectionClose:
             if closing {
                 context.close(promise: nil)  // the client answered our close
             } else {
-                // Echo the client's close, then drop the socket.
-                var data = frame.unmaskedData
-                let code = data.readInteger(as: UInt16.self).map { WebSocketErrorCode(codeNumber: Int($0)) } ?? .normalClosure
-                closing = true
-                context.writeAndFlush(wrapOutboundOut(.close(code, allocator: context.channel.allocator)))
-                    .whenComplete { _ in context.close(promise: nil) }
+                answerClose(frame.unmaskedData, context: context)
             }
         default:
             break
@@ -102,18 +108,69 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         guard !closing else { return }
         session.metrics.messagesIn.increment()
         guard let frame = session.decode(message) else { return }
+        let answers = connection.answers
+        answers.begin()
         // Frames that await nothing are handled here, unless earlier ones still wait in the inbox.
-        if inbox.isIdle && session.handleNow(frame) { return }
+        if inbox.isIdle && session.handleNow(frame, done: answers.end) { return }
         if inbox.push(.frame(frame), channel: context.channel) {
             // Too much unhandled input: stop reading until the task catches up.
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let payload = pendingPong.take() {
+            context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Answers a client's close (RFC 6455 §5.5.1, §7.4): with its code when that is one a
+    /// peer may send, 1002 when it is not or the payload is a lone byte, 1007 when the
+    /// reason is not UTF-8. A valid close is echoed once every frame before it has been
+    /// answered (`PendingAnswers`), within the close timeout.
+    private func answerClose(_ payload: ByteBuffer, context: ChannelHandlerContext) {
+        var data = payload
+        var code = WebSocketErrorCode.normalClosure
+        if data.readableBytes > 0 {
+            guard let raw = data.readInteger(as: UInt16.self), Self.mayBeSent(closeCode: Int(raw)) else {
+                fail(context: context, .protocolError, reason: .protocolError)
+                return
+            }
+            guard String(validating: data.readableBytesView, as: UTF8.self) != nil else {
+                fail(context: context, .dataInconsistentWithMessage, reason: .invalidUTF8)
+                return
+            }
+            code = WebSocketErrorCode(codeNumber: Int(raw))
+        }
+        closing = true
+        scheduleCloseTimer(context.channel)
+        connection.answers.closeWhenAnswered(code: Int(UInt16(webSocketErrorCode: code)))
+    }
+
+    /// The owed answers are written: echo the client's close and drop the socket.
+    private func echoClose(_ channel: any Channel, code: WebSocketErrorCode) {
+        channel.writeAndFlush(WebSocketFrame.close(code, allocator: channel.allocator))
+            .whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    /// Close codes a peer may put on the wire: the defined ones of RFC 6455 §7.4.1 and the
+    /// IANA registry (never 1004–1006 or 1015), and 3000–4999 for libraries and applications.
+    static func mayBeSent(closeCode code: Int) -> Bool {
+        switch code {
+        case 1000...1003, 1007...1014, 3000...4999: true
+        default: false
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // NIO's protocol error handler has already answered decoder errors with a close
-        // frame; the aggregator's (a fragmented message over the limit) are answered here.
-        if let error = error as? NIOWebSocketError {
+        // frame; the aggregator's (a fragmented message over the limit) and the frame
+        // rules' are answered here.
+        if error is FrameRules.Violation {
+            session.logger.debug("client broke the WebSocket protocol", metadata: ["rule": "\(error)"])
+            fail(context: context, .protocolError, reason: .protocolError)
+        } else if let error = error as? NIOWebSocketError {
             let tooLarge = error == .invalidFrameLength
             fail(context: context, tooLarge ? .messageTooLarge : .protocolError, reason: tooLarge ? .tooLarge : .protocolError)
         } else if let error = error as? NIOWebSocketFrameAggregator.Error {
@@ -140,8 +197,19 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         connection.markClosing(reason)
         guard !closing else { return }
         closing = true
-        context.writeAndFlush(wrapOutboundOut(.close(code, allocator: context.channel.allocator)))
-            .whenComplete { _ in context.close(promise: nil) }
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.close(code, allocator: channel.allocator)))
+            .whenComplete { _ in channel.close(promise: nil) }
+        // A client that reads nothing never lets the close frame out: drop it anyway.
+        scheduleCloseTimer(context.channel)
+    }
+
+    /// Drops the socket after the close timeout, whatever the client does.
+    private func scheduleCloseTimer(_ channel: any Channel) {
+        closeTimer?.cancel()
+        closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(session.node.configuration.closeTimeout)) {
+            channel.close(promise: nil)
+        }
     }
 
     /// A close the node starts (shutdown, a backend's disconnect): the close frame goes
@@ -151,8 +219,6 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         guard !closing else { return }
         closing = true
         channel.writeAndFlush(WebSocketFrame.close(code, reason: reason, allocator: channel.allocator), promise: nil)
-        closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(session.node.configuration.closeTimeout)) {
-            channel.close(promise: nil)
-        }
+        scheduleCloseTimer(channel)
     }
 }

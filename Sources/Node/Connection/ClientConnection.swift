@@ -15,6 +15,8 @@ final class ClientConnection: Sendable {
     let queue: OutboundQueue
     /// Backend calls in flight on this connection.
     let calls = InFlightCounter()
+    /// Frames still to be answered; a client's close waits for them.
+    let answers: PendingAnswers
     let channel: any Channel
     private let metrics: NodeMetrics
     private let logger: Logger
@@ -25,6 +27,7 @@ final class ClientConnection: Sendable {
         self.user = user
         self.format = format
         self.queue = queue
+        self.answers = PendingAnswers(queue: queue)
         self.channel = channel
         self.metrics = metrics
         self.logger = logger

@@ -48,12 +48,13 @@ extension ClientSession {
 
     /// Handles a frame that awaits nothing — a send (its publish completes on this loop and
     /// answers then), a ping, a frame naming no operation — right here on the connection's
-    /// event loop; false for frames that need the session's task.
-    func handleNow(_ decoded: DecodedFrame) -> Bool {
+    /// event loop; false for frames that need the session's task. `done` runs once the
+    /// frame is answered (only when this returns true).
+    func handleNow(_ decoded: DecodedFrame, done: @escaping @Sendable () -> Void) -> Bool {
         let frame: Switchboard_V1_ClientFrame
         switch decoded {
         case .send(let send):
-            self.send(send)
+            self.send(send, done: done)
             return true
         case .other(let other, _):
             frame = other
@@ -70,6 +71,7 @@ extension ClientSession {
         case .presence, .call, .send:
             return false
         }
+        done()
         return true
     }
 
@@ -88,13 +90,13 @@ extension ClientSession {
         case .call(let route):
             return prepareCall(route, frame: frame, binary: binary)
         case .ping, .send, nil:
-            _ = handleNow(decoded)
+            _ = handleNow(decoded) {}
         }
         return nil
     }
 
     /// Routes the send and answers once its outcome is known; `done` runs then.
-    private func send(_ request: DecodedFrame.Send, done: @escaping @Sendable () -> Void = {}) {
+    private func send(_ request: DecodedFrame.Send, done: @escaping @Sendable () -> Void) {
         let id = request.id
         guard !request.to.isEmpty else {
             reply(to: id, error: .invalidArgument, "send.to: the target user is required")

@@ -71,8 +71,14 @@ final class SessionInbox: Sendable {
                     session.connection.queue.finish(.shutdown)
                 }
             case .frame(let frame):
+                let answers = session.connection.answers
                 if let call = await session.handle(frame) {
-                    calls.start(call)
+                    calls.start {
+                        await call()
+                        answers.end()
+                    }
+                } else {
+                    answers.end()
                 }
             case .close:
                 calls.cancelAll()
