@@ -17,6 +17,8 @@ package final class GatewayNode: Sendable {
     /// Client connections held at most (see `NodeConfiguration.maxConnections`).
     var maxConnections: Int { slots.capacity }
     let slots: ConnectionSlots
+    /// Connections not yet upgraded, by source address.
+    let pending: PendingConnections
     /// When a refusal at `maxConnections` was last logged, so a full node logs once a second at most.
     let capacityWarning = CapacityWarning()
     let metrics: NodeMetrics
@@ -81,6 +83,7 @@ package final class GatewayNode: Sendable {
         let files = OpenFileLimit.raiseToHard()
         let maxConnections = configuration.maxConnections ?? max(files - OpenFileLimit.reserved, 1)
         slots = ConnectionSlots(capacity: maxConnections)
+        pending = PendingConnections(capacityPerAddress: configuration.maxPendingPerAddress)
         if maxConnections > files - OpenFileLimit.reserved {
             logger.warning(
                 "max-connections is above what the open-file limit allows; connections past it will fail to be accepted",

@@ -30,6 +30,8 @@ extension NodeConfiguration {
         .integer("max-calls-per-connection", \.maxCallsPerConnection, help: "Backend calls one client may have in flight; more are answered busy.", in: 1...Int.max),
         .integer("max-backend-in-flight", \.maxBackendInFlight, help: "Calls in flight to one backend from this node; more are answered busy.", in: 1...Int.max),
         .optionalInteger("max-connections", \.maxConnections, help: "Client connections held at most; more are refused with 503 (default: open-file limit - 256).", atLeast: 1),
+        .seconds("handshake-timeout", \.handshakeTimeout, help: "Seconds a new connection has to send its request and be upgraded; then it is dropped.", atLeast: .milliseconds(1)),
+        .integer("max-pending-per-address", \.maxPendingPerAddress, help: "Connections one source address may have open before their upgrade; more are closed at accept.", in: 1...Int.max),
         .seconds("memory-trim-interval", \.memoryTrimInterval, help: "Seconds between returning freed heap memory to the OS; 0 turns it off.", atLeast: .milliseconds(10), orZero: true),
         NodeSetting(
             key: "redis", help: "redis://host:port of the cluster's Redis; unset runs the node alone.",

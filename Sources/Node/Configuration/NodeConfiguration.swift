@@ -52,6 +52,13 @@ package struct NodeConfiguration: Sendable {
     /// past it, upgrades are refused with 503 `busy` so clients try another node. Unset: the
     /// open-file limit (raised to the hard limit at start) less `OpenFileLimit.reserved`.
     package var maxConnections: Int?
+    /// `--handshake-timeout`, `SWITCHBOARD_HANDSHAKE_TIMEOUT` (seconds): how long a new connection has
+    /// to send its request and be upgraded (and a kept-alive HTTP connection between requests).
+    package var handshakeTimeout: Duration = .seconds(10)
+    /// `--max-pending-per-address`, `SWITCHBOARD_MAX_PENDING_PER_ADDRESS`: connections one source
+    /// address may have open and not yet upgraded; more are closed at accept. Behind a proxy
+    /// that hides client addresses, raise it to the proxy's share.
+    package var maxPendingPerAddress: Int = 256
 
     /// `--redis`, `SWITCHBOARD_REDIS` (`redis://host:port`): join the cluster that shares this Redis.
     /// Unset: the node runs alone, with presence and relay in process.

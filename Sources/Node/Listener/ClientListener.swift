@@ -42,8 +42,28 @@ struct ClientListener: Service {
     /// before its socket exists. A refused upgrade goes on as a plain request to
     /// `HTTPEndpointHandler`, which answers with the reason.
     private static func configure(_ channel: any Channel, node: GatewayNode) throws {
+        // Before anything is read: the source's cap of connections not yet upgraded.
+        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        guard node.pending.admit(address) else {
+            node.metrics.hit(.pendingPerAddress)
+            if node.capacityWarning.shouldLog() {
+                node.logger.warning(
+                    "connection refused: too many unfinished handshakes from one address",
+                    metadata: ["address": "\(address)", "max-pending-per-address": "\(node.pending.capacityPerAddress)"]
+                )
+            }
+            channel.close(promise: nil)
+            return
+        }
+        let metrics = node.metrics
+        let watch = HandshakeGuard(
+            timeout: TimeAmount(node.configuration.handshakeTimeout), pending: node.pending, address: address
+        ) { metrics.hit(.handshakeTimeout) }
+        try channel.pipeline.syncOperations.addHandler(watch)
         let handshake = Handshake()
-        let endpoints = HTTPEndpointHandler(node: node, handshake: handshake)
+        let endpoints = HTTPEndpointHandler(node: node, handshake: handshake, watch: watch)
+        // Removed at the upgrade, on this channel's loop.
+        let removable = NIOLoopBound((endpoints, watch), eventLoop: channel.eventLoop)
         let upgrader = NIOWebSocketServerUpgrader(
             maxFrameSize: node.configuration.maxFrameBytes,
             automaticErrorHandling: true,
@@ -56,7 +76,9 @@ struct ClientListener: Service {
                 channel.eventLoop.makeCompletedFuture {
                     guard let accepted = handshake.value else { throw ChannelError.inappropriateOperationForState }
                     let operations = channel.pipeline.syncOperations
+                    let (endpoints, watch) = removable.value
                     operations.removeHandler(endpoints, promise: nil)
+                    operations.removeHandler(watch, promise: nil)  // upgraded: no deadline, no longer pending
                     try operations.addHandler(
                         NIOWebSocketFrameAggregator(
                             minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
@@ -73,14 +95,27 @@ struct ClientListener: Service {
         try channel.pipeline.syncOperations.addHandler(endpoints)
     }
 
-    /// Decides an upgrade: not draining, a free connection slot, a valid token. Nil
-    /// refuses, with the reason in `handshake`; the request then reaches
-    /// `HTTPEndpointHandler`, which answers with it.
+    /// Decides an upgrade: no request body, not draining, a valid token, then a free
+    /// connection slot (so that clients without a token never take one). Nil refuses, with
+    /// the reason in `handshake`; the request then reaches `HTTPEndpointHandler`, which
+    /// answers with it.
     private static func admit(_ head: HTTPRequestHead, channel: any Channel, node: GatewayNode, handshake: Handshake) async -> HTTPHeaders? {
         let request = ClientRequest(head)
         guard request.path == "/ws" else { return nil }  // not ours to upgrade: 404
+        guard !request.hasBody else {
+            handshake.refuse(.badRequest, .badRequest, "a WebSocket upgrade request carries no body")
+            return nil
+        }
         guard !node.registry.isDraining else {
             handshake.refuse(.serviceUnavailable, .draining, "this node is shutting down; connect to another")
+            return nil
+        }
+        let user: String
+        do {
+            user = try await node.authenticator.authenticate(request: request)
+        } catch {
+            node.metrics.authFailures.increment()
+            handshake.refuse(.unauthorized, .unauthenticated, "\(error)")
             return nil
         }
         guard node.slots.acquire() else {
@@ -94,17 +129,9 @@ struct ClientListener: Service {
             )
             return nil
         }
-        // Whatever happens from here (a bad token, a failed upgrade, a long session),
-        // the slot is free once the socket is.
+        // Whatever happens from here (a failed upgrade, a long session), the slot is free
+        // once the socket is.
         channel.closeFuture.whenComplete { _ in node.slots.release() }
-        let user: String
-        do {
-            user = try await node.authenticator.authenticate(request: request)
-        } catch {
-            node.metrics.authFailures.increment()
-            handshake.refuse(.unauthorized, .unauthenticated, "\(error)")
-            return nil
-        }
         let (format, negotiated) = WireFormat.negotiate(offered: head.headers.first(name: "sec-websocket-protocol"))
         handshake.accept(.init(user: user, format: format))
         var headers = HTTPHeaders()

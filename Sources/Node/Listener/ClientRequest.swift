@@ -14,6 +14,12 @@ struct ClientRequest {
         headers = head.headers
     }
 
+    /// Whether a body follows the head: none of the client port's endpoints takes one.
+    var hasBody: Bool {
+        if headers.contains(name: "transfer-encoding") { return true }
+        return headers["content-length"].contains { Int($0.trimmingCharacters(in: .whitespaces)) != 0 }
+    }
+
     /// From `Authorization: Bearer`, or, for browsers that cannot set headers, `?token=`.
     var token: String? {
         if let header = headers.first(name: "authorization") {

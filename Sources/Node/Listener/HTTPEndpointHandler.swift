@@ -14,18 +14,31 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     private let node: GatewayNode
     private let handshake: Handshake
+    private let watch: HandshakeGuard?
     private var head: HTTPRequestHead?
+    /// A request with a body was answered at its head; the rest of it is not read.
+    private var refused = false
     /// Whether the client wants the connection kept after this response.
     private var keepAlive = true
 
-    init(node: GatewayNode, handshake: Handshake) {
+    init(node: GatewayNode, handshake: Handshake, watch: HandshakeGuard? = nil) {
         self.node = node
         self.handshake = handshake
+        self.watch = watch
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !refused else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
+            if ClientRequest(head).hasBody {
+                // Answered now, without waiting for a body that may never come.
+                refused = true
+                node.metrics.hit(.requestBody)
+                _ = handshake.takeRefusal()
+                writeError(.badRequest, code: .badRequest, "no endpoint on this port takes a request body", close: true, context: context)
+                return
+            }
             self.head = head
         case .body:
             break
@@ -112,6 +125,11 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if close { done.whenComplete { _ in context.close(promise: nil) } }
+        if close {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        } else {
+            watch?.rearm()  // the next request gets the full handshake timeout
+        }
     }
 }

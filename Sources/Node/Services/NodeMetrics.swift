@@ -31,6 +31,7 @@ final class NodeMetrics: Sendable {
     /// 1 while connected and subscribed to Redis; only on a node in a cluster.
     let redisUp: CoreMetrics.Gauge?
     private let closes: [CloseReason: CoreMetrics.Counter]
+    private let limitHits: [AbuseLimit: CoreMetrics.Counter]
     private let factory: PrometheusMetricsFactory
     private let nodeID: String
     /// Backend-call counters by backend and outcome, made on first use.
@@ -60,6 +61,16 @@ final class NodeMetrics: Sendable {
             closes[reason] = CoreMetrics.Counter(label: "switchboard_closes_total", dimensions: node + [("reason", reason.rawValue)], factory: factory)
         }
         self.closes = closes
+        var limitHits: [AbuseLimit: CoreMetrics.Counter] = [:]
+        for limit in AbuseLimit.allCases {
+            limitHits[limit] = CoreMetrics.Counter(label: "switchboard_limit_hits_total", dimensions: node + [("limit", limit.rawValue)], factory: factory)
+        }
+        self.limitHits = limitHits
+    }
+
+    /// Counts a client stopped by `limit`.
+    func hit(_ limit: AbuseLimit) {
+        limitHits[limit]?.increment()
     }
 
     /// Counts a backend call by backend and outcome (`ok`, or the client error code).

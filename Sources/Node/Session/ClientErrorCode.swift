@@ -25,6 +25,8 @@ enum ClientErrorCode: String, Sendable {
     case unauthenticated
     /// (HTTP 503 at connect) The node is shutting down.
     case draining
+    /// (HTTP 400) A request the client port does not take, such as one with a body.
+    case badRequest = "bad_request"
     /// (HTTP 426) `GET /ws` without a WebSocket upgrade.
     case upgradeRequired = "upgrade_required"
     /// A bug or an unexpected failure in the node.

@@ -1,0 +1,84 @@
+import Foundation
+@testable import Node
+import Testing
+import TestSupport
+
+/// Limits on clients that have not authenticated yet: they get a deadline, count against
+/// their address, never take a connection slot, and cannot park a socket behind a body.
+@Suite("Before authentication", .timeLimit(.minutes(2)))
+struct PreAuthenticationTests {
+    private static let upgradeHead =
+        "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+
+    @Test("half-sent upgrade requests are dropped after the handshake timeout; a real client still connects meanwhile and stays")
+    func slowloris() async throws {
+        try await withNode(configure: { $0.handshakeTimeout = .seconds(1) }) { node in
+            var loris: [RawConnection] = []
+            for _ in 0..<50 {
+                let connection = try await RawConnection.connect(port: node.port)
+                try await connection.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr")  // and nothing more
+                loris.append(connection)
+            }
+            let client = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "real"))
+            try await waitUntil { loris.allSatisfy(\.isClosed) }
+            #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "handshake_timeout"]) >= 50)
+            // The upgraded client has no deadline.
+            client.send(#"{"id":"p","ping":{}}"#)
+            #expect(try await client.receiveJSON()["id"] as? String == "p")
+            #expect(node.node.pending.count(from: "127.0.0.1") == 0)
+            try await client.close()
+        }
+    }
+
+    @Test("one address may hold only max-pending-per-address unfinished connections; upgraded ones do not count")
+    func pendingPerAddress() async throws {
+        try await withNode(configure: { $0.maxPendingPerAddress = 4 }) { node in
+            var idle: [RawConnection] = []
+            for _ in 0..<4 { idle.append(try await RawConnection.connect(port: node.port)) }
+            try await waitUntil { node.node.pending.count(from: "127.0.0.1") == 4 }
+            let refused = try await RawConnection.connect(port: node.port)
+            try await waitUntil { refused.isClosed }
+            #expect(refused.bytes.isEmpty)
+            // One of them finishes its upgrade: no longer pending, and room for one more.
+            try await idle[0].write(Self.upgradeHead + "Authorization: Bearer \(try await node.token(for: "late"))\r\n\r\n")
+            try await waitUntil { idle[0].text.hasPrefix("HTTP/1.1 101") }
+            try await waitUntil { node.node.pending.count(from: "127.0.0.1") == 3 }
+            let another = try await RawConnection.connect(port: node.port)
+            try await waitUntil { node.node.pending.count(from: "127.0.0.1") == 4 }
+            #expect(!another.isClosed)
+            for connection in idle + [another] { await connection.close() }
+            try await waitUntil { node.node.pending.count(from: "127.0.0.1") == 0 }
+            #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "pending_per_address"]) >= 1)
+        }
+    }
+
+    @Test("an upgrade request that announces a body is answered 400 at once, without waiting for the body")
+    func requestBody() async throws {
+        try await withNode { node in
+            let token = try await node.token(for: "bodied")
+            for header in ["Content-Length: 1000000", "Transfer-Encoding: chunked"] {
+                let connection = try await RawConnection.connect(port: node.port)
+                try await connection.write(Self.upgradeHead + "Authorization: Bearer \(token)\r\n\(header)\r\n\r\n")
+                try await waitUntil { connection.isClosed }
+                #expect(connection.text.hasPrefix("HTTP/1.1 400"), "\(connection.text)")
+                #expect(connection.text.contains(#""code":"bad_request""#))
+            }
+            #expect(node.node.connectionCount == 0)
+            #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "request_body"]) == 2)
+        }
+    }
+
+    @Test("the token is checked before a slot is taken: on a full node a bad token gets 401, not 503")
+    func tokenBeforeSlot() async throws {
+        try await withNode(configure: { $0.maxConnections = 1 }) { node in
+            let held = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "first"))
+            let bad = try await HTTPProbe.upgrade(port: node.port, query: "?token=not-a-token")
+            #expect(bad.status == 401)
+            let good = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(try await node.token(for: "second"))")
+            #expect(good.status == 503)
+            #expect(node.node.slots.inUse == 1)
+            try await held.close()
+        }
+    }
+}

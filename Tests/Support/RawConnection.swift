@@ -1,0 +1,56 @@
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A plain TCP connection that writes exactly what a test gives it — half a request, a
+/// lying header, garbage — and collects whatever comes back, for clients that no
+/// WebSocket library would be.
+package final class RawConnection: Sendable {
+    private final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let received = Mutex<[UInt8]>([])
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let buffer = unwrapInboundIn(data)
+            received.withLock { $0.append(contentsOf: buffer.readableBytesView) }
+        }
+    }
+
+    private let channel: any Channel
+    private let collector: Collector
+
+    private init(channel: any Channel, collector: Collector) {
+        self.channel = channel
+        self.collector = collector
+    }
+
+    package static func connect(port: Int, host: String = "127.0.0.1") async throws -> RawConnection {
+        let collector = Collector()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
+            }
+            .connect(host: host, port: port)
+            .get()
+        return RawConnection(channel: channel, collector: collector)
+    }
+
+    package func write(_ text: String) async throws {
+        try await write(Array(text.utf8))
+    }
+
+    package func write(_ bytes: [UInt8]) async throws {
+        try await channel.writeAndFlush(ByteBuffer(bytes: bytes)).get()
+    }
+
+    /// Everything received so far.
+    package var bytes: [UInt8] { collector.received.withLock { $0 } }
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
+
+    /// The peer closed the connection (or it broke).
+    package var isClosed: Bool { !channel.isActive }
+
+    package func close() async {
+        try? await channel.close()
+    }
+}
