@@ -23,7 +23,10 @@ package struct TokenAuthenticator: Sendable {
     package func authenticate(token: String) async throws(AuthenticationError) -> String {
         do {
             let claims = try await keys.verify(token, as: AccessTokenClaims.self)
+            if let problem = UserID.problem(claims.sub.value) { throw AuthenticationError.invalid("sub: \(problem)") }
             return claims.sub.value
+        } catch let error as AuthenticationError {
+            throw error
         } catch let error as JWTError where error.errorType == .claimVerificationFailure && error.failedClaim is ExpirationClaim {
             throw .expired
         } catch let error as JWTError {

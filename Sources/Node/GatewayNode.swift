@@ -18,7 +18,9 @@ package final class GatewayNode: Sendable {
     var maxConnections: Int { slots.capacity }
     let slots: ConnectionSlots
     /// Connections not yet upgraded, by source address.
-    let pending: PendingConnections
+    let pending: CappedCounts
+    /// Connections on this node, by user.
+    let userConnections: CappedCounts
     /// When a refusal at `maxConnections` was last logged, so a full node logs once a second at most.
     let capacityWarning = CapacityWarning()
     let metrics: NodeMetrics
@@ -83,7 +85,8 @@ package final class GatewayNode: Sendable {
         let files = OpenFileLimit.raiseToHard()
         let maxConnections = configuration.maxConnections ?? max(files - OpenFileLimit.reserved, 1)
         slots = ConnectionSlots(capacity: maxConnections)
-        pending = PendingConnections(capacityPerAddress: configuration.maxPendingPerAddress)
+        pending = CappedCounts(capacityPerKey: configuration.maxPendingPerAddress)
+        userConnections = CappedCounts(capacityPerKey: configuration.maxConnectionsPerUser)
         if maxConnections > files - OpenFileLimit.reserved {
             logger.warning(
                 "max-connections is above what the open-file limit allows; connections past it will fail to be accepted",

@@ -21,9 +21,10 @@ package final class InProcessPresenceDirectory: PresenceDirectory {
         }
     }
 
-    package func lookup(user: String) async throws -> [PresenceEntry] {
+    package func lookup(user: String, limit: Int) async throws -> PresenceLookup {
         let connections = entries.withLock { $0[user] ?? [] }
-        return connections.map { PresenceEntry(user: user, connection: $0) }
+        let sorted = connections.map { PresenceEntry(user: user, connection: $0) }
             .sorted { ($0.connection.nodeID, $0.connection.sequence) < ($1.connection.nodeID, $1.connection.sequence) }
+        return PresenceLookup(entries: Array(sorted.prefix(limit)), total: sorted.count)
     }
 }

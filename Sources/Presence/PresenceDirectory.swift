@@ -7,6 +7,14 @@
 package protocol PresenceDirectory: Sendable {
     func announce(_ entry: PresenceEntry) async throws
     func withdraw(_ entry: PresenceEntry) async throws
-    /// Every connection of `user`, on every node.
-    func lookup(user: String) async throws -> [PresenceEntry]
+    /// At most `limit` connections of `user`, from every node, and their total: a user
+    /// with thousands of connections costs one bounded answer.
+    func lookup(user: String, limit: Int) async throws -> PresenceLookup
+}
+
+extension PresenceDirectory {
+    /// Every connection of `user`, on every node (for backends and tests).
+    package func lookup(user: String) async throws -> [PresenceEntry] {
+        try await lookup(user: user, limit: .max).entries
+    }
 }

@@ -2,6 +2,23 @@
 /// connection set is "connection\nuser": connection ids never contain a newline.
 enum PresenceScripts {
     /// KEYS: user hash, node set. ARGV: connection, node, member.
+    /// KEYS[1] the user's hash, ARGV[1] a limit: {total, up to limit connection ids}.
+    /// A user with thousands of connections is answered with a bounded scan, not HGETALL.
+    static let lookup = """
+    local total = redis.call('HLEN', KEYS[1])
+    local limit = tonumber(ARGV[1])
+    if total <= limit then return {total, redis.call('HKEYS', KEYS[1])} end
+    local out, cursor = {}, '0'
+    repeat
+        local page = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', limit)
+        cursor = page[1]
+        for i = 1, #page[2], 2 do
+            if #out < limit then out[#out + 1] = page[2][i] end
+        end
+    until cursor == '0' or #out >= limit
+    return {total, out}
+    """
+
     static let announce = """
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('SADD', KEYS[2], ARGV[3])

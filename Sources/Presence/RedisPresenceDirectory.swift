@@ -25,15 +25,17 @@ package final class RedisPresenceDirectory: PresenceDirectory {
         ])
     }
 
-    package func lookup(user: String) async throws -> [PresenceEntry] {
-        let fields = try await redis.send(["HGETALL", keys.user(user)]).array ?? []
+    package func lookup(user: String, limit: Int) async throws -> PresenceLookup {
+        let reply = try await redis.send(["EVAL", PresenceScripts.lookup, "1", keys.user(user), "\(max(limit, 0))"]).array ?? []
+        let total = Int(reply.first?.integer ?? 0)
         var entries: [PresenceEntry] = []
-        for index in stride(from: 0, to: fields.count - 1, by: 2) {
-            if let text = fields[index].string, let connection = ConnectionID(text) {
+        for field in reply.dropFirst().first?.array ?? [] {
+            if let text = field.string, let connection = ConnectionID(text) {
                 entries.append(PresenceEntry(user: user, connection: connection))
             }
         }
-        return entries.sorted { ($0.connection.nodeID, $0.connection.sequence) < ($1.connection.nodeID, $1.connection.sequence) }
+        let sorted = entries.sorted { ($0.connection.nodeID, $0.connection.sequence) < ($1.connection.nodeID, $1.connection.sequence) }
+        return PresenceLookup(entries: Array(sorted.prefix(limit)), total: total)
     }
 
     /// Makes `entries` exactly what `node` holds in Redis, in one atomic step: after Redis

@@ -70,6 +70,9 @@ struct ClusterFaultTests {
                 guard let error = try await alice.receiveJSON()["error"] as? [String: Any] else { return false }
                 #expect(error["code"] as? String == "unavailable")
                 #expect((error["message"] as? String)?.contains("1 local") == true)
+                // The cause (an address, a transport error) stays in the log, under the id the client gets.
+                #expect((error["message"] as? String)?.contains("redis") == false)
+                #expect((error["message"] as? String)?.contains("(incident ") == true)
                 return true
             }
 

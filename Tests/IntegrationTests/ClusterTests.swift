@@ -78,7 +78,12 @@ struct ClusterTests {
         // A queue for the whole stream: this test is about order and completeness, and a
         // test client on a loaded machine may fall far behind (the slow-consumer tests
         // cover what happens then).
-        try await withCluster(nodes: 2, configure: { $0.queueMessages = 16_384 }) { cluster in
+        // No rate limit either: a stream, not abuse (the rate limit has tests of its own).
+        try await withCluster(nodes: 2, configure: {
+            $0.queueMessages = 16_384
+            $0.clientRate = 1_000_000
+            $0.clientBurst = 1_000_000
+        }) { cluster in
             let sender = try await cluster.nodes[0].connect("fay")
             let receiver = try await cluster.nodes[1].connect("gus")
             let total = 10_000

@@ -50,7 +50,10 @@ struct ConnectionMapTests {
 
     @Test("returning freed memory to the OS every 50 ms does not disturb delivery")
     func memoryTrimWhileServing() async throws {
-        try await withNode(configure: { $0.memoryTrimInterval = .milliseconds(50) }) { node in
+        try await withNode(configure: {
+            $0.memoryTrimInterval = .milliseconds(50)
+            $0.clientBurst = 1000  // 500 sends in bursts of 100: a script, not abuse
+        }) { node in
             let alice = try await node.connect("alice")
             let bob = try await node.connect("bob")
             for n in 0..<500 {

@@ -40,6 +40,7 @@ struct GatewayAPITests {
             }
             let push = try #require(try await dana.receiveJSON()["push"] as? [String: Any])
             #expect(push["from"] as? String == "backend")
+            #expect(push["origin"] as? String == "backend")
             #expect(push["kind"] as? String == "alert")
             #expect(push["data"] as? String == "hello")
             try await dana.close()

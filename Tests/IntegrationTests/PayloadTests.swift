@@ -20,7 +20,7 @@ struct PayloadTests {
             let bobBinary = try await cluster.nodes[0].connect("bob", format: .protobuf)
             let data = #"{ "z": 1,  "a" : [1.50, 1e3, "\u00e9", {"deep": null}], "big": 12345678901234567890 }"#
             alice.send(#"{"id":"p1","send":{"to":"bob","kind":"raw","data":"# + data + "}}")
-            #expect(try await bob.receiveText() == #"{"push":{"from":"alice","kind":"raw","data":"# + data + "}}")
+            #expect(try await bob.receiveText() == #"{"push":{"from":"alice","kind":"raw","data":"# + data + #","origin":"user"}}"#)
             let binary = try Switchboard_V1_ServerFrame(serializedBytes: try await bobBinary.receiveBinary())
             #expect(binary.push.data.structValue.fields["a"]?.listValue.values.first?.numberValue == 1.5)
             #expect(binary.push.data.structValue.fields["z"]?.numberValue == 1)
@@ -44,7 +44,7 @@ struct PayloadTests {
             #expect((error["message"] as? String)?.contains("32") == true)
 
             alice.send(#"{"id":"ok","send":{"to":"bob","data":"# + nested(32) + "}}")
-            #expect(try await bob.receiveText() == #"{"push":{"from":"alice","kind":"message","data":"# + nested(32) + "}}")
+            #expect(try await bob.receiveText() == #"{"push":{"from":"alice","kind":"message","data":"# + nested(32) + #","origin":"user"}}"#)
             #expect(try await alice.receiveJSON()["id"] as? String == "ok")
             try await alice.close()
             try await bob.close()

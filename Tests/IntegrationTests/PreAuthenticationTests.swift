@@ -26,7 +26,7 @@ struct PreAuthenticationTests {
             // The upgraded client has no deadline.
             client.send(#"{"id":"p","ping":{}}"#)
             #expect(try await client.receiveJSON()["id"] as? String == "p")
-            #expect(node.node.pending.count(from: "127.0.0.1") == 0)
+            #expect(node.node.pending.count(of: "127.0.0.1") == 0)
             try await client.close()
         }
     }
@@ -36,19 +36,19 @@ struct PreAuthenticationTests {
         try await withNode(configure: { $0.maxPendingPerAddress = 4 }) { node in
             var idle: [RawConnection] = []
             for _ in 0..<4 { idle.append(try await RawConnection.connect(port: node.port)) }
-            try await waitUntil { node.node.pending.count(from: "127.0.0.1") == 4 }
+            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 4 }
             let refused = try await RawConnection.connect(port: node.port)
             try await waitUntil { refused.isClosed }
             #expect(refused.bytes.isEmpty)
             // One of them finishes its upgrade: no longer pending, and room for one more.
             try await idle[0].write(Self.upgradeHead + "Authorization: Bearer \(try await node.token(for: "late"))\r\n\r\n")
             try await waitUntil { idle[0].text.hasPrefix("HTTP/1.1 101") }
-            try await waitUntil { node.node.pending.count(from: "127.0.0.1") == 3 }
+            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 3 }
             let another = try await RawConnection.connect(port: node.port)
-            try await waitUntil { node.node.pending.count(from: "127.0.0.1") == 4 }
+            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 4 }
             #expect(!another.isClosed)
             for connection in idle + [another] { await connection.close() }
-            try await waitUntil { node.node.pending.count(from: "127.0.0.1") == 0 }
+            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 0 }
             #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "pending_per_address"]) >= 1)
         }
     }

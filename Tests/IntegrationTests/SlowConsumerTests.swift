@@ -1,55 +1,112 @@
+import GRPCCore
 import Node
+import SwiftProtobuf
+import SwitchboardProtocol
 import Testing
 import TestSupport
 
 @Suite("Slow consumers", .tags(.slow), .timeLimit(.minutes(2)))
 struct SlowConsumerTests {
-    @Test("a client that stops reading is closed as a slow consumer; another keeps receiving every message")
+    private static func small(_ configuration: inout NodeConfiguration) {
+        configuration.queueMessages = 256
+        configuration.queueBytes = 256 * 1024
+        // Floods are what these tests send: the rate limit has tests of its own.
+        configuration.clientRate = 1_000_000
+        configuration.clientBurst = 1_000_000
+        configuration.clientBytesRate = 1 << 40
+    }
+
+    private static func authorized() -> Metadata {
+        var metadata = Metadata()
+        metadata.addString("Bearer \(RunningNode.pushSecret)", forKey: "authorization")
+        return metadata
+    }
+
+    @Test("a client that stops reading is closed as a slow consumer once backend pushes fill its queue; another keeps receiving every push")
     func slowConsumerIsClosed() async throws {
-        try await withNode(configure: {
-            $0.queueMessages = 256
-            $0.queueBytes = 256 * 1024
-        }) { node in
-            let sender = try await node.connect("alice")
+        try await withNode(configure: Self.small) { node in
             let sloth = try await node.connect("sloth", readPaused: true)
             let fast = try await node.connect("fast")
-            try await waitUntil { node.node.connectionCount == 3 }
+            try await waitUntil { node.node.connectionCount == 2 }
 
-            // 16 MiB each way: far more than the socket buffers of a client that does not read.
-            let count = 4000
-            let padding = String(repeating: "p", count: 4096)
-            var slothOffline = 0
-            for n in 0..<count {
-                sender.send(#"{"id":"s\#(n)","send":{"to":"sloth","data":"\#(padding)"}}"#)
-                sender.send(#"{"id":"f\#(n)","send":{"to":"fast","data":{"n":\#(n)}}}"#)
-                // Keep the sender itself within its own queue limit by reading its replies as we go.
-                for _ in 0..<2 {
-                    let reply = try await sender.receiveJSON()
-                    if (reply["error"] as? [String: Any])?["code"] as? String == "offline" { slothOffline += 1 }
+            // 16 MiB: far more than the socket buffers of a client that does not read.
+            let count = 1000
+            let padding = String(repeating: "p", count: 16 * 1024)
+            let slothOffline = try await withGRPCClient(port: node.grpcPort) { client in
+                let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+                var offline = 0
+                for n in 0..<count {
+                    var toSloth = Switchboard_Gateway_V1_PushToUserRequest()
+                    toSloth.user = "sloth"
+                    toSloth.push.data = .init(stringValue: padding)
+                    if try await gateway.pushToUser(toSloth, metadata: Self.authorized()).offline { offline += 1 }
+                    var toFast = Switchboard_Gateway_V1_PushToUserRequest()
+                    toFast.user = "fast"
+                    toFast.push.data = .init(structValue: ["n": .init(numberValue: Double(n))])
+                    _ = try await gateway.pushToUser(toFast, metadata: Self.authorized())
                 }
+                return offline
             }
-
             for n in 0..<count {
                 let push = try #require(try await fast.receiveJSON()["push"] as? [String: Any])
                 #expect((push["data"] as? [String: Any])?["n"] as? Int == n)
             }
-            #expect(slothOffline > 0, "sends to the slow consumer after its close report offline")
+            #expect(slothOffline > 0, "pushes to the slow consumer after its close report offline")
             // Once it reads again, the slow client finds what its socket still held, then the end.
             sloth.resumeReading()
             var slothReceived = 0
             while try await sloth.receive() != nil { slothReceived += 1 }
             #expect(slothReceived < count)
-            try await waitUntil { node.node.connectionCount == 2 }
-            var metrics = ""
+            try await waitUntil { node.node.connectionCount == 1 }
             try await waitUntil {
-                metrics = try await HTTPProbe.get(port: node.port, path: "/metrics").body
-                return !metrics.contains(#"switchboard_closes_total{node="node-1",reason="slow_consumer"} 0"#)
+                try await node.metricValue("switchboard_closes_total", labels: ["reason": "slow_consumer"]) == 1
             }
-            #expect(metrics.contains(#"switchboard_closes_total{node="node-1",reason="slow_consumer"} 1"#))
-            #expect(!metrics.contains(#"switchboard_queue_drops_total{node="node-1"} 0"#))
-
-            try await sender.close()
+            #expect(try await node.metricValue("switchboard_queue_drops_total") > 0)
             try await fast.close()
+        }
+    }
+
+    @Test("other users' messages alone never get a receiver closed: past half its queue they are refused receiver_busy, and it keeps its socket")
+    func floodedReceiverStays() async throws {
+        try await withNode(configure: Self.small) { node in
+            let flooder = try await node.connect("flooder")
+            let victim = try await node.connect("victim", readPaused: true)
+            let bystander = try await node.connect("bystander")
+            try await waitUntil { node.node.connectionCount == 3 }
+
+            let padding = String(repeating: "f", count: 60 * 1024)
+            var busy = 0
+            for n in 0..<400 {
+                flooder.send(#"{"id":"v\#(n)","send":{"to":"victim","data":"\#(padding)"}}"#)
+                flooder.send(#"{"id":"b\#(n)","send":{"to":"bystander","data":{"n":\#(n)}}}"#)
+                for _ in 0..<2 {
+                    let reply = try await flooder.receiveJSON()
+                    if let error = reply["error"] as? [String: Any] {
+                        #expect(error["code"] as? String == "receiver_busy")
+                        #expect(reply["id"] as? String == "v\(n)")
+                        busy += 1
+                    }
+                }
+            }
+            for n in 0..<400 {
+                let push = try #require(try await bystander.receiveJSON()["push"] as? [String: Any])
+                #expect((push["data"] as? [String: Any])?["n"] as? Int == n)
+            }
+            #expect(busy > 0, "the flood reached the victim's half-full queue")
+            #expect(node.node.connectionCount == 3, "the victim keeps its socket")
+            #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "receiver_queue"]) == Double(busy))
+            // It reads again: what was queued arrives, and it is still served.
+            victim.resumeReading()
+            var received = 0
+            while received < 400 - busy {
+                guard let frame = try await victim.receiveJSON()["push"] as? [String: Any] else { continue }
+                #expect(frame["origin"] as? String == "user")
+                received += 1
+            }
+            flooder.send(#"{"id":"after","send":{"to":"victim","data":"still here"}}"#)
+            #expect((try await victim.receiveJSON()["push"] as? [String: Any])?["data"] as? String == "still here")
+            #expect(try await node.metricValue("switchboard_closes_total", labels: ["reason": "slow_consumer"]) == 0)
+            for client in [flooder, victim, bystander] { try await client.close() }
         }
     }
 }

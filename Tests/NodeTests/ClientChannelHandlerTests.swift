@@ -146,7 +146,7 @@ final class GatedPresence: PresenceDirectory {
     func announce(_ entry: PresenceEntry) async throws { try await inner.announce(entry) }
     func withdraw(_ entry: PresenceEntry) async throws { try await inner.withdraw(entry) }
 
-    func lookup(user: String) async throws -> [PresenceEntry] {
+    func lookup(user: String, limit: Int) async throws -> PresenceLookup {
         await withCheckedContinuation { continuation in
             let proceed = state.withLock { state in
                 state.lookups += 1
@@ -156,7 +156,7 @@ final class GatedPresence: PresenceDirectory {
             }
             if proceed { continuation.resume() }
         }
-        return try await inner.lookup(user: user)
+        return try await inner.lookup(user: user, limit: limit)
     }
 
     func waitForLookup() async throws {

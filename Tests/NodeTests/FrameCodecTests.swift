@@ -58,14 +58,19 @@ struct FrameCodecTests {
         let push = PushPayload(from: "al\"ice\n", kind: "message", data: Array(data.utf8))
         let json = FrameCodec.encode(push: push, as: .json)
         #expect(json.opcode == .text)
-        #expect(String(buffer: json.data) == #"{"push":{"from":"al\"ice\n","kind":"message","data":{"x": [1, 2.50]}}}"#)
+        #expect(String(buffer: json.data) == #"{"push":{"from":"al\"ice\n","kind":"message","data":{"x": [1, 2.50]},"origin":"user"}}"#)
         let parsed = try Switchboard_V1_ServerFrame(jsonUTF8Bytes: Array(json.data.readableBytesView))
         #expect(parsed.push.from == "al\"ice\n")
+        #expect(parsed.push.origin == "user")
         #expect(parsed.push.data.structValue.fields["x"]?.listValue.values.last?.numberValue == 2.5)
 
         let binary = try Switchboard_V1_ServerFrame(serializedBytes: Array(FrameCodec.encode(push: push, as: .protobuf).data.readableBytesView))
         #expect(binary.push == parsed.push)
         let empty = FrameCodec.encode(push: PushPayload(from: "", kind: "k", data: nil), as: .json)
-        #expect(String(buffer: empty.data) == #"{"push":{"kind":"k"}}"#)
+        #expect(String(buffer: empty.data) == #"{"push":{"kind":"k","origin":"user"}}"#)
+        let bare = FrameCodec.encode(push: PushPayload(from: "", kind: "", data: nil, origin: .backend), as: .json)
+        #expect(String(buffer: bare.data) == #"{"push":{"origin":"backend"}}"#)
+        let backend = FrameCodec.encode(push: PushPayload(from: "chat", kind: "chat.message", data: nil, origin: .backend), as: .protobuf)
+        #expect(try Switchboard_V1_ServerFrame(serializedBytes: Array(backend.data.readableBytesView)).push.origin == "backend")
     }
 }

@@ -52,6 +52,21 @@ package struct NodeConfiguration: Sendable {
     /// past it, upgrades are refused with 503 `busy` so clients try another node. Unset: the
     /// open-file limit (raised to the hard limit at start) less `OpenFileLimit.reserved`.
     package var maxConnections: Int?
+    /// `--client-rate`, `SWITCHBOARD_CLIENT_RATE`: client frames (sends, calls, presence, pings)
+    /// one connection may send per second, sustained; past it they are refused `rate_limited`.
+    package var clientRate: Int = 200
+    /// `--client-burst`, `SWITCHBOARD_CLIENT_BURST`: frames a connection may send at once above
+    /// the rate; this many refusals in a row close it with 4029.
+    package var clientBurst: Int = 400
+    /// `--client-bytes-rate`, `SWITCHBOARD_CLIENT_BYTES_RATE`: client bytes per second per
+    /// connection, sustained (the burst is two seconds' worth, at least two maximal frames).
+    package var clientBytesRate: Int = 1024 * 1024
+    /// `--max-connections-per-user`, `SWITCHBOARD_MAX_CONNECTIONS_PER_USER`: connections one user
+    /// may hold on this node; more are refused before the upgrade (429 `too_many_connections`).
+    package var maxConnectionsPerUser: Int = 64
+    /// `--presence-limit`, `SWITCHBOARD_PRESENCE_LIMIT`: connections a `presence` answer lists at
+    /// most (with the total count beside them).
+    package var presenceLimit: Int = 100
     /// `--handshake-timeout`, `SWITCHBOARD_HANDSHAKE_TIMEOUT` (seconds): how long a new connection has
     /// to send its request and be upgraded (and a kept-alive HTTP connection between requests).
     package var handshakeTimeout: Duration = .seconds(10)
@@ -81,6 +96,9 @@ package struct NodeConfiguration: Sendable {
         self.jwtSecret = jwtSecret
         self.pushSecret = pushSecret
     }
+
+    /// The byte burst that goes with `clientBytesRate`.
+    var clientByteBurst: Int { max(2 * clientBytesRate, 2 * maxFrameBytes) }
 
     /// The backends routes may name.
     package static let backendNames = ["location", "chat", "notification"]

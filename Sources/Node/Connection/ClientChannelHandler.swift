@@ -19,6 +19,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     private var closeTimer: Scheduled<Void>?
     /// The latest ping's payload, answered once the socket is writable again.
     private var pendingPong: ByteBuffer?
+    private var limiter: RateLimiter
 
     init(node: GatewayNode, accepted: Handshake.Accepted, channel: any Channel) {
         let id = node.makeConnectionID()
@@ -33,6 +34,11 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         )
         session = ClientSession(connection: connection, node: node, logger: logger)
         inbox = SessionInbox(session: session)
+        let configuration = node.configuration
+        limiter = RateLimiter(
+            messagesPerSecond: Double(configuration.clientRate), messageBurst: Double(configuration.clientBurst),
+            bytesPerSecond: Double(configuration.clientBytesRate), byteBurst: Double(configuration.clientByteBurst)
+        )
     }
 
     private var connection: ClientConnection { session.connection }
@@ -82,9 +88,9 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
                 fail(context: context, .dataInconsistentWithMessage, reason: .invalidUTF8)
                 return
             }
-            deliver(.text(text), context: context)
+            deliver(.text(text), bytes: frame.length, context: context)
         case .binary:
-            deliver(.binary(frame.unmaskedData), context: context)
+            deliver(.binary(frame.unmaskedData), bytes: frame.length, context: context)
         case .ping:
             // A client that pings faster than it reads gets one pong, for its latest ping,
             // once the socket takes writes again (RFC 6455 §5.5.3): pongs never pile up.
@@ -104,9 +110,24 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         }
     }
 
-    private func deliver(_ message: ClientMessage, context: ChannelHandlerContext) {
+    private func deliver(_ message: ClientMessage, bytes: Int, context: ChannelHandlerContext) {
         guard !closing else { return }
         session.metrics.messagesIn.increment()
+        switch limiter.admit(bytes: bytes, now: context.eventLoop.now) {
+        case .allow:
+            break
+        case .refuse:
+            session.metrics.hit(.rate)
+            if let frame = session.decode(message) {
+                session.reply(to: frame.id, error: .rateLimited, "more than \(Int(limiter.messageRate)) frames or \(Int(limiter.byteRate)) bytes a second: slow down")
+            }
+            return
+        case .close:
+            session.metrics.hit(.rateClose)
+            session.logger.info("closing a client that kept sending past its rate limit")
+            fail(context: context, CloseReason.rateLimitedCode, reason: .rateLimited)
+            return
+        }
         guard let frame = session.decode(message) else { return }
         let answers = connection.answers
         answers.begin()

@@ -35,10 +35,13 @@ final class ClientConnection: Sendable {
 
     /// Queues a frame; never waits. Passing a queue limit closes the connection.
     @discardableResult
-    func enqueue(_ frame: EncodedFrame) -> Bool {
-        switch queue.enqueue(frame) {
+    func enqueue(_ frame: EncodedFrame, sheddable: Bool = false) -> Bool {
+        switch queue.enqueue(frame, sheddable: sheddable) {
         case .queued:
             return true
+        case .shed:
+            metrics.hit(.receiverQueue)
+            return false
         case .overflow(let dropped):
             metrics.queueDrops.increment(by: Int64(dropped))
             closeAsSlowConsumer()

@@ -18,6 +18,8 @@ enum CloseReason: String, Sendable, CaseIterable {
     case disconnected
     /// The client answered no ping within the ping interval (1001, "ping timeout").
     case pingTimeout = "ping_timeout"
+    /// The client kept sending past its rate limit while refused (4029).
+    case rateLimited = "rate_limited"
     /// Something unexpected in the node (1011).
     case error
 
@@ -25,6 +27,8 @@ enum CloseReason: String, Sendable, CaseIterable {
     static let restartCode = WebSocketErrorCode(codeNumber: 1012)
     /// WebSocket close code 4008: the client did not read fast enough.
     static let slowConsumerCode = WebSocketErrorCode(codeNumber: 4008)
+    /// WebSocket close code 4029 (as HTTP 429): sustained sending past the rate limit.
+    static let rateLimitedCode = WebSocketErrorCode(codeNumber: 4029)
     /// WebSocket close code 4003: a backend disconnected the user.
     static let disconnectedCode = WebSocketErrorCode(codeNumber: 4003)
 
@@ -37,6 +41,7 @@ enum CloseReason: String, Sendable, CaseIterable {
         case .normalClosure: self = .client
         case Self.slowConsumerCode: self = .slowConsumer
         case Self.disconnectedCode: self = .disconnected
+        case Self.rateLimitedCode: self = .rateLimited
         default: self = .error
         }
     }

@@ -28,6 +28,8 @@ final class OutboundQueue: Sendable {
         case overflow(dropped: Int)
         /// The queue had already ended; the frame was dropped.
         case ended
+        /// A sheddable frame met a queue already half full: dropped, the queue goes on.
+        case shed
     }
 
     private struct State {
@@ -58,9 +60,16 @@ final class OutboundQueue: Sendable {
         return true
     }
 
-    func enqueue(_ frame: EncodedFrame) -> EnqueueResult {
+    /// Queues `frame`. A `sheddable` frame (another user's message) is dropped instead
+    /// when the queue is half full by either limit: other users alone can never fill it,
+    /// so they can never get this connection closed; what fills the rest is the node's own
+    /// and the backends' traffic.
+    func enqueue(_ frame: EncodedFrame, sheddable: Bool = false) -> EnqueueResult {
         let (result, wakeNow) = state.withLock { state -> (EnqueueResult, Bool) in
             guard state.ending == nil else { return (.ended, false) }
+            if sheddable, 2 * (state.frames.count + 1) > maxMessages || 2 * (state.bytes + frame.byteCount) > maxBytes {
+                return (.shed, false)
+            }
             if state.frames.count + 1 > maxMessages || state.bytes + frame.byteCount > maxBytes {
                 let dropped = state.frames.count + 1
                 state.ending = .overflow(dropped: dropped)

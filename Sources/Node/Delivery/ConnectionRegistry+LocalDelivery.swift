@@ -18,7 +18,8 @@ extension ConnectionRegistry: LocalDelivery {
                 frame = protobuf ?? FrameCodec.encode(push: push, as: .protobuf)
                 protobuf = frame
             }
-            if connection.enqueue(frame) { delivered += 1 }
+            // Users' messages are shed by a half-full queue; backends' fill it to the end.
+            if connection.enqueue(frame, sheddable: push.origin == .user) { delivered += 1 }
         }
         return delivered
     }

@@ -70,7 +70,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         do {
             push = try PushPayload(
                 from: content.from.isEmpty ? "backend" : content.from, kind: content.kind.isEmpty ? "notification" : content.kind,
-                value: content.data
+                value: content.data, origin: .backend
             )
         } catch {
             throw RPCError(code: .invalidArgument, message: "\(error)")

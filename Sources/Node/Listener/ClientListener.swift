@@ -49,7 +49,7 @@ struct ClientListener: Service {
             if node.capacityWarning.shouldLog() {
                 node.logger.warning(
                     "connection refused: too many unfinished handshakes from one address",
-                    metadata: ["address": "\(address)", "max-pending-per-address": "\(node.pending.capacityPerAddress)"]
+                    metadata: ["address": "\(address)", "max-pending-per-address": "\(node.pending.capacityPerKey)"]
                 )
             }
             channel.close(promise: nil)
@@ -95,8 +95,8 @@ struct ClientListener: Service {
         try channel.pipeline.syncOperations.addHandler(endpoints)
     }
 
-    /// Decides an upgrade: no request body, not draining, a valid token, then a free
-    /// connection slot (so that clients without a token never take one). Nil refuses, with
+    /// Decides an upgrade: no request body, not draining, a valid token, then room for
+    /// the user and a free connection slot (so that clients without a token never take one). Nil refuses, with
     /// the reason in `handshake`; the request then reaches `HTTPEndpointHandler`, which
     /// answers with it.
     private static func admit(_ head: HTTPRequestHead, channel: any Channel, node: GatewayNode, handshake: Handshake) async -> HTTPHeaders? {
@@ -118,7 +118,16 @@ struct ClientListener: Service {
             handshake.refuse(.unauthorized, .unauthenticated, "\(error)")
             return nil
         }
+        guard node.userConnections.admit(user) else {
+            node.metrics.hit(.userConnections)
+            handshake.refuse(
+                .tooManyRequests, .tooManyConnections,
+                "this user already holds \(node.userConnections.capacityPerKey) connections on this node; close one first"
+            )
+            return nil
+        }
         guard node.slots.acquire() else {
+            node.userConnections.release(user)
             node.metrics.capacityRefusals.increment()
             if node.capacityWarning.shouldLog() {
                 node.logger.warning("connection refused: node full", metadata: ["max-connections": "\(node.maxConnections)"])
@@ -131,7 +140,10 @@ struct ClientListener: Service {
         }
         // Whatever happens from here (a failed upgrade, a long session), the slot is free
         // once the socket is.
-        channel.closeFuture.whenComplete { _ in node.slots.release() }
+        channel.closeFuture.whenComplete { _ in
+            node.slots.release()
+            node.userConnections.release(user)
+        }
         let (format, negotiated) = WireFormat.negotiate(offered: head.headers.first(name: "sec-websocket-protocol"))
         handshake.accept(.init(user: user, format: format))
         var headers = HTTPHeaders()

@@ -7,4 +7,13 @@ enum AbuseLimit: String, Sendable, CaseIterable {
     case pendingPerAddress = "pending_per_address"
     /// A request with a body on the client port (none of its endpoints takes one).
     case requestBody = "request_body"
+    /// A user at `max-connections-per-user` on this node tried one more (429).
+    case userConnections = "user_connections"
+    /// A frame past the connection's message or byte rate, refused `rate_limited`.
+    case rate
+    /// A user's message to a connection whose queue was half full, dropped so that senders
+    /// cannot get a receiver closed as a slow consumer.
+    case receiverQueue = "receiver_queue"
+    /// A connection closed (4029) for sending on while refused.
+    case rateClose = "rate_close"
 }

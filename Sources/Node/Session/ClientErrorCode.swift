@@ -21,10 +21,16 @@ enum ClientErrorCode: String, Sendable {
     case permissionDenied = "permission_denied"
     /// Too many calls in flight, from this connection or to this backend: retry later.
     case busy
+    /// The connection sent faster than its rate limit; the frame was not handled: slow down.
+    case rateLimited = "rate_limited"
     /// (HTTP 401 at connect) The token is missing, malformed, wrongly signed or expired.
     case unauthenticated
     /// (HTTP 503 at connect) The node is shutting down.
     case draining
+    /// (HTTP 429 at connect) The user holds `max-connections-per-user` connections on this node.
+    case tooManyConnections = "too_many_connections"
+    /// The receiver's queue is half full of other users' messages: this one was dropped.
+    case receiverBusy = "receiver_busy"
     /// (HTTP 400) A request the client port does not take, such as one with a body.
     case badRequest = "bad_request"
     /// (HTTP 426) `GET /ws` without a WebSocket upgrade.

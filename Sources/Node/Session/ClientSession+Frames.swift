@@ -6,6 +6,7 @@ import Presence
 import Foundation
 #endif
 import Essentials
+import Logging
 import Routing
 import NIOCore
 import SwiftProtobuf
@@ -98,8 +99,12 @@ extension ClientSession {
     /// Routes the send and answers once its outcome is known; `done` runs then.
     private func send(_ request: DecodedFrame.Send, done: @escaping @Sendable () -> Void) {
         let id = request.id
-        guard !request.to.isEmpty else {
-            reply(to: id, error: .invalidArgument, "send.to: the target user is required")
+        if let problem = UserID.problem(request.to) {
+            reply(to: id, error: .invalidArgument, "send.to: \(problem)")
+            return done()
+        }
+        if ReservedKinds.isReserved(request.kind) {
+            reply(to: id, error: .invalidArgument, "send.kind: '\(request.kind.prefix(64))' is reserved for backends (docs/protocol.md)")
             return done()
         }
         let push = PushPayload(from: connection.user, kind: request.kind.isEmpty ? "message" : request.kind, data: request.data)
@@ -107,34 +112,40 @@ extension ClientSession {
         node.push(push, to: .user(request.to)) { result in
             switch result {
             case .success(let outcome) where outcome.isOffline:
-                session.reply(to: id, error: .offline, "\(request.to) is not connected")
+                if session.node.registry.holds(user: request.to) {
+                    // Held here, but its queue is half full of other users' messages.
+                    session.reply(to: id, error: .receiverBusy, "the receiver is not reading fast enough; the message was dropped")
+                } else {
+                    session.reply(to: id, error: .offline, "the user is not connected")
+                }
             case .success(let outcome):
                 session.reply(to: id, ok: outcome.protobufValue)
             case .failure(let error):
-                session.reply(to: id, error: .unavailable, "\(error)")
+                session.reply(to: id, .unavailable, error.publicDescription, incident: error)
             }
             done()
         }
     }
 
     private func lookUpPresence(_ request: Switchboard_V1_PresenceRequest, id: String) async {
-        guard !request.user.isEmpty else {
-            reply(to: id, error: .invalidArgument, "presence.user: the user is required")
+        if let problem = UserID.problem(request.user) {
+            reply(to: id, error: .invalidArgument, "presence.user: \(problem)")
             return
         }
         do {
-            let entries = try await node.presence.lookup(user: request.user)
-            let connections = entries.map { entry -> Google_Protobuf_Value in
+            let found = try await node.presence.lookup(user: request.user, limit: node.configuration.presenceLimit)
+            let connections = found.entries.map { entry -> Google_Protobuf_Value in
                 .init(structValue: ["id": .init(stringValue: entry.connection.description), "node": .init(stringValue: entry.nodeID)])
             }
             reply(to: id, ok: .init(structValue: [
                 "user": .init(stringValue: request.user),
-                "online": .init(boolValue: !entries.isEmpty),
+                "online": .init(boolValue: found.total > 0),
                 "connections": .init(listValue: .init(values: connections)),
+                "count": .init(numberValue: Double(found.total)),
             ]))
         } catch {
             node.metrics.presenceErrors.increment()
-            reply(to: id, error: .unavailable, "presence is unavailable: \(error)")
+            reply(to: id, .unavailable, "presence is unavailable; retry", incident: error)
         }
     }
 
@@ -153,6 +164,15 @@ extension ClientSession {
         frame.id = id
         frame.okPayload = Data(bytes)
         connection.enqueue(FrameCodec.encode(frame, as: connection.format))
+    }
+
+    /// Answers a failure the client cannot know the cause of: the detail (addresses,
+    /// transport errors) goes to the log under an incident id, the client gets `message`
+    /// and the same id to quote.
+    func reply(to id: String, _ code: ClientErrorCode, _ message: String, incident error: any Error) {
+        let incident = Incident.makeID()
+        logger.warning("\(message)", metadata: ["incident": "\(incident)", "code": "\(code.rawValue)", "error": "\(error)"])
+        reply(to: id, error: code, "\(message) (incident \(incident))")
     }
 
     func reply(to id: String, error code: ClientErrorCode, _ message: String) {

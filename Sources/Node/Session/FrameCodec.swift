@@ -25,7 +25,7 @@ enum FrameCodec {
     }
 
     /// A push, encoded once for every receiver in `format`. JSON is written around the
-    /// data's own text (`{"push":{"from":…,"kind":…,"data":…}}`, what the protobuf JSON
+    /// data's own text (`{"push":{"from":…,"kind":…,"data":…,"origin":…}}`, what the protobuf JSON
     /// mapping gives); protobuf decodes the data into a `Value` once.
     static func encode(push: PushPayload, as format: WireFormat) -> EncodedFrame {
         switch format {
@@ -47,13 +47,19 @@ enum FrameCodec {
             if let data = push.data {
                 buffer.writeStaticString(separator ? #","data":"# : #""data":"#)
                 buffer.writeBytes(data)
+                separator = true
             }
-            buffer.writeStaticString("}}")
+            if separator { buffer.writeStaticString(",") }
+            switch push.origin {
+            case .user: buffer.writeStaticString(#""origin":"user"}}"#)
+            case .backend: buffer.writeStaticString(#""origin":"backend"}}"#)
+            }
             return EncodedFrame(opcode: .text, data: buffer)
         case .protobuf:
             var frame = Switchboard_V1_ServerFrame()
             frame.push.from = push.from
             frame.push.kind = push.kind
+            frame.push.origin = push.origin.rawValue
             if push.data != nil { frame.push.data = push.value() }
             return encode(frame, as: .protobuf)
         }

@@ -4,26 +4,37 @@ package import SwiftProtobuf
 /// wrote — checked once where it entered (well-formed, nested at most `maxDepth`) and
 /// never decoded on the way. Each receiving node encodes it once per wire format.
 package struct PushPayload: Sendable, Equatable {
+    /// Who really sent a push: set by the node where it entered, never by the sender.
+    package enum Origin: String, Sendable {
+        /// A client's send: `from` is its authenticated user id.
+        case user
+        /// The Gateway API: `from` is whatever name the backend gave.
+        case backend
+    }
+
     package var from: String
     package var kind: String
     /// JSON text, or nil for a push without data.
     package var data: [UInt8]?
+    package var origin: Origin
 
     /// How deep arrays and objects may nest in `data`: deeper data is refused where it enters.
     package static let maxDepth = 32
 
     /// `data` must have been checked (`checkedJSON`).
-    package init(from: String, kind: String, data: [UInt8]?) {
+    package init(from: String, kind: String, data: [UInt8]?, origin: Origin = .user) {
         self.from = from
         self.kind = kind
         self.data = data
+        self.origin = origin
     }
 
     /// From a protobuf `Value` (protobuf clients, backends): its JSON text, checked like a
     /// JSON client's. An unset value is no data.
-    package init(from: String, kind: String, value: Google_Protobuf_Value) throws(PayloadError) {
+    package init(from: String, kind: String, value: Google_Protobuf_Value, origin: Origin = .user) throws(PayloadError) {
         self.from = from
         self.kind = kind
+        self.origin = origin
         guard value.kind != nil else {
             data = nil
             return

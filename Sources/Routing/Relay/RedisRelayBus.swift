@@ -168,7 +168,10 @@ package final class RedisRelayBus: RelayBus {
             guard let audience = Self.audience(item) else { continue }
             let content: RelayMessage.Content = item.hasDisconnect
                 ? .disconnect(reason: item.disconnect.reason)
-                : .push(PushPayload(from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil))
+                : .push(PushPayload(
+                    from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil,
+                    origin: item.fromBackend ? .backend : .user
+                ))
             _ = delivery.handle(content, for: audience)
         }
     }
@@ -223,6 +226,7 @@ package final class RedisRelayBus: RelayBus {
         case .push(let push):
             item.from = push.from
             item.kind = push.kind
+            item.fromBackend = push.origin == .backend
             if let data = push.data { item.dataJson = Data(data) }
         case .disconnect(let reason): item.disconnect.reason = reason
         }

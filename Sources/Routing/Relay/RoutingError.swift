@@ -3,6 +3,15 @@ package enum RoutingError: Error, CustomStringConvertible {
     /// Presence or relay failed; `outcome` is what was delivered before the failure.
     case crossNodeUnavailable(outcome: PushOutcome, underlying: any Error)
 
+    /// What a client may be told: the partial outcome, not the cause (an address, a
+    /// transport error), which goes to the log.
+    package var publicDescription: String {
+        switch self {
+        case .crossNodeUnavailable(let outcome, _):
+            "cross-node delivery unavailable (\(outcome.localConnections) local connections served); retry"
+        }
+    }
+
     package var description: String {
         switch self {
         case .crossNodeUnavailable(let outcome, let underlying):

@@ -173,6 +173,9 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
   /// Clears the value of `dataJson`. Subsequent reads from it will return its default value.
   public mutating func clearDataJson() {self._dataJson = nil}
 
+  /// The push came through the Gateway API (a backend), not from a client's send.
+  public var fromBackend: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Audience: Equatable, Sendable {
@@ -290,7 +293,7 @@ nonisolated extension Switchboard_Relay_V1_Holding.Change: SwiftProtobuf._ProtoN
 
 nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RelayItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{2}\u{2}disconnect\0\u{1}from\0\u{1}kind\0\u{3}data_json\0\u{c}\u{4}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{2}\u{2}disconnect\0\u{1}from\0\u{1}kind\0\u{3}data_json\0\u{3}from_backend\0\u{c}\u{4}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -326,6 +329,7 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
       case 6: try { try decoder.decodeSingularStringField(value: &self.from) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 8: try { try decoder.decodeSingularBytesField(value: &self._dataJson) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.fromBackend) }()
       default: break
       }
     }
@@ -363,6 +367,9 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     try { if let v = self._dataJson {
       try visitor.visitSingularBytesField(value: v, fieldNumber: 8)
     } }()
+    if self.fromBackend != false {
+      try visitor.visitSingularBoolField(value: self.fromBackend, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -372,6 +379,7 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     if lhs.from != rhs.from {return false}
     if lhs.kind != rhs.kind {return false}
     if lhs._dataJson != rhs._dataJson {return false}
+    if lhs.fromBackend != rhs.fromBackend {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

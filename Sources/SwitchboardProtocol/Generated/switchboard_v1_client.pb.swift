@@ -278,10 +278,12 @@ public nonisolated struct Switchboard_V1_Push: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// The sending user id, or the backend's name for backend pushes.
+  /// The sending user id, or the name a backend gave for backend pushes: read it with
+  /// `origin`, as a user may have any id, "backend" included.
   public var from: String = String()
 
-  /// "message" for user-to-user sends; backends choose their own kinds.
+  /// "message" for user-to-user sends; backends choose their own kinds, and the kinds
+  /// reserved for them cannot be sent by users (docs/protocol.md).
   public var kind: String = String()
 
   public var data: SwiftProtobuf.Google_Protobuf_Value {
@@ -292,6 +294,10 @@ public nonisolated struct Switchboard_V1_Push: Sendable {
   public var hasData: Bool {self._data != nil}
   /// Clears the value of `data`. Subsequent reads from it will return its default value.
   public mutating func clearData() {self._data = nil}
+
+  /// Who really sent it, set by the node: "user" (a client's send; `from` is its
+  /// authenticated id) or "backend" (the Gateway API).
+  public var origin: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -703,7 +709,7 @@ nonisolated extension Switchboard_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Push"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0\u{1}origin\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -714,6 +720,7 @@ nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf.
       case 1: try { try decoder.decodeSingularStringField(value: &self.from) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._data) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.origin) }()
       default: break
       }
     }
@@ -733,6 +740,9 @@ nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf.
     try { if let v = self._data {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.origin.isEmpty {
+      try visitor.visitSingularStringField(value: self.origin, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -740,6 +750,7 @@ nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.from != rhs.from {return false}
     if lhs.kind != rhs.kind {return false}
     if lhs._data != rhs._data {return false}
+    if lhs.origin != rhs.origin {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
