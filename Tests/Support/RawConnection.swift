@@ -54,3 +54,32 @@ package final class RawConnection: Sendable {
         try? await channel.close()
     }
 }
+
+extension RawConnection {
+    /// A WebSocket connection made by hand: the upgrade request with `token`, then the
+    /// 101 and the welcome. Frames are written with `WebSocketWire` and read with `frames`.
+    package static func webSocket(port: Int, token: String) async throws -> RawConnection {
+        let connection = try await connect(port: port)
+        try await connection.write(
+            "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Authorization: Bearer \(token)\r\n\r\n"
+        )
+        try await waitUntil { connection.frames.first.map { $0.text.contains("welcome") } ?? false || connection.isClosed }
+        guard connection.text.hasPrefix("HTTP/1.1 101") else { throw TestFailure("no upgrade: \(connection.text.prefix(200))") }
+        return connection
+    }
+
+    /// The WebSocket frames received after the upgrade's response head.
+    package var frames: [WebSocketWire.Frame] {
+        let received = bytes
+        let end: [UInt8] = Array("\r\n\r\n".utf8)
+        guard let head = (0...max(0, received.count - 4)).first(where: { received.count >= $0 + 4 && Array(received[$0..<$0 + 4]) == end }) else {
+            return []
+        }
+        return WebSocketWire.parse(Array(received[(head + 4)...]))
+    }
+
+    /// Frames after the welcome.
+    package var framesAfterWelcome: [WebSocketWire.Frame] { Array(frames.dropFirst()) }
+}
