@@ -122,7 +122,14 @@ struct ConformanceTests {
     @Test("conformance case", arguments: cases)
     func conformance(_ testCase: Case) async throws {
         try await withNode { node in
-            let connection = try await RawConnection.webSocket(port: node.port, token: try await node.token(for: "autobahn"))
+            try await Self.check(testCase, port: node.port)
+        }
+    }
+
+    /// Runs one case on a new connection to the node at `port` and checks what it expects.
+    static func check(_ testCase: Case, port: Int) async throws {
+        do {
+            let connection = try await RawConnection.webSocket(port: port, token: try await RunningNode.token(for: "autobahn"))
             defer { Task { await connection.close() } }
             try await connection.write(testCase.bytes)
             switch testCase.expect {

@@ -73,4 +73,17 @@ struct FrameCodecTests {
         let backend = FrameCodec.encode(push: PushPayload(from: "chat", kind: "chat.message", data: nil, origin: .backend), as: .protobuf)
         #expect(try Switchboard_V1_ServerFrame(serializedBytes: Array(backend.data.readableBytesView)).push.origin == "backend")
     }
+
+    @Test("a frame's id is found without decoding it when it comes first; otherwise it is empty")
+    func peekID() throws {
+        #expect(FrameCodec.peekID(.text(#"  {"id":"a1","send":{"to":"b","data":"#)) == "a1")
+        #expect(FrameCodec.peekID(.text(#"{"send":{},"id":"late"}"#)) == "")
+        #expect(FrameCodec.peekID(.text(#"{"id":"esc\"aped","ping":{}}"#)) == "")
+        #expect(FrameCodec.peekID(.text("garbage")) == "")
+        var frame = Switchboard_V1_ClientFrame()
+        frame.id = "p7"
+        frame.ping = .init()
+        #expect(FrameCodec.peekID(.binary(ByteBuffer(bytes: try frame.serializedBytes() as [UInt8]))) == "p7")
+        #expect(FrameCodec.peekID(.binary(ByteBuffer(bytes: [0x2A, 0x00]))) == "")
+    }
 }

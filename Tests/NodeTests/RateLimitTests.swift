@@ -78,7 +78,7 @@ struct RateLimitTests {
         try await channel.close()
     }
 
-    @Test("a client that keeps sending while refused — more refusals in a row than its burst — is closed with 4029")
+    @Test("a client that keeps sending while refused — more refusals than the rate forgives, up to its burst — is closed with 4029")
     func sustainedAbuseCloses() async throws {
         let channel = try await open {
             $0.clientRate = 10

@@ -24,15 +24,32 @@ package final class RawConnection: Sendable {
         self.collector = collector
     }
 
-    package static func connect(port: Int, host: String = "127.0.0.1") async throws -> RawConnection {
+    /// With `readPaused`, nothing is read from the socket (a client that only writes)
+    /// until `resumeReading`.
+    package static func connect(port: Int, host: String = "127.0.0.1", readPaused: Bool = false) async throws -> RawConnection {
         let collector = Collector()
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(ChannelOptions.autoRead, value: !readPaused)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }
             }
             .connect(host: host, port: port)
             .get()
         return RawConnection(channel: channel, collector: collector)
+    }
+
+    package func pauseReading() async throws {
+        try await channel.setOption(ChannelOptions.autoRead, value: false).get()
+    }
+
+    package func resumeReading() {
+        channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+    }
+
+    /// Writes without waiting for the bytes to leave: for a flood into a socket that may
+    /// never drain.
+    package func writeAndForget(_ bytes: [UInt8]) {
+        channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
     }
 
     package func write(_ text: String) async throws {
@@ -60,6 +77,13 @@ extension RawConnection {
     /// 101 and the welcome. Frames are written with `WebSocketWire` and read with `frames`.
     package static func webSocket(port: Int, token: String) async throws -> RawConnection {
         let connection = try await connect(port: port)
+        return try await connection.upgrade(token: token)
+    }
+
+    /// Sends the upgrade request on this connection and waits for the 101 (and, when
+    /// reading, the welcome).
+    package func upgrade(token: String) async throws -> RawConnection {
+        let connection = self
         try await connection.write(
             "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"

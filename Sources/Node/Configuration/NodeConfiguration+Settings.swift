@@ -31,7 +31,7 @@ extension NodeConfiguration {
         .integer("max-backend-in-flight", \.maxBackendInFlight, help: "Calls in flight to one backend from this node; more are answered busy.", in: 1...Int.max),
         .optionalInteger("max-connections", \.maxConnections, help: "Client connections held at most; more are refused with 503 (default: open-file limit - 256).", atLeast: 1),
         .integer("client-rate", \.clientRate, help: "Client frames per second one connection may send, sustained; more are refused rate_limited.", in: 1...Int.max),
-        .integer("client-burst", \.clientBurst, help: "Client frames a connection may send at once above the rate; that many refusals in a row close it (4029).", in: 1...Int.max),
+        .integer("client-burst", \.clientBurst, help: "Client frames a connection may send at once above the rate; refusals past what the rate forgives, up to this many, close it (4029).", in: 1...Int.max),
         .integer("client-bytes-rate", \.clientBytesRate, help: "Client bytes per second one connection may send, sustained (burst: two seconds' worth).", in: 1...Int.max),
         .integer("max-connections-per-user", \.maxConnectionsPerUser, help: "Connections one user may hold on this node; more are refused with 429 before the upgrade.", in: 1...Int.max),
         .integer("presence-limit", \.presenceLimit, help: "Connections a presence answer lists at most, with the total count beside them.", in: 1...Int.max),

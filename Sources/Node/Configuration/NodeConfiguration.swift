@@ -56,7 +56,8 @@ package struct NodeConfiguration: Sendable {
     /// one connection may send per second, sustained; past it they are refused `rate_limited`.
     package var clientRate: Int = 200
     /// `--client-burst`, `SWITCHBOARD_CLIENT_BURST`: frames a connection may send at once above
-    /// the rate; this many refusals in a row close it with 4029.
+    /// the rate; refusals are forgiven at the rate up to this many, past that the
+    /// connection is closed with 4029.
     package var clientBurst: Int = 400
     /// `--client-bytes-rate`, `SWITCHBOARD_CLIENT_BYTES_RATE`: client bytes per second per
     /// connection, sustained (the burst is two seconds' worth, at least two maximal frames).

@@ -118,9 +118,10 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             break
         case .refuse:
             session.metrics.hit(.rate)
-            if let frame = session.decode(message) {
-                session.reply(to: frame.id, error: .rateLimited, "more than \(Int(limiter.messageRate)) frames or \(Int(limiter.byteRate)) bytes a second: slow down")
-            }
+            session.reply(
+                to: FrameCodec.peekID(message), error: .rateLimited,
+                "more than \(Int(limiter.messageRate)) frames or \(Int(limiter.byteRate)) bytes a second: slow down"
+            )
             return
         case .close:
             session.metrics.hit(.rateClose)

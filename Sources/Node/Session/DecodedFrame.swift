@@ -16,12 +16,4 @@ enum DecodedFrame: Sendable {
         /// Checked JSON text (`PushPayload.checkedJSON`), nil when the send has no data.
         let data: [UInt8]?
     }
-
-    /// The id the client gave the frame ("" for none).
-    var id: String {
-        switch self {
-        case .send(let send): send.id
-        case .other(let frame, _): frame.id
-        }
-    }
 }

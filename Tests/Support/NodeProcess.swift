@@ -1,0 +1,86 @@
+import Foundation
+
+/// A `switchboard node` process, as deployed: the binary `swift test` built, its own
+/// ports, the test secrets. Prefer `withNodeProcesses`, which kills them even when the
+/// test fails.
+package final class NodeProcess: @unchecked Sendable {
+    package let port: Int
+    package let grpcPort: Int
+    package let nodeID: String
+    private let process: Process
+
+    /// The `switchboard` binary next to the test bundle.
+    static var executable: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("switchboard")
+    }
+
+    package var url: String { "ws://127.0.0.1:\(port)/ws" }
+    package var pid: Int32 { process.processIdentifier }
+
+    private init(port: Int, grpcPort: Int, nodeID: String, process: Process) {
+        self.port = port
+        self.grpcPort = grpcPort
+        self.nodeID = nodeID
+        self.process = process
+    }
+
+    /// Starts a node and waits until `/readyz` answers 200.
+    package static func start(nodeID: String, redis: RedisServer?, prefix: String, arguments: [String] = []) async throws -> NodeProcess {
+        let port = try freePort(), grpcPort = try freePort()
+        let process = Process()
+        // Niced: a test that floods it must not take the cores other tests run on.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
+        process.arguments = ["-n", "10", executable.path, "node", "--port", "\(port)", "--grpc-port", "\(grpcPort)", "--node-id", nodeID, "--log-level", "error", "--redis-prefix", prefix]
+            + (redis.map { ["--redis", $0.url] } ?? []) + arguments
+        process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let node = NodeProcess(port: port, grpcPort: grpcPort, nodeID: nodeID, process: process)
+        do {
+            try await waitUntil(timeout: .seconds(60)) {
+                guard process.isRunning else { throw TestFailure("switchboard node \(nodeID) exited with \(process.terminationStatus)") }
+                return (try? await HTTPProbe.get(port: port, path: "/readyz"))?.status == 200
+            }
+        } catch {
+            node.kill()
+            throw error
+        }
+        return node
+    }
+
+    /// Resident memory in KiB, from /proc.
+    package func residentKiB() throws -> Int {
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { throw TestFailure("no VmRSS for \(pid)") }
+        return kib
+    }
+
+    package var isRunning: Bool { process.isRunning }
+
+    package func connect(_ user: String, readPaused: Bool = false) async throws -> TestWebSocket {
+        try await TestWebSocket.connect(url: url, token: RunningNode.token(for: user), readPaused: readPaused)
+    }
+
+    package func kill() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// Runs `body` with `count` node processes sharing `redis` under a fresh prefix; they
+/// are killed when it returns or throws.
+package func withNodeProcesses<Result>(
+    _ count: Int, redis: RedisServer?, arguments: [String] = [], _ body: ([NodeProcess]) async throws -> Result
+) async throws -> Result {
+    let prefix = "p\(UInt32.random(in: 0...UInt32.max)):"
+    var nodes: [NodeProcess] = []
+    defer { nodes.forEach { $0.kill() } }
+    for index in 1...count {
+        nodes.append(try await NodeProcess.start(nodeID: "proc-\(index)", redis: redis, prefix: prefix, arguments: arguments))
+    }
+    return try await body(nodes)
+}
