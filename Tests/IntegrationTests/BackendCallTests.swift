@@ -63,6 +63,41 @@ struct BackendCallTests {
         }
     }
 
+    @Test("the reference backends are bounded: nearby's radius and limit are capped, chat text and history are bounded, ids follow the node's rule")
+    func backendCaps() async throws {
+        try await withNodeAndBackends(configure: { $0.clientRate = 100_000; $0.clientBurst = 100_000 }) { system in
+            for n in 0..<120 {
+                let client = try await system.node.connect("crowd\(n)")
+                client.send(#"{"id":"u","call":"location.update","data":{"latitude":10.0,"longitude":10.0}}"#)
+                #expect(try await client.receiveJSON()["ok"] != nil)
+                try await client.close()
+            }
+            let asker = try await system.node.connect("asker")
+            asker.send(#"{"id":"far","call":"location.nearby","data":{"latitude":10,"longitude":10,"radiusMeters":40000000,"limit":100000}}"#)
+            let refused = try #require(try await asker.receiveJSON()["error"] as? [String: Any])
+            #expect(refused["code"] as? String == "invalid_argument")
+            #expect((refused["message"] as? String)?.contains("radiusMeters is at most") == true)
+            asker.send(#"{"id":"many","call":"location.nearby","data":{"latitude":10,"longitude":10,"radiusMeters":1000,"limit":100000}}"#)
+            let users = try #require((try await asker.receiveJSON()["ok"] as? [String: Any])?["users"] as? [[String: Any]])
+            #expect(users.count == 100, "limit capped at 100 of 120 nearby")
+
+            let huge = String(repeating: "t", count: 5000)
+            asker.send(#"{"id":"big","call":"chat.send","data":{"to":"crowd1","text":"\#(huge)"}}"#)
+            #expect((try await asker.receiveJSON()["error"] as? [String: Any])?["code"] as? String == "invalid_argument")
+            asker.send(#"{"id":"bad","call":"chat.send","data":{"to":"eve\nroot","text":"hi"}}"#)
+            #expect((try await asker.receiveJSON()["error"] as? [String: Any])?["code"] as? String == "invalid_argument")
+            for n in 0..<510 {
+                asker.send(#"{"id":"c\#(n)","call":"chat.send","data":{"to":"crowd1","text":"\#(n)"}}"#)
+                _ = try await asker.receiveJSON()
+            }
+            asker.send(#"{"id":"h","call":"chat.history","data":{"with":"crowd1","limit":100000}}"#)
+            let history = try #require((try await asker.receiveJSON()["ok"] as? [String: Any])?["messages"] as? [[String: Any]])
+            #expect(history.count == 500, "a pair keeps its last 500 messages")
+            #expect(history.last?["text"] as? String == "509")
+            try await asker.close()
+        }
+    }
+
     @Test("a notification created through the backend reaches the online user; list and markRead track read state")
     func notifications() async throws {
         try await withNodeAndBackends { system in

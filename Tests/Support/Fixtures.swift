@@ -44,9 +44,10 @@ package func withBackends<Result>(
 /// backends` plus `switchboard node` run them.
 package func withNodeAndBackends<Result>(
     routes: RouteTable = .standard.withTimeout(testDeadline),
+    configure: (inout NodeConfiguration) -> Void = { _ in },
     _ body: (NodeWithBackends) async throws -> Result
 ) async throws -> Result {
-    let system = try await NodeWithBackends.start(routes: routes)
+    let system = try await NodeWithBackends.start(routes: routes, configure: configure)
     return try await scoped(body, system) { try await system.stop() }
 }
 

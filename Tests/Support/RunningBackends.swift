@@ -1,7 +1,7 @@
 package import Backends
 package import GRPCSupport
 import Logging
-import Node
+package import Node
 package import Routing
 import ServiceLifecycle
 
@@ -65,7 +65,9 @@ package struct NodeWithBackends {
 
     /// The gateway port is picked before the node binds it, so another socket may take it
     /// first: then start again with another.
-    package static func start(routes: RouteTable = .standard.withTimeout(testDeadline)) async throws -> NodeWithBackends {
+    package static func start(
+        routes: RouteTable = .standard.withTimeout(testDeadline), configure: (inout NodeConfiguration) -> Void = { _ in }
+    ) async throws -> NodeWithBackends {
         var attempt = 0
         while true {
             attempt += 1
@@ -75,6 +77,7 @@ package struct NodeWithBackends {
                 let node = try await RunningNode.start(routes: routes) {
                     $0.grpcPort = gatewayPort
                     $0.backends = backends.endpoints
+                    configure(&$0)
                 }
                 return NodeWithBackends(node: node, backends: backends)
             } catch where attempt < 3 {

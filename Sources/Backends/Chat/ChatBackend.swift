@@ -16,8 +16,11 @@ struct ChatBackend: Switchboard_Chat_V1_ChatService.ServiceProtocol {
     ) async throws -> ServerResponse<Switchboard_Chat_V1_SendMessageResponse> {
         let sender = try CallerIdentity.user(of: request.metadata)
         let message = request.message
-        guard !message.to.isEmpty else { throw RPCError(code: .invalidArgument, message: "to is required") }
+        try CallerIdentity.check(message.to, field: "to")
         guard !message.text.isEmpty else { throw RPCError(code: .invalidArgument, message: "text is required") }
+        guard message.text.utf8.count <= ChatStore.maxTextBytes else {
+            throw RPCError(code: .invalidArgument, message: "text is at most \(ChatStore.maxTextBytes) bytes")
+        }
         let stored = await store.append(from: sender, to: message.to, text: message.text, at: WallClock.milliseconds)
 
         var response = Switchboard_Chat_V1_SendMessageResponse()
@@ -29,7 +32,8 @@ struct ChatBackend: Switchboard_Chat_V1_ChatService.ServiceProtocol {
             response.delivered = !outcome.offline
         } catch {
             // The message is stored either way; the recipient finds it in history.
-            logger.warning("chat push failed", metadata: ["to": "\(message.to)", "error": "\(error)"])
+            // Client text is never logged as is: `to` goes in quoted and escaped.
+            logger.warning("chat push failed", metadata: ["to": "\(message.to.debugDescription)", "error": "\(error)"])
         }
         return ServerResponse(message: response)
     }
@@ -38,9 +42,9 @@ struct ChatBackend: Switchboard_Chat_V1_ChatService.ServiceProtocol {
         request: ServerRequest<Switchboard_Chat_V1_HistoryRequest>, context: ServerContext
     ) async throws -> ServerResponse<Switchboard_Chat_V1_HistoryResponse> {
         let caller = try CallerIdentity.user(of: request.metadata)
-        guard !request.message.with.isEmpty else { throw RPCError(code: .invalidArgument, message: "with is required") }
+        try CallerIdentity.check(request.message.with, field: "with")
         var response = Switchboard_Chat_V1_HistoryResponse()
-        let limit = request.message.limit > 0 ? Int(request.message.limit) : 100
+        let limit = min(request.message.limit > 0 ? Int(request.message.limit) : 100, ChatStore.maxHistory)
         response.messages = await store.history(between: caller, and: request.message.with, limit: limit)
         return ServerResponse(message: response)
     }

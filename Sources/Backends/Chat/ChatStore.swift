@@ -1,7 +1,11 @@
 import SwitchboardProtocol
 
-/// Conversations in memory, keyed by the pair of users.
+/// Conversations in memory, keyed by the pair of users, each bounded: the last
+/// `maxHistory` messages of a pair are kept, so no sender can grow the store without end.
 actor ChatStore {
+    static let maxHistory = 500
+    static let maxTextBytes = 4096
+
     private var conversations: [String: [Switchboard_Chat_V1_ChatMessage]] = [:]
     private var sequence: UInt64 = 0
 
@@ -13,7 +17,11 @@ actor ChatStore {
         message.to = to
         message.text = text
         message.sentAtMs = time
-        conversations[Self.key(from, to), default: []].append(message)
+        let key = Self.key(from, to)
+        conversations[key, default: []].append(message)
+        if let count = conversations[key]?.count, count > Self.maxHistory {
+            conversations[key]?.removeFirst(count - Self.maxHistory)
+        }
         return message
     }
 

@@ -3,8 +3,11 @@ import GRPCCore
 import SwitchboardProtocol
 
 /// The Location service: positions per user and nearby queries by great-circle distance.
+/// A nearby query is bounded (radius and limit capped), so it can never list everyone.
 struct LocationBackend: Switchboard_Location_V1_LocationService.ServiceProtocol {
     let store = LocationStore()
+    static let maxRadiusMeters = 50_000.0
+    static let maxNearby = 100
 
     func updateLocation(
         request: ServerRequest<Switchboard_Location_V1_UpdateLocationRequest>, context: ServerContext
@@ -28,8 +31,9 @@ struct LocationBackend: Switchboard_Location_V1_LocationService.ServiceProtocol 
         request: ServerRequest<Switchboard_Location_V1_GetLocationRequest>, context: ServerContext
     ) async throws -> ServerResponse<Switchboard_Location_V1_UserLocation> {
         _ = try CallerIdentity.user(of: request.metadata)
+        try CallerIdentity.check(request.message.user, field: "user")
         guard let location = await store.location(of: request.message.user) else {
-            throw RPCError(code: .notFound, message: "no location known for '\(request.message.user)'")
+            throw RPCError(code: .notFound, message: "no location known for that user")
         }
         return ServerResponse(message: location)
     }
@@ -39,11 +43,19 @@ struct LocationBackend: Switchboard_Location_V1_LocationService.ServiceProtocol 
     ) async throws -> ServerResponse<Switchboard_Location_V1_NearbyResponse> {
         _ = try CallerIdentity.user(of: request.metadata)
         let query = request.message
-        guard query.radiusMeters > 0 else { throw RPCError(code: .invalidArgument, message: "radiusMeters must be positive") }
+        guard query.radiusMeters > 0, query.radiusMeters.isFinite else {
+            throw RPCError(code: .invalidArgument, message: "radiusMeters must be positive")
+        }
+        guard query.radiusMeters <= Self.maxRadiusMeters else {
+            throw RPCError(code: .invalidArgument, message: "radiusMeters is at most \(Int(Self.maxRadiusMeters))")
+        }
+        guard (-90...90).contains(query.latitude), (-180...180).contains(query.longitude) else {
+            throw RPCError(code: .invalidArgument, message: "latitude must be within -90...90 and longitude within -180...180")
+        }
         var response = Switchboard_Location_V1_NearbyResponse()
         response.users = await store.near(
             latitude: query.latitude, longitude: query.longitude, radius: query.radiusMeters,
-            limit: query.limit > 0 ? Int(query.limit) : 50
+            limit: min(query.limit > 0 ? Int(query.limit) : 50, Self.maxNearby)
         )
         return ServerResponse(message: response)
     }

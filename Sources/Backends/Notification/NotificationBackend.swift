@@ -35,7 +35,7 @@ struct NotificationBackend: Switchboard_Notification_V1_NotificationService.Serv
         request: ServerRequest<Switchboard_Notification_V1_CreateNotificationRequest>, context: ServerContext
     ) async throws -> ServerResponse<Switchboard_Notification_V1_CreateNotificationResponse> {
         let message = request.message
-        guard !message.user.isEmpty else { throw RPCError(code: .invalidArgument, message: "user is required") }
+        try CallerIdentity.check(message.user, field: "user")
         guard !message.title.isEmpty else { throw RPCError(code: .invalidArgument, message: "title is required") }
         let notification = await store.create(for: message.user, title: message.title, body: message.body, at: WallClock.milliseconds)
         var response = Switchboard_Notification_V1_CreateNotificationResponse()
@@ -44,7 +44,7 @@ struct NotificationBackend: Switchboard_Notification_V1_NotificationService.Serv
             let data = try Google_Protobuf_Value(jsonString: try notification.jsonString())
             response.pushed = !(try await gateway.push(to: message.user, from: "notification", kind: "notification", data: data).offline)
         } catch {
-            logger.warning("notification push failed", metadata: ["user": "\(message.user)", "error": "\(error)"])
+            logger.warning("notification push failed", metadata: ["user": "\(message.user.debugDescription)", "error": "\(error)"])
         }
         return ServerResponse(message: response)
     }

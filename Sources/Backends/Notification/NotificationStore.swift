@@ -5,6 +5,8 @@ actor NotificationStore {
     private var byUser: [String: [Switchboard_Notification_V1_Notification]] = [:]
     private var sequence: UInt64 = 0
 
+    static let maxPerUser = 500
+
     func create(for user: String, title: String, body: String, at time: Int64) -> Switchboard_Notification_V1_Notification {
         sequence += 1
         var notification = Switchboard_Notification_V1_Notification()
@@ -13,6 +15,8 @@ actor NotificationStore {
         notification.body = body
         notification.createdAtMs = time
         byUser[user, default: []].append(notification)
+        // Bounded per user: the oldest go first.
+        if let count = byUser[user]?.count, count > Self.maxPerUser { byUser[user]?.removeFirst(count - Self.maxPerUser) }
         return notification
     }
 
