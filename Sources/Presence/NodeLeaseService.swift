@@ -59,10 +59,14 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
             }
             try? await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
         }
-        // Leaving on purpose: take our presence and lease with us.
-        try? await directory.replace(node: nodeID, with: [])
-        _ = try? await directory.redis.send(["DEL", directory.keys.lease(nodeID)])
-        _ = try? await directory.redis.send(["ZREM", directory.keys.nodes, nodeID])
+        // Leaving on purpose: take our presence and lease with us — also when the service
+        // group has cancelled us by now (a cancelled send would leave the lease to expire).
+        let (directory, nodeID) = (self.directory, self.nodeID)
+        await Task {
+            try? await directory.replace(node: nodeID, with: [])
+            _ = try? await directory.redis.send(["DEL", directory.keys.lease(nodeID)])
+            _ = try? await directory.redis.send(["ZREM", directory.keys.nodes, nodeID])
+        }.value
     }
 }
 
