@@ -175,6 +175,27 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // What the fuzzers feed untrusted bytes to: the JSON and protobuf envelope decoders,
+        // the relay batch decoder, the WebSocket frame path and the HTTP upgrade path.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "Auth",
+                "Node",
+                "Routing",
+                "SwitchboardProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // libFuzzer's entry point when built by scripts/fuzz.sh (-sanitize=fuzzer,address
+        // -DFUZZING); otherwise a replayer of input files through the same targets.
+        .executableTarget(
+            name: "switchboard-fuzz",
+            dependencies: ["FuzzTargets"]
+        ),
         // What every test target shares: real nodes, backends, Redis and WebSocket clients
         // in scoped fixtures, polling, a manual clock for virtual time, and the tags.
         .target(
@@ -240,6 +261,7 @@ let package = Package(
             name: "NodeTests",
             dependencies: [
                 "Auth",
+                "FuzzTargets",
                 "GRPCSupport",
                 "RedisClient",
                 "Routing",

@@ -1,6 +1,6 @@
 import CoreMetrics
 import Logging
-import NIOCore
+package import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOWebSocket
@@ -11,7 +11,7 @@ import ServiceLifecycle
 /// channel handlers (`ClientChannelHandler`, `ConnectionPump`) and holds no task while
 /// it is idle. (HummingbirdWebSocket runs every connection in a task for its whole life;
 /// those tasks' stacks were most of an idle connection's memory — docs/benchmarks.md.)
-struct ClientListener: Service {
+package struct ClientListener: Service {
     let node: GatewayNode
     let onListening: @Sendable (Int) async -> Void
 
@@ -41,7 +41,7 @@ struct ClientListener: Service {
     /// HTTP/1 with the WebSocket upgrade; the upgrade check authenticates the client
     /// before its socket exists. A refused upgrade goes on as a plain request to
     /// `HTTPEndpointHandler`, which answers with the reason.
-    private static func configure(_ channel: any Channel, node: GatewayNode) throws {
+    package static func configure(_ channel: any Channel, node: GatewayNode) throws {
         // Before anything is read: the source's cap of connections not yet upgraded.
         let address = channel.remoteAddress?.ipAddress ?? "unknown"
         guard node.pending.admit(address) else {

@@ -7,7 +7,7 @@ extension FrameCodec {
     /// The send in `text`; nil when the envelope holds anything else (the protobuf
     /// decoder takes it then). A send whose data is not JSON nested at most
     /// `PushPayload.maxDepth` deep throws, with the frame's id when it was read.
-    static func decodeSend(text: UnsafeRawBufferPointer) throws(SendFrameError) -> DecodedFrame.Send? {
+    package static func decodeSend(text: UnsafeRawBufferPointer) throws(SendFrameError) -> DecodedFrame.Send? {
         var scanner = JSONScanner(text)
         var id = ""
         do {
@@ -72,8 +72,8 @@ extension FrameCodec {
 }
 
 /// A JSON send frame that cannot be taken: the reply goes to `id` when it was read.
-struct SendFrameError: Error, CustomStringConvertible {
+package struct SendFrameError: Error, CustomStringConvertible {
     let id: String
     let message: String
-    var description: String { message }
+    package var description: String { message }
 }

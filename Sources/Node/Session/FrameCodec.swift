@@ -1,14 +1,14 @@
-import NIOCore
+package import NIOCore
 import Routing
 import NIOWebSocket
 import SwiftProtobuf
-import SwitchboardProtocol
+package import SwitchboardProtocol
 
 /// Turns WebSocket messages into envelopes and envelopes into frames.
 ///
 /// The frame's own opcode picks the decoder (text: JSON, binary: protobuf), so a client
 /// may mix them; replies use the connection's negotiated format.
-enum FrameCodec {
+package enum FrameCodec {
     /// Unknown JSON fields are ignored so that newer clients work with older nodes.
     private static let jsonDecoding: JSONDecodingOptions = {
         var options = JSONDecodingOptions()
@@ -16,11 +16,11 @@ enum FrameCodec {
         return options
     }()
 
-    static func decode(text: String) throws -> Switchboard_V1_ClientFrame {
+    package static func decode(text: String) throws -> Switchboard_V1_ClientFrame {
         try Switchboard_V1_ClientFrame(jsonString: text, options: jsonDecoding)
     }
 
-    static func decode(binary: ByteBuffer) throws -> Switchboard_V1_ClientFrame {
+    package static func decode(binary: ByteBuffer) throws -> Switchboard_V1_ClientFrame {
         try Switchboard_V1_ClientFrame(serializedBytes: Array(binary.readableBytesView))
     }
 

@@ -8,7 +8,7 @@ package import NIOCore
 import Presence
 package import RedisClient
 import SwiftProtobuf
-import SwitchboardProtocol
+package import SwitchboardProtocol
 import Synchronization
 
 /// Relay through Redis pub/sub: a channel per user, held by the nodes that hold the
@@ -233,7 +233,7 @@ package final class RedisRelayBus: RelayBus {
         return item
     }
 
-    static func audience(_ item: Switchboard_Relay_V1_RelayItem) -> PushAudience? {
+    package static func audience(_ item: Switchboard_Relay_V1_RelayItem) -> PushAudience? {
         switch item.audience {
         case .user(let user): .user(user)
         case .connection(let text): ConnectionID(text).map { .connection($0) }
