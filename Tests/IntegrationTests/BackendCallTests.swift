@@ -183,6 +183,9 @@ struct BackendCallTests {
             let error = try #require(try await alice.receiveJSON()["error"] as? [String: Any])
             // `unavailable`, not `timeout`: the node did not wait out the route's deadline.
             #expect(error["code"] as? String == "unavailable")
+            // Which address could not be reached is for the log, under the id the client gets.
+            #expect((error["message"] as? String)?.contains("127.0.0.1") == false)
+            #expect((error["message"] as? String)?.contains("(incident ") == true)
             #expect(try await HTTPProbe.get(port: system.node.port, path: "/healthz").status == 200)
 
             try await withBackends(gatewayPort: system.node.grpcPort, ports: system.backends.ports) { _ in

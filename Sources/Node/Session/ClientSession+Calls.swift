@@ -53,11 +53,18 @@ extension ClientSession {
         } catch let error as RPCError {
             let code = ClientErrorCode(error.code)
             node.metrics.backendCall(route.backend, code)
-            logger.debug("backend call failed", metadata: ["route": "\(route.name)", "grpc.code": "\(error.code)"])
-            reply(to: id, error: code, "\(route.name): \(error.message)")
+            switch code {
+            case .invalidArgument, .notFound, .permissionDenied, .busy:
+                // The backend's own answer about the request: meant for the caller.
+                logger.debug("backend call failed", metadata: ["route": "\(route.name)", "grpc.code": "\(error.code)"])
+                reply(to: id, error: code, "\(route.name): \(error.message.prefix(200))")
+            default:
+                // Transport and server failures name addresses and internals: logged only.
+                reply(to: id, code, "\(route.name): the backend failed (\(code.rawValue))", incident: error)
+            }
         } catch {
             node.metrics.backendCall(route.backend, .internal)
-            reply(to: id, error: .internal, "\(route.name): \(error)")
+            reply(to: id, .internal, "\(route.name): the call failed", incident: error)
         }
     }
 }
