@@ -25,5 +25,5 @@ for name in $targets; do
     # are off: the node keeps its tasks and connections across inputs.
     ASAN_OPTIONS=detect_leaks=0 SWIFT_BACKTRACE=enable=no FUZZ_TARGET=$name "$bin" "$scratch" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -detect_leaks=0 -print_final_stats=1 \
-        -artifact_prefix="Fuzz/crashes/$name-" 2>&1 | grep -E "^#[0-9]+ +(INITED|DONE|pulse)|^Done|stat::|ERROR|SUMMARY|Test unit written|==[0-9]+==" || true
+        -artifact_prefix="Fuzz/crashes/$name-" 2>&1 | grep -E "^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^Done|stat::|ERROR|SUMMARY|Test unit written|==[0-9]+==" || true
 done

@@ -22,7 +22,7 @@ struct HostileClientTests {
         try await withNodeProcesses(2, redis: redis, arguments: [
             // Limits a debug build can be seen to exceed (it decodes far slower than a release
             // build: a flood it cannot read fast enough would stay within the defaults).
-            "--handshake-timeout", "5", "--client-rate", "20", "--client-burst", "40", "--client-bytes-rate", "65536",
+            "--client-rate", "20", "--client-burst", "40", "--client-bytes-rate", "65536",
         ]) { nodes in
             let (one, two) = (nodes[0], nodes[1])
             let alice = try await one.connect("alice")

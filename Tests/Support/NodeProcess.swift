@@ -28,9 +28,8 @@ package final class NodeProcess: @unchecked Sendable {
     package static func start(nodeID: String, redis: RedisServer?, prefix: String, arguments: [String] = []) async throws -> NodeProcess {
         let port = try freePort(), grpcPort = try freePort()
         let process = Process()
-        // Niced: a test that floods it must not take the cores other tests run on.
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/nice")
-        process.arguments = ["-n", "10", executable.path, "node", "--port", "\(port)", "--grpc-port", "\(grpcPort)", "--node-id", nodeID, "--log-level", "error", "--redis-prefix", prefix]
+        process.executableURL = executable
+        process.arguments = ["node", "--port", "\(port)", "--grpc-port", "\(grpcPort)", "--node-id", nodeID, "--log-level", "error", "--redis-prefix", prefix]
             + (redis.map { ["--redis", $0.url] } ?? []) + arguments
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
         process.standardOutput = FileHandle.nullDevice
