@@ -12,18 +12,8 @@ import TestSupport
 /// session's tasks write from the concurrency pool) with virtual time.
 @Suite("Client channel handler on virtual time")
 struct ClientChannelHandlerTests {
-    /// A connected channel with the pipeline the upgrade builds, after the welcome.
     private func open(_ node: GatewayNode) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
-        let channel = NIOAsyncTestingChannel()
-        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
-        try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1024)))
-        try await channel.pipeline.addHandler(
-            ClientChannelHandler(node: node, accepted: Handshake.Accepted(user: "alice", format: .json), channel: channel)
-        )
-        let welcome = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
-        #expect(String(buffer: welcome.data).contains(#""welcome""#))
-        let connection = try #require(node.registry.connections(of: "alice").first)
-        return (channel, connection)
+        try await openTestConnection(node)
     }
 
     @Test("a close the node starts waits the close timeout for the client's answer, then drops the socket")

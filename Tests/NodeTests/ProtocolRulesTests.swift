@@ -12,15 +12,7 @@ import TestSupport
 @Suite("RFC 6455 rules for clients")
 struct ProtocolRulesTests {
     private func open(_ node: GatewayNode) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
-        let channel = NIOAsyncTestingChannel()
-        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
-        try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1024)))
-        try await channel.pipeline.addHandler(
-            ClientChannelHandler(node: node, accepted: Handshake.Accepted(user: "alice", format: .json), channel: channel)
-        )
-        _ = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)  // the welcome
-        let connection = try #require(node.registry.connections(of: "alice").first)
-        return (channel, connection)
+        try await openTestConnection(node)
     }
 
     private func frameBytes(_ frame: WebSocketFrame) throws -> ByteBuffer {

@@ -11,15 +11,7 @@ import Testing
 @Suite("Client rate limit on virtual time")
 struct RateLimitTests {
     private func open(_ configure: @escaping (inout NodeConfiguration) -> Void) async throws -> NIOAsyncTestingChannel {
-        let node = try await makeTestNode(configure)
-        let channel = NIOAsyncTestingChannel()
-        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
-        try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1 << 20)))
-        try await channel.pipeline.addHandler(
-            ClientChannelHandler(node: node, accepted: Handshake.Accepted(user: "alice", format: .json), channel: channel)
-        )
-        _ = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)  // the welcome
-        return channel
+        try await openTestConnection(try await makeTestNode(configure), maxFrameSize: 1 << 20).0
     }
 
     private func pings(_ ids: Range<Int>, padding: Int = 0) throws -> ByteBuffer {

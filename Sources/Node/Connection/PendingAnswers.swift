@@ -34,8 +34,6 @@ final class PendingAnswers: Sendable {
         }
     }
 
-    var count: Int { owed.load(ordering: .relaxed) }
-
     private func finishIfClosing() {
         let code = closeCode.load(ordering: .sequentiallyConsistent)
         if code != 0 { queue.finish(.peerClosed(code: code)) }

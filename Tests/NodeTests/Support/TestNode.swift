@@ -4,6 +4,7 @@ import NIOEmbedded
 import NIOWebSocket
 @testable import Node
 import Presence
+import TestSupport
 
 /// A node that runs no services: what its channel handlers and services need, for unit
 /// tests that drive them on virtual time.
@@ -34,4 +35,22 @@ func closePayload(_ code: WebSocketErrorCode, reason: String = "") -> ByteBuffer
     buffer.write(webSocketErrorCode: code)
     buffer.writeString(reason)
     return buffer
+}
+
+/// A client connection of `user` on `node` as the upgrade leaves it — frame decoder, then
+/// `ClientChannelHandler` — on `NIOAsyncTestingChannel` (thread-safe: the session's tasks
+/// write from the concurrency pool) with virtual time; returned after the welcome.
+func openTestConnection(
+    _ node: GatewayNode, user: String = "alice", maxFrameSize: Int = 1024
+) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
+    let channel = NIOAsyncTestingChannel()
+    try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
+    try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
+    try await channel.pipeline.addHandler(
+        ClientChannelHandler(node: node, accepted: Handshake.Accepted(user: user, format: .json), channel: channel)
+    )
+    let welcome = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+    guard String(buffer: welcome.data).contains(#""welcome""#) else { throw TestFailure("expected the welcome first") }
+    guard let connection = node.registry.connections(of: user).first else { throw TestFailure("\(user) is not in the map") }
+    return (channel, connection)
 }
