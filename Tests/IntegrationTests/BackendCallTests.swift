@@ -39,6 +39,39 @@ struct BackendCallTests {
         }
     }
 
+    @Test("numbers follow one rule: whole numbers are JSON integers in answers and pushes, the same int64 the same way in both")
+    func numbersRule() async throws {
+        try await withNodeAndBackends { system in
+            let alice = try await system.node.connect("alice")
+            let bob = try await system.node.connect("bob")
+
+            alice.send(#"{"id":"s","send":{"to":"bob","data":{"n":1}}}"#)
+            _ = try await bob.receiveText()
+            #expect(try await alice.receiveText() == #"{"id":"s","ok":{"delivered":1,"relayedNodes":0}}"#)
+
+            alice.send(#"{"id":"c","call":"chat.send","data":{"to":"bob","text":"hi"}}"#)
+            let pushText = try await bob.receiveText()
+            let answerText = try await alice.receiveText()
+            for text in [pushText, answerText] {
+                #expect(!text.contains(".0"), "no whole number is written with a fraction: \(text)")
+                #expect(text.contains(#""sentAtMs":1"#), "sentAtMs is a number, not a string: \(text)")
+            }
+            let push = try #require((try json(pushText)["push"] as? [String: Any])?["data"] as? [String: Any])
+            let answer = try #require(try json(answerText)["ok"] as? [String: Any])
+            let pushed = try #require(push["sentAtMs"] as? Int64)
+            #expect(pushed == answer["sentAtMs"] as? Int64)
+            #expect(pushed > 1_700_000_000_000)
+
+            alice.send(#"{"id":"p","ping":{}}"#)
+            #expect(try await alice.receiveText().wholeMatch(of: /\{"id":"p","ok":\{"node":"[^"]+","time":\d+\}\}/) != nil)
+            alice.send(#"{"id":"q","presence":{"user":"bob"}}"#)
+            #expect(try await alice.receiveText().contains(#""count":1,"#))
+
+            try await alice.close()
+            try await bob.close()
+        }
+    }
+
     @Test("location.update then location.nearby finds the right users, nearest first")
     func location() async throws {
         try await withNodeAndBackends { system in

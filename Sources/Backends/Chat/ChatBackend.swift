@@ -27,7 +27,7 @@ struct ChatBackend: Switchboard_Chat_V1_ChatService.ServiceProtocol {
         response.messageID = stored.id
         response.sentAtMs = stored.sentAtMs
         do {
-            let data = try Google_Protobuf_Value(jsonString: try stored.jsonString())
+            let data = try stored.pushData()
             let outcome = try await gateway.push(to: message.to, from: sender, kind: "chat.message", data: data)
             response.delivered = !outcome.offline
         } catch {

@@ -41,7 +41,7 @@ struct NotificationBackend: Switchboard_Notification_V1_NotificationService.Serv
         var response = Switchboard_Notification_V1_CreateNotificationResponse()
         response.notification = notification
         do {
-            let data = try Google_Protobuf_Value(jsonString: try notification.jsonString())
+            let data = try notification.pushData()
             response.pushed = !(try await gateway.push(to: message.user, from: "notification", kind: "notification", data: data).offline)
         } catch {
             logger.warning("notification push failed", metadata: ["user": "\(message.user.debugDescription)", "error": "\(error)"])

@@ -69,6 +69,16 @@ package enum FrameCodec {
         do {
             switch format {
             case .json:
+                if case .ok(let value) = frame.body {
+                    // Written by hand so whole numbers are integers (docs/protocol.md § Numbers).
+                    var buffer = ByteBuffer()
+                    buffer.writeStaticString(#"{"id":"#)
+                    buffer.writeJSONString(frame.id)
+                    buffer.writeStaticString(#","ok":"#)
+                    try value.writePlainJSON(into: &buffer)
+                    buffer.writeStaticString("}")
+                    return EncodedFrame(opcode: .text, data: buffer)
+                }
                 let bytes: [UInt8] = try frame.jsonUTF8Bytes()
                 return EncodedFrame(opcode: .text, data: ByteBuffer(bytes: bytes))
             case .protobuf:

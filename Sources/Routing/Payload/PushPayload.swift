@@ -41,7 +41,7 @@ package struct PushPayload: Sendable, Equatable {
         }
         let text: [UInt8]
         do {
-            text = try value.jsonUTF8Bytes()
+            text = try value.plainJSONBytes()
         } catch {
             throw PayloadError("data has no JSON form: \(error)")
         }

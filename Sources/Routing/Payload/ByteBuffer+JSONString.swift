@@ -1,9 +1,9 @@
-import NIOCore
+package import NIOCore
 
 extension ByteBuffer {
     /// Writes `text` as a JSON string: quoted, with quotes, backslashes and control
     /// characters escaped, everything else as UTF-8.
-    mutating func writeJSONString(_ text: String) {
+    package mutating func writeJSONString(_ text: String) {
         writeInteger(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
