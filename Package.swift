@@ -112,6 +112,7 @@ let package = Package(
                 "Presence",
                 "RedisClient",
                 "SwitchboardProtocol",
+                "WebAssets",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -124,6 +125,9 @@ let package = Package(
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
             ]
         ),
+        // The demo app and the cluster dashboard nodes serve, with the JavaScript client
+        // (Files/switchboard.js links to Clients/JavaScript), built into the binary.
+        .target(name: "WebAssets", resources: [.embedInCode("Files")]),
         // Location, Chat and Notification services that really work, in memory.
         .target(
             name: "Backends",

@@ -5,16 +5,19 @@ import Foundation
 #endif
 package import JWTKit
 
-/// What a client token carries: the user (`sub`) and when it stops being valid (`exp`).
+/// What a client token carries: the user (`sub`), when it stops being valid (`exp`), and
+/// whether its holder may watch the cluster (`admin`, for the dashboard).
 package struct AccessTokenClaims: JWTPayload {
     package var sub: SubjectClaim
     package var exp: ExpirationClaim
     package var iat: IssuedAtClaim?
+    package var admin: Bool?
 
-    package init(user: String, expiresAt: Date, issuedAt: Date = Date()) {
+    package init(user: String, expiresAt: Date, issuedAt: Date = Date(), admin: Bool = false) {
         self.sub = SubjectClaim(value: user)
         self.exp = ExpirationClaim(value: expiresAt)
         self.iat = IssuedAtClaim(value: issuedAt)
+        self.admin = admin ? true : nil
     }
 
     package func verify(using algorithm: some JWTAlgorithm) async throws {

@@ -21,10 +21,15 @@ package struct TokenAuthenticator: Sendable {
 
     /// The user id of a valid token.
     package func authenticate(token: String) async throws(AuthenticationError) -> String {
+        try await verify(token: token).user
+    }
+
+    /// Who a valid token names, and whether it carries the admin claim.
+    package func verify(token: String) async throws(AuthenticationError) -> VerifiedToken {
         do {
             let claims = try await keys.verify(token, as: AccessTokenClaims.self)
             if let problem = UserID.problem(claims.sub.value) { throw AuthenticationError.invalid("sub: \(problem)") }
-            return claims.sub.value
+            return VerifiedToken(user: claims.sub.value, isAdmin: claims.admin == true)
         } catch let error as AuthenticationError {
             throw error
         } catch let error as JWTError where error.errorType == .claimVerificationFailure && error.failedClaim is ExpirationClaim {
@@ -36,7 +41,8 @@ package struct TokenAuthenticator: Sendable {
         }
     }
 
-    package func issue(user: String, validFor ttl: Duration) async throws -> String {
-        try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(ttl.seconds)))
+    /// A token for `user`; `admin` adds the claim the cluster dashboard asks for.
+    package func issue(user: String, validFor ttl: Duration, admin: Bool = false) async throws -> String {
+        try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(ttl.seconds), admin: admin))
     }
 }

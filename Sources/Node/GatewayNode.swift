@@ -32,6 +32,8 @@ package final class GatewayNode: Sendable {
     let backends: BackendPool
     let logger: Logger
     private let nextSequence = Atomic<UInt64>(0)
+    /// The latest stats snapshot (`StatsPublisher`).
+    let latestStats = Mutex<NodeStats?>(nil)
 
     /// Set when the node is part of a Redis cluster.
     let lease: NodeLeaseService<ContinuousClock>?
@@ -122,7 +124,7 @@ package final class GatewayNode: Sendable {
         let trim: [any Service] = configuration.memoryTrimInterval > .zero
             ? [MemoryTrimService(interval: configuration.memoryTrimInterval)] : []
         let redisOwner: [any Service] = redis.map { [RedisConnectionService(connection: $0)] } ?? []
-        return redisOwner + [backends] + trim + (lease.map { [$0] } ?? []) + [
+        return redisOwner + [backends, StatsPublisher(node: self)] + trim + (lease.map { [$0] } ?? []) + [
             ClientListener(node: self, onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(
                 host: configuration.host,

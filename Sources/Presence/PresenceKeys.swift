@@ -16,4 +16,6 @@ package struct PresenceKeys: Sendable {
     package func lease(_ node: String) -> String { "\(prefix)lease:\(node)" }
     /// ZSET node id → last heartbeat (ms): where live nodes find expired ones.
     package var nodes: String { "\(prefix)nodes" }
+    /// STRING (JSON) with a TTL: the node's latest stats snapshot, for the dashboard.
+    package func stats(_ node: String) -> String { "\(prefix)stats:\(node)" }
 }

@@ -22,6 +22,8 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "First of the three backend ports (location, chat, notification).") var backendPort: Int = 9101
     @Option(help: "Seconds each node takes to close its clients at Ctrl-C or SIGTERM (the nodes' --drain-window).")
     var drainWindow: Double = 10
+    @Option(help: "Serve the demo app (/demo) and an open dashboard, and mint tokens for any user: the nodes' --dev. Pass false for a cluster without them.")
+    var dev: Bool = true
 
     func run() async throws {
         guard (1...50).contains(nodes) else { throw ValidationError("--nodes must be 1...50") }
@@ -65,7 +67,7 @@ struct ClusterCommand: AsyncParsableCommand {
             try launch("node-\(index)", me, [
                 "node", "--node-id", "node-\(index)", "--port", "\(port)", "--grpc-port", "\(port + 1)", "--redis", redisURL,
                 "--location-backend", "127.0.0.1:\(backendPort)", "--chat-backend", "127.0.0.1:\(backendPort + 1)",
-                "--notification-backend", "127.0.0.1:\(backendPort + 2)", "--drain-window", "\(drainWindow)",
+                "--notification-backend", "127.0.0.1:\(backendPort + 2)", "--drain-window", "\(drainWindow)", "--dev", "\(dev)",
             ])
         }
 
@@ -78,6 +80,13 @@ struct ClusterCommand: AsyncParsableCommand {
         for user in ["alice", "bob"] {
             print("  token for \(user) (12h): \(try await authenticator.issue(user: user, validFor: .seconds(12 * 3600)))")
         }
+        print("  admin token (dashboard, 12h): \(try await authenticator.issue(user: "admin", validFor: .seconds(12 * 3600), admin: true))")
+        let urls = (1...nodes).map { "ws://127.0.0.1:\(basePort + 10 * ($0 - 1))/ws" }.joined(separator: ",")
+        if dev {
+            print("  demo (dev mode: tokens for any name): http://127.0.0.1:\(basePort)/demo?nodes=\(urls)")
+            print("    e.g. http://127.0.0.1:\(basePort)/demo?user=alice&nodes=\(urls)  and  http://127.0.0.1:\(basePort + 10 * min(1, nodes - 1))/demo?user=bob&nodes=\(urls)")
+        }
+        print("  dashboard: http://127.0.0.1:\(basePort)/dashboard\(dev ? "" : "#token=<the admin token>")")
         print("Ctrl-C stops everything.")
         // Show the URLs and tokens now, even when stdout is a file or a pipe.
         fflush(nil)

@@ -15,6 +15,8 @@ struct TokenCommand: AsyncParsableCommand {
     var ttl: String = "1h"
     @Option(help: "HS256 secret (SWITCHBOARD_JWT_SECRET); must match the nodes'.")
     var jwtSecret: String?
+    @Flag(help: "Add the admin claim: the holder may watch the cluster on /dashboard.")
+    var admin = false
 
     func run() async throws {
         guard let secret = jwtSecret ?? ProcessEnvironment.current["SWITCHBOARD_JWT_SECRET"], !secret.isEmpty else {
@@ -24,7 +26,7 @@ struct TokenCommand: AsyncParsableCommand {
         guard let validFor = Self.parseDuration(ttl) else {
             throw ValidationError("invalid --ttl '\(ttl)': use a number with s, m, h or d (e.g. 1h)")
         }
-        print(try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor))
+        print(try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor, admin: admin))
     }
 
     static func parseDuration(_ text: String) -> Duration? {

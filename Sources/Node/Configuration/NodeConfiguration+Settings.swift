@@ -38,6 +38,8 @@ extension NodeConfiguration {
         .seconds("handshake-timeout", \.handshakeTimeout, help: "Seconds a new connection has to send its request and be upgraded; then it is dropped.", atLeast: .milliseconds(1)),
         .integer("max-pending-per-address", \.maxPendingPerAddress, help: "Connections one source address may have open before their upgrade; more are closed at accept.", in: 1...Int.max),
         .seconds("memory-trim-interval", \.memoryTrimInterval, help: "Seconds between returning freed heap memory to the OS; 0 turns it off.", atLeast: .milliseconds(10), orZero: true),
+        .boolean("dev", \.dev, help: "true: serve the demo app at /demo, mint tokens for any user at /demo/token, show /dashboard to anyone. Never in production."),
+        .seconds("stats-interval", \.statsInterval, help: "Seconds between the node's stats snapshots (the dashboard's numbers, kept in Redis).", atLeast: .milliseconds(10)),
         NodeSetting(
             key: "redis", help: "redis://host:port of the cluster's Redis; unset runs the node alone.",
             read: { configuration, text, source throws(ConfigurationError) in

@@ -92,6 +92,14 @@ package struct NodeConfiguration: Sendable {
     /// often freed heap memory is returned to the OS (see `MemoryTrimService`).
     package var memoryTrimInterval: Duration = .seconds(10)
 
+    /// `--dev`, `SWITCHBOARD_DEV`: serve the demo app at `/demo`, mint tokens for any user
+    /// name at `/demo/token`, and show the dashboard to every client. For trying
+    /// Switchboard on a laptop; never on by default, never in production.
+    package var dev = false
+
+    /// How often the node publishes its stats snapshot (the dashboard's numbers).
+    package var statsInterval: Duration = .seconds(1)
+
     package init(nodeID: String, jwtSecret: String, pushSecret: String) {
         self.nodeID = nodeID
         self.jwtSecret = jwtSecret

@@ -62,6 +62,22 @@ extension NodeSetting {
         )
     }
 
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`).
+    static func boolean(_ key: String, _ path: Path<Bool>, help: String) -> NodeSetting {
+        NodeSetting(
+            key: key, help: help,
+            read: { configuration, text, source throws(ConfigurationError) in
+                switch text.lowercased() {
+                case "true", "1", "yes": configuration[keyPath: path] = true
+                case "false", "0", "no", "": configuration[keyPath: path] = false
+                default: throw ConfigurationError(key: source, problem: "'\(text)' is not true or false")
+                }
+            },
+            show: { "\($0[keyPath: path])" },
+            check: { _ in nil }
+        )
+    }
+
     /// A duration given in seconds (fractions allowed).
     static func seconds(_ key: String, _ path: Path<Duration>, help: String, atLeast minimum: Duration, orZero: Bool = false) -> NodeSetting {
         NodeSetting(

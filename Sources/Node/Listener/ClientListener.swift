@@ -1,3 +1,4 @@
+import Auth
 import CoreMetrics
 import Logging
 package import NIOCore
@@ -110,14 +111,15 @@ package struct ClientListener: Service {
             handshake.refuse(.serviceUnavailable, .draining, "this node is shutting down; connect to another")
             return nil
         }
-        let user: String
+        let token: VerifiedToken
         do {
-            user = try await node.authenticator.authenticate(request: request)
+            token = try await node.authenticator.verify(request: request)
         } catch {
             node.metrics.authFailures.increment()
             handshake.refuse(.unauthorized, .unauthenticated, "\(error)")
             return nil
         }
+        let user = token.user
         guard node.userConnections.admit(user) else {
             node.metrics.hit(.userConnections)
             handshake.refuse(
@@ -145,7 +147,7 @@ package struct ClientListener: Service {
             node.userConnections.release(user)
         }
         let (format, negotiated) = WireFormat.negotiate(offered: head.headers.first(name: "sec-websocket-protocol"))
-        handshake.accept(.init(user: user, format: format))
+        handshake.accept(.init(user: user, format: format, isAdmin: token.isAdmin))
         var headers = HTTPHeaders()
         if let negotiated { headers.add(name: "Sec-WebSocket-Protocol", value: negotiated) }
         return headers

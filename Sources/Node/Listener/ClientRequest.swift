@@ -26,10 +26,16 @@ struct ClientRequest {
             let parts = header.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" { return String(parts[1]) }
         }
+        return parameter("token")
+    }
+
+    /// The query parameter `name`, percent-decoded (`+` is a space).
+    func parameter(_ name: String) -> String? {
         for pair in (query ?? "").split(separator: "&") {
-            let keyValue = pair.split(separator: "=", maxSplits: 1)
-            if keyValue.count == 2, keyValue[0] == "token" {
-                return String(keyValue[1]).removingPercentEncoding ?? String(keyValue[1])
+            let keyValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if keyValue.count == 2, keyValue[0] == name {
+                let raw = keyValue[1].replacingOccurrences(of: "+", with: " ")
+                return raw.removingPercentEncoding ?? raw
             }
         }
         return nil

@@ -3,7 +3,9 @@ import CoreMetrics
 import NIOCore
 import NIOHTTP1
 import Routing
+import Essentials
 import SwitchboardProtocol
+import WebAssets
 
 /// Plain HTTP on the client port: health, readiness, metrics, and the reason a `/ws`
 /// request was not upgraded (401 with the token problem, 503 draining or full, 426 not
@@ -72,6 +74,24 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
             write(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", ByteBuffer(string: node.metrics.exposition()), context: context)
         case (.GET, "/ws"):
             refuseWebSocket(request, context: context)
+        case (.GET, "/dashboard"):
+            write(.ok, WebAsset.dashboardPage, context: context)
+        case (.GET, let path) where path.hasPrefix("/assets/"):
+            if let asset = WebAsset.named(String(path.dropFirst("/assets/".count))) {
+                write(.ok, asset, context: context)
+            } else {
+                writeError(.notFound, code: .notFound, "no such file: \(path)", context: context)
+            }
+        case (.GET, "/demo"), (.GET, "/demo/"), (.GET, "/demo/token"):
+            guard node.configuration.dev else {
+                writeError(.notFound, code: .notFound, "the demo is served only by a node started with --dev true", context: context)
+                return
+            }
+            if request.path == "/demo/token" {
+                mintDemoToken(for: request.parameter("user") ?? "", context: context)
+            } else {
+                write(.ok, WebAsset.demoPage, context: context)
+            }
         default:
             writeError(.notFound, code: .notFound, "no such endpoint: \(head.method) \(request.path)", context: context)
         }
@@ -93,7 +113,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         let promise = context.eventLoop.makePromise(of: AuthenticationError?.self)
         promise.completeWithTask {
             do throws(AuthenticationError) {
-                _ = try await node.authenticator.authenticate(request: request)
+                _ = try await node.authenticator.verify(request: request)
                 return nil
             } catch {
                 node.metrics.authFailures.increment()
@@ -108,6 +128,36 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
                 handler.writeError(.upgradeRequired, code: .upgradeRequired, "GET /ws must be a WebSocket upgrade", context: context)
             }
         }
+    }
+
+    /// A `--dev` node signs a token for any valid user name: the demo's sign-in.
+    private func mintDemoToken(for user: String, context: ChannelHandlerContext) {
+        if let problem = UserID.problem(user) {
+            writeError(.badRequest, code: .invalidArgument, "user: \(problem)", context: context)
+            return
+        }
+        let authenticator = node.authenticator
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let promise = context.eventLoop.makePromise(of: String?.self)
+        promise.completeWithTask { try? await authenticator.issue(user: user, validFor: .seconds(12 * 3600)) }
+        promise.futureResult.whenSuccess { token in
+            let (handler, context) = loopBound.value
+            guard let token else {
+                handler.writeError(.internalServerError, code: .internal, "the token could not be signed", context: context)
+                return
+            }
+            var body = ByteBuffer()
+            body.writeStaticString(#"{"user":"#)
+            body.writeJSONString(user)
+            body.writeStaticString(#","token":"#)
+            body.writeJSONString(token)
+            body.writeStaticString("}")
+            handler.write(.ok, contentType: "application/json", body, context: context)
+        }
+    }
+
+    private func write(_ status: HTTPResponseStatus, _ asset: WebAsset, context: ChannelHandlerContext) {
+        write(status, contentType: asset.contentType, ByteBuffer(bytes: asset.bytes), context: context)
     }
 
     private func writeError(

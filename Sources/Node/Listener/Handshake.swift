@@ -7,6 +7,8 @@ final class Handshake: Sendable {
     struct Accepted: Sendable {
         let user: String
         let format: WireFormat
+        /// The token's admin claim.
+        var isAdmin = false
     }
 
     struct Refusal: Sendable {

@@ -1,9 +1,9 @@
 import Auth
 
 extension TokenAuthenticator {
-    /// The user id of the token a client request carries (header or `?token=`).
-    func authenticate(request: ClientRequest) async throws(AuthenticationError) -> String {
+    /// Who the token a client request carries (header or `?token=`).
+    func verify(request: ClientRequest) async throws(AuthenticationError) -> VerifiedToken {
         guard let token = request.token else { throw .missingToken }
-        return try await authenticate(token: token)
+        return try await verify(token: token)
     }
 }

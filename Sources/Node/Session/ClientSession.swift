@@ -14,6 +14,8 @@ struct ClientSession: Sendable {
     let connection: ClientConnection
     let node: GatewayNode
     let logger: Logger
+    /// The token's admin claim: may read the cluster's stats.
+    var isAdmin = false
 
     var metrics: NodeMetrics { node.metrics }
 

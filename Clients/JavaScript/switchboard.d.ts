@@ -1,0 +1,102 @@
+// Types of switchboard.js. The protocol is docs/protocol.md in the Switchboard repository.
+
+/** A codec for the envelope: JSON (the default) or one of your own, e.g. protobuf. */
+export interface Codec {
+  /** The WebSocket subprotocol that selects it: `switchboard.v1.json` or `switchboard.v1.proto`. */
+  subprotocol: string;
+  encode(frame: object): string | ArrayBuffer | Uint8Array;
+  decode(data: string | ArrayBuffer | Uint8Array): ServerFrame;
+}
+
+export const jsonCodec: Codec;
+
+export interface ClientOptions {
+  /** Node URLs (`ws://host:8080/ws`), tried in turn, or one load-balanced URL. */
+  urls: string | string[];
+  /** A token, or a function returning one; a function is asked again after a 401. */
+  token: string | (() => string | Promise<string>);
+  /** The WebSocket class: the browser's by default; in Node 20 pass `ws`'s. */
+  WebSocket?: unknown;
+  /** Milliseconds a call waits for its answer (default 10000). */
+  callTimeout?: number;
+  /** Milliseconds to wait for the welcome after opening a socket (default 10000). */
+  connectTimeout?: number;
+  /** Milliseconds between protocol pings that detect a dead connection; 0 turns them off (default 25000). */
+  heartbeatInterval?: number;
+  /** Full-jitter backoff: the first ceiling (default 250 ms) and the largest (default 10000 ms). */
+  backoffBase?: number;
+  backoffMax?: number;
+  codec?: Codec;
+}
+
+export type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+export interface StateChange {
+  state: State;
+  /** The close code (or 401 for an authentication refusal) that led here. */
+  code?: number;
+  reason?: string;
+  url?: string;
+  node?: string;
+  /** Milliseconds until the next attempt, when reconnecting. */
+  delay?: number;
+  attempt?: number;
+}
+
+export interface Welcome {
+  connection: string;
+  node: string;
+  user: string;
+}
+
+export interface Push {
+  from?: string;
+  kind?: string;
+  data?: unknown;
+  /** `user` for a client's send, `backend` for a push through the Gateway API. */
+  origin: 'user' | 'backend';
+}
+
+export interface ServerFrame {
+  id?: string;
+  ok?: unknown;
+  error?: { code: string; message: string };
+  push?: Push;
+  welcome?: Welcome;
+}
+
+export interface SendOutcome {
+  delivered?: number;
+  relayedNodes?: number;
+}
+
+export interface PresenceAnswer {
+  user: string;
+  online: boolean;
+  connections: { id: string; node: string }[];
+  count?: number;
+}
+
+export class SwitchboardError extends Error {
+  /** `offline`, `timeout`, `disconnected` (the connection closed while the call was in flight: it may or may not have been handled), `closed`, `unauthenticated`, or a code of docs/protocol.md. */
+  code: string;
+  constructor(code: string, message: string);
+}
+
+export class SwitchboardClient {
+  constructor(options: ClientOptions);
+  readonly state: State;
+  readonly welcome: Welcome | null;
+  /** The node id of the current connection. */
+  readonly node: string | null;
+  on(event: 'push', listener: (push: Push) => void): () => void;
+  on(event: 'state', listener: (change: StateChange) => void): () => void;
+  on(event: 'welcome', listener: (welcome: Welcome) => void): () => void;
+  on(event: 'error', listener: (error: unknown) => void): () => void;
+  connect(): Promise<Welcome>;
+  send(to: string, data: unknown, options?: { kind?: string; timeout?: number }): Promise<SendOutcome>;
+  call<Response = any>(route: string, data?: object, options?: { timeout?: number }): Promise<Response>;
+  presence(user: string, options?: { timeout?: number }): Promise<PresenceAnswer>;
+  ping(options?: { timeout?: number }): Promise<{ node: string; time: number }>;
+  close(code?: number, reason?: string): void;
+}

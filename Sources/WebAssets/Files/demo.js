@@ -1,0 +1,160 @@
+// The demo app: everything it does goes through the JavaScript client (switchboard.js),
+// as an app of yours would. Served by nodes started with `--dev true`.
+import { SwitchboardClient } from '/assets/switchboard.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const ownNode = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+$('signin-nodes').value = (params.get('nodes') ?? ownNode).split(',').join('\n');
+
+let client = null;
+let me = null;
+let nearbyTimer = null;
+
+function item(list, text, meta, className) {
+  const li = document.createElement('li');
+  if (meta) {
+    const span = document.createElement('span');
+    span.className = 'meta';
+    span.textContent = meta;
+    li.append(span);
+  }
+  li.append(document.createTextNode(text));
+  if (className) li.className = className;
+  list.prepend(li);
+  return li;
+}
+
+const time = (ms) => new Date(ms ?? Date.now()).toLocaleTimeString();
+const logEvent = (text) => item($('events'), text, time());
+const failed = (what) => (error) => logEvent(`${what} failed: ${error.code ?? ''} ${error.message}`);
+
+/** A token from whichever node still answers: the page's own node may be the one draining. */
+async function fetchToken(user, nodes) {
+  const origins = [location.origin, ...nodes.map((url) => url.replace(/^ws/, 'http').replace(/\/ws.*$/, ''))];
+  let lastError = null;
+  for (const origin of [...new Set(origins)]) {
+    try {
+      const response = await fetch(`${origin}/demo/token?user=${encodeURIComponent(user)}`);
+      const body = await response.json();
+      if (!response.ok) throw new Error(body.error?.message ?? response.statusText);
+      return body.token;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw lastError;
+}
+
+function showChat(message, live) {
+  const mine = message.from === me;
+  const who = mine ? `me → ${message.to}` : `${message.from}`;
+  item($('chat-log'), message.text, `${time(message.sentAtMs)} ${who}${live ? '' : ' (history)'}`);
+}
+
+function showNotification(notification) {
+  const li = item($('notifications'), `${notification.title}${notification.body ? ` — ${notification.body}` : ''}`, time(notification.createdAtMs), notification.read ? '' : 'unread');
+  li.dataset.id = notification.id;
+}
+
+async function refreshNotifications() {
+  const answer = await client.call('notification.list', {});
+  $('notifications').replaceChildren();
+  for (const notification of [...(answer.notifications ?? [])].reverse()) showNotification(notification);
+  $('unread').textContent = `${answer.unread ?? 0} unread`;
+}
+
+async function refreshNearby() {
+  const answer = await client.call('location.nearby', {
+    latitude: Number($('location-lat').value),
+    longitude: Number($('location-lon').value),
+    radiusMeters: 5000,
+    limit: 20,
+  });
+  $('nearby-list').replaceChildren();
+  for (const user of answer.users ?? []) {
+    item($('nearby-list'), user.user, `${Math.round(user.distanceMeters ?? 0)} m`);
+  }
+  if ((answer.users ?? []).length === 0) item($('nearby-list'), 'nobody within 5 km', '');
+}
+
+async function signIn(user) {
+  me = user;
+  const nodes = $('signin-nodes').value.split(/\s+/).filter(Boolean);
+  client = new SwitchboardClient({ urls: nodes, token: () => fetchToken(user, nodes) });
+  client.on('state', (change) => {
+    $('state').textContent = change.state;
+    $('state').className = `badge ${change.state}`;
+    if (change.state !== 'open') $('node').textContent = '—';
+    const why = change.code ? ` (${change.code}${change.reason ? `: ${change.reason}` : ''})` : '';
+    logEvent(`${change.state}${change.url ? ` ${change.url}` : ''}${why}`);
+  });
+  client.on('welcome', (welcome) => {
+    $('node').textContent = welcome.node;
+    logEvent(`welcome: connection ${welcome.connection}`);
+    refreshNotifications().catch(failed('notifications'));
+  });
+  client.on('push', (push) => {
+    if (push.kind === 'chat.message') showChat(push.data, true);
+    else if (push.kind === 'notification') {
+      showNotification(push.data);
+      const unread = document.querySelectorAll('#notifications li.unread').length;
+      $('unread').textContent = `${unread} unread`;
+    } else item($('chat-log'), JSON.stringify(push.data), `${push.from} (${push.kind})`);
+  });
+  $('who').textContent = `signed in as ${user}`;
+  $('signin').classList.add('hidden');
+  $('app').classList.remove('hidden');
+  await client.connect();
+}
+
+$('signin-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  signIn($('signin-user').value.trim()).catch(failed('sign-in'));
+});
+
+$('chat-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const to = $('chat-to').value.trim();
+  const text = $('chat-text').value;
+  client.call('chat.send', { to, text }).then((answer) => {
+    showChat({ from: me, to, text, sentAtMs: answer.sentAtMs }, true);
+    $('chat-text').value = '';
+  }, failed('chat.send'));
+});
+
+$('chat-history').addEventListener('click', () => {
+  const other = $('chat-to').value.trim();
+  client.call('chat.history', { with: other, limit: 50 }).then((answer) => {
+    $('chat-log').replaceChildren();
+    for (const message of answer.messages ?? []) showChat(message, false);
+  }, failed('chat.history'));
+});
+
+$('location-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  client.call('location.update', { latitude: Number($('location-lat').value), longitude: Number($('location-lon').value) })
+    .then(() => logEvent('location shared'), failed('location.update'));
+});
+
+$('nearby-button').addEventListener('click', () => {
+  refreshNearby().catch(failed('location.nearby'));
+  clearInterval(nearbyTimer);
+  nearbyTimer = setInterval(() => client.state === 'open' && refreshNearby().catch(() => {}), 3000);
+});
+
+$('notifications-refresh').addEventListener('click', () => refreshNotifications().catch(failed('notification.list')));
+$('notifications-read').addEventListener('click', () => {
+  client.call('notification.markRead', { ids: [] }).then(refreshNotifications, failed('notification.markRead'));
+});
+
+$('presence-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  client.presence($('presence-user').value.trim()).then((answer) => {
+    $('presence-result').textContent = answer.online
+      ? `${answer.user} is online: ${answer.connections.map((c) => `${c.id} on ${c.node}`).join(', ')}`
+      : `${answer.user} is offline`;
+  }, failed('presence'));
+});
+
+if (params.get('user')) signIn(params.get('user')).catch(failed('sign-in'));

@@ -1,0 +1,38 @@
+import ArgumentParser
+import GRPCCore
+import GRPCSupport
+import SwitchboardProtocol
+
+/// `switchboard notify`: creates a notification through the Notification service, as
+/// another backend would; the service stores it and pushes it to the user if online.
+struct NotifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify",
+        abstract: "Create a notification for a user through the Notification service (it pushes it if they are online)."
+    )
+
+    @Option(help: "The user to notify.")
+    var user: String
+    @Option(help: "The notification's title.")
+    var title: String
+    @Option(help: "The notification's body.")
+    var body: String = ""
+    @Option(help: "host:port of the Notification service (SWITCHBOARD_NOTIFICATION_BACKEND; default 127.0.0.1:9103).")
+    var notificationBackend: String?
+
+    func run() async throws {
+        let address = notificationBackend ?? ProcessEnvironment.current["SWITCHBOARD_NOTIFICATION_BACKEND"] ?? "127.0.0.1:9103"
+        guard let endpoint = GRPCEndpoint(address) else { throw ValidationError("--notification-backend must be host:port, got '\(address)'") }
+        var request = Switchboard_Notification_V1_CreateNotificationRequest()
+        request.user = user
+        request.title = title
+        request.body = body
+        let client = try endpoint.makeClient()
+        let response = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.runConnections() }
+            defer { client.beginGracefulShutdown() }
+            return try await Switchboard_Notification_V1_NotificationService.Client(wrapping: client).createNotification(request)
+        }
+        print("notification \(response.notification.id) for \(user): \(response.pushed ? "pushed" : "stored (the user is offline)")")
+    }
+}
