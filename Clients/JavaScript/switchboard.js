@@ -179,10 +179,7 @@ export class SwitchboardClient {
 
   async _open(freshToken) {
     if (this._stopped) return;
-    this._setState(this._attempt === 0 && this.state === 'idle' ? 'connecting' : 'reconnecting', {
-      url: this.urls[this._urlIndex],
-      attempt: this._attempt,
-    });
+    if (this.state === 'idle') this._setState('connecting', { url: this.urls[this._urlIndex] });
     let token;
     try {
       token = await this._currentToken(freshToken);
@@ -306,7 +303,7 @@ export class SwitchboardClient {
 
   _reconnectNow(detail) {
     this._attempt += 1;
-    this._setState('reconnecting', { ...detail, delay: 0 });
+    this._setState('reconnecting', { ...detail, delay: 0, url: this.urls[this._urlIndex], attempt: this._attempt });
     this._open(false);
   }
 
@@ -316,7 +313,7 @@ export class SwitchboardClient {
     const ceiling = Math.min(this.options.backoffMax, this.options.backoffBase * 2 ** this._attempt);
     const delay = Math.floor(Math.random() * ceiling);
     this._attempt += 1;
-    this._setState('reconnecting', { ...detail, delay });
+    this._setState('reconnecting', { ...detail, delay, url: this.urls[this._urlIndex], attempt: this._attempt });
     this._later(delay, () => this._open(freshToken));
   }
 

@@ -1,0 +1,198 @@
+// The JavaScript client against real nodes, real Redis and the reference backends.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { SwitchboardClient, SwitchboardError } from '../../Clients/JavaScript/switchboard.js';
+import { eventually, metric, startCluster, token } from './support/cluster.js';
+import WebSocket from './support/ws.js';
+
+/** A client that records its state changes and pushes; closed by `clients.closeAll()`. */
+function clientFor(urls, tokenOrProvider, options = {}) {
+  const client = new SwitchboardClient({ urls, token: tokenOrProvider, WebSocket, backoffBase: 50, backoffMax: 500, ...options });
+  client.states = [];
+  client.pushes = [];
+  client.on('state', (change) => client.states.push(change));
+  client.on('push', (push) => client.pushes.push(push));
+  open.push(client);
+  return client;
+}
+let open = [];
+const closeAll = () => {
+  for (const client of open) client.close();
+  open = [];
+};
+
+describe('the JavaScript client on a two-node cluster', () => {
+  let cluster;
+  before(async () => {
+    cluster = await startCluster({ name: 'client' });
+  });
+  after(async () => {
+    closeAll();
+    await cluster?.stop();
+  });
+
+  test('connects, waits for the welcome, sends across nodes, calls backends, looks up presence', async () => {
+    const [one, two] = cluster.nodes;
+    const alice = clientFor([one.ws], await token('alice'));
+    const bob = clientFor([two.ws], () => token('bob'));
+    const welcome = await alice.connect();
+    assert.equal(welcome.user, 'alice');
+    assert.equal(welcome.node, 'node-1');
+    assert.equal(alice.state, 'open');
+    assert.equal((await bob.connect()).node, 'node-2');
+    assert.deepEqual(alice.states.map((change) => change.state), ['connecting', 'open']);
+
+    const outcome = await alice.send('bob', { text: 'hi bob', n: 1 }, { kind: 'greeting' });
+    assert.deepEqual(outcome, { delivered: 0, relayedNodes: 1 });
+    await eventually('bob gets the push', () => bob.pushes.length === 1);
+    assert.deepEqual(bob.pushes[0], { from: 'alice', kind: 'greeting', data: { text: 'hi bob', n: 1 }, origin: 'user' });
+
+    const sent = await alice.call('chat.send', { to: 'bob', text: 'through the chat backend' });
+    assert.equal(typeof sent.messageId, 'string');
+    assert.equal(Number.isInteger(sent.sentAtMs), true, 'sentAtMs is an integer number');
+    await eventually('bob gets the chat push', () => bob.pushes.length === 2);
+    assert.equal(bob.pushes[1].kind, 'chat.message');
+    assert.equal(bob.pushes[1].origin, 'backend');
+    assert.equal(bob.pushes[1].data.sentAtMs, sent.sentAtMs, 'the push and the answer carry the same number');
+    const history = await bob.call('chat.history', { with: 'alice' });
+    assert.deepEqual(history.messages.map((message) => message.text), ['through the chat backend']);
+
+    const presence = await bob.presence('alice');
+    assert.equal(presence.online, true);
+    assert.equal(presence.count, 1);
+    assert.deepEqual(presence.connections.map((connection) => connection.node), ['node-1']);
+    const pong = await alice.ping();
+    assert.equal(pong.node, 'node-1');
+    closeAll();
+  });
+
+  test('refusals reject with the protocol code; the socket stays usable', async () => {
+    const alice = clientFor([cluster.nodes[0].ws], await token('alice'));
+    await alice.connect();
+    await assert.rejects(alice.send('nobody-here', { x: 1 }), (error) => error instanceof SwitchboardError && error.code === 'offline');
+    await assert.rejects(alice.call('no.such.route', {}), (error) => error.code === 'unknown_route');
+    await assert.rejects(alice.send('bob', { x: 1 }, { kind: 'chat.fake' }), (error) => error.code === 'invalid_argument');
+    await assert.rejects(alice.call('switchboard.cluster'), (error) => error.code === 'permission_denied');
+    assert.equal((await alice.ping()).node, 'node-1');
+    assert.equal(alice.state, 'open');
+    closeAll();
+  });
+
+  test('a 401 with a fixed token closes for good, with no retry', async () => {
+    const eve = clientFor([cluster.nodes[0].ws], 'not-a-token');
+    await assert.rejects(eve.connect(), (error) => error.code === 'unauthenticated' && /token/i.test(error.message));
+    assert.equal(eve.state, 'closed');
+    assert.deepEqual(eve.states.map((change) => change.state), ['connecting', 'closed']);
+    assert.equal(eve.states.at(-1).code, 401);
+    const failures = await metric(cluster.nodes[0], 'switchboard_auth_failures_total');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(await metric(cluster.nodes[0], 'switchboard_auth_failures_total'), failures, 'no further attempt reached the node');
+    closeAll();
+  });
+
+  test('a 401 with a token provider asks it for a fresh token, then connects', async () => {
+    const tokens = ['expired-or-forged', await token('carol')];
+    let asked = 0;
+    const carol = clientFor([cluster.nodes[1].ws], async () => tokens[Math.min(asked++, 1)]);
+    const welcome = await carol.connect();
+    assert.equal(welcome.user, 'carol');
+    assert.equal(asked, 2);
+    assert.ok(carol.states.some((change) => change.state === 'reconnecting' && change.code === 401));
+    closeAll();
+  });
+
+  test('the admin claim opens switchboard.cluster: every node with the numbers of its /metrics', async () => {
+    const admin = clientFor([cluster.nodes[1].ws], await token('ops', { admin: true }));
+    await admin.connect();
+    const answer = await eventually('both nodes in the stats', async () => {
+      const stats = await admin.call('switchboard.cluster');
+      return stats.nodes.length === 2 && stats.nodes.every((node) => node.connections === (node.node === 'node-2' ? 1 : 0)) && stats;
+    });
+    assert.equal(answer.servedBy, 'node-2');
+    assert.deepEqual(answer.nodes.map((node) => node.node), ['node-1', 'node-2']);
+    for (const node of answer.nodes) {
+      assert.equal(node.ready, true);
+      assert.equal(node.redisUp, true);
+      assert.equal(node.draining, false);
+    }
+    // Quiet now: each snapshot's totals are what that node's /metrics says (node 2's
+    // messages in and out also count the admin's own calls, so only its other counters).
+    const settled = await eventually('snapshots that match /metrics', async () => {
+      const stats = await admin.call('switchboard.cluster');
+      const counters = [
+        ['messagesIn', 'switchboard_messages_in_total'], ['messagesOut', 'switchboard_messages_out_total'],
+        ['relayIn', 'switchboard_relay_in_total'], ['relayOut', 'switchboard_relay_out_total'],
+        ['backendCalls', 'switchboard_backend_calls_total'],
+      ];
+      for (const [index, node] of cluster.nodes.entries()) {
+        for (const [field, name] of index === 0 ? counters : counters.slice(2)) {
+          if (stats.nodes[index].totals[field] !== await metric(node, name)) return false;
+        }
+      }
+      return stats;
+    });
+    assert.ok(settled.nodes[0].totals.messagesIn > 0, 'node 1 handled the earlier tests');
+    closeAll();
+  });
+});
+
+describe('reconnecting', () => {
+  test('a drain (1012) moves the client at once to the next node; the next message reaches it', async (t) => {
+    const cluster = await startCluster({ name: 'drain', drainWindow: 1 });
+    t.after(async () => {
+      closeAll();
+      await cluster.stop();
+    });
+    const [one, two] = cluster.nodes;
+    const alice = clientFor([one.ws, two.ws], () => token('alice'));
+    const bob = clientFor([two.ws], await token('bob'));
+    await alice.connect();
+    await bob.connect();
+    assert.equal(alice.node, 'node-1');
+    one.child.signal('SIGTERM');
+    await eventually('alice on node 2', () => alice.state === 'open' && alice.node === 'node-2');
+    const drained = alice.states.find((change) => change.state === 'reconnecting');
+    assert.equal(drained.code, 1012);
+    assert.equal(drained.delay, 0, 'a drain reconnects at once');
+    await bob.send('alice', { after: 'drain' });
+    await eventually('alice gets the message', () => alice.pushes.some((push) => push.data?.after === 'drain'));
+    assert.deepEqual((await one.child.exited).code, 0);
+  });
+
+  test('a call in flight when the connection dies is rejected, not resent; a dead node found by the heartbeat', async (t) => {
+    const cluster = await startCluster({ name: 'dead-node' });
+    t.after(async () => {
+      closeAll();
+      cluster.nodes[0].child.signal('SIGCONT');
+      await cluster.stop();
+    });
+    const [one, two] = cluster.nodes;
+    const alice = clientFor([one.ws, two.ws], await token('alice'), { heartbeatInterval: 300 });
+    const bob = clientFor([one.ws], await token('bob'), { heartbeatInterval: 0 });
+    await alice.connect();
+    await bob.connect();
+    await one.child.stop();  // alive to TCP, silent to the client
+    const inFlight = alice.ping({ timeout: 60_000 });
+    inFlight.catch(() => {});
+    await assert.rejects(bob.ping({ timeout: 200 }), (error) => error.code === 'timeout' && /200 ms/.test(error.message));
+    await eventually('the heartbeat to give up on node 1, and alice on node 2', () => alice.state === 'open' && alice.node === 'node-2');
+    await assert.rejects(inFlight, (error) => error.code === 'disconnected' && /may or may not/.test(error.message));
+    assert.equal((await alice.ping()).node, 'node-2');
+  });
+
+  test('nodes that are down are retried with growing, jittered delays', async (t) => {
+    const cluster = await startCluster({ name: 'backoff', nodes: 1 });
+    t.after(async () => {
+      closeAll();
+      await cluster.stop();
+    });
+    const url = cluster.nodes[0].ws.replace(/:\d+\//, ':1/');  // nothing listens on port 1
+    const lost = clientFor([url], await token('alice'), { backoffBase: 20, backoffMax: 160 });
+    lost.connect().catch(() => {});
+    await eventually('six attempts', () => lost.states.filter((change) => change.state === 'reconnecting').length >= 6);
+    const delays = lost.states.filter((change) => change.state === 'reconnecting').map((change) => change.delay);
+    delays.forEach((delay, attempt) => assert.ok(delay >= 0 && delay < Math.min(160, 20 * 2 ** attempt), `attempt ${attempt}: ${delay}`));
+    lost.close();
+    assert.equal(lost.state, 'closed');
+  });
+});

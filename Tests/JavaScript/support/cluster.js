@@ -1,0 +1,148 @@
+// Real Switchboard processes for the JavaScript and browser tests: the `switchboard`
+// binary the Swift build made, the reference backends, N nodes sharing one real Redis
+// (SWITCHBOARD_TEST_REDIS, as scripts/test.sh starts it, or one of our own).
+import { spawn, execFile } from 'node:child_process';
+import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const repository = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const binary = process.env.SWITCHBOARD_BIN ?? path.join(repository, '.build/debug/switchboard');
+/** Where logs and screenshots of a test run go. */
+export const artifacts = process.env.SWITCHBOARD_ARTIFACTS ?? path.join(repository, '.build/test-artifacts');
+const jwtSecret = 'javascript-tests-secret-at-least-32-bytes';
+const pushSecret = 'javascript-tests-push-secret';
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns a truthy value (returned) or `timeout` passes (throws `what`). */
+export async function eventually(what, check, timeout = 20_000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ''}`);
+    await sleep(100);
+  }
+}
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+class Child {
+  constructor(name, args, logDirectory) {
+    this.name = name;
+    this.process = spawn(binary, args, {
+      env: { ...process.env, SWITCHBOARD_JWT_SECRET: jwtSecret, SWITCHBOARD_PUSH_SECRET: pushSecret, SWITCHBOARD_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const log = createWriteStream(path.join(logDirectory, `${name}.log`));
+    this.process.stdout.pipe(log);
+    this.process.stderr.pipe(log);
+    this.exited = new Promise((resolve) => this.process.on('exit', (code, signal) => resolve({ code, signal })));
+    this.running = true;
+    this.exited.then(() => (this.running = false));
+  }
+
+  signal(name) {
+    if (this.running) this.process.kill(name);
+  }
+
+  /** SIGSTOP, and wait until the kernel says every thread is stopped. */
+  async stop() {
+    this.signal('SIGSTOP');
+    await eventually(`${this.name} to stop`, () => {
+      const tasks = readdirSync(`/proc/${this.process.pid}/task`);
+      return tasks.every((task) => /^\d+ \(.*\) T/.test(readFileSync(`/proc/${this.process.pid}/task/${task}/stat`, 'utf8')));
+    });
+  }
+}
+
+/**
+ * Starts `nodes` nodes and the backends. Every process is stopped by `stop()`, which a
+ * test calls in `after`/`finally`, so nodes stop even when the test fails.
+ */
+export async function startCluster({ name, nodes = 2, dev = false, drainWindow = 2, extra = [] } = {}) {
+  const logDirectory = path.join(artifacts, 'logs', name ?? `cluster-${process.pid}-${Date.now()}`);
+  mkdirSync(logDirectory, { recursive: true });
+  const children = [];
+  const cluster = { children, nodes: [], logDirectory };
+  cluster.stop = async () => {
+    for (const child of children) child.signal('SIGKILL');
+    await Promise.all(children.map((child) => child.exited));
+  };
+  try {
+    let redis = process.env.SWITCHBOARD_TEST_REDIS;
+    if (!redis) {
+      const port = await freePort();
+      const server = spawn('redis-server', ['--port', `${port}`, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+      const exited = new Promise((resolve) => server.on('exit', resolve));
+      children.push({ name: 'redis', process: server, exited, signal: (s) => server.kill(s) });
+      redis = `redis://127.0.0.1:${port}`;
+    }
+    const prefix = `js${Math.random().toString(36).slice(2, 8)}:`;
+    const [location, chat, notification] = [await freePort(), await freePort(), await freePort()];
+    const ports = [];
+    for (let index = 0; index < nodes; index += 1) ports.push({ port: await freePort(), grpc: await freePort() });
+    cluster.notificationBackend = `127.0.0.1:${notification}`;
+    children.push(new Child('backends', [
+      'backends', '--location-port', `${location}`, '--chat-port', `${chat}`, '--notification-port', `${notification}`,
+      '--gateway', `127.0.0.1:${ports[0].grpc}`,
+    ], logDirectory));
+    ports.forEach(({ port, grpc }, index) => {
+      const id = `node-${index + 1}`;
+      const child = new Child(id, [
+        'node', '--node-id', id, '--port', `${port}`, '--grpc-port', `${grpc}`, '--redis', redis, '--redis-prefix', prefix,
+        '--location-backend', `127.0.0.1:${location}`, '--chat-backend', `127.0.0.1:${chat}`,
+        '--notification-backend', `127.0.0.1:${notification}`, '--drain-window', `${drainWindow}`, '--dev', `${dev}`,
+        '--memory-trim-interval', '0', ...extra,
+      ], logDirectory);
+      children.push(child);
+      cluster.nodes.push({ id, port, child, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws` });
+    });
+    for (const node of cluster.nodes) {
+      await eventually(`${node.id} to be ready`, async () => (await fetch(`${node.http}/readyz`)).status === 200);
+    }
+    return cluster;
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+}
+
+/** A token signed with the test nodes' secret, from `switchboard token`. */
+export async function token(user, { admin = false, ttl = '1h' } = {}) {
+  const args = ['token', '--user', user, '--ttl', ttl, '--jwt-secret', jwtSecret, ...(admin ? ['--admin'] : [])];
+  const { stdout } = await promisify(execFile)(binary, args);
+  return stdout.trim();
+}
+
+/** Creates a notification through the Notification backend, as another service would. */
+export async function notify(cluster, user, title) {
+  const args = ['notify', '--user', user, '--title', title, '--notification-backend', cluster.notificationBackend];
+  const { stdout } = await promisify(execFile)(binary, args);
+  return stdout.trim();
+}
+
+/** The sum of a metric's series on a node's /metrics. */
+export async function metric(node, name) {
+  const text = await (await fetch(`${node.http}/metrics`)).text();
+  return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
