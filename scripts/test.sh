@@ -25,6 +25,12 @@ if [ $# -eq 0 ]; then
     # memory: it runs after the rest, on its own, so that neither disturbs the other.
     swift test --skip HostileClientTests
     swift test --filter HostileClientTests
+    # The JavaScript client against real nodes, and the demo app and dashboard in headless
+    # Chromium (screenshots in .build/test-artifacts/browser/), with the binary just built.
+    SWITCHBOARD_BIN="$(swift build --show-bin-path)/switchboard" node --test Tests/JavaScript/
+elif [ "$1" = "javascript" ]; then
+    swift build --product switchboard
+    SWITCHBOARD_BIN="$(swift build --show-bin-path)/switchboard" node --test Tests/JavaScript/
 else
     swift test "$@"
 fi

@@ -11,15 +11,21 @@ package struct BackendsConfiguration: Sendable {
     package var chatPort = 9102
     /// `--notification-port`, `SWITCHBOARD_NOTIFICATION_PORT`; 0 picks a free port.
     package var notificationPort = 9103
-    /// `--gateway`, `SWITCHBOARD_GATEWAY`: `host:port` of a node's Gateway API.
-    package var gateway: GRPCEndpoint
+    /// `--gateway`, `SWITCHBOARD_GATEWAY`: `host:port` of a node's Gateway API, or several
+    /// separated by commas: a push goes through the first that answers.
+    package var gateways: [GRPCEndpoint]
     /// `--push-secret`, `SWITCHBOARD_PUSH_SECRET`: the nodes' push secret.
     package var pushSecret: String
     /// Deadline of one push through the gateway, including the wait for its connection.
     package var pushTimeout: Duration = .seconds(2)
 
     package init(gateway: GRPCEndpoint, pushSecret: String) {
-        self.gateway = gateway
+        self.init(gateways: [gateway], pushSecret: pushSecret)
+    }
+
+    package init(gateways: [GRPCEndpoint], pushSecret: String) {
+        precondition(!gateways.isEmpty, "at least one gateway")
+        self.gateways = gateways
         self.pushSecret = pushSecret
     }
 }

@@ -4,18 +4,26 @@ import GRPCSupport
 import ServiceLifecycle
 import SwiftProtobuf
 import SwitchboardProtocol
+import Synchronization
 
 /// The backends' way to reach users: the Gateway API of any node, with the push secret.
+///
+/// Given several nodes, a push goes through the one that answered last; a node that is
+/// down or draining (`unavailable`) passes the push to the next at once, so a drained node
+/// costs no push. Only when none answers does a push wait, within its deadline, for one
+/// to come back.
 final class GatewayPusher: Service, Sendable {
-    private let client: GRPCHTTP2Client
+    private let clients: [GRPCHTTP2Client]
     private let metadata: Metadata
-    let endpoint: GRPCEndpoint
+    let endpoints: [GRPCEndpoint]
     private let timeout: Duration
+    /// The client that answered last.
+    private let preferred = Atomic<Int>(0)
 
-    init(endpoint: GRPCEndpoint, pushSecret: String, timeout: Duration) throws {
-        self.endpoint = endpoint
+    init(endpoints: [GRPCEndpoint], pushSecret: String, timeout: Duration) throws {
+        self.endpoints = endpoints
         self.timeout = timeout
-        client = try endpoint.makeClient()
+        clients = try endpoints.map { try $0.makeClient() }
         var metadata = Metadata()
         metadata.addString("Bearer \(pushSecret)", forKey: "authorization")
         self.metadata = metadata
@@ -28,19 +36,40 @@ final class GatewayPusher: Service, Sendable {
         request.push.from = from
         request.push.kind = kind
         request.push.data = data
+        let first = preferred.load(ordering: .relaxed)
+        if clients.count > 1 {
+            for offset in 0..<clients.count {
+                let index = (first + offset) % clients.count
+                do {
+                    let outcome = try await push(request, through: index, waitForReady: false)
+                    preferred.store(index, ordering: .relaxed)
+                    return outcome
+                } catch let error as RPCError where error.code == .unavailable {
+                    continue
+                }
+            }
+        }
+        // Ride out a gateway that is (re)starting, within the deadline.
+        return try await push(request, through: first, waitForReady: true)
+    }
+
+    private func push(
+        _ request: Switchboard_Gateway_V1_PushToUserRequest, through index: Int, waitForReady: Bool
+    ) async throws -> Switchboard_Gateway_V1_PushOutcome {
         var options = CallOptions.defaults
         options.timeout = timeout
-        // Ride out a gateway that is (re)starting, within the deadline.
-        options.waitForReady = true
-        return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+        options.waitForReady = waitForReady
+        return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: clients[index])
             .pushToUser(request, metadata: metadata, options: options)
     }
 
     func run() async throws {
         try await withGracefulShutdownHandler {
-            try await client.runConnections()
+            try await withThrowingDiscardingTaskGroup { group in
+                for client in clients { group.addTask { try await client.runConnections() } }
+            }
         } onGracefulShutdown: {
-            self.client.beginGracefulShutdown()
+            for client in self.clients { client.beginGracefulShutdown() }
         }
     }
 }

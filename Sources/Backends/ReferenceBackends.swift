@@ -18,7 +18,7 @@ package struct ReferenceBackends: Sendable {
     package init(configuration: BackendsConfiguration, logger: Logger = Logger(label: "switchboard.backends")) throws {
         self.configuration = configuration
         self.logger = logger
-        pusher = try GatewayPusher(endpoint: configuration.gateway, pushSecret: configuration.pushSecret, timeout: configuration.pushTimeout)
+        pusher = try GatewayPusher(endpoints: configuration.gateways, pushSecret: configuration.pushSecret, timeout: configuration.pushTimeout)
     }
 
     /// The services to run in one `ServiceGroup`; `onListening` learns each bound port.

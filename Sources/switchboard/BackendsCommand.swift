@@ -20,7 +20,7 @@ struct BackendsCommand: AsyncParsableCommand {
     var chatPort: Int?
     @Option(help: "Notification service port; 0 picks one (SWITCHBOARD_NOTIFICATION_PORT; default 9103).")
     var notificationPort: Int?
-    @Option(help: "host:port of a node's Gateway API to push through (SWITCHBOARD_GATEWAY; default 127.0.0.1:8081).")
+    @Option(help: "host:port of a node's Gateway API to push through, or several separated by commas, tried in turn (SWITCHBOARD_GATEWAY; default 127.0.0.1:8081).")
     var gateway: String?
     @Option(help: "The nodes' push secret (SWITCHBOARD_PUSH_SECRET; required).")
     var pushSecret: String?
@@ -30,16 +30,17 @@ struct BackendsCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessEnvironment.current
         let gatewayText = gateway ?? environment["SWITCHBOARD_GATEWAY"] ?? "127.0.0.1:8081"
-        let gatewayEndpoint: GRPCEndpoint
+        let gatewayEndpoints: [GRPCEndpoint]
         do {
-            gatewayEndpoint = try NodeConfiguration.endpoint(gatewayText, key: "gateway")
+            gatewayEndpoints = try gatewayText.split(separator: ",").map { try NodeConfiguration.endpoint(String($0), key: "gateway") }
         } catch {
             throw ValidationError("\(error)")
         }
+        guard !gatewayEndpoints.isEmpty else { throw ValidationError("--gateway needs at least one host:port") }
         guard let secret = pushSecret ?? environment["SWITCHBOARD_PUSH_SECRET"], !secret.isEmpty else {
             throw ValidationError("no push secret: pass --push-secret or set SWITCHBOARD_PUSH_SECRET")
         }
-        var configuration = BackendsConfiguration(gateway: gatewayEndpoint, pushSecret: secret)
+        var configuration = BackendsConfiguration(gateways: gatewayEndpoints, pushSecret: secret)
         configuration.host = host ?? environment["SWITCHBOARD_BACKENDS_HOST"] ?? configuration.host
         configuration.locationPort = try port(locationPort, environment["SWITCHBOARD_LOCATION_PORT"], configuration.locationPort, "location-port")
         configuration.chatPort = try port(chatPort, environment["SWITCHBOARD_CHAT_PORT"], configuration.chatPort, "chat-port")

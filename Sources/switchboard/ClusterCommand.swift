@@ -57,7 +57,8 @@ struct ClusterCommand: AsyncParsableCommand {
             ])
             redisURL = "redis://127.0.0.1:\(redisPort)"
         }
-        let gatewayAPI = "127.0.0.1:\(basePort + 1)"
+        // The backends push through any node: the first that answers.
+        let gatewayAPI = (1...nodes).map { "127.0.0.1:\(basePort + 10 * ($0 - 1) + 1)" }.joined(separator: ",")
         try launch("backends", me, [
             "backends", "--location-port", "\(backendPort)", "--chat-port", "\(backendPort + 1)",
             "--notification-port", "\(backendPort + 2)", "--gateway", gatewayAPI,

@@ -2,8 +2,10 @@
 # The Debian packages Switchboard needs beyond the Swift toolchain, installed if missing:
 # hiredis (the Redis client library the build links), redis-server (clusters, tests), and
 # for checking the deployment files: haproxy (`haproxy -c`), Python with PyYAML, and what
-# building docker-compose's pinned PyYAML from PyPI needs (venv, headers, a C compiler).
-SWITCHBOARD_PACKAGES=(libhiredis-dev redis-server redis-tools haproxy python3-venv python3-yaml python3-dev gcc)
+# building docker-compose's pinned PyYAML from PyPI needs (venv, headers, a C compiler);
+# for the JavaScript client's tests and the browser tests: Node with the `ws` package, and
+# headless Chromium.
+SWITCHBOARD_PACKAGES=(libhiredis-dev redis-server redis-tools haproxy python3-venv python3-yaml python3-dev gcc nodejs node-ws chromium)
 
 ensure_packages() {
     local missing=()

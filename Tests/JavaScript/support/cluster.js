@@ -103,7 +103,7 @@ export async function startCluster({ name, nodes = 2, dev = false, drainWindow =
     cluster.notificationBackend = `127.0.0.1:${notification}`;
     children.push(new Child('backends', [
       'backends', '--location-port', `${location}`, '--chat-port', `${chat}`, '--notification-port', `${notification}`,
-      '--gateway', `127.0.0.1:${ports[0].grpc}`,
+      '--gateway', ports.map(({ grpc }) => `127.0.0.1:${grpc}`).join(','),
     ], logDirectory));
     ports.forEach(({ port, grpc }, index) => {
       const id = `node-${index + 1}`;
