@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
+        .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", exact: "1.6.2"),
@@ -23,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", exact: "2.4.1"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", exact: "0.2.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
     ],
     targets: [
         // Swift generated from Protos/ by scripts/generate-protos.sh (committed, never generated at build time).
@@ -123,6 +125,24 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+            ]
+        ),
+        // The Swift client library: reconnects, typed calls, pushes as an AsyncStream; on
+        // SwiftNIO (swift-websocket's client), for Linux servers and Apple platforms.
+        .target(
+            name: "SwitchboardClient",
+            dependencies: [
+                "SwitchboardProtocol",
+                .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         // The demo app and the cluster dashboard nodes serve, with the JavaScript client
@@ -281,6 +301,18 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The Swift client library against real nodes (in process and as processes), real
+        // Redis and the reference backends.
+        .testTarget(
+            name: "ClientTests",
+            dependencies: [
+                "SwitchboardClient",
+                "SwitchboardProtocol",
+                "Node",
+                "TestSupport",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
         // Real processes, clusters and deployment files: nodes on loopback ports, a real

@@ -62,7 +62,30 @@ package final class NodeProcess: @unchecked Sendable {
         try await TestWebSocket.connect(url: url, token: RunningNode.token(for: user), readPaused: readPaused)
     }
 
+    /// SIGSTOP: the node keeps its sockets but answers nothing. Returns once the kernel
+    /// reports every thread stopped.
+    package func suspend() throws {
+        Foundation.kill(pid, SIGSTOP)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        while ContinuousClock.now < deadline {
+            let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+            let stopped = try tasks.allSatisfy { task in
+                let stat = try String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8)
+                return stat.split(separator: ")").last?.split(separator: " ").first == "T"
+            }
+            if stopped { return }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        throw TestFailure("node \(nodeID) did not stop")
+    }
+
+    /// SIGCONT after `suspend()`.
+    package func resume() {
+        Foundation.kill(pid, SIGCONT)
+    }
+
     package func kill() {
+        if process.isRunning { Foundation.kill(pid, SIGCONT) }
         if process.isRunning {
             process.terminate()
             process.waitUntilExit()

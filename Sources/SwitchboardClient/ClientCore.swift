@@ -1,0 +1,22 @@
+import SwitchboardProtocol
+import WSClient
+
+/// A client's mutable state, behind its mutex: the live connection's outbox, the calls
+/// waiting for their answers, and the callers waiting for a connection.
+struct ClientCore: ~Copyable {
+    var state: ConnectionState = .idle
+    var welcome: Welcome?
+    /// Frames for the live socket; nil while there is none.
+    var outbox: AsyncStream<WebSocketOutboundWriter.OutboundFrame>.Continuation?
+    var pending: [String: CheckedContinuation<Switchboard_V1_ServerFrame, any Error>] = [:]
+    var waiters: [UInt64: CheckedContinuation<Welcome, any Error>] = [:]
+    var nextID: UInt64 = 1
+    var stopped = false
+    /// Why the client stopped, for callers that arrive afterwards.
+    var stopReason: SwitchboardClientError?
+
+    mutating func makeID() -> UInt64 {
+        defer { nextID += 1 }
+        return nextID
+    }
+}

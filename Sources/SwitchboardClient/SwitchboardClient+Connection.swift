@@ -1,0 +1,205 @@
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOWebSocket
+import SwiftProtobuf
+import SwitchboardProtocol
+import Synchronization
+import WSClient
+
+/// The connection loop: connect, serve one socket until it ends, decide what its end
+/// means (at once to the next node after a drain, back off after a failure, stop after an
+/// authentication refusal with a fixed token or a close that says not to come back).
+extension SwitchboardClient {
+    /// How one socket ended.
+    enum ConnectionEnd {
+        /// The node closed it (or it dropped: 1006); `welcomed` if it had been open.
+        case closed(code: Int, reason: String, welcomed: Bool)
+        /// The upgrade was refused; the refusal, when the node could say why.
+        case refused(UpgradeRefusal?)
+    }
+
+    /// Close codes after which coming back would not help (docs/protocol.md § Close codes).
+    static let finalCloseCodes: Set<Int> = [1002, 1007, 1009, 4003]
+
+    /// Runs the connection until `close()` or cancellation.
+    public func run() async throws {
+        let urls = configuration.urls
+        var index = 0
+        var attempt = 0
+        var freshToken = false
+        var random = SystemRandomNumberGenerator()
+        setState(StateChange(.connecting, url: urls[0]))
+        while !isStopped && !Task.isCancelled {
+            let url = urls[index]
+            let token: String
+            do {
+                token = try await currentToken(fresh: freshToken)
+            } catch {
+                let delay = configuration.backoff.delay(attempt: attempt, using: &random)
+                attempt += 1
+                setState(StateChange(.reconnecting, reason: "the token provider failed: \(error)", url: url, delay: delay))
+                try? await Task.sleep(for: delay)
+                continue
+            }
+            freshToken = false
+            let end = await serve(url: url, token: token)
+            guard !isStopped else { break }
+            var immediate = false
+            let code: Int?
+            let reason: String?
+            switch end {
+            case .refused(let refusal):
+                code = refusal?.status
+                reason = refusal.map { "\($0.code): \($0.message)" } ?? "the upgrade failed"
+                switch refusal?.status {
+                case 401:
+                    guard case .provider = configuration.token else {
+                        let message = "authentication refused: \(refusal?.message ?? "")"
+                        stop(StateChange(.closed, code: 401, reason: message), error: SwitchboardClientError(code: "unauthenticated", message: message))
+                        return
+                    }
+                    freshToken = true  // never the same token again
+                case 503:
+                    index = (index + 1) % urls.count
+                    immediate = attempt < urls.count
+                default:
+                    index = (index + 1) % urls.count
+                }
+            case .closed(let closeCode, let closeReason, let welcomed):
+                code = closeCode
+                reason = closeReason
+                if welcomed { attempt = 0 }
+                if Self.finalCloseCodes.contains(closeCode) {
+                    let message = "closed by the node (\(closeCode)): \(closeReason)"
+                    stop(StateChange(.closed, code: closeCode, reason: closeReason), error: SwitchboardClientError(code: "closed", message: message))
+                    return
+                }
+                index = (index + 1) % urls.count
+                // A drain: another node at once (round the list once before backing off).
+                immediate = closeCode == 1012 && (welcomed || attempt < urls.count)
+            }
+            let delay = immediate ? Duration.zero : configuration.backoff.delay(attempt: attempt, using: &random)
+            attempt += 1
+            setState(StateChange(.reconnecting, code: code, reason: reason, url: urls[index], delay: delay))
+            if delay > .zero { try? await Task.sleep(for: delay) }
+        }
+        stop(StateChange(.closed, reason: Task.isCancelled ? "run() was cancelled" : "closed by the application"), error: .closed)
+    }
+
+    private func currentToken(fresh: Bool) async throws -> String {
+        switch configuration.token {
+        case .fixed(let token): token
+        case .provider(let provide): try await provide(fresh)
+        }
+    }
+
+    /// Serves one socket: reads frames, writes what callers queue, watches for the welcome
+    /// and the heartbeat; returns how it ended.
+    private func serve(url: String, token: String) async -> ConnectionEnd {
+        var settings = WebSocketClientConfiguration(maxFrameSize: 1 << 24, closeTimeout: .seconds(2), autoPing: .disabled, validateUTF8: true)
+        settings.additionalHeaders[.authorization] = "Bearer \(token)"
+        settings.additionalHeaders[.secWebSocketProtocol] = "switchboard.v1.proto"
+        let welcomed = OnceFlag()
+        defer { disconnected() }
+        do {
+            let close = try await WebSocketClient.connect(url: url, configuration: settings, logger: logger) { inbound, outbound, _ in
+                let (outbox, sink) = AsyncStream.makeStream(of: WebSocketOutboundWriter.OutboundFrame.self)
+                self.core.withLock { $0.outbox = sink }
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask {
+                        for try await message in inbound.messages(maxSize: 1 << 24) {
+                            self.receive(message, welcomed: welcomed)
+                        }
+                    }
+                    group.addTask {
+                        for await frame in outbox { try await outbound.write(frame) }
+                        // The outbox ends when the client is closed.
+                        try await outbound.close(.normalClosure, reason: "client closed")
+                    }
+                    group.addTask {
+                        if try await !self.watch(welcomed: welcomed) {
+                            try await outbound.close(.init(codeNumber: 4000), reason: "no answer")
+                        }
+                    }
+                    _ = try await group.next()
+                    group.cancelAll()
+                }
+            }
+            let code = close.map { Int(UInt16(webSocketErrorCode: $0.closeCode)) } ?? 1006
+            return .closed(code: code, reason: close?.reason ?? "", welcomed: welcomed.isSet)
+        } catch let error as WebSocketClientError where error == .webSocketUpgradeFailed {
+            return .refused(await UpgradeRefusal.probe(url: url, token: token))
+        } catch {
+            logger.debug("connection failed", metadata: ["url": "\(url)", "error": "\(error)"])
+            return .closed(code: 1006, reason: "\(error)", welcomed: welcomed.isSet)
+        }
+    }
+
+    /// Waits for the welcome within `connectTimeout`, then pings every `heartbeatInterval`;
+    /// false when either goes unanswered (the socket is then given up), true when it ends.
+    private func watch(welcomed: OnceFlag) async throws -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: configuration.connectTimeout)
+        while !welcomed.isSet {
+            if ContinuousClock.now >= deadline { return false }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        guard let interval = configuration.heartbeatInterval else {
+            try await Task.sleep(for: .seconds(365 * 86_400))
+            return true
+        }
+        while true {
+            try await Task.sleep(for: interval)
+            do {
+                try await ping(timeout: interval)
+            } catch let error as SwitchboardClientError where error.code == "timeout" {
+                return false
+            } catch let error as SwitchboardClientError where error.code == "disconnected" || error.code == "closed" {
+                return true
+            }
+        }
+    }
+
+    private func receive(_ message: WebSocketMessage, welcomed: OnceFlag) {
+        let frame: Switchboard_V1_ServerFrame
+        do {
+            switch message {
+            case .binary(let bytes): frame = try Switchboard_V1_ServerFrame(serializedBytes: Array(bytes.readableBytesView))
+            case .text(let text): frame = try Switchboard_V1_ServerFrame(jsonString: text)
+            }
+        } catch {
+            logger.warning("undecodable frame from the node", metadata: ["error": "\(error)"])
+            return
+        }
+        switch frame.body {
+        case .welcome(let body):
+            let welcome = Welcome(connection: body.connection, node: body.node, user: body.user)
+            let waiters = core.withLock { core in
+                core.welcome = welcome
+                core.state = .open
+                defer { core.waiters = [:] }
+                return core.waiters
+            }
+            welcomed.set()
+            stateSink.yield(StateChange(.open, url: nil))
+            for waiter in waiters.values { waiter.resume(returning: welcome) }
+        case .push(let push):
+            pushSink.yield(Push(from: push.from, kind: push.kind, data: push.data, origin: Push.Origin(rawValue: push.origin) ?? .backend))
+        case .ok, .okPayload, .error, nil:
+            core.withLock { $0.pending.removeValue(forKey: frame.id) }?.resume(returning: frame)
+        }
+    }
+
+    /// The socket is gone: calls in flight fail (`disconnected`), nothing is resent.
+    private func disconnected() {
+        let pending = core.withLock { core in
+            core.outbox?.finish()
+            core.outbox = nil
+            core.welcome = nil
+            if core.state == .open { core.state = .reconnecting }
+            defer { core.pending = [:] }
+            return core.pending
+        }
+        for continuation in pending.values { continuation.resume(throwing: SwitchboardClientError.disconnected) }
+    }
+}

@@ -1,0 +1,21 @@
+/// How a `SwitchboardClient` connects and reconnects.
+public struct SwitchboardClientConfiguration: Sendable {
+    /// Node URLs (`ws://host:8080/ws`, `wss://…`), tried in turn, or one load-balanced URL.
+    public var urls: [String]
+    /// Where tokens come from; a provider is asked again after an authentication refusal.
+    public var token: TokenProvider
+    /// How long a call waits for its answer (including for a connection).
+    public var callTimeout: Duration = .seconds(10)
+    /// How long a new socket may take to be welcomed.
+    public var connectTimeout: Duration = .seconds(10)
+    /// Interval of the protocol pings that find a connection that died silently; nil turns them off.
+    public var heartbeatInterval: Duration? = .seconds(25)
+    /// Delays between attempts after a failure.
+    public var backoff = Backoff()
+
+    public init(urls: [String], token: TokenProvider) {
+        precondition(!urls.isEmpty, "SwitchboardClient needs at least one node URL")
+        self.urls = urls
+        self.token = token
+    }
+}

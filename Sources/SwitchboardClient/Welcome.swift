@@ -1,0 +1,7 @@
+/// The node's first frame on a connection: where the client is.
+public struct Welcome: Sendable, Equatable {
+    /// The connection's cluster-unique id, e.g. `node-1/42`.
+    public let connection: String
+    public let node: String
+    public let user: String
+}

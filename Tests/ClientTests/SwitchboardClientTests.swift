@@ -1,0 +1,175 @@
+import Foundation
+import Node
+import SwiftProtobuf
+import SwitchboardClient
+import SwitchboardProtocol
+import Synchronization
+import Testing
+import TestSupport
+
+/// Runs `body` with `client` running; the client is closed and its run loop awaited
+/// whether `body` returns or throws.
+private func running<Result: Sendable>(
+    _ client: SwitchboardClient, _ body: @Sendable (SwitchboardClient) async throws -> Result
+) async throws -> Result {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await client.run() }
+        defer { client.close() }
+        return try await body(client)
+    }
+}
+
+private func client(_ urls: [String], _ token: TokenProvider, heartbeat: Duration? = nil) -> SwitchboardClient {
+    var configuration = SwitchboardClientConfiguration(urls: urls, token: token)
+    configuration.backoff = Backoff(base: .milliseconds(50), maximum: .milliseconds(500))
+    configuration.heartbeatInterval = heartbeat
+    configuration.callTimeout = testDeadline
+    return SwitchboardClient(configuration: configuration)
+}
+
+/// Every state change a client makes, recorded as it happens.
+private final class StateLog: Sendable {
+    private let changes = Mutex<[StateChange]>([])
+    init(_ client: SwitchboardClient) {
+        Task { for await change in client.stateChanges { changes.withLock { $0.append(change) } } }
+    }
+    var all: [StateChange] { changes.withLock { $0 } }
+}
+
+@Suite("The Swift client against real nodes", .timeLimit(.minutes(2)))
+struct SwitchboardClientTests {
+    @Test("connects, sends across nodes, reads pushes as an AsyncStream, looks up presence")
+    func sendAndPush() async throws {
+        try await withCluster(nodes: 2) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let alice = client([one.url], .fixed(try await one.token(for: "alice")))
+            let bob = client([two.url], .provider { _ in try await RunningNode.token(for: "bob") })
+            try await running(alice) { alice in
+                try await running(bob) { bob in
+                    #expect(try await alice.connected().node == "node-1")
+                    #expect(try await bob.connected() == bob.welcome)
+                    #expect(bob.welcome?.user == "bob")
+                    let outcome = try await alice.send(to: "bob", data: .init(structValue: ["n": .init(numberValue: 1)]), kind: "greeting")
+                    #expect(outcome.delivered == 0 && outcome.relayedNodes == 1)
+                    var pushes = bob.pushes.makeAsyncIterator()
+                    let push = try #require(await pushes.next())
+                    #expect(push.from == "alice" && push.kind == "greeting" && push.origin == .user)
+                    #expect(push.data.structValue.fields["n"]?.numberValue == 1)
+
+                    let presence = try await bob.presence(of: "alice")
+                    #expect(presence.online && presence.count == 1 && presence.connections.map(\.node) == ["node-1"])
+                    await #expect(throws: SwitchboardClientError.self) { try await alice.send(to: "nobody", data: .init(stringValue: "x")) }
+                    do {
+                        _ = try await alice.send(to: "nobody", data: .init(stringValue: "x"))
+                    } catch let error as SwitchboardClientError {
+                        #expect(error.code == "offline")
+                    }
+                    #expect(try await alice.ping() == "node-1")
+                }
+            }
+        }
+    }
+
+    @Test("typed calls take and return the generated messages; a backend's push decodes as its message")
+    func typedCalls() async throws {
+        try await withNodeAndBackends { system in
+            let alice = client([system.node.url], .fixed(try await system.node.token(for: "alice")))
+            let bob = client([system.node.url], .fixed(try await system.node.token(for: "bob")))
+            try await running(alice) { alice in
+                try await running(bob) { bob in
+                    try await alice.connected()
+                    try await bob.connected()
+                    let sent = try await alice.call(.chatSend, .with { $0.to = "bob"; $0.text = "typed hello" })
+                    #expect(!sent.messageID.isEmpty && sent.delivered && sent.sentAtMs > 0)
+                    var pushes = bob.pushes.makeAsyncIterator()
+                    let push = try #require(await pushes.next())
+                    #expect(push.kind == "chat.message" && push.origin == .backend)
+                    let message = try push.decode(as: Switchboard_Chat_V1_ChatMessage.self)
+                    #expect(message.text == "typed hello" && message.id == sent.messageID && message.sentAtMs == sent.sentAtMs)
+                    let history = try await bob.call(.chatHistory, .with { $0.with = "alice" })
+                    #expect(history.messages.map(\.text) == ["typed hello"])
+                    _ = try await alice.call(.locationUpdate, .with { $0.latitude = 52.52; $0.longitude = 13.405 })
+                    let nearby = try await bob.call(.locationNearby, .with { $0.latitude = 52.521; $0.longitude = 13.41; $0.radiusMeters = 5000 })
+                    #expect(nearby.users.map(\.user) == ["alice"])
+                    do {
+                        _ = try await alice.call(.chatSend, .with { $0.to = "" })
+                        Issue.record("an empty recipient was accepted")
+                    } catch let error as SwitchboardClientError {
+                        #expect(error.code == "invalid_argument")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("a drain (1012) moves the client at once to the next node, where pushes reach it")
+    func drain() async throws {
+        try await withCluster(nodes: 2) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let alice = client([one.url, two.url], .fixed(try await one.token(for: "alice")))
+            let log = StateLog(alice)
+            let bob = client([two.url], .fixed(try await two.token(for: "bob")))
+            try await running(alice) { alice in
+                try await running(bob) { bob in
+                    #expect(try await alice.connected().node == "node-1")
+                    try await bob.connected()
+                    try await one.stop()
+                    try await waitUntil { alice.welcome?.node == "node-2" }
+                    try await waitUntil { log.all.contains { $0.state == .reconnecting } }
+                    let moved = try #require(log.all.first { $0.state == .reconnecting })
+                    #expect(moved.code == 1012 && moved.delay == .zero && moved.url == two.url)
+                    _ = try await bob.send(to: "alice", data: .init(stringValue: "after the drain"))
+                    var pushes = alice.pushes.makeAsyncIterator()
+                    #expect(await pushes.next()?.data.stringValue == "after the drain")
+                }
+            }
+        }
+    }
+
+    @Test("a 401 with a fixed token stops the client; a provider is asked for a fresh token")
+    func authenticationRefused() async throws {
+        try await withNode { node in
+            let eve = client([node.url], .fixed("not-a-token"))
+            let log = StateLog(eve)
+            try await eve.run()  // returns: refused for good
+            #expect(eve.state == .closed)
+            try await waitUntil { log.all.last?.state == .closed }
+            #expect(log.all.map(\.state) == [.connecting, .closed])
+            #expect(log.all.last?.code == 401)
+            do {
+                try await eve.connected()
+                Issue.record("a refused client connected")
+            } catch let error as SwitchboardClientError {
+                #expect(error.code == "unauthenticated")
+            }
+
+            let asked = Mutex<[Bool]>([])
+            let carol = client([node.url], .provider { fresh in
+                let count = asked.withLock { $0.append(fresh); return $0.count }
+                return count == 1 ? "forged" : try await RunningNode.token(for: "carol")
+            })
+            let welcome = try await running(carol) { carol in try await carol.connected() }
+            #expect(welcome.user == "carol")
+            #expect(asked.withLock { $0 } == [false, true])
+        }
+    }
+
+    @Test("a call in flight when the node dies fails with disconnected, never resent; the heartbeat finds the dead node")
+    func deadNode() async throws {
+        try await withNodeProcesses(2, redis: try await RedisServer.shared()) { nodes in
+            let alice = client(nodes.map(\.url), .fixed(try await RunningNode.token(for: "alice")), heartbeat: .milliseconds(300))
+            try await running(alice) { alice in
+                #expect(try await alice.connected().node == nodes[0].nodeID)
+                try nodes[0].suspend()
+                defer { nodes[0].resume() }
+                await #expect {
+                    try await alice.ping(timeout: .seconds(60))
+                } throws: { error in
+                    (error as? SwitchboardClientError)?.code == "disconnected"
+                }
+                try await waitUntil { alice.welcome?.node == nodes[1].nodeID }
+                #expect(try await alice.ping() == nodes[1].nodeID)
+            }
+        }
+    }
+}
