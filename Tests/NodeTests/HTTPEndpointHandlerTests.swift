@@ -59,6 +59,38 @@ struct HTTPEndpointHandlerTests {
         #expect(channel.isActive, "a keep-alive client keeps its connection")
     }
 
+    @Test("the demo and its token minting exist only on a --dev node; the dashboard and the assets are always served")
+    func webAssets() async throws {
+        let plain = try await channel(try await makeTestNode())
+        let hidden = try await get("/demo", on: plain)
+        #expect(hidden.status == .notFound)
+        #expect(hidden.body.contains("--dev"))
+        #expect(try await get("/demo/token?user=alice", on: plain).status == .notFound)
+        let dashboard = try await get("/dashboard", on: plain)
+        #expect(dashboard.status == .ok)
+        #expect(dashboard.headers.first(name: "content-type") == "text/html; charset=utf-8")
+        #expect(dashboard.body.contains("/assets/dashboard.js"))
+        let library = try await get("/assets/switchboard.js", on: plain)
+        #expect(library.headers.first(name: "content-type") == "text/javascript; charset=utf-8")
+        #expect(library.body.contains("export class SwitchboardClient"))
+        #expect(try await get("/assets/../../etc/passwd", on: plain).status == .notFound)
+
+        let node = try await makeTestNode { $0.dev = true }
+        let dev = try await channel(node)
+        let demo = try await get("/demo", on: dev)
+        #expect(demo.status == .ok)
+        #expect(demo.body.contains("/assets/demo.js"))
+        let minted = try await get("/demo/token?user=z%C3%B6e+b", on: dev)
+        #expect(minted.status == .ok)
+        let body = try #require(try JSONSerialization.jsonObject(with: Data(minted.body.utf8)) as? [String: String])
+        #expect(body["user"] == "zöe b")
+        let verified = try await TokenAuthenticator(secret: node.configuration.jwtSecret).verify(token: try #require(body["token"]))
+        #expect(verified == VerifiedToken(user: "zöe b", isAdmin: false))
+        let refused = try await get("/demo/token?user=", on: dev)
+        #expect(refused.status == .badRequest)
+        #expect(refused.code == "invalid_argument")
+    }
+
     @Test("GET /ws that is no upgrade: 401 without a valid token, 426 with one")
     func notAnUpgrade() async throws {
         let node = try await makeTestNode()

@@ -14,3 +14,13 @@ package func waitUntil(timeout: Duration = .seconds(20), _ condition: () async t
 /// backend pushes): generous, as two cores shared by dozens of nodes can stall anything
 /// for seconds. Timeouts themselves are tested with short deadlines of their own.
 package let testDeadline = Duration.seconds(30)
+
+/// Polls `attempt` until it returns a value, which is returned; fails after `timeout`.
+package func eventually<Value>(timeout: Duration = .seconds(20), _ attempt: () async throws -> Value?) async throws -> Value {
+    let deadline = ContinuousClock.now.advanced(by: timeout)
+    while true {
+        if let value = try await attempt() { return value }
+        guard ContinuousClock.now < deadline else { throw TestFailure("no result within \(timeout)") }
+        try await Task.sleep(for: .milliseconds(20))
+    }
+}
