@@ -3,11 +3,12 @@
 # Installs only what is missing, and starts the servers the tests need: a redis-server
 # on a free loopback port without persistence, shared by the cluster tests (tests that
 # stop or restart Redis start their own), and docker-compose from PyPI in a virtualenv
-# for the deployment-file checks.
+# for the deployment-file checks; Node (with `ws`) and Chromium for the JavaScript client
+# and browser suites, which run last against the `switchboard` binary the Swift build made.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/packages.sh
-ensure_packages
+ensure_packages test
 ensure_compose
 
 redis_port=$(free_port)

@@ -2,15 +2,19 @@
 # The Debian packages Switchboard needs beyond the Swift toolchain, installed if missing:
 # hiredis (the Redis client library the build links), redis-server (clusters, tests), and
 # for checking the deployment files: haproxy (`haproxy -c`), Python with PyYAML, and what
-# building docker-compose's pinned PyYAML from PyPI needs (venv, headers, a C compiler);
-# for the JavaScript client's tests and the browser tests: Node with the `ws` package, and
-# headless Chromium.
-SWITCHBOARD_PACKAGES=(libhiredis-dev redis-server redis-tools haproxy python3-venv python3-yaml python3-dev gcc nodejs node-ws chromium)
+# building docker-compose's pinned PyYAML from PyPI needs (venv, headers, a C compiler).
+SWITCHBOARD_PACKAGES=(libhiredis-dev redis-server redis-tools haproxy python3-venv python3-yaml python3-dev gcc)
+# Only for the tests: Node with the `ws` package (the JavaScript client's suite) and
+# headless Chromium (the demo app and the dashboard in a real browser).
+SWITCHBOARD_TEST_PACKAGES=(nodejs node-ws chromium)
 
+# Installs what is missing of SWITCHBOARD_PACKAGES, and of SWITCHBOARD_TEST_PACKAGES with `test`.
 ensure_packages() {
+    local wanted=("${SWITCHBOARD_PACKAGES[@]}")
+    [ "${1:-}" = "test" ] && wanted+=("${SWITCHBOARD_TEST_PACKAGES[@]}")
     local missing=()
     local package
-    for package in "${SWITCHBOARD_PACKAGES[@]}"; do
+    for package in "${wanted[@]}"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
     if [ "${#missing[@]}" -gt 0 ]; then
