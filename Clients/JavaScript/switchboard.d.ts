@@ -9,6 +9,8 @@ export interface Codec {
 }
 
 export const jsonCodec: Codec;
+/** Binary frames, no protobuf library needed: `send` data, answers and pushes stay JavaScript values; `call` takes the encoded request message (Uint8Array) and resolves with the encoded response. */
+export const protobufCodec: Codec;
 
 export interface ClientOptions {
   /** Node URLs (`ws://host:8080/ws`), tried in turn, or one load-balanced URL. */
@@ -95,7 +97,7 @@ export class SwitchboardClient {
   on(event: 'error', listener: (error: unknown) => void): () => void;
   connect(): Promise<Welcome>;
   send(to: string, data: unknown, options?: { kind?: string; timeout?: number }): Promise<SendOutcome>;
-  call<Response = any>(route: string, data?: object, options?: { timeout?: number }): Promise<Response>;
+  call<Response = any>(route: string, data?: object | Uint8Array, options?: { timeout?: number }): Promise<Response>;
   presence(user: string, options?: { timeout?: number }): Promise<PresenceAnswer>;
   ping(options?: { timeout?: number }): Promise<{ node: string; time: number }>;
   close(code?: number, reason?: string): void;

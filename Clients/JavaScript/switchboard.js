@@ -22,6 +22,211 @@ export const jsonCodec = {
   decode: (data) => JSON.parse(typeof data === 'string' ? data : new TextDecoder().decode(data)),
 };
 
+/**
+ * The protobuf envelope (`switchboard.v1.proto`, binary frames), written and read here
+ * without a protobuf library. `send` data, answers and pushes are plain JavaScript values
+ * (carried as `google.protobuf.Value`); a backend `call` takes its request as the encoded
+ * message (a Uint8Array, from your generated code) and resolves with the encoded response.
+ */
+export const protobufCodec = {
+  subprotocol: 'switchboard.v1.proto',
+  /** @param {object} frame */
+  encode(frame) {
+    const out = new ProtoWriter();
+    if (frame.id) out.string(1, frame.id);
+    if (frame.call !== undefined) {
+      out.string(2, frame.call);
+      const payload = frame.data instanceof Uint8Array ? frame.data : new Uint8Array(0);
+      if (payload.length > 0) out.bytes(7, payload);
+    }
+    if (frame.send) {
+      out.message(3, (send) => {
+        send.string(1, frame.send.to);
+        if (frame.send.data !== undefined) send.message(2, (value) => writeValue(value, frame.send.data));
+        if (frame.send.kind) send.string(3, frame.send.kind);
+      });
+    }
+    if (frame.presence) out.message(4, (presence) => presence.string(1, frame.presence.user));
+    if (frame.ping) out.message(5, () => {});
+    return out.finish();
+  },
+  /** @param {ArrayBuffer | Uint8Array} data */
+  decode(data) {
+    const frame = {};
+    for (const [field, value] of readFields(data instanceof Uint8Array ? data : new Uint8Array(data))) {
+      if (field === 1) frame.id = utf8(value);
+      else if (field === 2) frame.ok = readValue(value);
+      else if (field === 3) frame.error = readStrings(value, ['code', 'message']);
+      else if (field === 4) {
+        const push = { origin: 'user' };
+        for (const [pushField, pushValue] of readFields(value)) {
+          if (pushField === 1) push.from = utf8(pushValue);
+          else if (pushField === 2) push.kind = utf8(pushValue);
+          else if (pushField === 3) push.data = readValue(pushValue);
+          else if (pushField === 4) push.origin = utf8(pushValue);
+        }
+        frame.push = push;
+      } else if (field === 5) frame.ok = value;
+      else if (field === 6) frame.welcome = readStrings(value, ['connection', 'node', 'user']);
+    }
+    return frame;
+  },
+};
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const utf8 = (bytes) => decoder.decode(bytes);
+
+/** Protobuf's wire format: varints, length-delimited fields, 64-bit doubles. */
+class ProtoWriter {
+  constructor() {
+    this.chunks = [];
+  }
+  varint(number) {
+    const bytes = [];
+    let value = BigInt(number);
+    do {
+      let byte = Number(value & 0x7fn);
+      value >>= 7n;
+      if (value > 0n) byte |= 0x80;
+      bytes.push(byte);
+    } while (value > 0n);
+    this.chunks.push(Uint8Array.from(bytes));
+  }
+  tag(field, wire) {
+    this.varint((field << 3) | wire);
+  }
+  bytes(field, bytes) {
+    this.tag(field, 2);
+    this.varint(bytes.length);
+    this.chunks.push(bytes);
+  }
+  string(field, text) {
+    this.bytes(field, encoder.encode(String(text)));
+  }
+  double(field, number) {
+    this.tag(field, 1);
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, number, true);
+    this.chunks.push(bytes);
+  }
+  message(field, write) {
+    const inner = new ProtoWriter();
+    write(inner);
+    this.bytes(field, inner.finish());
+  }
+  finish() {
+    const length = this.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+    const out = new Uint8Array(length);
+    let offset = 0;
+    for (const chunk of this.chunks) {
+      out.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return out;
+  }
+}
+
+/** `google.protobuf.Value` from a JSON-compatible value. */
+function writeValue(out, value) {
+  if (value === null || value === undefined) {
+    out.tag(1, 0);
+    out.varint(0);
+  } else if (typeof value === 'number') out.double(2, value);
+  else if (typeof value === 'string') out.string(3, value);
+  else if (typeof value === 'boolean') {
+    out.tag(4, 0);
+    out.varint(value ? 1 : 0);
+  } else if (Array.isArray(value)) {
+    out.message(6, (list) => value.forEach((item) => list.message(1, (inner) => writeValue(inner, item))));
+  } else if (typeof value === 'object') {
+    out.message(5, (object) => {
+      for (const [key, item] of Object.entries(value)) {
+        if (item === undefined) continue;
+        object.message(1, (entry) => {
+          entry.string(1, key);
+          entry.message(2, (inner) => writeValue(inner, item));
+        });
+      }
+    });
+  } else throw new TypeError(`${typeof value} has no protobuf Value form`);
+}
+
+/** The fields of one message: [field number, value] (varints as numbers, else bytes). */
+function* readFields(bytes) {
+  let offset = 0;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const varint = () => {
+    let result = 0n;
+    let shift = 0n;
+    for (;;) {
+      if (offset >= bytes.length) throw new Error('truncated varint');
+      const byte = bytes[offset++];
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result;
+      shift += 7n;
+    }
+  };
+  while (offset < bytes.length) {
+    const key = Number(varint());
+    const field = key >>> 3;
+    switch (key & 7) {
+      case 0:
+        yield [field, Number(varint())];
+        break;
+      case 1:
+        if (offset + 8 > bytes.length) throw new Error('truncated double');
+        yield [field, view.getFloat64(offset, true)];
+        offset += 8;
+        break;
+      case 2: {
+        const length = Number(varint());
+        if (offset + length > bytes.length) throw new Error('truncated field');
+        yield [field, bytes.subarray(offset, offset + length)];
+        offset += length;
+        break;
+      }
+      case 5:
+        offset += 4;
+        break;
+      default:
+        throw new Error(`unsupported wire type ${key & 7}`);
+    }
+  }
+}
+
+function readStrings(bytes, names) {
+  const out = {};
+  for (const [field, value] of readFields(bytes)) {
+    if (names[field - 1]) out[names[field - 1]] = utf8(value);
+  }
+  return out;
+}
+
+/** A JavaScript value from `google.protobuf.Value`. */
+function readValue(bytes) {
+  let result = null;
+  for (const [field, value] of readFields(bytes)) {
+    if (field === 1) result = null;
+    else if (field === 2) result = value;
+    else if (field === 3) result = utf8(value);
+    else if (field === 4) result = value !== 0;
+    else if (field === 5) {
+      result = {};
+      for (const [, entry] of readFields(value)) {
+        let key = '';
+        let item = null;
+        for (const [entryField, entryValue] of readFields(entry)) {
+          if (entryField === 1) key = utf8(entryValue);
+          else if (entryField === 2) item = readValue(entryValue);
+        }
+        result[key] = item;
+      }
+    } else if (field === 6) result = [...readFields(value)].map(([, item]) => readValue(item));
+  }
+  return result;
+}
+
 const CONNECTING = 0;
 const OPEN = 1;
 

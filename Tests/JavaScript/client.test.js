@@ -1,7 +1,7 @@
 // The JavaScript client against real nodes, real Redis and the reference backends.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SwitchboardClient, SwitchboardError } from '../../Clients/JavaScript/switchboard.js';
+import { protobufCodec, SwitchboardClient, SwitchboardError } from '../../Clients/JavaScript/switchboard.js';
 import { eventually, metric, startCluster, token } from './support/cluster.js';
 import WebSocket from './support/ws.js';
 
@@ -63,6 +63,29 @@ describe('the JavaScript client on a two-node cluster', () => {
     assert.deepEqual(presence.connections.map((connection) => connection.node), ['node-1']);
     const pong = await alice.ping();
     assert.equal(pong.node, 'node-1');
+    closeAll();
+  });
+
+  test('the protobuf codec: binary frames both ways, values intact, typed calls as encoded messages', async () => {
+    const [one, two] = cluster.nodes;
+    const alice = clientFor([one.ws], await token('alice'), { codec: protobufCodec });
+    const bob = clientFor([two.ws], await token('bob'));
+    assert.equal((await alice.connect()).node, 'node-1');
+    await bob.connect();
+    const data = { text: 'from protobuf', nested: [1, 2.5, true, null, 'ü'], deep: { n: -3 } };
+    assert.deepEqual(await alice.send('bob', data), { delivered: 0, relayedNodes: 1 });
+    await eventually('bob gets the protobuf sender\'s push', () => bob.pushes.length === 1);
+    assert.deepEqual(bob.pushes[0].data, data);
+    await bob.send('alice', { back: 'to protobuf' }, { kind: 'reply' });
+    await eventually('alice gets the JSON sender\'s push', () => alice.pushes.length === 1);
+    assert.deepEqual(alice.pushes[0], { from: 'bob', kind: 'reply', data: { back: 'to protobuf' }, origin: 'user' });
+    assert.equal((await alice.presence('bob')).connections[0].node, 'node-2');
+    await assert.rejects(alice.send('nobody-here', 1), (error) => error.code === 'offline');
+    // chat.history's request is `string with = 1`: encoded by hand here, by generated code in an app.
+    await alice.call('chat.send', Uint8Array.from([0x0a, 3, ...Buffer.from('bob'), 0x12, 2, ...Buffer.from('hi')]));
+    const history = await alice.call('chat.history', Uint8Array.from([0x0a, 3, ...Buffer.from('bob')]));
+    assert.ok(history instanceof Uint8Array);
+    assert.ok(Buffer.from(history).includes(Buffer.from('hi')), 'the encoded response holds the message');
     closeAll();
   });
 
