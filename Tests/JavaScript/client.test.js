@@ -190,7 +190,7 @@ describe('reconnecting', () => {
       await cluster.stop();
     });
     const [one, two] = cluster.nodes;
-    const alice = clientFor([one.ws, two.ws], await token('alice'), { heartbeatInterval: 300 });
+    const alice = clientFor([one.ws, two.ws], await token('alice'), { heartbeatInterval: 1000 });
     const bob = clientFor([one.ws], await token('bob'), { heartbeatInterval: 0 });
     await alice.connect();
     await bob.connect();
@@ -200,7 +200,6 @@ describe('reconnecting', () => {
     await assert.rejects(bob.ping({ timeout: 200 }), (error) => error.code === 'timeout' && /200 ms/.test(error.message));
     await eventually('the heartbeat to give up on node 1, and alice on node 2', () => alice.state === 'open' && alice.node === 'node-2');
     await assert.rejects(inFlight, (error) => error.code === 'disconnected' && /may or may not/.test(error.message));
-    assert.equal((await alice.ping()).node, 'node-2');
   });
 
   test('nodes that are down are retried with growing, jittered delays', async (t) => {

@@ -69,8 +69,9 @@ package final class NodeProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now.advanced(by: .seconds(10))
         while ContinuousClock.now < deadline {
             let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
-            let stopped = try tasks.allSatisfy { task in
-                let stat = try String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8)
+            let stopped = tasks.allSatisfy { task in
+                // A thread that ended meanwhile has no stat: it runs no more either.
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8) else { return true }
                 return stat.split(separator: ")").last?.split(separator: " ").first == "T"
             }
             if stopped { return }

@@ -69,7 +69,13 @@ class Child {
     this.signal('SIGSTOP');
     await eventually(`${this.name} to stop`, () => {
       const tasks = readdirSync(`/proc/${this.process.pid}/task`);
-      return tasks.every((task) => /^\d+ \(.*\) T/.test(readFileSync(`/proc/${this.process.pid}/task/${task}/stat`, 'utf8')));
+      return tasks.every((task) => {
+        try {
+          return /^\d+ \(.*\) T/.test(readFileSync(`/proc/${this.process.pid}/task/${task}/stat`, 'utf8'));
+        } catch {
+          return true;  // the thread ended meanwhile
+        }
+      });
     });
   }
 }
