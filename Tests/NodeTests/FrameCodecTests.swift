@@ -74,6 +74,17 @@ struct FrameCodecTests {
         #expect(try Switchboard_V1_ServerFrame(serializedBytes: Array(backend.data.readableBytesView)).push.origin == "backend")
     }
 
+    @Test("a send's answer is written directly in JSON, with integers; protobuf gets the same value")
+    func sendAnswer() throws {
+        let outcome = PushOutcome(localConnections: 2, relayedNodes: 13)
+        let json = FrameCodec.encode(answerTo: "a\"1", outcome, as: .json)
+        #expect(String(buffer: json.data) == #"{"id":"a\"1","ok":{"delivered":2,"relayedNodes":13}}"#)
+        let parsed = try Switchboard_V1_ServerFrame(jsonUTF8Bytes: Array(json.data.readableBytesView))
+        let binary = try Switchboard_V1_ServerFrame(serializedBytes: Array(FrameCodec.encode(answerTo: "a\"1", outcome, as: .protobuf).data.readableBytesView))
+        #expect(binary == parsed)
+        #expect(binary.ok.structValue.fields["relayedNodes"]?.numberValue == 13)
+    }
+
     @Test("a frame's id is found without decoding it when it comes first; otherwise it is empty")
     func peekID() throws {
         #expect(FrameCodec.peekID(.text(#"  {"id":"a1","send":{"to":"b","data":"#)) == "a1")

@@ -119,7 +119,7 @@ extension ClientSession {
                     session.reply(to: id, error: .offline, "the user is not connected")
                 }
             case .success(let outcome):
-                session.reply(to: id, ok: outcome.protobufValue)
+                session.reply(to: id, outcome)
             case .failure(let error):
                 session.reply(to: id, .unavailable, error.publicDescription, incident: error)
             }
@@ -156,6 +156,12 @@ extension ClientSession {
         frame.id = id
         frame.ok = value()
         connection.enqueue(FrameCodec.encode(frame, as: connection.format))
+    }
+
+    /// A send's answer: the hottest answer there is, so JSON is written directly.
+    func reply(to id: String, _ outcome: PushOutcome) {
+        guard !id.isEmpty else { return }
+        connection.enqueue(FrameCodec.encode(answerTo: id, outcome, as: connection.format))
     }
 
     func reply(to id: String, okPayload bytes: [UInt8]) {

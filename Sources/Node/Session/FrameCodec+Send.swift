@@ -1,4 +1,7 @@
+import NIOCore
+import NIOWebSocket
 import Routing
+import SwitchboardProtocol
 
 /// The JSON send's fast path: the envelope is read with `JSONScanner`, and `send.data` is
 /// checked and kept as the bytes the client wrote instead of being decoded into a
@@ -76,4 +79,30 @@ package struct SendFrameError: Error, CustomStringConvertible {
     let id: String
     let message: String
     package var description: String { message }
+}
+
+extension FrameCodec {
+    /// A send's answer, `{"id":…,"ok":{"delivered":N,"relayedNodes":M}}`: written directly
+    /// in JSON (no `Value` to build for the most frequent answer there is), through the
+    /// envelope in protobuf.
+    static func encode(answerTo id: String, _ outcome: PushOutcome, as format: WireFormat) -> EncodedFrame {
+        switch format {
+        case .json:
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(48 + id.utf8.count)
+            buffer.writeStaticString(#"{"id":"#)
+            buffer.writeJSONString(id)
+            buffer.writeStaticString(#","ok":{"delivered":"#)
+            buffer.writeString(String(outcome.localConnections))
+            buffer.writeStaticString(#","relayedNodes":"#)
+            buffer.writeString(String(outcome.relayedNodes))
+            buffer.writeStaticString("}}")
+            return EncodedFrame(opcode: .text, data: buffer)
+        case .protobuf:
+            var frame = Switchboard_V1_ServerFrame()
+            frame.id = id
+            frame.ok = outcome.protobufValue
+            return encode(frame, as: .protobuf)
+        }
+    }
 }
