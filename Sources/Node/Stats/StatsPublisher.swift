@@ -1,11 +1,11 @@
 import CoreMetrics
-import Synchronization
 import Essentials
 import Logging
 import Presence
 import RedisClient
 import Routing
 import ServiceLifecycle
+import Synchronization
 
 /// Takes the node's stats snapshot every `stats-interval`, keeps the latest, and in a
 /// cluster stores it in Redis (`stats:<node>`, expiring after five intervals) so that any
@@ -36,11 +36,14 @@ struct StatsPublisher: Service {
         let node = self.node
         node.metrics.ready.record(node.isReady ? 1 : 0)
         node.metrics.redisUp?.record(node.bus.isHealthy ? 1 : 0)
+        // Read and parsed outside the lock: only the swap of snapshots holds it.
+        let metrics = MetricTotals(exposition: node.metrics.exposition())
+        let at = WallClock.milliseconds
         let stats = node.latestStats.withLock { previous in
             let stats = NodeStats(
-                node: node.configuration.nodeID, atMilliseconds: WallClock.milliseconds, connections: node.connectionCount,
+                node: node.configuration.nodeID, atMilliseconds: at, connections: node.connectionCount,
                 ready: node.isReady, draining: node.registry.isDraining, redisUp: node.redis == nil ? nil : node.bus.isHealthy,
-                metrics: MetricTotals(exposition: node.metrics.exposition()), previous: previous
+                metrics: metrics, previous: previous
             )
             previous = stats
             return stats
