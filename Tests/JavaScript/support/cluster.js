@@ -45,6 +45,15 @@ export function freePort() {
   });
 }
 
+/** Whether something accepts TCP connections on a loopback port. */
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
 class Child {
   constructor(name, args, logDirectory) {
     this.name = name;
@@ -111,6 +120,12 @@ export async function startCluster({ name, nodes = 2, dev = false, drainWindow =
       'backends', '--location-port', `${location}`, '--chat-port', `${chat}`, '--notification-port', `${notification}`,
       '--gateway', ports.map(({ grpc }) => `127.0.0.1:${grpc}`).join(','),
     ], logDirectory));
+    // The backends listen before any node starts: a node that found a backend down backs off
+    // before it tries again (calls answer `unavailable` meanwhile), and the first test calls
+    // them at once.
+    for (const [backend, port] of [['location', location], ['chat', chat], ['notification', notification]]) {
+      await eventually(`the ${backend} backend to listen`, () => accepts(port));
+    }
     ports.forEach(({ port, grpc }, index) => {
       const id = `node-${index + 1}`;
       const child = new Child(id, [
