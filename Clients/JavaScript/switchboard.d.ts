@@ -29,6 +29,24 @@ export interface ClientOptions {
   backoffBase?: number;
   backoffMax?: number;
   codec?: Codec;
+  /** Resume after this inbox position on the first connect (e.g. one saved from `client.position`); `{epoch: '', offset: 0}` asks for everything stored. */
+  position?: InboxPosition;
+}
+
+/** A place in the user's inbox of durable pushes: offsets of one epoch count up by one. */
+export interface InboxPosition {
+  epoch: string;
+  offset: number;
+}
+
+export interface InboxState {
+  /** Just before the next durable push this connection gets. */
+  position: InboxPosition;
+  /** The connect asked to resume from a position. */
+  resumed: boolean;
+  /** Everything after that position follows the welcome; false: resync from the backends (a `resync` event fires). */
+  recovered: boolean;
+  replayed: number;
 }
 
 export type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -49,6 +67,7 @@ export interface Welcome {
   connection: string;
   node: string;
   user: string;
+  inbox?: InboxState;
 }
 
 export interface Push {
@@ -57,6 +76,8 @@ export interface Push {
   data?: unknown;
   /** `user` for a client's send, `backend` for a push through the Gateway API. */
   origin: 'user' | 'backend';
+  /** Set on a durable push: its place in the inbox. */
+  position?: InboxPosition;
 }
 
 export interface ServerFrame {
@@ -70,6 +91,9 @@ export interface ServerFrame {
 export interface SendOutcome {
   delivered?: number;
   relayedNodes?: number;
+  /** A durable push (its kind is in the node's `durable-kinds`): kept in the receiver's inbox, even when the receiver is offline. */
+  stored?: boolean;
+  position?: InboxPosition;
 }
 
 export interface PresenceAnswer {
@@ -91,7 +115,11 @@ export class SwitchboardClient {
   readonly welcome: Welcome | null;
   /** The node id of the current connection. */
   readonly node: string | null;
+  /** The last inbox position seen; every reconnect resumes after it. Save it to resume in a later session. */
+  readonly position: InboxPosition | null;
   on(event: 'push', listener: (push: Push) => void): () => void;
+  /** The inbox could not give everything since the last position (trimmed or expired): fetch current state from the backends. */
+  on(event: 'resync', listener: (detail: { reason: string }) => void): () => void;
   on(event: 'state', listener: (change: StateChange) => void): () => void;
   on(event: 'welcome', listener: (welcome: Welcome) => void): () => void;
   on(event: 'error', listener: (error: unknown) => void): () => void;

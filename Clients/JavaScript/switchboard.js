@@ -64,10 +64,29 @@ export const protobufCodec = {
           else if (pushField === 2) push.kind = utf8(pushValue);
           else if (pushField === 3) push.data = readValue(pushValue);
           else if (pushField === 4) push.origin = utf8(pushValue);
+          else if (pushField === 5) push.position = readPosition(pushValue);
         }
         frame.push = push;
       } else if (field === 5) frame.ok = value;
-      else if (field === 6) frame.welcome = readStrings(value, ['connection', 'node', 'user']);
+      else if (field === 6) {
+        const welcome = {};
+        for (const [welcomeField, welcomeValue] of readFields(value)) {
+          if (welcomeField === 1) welcome.connection = utf8(welcomeValue);
+          else if (welcomeField === 2) welcome.node = utf8(welcomeValue);
+          else if (welcomeField === 3) welcome.user = utf8(welcomeValue);
+          else if (welcomeField === 4) {
+            const inbox = { position: { epoch: '', offset: 0 }, resumed: false, recovered: false, replayed: 0 };
+            for (const [inboxField, inboxValue] of readFields(welcomeValue)) {
+              if (inboxField === 1) inbox.position = readPosition(inboxValue);
+              else if (inboxField === 2) inbox.resumed = inboxValue !== 0;
+              else if (inboxField === 3) inbox.recovered = inboxValue !== 0;
+              else if (inboxField === 4) inbox.replayed = inboxValue;
+            }
+            welcome.inbox = inbox;
+          }
+        }
+        frame.welcome = welcome;
+      }
     }
     return frame;
   },
@@ -203,6 +222,16 @@ function readStrings(bytes, names) {
   return out;
 }
 
+/** An inbox position (`switchboard.v1.InboxPosition`). */
+function readPosition(bytes) {
+  const position = { epoch: '', offset: 0 };
+  for (const [field, value] of readFields(bytes)) {
+    if (field === 1) position.epoch = utf8(value);
+    else if (field === 2) position.offset = value;
+  }
+  return position;
+}
+
 /** A JavaScript value from `google.protobuf.Value`. */
 function readValue(bytes) {
   let result = null;
@@ -261,8 +290,15 @@ export class SwitchboardClient {
     }
     /** @type {'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'} */
     this.state = 'idle';
-    /** The node's welcome on the current connection: `{connection, node, user}`. */
+    /** The node's welcome on the current connection: `{connection, node, user, inbox}`. */
     this.welcome = null;
+    /**
+     * The last inbox position seen (`{epoch, offset}`): every reconnect resumes after it,
+     * so durable pushes missed meanwhile arrive, in order, none twice. Start from a saved
+     * one with the `position` option; `{epoch: '', offset: 0}` asks for everything stored.
+     */
+    this.position = options.position ?? null;
+    this._gap = null;
     this._listeners = new Map();
     this._pending = new Map();
     this._waiting = [];
@@ -394,7 +430,8 @@ export class SwitchboardClient {
     }
     if (this._stopped) return;
     const url = this.urls[this._urlIndex];
-    const address = `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+    let address = `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
+    if (this.position) address += `&since=${this.position.offset}&epoch=${encodeURIComponent(this.position.epoch)}`;
     let socket;
     try {
       socket = new this.WebSocket(address, this.options.codec.subprotocol);
@@ -436,13 +473,19 @@ export class SwitchboardClient {
         this._cancel(giveUp);
         this._attempt = 0;
         this.welcome = frame.welcome;
+        this._gap = null;
+        const inbox = frame.welcome.inbox;
+        if (inbox?.position) this.position = inbox.position;
         this._setState('open', { node: frame.welcome.node, url });
         this._emit('welcome', frame.welcome);
+        if (inbox?.resumed && !inbox.recovered) {
+          this._emit('resync', { reason: 'the inbox no longer reaches back to the last position seen; fetch current state from the backends' });
+        }
         this._startHeartbeat(socket);
         for (const waiter of this._waiting.splice(0)) waiter.resolve(frame.welcome);
         return;
       }
-      if (frame.push) return this._emit('push', frame.push);
+      if (frame.push) return this._received(frame.push);
       const call = this._pending.get(frame.id ?? '');
       if (!call) {
         if (frame.error) this._emit('error', new SwitchboardError(frame.error.code, frame.error.message));
@@ -463,6 +506,70 @@ export class SwitchboardClient {
       this._closed(event?.code ?? 1006, event?.reason ?? '', welcomed, refusal);
     };
     socket.onerror = () => {};  // onclose follows and decides
+  }
+
+  /**
+   * A push in order: a durable one at or before the last position is a duplicate; one
+   * past the next offset is held while the gap is fetched (`switchboard.inbox`).
+   */
+  _received(push) {
+    const position = push.position;
+    if (!position) return this._emit('push', push);
+    if (this._gap) return void this._gap.held.push(push);
+    const last = this.position;
+    if (last && position.epoch === last.epoch) {
+      if (position.offset <= last.offset) return;
+      if (position.offset > last.offset + 1) return this._fillGap(last, push);
+    }
+    this.position = position;
+    this._emit('push', push);
+  }
+
+  async _fillGap(last, push) {
+    const gap = { held: [push] };
+    this._gap = gap;
+    let after = last.offset;
+    try {
+      for (;;) {
+        const answer = await this.call('switchboard.inbox', { after, epoch: last.epoch, until: push.position.offset });
+        if (this._gap !== gap) return;  // reconnected meanwhile: the resume replays what is missing
+        if (!answer.recovered) {
+          gap.failed = true;
+          this._emit('resync', { reason: 'a gap in the inbox could not be filled; fetch current state from the backends' });
+          break;
+        }
+        for (const missing of answer.pushes) {
+          if (missing.position.offset > this.position.offset) {
+            this.position = missing.position;
+            this._emit('push', missing);
+          }
+        }
+        if (!answer.more || answer.pushes.length === 0) break;
+        after = answer.pushes[answer.pushes.length - 1].position.offset;
+      }
+    } catch (error) {
+      if (this._gap !== gap) return;
+      if (error?.code === 'disconnected') {
+        this._gap = null;  // the resume after the reconnect replays from the last position
+        return;
+      }
+      gap.failed = true;
+      this._emit('resync', { reason: `a gap in the inbox could not be filled: ${error?.message ?? error}` });
+    }
+    if (this._gap !== gap) return;
+    this._gap = null;
+    // What arrived meanwhile, in order; it may hold another gap.
+    for (const held of gap.held) {
+      if (held.position.epoch === this.position.epoch && held.position.offset <= this.position.offset) continue;
+      if (this._gap) {
+        this._gap.held.push(held);
+      } else if (held.position.epoch === this.position.epoch && held.position.offset > this.position.offset + 1 && !gap.failed) {
+        this._received(held);
+      } else {
+        this.position = held.position;
+        this._emit('push', held);
+      }
+    }
   }
 
   /** Decides what a closed socket means: reconnect at once, later, or never. */

@@ -63,7 +63,7 @@ package final class GatewayNode: Sendable {
             let directory = RedisPresenceDirectory(redis: redis.primary, keys: keys)
             self.presence = presence ?? directory
             self.bus = bus ?? RedisRelayBus(
-                redis: redis, channels: RelayChannels(prefix: configuration.redisPrefix), nodeID: configuration.nodeID, logger: logger
+                redis: redis, channels: RelayChannels(prefix: configuration.redisPrefix), nodeID: configuration.nodeID, inbox: configuration.inbox, logger: logger
             )
             lease = NodeLeaseService(
                 nodeID: configuration.nodeID, directory: directory, interval: configuration.leaseInterval, ttl: configuration.leaseTTL,
@@ -71,7 +71,7 @@ package final class GatewayNode: Sendable {
             )
         } else {
             self.presence = presence ?? InProcessPresenceDirectory()
-            self.bus = bus ?? InProcessRelayBus()
+            self.bus = bus ?? InProcessRelayBus(inbox: configuration.inbox)
             lease = nil
             redis = nil
         }

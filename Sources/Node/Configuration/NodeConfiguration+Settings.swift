@@ -1,3 +1,4 @@
+import Routing
 import Auth
 import Essentials
 package import GRPCSupport
@@ -40,6 +41,17 @@ extension NodeConfiguration {
         .seconds("memory-trim-interval", \.memoryTrimInterval, help: "Seconds between returning freed heap memory to the OS; 0 turns it off.", atLeast: .milliseconds(10), orZero: true),
         .boolean("dev", \.dev, help: "true: serve the demo app at /demo, mint tokens for any user at /demo/token, show /dashboard to anyone. Never in production."),
         .seconds("stats-interval", \.statsInterval, help: "Seconds between the node's stats snapshots (the dashboard's numbers, kept in Redis).", atLeast: .milliseconds(10)),
+        NodeSetting(
+            key: "durable-kinds", help: "Comma-separated push kinds kept in the receiver's inbox for resume (a Gateway API push may ask either way); empty: none.",
+            read: { configuration, text, source throws(ConfigurationError) in
+                let kinds = text.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+                configuration.inbox.durableKinds = Set(kinds)
+            },
+            show: { $0.inbox.durableKinds.sorted().joined(separator: ",") },
+            check: { _ in nil }
+        ),
+        .integer("inbox-length", \.inbox.maxLength, help: "Durable pushes a user's inbox keeps; older ones are trimmed (a resume from before them is reported not recovered).", in: 1...1_000_000),
+        .seconds("inbox-ttl", \.inbox.ttl, help: "Seconds a user's inbox lives after its latest durable push.", atLeast: .seconds(1)),
         NodeSetting(
             key: "redis", help: "redis://host:port of the cluster's Redis; unset runs the node alone.",
             read: { configuration, text, source throws(ConfigurationError) in

@@ -1,7 +1,7 @@
 import Auth
 package import GRPCSupport
 package import RedisClient
-import Routing
+package import Routing
 
 /// Everything one gateway node needs to know to run.
 ///
@@ -99,6 +99,10 @@ package struct NodeConfiguration: Sendable {
 
     /// How often the node publishes its stats snapshot (the dashboard's numbers).
     package var statsInterval: Duration = .seconds(1)
+
+    /// `--durable-kinds`, `--inbox-length`, `--inbox-ttl`: which pushes to a user are kept
+    /// in the user's inbox for resume, how many, for how long (docs/protocol.md § Resume).
+    package var inbox = InboxPolicy()
 
     package init(nodeID: String, jwtSecret: String, pushSecret: String) {
         self.nodeID = nodeID

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOWebSocket
 import Presence
+import Routing
 import Synchronization
 
 /// One client socket as the rest of the node sees it: who it is and where its
@@ -17,6 +18,8 @@ final class ClientConnection: Sendable {
     let calls = InFlightCounter()
     /// Frames still to be answered; a client's close waits for them.
     let answers: PendingAnswers
+    /// Durable pushes in inbox order, none twice, none before the welcome.
+    let inbox: InboxCursor
     let channel: any Channel
     private let metrics: NodeMetrics
     private let logger: Logger
@@ -28,6 +31,7 @@ final class ClientConnection: Sendable {
         self.format = format
         self.queue = queue
         self.answers = PendingAnswers(queue: queue)
+        self.inbox = InboxCursor(maxWaiting: queue.maxMessages)
         self.channel = channel
         self.metrics = metrics
         self.logger = logger
@@ -47,6 +51,21 @@ final class ClientConnection: Sendable {
             closeAsSlowConsumer()
             return false
         case .ended:
+            return false
+        }
+    }
+
+    /// Queues a durable push through the inbox cursor; true unless it was a duplicate or
+    /// did not fit.
+    func enqueueDurable(_ frame: EncodedFrame, at position: InboxPosition, sheddable: Bool) -> Bool {
+        var queued = true
+        switch inbox.offer(frame, at: position, send: { queued = enqueue($0, sheddable: sheddable) }) {
+        case .send: return queued
+        case .held: return true
+        case .duplicate: return false
+        case .overflow:
+            metrics.queueDrops.increment()
+            closeAsSlowConsumer()
             return false
         }
     }

@@ -19,7 +19,12 @@ extension ConnectionRegistry: LocalDelivery {
                 protobuf = frame
             }
             // Users' messages are shed by a half-full queue; backends' fill it to the end.
-            if connection.enqueue(frame, sheddable: push.origin == .user) { delivered += 1 }
+            let sheddable = push.origin == .user
+            if let position = push.position {
+                if connection.enqueueDurable(frame, at: position, sheddable: sheddable) { delivered += 1 }
+            } else if connection.enqueue(frame, sheddable: sheddable) {
+                delivered += 1
+            }
         }
         return delivered
     }

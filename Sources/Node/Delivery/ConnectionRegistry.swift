@@ -46,6 +46,10 @@ final class ConnectionRegistry: Sendable {
         state.withLock { $0.byUser[user] != nil }
     }
 
+    func count(of user: String) -> Int {
+        state.withLock { $0.byUser[user]?.count ?? 0 }
+    }
+
     func connection(_ id: ConnectionID) -> ClientConnection? {
         state.withLock { $0.byID[id] }
     }

@@ -11,7 +11,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         request: Switchboard_Gateway_V1_PushToUserRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_PushOutcome {
         guard !request.user.isEmpty else { throw RPCError(code: .invalidArgument, message: "user is required") }
-        return try await push(request.push, to: .user(request.user))
+        return try await push(request.push, to: .user(request.user), durable: request.hasDurable ? request.durable : nil)
     }
 
     func pushToConnection(
@@ -65,7 +65,10 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         }
     }
 
-    private func push(_ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience) async throws -> Switchboard_Gateway_V1_PushOutcome {
+    /// `durable`: as the call asked (nil: by kind); only a user has an inbox.
+    private func push(
+        _ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience, durable: Bool? = false
+    ) async throws -> Switchboard_Gateway_V1_PushOutcome {
         let push: PushPayload
         do {
             push = try PushPayload(
@@ -76,11 +79,16 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
             throw RPCError(code: .invalidArgument, message: "\(error)")
         }
         do {
-            let outcome = try await node.push(push, to: audience)
+            let outcome = try await node.push(push, to: audience, durable: node.configuration.inbox.isDurable(kind: push.kind, requested: durable))
             var answer = Switchboard_Gateway_V1_PushOutcome()
             answer.deliveredLocal = Int32(outcome.localConnections)
             answer.relayedNodes = Int32(outcome.relayedNodes)
             answer.offline = outcome.isOffline
+            if let stored = outcome.stored {
+                answer.stored = true
+                answer.epoch = stored.epoch
+                answer.offset = stored.offset
+            }
             return answer
         } catch {
             throw RPCError(code: .unavailable, message: "\(error)")

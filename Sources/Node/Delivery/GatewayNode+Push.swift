@@ -4,13 +4,13 @@ import Routing
 extension GatewayNode {
     /// Routes a push, counting what crossed to other nodes and what could not; answers on
     /// the caller's event loop when it runs on one.
-    func push(_ push: PushPayload, to audience: PushAudience, then answer: @escaping PushRouter.Answer) {
-        pushRouter.push(push, to: audience, then: counted(answer))
+    func push(_ push: PushPayload, to audience: PushAudience, durable: Bool = false, then answer: @escaping PushRouter.Answer) {
+        pushRouter.push(push, to: audience, durable: durable, then: counted(answer))
     }
 
-    func push(_ push: PushPayload, to audience: PushAudience) async throws -> PushOutcome {
+    func push(_ push: PushPayload, to audience: PushAudience, durable: Bool = false) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { continuation in
-            self.push(push, to: audience) { continuation.resume(with: $0) }
+            self.push(push, to: audience, durable: durable) { continuation.resume(with: $0) }
         }
     }
 

@@ -15,6 +15,10 @@ struct RelayedDelivery: LocalDelivery {
         local.holds(user: user)
     }
 
+    func count(of user: String) -> Int {
+        local.count(of: user)
+    }
+
     func disconnect(_ audience: PushAudience, reason: String) -> Int {
         metrics.relayIn.increment()
         return local.disconnect(audience, reason: reason)

@@ -3,6 +3,7 @@ import CoreMetrics
 import Logging
 package import NIOCore
 import NIOHTTP1
+import Routing
 import NIOPosix
 import NIOWebSocket
 import ServiceLifecycle
@@ -111,6 +112,14 @@ package struct ClientListener: Service {
             handshake.refuse(.serviceUnavailable, .draining, "this node is shutting down; connect to another")
             return nil
         }
+        var resumeFrom: InboxPosition?
+        if let since = request.parameter("since") {
+            guard let offset = UInt64(since) else {
+                handshake.refuse(.badRequest, .badRequest, "since must be an inbox offset (a whole number), got '\(since.prefix(32))'")
+                return nil
+            }
+            resumeFrom = InboxPosition(epoch: request.parameter("epoch") ?? "", offset: offset)
+        }
         let token: VerifiedToken
         do {
             token = try await node.authenticator.verify(request: request)
@@ -147,7 +156,7 @@ package struct ClientListener: Service {
             node.userConnections.release(user)
         }
         let (format, negotiated) = WireFormat.negotiate(offered: head.headers.first(name: "sec-websocket-protocol"))
-        handshake.accept(.init(user: user, format: format, isAdmin: token.isAdmin))
+        handshake.accept(.init(user: user, format: format, isAdmin: token.isAdmin, resumeFrom: resumeFrom))
         var headers = HTTPHeaders()
         if let negotiated { headers.add(name: "Sec-WebSocket-Protocol", value: negotiated) }
         return headers

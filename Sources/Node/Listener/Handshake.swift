@@ -1,4 +1,5 @@
 import NIOHTTP1
+import Routing
 import Synchronization
 
 /// What the upgrade check learned about a client: who it is (handed on to its socket's
@@ -9,6 +10,8 @@ final class Handshake: Sendable {
         let format: WireFormat
         /// The token's admin claim.
         var isAdmin = false
+        /// `?since=<offset>&epoch=<epoch>`: the inbox position to resume after.
+        var resumeFrom: InboxPosition?
     }
 
     struct Refusal: Sendable {

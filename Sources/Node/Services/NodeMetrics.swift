@@ -26,6 +26,11 @@ final class NodeMetrics: Sendable {
     let relayErrors: CoreMetrics.Counter
     /// Presence writes or lookups that failed.
     let presenceErrors: CoreMetrics.Counter
+    /// Inbox reads (resume, gap fill) that failed.
+    let inboxErrors: CoreMetrics.Counter
+    /// Connects that named a position to resume from, by whether the inbox still reached back that far.
+    private let resumed: CoreMetrics.Counter
+    private let notRecovered: CoreMetrics.Counter
     /// 1 while the node takes clients (`/readyz` 200), set at each scrape.
     let ready: CoreMetrics.Gauge
     /// 1 while connected and subscribed to Redis; only on a node in a cluster.
@@ -54,6 +59,9 @@ final class NodeMetrics: Sendable {
         relayIn = CoreMetrics.Counter(label: "switchboard_relay_in_total", dimensions: node, factory: factory)
         relayErrors = CoreMetrics.Counter(label: "switchboard_relay_errors_total", dimensions: node, factory: factory)
         presenceErrors = CoreMetrics.Counter(label: "switchboard_presence_errors_total", dimensions: node, factory: factory)
+        inboxErrors = CoreMetrics.Counter(label: "switchboard_inbox_errors_total", dimensions: node, factory: factory)
+        resumed = CoreMetrics.Counter(label: "switchboard_resumes_total", dimensions: node + [("recovered", "true")], factory: factory)
+        notRecovered = CoreMetrics.Counter(label: "switchboard_resumes_total", dimensions: node + [("recovered", "false")], factory: factory)
         ready = CoreMetrics.Gauge(label: "switchboard_ready", dimensions: node, factory: factory)
         redisUp = clustered ? CoreMetrics.Gauge(label: "switchboard_redis_up", dimensions: node, factory: factory) : nil
         var closes: [CloseReason: CoreMetrics.Counter] = [:]
@@ -88,6 +96,10 @@ final class NodeMetrics: Sendable {
             return counter
         }
         counter.increment()
+    }
+
+    func resumes(recovered: Bool) {
+        (recovered ? resumed : notRecovered).increment()
     }
 
     func closed(_ reason: CloseReason) {

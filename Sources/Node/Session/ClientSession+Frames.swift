@@ -109,7 +109,8 @@ extension ClientSession {
         }
         let push = PushPayload(from: connection.user, kind: request.kind.isEmpty ? "message" : request.kind, data: request.data)
         let session = self
-        node.push(push, to: .user(request.to)) { result in
+        let durable = node.configuration.inbox.isDurable(kind: push.kind)
+        node.push(push, to: .user(request.to), durable: durable) { result in
             switch result {
             case .success(let outcome) where outcome.isOffline:
                 if session.node.registry.holds(user: request.to) {
@@ -192,9 +193,14 @@ extension ClientSession {
 extension PushOutcome {
     /// The `ok` body of a push's reply.
     var protobufValue: Google_Protobuf_Value {
-        .init(structValue: [
+        var fields: [String: Google_Protobuf_Value] = [
             "delivered": .init(numberValue: Double(localConnections)),
             "relayedNodes": .init(numberValue: Double(relayedNodes)),
-        ])
+        ]
+        if let stored {
+            fields["stored"] = .init(boolValue: true)
+            fields["position"] = stored.protobufValue
+        }
+        return .init(structValue: .init(fields: fields))
     }
 }

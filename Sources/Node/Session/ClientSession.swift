@@ -16,6 +16,8 @@ struct ClientSession: Sendable {
     let logger: Logger
     /// The token's admin claim: may read the cluster's stats.
     var isAdmin = false
+    /// The inbox position the connect asked to resume after (`?since=`).
+    var resumeFrom: InboxPosition?
 
     var metrics: NodeMetrics { node.metrics }
 
@@ -35,11 +37,7 @@ struct ClientSession: Sendable {
             logger.warning("presence announce failed; local delivery still works", metadata: ["error": "\(error)"])
         }
         await held
-        var welcome = Switchboard_V1_ServerFrame()
-        welcome.welcome.connection = connection.id.description
-        welcome.welcome.node = connection.id.nodeID
-        welcome.welcome.user = connection.user
-        connection.enqueue(FrameCodec.encode(welcome, as: connection.format))
+        await welcome()
         logger.debug("connected")
         return true
     }

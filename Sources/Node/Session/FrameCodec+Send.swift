@@ -96,6 +96,13 @@ extension FrameCodec {
             buffer.writeString(String(outcome.localConnections))
             buffer.writeStaticString(#","relayedNodes":"#)
             buffer.writeString(String(outcome.relayedNodes))
+            if let stored = outcome.stored {
+                buffer.writeStaticString(#","stored":true,"position":{"epoch":"#)
+                buffer.writeJSONString(stored.epoch)
+                buffer.writeStaticString(#","offset":"#)
+                buffer.writeString(String(stored.offset))
+                buffer.writeStaticString("}")
+            }
             buffer.writeStaticString("}}")
             return EncodedFrame(opcode: .text, data: buffer)
         case .protobuf:

@@ -51,9 +51,17 @@ package enum FrameCodec {
             }
             if separator { buffer.writeStaticString(",") }
             switch push.origin {
-            case .user: buffer.writeStaticString(#""origin":"user"}}"#)
-            case .backend: buffer.writeStaticString(#""origin":"backend"}}"#)
+            case .user: buffer.writeStaticString(#""origin":"user""#)
+            case .backend: buffer.writeStaticString(#""origin":"backend""#)
             }
+            if let position = push.position {
+                buffer.writeStaticString(#","position":{"epoch":"#)
+                buffer.writeJSONString(position.epoch)
+                buffer.writeStaticString(#","offset":"#)
+                buffer.writeString(String(position.offset))
+                buffer.writeStaticString("}")
+            }
+            buffer.writeStaticString("}}")
             return EncodedFrame(opcode: .text, data: buffer)
         case .protobuf:
             var frame = Switchboard_V1_ServerFrame()
@@ -61,8 +69,25 @@ package enum FrameCodec {
             frame.push.kind = push.kind
             frame.push.origin = push.origin.rawValue
             if push.data != nil { frame.push.data = push.value() }
+            if let position = push.position { frame.push.position = .init(position) }
             return encode(frame, as: .protobuf)
         }
+    }
+
+    /// Every field present (protobuf's JSON drops false and zero) and offsets as numbers.
+    private static func encode(welcomeJSON welcome: Switchboard_V1_Welcome) -> EncodedFrame {
+        var buffer = ByteBuffer()
+        buffer.writeStaticString(#"{"welcome":{"connection":"#)
+        buffer.writeJSONString(welcome.connection)
+        buffer.writeStaticString(#","node":"#)
+        buffer.writeJSONString(welcome.node)
+        buffer.writeStaticString(#","user":"#)
+        buffer.writeJSONString(welcome.user)
+        let inbox = welcome.inbox
+        buffer.writeStaticString(#","inbox":{"position":{"epoch":"#)
+        buffer.writeJSONString(inbox.position.epoch)
+        buffer.writeString(#","offset":\#(inbox.position.offset)},"resumed":\#(inbox.resumed),"recovered":\#(inbox.recovered),"replayed":\#(inbox.replayed)}}}"#)
+        return EncodedFrame(opcode: .text, data: buffer)
     }
 
     static func encode(_ frame: Switchboard_V1_ServerFrame, as format: WireFormat) -> EncodedFrame {
@@ -79,6 +104,7 @@ package enum FrameCodec {
                     buffer.writeStaticString("}")
                     return EncodedFrame(opcode: .text, data: buffer)
                 }
+                if case .welcome(let welcome) = frame.body { return encode(welcomeJSON: welcome) }
                 let bytes: [UInt8] = try frame.jsonUTF8Bytes()
                 return EncodedFrame(opcode: .text, data: ByteBuffer(bytes: bytes))
             case .protobuf:

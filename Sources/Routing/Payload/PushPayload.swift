@@ -17,6 +17,8 @@ package struct PushPayload: Sendable, Equatable {
     /// JSON text, or nil for a push without data.
     package var data: [UInt8]?
     package var origin: Origin
+    /// Set on a durable push once it is stored: its place in the receiver's inbox.
+    package var position: InboxPosition?
 
     /// How deep arrays and objects may nest in `data`: deeper data is refused where it enters.
     package static let maxDepth = 32

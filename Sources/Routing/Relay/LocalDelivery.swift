@@ -9,4 +9,6 @@ package protocol LocalDelivery: Sendable {
     func disconnect(_ audience: PushAudience, reason: String) -> Int
     /// Whether a connection of `user` is on this node.
     func holds(user: String) -> Bool
+    /// How many of `user`'s connections are on this node.
+    func count(of user: String) -> Int
 }

@@ -15,9 +15,28 @@ package struct PushRouter: Sendable {
         self.bus = bus
     }
 
-    /// Answers on the caller's event loop when it runs on one (a client's send).
-    package func push(_ push: PushPayload, to audience: PushAudience, then answer: @escaping Answer) {
+    /// Answers on the caller's event loop when it runs on one (a client's send). A
+    /// `durable` push to a user goes through the user's inbox (other audiences have none).
+    package func push(_ push: PushPayload, to audience: PushAudience, durable: Bool = false, then answer: @escaping Answer) {
+        if durable, case .user(let user) = audience {
+            return store(push, for: user, then: answer)
+        }
         route(.push(push), to: audience, then: answer)
+    }
+
+    /// Stored first, then delivered everywhere — here too — from the inbox's publish, in
+    /// the inbox's order.
+    private func store(_ push: PushPayload, for user: String, then answer: @escaping Answer) {
+        let here = local.count(of: user)
+        bus.store(push, from: nodeID, forUser: user) { result in
+            switch result {
+            case .success(let stored):
+                let others = max(stored.receivers - (here > 0 ? 1 : 0), 0)
+                answer(.success(PushOutcome(localConnections: here, relayedNodes: others, stored: stored.position)))
+            case .failure(let error):
+                answer(.failure(.notStored(underlying: error)))
+            }
+        }
     }
 
     /// Closes a user's connections on every node (4003 with `reason`).

@@ -24,6 +24,7 @@ package final class RedisRelayBus: RelayBus {
     private let nodeID: String
     private let logger: Logger
     private let subscriber: RedisSubscriber
+    private let inbox: InboxPolicy
     private let target = Target()
     private let book = HolderBook()
     /// Connections waiting to learn of every other holder of their user before their welcome.
@@ -39,8 +40,9 @@ package final class RedisRelayBus: RelayBus {
         let value = Mutex<(any LocalDelivery)?>(nil)
     }
 
-    package init(redis: RedisConnectionGroup, channels: RelayChannels, nodeID: String, logger: Logger) {
+    package init(redis: RedisConnectionGroup, channels: RelayChannels, nodeID: String, inbox: InboxPolicy = InboxPolicy(), logger: Logger) {
         self.redis = redis
+        self.inbox = inbox
         self.channels = channels
         self.nodeID = nodeID
         self.logger = logger
@@ -87,6 +89,70 @@ package final class RedisRelayBus: RelayBus {
     package func broadcast(_ message: RelayMessage, then answer: @escaping Answer<Int>) {
         publish(channels.broadcast, message, on: redis.current) { answer($0.map { max($0 - 1, 0) }) }
     }
+
+    /// One script: XADD to the user's inbox, then PUBLISH on the user's channel with the
+    /// position; every holder, this node included, delivers from the channel.
+    package func store(_ push: PushPayload, from originNodeID: String, forUser user: String, then answer: @escaping Answer<StoredPush>) {
+        var envelope = Switchboard_Relay_V1_RelayBatch()
+        envelope.originNode = originNodeID
+        envelope.items = [Self.item(RelayMessage(originNodeID: originNodeID, audience: .user(user), content: .push(push)))]
+        let payload: [UInt8]
+        do {
+            payload = try envelope.serializedBytes()
+        } catch {
+            return answer(.failure(error))
+        }
+        let command = RedisCommand([
+            Self.evalCommand, Self.appendScript, Self.twoKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8),
+            Array(channels.user(user).utf8), payload, Array(String(inbox.maxLength).utf8),
+            Array(String(inbox.ttl.components.seconds * 1000 + inbox.ttl.components.attoseconds / 1_000_000_000_000_000).utf8),
+            Array(InboxPolicy.makeEpoch().utf8),
+        ])
+        let book = self.book
+        redis.current.send(command) { result in
+            switch result {
+            case .success(.array(let values)) where values.count == 3:
+                guard let epoch = values[0].string, let offset = values[1].string.flatMap({ UInt64($0) }), let receivers = values[2].integer else {
+                    return answer(.failure(RedisError.server("unexpected inbox reply \(values)")))
+                }
+                book.published(to: user, receivers: Int(receivers))
+                answer(.success(StoredPush(position: InboxPosition(epoch: epoch, offset: offset), receivers: Int(receivers))))
+            case .success(.error(let message)): answer(.failure(RedisError.server(message)))
+            case .success(let reply): answer(.failure(RedisError.server("unexpected inbox reply \(reply)")))
+            case .failure(let error): answer(.failure(error))
+            }
+        }
+    }
+
+    package func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int) async throws -> InboxRead {
+        let reply = try await redis.primary.send([
+            Self.evalCommand, Self.readScript, Self.twoKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8),
+            Array(String(after).utf8), Array(String(until ?? 0).utf8), Array(String(max(limit, 1)).utf8),
+        ])
+        guard let values = reply.array, values.count >= 3, values.count % 2 == 1, let epoch = values[0].string,
+              let latest = values[1].string.flatMap({ UInt64($0) }), let oldest = values[2].string.flatMap({ UInt64($0) })
+        else { throw RedisError.server("unexpected inbox reply \(reply)") }
+        var pushes: [PushPayload] = []
+        var index = 3
+        while index < values.count {
+            defer { index += 2 }
+            guard let offset = values[index].string.flatMap({ UInt64($0) }), case .string(let bytes) = values[index + 1],
+                  let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: bytes), let item = batch.items.first,
+                  case .push(var push) = Self.content(item)
+            else {
+                logger.warning("skipping an undecodable inbox entry", metadata: ["user": "\(user)"])
+                continue
+            }
+            push.position = InboxPosition(epoch: epoch, offset: offset)
+            pushes.append(push)
+        }
+        return InboxRead(epoch: epoch.isEmpty ? nil : epoch, latest: latest, oldest: oldest, pushes: pushes)
+    }
+
+    private static let evalCommand = Array("EVAL".utf8)
+    private static let twoKeys = Array("2".utf8)
+    private static let appendScript = Array(InboxScripts.append.utf8)
+    private static let readScript = Array(InboxScripts.read.utf8)
 
     /// Subscribes to the user's channel; completes once every other node holding the user
     /// knows of this one (at once when Redis is unreachable: pushes are published then).
@@ -145,7 +211,9 @@ package final class RedisRelayBus: RelayBus {
             logger.warning("dropping an undecodable relay message", metadata: ["channel": "\(String(decoding: channel, as: UTF8.self))"])
             return
         }
-        if batch.originNode == nodeID { return }
+        // A durable push comes back to its origin too: every holder delivers in inbox order.
+        let position = batch.inboxOffset.isEmpty ? nil : UInt64(batch.inboxOffset).map { InboxPosition(epoch: batch.inboxEpoch, offset: $0) }
+        if batch.originNode == nodeID && position == nil { return }
         if batch.hasHolding {
             let user = batch.holding.user
             switch batch.holding.change {
@@ -166,14 +234,22 @@ package final class RedisRelayBus: RelayBus {
         guard let delivery = target.value.withLock({ $0 }) else { return }
         for item in batch.items {
             guard let audience = Self.audience(item) else { continue }
-            let content: RelayMessage.Content = item.hasDisconnect
-                ? .disconnect(reason: item.disconnect.reason)
-                : .push(PushPayload(
-                    from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil,
-                    origin: item.fromBackend ? .backend : .user
-                ))
+            var content = Self.content(item)
+            if let position, case .push(var push) = content {
+                push.position = position
+                content = .push(push)
+            }
             _ = delivery.handle(content, for: audience)
         }
+    }
+
+    static func content(_ item: Switchboard_Relay_V1_RelayItem) -> RelayMessage.Content {
+        item.hasDisconnect
+            ? .disconnect(reason: item.disconnect.reason)
+            : .push(PushPayload(
+                from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil,
+                origin: item.fromBackend ? .backend : .user
+            ))
     }
 
     private func publish(_ channel: String, _ message: RelayMessage, on connection: RedisConnection, then answer: @escaping Answer<Int>) {

@@ -18,6 +18,13 @@ package protocol RelayBus: Sendable {
     func send(_ message: RelayMessage, to nodeID: String, then answer: @escaping Answer<Bool>)
     /// Hands `message` to every node but its origin; how many received it.
     func broadcast(_ message: RelayMessage, then answer: @escaping Answer<Int>)
+    /// Appends a push to `user`'s inbox and hands it, with its position, to every node
+    /// holding the user — the origin included, so that all of the user's connections see
+    /// the inbox's order; answers where it was stored and how many nodes got it.
+    func store(_ push: PushPayload, from originNodeID: String, forUser user: String, then answer: @escaping Answer<StoredPush>)
+    /// `user`'s durable pushes after offset `after` and before `until` (nil: the end),
+    /// at most `limit`, with where the inbox stands.
+    func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int) async throws -> InboxRead
     /// `nodeID` holds one more connection of `user`; returns once pushes to the user from
     /// any node reach this one (what a client's welcome waits for).
     func hold(user: String, nodeID: String) async

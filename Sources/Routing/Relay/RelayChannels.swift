@@ -16,6 +16,11 @@ package struct RelayChannels: Sendable {
 
     /// Relay messages for one node (pushes to one of its connections).
     package func node(_ node: String) -> String { "\(prefix)relay:node:\(node)" }
+    /// A user's inbox of durable pushes (a stream) and its epoch (a string), both
+    /// expiring together; not channels, but named by the same prefix and user.
+    package func inbox(_ user: String) -> String { "\(prefix)inbox:\(user)" }
+    package func inboxEpoch(_ user: String) -> String { "\(prefix)inbox-epoch:\(user)" }
+
     /// What every node listens to.
     package var broadcast: String { "\(prefix)broadcast" }
 }

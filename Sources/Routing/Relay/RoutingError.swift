@@ -2,6 +2,8 @@
 package enum RoutingError: Error, CustomStringConvertible {
     /// Presence or relay failed; `outcome` is what was delivered before the failure.
     case crossNodeUnavailable(outcome: PushOutcome, underlying: any Error)
+    /// A durable push could not be stored (Redis unreachable): nothing was delivered.
+    case notStored(underlying: any Error)
 
     /// What a client may be told: the partial outcome, not the cause (an address, a
     /// transport error), which goes to the log.
@@ -9,6 +11,8 @@ package enum RoutingError: Error, CustomStringConvertible {
         switch self {
         case .crossNodeUnavailable(let outcome, _):
             "cross-node delivery unavailable (\(outcome.localConnections) local connections served); retry"
+        case .notStored:
+            "the durable push could not be stored in the inbox; nothing was delivered; retry"
         }
     }
 
@@ -16,6 +20,8 @@ package enum RoutingError: Error, CustomStringConvertible {
         switch self {
         case .crossNodeUnavailable(let outcome, let underlying):
             "cross-node delivery unavailable (\(outcome.localConnections) local connections served): \(underlying)"
+        case .notStored(let underlying):
+            "the durable push could not be stored in the inbox: \(underlying)"
         }
     }
 }

@@ -66,11 +66,23 @@ public nonisolated struct Switchboard_Gateway_V1_PushToUserRequest: Sendable {
   /// Clears the value of `push`. Subsequent reads from it will return its default value.
   public mutating func clearPush() {self._push = nil}
 
+  /// Keep the push in the user's inbox (true) or not (false); unset: as the node's
+  /// `durable-kinds` setting says for its kind.
+  public var durable: Bool {
+    get {_durable ?? false}
+    set {_durable = newValue}
+  }
+  /// Returns true if `durable` has been explicitly set.
+  public var hasDurable: Bool {self._durable != nil}
+  /// Clears the value of `durable`. Subsequent reads from it will return its default value.
+  public mutating func clearDurable() {self._durable = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _push: Switchboard_Gateway_V1_PushContent? = nil
+  fileprivate var _durable: Bool? = nil
 }
 
 public nonisolated struct Switchboard_Gateway_V1_PushToConnectionRequest: Sendable {
@@ -129,8 +141,17 @@ public nonisolated struct Switchboard_Gateway_V1_PushOutcome: Sendable {
   /// Other nodes the push was relayed to.
   public var relayedNodes: Int32 = 0
 
-  /// Nobody held the target.
+  /// Nobody held the target (and the push was not stored).
   public var offline: Bool = false
+
+  /// The push is in the user's inbox: delivered to whoever holds the user now, and to the
+  /// user's next connection that resumes from before it.
+  public var stored: Bool = false
+
+  /// Where it was stored (when `stored`).
+  public var epoch: String = String()
+
+  public var offset: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -254,7 +275,7 @@ nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message,
 
 nonisolated extension Switchboard_Gateway_V1_PushToUserRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushToUserRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}push\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}push\0\u{1}durable\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -264,6 +285,7 @@ nonisolated extension Switchboard_Gateway_V1_PushToUserRequest: SwiftProtobuf.Me
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
       case 2: try { try decoder.decodeSingularMessageField(value: &self._push) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self._durable) }()
       default: break
       }
     }
@@ -280,12 +302,16 @@ nonisolated extension Switchboard_Gateway_V1_PushToUserRequest: SwiftProtobuf.Me
     try { if let v = self._push {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
     } }()
+    try { if let v = self._durable {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 3)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Switchboard_Gateway_V1_PushToUserRequest, rhs: Switchboard_Gateway_V1_PushToUserRequest) -> Bool {
     if lhs.user != rhs.user {return false}
     if lhs._push != rhs._push {return false}
+    if lhs._durable != rhs._durable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -366,7 +392,7 @@ nonisolated extension Switchboard_Gateway_V1_BroadcastRequest: SwiftProtobuf.Mes
 
 nonisolated extension Switchboard_Gateway_V1_PushOutcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushOutcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}delivered_local\0\u{3}relayed_nodes\0\u{1}offline\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}delivered_local\0\u{3}relayed_nodes\0\u{1}offline\0\u{1}stored\0\u{1}epoch\0\u{1}offset\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -377,6 +403,9 @@ nonisolated extension Switchboard_Gateway_V1_PushOutcome: SwiftProtobuf.Message,
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.deliveredLocal) }()
       case 2: try { try decoder.decodeSingularInt32Field(value: &self.relayedNodes) }()
       case 3: try { try decoder.decodeSingularBoolField(value: &self.offline) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.stored) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.epoch) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
       default: break
       }
     }
@@ -392,6 +421,15 @@ nonisolated extension Switchboard_Gateway_V1_PushOutcome: SwiftProtobuf.Message,
     if self.offline != false {
       try visitor.visitSingularBoolField(value: self.offline, fieldNumber: 3)
     }
+    if self.stored != false {
+      try visitor.visitSingularBoolField(value: self.stored, fieldNumber: 4)
+    }
+    if !self.epoch.isEmpty {
+      try visitor.visitSingularStringField(value: self.epoch, fieldNumber: 5)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -399,6 +437,9 @@ nonisolated extension Switchboard_Gateway_V1_PushOutcome: SwiftProtobuf.Message,
     if lhs.deliveredLocal != rhs.deliveredLocal {return false}
     if lhs.relayedNodes != rhs.relayedNodes {return false}
     if lhs.offline != rhs.offline {return false}
+    if lhs.stored != rhs.stored {return false}
+    if lhs.epoch != rhs.epoch {return false}
+    if lhs.offset != rhs.offset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

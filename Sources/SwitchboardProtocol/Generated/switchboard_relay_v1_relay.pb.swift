@@ -48,6 +48,13 @@ public nonisolated struct Switchboard_Relay_V1_RelayBatch: Sendable {
   /// Clears the value of `holding`. Subsequent reads from it will return its default value.
   public mutating func clearHolding() {self._holding = nil}
 
+  /// A durable push (one item, to a user): its inbox position. The inbox script appends
+  /// these two fields to the encoded batch (protobuf merges appended fields), as only it
+  /// knows the position; the offset is decimal text so that Lua need not write varints.
+  public var inboxEpoch: String = String()
+
+  public var inboxOffset: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -210,7 +217,7 @@ fileprivate nonisolated let _protobuf_package = "switchboard.relay.v1"
 
 nonisolated extension Switchboard_Relay_V1_RelayBatch: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RelayBatch"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}origin_node\0\u{1}items\0\u{1}holding\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}origin_node\0\u{1}items\0\u{1}holding\0\u{3}inbox_epoch\0\u{3}inbox_offset\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -221,6 +228,8 @@ nonisolated extension Switchboard_Relay_V1_RelayBatch: SwiftProtobuf.Message, Sw
       case 1: try { try decoder.decodeSingularStringField(value: &self.originNode) }()
       case 2: try { try decoder.decodeRepeatedMessageField(value: &self.items) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._holding) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.inboxEpoch) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.inboxOffset) }()
       default: break
       }
     }
@@ -240,6 +249,12 @@ nonisolated extension Switchboard_Relay_V1_RelayBatch: SwiftProtobuf.Message, Sw
     try { if let v = self._holding {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.inboxEpoch.isEmpty {
+      try visitor.visitSingularStringField(value: self.inboxEpoch, fieldNumber: 4)
+    }
+    if !self.inboxOffset.isEmpty {
+      try visitor.visitSingularStringField(value: self.inboxOffset, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -247,6 +262,8 @@ nonisolated extension Switchboard_Relay_V1_RelayBatch: SwiftProtobuf.Message, Sw
     if lhs.originNode != rhs.originNode {return false}
     if lhs.items != rhs.items {return false}
     if lhs._holding != rhs._holding {return false}
+    if lhs.inboxEpoch != rhs.inboxEpoch {return false}
+    if lhs.inboxOffset != rhs.inboxOffset {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

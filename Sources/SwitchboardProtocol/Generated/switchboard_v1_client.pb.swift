@@ -252,9 +252,21 @@ public nonisolated struct Switchboard_V1_Welcome: Sendable {
   /// The user id from the token.
   public var user: String = String()
 
+  /// The user's inbox (durable pushes): where it stands, and whether a resume recovered.
+  public var inbox: Switchboard_V1_InboxState {
+    get {_inbox ?? Switchboard_V1_InboxState()}
+    set {_inbox = newValue}
+  }
+  /// Returns true if `inbox` has been explicitly set.
+  public var hasInbox: Bool {self._inbox != nil}
+  /// Clears the value of `inbox`. Subsequent reads from it will return its default value.
+  public mutating func clearInbox() {self._inbox = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _inbox: Switchboard_V1_InboxState? = nil
 }
 
 public nonisolated struct Switchboard_V1_Error: Sendable {
@@ -299,11 +311,73 @@ public nonisolated struct Switchboard_V1_Push: Sendable {
   /// authenticated id) or "backend" (the Gateway API).
   public var origin: String = String()
 
+  /// Set on a durable push: its place in the user's inbox (docs/protocol.md § Resume).
+  /// Offsets of one epoch count up by one per durable push to the user; a jump is a gap.
+  public var position: Switchboard_V1_InboxPosition {
+    get {_position ?? Switchboard_V1_InboxPosition()}
+    set {_position = newValue}
+  }
+  /// Returns true if `position` has been explicitly set.
+  public var hasPosition: Bool {self._position != nil}
+  /// Clears the value of `position`. Subsequent reads from it will return its default value.
+  public mutating func clearPosition() {self._position = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _data: SwiftProtobuf.Google_Protobuf_Value? = nil
+  fileprivate var _position: Switchboard_V1_InboxPosition? = nil
+}
+
+/// A place in a user's inbox: the epoch names one life of the inbox (a new one begins
+/// when the inbox expired or was lost), the offset counts durable pushes within it.
+public nonisolated struct Switchboard_V1_InboxPosition: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var epoch: String = String()
+
+  public var offset: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The inbox as the welcome reports it.
+public nonisolated struct Switchboard_V1_InboxState: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The latest durable push's position (offset 0 and the epoch: nothing stored yet;
+  /// no epoch: no inbox). Resume from here after a reconnect.
+  public var position: Switchboard_V1_InboxPosition {
+    get {_position ?? Switchboard_V1_InboxPosition()}
+    set {_position = newValue}
+  }
+  /// Returns true if `position` has been explicitly set.
+  public var hasPosition: Bool {self._position != nil}
+  /// Clears the value of `position`. Subsequent reads from it will return its default value.
+  public mutating func clearPosition() {self._position = nil}
+
+  /// The connect named a position to resume from (`?since=`).
+  public var resumed: Bool = false
+
+  /// Every durable push after that position follows the welcome, before any live push.
+  /// False when the inbox no longer reaches back that far: resync from the backends.
+  public var recovered: Bool = false
+
+  /// Pushes replayed after the welcome.
+  public var replayed: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _position: Switchboard_V1_InboxPosition? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -634,7 +708,7 @@ nonisolated extension Switchboard_V1_ServerFrame: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Welcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}connection\0\u{1}node\0\u{1}user\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}connection\0\u{1}node\0\u{1}user\0\u{1}inbox\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -645,12 +719,17 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
       case 1: try { try decoder.decodeSingularStringField(value: &self.connection) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._inbox) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.connection.isEmpty {
       try visitor.visitSingularStringField(value: self.connection, fieldNumber: 1)
     }
@@ -660,6 +739,9 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
     if !self.user.isEmpty {
       try visitor.visitSingularStringField(value: self.user, fieldNumber: 3)
     }
+    try { if let v = self._inbox {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -667,6 +749,7 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
     if lhs.connection != rhs.connection {return false}
     if lhs.node != rhs.node {return false}
     if lhs.user != rhs.user {return false}
+    if lhs._inbox != rhs._inbox {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -709,7 +792,7 @@ nonisolated extension Switchboard_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Push"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0\u{1}origin\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0\u{1}origin\0\u{1}position\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -721,6 +804,7 @@ nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf.
       case 2: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._data) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.origin) }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._position) }()
       default: break
       }
     }
@@ -743,6 +827,9 @@ nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf.
     if !self.origin.isEmpty {
       try visitor.visitSingularStringField(value: self.origin, fieldNumber: 4)
     }
+    try { if let v = self._position {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -751,6 +838,91 @@ nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs.kind != rhs.kind {return false}
     if lhs._data != rhs._data {return false}
     if lhs.origin != rhs.origin {return false}
+    if lhs._position != rhs._position {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_V1_InboxPosition: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InboxPosition"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}epoch\0\u{1}offset\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.epoch) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.offset) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.epoch.isEmpty {
+      try visitor.visitSingularStringField(value: self.epoch, fieldNumber: 1)
+    }
+    if self.offset != 0 {
+      try visitor.visitSingularUInt64Field(value: self.offset, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_V1_InboxPosition, rhs: Switchboard_V1_InboxPosition) -> Bool {
+    if lhs.epoch != rhs.epoch {return false}
+    if lhs.offset != rhs.offset {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_V1_InboxState: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".InboxState"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}position\0\u{1}resumed\0\u{1}recovered\0\u{1}replayed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._position) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.resumed) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.recovered) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.replayed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._position {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.resumed != false {
+      try visitor.visitSingularBoolField(value: self.resumed, fieldNumber: 2)
+    }
+    if self.recovered != false {
+      try visitor.visitSingularBoolField(value: self.recovered, fieldNumber: 3)
+    }
+    if self.replayed != 0 {
+      try visitor.visitSingularUInt32Field(value: self.replayed, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_V1_InboxState, rhs: Switchboard_V1_InboxState) -> Bool {
+    if lhs._position != rhs._position {return false}
+    if lhs.resumed != rhs.resumed {return false}
+    if lhs.recovered != rhs.recovered {return false}
+    if lhs.replayed != rhs.replayed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

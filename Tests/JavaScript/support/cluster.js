@@ -112,6 +112,7 @@ export async function startCluster({ name, nodes = 2, dev = false, drainWindow =
       redis = `redis://127.0.0.1:${port}`;
     }
     const prefix = `js${Math.random().toString(36).slice(2, 8)}:`;
+    Object.assign(cluster, { redis, prefix });
     const [location, chat, notification] = [await freePort(), await freePort(), await freePort()];
     const ports = [];
     for (let index = 0; index < nodes; index += 1) ports.push({ port: await freePort(), grpc: await freePort() });
@@ -166,4 +167,28 @@ export async function metric(node, name) {
   const text = await (await fetch(`${node.http}/metrics`)).text();
   return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
     .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+/**
+ * One command to the cluster's Redis over RESP (arguments may be Buffers, so binary-safe);
+ * resolves with the raw reply text. For tests that reach past the nodes.
+ */
+export function redisCommand(cluster, args) {
+  const { hostname, port } = new URL(cluster.redis);
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(Number(port), hostname);
+    const parts = [Buffer.from(`*${args.length}\r\n`)];
+    for (const arg of args) {
+      const bytes = Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg));
+      parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
+    }
+    let reply = '';
+    socket.on('data', (chunk) => {
+      reply += chunk.toString('latin1');
+      if (reply.endsWith('\r\n')) socket.end();
+    });
+    socket.on('end', () => resolve(reply));
+    socket.on('error', reject);
+    socket.write(Buffer.concat(parts));
+  });
 }

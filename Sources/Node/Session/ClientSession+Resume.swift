@@ -1,0 +1,65 @@
+import CoreMetrics
+import Presence
+import Logging
+import Routing
+import SwiftProtobuf
+import SwitchboardProtocol
+
+/// The welcome and the resume: where the user's inbox stands, and, when the connect named
+/// a position (`?since=`), every durable push after it — then the live ones that waited.
+extension ClientSession {
+    /// Queues the welcome, the replay and what waited, in that order.
+    func welcome() async {
+        var welcome = Switchboard_V1_ServerFrame()
+        welcome.welcome.connection = connection.id.description
+        welcome.welcome.node = connection.id.nodeID
+        welcome.welcome.user = connection.user
+        welcome.welcome.inbox.resumed = resumeFrom != nil
+        var replay: [PushPayload] = []
+        var replayedTo: InboxPosition?
+        do {
+            let read = try await node.bus.readInbox(
+                of: connection.user, after: resumeFrom?.offset ?? 0, until: nil, limit: resumeFrom == nil ? 0 : replayLimit
+            )
+            if let resumeFrom, read.recovers(after: resumeFrom) {
+                let start = InboxPosition(epoch: read.epoch ?? "", offset: resumeFrom.offset)
+                replay = fitting(read.pushes)
+                replayedTo = replay.last?.position ?? start
+                welcome.welcome.inbox.recovered = true
+                welcome.welcome.inbox.position = .init(start)
+            } else {
+                // Live from here: just before the first push that waited, if any.
+                var position = read.position
+                if let first = connection.inbox.firstWaiting, first.epoch == position.epoch, first.offset <= position.offset {
+                    position.offset = first.offset - 1
+                }
+                welcome.welcome.inbox.position = .init(position)
+                if resumeFrom != nil { metrics.resumes(recovered: false) }
+            }
+            if resumeFrom != nil, welcome.welcome.inbox.recovered { metrics.resumes(recovered: true) }
+        } catch {
+            metrics.inboxErrors.increment()
+            logger.warning("the inbox could not be read; the connection starts live", metadata: ["error": "\(error)"])
+        }
+        welcome.welcome.inbox.replayed = UInt32(replay.count)
+        let format = connection.format
+        let first = [FrameCodec.encode(welcome, as: format)] + replay.map { FrameCodec.encode(push: $0, as: format) }
+        let connection = self.connection
+        connection.inbox.welcome(first: first, replayedTo: replayedTo) { connection.enqueue($0) }
+    }
+
+    /// A replay fills at most half the connection's queue (messages and bytes); what it
+    /// leaves out the client sees as a gap and fetches with `switchboard.inbox`.
+    private var replayLimit: Int { max(connection.queue.maxMessages / 2, 1) }
+
+    private func fitting(_ pushes: [PushPayload]) -> [PushPayload] {
+        var bytes = 0
+        var count = 0
+        for push in pushes {
+            bytes += 96 + push.from.utf8.count + push.kind.utf8.count + (push.data?.count ?? 0)
+            guard count < replayLimit, bytes <= connection.queue.maxBytes / 2 else { break }
+            count += 1
+        }
+        return Array(pushes.prefix(count))
+    }
+}

@@ -1,0 +1,26 @@
+/// Which pushes are kept in users' inboxes, and for how long.
+package struct InboxPolicy: Sendable, Equatable {
+    /// Kinds whose pushes to a user are durable unless the Gateway API call says otherwise.
+    package var durableKinds: Set<String>
+    /// Entries an inbox keeps at most: older ones are trimmed as new ones arrive.
+    package var maxLength: Int
+    /// How long an inbox lives after its last durable push.
+    package var ttl: Duration
+
+    package init(durableKinds: Set<String> = ["chat.message", "notification"], maxLength: Int = 1000, ttl: Duration = .seconds(24 * 3600)) {
+        self.durableKinds = durableKinds
+        self.maxLength = maxLength
+        self.ttl = ttl
+    }
+
+    /// Whether a push of `kind` is kept: as `requested` (the Gateway API's `durable`), else by kind.
+    package func isDurable(kind: String, requested: Bool? = nil) -> Bool {
+        requested ?? durableKinds.contains(kind)
+    }
+
+    /// Epoch names: short, and never containing ':' (the text form of a position).
+    package static func makeEpoch() -> String {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+        return String(decoding: (0..<8).map { _ in alphabet.randomElement()! }, as: UTF8.self)
+    }
+}

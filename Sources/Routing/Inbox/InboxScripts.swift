@@ -1,0 +1,38 @@
+/// The Lua that keeps users' inboxes (Redis Streams with ids `0-<offset>`). Each runs
+/// atomically, so the order of a user's channel is the order of the user's inbox.
+enum InboxScripts {
+    /// KEYS: stream, epoch. ARGV: channel, encoded relay batch, max length, ttl (ms), a new
+    /// epoch. Appends the push, publishes it with its position appended to the batch as
+    /// fields 4 (epoch) and 5 (offset, decimal) — protobuf merges appended fields — and
+    /// answers {epoch, offset, receivers}. A missing epoch begins a new life of the inbox.
+    static let append = """
+        local epoch = redis.call('GET', KEYS[2])
+        if not epoch then
+          epoch = ARGV[5]
+          redis.call('DEL', KEYS[1])
+          redis.call('SET', KEYS[2], epoch)
+        end
+        local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '0-*', 'p', ARGV[2])
+        redis.call('PEXPIRE', KEYS[1], ARGV[4])
+        redis.call('PEXPIRE', KEYS[2], ARGV[4])
+        local offset = string.sub(id, 3)
+        local tail = string.char(34, #epoch) .. epoch .. string.char(42, #offset) .. offset
+        return {epoch, offset, redis.call('PUBLISH', ARGV[1], ARGV[2] .. tail)}
+        """
+
+    /// KEYS: stream, epoch. ARGV: after (exclusive), until (exclusive; 0: the end), count.
+    /// Answers {epoch ('' when there is no inbox), latest, oldest, offset, batch, …}.
+    static let read = """
+        local epoch = redis.call('GET', KEYS[2])
+        if not epoch then return {'', '0', '0'} end
+        local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+        local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+        local out = {epoch, last[1] and string.sub(last[1][1], 3) or '0', first[1] and string.sub(first[1][1], 3) or '0'}
+        local upper = ARGV[2] == '0' and '+' or ('(0-' .. ARGV[2])
+        for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '(0-' .. ARGV[1], upper, 'COUNT', ARGV[3])) do
+          out[#out + 1] = string.sub(entry[1], 3)
+          out[#out + 1] = entry[2][2]
+        end
+        return out
+        """
+}
