@@ -11,6 +11,12 @@ struct ClientCore: ~Copyable {
     var pending: [String: CheckedContinuation<Switchboard_V1_ServerFrame, any Error>] = [:]
     var waiters: [UInt64: CheckedContinuation<Welcome, any Error>] = [:]
     var nextID: UInt64 = 1
+    /// The last inbox position seen; reconnects resume after it.
+    var position: InboxPosition?
+    /// Durable pushes held while a gap before them is fetched; nil when there is no gap.
+    var gap: [Push]?
+    /// Counts gaps, so that a fill outlived by a reconnect changes nothing.
+    var gapNumber: UInt64 = 0
     var stopped = false
     /// Why the client stopped, for callers that arrive afterwards.
     var stopReason: SwitchboardClientError?

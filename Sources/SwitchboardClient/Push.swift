@@ -13,6 +13,8 @@ public struct Push: Sendable, Equatable {
     public let kind: String
     public let data: Google_Protobuf_Value
     public let origin: Origin
+    /// Set on a durable push: its place in the inbox.
+    public let position: InboxPosition?
 
     /// `data` decoded as a message, for backends' typed pushes (e.g. `Switchboard_Chat_V1_ChatMessage`).
     public func decode<Message: SwiftProtobuf.Message>(as _: Message.Type) throws -> Message {

@@ -103,7 +103,7 @@ extension SwitchboardClient {
         let welcomed = OnceFlag()
         defer { disconnected() }
         do {
-            let close = try await WebSocketClient.connect(url: url, configuration: settings, logger: logger) { inbound, outbound, _ in
+            let close = try await WebSocketClient.connect(url: resumeURL(url), configuration: settings, logger: logger) { inbound, outbound, _ in
                 let (outbox, sink) = AsyncStream.makeStream(of: WebSocketOutboundWriter.OutboundFrame.self)
                 self.core.withLock { $0.outbox = sink }
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -173,18 +173,27 @@ extension SwitchboardClient {
         }
         switch frame.body {
         case .welcome(let body):
-            let welcome = Welcome(connection: body.connection, node: body.node, user: body.user)
+            let inbox = InboxState(
+                position: .init(body.inbox.position), resumed: body.inbox.resumed, recovered: body.inbox.recovered,
+                replayed: Int(body.inbox.replayed)
+            )
+            let welcome = Welcome(connection: body.connection, node: body.node, user: body.user, inbox: inbox)
             let waiters = core.withLock { core in
                 core.welcome = welcome
                 core.state = .open
+                core.gap = nil
+                if body.hasInbox { core.position = inbox.position }
                 defer { core.waiters = [:] }
                 return core.waiters
             }
             welcomed.set()
+            if inbox.resumed && !inbox.recovered {
+                resyncSink.yield("the inbox no longer reaches back to the last position seen; fetch current state from the backends")
+            }
             stateSink.yield(StateChange(.open, url: nil))
             for waiter in waiters.values { waiter.resume(returning: welcome) }
         case .push(let push):
-            pushSink.yield(Push(from: push.from, kind: push.kind, data: push.data, origin: Push.Origin(rawValue: push.origin) ?? .backend))
+            received(Push(push))
         case .ok, .okPayload, .error, nil:
             core.withLock { $0.pending.removeValue(forKey: frame.id) }?.resume(returning: frame)
         }

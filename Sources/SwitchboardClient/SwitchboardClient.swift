@@ -28,6 +28,10 @@ public final class SwitchboardClient: Service, Sendable {
     public let pushes: AsyncStream<Push>
     /// Every change of the connection's state.
     public let stateChanges: AsyncStream<StateChange>
+    /// Why the inbox could not give every durable push since the last position seen
+    /// (trimmed or expired): fetch current state from the backends when one arrives.
+    public let resyncs: AsyncStream<String>
+    let resyncSink: AsyncStream<String>.Continuation
     let logger: Logger
     let core = Mutex(ClientCore())
     let pushSink: AsyncStream<Push>.Continuation
@@ -38,6 +42,8 @@ public final class SwitchboardClient: Service, Sendable {
         self.logger = logger
         (pushes, pushSink) = AsyncStream.makeStream(of: Push.self)
         (stateChanges, stateSink) = AsyncStream.makeStream(of: StateChange.self)
+        (resyncs, resyncSink) = AsyncStream.makeStream(of: String.self)
+        core.withLock { $0.position = configuration.position }
     }
 
     /// The connection's state now.
@@ -73,7 +79,10 @@ public final class SwitchboardClient: Service, Sendable {
         frame.send.data = data
         if let kind { frame.send.kind = kind }
         let ok = try await exchange(frame, timeout: timeout).ok.structValue.fields
-        return SendOutcome(delivered: Int(ok["delivered"]?.numberValue ?? 0), relayedNodes: Int(ok["relayedNodes"]?.numberValue ?? 0))
+        return SendOutcome(
+            delivered: Int(ok["delivered"]?.numberValue ?? 0), relayedNodes: Int(ok["relayedNodes"]?.numberValue ?? 0),
+            position: ok["position"].map { InboxPosition($0) }
+        )
     }
 
     /// Calls a backend route with its typed request; returns its typed response.
@@ -192,6 +201,7 @@ public final class SwitchboardClient: Service, Sendable {
         stateSink.yield(change)
         stateSink.finish()
         pushSink.finish()
+        resyncSink.finish()
     }
 
     var isStopped: Bool { core.withLock { $0.stopped } }

@@ -12,6 +12,10 @@ public struct SwitchboardClientConfiguration: Sendable {
     public var heartbeatInterval: Duration? = .seconds(25)
     /// Delays between attempts after a failure.
     public var backoff = Backoff()
+    /// The inbox position the first connect resumes after (e.g. one saved from
+    /// `client.position` in an earlier run; `.beginning` for everything stored). Later
+    /// reconnects resume from the last position seen.
+    public var position: InboxPosition?
 
     public init(urls: [String], token: TokenProvider) {
         precondition(!urls.isEmpty, "SwitchboardClient needs at least one node URL")

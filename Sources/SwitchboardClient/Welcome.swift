@@ -4,4 +4,6 @@ public struct Welcome: Sendable, Equatable {
     public let connection: String
     public let node: String
     public let user: String
+    /// Where the user's inbox stands, and whether this connection's resume recovered.
+    public let inbox: InboxState
 }

@@ -78,10 +78,13 @@ package final class RunningNode: Sendable {
         try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor)
     }
 
+    /// `query` is added to the URL (e.g. `since=3&epoch=…`).
     package func connect(
-        _ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false, awaitWelcome: Bool = true
+        _ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false, awaitWelcome: Bool = true, query: String? = nil
     ) async throws -> TestWebSocket {
-        try await TestWebSocket.connect(url: url, token: token(for: user), format: format, readPaused: readPaused, awaitWelcome: awaitWelcome)
+        try await TestWebSocket.connect(
+            url: query.map { "\(url)?\($0)" } ?? url, token: token(for: user), format: format, readPaused: readPaused, awaitWelcome: awaitWelcome
+        )
     }
 
     /// Graceful shutdown, as on SIGTERM; returns when every service has stopped.

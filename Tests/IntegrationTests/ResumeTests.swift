@@ -1,0 +1,140 @@
+import GRPCCore
+import Node
+import Routing
+import SwiftProtobuf
+import SwitchboardProtocol
+import Testing
+import TestSupport
+
+/// Durable pushes and resume against real nodes and a real Redis (docs/protocol.md §
+/// Resume); the scenarios with node processes killed and drained under traffic are
+/// `Tests/JavaScript/resume.test.js`, the switch from replay to live is `InboxCursorTests`.
+@Suite("Durable pushes and resume", .timeLimit(.minutes(2)))
+struct ResumeTests {
+    private static let authorized: Metadata = ["authorization": "Bearer \(RunningNode.pushSecret)"]
+
+    private static func push(_ user: String, kind: String, durable: Bool? = nil, _ text: String, port: Int) async throws -> Switchboard_Gateway_V1_PushOutcome {
+        try await withGRPCClient(port: port) { client in
+            var request = Switchboard_Gateway_V1_PushToUserRequest()
+            request.user = user
+            request.push.kind = kind
+            request.push.data = .init(stringValue: text)
+            if let durable { request.durable = durable }
+            return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client).pushToUser(request, metadata: authorized)
+        }
+    }
+
+    @Test("durable by kind, or as the Gateway API call asks; an offline user's pushes are stored and replayed, in order, at the next connect")
+    func storedForOfflineUser() async throws {
+        try await withCluster(nodes: 2, configure: { $0.inbox.durableKinds = ["note"] }) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let asked = try await Self.push("olga", kind: "alert", durable: true, "first", port: one.grpcPort)
+            #expect(asked.stored && !asked.offline && asked.offset == 1)
+            let refused = try await Self.push("olga", kind: "note", durable: false, "not kept", port: one.grpcPort)
+            #expect(refused.offline && !refused.stored, "asked not to keep it: an offline user misses it")
+            let byKind = try await Self.push("olga", kind: "note", "second", port: two.grpcPort)
+            #expect(byKind.stored && byKind.offset == 2 && byKind.epoch == asked.epoch, "both nodes append to the same inbox")
+
+            let olga = try await two.connect("olga", awaitWelcome: false, query: "since=0")
+            let welcome = try #require(try await olga.receiveJSON()["welcome"] as? [String: Any])
+            let inbox = try #require(welcome["inbox"] as? [String: Any])
+            #expect(inbox["resumed"] as? Bool == true)
+            #expect(inbox["recovered"] as? Bool == true)
+            #expect(inbox["replayed"] as? Int == 2)
+            var replayed: [(String, Int)] = []
+            for _ in 0..<2 {
+                let push = try #require(try await olga.receiveJSON()["push"] as? [String: Any])
+                let position = try #require(push["position"] as? [String: Any])
+                #expect(position["epoch"] as? String == asked.epoch)
+                replayed.append((push["data"] as? String ?? "", position["offset"] as? Int ?? 0))
+            }
+            #expect(replayed.map(\.0) == ["first", "second"])
+            #expect(replayed.map(\.1) == [1, 2])
+
+            // Live from here, through the other node: the next offset.
+            _ = try await Self.push("olga", kind: "note", "third", port: one.grpcPort)
+            let live = try #require(try await olga.receiveJSON()["push"] as? [String: Any])
+            #expect(live["data"] as? String == "third")
+            #expect((live["position"] as? [String: Any])?["offset"] as? Int == 3)
+            try await olga.close()
+        }
+    }
+
+    @Test("a connect without a position starts live and learns where the inbox stands; a client's send of a durable kind answers stored")
+    func welcomePosition() async throws {
+        try await withNode(configure: { $0.inbox.durableKinds = ["note"] }) { node in
+            _ = try await Self.push("pia", kind: "note", "before", port: node.grpcPort)
+            let pia = try await node.connect("pia", awaitWelcome: false)
+            let welcome = try #require(try await pia.receiveJSON()["welcome"] as? [String: Any])
+            let inbox = try #require(welcome["inbox"] as? [String: Any])
+            #expect(inbox["resumed"] as? Bool == false)
+            #expect((inbox["position"] as? [String: Any])?["offset"] as? Int == 1, "nothing replayed; resume from here later")
+
+            let quinn = try await node.connect("quinn")
+            quinn.send(#"{"id":"s","send":{"to":"pia","kind":"note","data":{"n":2}}}"#)
+            let answer = try #require(try await quinn.receiveJSON()["ok"] as? [String: Any])
+            #expect(answer["stored"] as? Bool == true)
+            #expect(answer["delivered"] as? Int == 1)
+            #expect((answer["position"] as? [String: Any])?["offset"] as? Int == 2)
+            let push = try #require(try await pia.receiveJSON()["push"] as? [String: Any])
+            #expect((push["position"] as? [String: Any])?["offset"] as? Int == 2)
+
+            // Filling a gap: the pushes after 0 and before 2.
+            pia.send(#"{"id":"g","call":"switchboard.inbox","data":{"after":0,"until":2}}"#)
+            let gap = try #require(try await pia.receiveJSON()["ok"] as? [String: Any])
+            #expect(gap["recovered"] as? Bool == true)
+            let pushes = try #require(gap["pushes"] as? [[String: Any]])
+            #expect(pushes.map { $0["data"] as? String } == ["before"])
+            pia.send(#"{"id":"b","call":"switchboard.inbox","data":{"after":-1}}"#)
+            let refused = try #require(try await pia.receiveJSON()["error"] as? [String: Any])
+            #expect(refused["code"] as? String == "invalid_argument")
+            try await pia.close()
+            try await quinn.close()
+        }
+    }
+
+    @Test("a resume from a position that was trimmed away says it did not recover, and replays nothing")
+    func trimmed() async throws {
+        try await withNode(configure: { $0.inbox.durableKinds = ["note"]; $0.inbox.maxLength = 3 }) { node in
+            for n in 1...5 { _ = try await Self.push("rita", kind: "note", "\(n)", port: node.grpcPort) }
+            let rita = try await node.connect("rita", awaitWelcome: false, query: "since=1")
+            let inbox = try #require((try await rita.receiveJSON()["welcome"] as? [String: Any])?["inbox"] as? [String: Any])
+            #expect(inbox["recovered"] as? Bool == false)
+            #expect(inbox["replayed"] as? Int == 0)
+            #expect((inbox["position"] as? [String: Any])?["offset"] as? Int == 5)
+            let metrics = try await HTTPProbe.get(port: node.port, path: "/metrics").body
+            #expect(metrics.contains(#"switchboard_resumes_total{node="node-1",recovered="false"} 1"#))
+            try await rita.close()
+        }
+    }
+
+    @Test("a since that is not an offset is refused before the upgrade with a clear error")
+    func badSince() async throws {
+        try await withNode { node in
+            let token = try await RunningNode.token(for: "sam")
+            let response = try await HTTPProbe.upgrade(port: node.port, query: "?since=yesterday", headers: [("Authorization", "Bearer \(token)")])
+            #expect(response.status == 400)
+            #expect(response.body.contains("since must be an inbox offset"))
+        }
+    }
+
+    @Test("with Redis gone, a durable push is refused unavailable — never reported stored — and local plain pushes still work")
+    func redisDown() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.kill() }
+        try await withCluster(nodes: 1, redis: redis, configure: { $0.inbox.durableKinds = ["note"] }) { cluster in
+            let node = cluster.nodes[0]
+            let tess = try await node.connect("tess")
+            let uma = try await node.connect("uma")
+            redis.kill()
+            uma.send(#"{"id":"d","send":{"to":"tess","kind":"note","data":1}}"#)
+            let refused = try #require(try await uma.receiveJSON()["error"] as? [String: Any])
+            #expect(refused["code"] as? String == "unavailable")
+            #expect((refused["message"] as? String)?.contains("could not be stored") == true)
+            uma.send(#"{"id":"p","send":{"to":"tess","kind":"plain","data":2}}"#)
+            let push = try #require(try await tess.receiveJSON()["push"] as? [String: Any])
+            #expect(push["data"] as? Int == 2)
+            #expect(push["position"] == nil)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import NIOCore
+import NIOWebSocket
+@testable import Node
+import Routing
+import Testing
+
+/// The switch from replay to live on one connection: in inbox order, none twice, none lost.
+@Suite("Inbox cursor")
+struct InboxCursorTests {
+    private func frame(_ text: String) -> EncodedFrame {
+        EncodedFrame(opcode: .text, data: ByteBuffer(string: text))
+    }
+
+    private func at(_ offset: UInt64, _ epoch: String = "e1") -> InboxPosition {
+        InboxPosition(epoch: epoch, offset: offset)
+    }
+
+    private func texts(_ frames: [EncodedFrame]) -> [String] {
+        frames.map { String(buffer: $0.data) }
+    }
+
+    @Test("live pushes wait for the welcome; those the replay already sent are dropped, the rest follow it in order")
+    func replayThenLive() {
+        let cursor = InboxCursor(maxWaiting: 10)
+        var sent: [EncodedFrame] = []
+        // Pushes 4 and 5 arrive live while the inbox is read (it answers 3…5).
+        #expect(cursor.offer(frame("4"), at: at(4), send: { sent.append($0) }) == .held)
+        #expect(cursor.offer(frame("5"), at: at(5), send: { sent.append($0) }) == .held)
+        #expect(sent.isEmpty, "nothing goes out before the welcome")
+        #expect(cursor.firstWaiting == at(4))
+        cursor.welcome(first: [frame("welcome"), frame("3"), frame("4"), frame("5")], replayedTo: at(5)) { sent.append($0) }
+        #expect(cursor.offer(frame("6"), at: at(6), send: { sent.append($0) }) == .send)
+        #expect(cursor.offer(frame("6"), at: at(6), send: { sent.append($0) }) == .duplicate)
+        #expect(texts(sent) == ["welcome", "3", "4", "5", "6"])
+    }
+
+    @Test("without a replay, everything that waited goes out after the welcome")
+    func noReplay() {
+        let cursor = InboxCursor(maxWaiting: 10)
+        var sent: [EncodedFrame] = []
+        _ = cursor.offer(frame("8"), at: at(8), send: { sent.append($0) })
+        _ = cursor.offer(frame("9"), at: at(9), send: { sent.append($0) })
+        cursor.welcome(first: [frame("welcome")], replayedTo: nil) { sent.append($0) }
+        #expect(texts(sent) == ["welcome", "8", "9"])
+    }
+
+    @Test("a new epoch (the inbox expired and began again) is not taken for a duplicate")
+    func newEpoch() {
+        let cursor = InboxCursor(maxWaiting: 10)
+        var sent: [EncodedFrame] = []
+        cursor.welcome(first: [], replayedTo: at(40)) { sent.append($0) }
+        #expect(cursor.offer(frame("old"), at: at(39), send: { sent.append($0) }) == .duplicate)
+        #expect(cursor.offer(frame("new"), at: at(1, "e2"), send: { sent.append($0) }) == .send)
+        #expect(texts(sent) == ["new"])
+    }
+
+    @Test("more pushes waiting than the limit is an overflow, not unbounded memory")
+    func overflow() {
+        let cursor = InboxCursor(maxWaiting: 2)
+        var sent: [EncodedFrame] = []
+        #expect(cursor.offer(frame("1"), at: at(1), send: { sent.append($0) }) == .held)
+        #expect(cursor.offer(frame("2"), at: at(2), send: { sent.append($0) }) == .held)
+        #expect(cursor.offer(frame("3"), at: at(3), send: { sent.append($0) }) == .overflow)
+    }
+}
