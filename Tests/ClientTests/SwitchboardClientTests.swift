@@ -1,5 +1,8 @@
 import Foundation
+import Logging
 import Node
+import RedisClient
+import Routing
 import SwiftProtobuf
 import SwitchboardClient
 import SwitchboardProtocol
@@ -121,6 +124,76 @@ struct SwitchboardClientTests {
                     _ = try await bob.send(to: "alice", data: .init(stringValue: "after the drain"))
                     var pushes = alice.pushes.makeAsyncIterator()
                     #expect(await pushes.next()?.data.stringValue == "after the drain")
+                }
+            }
+        }
+    }
+
+    @Test("resume: a saved position brings what was stored while away; a drain loses nothing; a gap is filled; none twice, in order")
+    func resume() async throws {
+        try await withCluster(nodes: 2, configure: { $0.inbox.durableKinds = ["note"] }) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let bob = client([two.url], .fixed(try await two.token(for: "bob")))
+            let note: @Sendable (Int) -> Google_Protobuf_Value = { n in .init(structValue: ["n": .init(numberValue: Double(n))]) }
+            let number: @Sendable (Push) -> Int = { push in Int(push.data.structValue.fields["n"]?.numberValue ?? 0) }
+            try await running(bob) { bob in
+                try await bob.connected()
+                // A first session sees notes 1…3, then goes away with its position.
+                let first = client([one.url], .fixed(try await one.token(for: "alice")))
+                let saved = try await running(first) { first in
+                    try await first.connected()
+                    var pushes = first.pushes.makeAsyncIterator()
+                    for n in 1...3 {
+                        #expect(try await bob.send(to: "alice", data: note(n), kind: "note").stored)
+                        #expect(await pushes.next().map(number) == n)
+                    }
+                    return try #require(first.position)
+                }
+                #expect(saved.offset == 3)
+                try await waitUntil { try await !bob.presence(of: "alice").online }
+                for n in 4...6 {
+                    let outcome = try await bob.send(to: "alice", data: note(n), kind: "note")
+                    #expect(outcome.stored && outcome.delivered == 0 && outcome.relayedNodes == 0)
+                }
+
+                var configuration = SwitchboardClientConfiguration(urls: [one.url, two.url], token: .fixed(try await one.token(for: "alice")))
+                configuration.backoff = Backoff(base: .milliseconds(50), maximum: .milliseconds(500))
+                configuration.callTimeout = testDeadline
+                configuration.position = saved
+                let alice = SwitchboardClient(configuration: configuration)
+                try await running(alice) { alice in
+                    let welcome = try await alice.connected()
+                    #expect(welcome.inbox.resumed && welcome.inbox.recovered && welcome.inbox.replayed == 3)
+                    var pushes = alice.pushes.makeAsyncIterator()
+                    var seen: [Push] = []
+                    for _ in 4...6 { seen.append(try #require(await pushes.next())) }
+
+                    // Node 1 drains while bob keeps sending: every note arrives once.
+                    let draining = Task { try await one.stop() }
+                    for n in 7...12 { _ = try await bob.send(to: "alice", data: note(n), kind: "note") }
+                    try await draining.value
+                    for _ in 7...12 { seen.append(try #require(await pushes.next())) }
+                    #expect(alice.welcome?.node == "node-2")
+
+                    // A note stored but never published (a relay message lost): the next one
+                    // shows the jump, and the client fetches the missing one first.
+                    let redis = RedisConnection(endpoint: cluster.redis.endpoint, logger: .init(label: "resume-test"))
+                    defer { redis.close() }
+                    var batch = Switchboard_Relay_V1_RelayBatch()
+                    batch.originNode = "elsewhere"
+                    var item = Switchboard_Relay_V1_RelayItem()
+                    item.user = "alice"
+                    item.from = "bob"
+                    item.kind = "note"
+                    item.dataJson = Data(#"{"n":13}"#.utf8)
+                    batch.items = [item]
+                    _ = try await redis.send([Array("XADD".utf8), Array("\(cluster.prefix)inbox:alice".utf8), Array("0-*".utf8), Array("p".utf8), try batch.serializedBytes()])
+                    _ = try await bob.send(to: "alice", data: note(14), kind: "note")
+                    for _ in 13...14 { seen.append(try #require(await pushes.next())) }
+
+                    #expect(seen.map(number) == Array(4...14), "every note once, in order")
+                    #expect(seen.compactMap(\.position?.offset) == Array(4...14).map(UInt64.init))
+                    #expect(alice.position?.offset == 14)
                 }
             }
         }
