@@ -2,7 +2,7 @@
 # The standard benchmark suite (release build; Redis, nodes and generator all on this
 # machine). Every number that docs/benchmarks.md quotes comes from here.
 #
-#   ops/bench-suite.sh [runs] [part…]     parts: spread redis send latency push broadcast connect idle scale drain
+#   ops/bench-suite.sh [runs] [part…]     parts: spread redis send latency push broadcast connect idle scale drain durable
 #
 # `spread` is an A/B: the same generator drives this build's cluster and a baseline
 # build's, alternating run by run. The baseline is $BASELINE_BIN (a switchboard binary),
@@ -72,6 +72,27 @@ if has spread; then
         done
     done
     python3 ops/lib/spread-summary.py "$out"/spread-baseline-*.json -- "$out"/spread-current-*.json | tee "$out/spread-summary.txt"
+fi
+
+if has durable; then
+    echo "== durable: the spread workload with plain sends (kind message) against durable ones (kind note, in the"
+    echo "   nodes' durable-kinds: stored in the receiver's inbox, then published), alternating in one run;"
+    echo "   1,000 clients on 2 nodes, 50 % cross-node, closed loop and 1,000 msg/s, 8 s each; then Redis memory per stored push"
+    export SWITCHBOARD_DURABLE_KINDS=note
+    start_cluster 2
+    # shellcheck disable=SC2046
+    "$bin" bench spread --urls $(urls 2) --clients 1000 --cross-node 0.5 --loads closed 1000 --kinds message note --duration 8 \
+        --runs "$runs" --measure-ports "$redis_port" --output "$out/durable.json" | tr '\r' '\n' | grep -v '^\[' | grep -v '^$'
+    entries=0
+    bytes=0
+    for key in $(redis-cli -p "$redis_port" --scan --pattern 'sb:inbox:*'); do
+        entries=$((entries + $(redis-cli -p "$redis_port" XLEN "$key")))
+        bytes=$((bytes + $(redis-cli -p "$redis_port" MEMORY USAGE "$key" SAMPLES 0)))
+    done
+    echo "inboxes: $entries stored pushes in $bytes bytes (MEMORY USAGE): $((bytes / (entries > 0 ? entries : 1))) bytes per stored push"
+    redis-cli -p "$redis_port" INFO memory | grep -E '^used_memory:|^used_memory_human:'
+    stop_cluster
+    unset SWITCHBOARD_DURABLE_KINDS
 fi
 
 start_cluster 2

@@ -39,6 +39,8 @@ struct SlowConsumerTests {
                     var toSloth = Switchboard_Gateway_V1_PushToUserRequest()
                     toSloth.user = "sloth"
                     toSloth.push.data = .init(stringValue: padding)
+                    // Not kept for a resume (a notification is, by default), so it can be offline.
+                    toSloth.durable = false
                     if try await gateway.pushToUser(toSloth, metadata: Self.authorized()).offline { offline += 1 }
                     var toFast = Switchboard_Gateway_V1_PushToUserRequest()
                     toFast.user = "fast"

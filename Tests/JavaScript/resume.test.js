@@ -3,7 +3,7 @@
 // user gets what was stored at the next connect; a trimmed inbox says so; a gap is filled.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { SwitchboardClient } from '../../Clients/JavaScript/switchboard.js';
+import { protobufCodec, SwitchboardClient } from '../../Clients/JavaScript/switchboard.js';
 import { eventually, redisCommand, sleep, startCluster, token } from './support/cluster.js';
 import WebSocket from './support/ws.js';
 
@@ -121,13 +121,16 @@ describe('durable pushes on a three-node cluster', () => {
     const plain = await sender.send('offline-user', { n: 0 }, { kind: 'chatter' }).catch((error) => error.code);
     assert.equal(plain, 'offline', 'a push of a kind that is not durable still answers offline');
 
-    const later = clientFor([three.ws], 'offline-user', { position: saved });
+    // Binary frames this time: the welcome's inbox and the pushes' positions in protobuf.
+    const later = clientFor([three.ws], 'offline-user', { position: saved, codec: protobufCodec });
     const welcome = await later.connect();
     assert.equal(welcome.inbox.resumed, true);
     assert.equal(welcome.inbox.recovered, true);
     assert.equal(welcome.inbox.replayed, 29);
     await eventually('the stored notes', () => numbers(later).length === 29);
     assert.deepEqual(numbers(later), upTo(30).slice(1));
+    assert.deepEqual(later.pushes.map((push) => push.position.offset), upTo(30).slice(1));
+    assert.equal(later.position.epoch, saved.epoch);
   });
 
   test('a trimmed inbox is reported as not recovered, not silently', async () => {

@@ -24,6 +24,9 @@ package struct SendBenchmark: Sendable {
     /// How the load is named in reports, when `load.description` (which names the exact
     /// rate) would make every run a different label.
     package var loadName: String?
+    /// The sends' kind (nil: the node's default, "message"): a kind in the nodes'
+    /// `durable-kinds` measures durable pushes.
+    package var kind: String?
 
     package init(
         endpoints: [BenchEndpoint], secret: String, clients: Int, crossNodeShare: Double, load: BenchLoad, stop: BenchStop,
@@ -46,7 +49,7 @@ package struct SendBenchmark: Sendable {
 
     package var label: String {
         let share = crossNodeShare == 0 ? "same-node" : crossNodeShare == 1 ? "cross-node" : "\(Int(crossNodeShare * 100))% cross-node"
-        return "send \(share), \(clients) clients on \(endpoints.count) node(s), \(loadName ?? load.description)"
+        return "send \(share), \(clients) clients on \(endpoints.count) node(s), \(loadName ?? load.description)\(kind.map { ", kind \($0)" } ?? "")"
     }
 
     package func run() async throws -> BenchResult {
@@ -105,6 +108,8 @@ private final class SendRun: Sendable {
     let fleet = Mutex<ClientFleet?>(nil)
     let stopped = Atomic<Bool>(false)
     let padding: String
+    /// `","kind":"…` when the benchmark names a kind, spliced after the target.
+    let kindField: String
     /// Messages in all (count mode), else unbounded.
     let total: Int
 
@@ -112,6 +117,7 @@ private final class SendRun: Sendable {
         self.benchmark = benchmark
         ledger = DeliveryLedger(slots: benchmark.clients)
         padding = String(repeating: "x", count: benchmark.payloadBytes)
+        kindField = benchmark.kind.map { #"","kind":""# + $0 } ?? ""
         switch benchmark.stop {
         case .messages(let count): total = count
         case .duration: total = .max
@@ -162,12 +168,13 @@ private final class SendRun: Sendable {
         switch benchmark.format {
         case .json:
             fleet.sockets[client].send(
-                text: #"{"send":{"to":""# + fleet.user(target) + #"","data":{"m":""# + marker.text + #"","p":""# + padding + #""}}}"#
+                text: #"{"send":{"to":""# + fleet.user(target) + kindField + #"","data":{"m":""# + marker.text + #"","p":""# + padding + #""}}}"#
             )
         case .protobuf:
             var frame = Switchboard_V1_ClientFrame()
             frame.send.to = fleet.user(target)
             frame.send.data = marker.data(padding: padding)
+            if let kind = benchmark.kind { frame.send.kind = kind }
             guard let bytes: [UInt8] = try? frame.serializedBytes() else { return }
             fleet.sockets[client].send(binary: ByteBuffer(bytes: bytes))
         }

@@ -18,6 +18,8 @@ struct SpreadCommand: AsyncParsableCommand {
     @Option(help: "Seconds per run.") var duration: Double = 10
     @Option(help: "Padding bytes per message.") var payload: Int = 64
     @Option(help: "Frames: json or protobuf.") var format: String = "json"
+    @Option(parsing: .upToNextOption, help: "Send kinds to run in turn, e.g. 'message note' with the nodes' durable-kinds set to note: plain against durable pushes.")
+    var kinds: [String] = ["message"]
 
     func run() async throws {
         guard let format = BenchFormat(rawValue: format) else { throw ValidationError("--format is json or protobuf") }
@@ -31,14 +33,17 @@ struct SpreadCommand: AsyncParsableCommand {
         for run in 1...max(options.runs, 1) {
             for share in crossNode {
                 for (load, name) in loads {
-                    var benchmark = SendBenchmark(
-                        endpoints: endpoints, secret: try options.secret(), clients: clients, crossNodeShare: share, load: load,
-                        stop: .duration(seconds: duration), payloadBytes: payload, format: format, sources: try options.sourceAddresses(),
-                        progress: true
-                    )
-                    benchmark.loadName = name
-                    benchmark.otherServerPorts = options.measurePorts
-                    try reporter.add(try await benchmark.run(), run: run)
+                    for kind in kinds {
+                        var benchmark = SendBenchmark(
+                            endpoints: endpoints, secret: try options.secret(), clients: clients, crossNodeShare: share, load: load,
+                            stop: .duration(seconds: duration), payloadBytes: payload, format: format, sources: try options.sourceAddresses(),
+                            progress: true
+                        )
+                        benchmark.loadName = name
+                        benchmark.kind = kind == "message" ? nil : kind
+                        benchmark.otherServerPorts = options.measurePorts
+                        try reporter.add(try await benchmark.run(), run: run)
+                    }
                 }
             }
         }
