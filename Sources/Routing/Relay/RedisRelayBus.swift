@@ -25,6 +25,7 @@ package final class RedisRelayBus: RelayBus {
     private let logger: Logger
     private let subscriber: RedisSubscriber
     private let inbox: InboxPolicy
+    private let appendScript = RedisScript(InboxScripts.append)
     private let target = Target()
     private let book = HolderBook()
     /// Connections waiting to learn of every other holder of their user before their welcome.
@@ -102,14 +103,15 @@ package final class RedisRelayBus: RelayBus {
         } catch {
             return answer(.failure(error))
         }
-        let command = RedisCommand([
-            Self.evalCommand, Self.appendScript, Self.twoKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8),
+        let arguments = [
+            Self.twoKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8),
             Array(channels.user(user).utf8), payload, Array(String(inbox.maxLength).utf8),
             Array(String(inbox.ttl.components.seconds * 1000 + inbox.ttl.components.attoseconds / 1_000_000_000_000_000).utf8),
             Array(InboxPolicy.makeEpoch().utf8),
-        ])
+        ]
         let book = self.book
-        redis.current.send(command) { result in
+        let connection = redis.current
+        appendScript.run(arguments, on: connection) { result in
             switch result {
             case .success(.array(let values)) where values.count == 3:
                 guard let epoch = values[0].string, let offset = values[1].string.flatMap({ UInt64($0) }), let receivers = values[2].integer else {
@@ -151,7 +153,6 @@ package final class RedisRelayBus: RelayBus {
 
     private static let evalCommand = Array("EVAL".utf8)
     private static let twoKeys = Array("2".utf8)
-    private static let appendScript = Array(InboxScripts.append.utf8)
     private static let readScript = Array(InboxScripts.read.utf8)
 
     /// Subscribes to the user's channel; completes once every other node holding the user

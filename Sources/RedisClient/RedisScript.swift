@@ -1,0 +1,52 @@
+import Synchronization
+
+/// A Lua script sent by its SHA1 (EVALSHA) once Redis has told it, so the hot path does not
+/// ship and hash the script's text with every call. Until then — and once after Redis
+/// lost its script cache (a restart: NOSCRIPT) — a call is sent as EVAL, which caches it
+/// again. A call refused NOSCRIPT is sent again as EVAL from its answer, so calls in flight
+/// on one connection at that moment may run in another order than they were sent.
+package final class RedisScript: Sendable {
+    private let text: [UInt8]
+    private struct State {
+        var sha: [UInt8]?
+        var loading = false
+    }
+    private let state = Mutex(State())
+
+    package init(_ text: String) {
+        self.text = Array(text.utf8)
+    }
+
+    /// Runs the script with `arguments` (the key count, keys, then arguments) on `connection`.
+    package func run(_ arguments: [[UInt8]], on connection: RedisConnection, completion: @escaping RedisConnection.Completion) {
+        let (sha, load) = state.withLock { state -> ([UInt8]?, Bool) in
+            let load = state.sha == nil && !state.loading
+            if load { state.loading = true }
+            return (state.sha, load)
+        }
+        guard let sha else {
+            if load { learnSHA(on: connection) }
+            return connection.send(RedisCommand([Self.eval, text] + arguments), completion: completion)
+        }
+        connection.send(RedisCommand([Self.evalsha, sha] + arguments)) { result in
+            if case .success(.error(let message)) = result, message.hasPrefix("NOSCRIPT") {
+                return connection.send(RedisCommand([Self.eval, self.text] + arguments), completion: completion)
+            }
+            completion(result)
+        }
+    }
+
+    private func learnSHA(on connection: RedisConnection) {
+        connection.send(RedisCommand([Self.script, Self.load, text])) { result in
+            self.state.withLock { state in
+                state.loading = false
+                if case .success(.string(let sha)) = result { state.sha = sha }
+            }
+        }
+    }
+
+    private static let eval = Array("EVAL".utf8)
+    private static let evalsha = Array("EVALSHA".utf8)
+    private static let script = Array("SCRIPT".utf8)
+    private static let load = Array("LOAD".utf8)
+}
