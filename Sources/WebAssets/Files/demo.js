@@ -53,6 +53,8 @@ function showChat(message, live) {
 }
 
 function showNotification(notification) {
+  // A resume replays what was missed, and the list after a reconnect may already hold it.
+  if ([...$('notifications').children].some((li) => li.dataset.id === notification.id)) return;
   const li = item($('notifications'), `${notification.title}${notification.body ? ` — ${notification.body}` : ''}`, time(notification.createdAtMs), notification.read ? '' : 'unread');
   li.dataset.id = notification.id;
 }
@@ -92,8 +94,15 @@ async function signIn(user) {
   client.on('welcome', (welcome) => {
     $('node').textContent = welcome.node;
     logEvent(`welcome: connection ${welcome.connection}`);
+    const inbox = welcome.inbox;
+    if (inbox?.resumed) {
+      logEvent(inbox.recovered
+        ? `resumed: ${inbox.replayed} missed push(es) replayed, in order`
+        : 'resume: the inbox no longer reaches back that far; reloading from the backends');
+    }
     refreshNotifications().catch(failed('notifications'));
   });
+  client.on('resync', () => refreshNotifications().catch(failed('notifications')));
   client.on('push', (push) => {
     if (push.kind === 'chat.message') showChat(push.data, true);
     else if (push.kind === 'notification') {
