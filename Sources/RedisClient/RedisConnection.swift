@@ -141,7 +141,36 @@ package final class RedisConnection: Sendable {
             .whenComplete { result in self.connected(result) }
     }
 
+    /// Signs in (AUTH, SELECT) before anything else is sent; commands wait parked meanwhile.
+    /// A refusal closes the socket and fails them with Redis' own words.
     private func connected(_ result: Result<any Channel, any Error>) {
+        guard case .success(let channel) = result, !state.value.closed, !endpoint.handshake.isEmpty else {
+            return ready(result)
+        }
+        let commands = endpoint.handshake
+        let remaining = NIOLoopBoundBox(commands.count, eventLoop: eventLoop)
+        for command in commands {
+            let request = RESPHandler.Request(command: RedisCommand(command)) { reply in
+                guard remaining.value > 0 else { return }
+                switch reply {
+                case .success(.error(let message)):
+                    remaining.value = 0
+                    channel.close(promise: nil)
+                    self.ready(.failure(RedisError.server("redis refused \(command[0]) for \(self.endpoint): \(message)")))
+                case .failure(let error):
+                    remaining.value = 0
+                    self.ready(.failure(error))
+                case .success:
+                    remaining.value -= 1
+                    if remaining.value == 0 { self.ready(.success(channel)) }
+                }
+            }
+            channel.write(request, promise: nil)
+        }
+        channel.flush()
+    }
+
+    private func ready(_ result: Result<any Channel, any Error>) {
         state.value.connecting = false
         let parked = state.value.parked
         state.value.parked = []
@@ -166,7 +195,8 @@ package final class RedisConnection: Sendable {
             let jittered = TimeAmount.nanoseconds(Int64.random(in: backoff.nanoseconds / 2...backoff.nanoseconds))
             state.value.nextAttempt = eventLoop.now + jittered
             state.value.backoff = min(backoff * 2, .seconds(1))
-            let failure = RedisError.unavailable("\(endpoint): \(error)")
+            let failure = error as? RedisError ?? RedisError.unavailable("\(endpoint): \(error)")
+            if case .server(let message) = failure { logger.error("\(message)") }
             parked.forEach { $0.reply?(.failure(failure)) }
         }
     }

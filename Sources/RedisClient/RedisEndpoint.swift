@@ -1,22 +1,98 @@
 import Essentials
 
-/// Where Redis listens: parsed from `redis://host:port` (or `host:port`).
+/// Where Redis listens and how to sign in: parsed from
+/// `redis://[[user]:password@]host[:port][/db]` (or `host:port`). A user name signs in as
+/// that ACL user; a password alone signs in as the default user (`requirepass`).
 package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     package let host: String
     package let port: Int
+    package var username: String?
+    package var password: String?
+    /// The logical database (SELECT); pub/sub channels are shared by every database.
+    package var database: Int
 
-    package init(host: String, port: Int) {
+    package init(host: String, port: Int, username: String? = nil, password: String? = nil, database: Int = 0) {
         self.host = host
         self.port = port
+        self.username = username
+        self.password = password
+        self.database = database
     }
 
+    /// Nil when `url` is not one of the shapes above (the reason is not needed by callers,
+    /// which name the setting and show the expected shape).
     package init?(_ url: String) {
         var rest = Substring(url)
         if rest.hasPrefix("redis://") { rest = rest.dropFirst("redis://".count) }
-        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        var username: String?
+        var password: String?
+        if let at = rest.lastIndex(of: "@") {
+            let credentials = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            let colon = credentials.firstIndex(of: ":")
+            let user = credentials[..<(colon ?? credentials.endIndex)]
+            if !user.isEmpty {
+                guard let decoded = Self.percentDecoded(user) else { return nil }
+                username = decoded
+            }
+            if let colon {
+                guard let decoded = Self.percentDecoded(credentials[credentials.index(after: colon)...]) else { return nil }
+                password = decoded
+            }
+            guard username != nil || password != nil else { return nil }
+        }
+        var database = 0
+        if let slash = rest.firstIndex(of: "/") {
+            let path = rest[rest.index(after: slash)...]
+            if !path.isEmpty {
+                guard let number = Int(path), number >= 0 else { return nil }
+                database = number
+            }
+            rest = rest[..<slash]
+        }
         guard let address = HostAndPort(rest, defaultPort: 6379) else { return nil }
-        self.init(host: address.host, port: address.port)
+        self.init(host: address.host, port: address.port, username: username, password: password, database: database)
     }
 
-    package var description: String { "redis://\(host):\(port)" }
+    /// Never shows the password.
+    package var description: String {
+        let credentials = switch (username, password) {
+        case (let user?, _?): "\(user):***@"
+        case (let user?, nil): "\(user)@"
+        case (nil, _?): ":***@"
+        case (nil, nil): ""
+        }
+        return "redis://\(credentials)\(host):\(port)\(database == 0 ? "" : "/\(database)")"
+    }
+
+    /// What a new connection sends before anything else: AUTH, then SELECT.
+    package var handshake: [[String]] {
+        var commands: [[String]] = []
+        if let password { commands.append(["AUTH"] + (username.map { [$0] } ?? []) + [password]) }
+        if database != 0 { commands.append(["SELECT", String(database)]) }
+        return commands
+    }
+
+    /// `%XX` escapes decoded (a password may hold `@`, `:` or `/`); nil when malformed.
+    private static func percentDecoded(_ text: Substring) -> String? {
+        var bytes: [UInt8] = []
+        var index = text.utf8.startIndex
+        while index < text.utf8.endIndex {
+            let byte = text.utf8[index]
+            if byte == UInt8(ascii: "%") {
+                let first = text.utf8.index(after: index)
+                guard first < text.utf8.endIndex else { return nil }
+                let second = text.utf8.index(after: first)
+                guard second < text.utf8.endIndex,
+                      let value = UInt8(String(decoding: [text.utf8[first], text.utf8[second]], as: UTF8.self), radix: 16)
+                else { return nil }
+                bytes.append(value)
+                index = text.utf8.index(after: second)
+            } else {
+                bytes.append(byte)
+                index = text.utf8.index(after: index)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

@@ -126,6 +126,17 @@ package final class RedisSubscriber: Sendable {
             state.value.channel = channel
             state.value.awaitingAcks = Set(fixedChannels)
             channel.closeFuture.whenComplete { _ in self.lost(channel) }
+            // Signed in first; a refusal closes the socket (and the SUBSCRIBEs behind it
+            // were refused too), so the subscriber retries with its backoff.
+            for command in endpoint.handshake {
+                let endpoint = self.endpoint
+                let logger = self.logger
+                channel.write(RESPHandler.Request(command: RedisCommand(command)) { reply in
+                    guard case .success(.error(let message)) = reply else { return }
+                    logger.error("redis refused \(command[0]) for the subscriber", metadata: ["redis": "\(endpoint)", "error": "\(message)"])
+                    channel.close(promise: nil)
+                }, promise: nil)
+            }
             let everything = fixedChannels + allWanted()
             var start = 0
             while start < everything.count {

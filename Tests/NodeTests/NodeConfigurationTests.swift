@@ -97,6 +97,24 @@ struct NodeSettingsTests {
         try configuration.validate()
     }
 
+    @Test("Redis credentials from the URL, or the password from a file (a mounted secret); a missing file or no --redis is refused")
+    func redisCredentials() throws {
+        let fromURL = try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets.merging(["SWITCHBOARD_REDIS": "redis://node:pw@redis:6379/1"]) { $1 })
+        #expect(fromURL.redis == RedisEndpoint(host: "redis", port: 6379, username: "node", password: "pw", database: 1))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("redis-password-\(UUID().uuidString)")
+        try "from-a-secret\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let fromFile = try NodeConfiguration.resolve(
+            environment: NodeConfigurationTests.secrets, flags: ["redis": "redis://node@redis:6379", "redis-password-file": file.path]
+        )
+        #expect(fromFile.redis?.username == "node" && fromFile.redis?.password == "from-a-secret")
+        #expect(throws: ConfigurationError.self) {
+            try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis": "redis://redis", "redis-password-file": "/nonexistent"])
+        }
+        #expect(throws: ConfigurationError.self) { try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis-password-file": file.path]) }
+        #expect(throws: ConfigurationError.self) { try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis": "redis://:%zz@redis"]) }
+    }
+
     @Test("help lists every setting once, with its flag, its variable and its default")
     func help() {
         let help = NodeConfiguration.settingsHelp

@@ -15,6 +15,21 @@ struct RedisEndpointTests {
         #expect(RedisEndpoint("host:70000") == nil)
         #expect(RedisEndpoint(":6379") == nil)
     }
+
+    @Test("credentials and a database: ACL user and password (percent-encoded), the default user's password alone; never shown")
+    func credentials() throws {
+        let acl = try #require(RedisEndpoint("redis://switchboard:s3cr%40t%3Ax@10.0.0.5:6380/2"))
+        #expect(acl == RedisEndpoint(host: "10.0.0.5", port: 6380, username: "switchboard", password: "s3cr@t:x", database: 2))
+        #expect(acl.handshake == [["AUTH", "switchboard", "s3cr@t:x"], ["SELECT", "2"]])
+        #expect(acl.description == "redis://switchboard:***@10.0.0.5:6380/2")
+        let legacy = try #require(RedisEndpoint("redis://:pw@cache"))
+        #expect(legacy.handshake == [["AUTH", "pw"]])
+        #expect(legacy.description == "redis://:***@cache:6379")
+        #expect(RedisEndpoint("redis://cache:6379").map(\.handshake) == [])
+        #expect(RedisEndpoint("redis://@cache") == nil)
+        #expect(RedisEndpoint("redis://user:%zz@cache") == nil)
+        #expect(RedisEndpoint("redis://cache/db") == nil)
+    }
 }
 
 @Suite("Redis connection against a real redis-server", .tags(.redis))

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Routing
 import Auth
 import Essentials
@@ -53,7 +58,7 @@ extension NodeConfiguration {
         .integer("inbox-length", \.inbox.maxLength, help: "Durable pushes a user's inbox keeps; older ones are trimmed (a resume from before them is reported not recovered).", in: 1...1_000_000),
         .seconds("inbox-ttl", \.inbox.ttl, help: "Seconds a user's inbox lives after its latest durable push.", atLeast: .seconds(1)),
         NodeSetting(
-            key: "redis", help: "redis://host:port of the cluster's Redis; unset runs the node alone.",
+            key: "redis", help: "redis://[[user]:password@]host:port[/db] of the cluster's Redis (user: an ACL user; docs/redis.md); unset runs the node alone.",
             read: { configuration, text, source throws(ConfigurationError) in
                 configuration.redis = text.isEmpty ? nil : try redisEndpoint(text, key: source)
             },
@@ -61,6 +66,12 @@ extension NodeConfiguration {
             check: { _ in nil }
         ),
         .string("redis-prefix", \.redisPrefix, help: "Prefix of every Redis key and channel, so that clusters can share a Redis."),
+        NodeSetting(
+            key: "redis-password-file", help: "A file holding Redis' password (for the URL's user, else the default user), instead of one in --redis.",
+            read: { configuration, text, _ in configuration.redisPasswordFile = text.isEmpty ? nil : text },
+            show: { $0.redisPasswordFile },
+            check: { _ in nil }
+        ),
     ] + backendNames.map { name in
         NodeSetting(
             key: "\(name)-backend", help: "host:port of the \(name.prefix(1).uppercased() + name.dropFirst()) backend's gRPC service.",
@@ -82,6 +93,18 @@ extension NodeConfiguration {
             if let text = file[setting.key] { try setting.read(&configuration, text, setting.key) }
             if let text = environment[setting.environmentName] { try setting.read(&configuration, text, setting.environmentName) }
             if let text = flags[setting.key] { try setting.read(&configuration, text, "--\(setting.key)") }
+        }
+        if let path = configuration.redisPasswordFile {
+            guard configuration.redis != nil else {
+                throw ConfigurationError(key: "redis-password-file", problem: "needs --redis (the Redis to sign in to)")
+            }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigurationError(key: "redis-password-file", problem: "cannot read '\(path)'")
+            }
+            var password = Substring(text)
+            while password.last == "\n" || password.last == "\r" { password = password.dropLast() }
+            guard !password.isEmpty else { throw ConfigurationError(key: "redis-password-file", problem: "'\(path)' is empty") }
+            configuration.redis?.password = String(password)
         }
         let known = Set(settings.map(\.key))
         for key in file.keys.sorted() where !known.contains(key) {
@@ -140,7 +163,7 @@ extension NodeConfiguration {
     /// Parses `redis://host:port`, naming the key when it cannot.
     package static func redisEndpoint(_ text: String, key: String) throws(ConfigurationError) -> RedisEndpoint {
         guard let endpoint = RedisEndpoint(text) else {
-            throw ConfigurationError(key: key, problem: "'\(text)' is not redis://host:port")
+            throw ConfigurationError(key: key, problem: "is not redis://[[user]:password@]host:port[/db] (a password with '@', ':' or '/' is percent-encoded)")
         }
         return endpoint
     }

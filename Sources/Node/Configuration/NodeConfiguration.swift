@@ -82,6 +82,9 @@ package struct NodeConfiguration: Sendable {
     /// `--redis-prefix`, `SWITCHBOARD_REDIS_PREFIX`: prefix of every key and channel, so that
     /// several clusters can share one Redis.
     package var redisPrefix: String = "sb:"
+    /// `--redis-password-file`: a file whose content (without a final newline) is Redis'
+    /// password, instead of one in the URL (e.g. a mounted Kubernetes secret).
+    package var redisPasswordFile: String?
     /// How often the node renews its lease and sweeps dead nodes' presence.
     package var leaseInterval: Duration = .seconds(1)
     /// How long a lease lives without renewal: a crashed node's presence is gone within
