@@ -88,8 +88,13 @@ def dockerfile(switchboard):
 
 
 def compose(switchboard, compose_bin, docker_text):
+    bare = run([compose_bin, "-f", "docker-compose.yml", "config", "-q"], env={"PATH": os.environ.get("PATH", "")})
+    check(bare.returncode != 0 and "SWITCHBOARD_JWT_SECRET" in bare.stderr,
+          "compose: ships no secret (config without SWITCHBOARD_JWT_SECRET is refused, naming it)")
+    secrets = {"SWITCHBOARD_JWT_SECRET": "check-deploy-jwt-secret-of-32-bytes-or-more",
+               "SWITCHBOARD_PUSH_SECRET": "check-deploy-push-secret"}
     result = run([compose_bin, "-f", "docker-compose.yml", "--profile", "observability", "config"],
-                 env={"PATH": os.environ.get("PATH", "")})
+                 env={"PATH": os.environ.get("PATH", ""), **secrets})
     if not check(result.returncode == 0, "docker-compose config accepts docker-compose.yml" + (
             "" if result.returncode == 0 else ": " + result.stderr.strip())):
         return
@@ -207,6 +212,20 @@ def kubernetes(switchboard):
                 check_command(switchboard, f"k8s {deployment['metadata']['name']}", c.get("args", ["node"]), env_names + from_maps)
     check(any("SWITCHBOARD_JWT_SECRET" == e["name"] and "secretKeyRef" in e.get("valueFrom", {}) for e in container.get("env", [])),
           "k8s: the JWT secret comes from the Secret")
+    good = {"jwt-secret": "check-deploy-jwt-secret-of-32-bytes-or-more", "push-secret": "check-deploy-push-secret"}
+    for name, secret in secrets.items():
+        for key, value in secret.get("stringData", {}).items():
+            if key not in good:
+                continue
+            flags = {**good, key: value}
+            try:
+                refused = run([switchboard, "node", "--jwt-secret", flags["jwt-secret"], "--push-secret", flags["push-secret"],
+                               "--port", "0", "--grpc-port", "0"], timeout=30)
+                said = refused.stdout + refused.stderr
+                ok = refused.returncode != 0 and "placeholder" in said
+            except subprocess.TimeoutExpired:
+                ok = False
+            check(ok, f"k8s: the node refuses to start with secret {name}/{key} as shipped")
     for service in by_kind.get("Service", {}).values():
         selector = service["spec"].get("selector", {})
         targets = [d for d in by_kind["Deployment"].values()

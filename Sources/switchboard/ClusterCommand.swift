@@ -29,8 +29,9 @@ struct ClusterCommand: AsyncParsableCommand {
         guard (1...50).contains(nodes) else { throw ValidationError("--nodes must be 1...50") }
         guard drainWindow >= 0.1 else { throw ValidationError("--drain-window must be at least 0.1 seconds") }
         let environment = ProcessEnvironment.current
-        let jwtSecret = environment["SWITCHBOARD_JWT_SECRET"] ?? "switchboard-development-secret-change-me"
-        let pushSecret = environment["SWITCHBOARD_PUSH_SECRET"] ?? "switchboard-development-push-secret"
+        // Fresh secrets for this run unless given: the tokens it prints are signed with them.
+        let jwtSecret = environment["SWITCHBOARD_JWT_SECRET"] ?? SharedSecret.generate()
+        let pushSecret = environment["SWITCHBOARD_PUSH_SECRET"] ?? SharedSecret.generate()
         var childEnvironment = ProcessInfo.processInfo.environment
         childEnvironment["SWITCHBOARD_JWT_SECRET"] = jwtSecret
         childEnvironment["SWITCHBOARD_PUSH_SECRET"] = pushSecret

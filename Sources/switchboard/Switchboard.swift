@@ -5,6 +5,6 @@ struct Switchboard: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "switchboard",
         abstract: "A clustered WebSocket gateway.",
-        subcommands: [NodeCommand.self, BackendsCommand.self, ClusterCommand.self, TokenCommand.self, NotifyCommand.self, BenchCommand.self]
+        subcommands: [NodeCommand.self, BackendsCommand.self, ClusterCommand.self, TokenCommand.self, SecretCommand.self, NotifyCommand.self, BenchCommand.self]
     )
 }

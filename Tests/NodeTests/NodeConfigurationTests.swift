@@ -115,6 +115,26 @@ struct NodeSettingsTests {
         #expect(throws: ConfigurationError.self) { try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis": "redis://:%zz@redis"]) }
     }
 
+    @Test("a node refuses the placeholder secrets the deployment files ship, naming the key and the way out")
+    func placeholderSecrets() throws {
+        let shipped = try String(contentsOfFile: "ops/k8s/secret.yaml", encoding: .utf8)
+        let values = shipped.split(separator: "\n").compactMap { line -> (String, String)? in
+            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            return parts.count == 2 && parts[0].hasSuffix("-secret") ? (parts[0], parts[1]) : nil
+        }
+        #expect(values.count == 2)
+        for (key, value) in values {
+            var environment = NodeConfigurationTests.secrets
+            environment[key == "jwt-secret" ? "SWITCHBOARD_JWT_SECRET" : "SWITCHBOARD_PUSH_SECRET"] = value
+            do {
+                try NodeConfiguration.resolve(environment: environment).validate()
+                Issue.record("\(key) \(value) was accepted")
+            } catch {
+                #expect(error.key == key && error.problem.contains("switchboard secret"), "\(error)")
+            }
+        }
+    }
+
     @Test("help lists every setting once, with its flag, its variable and its default")
     func help() {
         let help = NodeConfiguration.settingsHelp

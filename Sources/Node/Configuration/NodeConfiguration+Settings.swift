@@ -22,10 +22,10 @@ extension NodeConfiguration {
         .integer("grpc-port", \.grpcPort, help: "Port of the Gateway gRPC API backends push through; 0 picks a free one.", in: 0...65535),
         .string("jwt-secret", \.jwtSecret, help: "HS256 secret client tokens are signed with (required).", secret: true) {
             $0.isEmpty ? "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET)"
-                : $0.utf8.count < TokenAuthenticator.minimumSecretBytes ? TokenSecretError().description : nil
+                : $0.utf8.count < TokenAuthenticator.minimumSecretBytes ? TokenSecretError().description : SharedSecret.placeholderProblem($0)
         },
         .string("push-secret", \.pushSecret, help: "Secret backends send as 'authorization: Bearer <secret>' (required).", secret: true) {
-            $0.utf8.count < 16 ? "must be at least 16 bytes (flag --push-secret or SWITCHBOARD_PUSH_SECRET)" : nil
+            $0.utf8.count < 16 ? "must be at least 16 bytes (flag --push-secret or SWITCHBOARD_PUSH_SECRET)" : SharedSecret.placeholderProblem($0)
         },
         .integer("max-frame-bytes", \.maxFrameBytes, help: "Largest client message in bytes; larger closes with 1009.", in: 128...Int.max),
         .integer("queue-messages", \.queueMessages, help: "Outbound frames a connection may have queued before it is closed as a slow consumer.", in: 1...Int.max),
