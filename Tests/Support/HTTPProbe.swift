@@ -25,6 +25,8 @@ package enum HTTPProbe {
             var received = ""
             for try await chunk in inbound {
                 received += String(buffer: chunk)
+                // An accepted upgrade keeps the socket open: its head is the whole answer.
+                if received.hasPrefix("HTTP/1.1 101"), received.contains("\r\n\r\n") { break }
             }
             guard let statusLine = received.split(separator: "\r\n").first,
                   let status = Int(statusLine.split(separator: " ")[1]),

@@ -44,6 +44,18 @@ extension NodeConfiguration {
         .seconds("handshake-timeout", \.handshakeTimeout, help: "Seconds a new connection has to send its request and be upgraded; then it is dropped.", atLeast: .milliseconds(1)),
         .integer("max-pending-per-address", \.maxPendingPerAddress, help: "Connections one source address may have open before their upgrade; more are closed at accept.", in: 1...Int.max),
         .seconds("memory-trim-interval", \.memoryTrimInterval, help: "Seconds between returning freed heap memory to the OS; 0 turns it off.", atLeast: .milliseconds(10), orZero: true),
+        NodeSetting(
+            key: "allowed-origins",
+            help: "Comma-separated web origins (https://app.example.com) whose pages may connect, besides the node's own; * allows any. Other browsers' pages are refused 403 (cross-site WebSocket hijacking).",
+            read: { configuration, text, _ in
+                configuration.allowedOrigins = text.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
+            },
+            show: { $0.allowedOrigins.isEmpty ? nil : $0.allowedOrigins.joined(separator: ",") },
+            check: { configuration in
+                configuration.allowedOrigins.first { $0 != "*" && !($0.hasPrefix("http://") || $0.hasPrefix("https://")) }
+                    .map { "'\($0)' is not an origin: scheme://host[:port], or *" }
+            }
+        ),
         .boolean("dev", \.dev, help: "true: serve the demo app at /demo, mint tokens for any user at /demo/token, show /dashboard to anyone. Never in production."),
         .seconds("stats-interval", \.statsInterval, help: "Seconds between the node's stats snapshots (the dashboard's numbers, kept in Redis).", atLeast: .milliseconds(10)),
         NodeSetting(

@@ -100,6 +100,11 @@ package struct NodeConfiguration: Sendable {
     /// Switchboard on a laptop; never on by default, never in production.
     package var dev = false
 
+    /// `--allowed-origins`: web origins (`https://app.example.com`) whose pages may open a
+    /// socket, besides the node's own; `*` allows any. Requests without an `Origin`
+    /// header (apps, servers) are not browsers' and always pass. `--dev` allows any.
+    package var allowedOrigins: [String] = []
+
     /// How often the node publishes its stats snapshot (the dashboard's numbers).
     package var statsInterval: Duration = .seconds(1)
 

@@ -112,6 +112,14 @@ package struct ClientListener: Service {
             handshake.refuse(.serviceUnavailable, .draining, "this node is shutting down; connect to another")
             return nil
         }
+        guard node.configuration.dev || request.originAllowed(node.configuration.allowedOrigins) else {
+            node.metrics.hit(.origin)
+            handshake.refuse(
+                .forbidden, .originNotAllowed,
+                "pages from \(request.headers.first(name: "origin")?.prefix(128) ?? "") may not connect here (the node's allowed-origins)"
+            )
+            return nil
+        }
         var resumeFrom: InboxPosition?
         if let since = request.parameter("since") {
             guard let offset = UInt64(since) else {

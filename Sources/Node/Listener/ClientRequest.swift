@@ -29,6 +29,26 @@ struct ClientRequest {
         return parameter("token")
     }
 
+    /// Whether a browser's `Origin` may open a socket here: no Origin (not a browser), a
+    /// page of the node's own host (any port: the demo and dashboard, and WebSocket client
+    /// libraries that send the URL's host as the origin), one of `allowed`, or `*`.
+    func originAllowed(_ allowed: [String]) -> Bool {
+        guard let origin = headers.first(name: "origin")?.lowercased() else { return true }
+        if allowed.contains("*") || allowed.contains(where: { $0.lowercased() == origin }) { return true }
+        guard let host = headers.first(name: "host").flatMap({ Self.hostName(of: Substring($0)) }),
+              let scheme = origin.range(of: "://"), Self.hostName(of: origin[scheme.upperBound...]) == host
+        else { return false }
+        return true
+    }
+
+    /// `host` of `host[:port]` (or `[v6]:port`), lower-cased.
+    private static func hostName(of authority: Substring) -> String? {
+        let text = authority.lowercased()
+        guard !text.isEmpty else { return nil }
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") { return String(text[...close]) }
+        return String(text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)[0])
+    }
+
     /// The query parameter `name`, percent-decoded (`+` is a space).
     func parameter(_ name: String) -> String? {
         for pair in (query ?? "").split(separator: "&") {

@@ -16,4 +16,6 @@ enum AbuseLimit: String, Sendable, CaseIterable {
     case receiverQueue = "receiver_queue"
     /// A connection closed (4029) for sending on while refused.
     case rateClose = "rate_close"
+    /// A browser page from an origin the node does not allow (403, `allowed-origins`).
+    case origin
 }

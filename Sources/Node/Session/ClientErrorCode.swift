@@ -27,6 +27,8 @@ enum ClientErrorCode: String, Sendable {
     case unauthenticated
     /// (HTTP 503 at connect) The node is shutting down.
     case draining
+    /// (HTTP 403 at connect) A browser page from an origin the node does not allow.
+    case originNotAllowed = "origin_not_allowed"
     /// (HTTP 429 at connect) The user holds `max-connections-per-user` connections on this node.
     case tooManyConnections = "too_many_connections"
     /// The receiver's queue is half full of other users' messages: this one was dropped.
