@@ -29,7 +29,8 @@ package struct TokenAuthenticator: Sendable {
         do {
             let claims = try await keys.verify(token, as: AccessTokenClaims.self)
             if let problem = UserID.problem(claims.sub.value) { throw AuthenticationError.invalid("sub: \(problem)") }
-            return VerifiedToken(user: claims.sub.value, isAdmin: claims.admin == true)
+            let expiresAtMs = Int64((claims.exp.value.timeIntervalSince1970 * 1000).rounded(.down))
+            return VerifiedToken(user: claims.sub.value, isAdmin: claims.admin == true, expiresAtMs: expiresAtMs)
         } catch let error as AuthenticationError {
             throw error
         } catch let error as JWTError where error.errorType == .claimVerificationFailure && error.failedClaim is ExpirationClaim {

@@ -3,9 +3,13 @@ package struct VerifiedToken: Sendable, Equatable {
     package let user: String
     /// The token's `admin` claim: may read the cluster's stats (`switchboard.cluster`).
     package let isAdmin: Bool
+    /// When the token expires (unix ms): the node closes the connection then (4001) unless
+    /// the client sends a fresh token first.
+    package let expiresAtMs: Int64
 
-    package init(user: String, isAdmin: Bool) {
+    package init(user: String, isAdmin: Bool, expiresAtMs: Int64 = .max) {
         self.user = user
         self.isAdmin = isAdmin
+        self.expiresAtMs = expiresAtMs
     }
 }

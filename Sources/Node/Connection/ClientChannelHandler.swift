@@ -33,6 +33,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: node.metrics, logger: logger
         )
         session = ClientSession(connection: connection, node: node, logger: logger, isAdmin: accepted.isAdmin, resumeFrom: accepted.resumeFrom)
+        connection.tokenExpiry.set(expiresAtMs: accepted.tokenExpiresAtMs)
         inbox = SessionInbox(session: session)
         let configuration = node.configuration
         limiter = RateLimiter(
@@ -61,6 +62,9 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             case .disconnect(let reason):
                 connection.markClosing(.disconnected)
                 handler.value.startClose(channel, code: CloseReason.disconnectedCode, reason: reason)
+            case .tokenExpired:
+                connection.markClosing(.tokenExpired)
+                handler.value.startClose(channel, code: CloseReason.tokenExpiredCode, reason: "token expired; reconnect with a fresh token")
             case .peerClosed(let code):
                 handler.value.echoClose(channel, code: WebSocketErrorCode(codeNumber: code))
             case .overflow, .finished:

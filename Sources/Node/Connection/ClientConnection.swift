@@ -20,6 +20,8 @@ final class ClientConnection: Sendable {
     let answers: PendingAnswers
     /// Durable pushes in inbox order, none twice, none before the welcome.
     let inbox: InboxCursor
+    /// When the token runs out; the connection is closed then (4001) unless refreshed.
+    let tokenExpiry: TokenExpiry
     let channel: any Channel
     private let metrics: NodeMetrics
     private let logger: Logger
@@ -32,6 +34,7 @@ final class ClientConnection: Sendable {
         self.queue = queue
         self.answers = PendingAnswers(queue: queue)
         self.inbox = InboxCursor(maxWaiting: queue.maxMessages)
+        self.tokenExpiry = TokenExpiry(queue: queue, eventLoop: channel.eventLoop)
         self.channel = channel
         self.metrics = metrics
         self.logger = logger

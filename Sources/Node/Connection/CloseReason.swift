@@ -16,6 +16,8 @@ enum CloseReason: String, Sendable, CaseIterable {
     case shutdown
     /// A backend disconnected the user through the Gateway API (4003).
     case disconnected
+    /// The token expired and the client sent no fresh one (4001).
+    case tokenExpired = "token_expired"
     /// The client answered no ping within the ping interval (1001, "ping timeout").
     case pingTimeout = "ping_timeout"
     /// The client kept sending past its rate limit while refused (4029).
@@ -31,6 +33,8 @@ enum CloseReason: String, Sendable, CaseIterable {
     static let rateLimitedCode = WebSocketErrorCode(codeNumber: 4029)
     /// WebSocket close code 4003: a backend disconnected the user.
     static let disconnectedCode = WebSocketErrorCode(codeNumber: 4003)
+    /// WebSocket close code 4001: the token expired; reconnect with a fresh one.
+    static let tokenExpiredCode = WebSocketErrorCode(codeNumber: 4001)
 
     init(closeCode: WebSocketErrorCode) {
         switch closeCode {

@@ -15,6 +15,8 @@ final class OutboundQueue: Sendable {
         case shutdown
         /// A backend asked to disconnect the user: flush, then close with 4003.
         case disconnect(reason: String)
+        /// The connection's token expired without a fresh one: flush, then close with 4001.
+        case tokenExpired
         /// The client closed: flush the answers owed to it, then echo its close `code`.
         case peerClosed(code: Int)
         /// The socket is gone; nothing more will be written.

@@ -164,7 +164,7 @@ package struct ClientListener: Service {
             node.userConnections.release(user)
         }
         let (format, negotiated) = WireFormat.negotiate(offered: head.headers.first(name: "sec-websocket-protocol"))
-        handshake.accept(.init(user: user, format: format, isAdmin: token.isAdmin, resumeFrom: resumeFrom))
+        handshake.accept(.init(user: user, format: format, isAdmin: token.isAdmin, resumeFrom: resumeFrom, tokenExpiresAtMs: token.expiresAtMs))
         var headers = HTTPHeaders()
         if let negotiated { headers.add(name: "Sec-WebSocket-Protocol", value: negotiated) }
         return headers

@@ -12,6 +12,8 @@ final class Handshake: Sendable {
         var isAdmin = false
         /// `?since=<offset>&epoch=<epoch>`: the inbox position to resume after.
         var resumeFrom: InboxPosition?
+        /// When the token expires (unix ms; `.max`: never, as in tests that skip the token).
+        var tokenExpiresAtMs: Int64 = .max
     }
 
     struct Refusal: Sendable {

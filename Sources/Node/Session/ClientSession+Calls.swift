@@ -11,6 +11,7 @@ extension ClientSession {
     func prepareCall(_ name: String, frame: Switchboard_V1_ClientFrame, binary: Bool) -> (@Sendable () async -> Void)? {
         if name == Self.clusterStatsCall { return prepareClusterStats(id: frame.id) }
         if name == Self.inboxCall { return prepareInboxRead(id: frame.id, arguments: frame.data) }
+        if name == Self.refreshCall { return prepareTokenRefresh(id: frame.id, arguments: frame.data) }
         guard let route = node.routes[name] else {
             reply(to: frame.id, error: .unknownRoute, "no route for call '\(name)'")
             return nil

@@ -15,6 +15,8 @@ extension ClientSession {
         welcome.welcome.node = connection.id.nodeID
         welcome.welcome.user = connection.user
         welcome.welcome.inbox.resumed = resumeFrom != nil
+        let expiresAtMs = connection.tokenExpiry.expiresAtMs
+        if expiresAtMs != .max { welcome.welcome.tokenExpiresAtMs = expiresAtMs }
         var replay: [PushPayload] = []
         var replayedTo: InboxPosition?
         do {

@@ -45,6 +45,7 @@ struct ClientSession: Sendable {
     /// Leaves the node once the socket is gone.
     func close() async {
         connection.queue.finish(.finished)
+        connection.tokenExpiry.cancel()
         guard node.registry.remove(connection) else { return }
         node.bus.release(user: connection.user, nodeID: node.configuration.nodeID)
         metrics.connections.record(node.registry.count)

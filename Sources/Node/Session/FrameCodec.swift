@@ -86,7 +86,9 @@ package enum FrameCodec {
         let inbox = welcome.inbox
         buffer.writeStaticString(#","inbox":{"position":{"epoch":"#)
         buffer.writeJSONString(inbox.position.epoch)
-        buffer.writeString(#","offset":\#(inbox.position.offset)},"resumed":\#(inbox.resumed),"recovered":\#(inbox.recovered),"replayed":\#(inbox.replayed)}}}"#)
+        buffer.writeString(#","offset":\#(inbox.position.offset)},"resumed":\#(inbox.resumed),"recovered":\#(inbox.recovered),"replayed":\#(inbox.replayed)}"#)
+        if welcome.tokenExpiresAtMs != 0 { buffer.writeString(#","tokenExpiresAtMs":\#(welcome.tokenExpiresAtMs)"#) }
+        buffer.writeStaticString("}}")
         return EncodedFrame(opcode: .text, data: buffer)
     }
 

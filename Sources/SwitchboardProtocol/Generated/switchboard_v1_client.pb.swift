@@ -262,6 +262,10 @@ public nonisolated struct Switchboard_V1_Welcome: Sendable {
   /// Clears the value of `inbox`. Subsequent reads from it will return its default value.
   public mutating func clearInbox() {self._inbox = nil}
 
+  /// When the connection's token expires (unix ms): then the node closes it with 4001
+  /// unless the client sent a fresh token first (`switchboard.refresh`).
+  public var tokenExpiresAtMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -708,7 +712,7 @@ nonisolated extension Switchboard_V1_ServerFrame: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Welcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}connection\0\u{1}node\0\u{1}user\0\u{1}inbox\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}connection\0\u{1}node\0\u{1}user\0\u{1}inbox\0\u{3}token_expires_at_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -720,6 +724,7 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
       case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.user) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._inbox) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.tokenExpiresAtMs) }()
       default: break
       }
     }
@@ -742,6 +747,9 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
     try { if let v = self._inbox {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if self.tokenExpiresAtMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.tokenExpiresAtMs, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -750,6 +758,7 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
     if lhs.node != rhs.node {return false}
     if lhs.user != rhs.user {return false}
     if lhs._inbox != rhs._inbox {return false}
+    if lhs.tokenExpiresAtMs != rhs.tokenExpiresAtMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -41,13 +41,15 @@ func closePayload(_ code: WebSocketErrorCode, reason: String = "") -> ByteBuffer
 /// `ClientChannelHandler` — on `NIOAsyncTestingChannel` (thread-safe: the session's tasks
 /// write from the concurrency pool) with virtual time; returned after the welcome.
 func openTestConnection(
-    _ node: GatewayNode, user: String = "alice", maxFrameSize: Int = 1024
+    _ node: GatewayNode, user: String = "alice", maxFrameSize: Int = 1024, tokenExpiresAtMs: Int64 = .max
 ) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
     let channel = NIOAsyncTestingChannel()
     try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
     try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
     try await channel.pipeline.addHandler(
-        ClientChannelHandler(node: node, accepted: Handshake.Accepted(user: user, format: .json), channel: channel)
+        ClientChannelHandler(
+            node: node, accepted: Handshake.Accepted(user: user, format: .json, tokenExpiresAtMs: tokenExpiresAtMs), channel: channel
+        )
     )
     let welcome = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
     guard String(buffer: welcome.data).contains(#""welcome""#) else { throw TestFailure("expected the welcome first") }

@@ -1,0 +1,45 @@
+import Essentials
+import NIOCore
+import Synchronization
+
+/// Closes a connection when its token expires (the queue ends with `.tokenExpired`: what is
+/// queued goes out, then close 4001), unless a fresh token moved the moment on. Timed on
+/// the connection's event loop, so tests drive it with virtual time.
+final class TokenExpiry: Sendable {
+    private struct State {
+        var expiresAtMs: Int64 = .max
+        var task: Scheduled<Void>?
+    }
+
+    private let state = Mutex(State())
+    private let queue: OutboundQueue
+    private let eventLoop: any EventLoop
+
+    init(queue: OutboundQueue, eventLoop: any EventLoop) {
+        self.queue = queue
+        self.eventLoop = eventLoop
+    }
+
+    var expiresAtMs: Int64 { state.withLock { $0.expiresAtMs } }
+
+    /// (Re)schedules the close for `expiresAtMs` (unix ms; `.max`: never).
+    func set(expiresAtMs: Int64, now: Int64 = WallClock.milliseconds) {
+        let queue = self.queue
+        let task: Scheduled<Void>? = expiresAtMs == .max ? nil : eventLoop.scheduleTask(in: .milliseconds(max(expiresAtMs - now, 0))) {
+            queue.finish(.tokenExpired)
+        }
+        let old = state.withLock { state in
+            defer {
+                state.expiresAtMs = expiresAtMs
+                state.task = task
+            }
+            return state.task
+        }
+        old?.cancel()
+    }
+
+    /// The connection ended: nothing left to time.
+    func cancel() {
+        state.withLock { $0.task }?.cancel()
+    }
+}

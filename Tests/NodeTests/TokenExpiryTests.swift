@@ -1,0 +1,64 @@
+import Auth
+import Essentials
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+@testable import Node
+import Testing
+import TestSupport
+
+/// A connection lives as long as its token (Centrifugo's connection expiry), on virtual time.
+@Suite("Token expiry on virtual time")
+struct TokenExpiryTests {
+    /// No pings in the way: the test client answers none.
+    private func node() async throws -> GatewayNode {
+        try await makeTestNode { $0.pingInterval = .seconds(24 * 3600) }
+    }
+
+    private func text(_ frame: WebSocketFrame) -> String { String(buffer: frame.data) }
+
+    @Test("a token that expires closes its connection with 4001, and the welcome said when")
+    func expires() async throws {
+        let node = try await node()
+        let expiresAt = WallClock.milliseconds + 100_000
+        let channel = NIOAsyncTestingChannel()
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
+        try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1024)))
+        try await channel.pipeline.addHandler(
+            ClientChannelHandler(node: node, accepted: Handshake.Accepted(user: "alice", format: .json, tokenExpiresAtMs: expiresAt), channel: channel)
+        )
+        let welcome = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(text(welcome).contains(#""tokenExpiresAtMs":\#(expiresAt)"#))
+        let connection = try #require(node.registry.connections(of: "alice").first)
+        await channel.testingEventLoop.advanceTime(by: .seconds(99))
+        #expect(channel.isActive)
+        await channel.testingEventLoop.advanceTime(by: .seconds(2))
+        var close = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(close.opcode == .connectionClose)
+        #expect(close.data.readWebSocketErrorCode() == CloseReason.tokenExpiredCode)
+        #expect(connection.reason == .tokenExpired)
+    }
+
+    @Test("a fresh token sent in band moves the expiry; one for another user, or an invalid one, does not")
+    func refresh() async throws {
+        let node = try await node()
+        let (channel, connection) = try await openTestConnection(node, tokenExpiresAtMs: WallClock.milliseconds + 100_000)
+        func call(_ id: String, _ token: String) async throws -> String {
+            try await channel.writeInbound(try clientBytes(
+                .text, ByteBuffer(string: #"{"id":"\#(id)","call":"switchboard.refresh","data":{"token":"\#(token)"}}"#)
+            ))
+            return text(try await channel.waitForOutboundWrite(as: WebSocketFrame.self))
+        }
+        let bob = try await node.authenticator.issue(user: "bob", validFor: .seconds(600))
+        #expect(try await call("b", bob).contains("permission_denied"))
+        #expect(try await call("x", "not-a-token").contains("unauthenticated"))
+        let fresh = try await node.authenticator.issue(user: "alice", validFor: .seconds(300))
+        #expect(try await call("r", fresh).contains("expiresAtMs"))
+        await channel.testingEventLoop.advanceTime(by: .seconds(150))
+        #expect(channel.isActive, "past the old expiry, held open by the fresh token")
+        await channel.testingEventLoop.advanceTime(by: .seconds(160))
+        var close = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(close.data.readWebSocketErrorCode() == CloseReason.tokenExpiredCode)
+        #expect(connection.reason == .tokenExpired)
+    }
+}
