@@ -68,6 +68,8 @@ export interface Welcome {
   node: string;
   user: string;
   inbox?: InboxState;
+  /** When the connection's token expires (unix ms); a token provider is asked for a fresh one before then and it is sent in band. */
+  tokenExpiresAtMs?: number;
 }
 
 export interface Push {

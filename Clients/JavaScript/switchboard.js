@@ -74,6 +74,7 @@ export const protobufCodec = {
           if (welcomeField === 1) welcome.connection = utf8(welcomeValue);
           else if (welcomeField === 2) welcome.node = utf8(welcomeValue);
           else if (welcomeField === 3) welcome.user = utf8(welcomeValue);
+          else if (welcomeField === 5) welcome.tokenExpiresAtMs = welcomeValue;
           else if (welcomeField === 4) {
             const inbox = { position: { epoch: '', offset: 0 }, resumed: false, recovered: false, replayed: 0 };
             for (const [inboxField, inboxValue] of readFields(welcomeValue)) {
@@ -482,6 +483,7 @@ export class SwitchboardClient {
           this._emit('resync', { reason: 'the inbox no longer reaches back to the last position seen; fetch current state from the backends' });
         }
         this._startHeartbeat(socket);
+        this._scheduleRefresh(socket, frame.welcome.tokenExpiresAtMs);
         for (const waiter of this._waiting.splice(0)) waiter.resolve(frame.welcome);
         return;
       }
@@ -584,6 +586,14 @@ export class SwitchboardClient {
       // Never the same token again: the provider is asked for a fresh one.
       return this._retry({ ...detail, code: 401 }, { freshToken: true });
     }
+    if (code === 4001) {
+      // The token expired before a fresh one reached the node: a fixed token cannot be
+      // renewed; a provider is asked for a fresh one, and the client is back at once.
+      if (typeof this.options.token !== 'function') return this._stop({ ...detail, reason: `token expired: ${detail.reason}` });
+      this._attempt += 1;
+      this._setState('reconnecting', { ...detail, delay: 0, url: this.urls[this._urlIndex], attempt: this._attempt });
+      return void this._open(true);
+    }
     if (code === 1012 || refusal?.status === 503) {
       // Draining or full: another node, at once (a second time round the list backs off).
       this._urlIndex = (this._urlIndex + 1) % this.urls.length;
@@ -656,6 +666,30 @@ export class SwitchboardClient {
       });
     };
     beat();
+  }
+
+  /**
+   * Sends a fresh token from the provider before the connection's one expires
+   * (`switchboard.refresh`), so the node does not close it (4001). A fixed token cannot
+   * be renewed: the connection ends at its expiry.
+   */
+  _scheduleRefresh(socket, expiresAtMs) {
+    this._cancel(this._refresh);
+    if (!expiresAtMs || typeof this.options.token !== 'function') return;
+    const remaining = expiresAtMs - Date.now();
+    const lead = Math.min(30_000, Math.max(remaining / 4, 0));
+    this._refresh = this._later(Math.max(remaining - lead, 0), async () => {
+      if (this._socket !== socket) return;
+      try {
+        const token = await this.options.token();
+        const answer = await this.call('switchboard.refresh', { token });
+        this._token = token;
+        if (this._socket === socket) this._scheduleRefresh(socket, answer.expiresAtMs);
+      } catch (error) {
+        // The node closes at the expiry (4001) and the reconnect asks for a fresh token.
+        this._emit('error', error);
+      }
+    });
   }
 
   _stopHeartbeat() {

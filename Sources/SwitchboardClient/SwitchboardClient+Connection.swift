@@ -70,6 +70,17 @@ extension SwitchboardClient {
                 code = closeCode
                 reason = closeReason
                 if welcomed { attempt = 0 }
+                if closeCode == 4001 {
+                    // The token expired before a fresh one reached the node.
+                    guard case .provider = configuration.token else {
+                        let message = "token expired: \(closeReason)"
+                        stop(StateChange(.closed, code: closeCode, reason: message), error: SwitchboardClientError(code: "closed", message: message))
+                        return
+                    }
+                    freshToken = true
+                    setState(StateChange(.reconnecting, code: closeCode, reason: closeReason, url: urls[index], delay: .zero))
+                    continue
+                }
                 if Self.finalCloseCodes.contains(closeCode) {
                     let message = "closed by the node (\(closeCode)): \(closeReason)"
                     stop(StateChange(.closed, code: closeCode, reason: closeReason), error: SwitchboardClientError(code: "closed", message: message))
@@ -117,6 +128,7 @@ extension SwitchboardClient {
                         // The outbox ends when the client is closed.
                         try await outbound.close(.normalClosure, reason: "client closed")
                     }
+                    group.addTask { try await self.keepTokenFresh(welcomed: welcomed) }
                     group.addTask {
                         if try await !self.watch(welcomed: welcomed) {
                             try await outbound.close(.init(codeNumber: 4000), reason: "no answer")
@@ -177,7 +189,10 @@ extension SwitchboardClient {
                 position: .init(body.inbox.position), resumed: body.inbox.resumed, recovered: body.inbox.recovered,
                 replayed: Int(body.inbox.replayed)
             )
-            let welcome = Welcome(connection: body.connection, node: body.node, user: body.user, inbox: inbox)
+            let welcome = Welcome(
+                connection: body.connection, node: body.node, user: body.user, inbox: inbox,
+                tokenExpiresAtMs: body.tokenExpiresAtMs == 0 ? nil : body.tokenExpiresAtMs
+            )
             let waiters = core.withLock { core in
                 core.welcome = welcome
                 core.state = .open

@@ -6,4 +6,7 @@ public struct Welcome: Sendable, Equatable {
     public let user: String
     /// Where the user's inbox stands, and whether this connection's resume recovered.
     public let inbox: InboxState
+    /// When the connection's token expires (unix ms): a token provider is asked for a
+    /// fresh one before then, sent in band; a fixed token's connection ends (4001).
+    public let tokenExpiresAtMs: Int64?
 }

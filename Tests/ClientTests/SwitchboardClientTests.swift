@@ -199,6 +199,34 @@ struct SwitchboardClientTests {
         }
     }
 
+    @Test("a provider's fresh token is sent in band before the connection's expires; a fixed token's connection ends with 4001")
+    func tokenRefresh() async throws {
+        try await withNode { node in
+            // Minted up front: the refresh is then as fast as a call.
+            let tokens = [try await RunningNode.token(for: "tess", validFor: .seconds(8)), try await RunningNode.token(for: "tess")]
+            let asked = Mutex(0)
+            let tess = client([node.url], .provider { _ in asked.withLock { count in defer { count += 1 }; return tokens[min(count, 1)] } })
+            let log = StateLog(tess)
+            try await running(tess) { tess in
+                let welcome = try await tess.connected()
+                let expiresAt = try #require(welcome.tokenExpiresAtMs)
+                try await waitUntil(timeout: .seconds(30)) { Int64(Date().timeIntervalSince1970 * 1000) > expiresAt + 1000 }
+                #expect(tess.welcome?.connection == welcome.connection, "the same connection: refreshed in band")
+                #expect(asked.withLock { $0 } == 2)
+                #expect(!log.all.contains { $0.state == .reconnecting })
+            }
+
+            let ursula = client([node.url], .fixed(try await RunningNode.token(for: "ursula", validFor: .seconds(2))))
+            let ursulaLog = StateLog(ursula)
+            try await running(ursula) { ursula in
+                try await ursula.connected()
+                try await waitUntil(timeout: .seconds(30)) { ursula.state == .closed }
+            }
+            try await waitUntil { ursulaLog.all.last?.state == .closed }
+            #expect(ursulaLog.all.last?.code == 4001)
+        }
+    }
+
     @Test("a 401 with a fixed token stops the client; a provider is asked for a fresh token")
     func authenticationRefused() async throws {
         try await withNode { node in

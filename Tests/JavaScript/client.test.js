@@ -66,6 +66,27 @@ describe('the JavaScript client on a two-node cluster', () => {
     closeAll();
   });
 
+  test('a token provider sends a fresh token before the connection\'s expires; a fixed token that expires ends with 4001', async () => {
+    const [one] = cluster.nodes;
+    // Minted up front, so that the refresh is not slowed by starting a process.
+    const tokens = [await token('tess', { ttl: '8s' }), await token('tess', { ttl: '1h' })];
+    let asked = 0;
+    const tess = clientFor([one.ws], () => tokens[Math.min(asked++, 1)]);
+    const welcome = await tess.connect();
+    assert.ok(welcome.tokenExpiresAtMs > Date.now() && welcome.tokenExpiresAtMs < Date.now() + 9000);
+    await eventually('the first token\'s expiry to pass', () => Date.now() > welcome.tokenExpiresAtMs + 1000, 30_000);
+    assert.equal(tess.state, 'open');
+    assert.equal(tess.welcome.connection, welcome.connection, 'the same connection: refreshed in band, never closed');
+    assert.equal(asked, 2);
+    assert.deepEqual(tess.states.map((change) => change.state), ['connecting', 'open']);
+
+    const fixed = clientFor([one.ws], await token('ursula', { ttl: '2s' }));
+    await fixed.connect();
+    await eventually('the fixed token\'s connection to end', () => fixed.state === 'closed', 30_000);
+    assert.equal(fixed.states.at(-1).code, 4001);
+    closeAll();
+  });
+
   test('the protobuf codec: binary frames both ways, values intact, typed calls as encoded messages', async () => {
     const [one, two] = cluster.nodes;
     const alice = clientFor([one.ws], await token('alice'), { codec: protobufCodec });
