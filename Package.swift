@@ -249,7 +249,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth"]
+            dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit")]
         ),
         .testTarget(
             name: "RedisClientTests",
@@ -321,6 +321,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 .product(name: "WSCore", package: "swift-websocket"),
+                .product(name: "JWTKit", package: "jwt-kit"),
                 "GRPCSupport",
                 "Auth",
                 "Node",

@@ -11,6 +11,9 @@ package struct AccessTokenClaims: JWTPayload {
     package var sub: SubjectClaim
     package var exp: ExpirationClaim
     package var iat: IssuedAtClaim?
+    package var nbf: NotBeforeClaim?
+    package var iss: IssuerClaim?
+    package var aud: AudienceClaim?
     package var admin: Bool?
 
     package init(user: String, expiresAt: Date, issuedAt: Date = Date(), admin: Bool = false) {
@@ -20,8 +23,8 @@ package struct AccessTokenClaims: JWTPayload {
         self.admin = admin ? true : nil
     }
 
+    /// Only what needs no policy: times, issuer and audience are `TokenAuthenticator`'s.
     package func verify(using algorithm: some JWTAlgorithm) async throws {
-        try exp.verifyNotExpired()
         guard !sub.value.isEmpty else {
             throw JWTError.claimVerificationFailure(failedClaim: sub, reason: "empty subject")
         }

@@ -6,9 +6,12 @@ import Foundation
 import Essentials
 import JWTKit
 
-/// Checks client tokens (JWT, HS256, `sub` = user id, `exp` enforced) and issues them.
+/// Checks client tokens (JWT: HS256 with the nodes' secret, and RS256, ES256 or EdDSA
+/// with the public keys of a JWKS, selected by `kid`; `sub` = user id; `exp`, `nbf`, `iss`,
+/// `aud` and the lifetime as the policy says) and issues HS256 ones.
 package struct TokenAuthenticator: Sendable {
     private let keys: JWTKeyCollection
+    private let policy: TokenPolicy
 
     /// HS256 wants a key at least as long as its 32-byte hash.
     package static let minimumSecretBytes = 32
@@ -16,7 +19,19 @@ package struct TokenAuthenticator: Sendable {
     package init(secret: String) async throws(TokenSecretError) {
         guard secret.utf8.count >= Self.minimumSecretBytes else { throw TokenSecretError() }
         keys = JWTKeyCollection()
+        policy = TokenPolicy()
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+    }
+
+    /// The node's: an HS256 secret, the keys of a JWKS document, or both; and a policy.
+    package init(secret: String?, jwks: String?, policy: TokenPolicy) async throws {
+        keys = JWTKeyCollection()
+        self.policy = policy
+        if let secret {
+            guard secret.utf8.count >= Self.minimumSecretBytes else { throw TokenSecretError() }
+            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        }
+        if let jwks { try await keys.add(jwksJSON: jwks) }
     }
 
     /// The user id of a valid token.
@@ -28,6 +43,7 @@ package struct TokenAuthenticator: Sendable {
     package func verify(token: String) async throws(AuthenticationError) -> VerifiedToken {
         do {
             let claims = try await keys.verify(token, as: AccessTokenClaims.self)
+            try check(claims)
             if let problem = UserID.problem(claims.sub.value) { throw AuthenticationError.invalid("sub: \(problem)") }
             let expiresAtMs = Int64((claims.exp.value.timeIntervalSince1970 * 1000).rounded(.down))
             return VerifiedToken(user: claims.sub.value, isAdmin: claims.admin == true, expiresAtMs: expiresAtMs)
@@ -39,6 +55,29 @@ package struct TokenAuthenticator: Sendable {
             throw .invalid(error.reason ?? "\(error.errorType)")
         } catch {
             throw .invalid("\(error)")
+        }
+    }
+
+    /// The policy's checks, with its leeway on both times.
+    private func check(_ claims: AccessTokenClaims) throws(AuthenticationError) {
+        let now = policy.now()
+        let leeway = Double(policy.leeway.components.seconds) + Double(policy.leeway.components.attoseconds) / 1e18
+        guard claims.exp.value.timeIntervalSince(now) > -leeway else { throw .expired }
+        if let nbf = claims.nbf, nbf.value.timeIntervalSince(now) > leeway {
+            throw .invalid("not valid before \(Int64(nbf.value.timeIntervalSince1970)) (nbf)")
+        }
+        if let issuer = policy.issuer, claims.iss?.value != issuer {
+            throw .invalid("iss must be '\(issuer)', got '\(claims.iss?.value ?? "none")'")
+        }
+        if let audience = policy.audience, !(claims.aud?.value.contains(audience) ?? false) {
+            throw .invalid("aud must include '\(audience)'")
+        }
+        if let maxLifetime = policy.maxLifetime {
+            guard let iat = claims.iat else { throw .invalid("no iat, and tokens may live at most \(maxLifetime)") }
+            let lifetime = claims.exp.value.timeIntervalSince(iat.value)
+            if lifetime > Double(maxLifetime.components.seconds) + leeway {
+                throw .invalid("the token lives \(Int(lifetime)) s, more than the \(maxLifetime.components.seconds) s allowed")
+            }
         }
     }
 

@@ -76,11 +76,7 @@ package final class GatewayNode: Sendable {
             redis = nil
         }
         metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: configuration.redis != nil)
-        do {
-            authenticator = try await TokenAuthenticator(secret: configuration.jwtSecret)
-        } catch {
-            throw ConfigurationError(key: "jwt-secret", problem: error.description)
-        }
+        authenticator = try await Self.authenticator(configuration)
         pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, bus: self.bus)
         self.routes = routes
         backends = try BackendPool(endpoints: configuration.backends, maxInFlight: configuration.maxBackendInFlight, logger: logger)

@@ -20,10 +20,38 @@ extension NodeConfiguration {
         .string("host", \.host, help: "Address the client port and the Gateway API bind."),
         .integer("port", \.port, help: "Client port (WebSocket, /healthz, /readyz, /metrics); 0 picks a free one.", in: 0...65535),
         .integer("grpc-port", \.grpcPort, help: "Port of the Gateway gRPC API backends push through; 0 picks a free one.", in: 0...65535),
-        .string("jwt-secret", \.jwtSecret, help: "HS256 secret client tokens are signed with (required).", secret: true) {
-            $0.isEmpty ? "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET)"
-                : $0.utf8.count < TokenAuthenticator.minimumSecretBytes ? TokenSecretError().description : SharedSecret.placeholderProblem($0)
-        },
+        NodeSetting(
+            key: "jwt-secret", help: "HS256 secret client tokens are signed with (required unless --jwks-file is set).",
+            read: { configuration, text, _ in configuration.jwtSecret = text },
+            show: { $0.jwtSecret.isEmpty ? nil : "(set)" },
+            check: { configuration in
+                let secret = configuration.jwtSecret
+                if secret.isEmpty {
+                    return configuration.jwksFile == nil ? "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET), or --jwks-file" : nil
+                }
+                return secret.utf8.count < TokenAuthenticator.minimumSecretBytes ? TokenSecretError().description : SharedSecret.placeholderProblem(secret)
+            }
+        ),
+        NodeSetting(
+            key: "jwks-file", help: "A JSON Web Key Set (public RS256, ES256 or EdDSA keys, each with a kid) client tokens may be signed with, as an identity provider publishes it.",
+            read: { configuration, text, _ in configuration.jwksFile = text.isEmpty ? nil : text },
+            show: { $0.jwksFile },
+            check: { _ in nil }
+        ),
+        NodeSetting(
+            key: "jwt-issuer", help: "The iss client tokens must carry (unset: any).",
+            read: { configuration, text, _ in configuration.jwtIssuer = text.isEmpty ? nil : text },
+            show: { $0.jwtIssuer },
+            check: { _ in nil }
+        ),
+        NodeSetting(
+            key: "jwt-audience", help: "A value the aud of client tokens must include (unset: any).",
+            read: { configuration, text, _ in configuration.jwtAudience = text.isEmpty ? nil : text },
+            show: { $0.jwtAudience },
+            check: { _ in nil }
+        ),
+        .seconds("jwt-leeway", \.jwtLeeway, help: "Seconds of clock skew forgiven on a token's exp and nbf.", atLeast: .zero, orZero: true),
+        .seconds("jwt-max-lifetime", \.jwtMaxLifetime, help: "The longest a token may live from iat to exp, in seconds; 0: no limit.", atLeast: .seconds(1), orZero: true),
         .string("push-secret", \.pushSecret, help: "Secret backends send as 'authorization: Bearer <secret>' (required).", secret: true) {
             $0.utf8.count < 16 ? "must be at least 16 bytes (flag --push-secret or SWITCHBOARD_PUSH_SECRET)" : SharedSecret.placeholderProblem($0)
         },

@@ -105,6 +105,18 @@ package struct NodeConfiguration: Sendable {
     /// header (apps, servers) are not browsers' and always pass. `--dev` allows any.
     package var allowedOrigins: [String] = []
 
+    /// `--jwks-file`: a JSON Web Key Set of public keys (RS256, ES256, EdDSA, each with a
+    /// `kid`) that client tokens may be signed with, as identity providers publish them;
+    /// with it, `jwt-secret` is optional.
+    package var jwksFile: String?
+    /// `--jwt-issuer`, `--jwt-audience`: what a token's `iss` must be and its `aud` must include.
+    package var jwtIssuer: String?
+    package var jwtAudience: String?
+    /// `--jwt-leeway`: clock skew forgiven on `exp` and `nbf`.
+    package var jwtLeeway: Duration = .seconds(5)
+    /// `--jwt-max-lifetime` (0: none): the longest a token may live from `iat` to `exp`.
+    package var jwtMaxLifetime: Duration = .zero
+
     /// How often the node publishes its stats snapshot (the dashboard's numbers).
     package var statsInterval: Duration = .seconds(1)
 

@@ -1,0 +1,61 @@
+import Auth
+import Foundation
+import JWTKit
+import Node
+import Testing
+import TestSupport
+
+/// A node that takes tokens from an identity provider: `--jwks-file`, `--jwt-issuer`,
+/// `--jwt-audience` (the key types and every claim rule: `IdentityProviderTokenTests`).
+@Suite("A node with a JWKS", .timeLimit(.minutes(2)))
+struct JWKSNodeTests {
+    @Test("an ES256 token from the JWKS connects; one signed by a rotated-out key, or for another audience, gets 401")
+    func connects() async throws {
+        let current = ES256PrivateKey()
+        let (x, y) = try #require(current.publicKey.parameters)
+        let signers = JWTKeyCollection()
+        await signers.add(ecdsa: current, kid: "2026-12")
+        await signers.add(ecdsa: ES256PrivateKey(), kid: "2026-11")  // rotated out: not in the file
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json")
+        try #"{"keys":[{"kty":"EC","crv":"P-256","alg":"ES256","kid":"2026-12","x":"\#(x)","y":"\#(y)"}]}"#
+            .write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        func token(kid: String, audience: String = "switchboard") async throws -> String {
+            var claims = AccessTokenClaims(user: "ines", expiresAt: Date().addingTimeInterval(600))
+            claims.iss = IssuerClaim(value: "https://idp.example")
+            claims.aud = AudienceClaim(value: [audience])
+            return try await signers.sign(claims, kid: JWKIdentifier(string: kid))
+        }
+        try await withNode(configure: {
+            $0.jwksFile = file.path
+            $0.jwtIssuer = "https://idp.example"
+            $0.jwtAudience = "switchboard"
+        }) { node in
+            let accepted = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(try await token(kid: "2026-12"))")])
+            #expect(accepted.status == 101)
+            let rotated = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(try await token(kid: "2026-11"))")])
+            #expect(rotated.status == 401)
+            let elsewhere = try await HTTPProbe.upgrade(
+                port: node.port, headers: [("Authorization", "Bearer \(try await token(kid: "2026-12", audience: "another-app"))")]
+            )
+            #expect(elsewhere.status == 401 && elsewhere.body.contains("aud must include"))
+            // The nodes' own HS256 tokens still work beside the JWKS.
+            let own = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(try await RunningNode.token(for: "ines"))")])
+            #expect(own.status == 401, "without iss and aud the policy refuses them too")
+        }
+    }
+
+    @Test("a JWKS file that cannot be read, or is not a key set, stops the node at start naming the setting")
+    func badFile() async throws {
+        var configuration = NodeConfiguration(nodeID: "n", jwtSecret: "", pushSecret: String(repeating: "p", count: 16))
+        configuration.jwksFile = "/nonexistent/jwks.json"
+        await #expect { _ = try await GatewayNode(configuration: configuration) } throws: { ($0 as? ConfigurationError)?.key == "jwks-file" }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json")
+        try "not json".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        configuration.jwksFile = file.path
+        await #expect { _ = try await GatewayNode(configuration: configuration) } throws: { ($0 as? ConfigurationError)?.key == "jwks-file" }
+        configuration.jwksFile = nil
+        #expect(throws: ConfigurationError.self, "no secret and no JWKS") { try configuration.validate() }
+    }
+}
