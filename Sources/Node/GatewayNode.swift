@@ -25,6 +25,8 @@ package final class GatewayNode: Sendable {
     let capacityWarning = CapacityWarning()
     let metrics: NodeMetrics
     let authenticator: TokenAuthenticator
+    /// The client port's TLS, when it has a certificate.
+    let tls: ServerTLS?
     let presence: any PresenceDirectory
     let bus: any RelayBus
     let pushRouter: PushRouter
@@ -77,6 +79,11 @@ package final class GatewayNode: Sendable {
         }
         metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: configuration.redis != nil)
         authenticator = try await Self.authenticator(configuration)
+        if let cert = configuration.tlsCertFile, let key = configuration.tlsKeyFile {
+            tls = try ServerTLS(certFile: cert, keyFile: key, logger: logger)
+        } else {
+            tls = nil
+        }
         pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, bus: self.bus)
         self.routes = routes
         backends = try BackendPool(endpoints: configuration.backends, maxInFlight: configuration.maxBackendInFlight, logger: logger)
@@ -120,7 +127,8 @@ package final class GatewayNode: Sendable {
         let trim: [any Service] = configuration.memoryTrimInterval > .zero
             ? [MemoryTrimService(interval: configuration.memoryTrimInterval)] : []
         let redisOwner: [any Service] = redis.map { [RedisConnectionService(connection: $0)] } ?? []
-        return redisOwner + [backends, StatsPublisher(node: self)] + trim + (lease.map { [$0] } ?? []) + [
+        let reload: [any Service] = tls.map { [TLSReloadService(tls: $0, interval: configuration.tlsReloadInterval)] } ?? []
+        return redisOwner + [backends, StatsPublisher(node: self)] + trim + reload + (lease.map { [$0] } ?? []) + [
             ClientListener(node: self, onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(
                 host: configuration.host,

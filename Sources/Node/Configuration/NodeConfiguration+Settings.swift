@@ -33,6 +33,19 @@ extension NodeConfiguration {
             }
         ),
         NodeSetting(
+            key: "tls-cert-file", help: "PEM certificate chain of the client port; with --tls-key-file the port speaks only TLS (wss://). Re-read when it changes.",
+            read: { configuration, text, _ in configuration.tlsCertFile = text.isEmpty ? nil : text },
+            show: { $0.tlsCertFile },
+            check: { ($0.tlsCertFile == nil) != ($0.tlsKeyFile == nil) ? "needs --tls-key-file with it (and the other way round)" : nil }
+        ),
+        NodeSetting(
+            key: "tls-key-file", help: "PEM private key of the client port's certificate.",
+            read: { configuration, text, _ in configuration.tlsKeyFile = text.isEmpty ? nil : text },
+            show: { $0.tlsKeyFile },
+            check: { _ in nil }
+        ),
+        .seconds("tls-reload-interval", \.tlsReloadInterval, help: "Seconds between checks of the TLS files for a change; new connections get the new certificate, open ones keep theirs.", atLeast: .milliseconds(10)),
+        NodeSetting(
             key: "jwks-file", help: "A JSON Web Key Set (public RS256, ES256 or EdDSA keys, each with a kid) client tokens may be signed with, as an identity provider publishes it.",
             read: { configuration, text, _ in configuration.jwksFile = text.isEmpty ? nil : text },
             show: { $0.jwksFile },

@@ -117,6 +117,13 @@ package struct NodeConfiguration: Sendable {
     /// `--jwt-max-lifetime` (0: none): the longest a token may live from `iat` to `exp`.
     package var jwtMaxLifetime: Duration = .zero
 
+    /// `--tls-cert-file`, `--tls-key-file`: PEM files; with both, the client port speaks
+    /// only TLS (wss://, https:// for health and metrics). Re-read when they change.
+    package var tlsCertFile: String?
+    package var tlsKeyFile: String?
+    /// How often the certificate files are checked for a change (cert-manager rotates them).
+    package var tlsReloadInterval: Duration = .seconds(10)
+
     /// How often the node publishes its stats snapshot (the dashboard's numbers).
     package var statsInterval: Duration = .seconds(1)
 

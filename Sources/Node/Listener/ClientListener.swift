@@ -5,6 +5,7 @@ package import NIOCore
 import NIOHTTP1
 import Routing
 import NIOPosix
+import NIOSSL
 import NIOWebSocket
 import ServiceLifecycle
 
@@ -56,6 +57,10 @@ package struct ClientListener: Service {
             }
             channel.close(promise: nil)
             return
+        }
+        // TLS first: a plaintext client never reaches HTTP (its bytes fail the handshake).
+        if let tls = node.tls {
+            try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.context))
         }
         let metrics = node.metrics
         let watch = HandshakeGuard(

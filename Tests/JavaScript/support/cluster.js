@@ -3,6 +3,7 @@
 // (SWITCHBOARD_TEST_REDIS, as scripts/test.sh starts it, or one of our own).
 import { spawn, execFile } from 'node:child_process';
 import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +43,17 @@ export function freePort() {
       const { port } = server.address();
       server.close(() => resolve(port));
     });
+  });
+}
+
+/** The HTTP status of a GET; over TLS trusting `ca` (a PEM) when given. */
+function status(url, ca) {
+  if (!ca) return fetch(url).then((response) => response.status);
+  return new Promise((resolve, reject) => {
+    https.get(url, { ca }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    }).on('error', reject);
   });
 }
 
@@ -93,7 +105,7 @@ class Child {
  * Starts `nodes` nodes and the backends. Every process is stopped by `stop()`, which a
  * test calls in `after`/`finally`, so nodes stop even when the test fails.
  */
-export async function startCluster({ name, nodes = 2, dev = false, drainWindow = 2, extra = [] } = {}) {
+export async function startCluster({ name, nodes = 2, dev = false, drainWindow = 2, extra = [], ca = null } = {}) {
   const logDirectory = path.join(artifacts, 'logs', name ?? `cluster-${process.pid}-${Date.now()}`);
   mkdirSync(logDirectory, { recursive: true });
   const children = [];
@@ -136,10 +148,11 @@ export async function startCluster({ name, nodes = 2, dev = false, drainWindow =
         '--memory-trim-interval', '0', ...extra,
       ], logDirectory);
       children.push(child);
-      cluster.nodes.push({ id, port, child, http: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}/ws` });
+      const [http, ws] = ca ? ['https', 'wss'] : ['http', 'ws'];
+      cluster.nodes.push({ id, port, child, http: `${http}://127.0.0.1:${port}`, ws: `${ws}://127.0.0.1:${port}/ws` });
     });
     for (const node of cluster.nodes) {
-      await eventually(`${node.id} to be ready`, async () => (await fetch(`${node.http}/readyz`)).status === 200);
+      await eventually(`${node.id} to be ready`, async () => (await status(`${node.http}/readyz`, ca)) === 200);
     }
     return cluster;
   } catch (error) {
