@@ -1,6 +1,7 @@
 package import Logging
 package import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// A pipelined command connection to Redis, owned by one event loop.
@@ -13,6 +14,8 @@ import Synchronization
 /// try waits a jittered backoff (50 ms doubling to 1 s).
 package final class RedisConnection: Sendable {
     package let endpoint: RedisEndpoint
+    /// `rediss://`: the TLS context every new socket starts with (made once).
+    private let tls: Result<NIOSSLContext?, any Error>
     package let eventLoop: any EventLoop
     private let logger: Logger
     private let connectTimeout: TimeAmount
@@ -44,6 +47,7 @@ package final class RedisConnection: Sendable {
         self.connectTimeout = TimeAmount(connectTimeout)
         self.commandTimeout = TimeAmount(commandTimeout)
         state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: eventLoop)
+        tls = Result { try endpoint.makeTLSContext() }
     }
 
     package var isConnected: Bool { connected.load(ordering: .relaxed) }
@@ -127,12 +131,14 @@ package final class RedisConnection: Sendable {
     private func connect() {
         state.value.connecting = true
         let commandTimeout = self.commandTimeout
+        let (endpoint, tls) = (self.endpoint, self.tls)
         ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let context = try tls.get() { try channel.pipeline.syncOperations.addHandler(try endpoint.tlsHandler(context)) }
                     try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: commandTimeout))
                 }
             }

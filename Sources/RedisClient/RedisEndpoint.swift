@@ -10,20 +10,35 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     package var password: String?
     /// The logical database (SELECT); pub/sub channels are shared by every database.
     package var database: Int
+    /// `rediss://`: TLS to Redis.
+    package var tls: Bool
+    /// PEM file of the certificate authorities to trust for Redis' certificate (nil: the
+    /// system's); not part of the URL (`--redis-ca-file`).
+    package var caFile: String?
 
-    package init(host: String, port: Int, username: String? = nil, password: String? = nil, database: Int = 0) {
+    package init(
+        host: String, port: Int, username: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false, caFile: String? = nil
+    ) {
         self.host = host
         self.port = port
         self.username = username
         self.password = password
         self.database = database
+        self.tls = tls
+        self.caFile = caFile
     }
 
     /// Nil when `url` is not one of the shapes above (the reason is not needed by callers,
     /// which name the setting and show the expected shape).
     package init?(_ url: String) {
         var rest = Substring(url)
-        if rest.hasPrefix("redis://") { rest = rest.dropFirst("redis://".count) }
+        var tls = false
+        if rest.hasPrefix("redis://") {
+            rest = rest.dropFirst("redis://".count)
+        } else if rest.hasPrefix("rediss://") {
+            rest = rest.dropFirst("rediss://".count)
+            tls = true
+        }
         var username: String?
         var password: String?
         if let at = rest.lastIndex(of: "@") {
@@ -51,7 +66,7 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
             rest = rest[..<slash]
         }
         guard let address = HostAndPort(rest, defaultPort: 6379) else { return nil }
-        self.init(host: address.host, port: address.port, username: username, password: password, database: database)
+        self.init(host: address.host, port: address.port, username: username, password: password, database: database, tls: tls)
     }
 
     /// Never shows the password.
@@ -62,7 +77,7 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
         case (nil, _?): ":***@"
         case (nil, nil): ""
         }
-        return "redis://\(credentials)\(host):\(port)\(database == 0 ? "" : "/\(database)")"
+        return "\(tls ? "rediss" : "redis")://\(credentials)\(host):\(port)\(database == 0 ? "" : "/\(database)")"
     }
 
     /// What a new connection sends before anything else: AUTH, then SELECT.

@@ -1,6 +1,7 @@
 package import Logging
 package import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// The subscriber connection, on one event loop: subscribed to a fixed set of channels
@@ -23,6 +24,8 @@ package final class RedisSubscriber: Sendable {
     package typealias AllWanted = @Sendable () -> [String]
 
     package let endpoint: RedisEndpoint
+    /// `rediss://`: the TLS context every new socket starts with (made once).
+    private let tls: Result<NIOSSLContext?, any Error>
     package let eventLoop: any EventLoop
     private let fixedChannels: [String]
     private let onMessage: MessageHandler
@@ -61,6 +64,7 @@ package final class RedisSubscriber: Sendable {
         self.allWanted = allWanted
         self.logger = logger
         state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: eventLoop)
+        tls = Result { try endpoint.makeTLSContext() }
     }
 
     package var isSubscribed: Bool { subscribed.load(ordering: .relaxed) }
@@ -98,12 +102,14 @@ package final class RedisSubscriber: Sendable {
     private func connect() {
         guard !state.value.stopped else { return }
         let box = NIOLoopBound(self, eventLoop: eventLoop)
+        let (endpoint, tls) = (self.endpoint, self.tls)
         ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(1))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let context = try tls.get() { try channel.pipeline.syncOperations.addHandler(try endpoint.tlsHandler(context)) }
                     // Subscribe mode sends no replies to commands but the acknowledgements,
                     // so a stalled-command watchdog does not apply: a very long timeout.
                     try channel.pipeline.syncOperations.addHandler(

@@ -10,10 +10,12 @@ nonisolated(unsafe) private var sharedPID: Int32 = 0
 
 package final class RedisServer: @unchecked Sendable {
     package let port: Int
+    /// The TLS files when the server speaks only TLS (`startTLS`).
+    package private(set) var tlsCAFile: String?
     private var process: Process?
     private let lock = NSLock()
 
-    package var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port) }
+    package var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, tls: tlsCAFile != nil, caFile: tlsCAFile) }
     package var url: String { "redis://127.0.0.1:\(port)" }
 
     private init(port: Int) {
@@ -41,10 +43,22 @@ package final class RedisServer: @unchecked Sendable {
         try await sharedServer.value
     }
 
-    package func launch() async throws {
+    /// A server that speaks only TLS on its port, with `certFile`/`keyFile` (signed by
+    /// `caFile`), not asking clients for certificates.
+    package static func startTLS(certFile: String, keyFile: String, caFile: String) async throws -> RedisServer {
+        let server = RedisServer(port: try freePort())
+        server.tlsCAFile = caFile
+        try await server.launch(extra: [
+            "--port", "0", "--tls-port", "\(server.port)", "--tls-cert-file", certFile, "--tls-key-file", keyFile,
+            "--tls-ca-cert-file", caFile, "--tls-auth-clients", "no",
+        ])
+        return server
+    }
+
+    package func launch(extra: [String]? = nil) async throws {
         let process = Process()
         process.executableURL = try Self.executable()
-        process.arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
+        process.arguments = (extra ?? ["--port", "\(port)"]) + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         lock.withLock { self.process = process }

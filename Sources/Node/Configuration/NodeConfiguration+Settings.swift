@@ -111,7 +111,7 @@ extension NodeConfiguration {
         .integer("inbox-length", \.inbox.maxLength, help: "Durable pushes a user's inbox keeps; older ones are trimmed (a resume from before them is reported not recovered).", in: 1...1_000_000),
         .seconds("inbox-ttl", \.inbox.ttl, help: "Seconds a user's inbox lives after its latest durable push.", atLeast: .seconds(1)),
         NodeSetting(
-            key: "redis", help: "redis://[[user]:password@]host:port[/db] of the cluster's Redis (user: an ACL user; docs/redis.md); unset runs the node alone.",
+            key: "redis", help: "redis://[[user]:password@]host:port[/db] of the cluster's Redis (rediss:// for TLS; user: an ACL user; docs/redis.md); unset runs the node alone.",
             read: { configuration, text, source throws(ConfigurationError) in
                 configuration.redis = text.isEmpty ? nil : try redisEndpoint(text, key: source)
             },
@@ -119,6 +119,12 @@ extension NodeConfiguration {
             check: { _ in nil }
         ),
         .string("redis-prefix", \.redisPrefix, help: "Prefix of every Redis key and channel, so that clusters can share a Redis."),
+        NodeSetting(
+            key: "redis-ca-file", help: "PEM certificate authorities to trust for a rediss:// Redis (default: the system's).",
+            read: { configuration, text, _ in configuration.redisCAFile = text.isEmpty ? nil : text },
+            show: { $0.redisCAFile },
+            check: { _ in nil }
+        ),
         NodeSetting(
             key: "redis-password-file", help: "A file holding Redis' password (for the URL's user, else the default user), instead of one in --redis.",
             read: { configuration, text, _ in configuration.redisPasswordFile = text.isEmpty ? nil : text },
@@ -158,6 +164,15 @@ extension NodeConfiguration {
             while password.last == "\n" || password.last == "\r" { password = password.dropLast() }
             guard !password.isEmpty else { throw ConfigurationError(key: "redis-password-file", problem: "'\(path)' is empty") }
             configuration.redis?.password = String(password)
+        }
+        if let path = configuration.redisCAFile {
+            guard configuration.redis?.tls == true else {
+                throw ConfigurationError(key: "redis-ca-file", problem: "needs a rediss:// --redis (TLS to Redis)")
+            }
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ConfigurationError(key: "redis-ca-file", problem: "cannot read '\(path)'")
+            }
+            configuration.redis?.caFile = path
         }
         let known = Set(settings.map(\.key))
         for key in file.keys.sorted() where !known.contains(key) {

@@ -85,6 +85,8 @@ package struct NodeConfiguration: Sendable {
     /// `--redis-password-file`: a file whose content (without a final newline) is Redis'
     /// password, instead of one in the URL (e.g. a mounted Kubernetes secret).
     package var redisPasswordFile: String?
+    /// `--redis-ca-file`: the certificate authorities to trust for a `rediss://` Redis.
+    package var redisCAFile: String?
     /// How often the node renews its lease and sweeps dead nodes' presence.
     package var leaseInterval: Duration = .seconds(1)
     /// How long a lease lives without renewal: a crashed node's presence is gone within

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+import Node
+import RedisClient
+import Testing
+import TestSupport
+
+/// Nodes reaching Redis over TLS (`rediss://`, `--redis-ca-file`) as an ACL user, with
+/// certificates made in the test by openssl.
+@Suite("Redis over TLS", .tags(.redis), .timeLimit(.minutes(2)))
+struct RedisTLSTests {
+    /// A CA and a server certificate for 127.0.0.1 that it signed, in a fresh directory.
+    private static func certificates() throws -> (directory: URL, ca: String, cert: String, key: String, otherCA: String) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = { (name: String) in directory.appendingPathComponent(name).path }
+        func openssl(_ arguments: [String]) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else { throw TestFailure("openssl \(arguments.first ?? "") failed") }
+        }
+        for name in ["ca", "other-ca"] {
+            try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                         "-subj", "/CN=test \(name)", "-keyout", path("\(name).key"), "-out", path("\(name).pem")])
+        }
+        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1",
+                     "-keyout", path("redis.key"), "-out", path("redis.csr")])
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
+        try openssl(["x509", "-req", "-in", path("redis.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial",
+                     "-days", "1", "-extfile", path("san.ext"), "-out", path("redis.pem")])
+        return (directory, path("ca.pem"), path("redis.pem"), path("redis.key"), path("other-ca.pem"))
+    }
+
+    private static func send(_ endpoint: RedisEndpoint, _ arguments: [String]) async -> String {
+        let connection = RedisConnection(endpoint: endpoint, logger: Logger(label: "tls-probe"))
+        defer { connection.close() }
+        do { return "\(try await connection.send(arguments))" } catch { return "\(error)" }
+    }
+
+    @Test("a cluster relays through a TLS-only Redis as an ACL user; a wrong password, plaintext and an untrusted CA fail clearly")
+    func relayOverTLS() async throws {
+        let files = try Self.certificates()
+        defer { try? FileManager.default.removeItem(at: files.directory) }
+        let redis = try await RedisServer.startTLS(certFile: files.cert, keyFile: files.key, caFile: files.ca)
+        defer { redis.kill() }
+        let setup = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "tls-setup"))
+        _ = try await setup.send(["ACL", "SETUSER", "switchboard"] + RedisACLTests.nodeRules)
+        setup.close()
+        var endpoint = redis.endpoint
+        endpoint.username = "switchboard"
+        endpoint.password = "node-password"
+
+        try await withCluster(nodes: 2, redis: redis, configure: { $0.redis = endpoint; $0.redisPrefix = "sb:" }) { cluster in
+            let alice = try await cluster.nodes[0].connect("alice")
+            let bob = try await cluster.nodes[1].connect("bob")
+            alice.send(#"{"id":"1","send":{"to":"bob","data":"over tls"}}"#)
+            #expect((try await alice.receiveJSON()["ok"] as? [String: Any])?["relayedNodes"] as? Int == 1)
+            #expect((try await bob.receiveJSON()["push"] as? [String: Any])?["data"] as? String == "over tls")
+            try await alice.close()
+            try await bob.close()
+        }
+
+        var wrong = endpoint
+        wrong.password = "guess"
+        let refused = await Self.send(wrong, ["GET", "sb:x"])
+        #expect(refused.contains("WRONGPASS"), "\(refused)")
+        var plain = endpoint
+        plain.tls = false
+        plain.caFile = nil
+        #expect(!(await Self.send(plain, ["PING"])).contains("PONG"), "plaintext to a TLS port gets nowhere")
+        var untrusted = endpoint
+        untrusted.caFile = files.otherCA
+        let distrust = await Self.send(untrusted, ["PING"])
+        #expect(distrust.contains("unavailable"), "\(distrust)")
+    }
+
+    @Test("rediss:// parses; --redis-ca-file needs rediss:// and a readable file")
+    func settings() throws {
+        let secrets = ["SWITCHBOARD_JWT_SECRET": String(repeating: "j", count: 32), "SWITCHBOARD_PUSH_SECRET": String(repeating: "p", count: 16)]
+        let configuration = try NodeConfiguration.resolve(environment: secrets, flags: ["redis": "rediss://node:pw@cache:6380"])
+        #expect(configuration.redis?.tls == true)
+        #expect(configuration.redis?.description == "rediss://node:***@cache:6380")
+        #expect(throws: ConfigurationError.self) {
+            try NodeConfiguration.resolve(environment: secrets, flags: ["redis": "redis://cache", "redis-ca-file": "/etc/hostname"])
+        }
+        #expect(throws: ConfigurationError.self) {
+            try NodeConfiguration.resolve(environment: secrets, flags: ["redis": "rediss://cache", "redis-ca-file": "/nonexistent"])
+        }
+    }
+}
