@@ -24,7 +24,14 @@ package final class GatewayNode: Sendable {
     /// When a refusal at `maxConnections` was last logged, so a full node logs once a second at most.
     let capacityWarning = CapacityWarning()
     let metrics: NodeMetrics
-    let authenticator: TokenAuthenticator
+    /// Swapped when the JWKS file changes (`JWKSReloadService`).
+    private let currentAuthenticator: Mutex<TokenAuthenticator>
+    var authenticator: TokenAuthenticator { currentAuthenticator.withLock { $0 } }
+    /// Puts a new token checker in place (new connections and refreshes use it).
+    func replaceAuthenticator(_ authenticator: TokenAuthenticator) {
+        currentAuthenticator.withLock { $0 = authenticator }
+    }
+
     /// The client port's TLS, when it has a certificate.
     let tls: ServerTLS?
     let presence: any PresenceDirectory
@@ -78,7 +85,7 @@ package final class GatewayNode: Sendable {
             redis = nil
         }
         metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: configuration.redis != nil)
-        authenticator = try await Self.authenticator(configuration)
+        currentAuthenticator = Mutex(try await Self.authenticator(configuration))
         if let cert = configuration.tlsCertFile, let key = configuration.tlsKeyFile {
             tls = try ServerTLS(certFile: cert, keyFile: key, logger: logger)
         } else {
@@ -127,7 +134,8 @@ package final class GatewayNode: Sendable {
         let trim: [any Service] = configuration.memoryTrimInterval > .zero
             ? [MemoryTrimService(interval: configuration.memoryTrimInterval)] : []
         let redisOwner: [any Service] = redis.map { [RedisConnectionService(connection: $0)] } ?? []
-        let reload: [any Service] = tls.map { [TLSReloadService(tls: $0, interval: configuration.tlsReloadInterval)] } ?? []
+        var reload: [any Service] = tls.map { [TLSReloadService(tls: $0, interval: configuration.tlsReloadInterval)] } ?? []
+        if configuration.jwksFile != nil { reload.append(JWKSReloadService(node: self)) }
         return redisOwner + [backends, StatsPublisher(node: self)] + trim + reload + (lease.map { [$0] } ?? []) + [
             ClientListener(node: self, onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(

@@ -45,6 +45,36 @@ struct JWKSNodeTests {
         }
     }
 
+    @Test("keys added to the JWKS file are taken up without a restart; a file that stops loading keeps the last good set")
+    func rotation() async throws {
+        let old = ES256PrivateKey()
+        let new = ES256PrivateKey()
+        let signers = JWTKeyCollection()
+        await signers.add(ecdsa: old, kid: "old")
+        await signers.add(ecdsa: new, kid: "new")
+        func jwk(_ key: ES256PrivateKey, _ kid: String) throws -> String {
+            let (x, y) = try #require(key.publicKey.parameters)
+            return #"{"kty":"EC","crv":"P-256","alg":"ES256","kid":"\#(kid)","x":"\#(x)","y":"\#(y)"}"#
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json")
+        try #"{"keys":[\#(try jwk(old, "old"))]}"#.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try await withNode(configure: { $0.jwksFile = file.path; $0.jwksReloadInterval = .milliseconds(50) }) { node in
+            func status(_ kid: String) async throws -> Int {
+                let claims = AccessTokenClaims(user: "rhea", expiresAt: Date().addingTimeInterval(600))
+                let token = try await signers.sign(claims, kid: JWKIdentifier(string: kid))
+                return try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(token)")]).status
+            }
+            #expect(try await status("old") == 101)
+            #expect(try await status("new") == 401, "not in the file yet")
+            try #"{"keys":[\#(try jwk(old, "old")),\#(try jwk(new, "new"))]}"#.write(to: file, atomically: true, encoding: .utf8)
+            try await waitUntil { try await status("new") == 101 }
+            try "{ half a file".write(to: file, atomically: true, encoding: .utf8)
+            try await Task.sleep(for: .milliseconds(500))  // ten checks of the broken file
+            #expect(try await status("new") == 101, "the last good key set stays")
+        }
+    }
+
     @Test("a JWKS file that cannot be read, or is not a key set, stops the node at start naming the setting")
     func badFile() async throws {
         var configuration = NodeConfiguration(nodeID: "n", jwtSecret: "", pushSecret: String(repeating: "p", count: 16))

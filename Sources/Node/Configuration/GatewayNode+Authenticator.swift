@@ -8,13 +8,19 @@ import Auth
 extension GatewayNode {
     /// The token checker the settings describe: the HS256 secret, the JWKS file's keys, the policy.
     static func authenticator(_ configuration: NodeConfiguration) async throws(ConfigurationError) -> TokenAuthenticator {
-        var jwks: String?
-        if let path = configuration.jwksFile {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw ConfigurationError(key: "jwks-file", problem: "cannot read '\(path)'")
-            }
-            jwks = text
+        try await authenticator(configuration, jwks: try readJWKS(configuration))
+    }
+
+    /// The JWKS file's text (nil without one).
+    static func readJWKS(_ configuration: NodeConfiguration) throws(ConfigurationError) -> String? {
+        guard let path = configuration.jwksFile else { return nil }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigurationError(key: "jwks-file", problem: "cannot read '\(path)'")
         }
+        return text
+    }
+
+    static func authenticator(_ configuration: NodeConfiguration, jwks: String?) async throws(ConfigurationError) -> TokenAuthenticator {
         let policy = TokenPolicy(
             issuer: configuration.jwtIssuer, audience: configuration.jwtAudience, leeway: configuration.jwtLeeway,
             maxLifetime: configuration.jwtMaxLifetime == .zero ? nil : configuration.jwtMaxLifetime

@@ -51,6 +51,7 @@ extension NodeConfiguration {
             show: { $0.jwksFile },
             check: { _ in nil }
         ),
+        .seconds("jwks-reload-interval", \.jwksReloadInterval, help: "Seconds between checks of the JWKS file for a change; a file that does not load keeps the last good key set.", atLeast: .milliseconds(10)),
         NodeSetting(
             key: "jwt-issuer", help: "The iss client tokens must carry (unset: any).",
             read: { configuration, text, _ in configuration.jwtIssuer = text.isEmpty ? nil : text },

@@ -111,6 +111,9 @@ package struct NodeConfiguration: Sendable {
     /// `kid`) that client tokens may be signed with, as identity providers publish them;
     /// with it, `jwt-secret` is optional.
     package var jwksFile: String?
+    /// `--jwks-reload-interval`: how often the JWKS file is checked for a change (keys
+    /// added or retired by the identity provider take effect without a restart).
+    package var jwksReloadInterval: Duration = .seconds(10)
     /// `--jwt-issuer`, `--jwt-audience`: what a token's `iss` must be and its `aud` must include.
     package var jwtIssuer: String?
     package var jwtAudience: String?
