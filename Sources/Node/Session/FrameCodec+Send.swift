@@ -97,11 +97,8 @@ extension FrameCodec {
             buffer.writeStaticString(#","relayedNodes":"#)
             buffer.writeString(String(outcome.relayedNodes))
             if let stored = outcome.stored {
-                buffer.writeStaticString(#","stored":true,"position":{"epoch":"#)
-                buffer.writeJSONString(stored.epoch)
-                buffer.writeStaticString(#","offset":"#)
-                buffer.writeString(String(stored.offset))
-                buffer.writeStaticString("}")
+                buffer.writeStaticString(#","stored":true,"position":"#)
+                buffer.writeJSON(stored)
             }
             buffer.writeStaticString("}}")
             return EncodedFrame(opcode: .text, data: buffer)

@@ -55,11 +55,8 @@ package enum FrameCodec {
             case .backend: buffer.writeStaticString(#""origin":"backend""#)
             }
             if let position = push.position {
-                buffer.writeStaticString(#","position":{"epoch":"#)
-                buffer.writeJSONString(position.epoch)
-                buffer.writeStaticString(#","offset":"#)
-                buffer.writeString(String(position.offset))
-                buffer.writeStaticString("}")
+                buffer.writeStaticString(#","position":"#)
+                buffer.writeJSON(position)
             }
             buffer.writeStaticString("}}")
             return EncodedFrame(opcode: .text, data: buffer)
