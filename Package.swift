@@ -25,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", exact: "0.2.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
     ],
     targets: [
         // Swift generated from Protos/ by scripts/generate-protos.sh (committed, never generated at build time).
@@ -69,11 +70,14 @@ let package = Package(
             ]
         ),
         // gRPC plumbing shared by nodes, backends and the load generator: endpoints,
-        // plaintext HTTP/2 clients, a server as a Service.
+        // HTTP/2 clients, a server as a Service, TLS and mutual TLS from files, secrets.
         .target(
             name: "GRPCSupport",
             dependencies: [
                 "Essentials",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

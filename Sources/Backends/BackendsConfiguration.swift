@@ -1,6 +1,7 @@
 package import GRPCSupport
 
-/// Where the reference backends listen and which gateway they push through.
+/// Where the reference backends listen, which gateway they push through, and the TLS and
+/// secrets on both ways.
 /// `switchboard backends` reads each key from a flag or `SWITCHBOARD_*` variable.
 package struct BackendsConfiguration: Sendable {
     /// `--host`, `SWITCHBOARD_BACKENDS_HOST`: address the three services bind.
@@ -16,6 +17,17 @@ package struct BackendsConfiguration: Sendable {
     package var gateways: [GRPCEndpoint]
     /// `--push-secret`, `SWITCHBOARD_PUSH_SECRET`: the nodes' push secret.
     package var pushSecret: String
+    /// `--backend-secret`, `SWITCHBOARD_BACKEND_SECRET` (default: the push secret): what
+    /// nodes send with each call; a call without it is refused, so that only a node can
+    /// name the caller (`x-switchboard-user`).
+    package var backendSecret: String?
+    /// `--tls-cert-file`, `--tls-key-file`: the services speak only gRPC over TLS;
+    /// `--client-ca-file` makes it mutual: a node without a certificate from those
+    /// authorities is refused in the handshake.
+    package var tls: GRPCServerTLS?
+    /// `--gateway-ca-file` (and `--gateway-tls-cert-file`, `--gateway-tls-key-file` for a
+    /// Gateway API that requires mutual TLS): pushes go over TLS.
+    package var gatewayTLS: GRPCClientTLS?
     /// Deadline of one push through the gateway, including the wait for its connection.
     package var pushTimeout: Duration = .seconds(2)
 

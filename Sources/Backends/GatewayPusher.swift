@@ -19,14 +19,14 @@ final class GatewayPusher: Service, Sendable {
     private let timeout: Duration
     /// The client that answered last.
     private let preferred = Atomic<Int>(0)
+    private let security: GRPCClientSecurity
 
-    init(endpoints: [GRPCEndpoint], pushSecret: String, timeout: Duration) throws {
+    init(endpoints: [GRPCEndpoint], pushSecret: String, security: GRPCClientSecurity = .plaintext, timeout: Duration) throws {
         self.endpoints = endpoints
         self.timeout = timeout
-        clients = try endpoints.map { try $0.makeClient() }
-        var metadata = Metadata()
-        metadata.addString("Bearer \(pushSecret)", forKey: "authorization")
-        self.metadata = metadata
+        self.security = security
+        clients = try endpoints.map { try $0.makeClient(security: security) }
+        metadata = .bearer(pushSecret)
     }
 
     /// Pushes to every connection of `user`; the outcome says whether anyone got it.
@@ -66,6 +66,7 @@ final class GatewayPusher: Service, Sendable {
     func run() async throws {
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { [security] in await security.keepCertificateCurrent() }
                 for client in clients { group.addTask { try await client.runConnections() } }
             }
         } onGracefulShutdown: {

@@ -13,12 +13,18 @@ package struct ReferenceBackends: Sendable {
 
     package let configuration: BackendsConfiguration
     private let pusher: GatewayPusher
+    private let security: GRPCServerSecurity
     private let logger: Logger
 
+    /// Throws when a TLS file does not load.
     package init(configuration: BackendsConfiguration, logger: Logger = Logger(label: "switchboard.backends")) throws {
         self.configuration = configuration
         self.logger = logger
-        pusher = try GatewayPusher(endpoints: configuration.gateways, pushSecret: configuration.pushSecret, timeout: configuration.pushTimeout)
+        security = try configuration.tls?.load(logger: logger) ?? .plaintext
+        pusher = try GatewayPusher(
+            endpoints: configuration.gateways, pushSecret: configuration.pushSecret,
+            security: try configuration.gatewayTLS?.load(logger: logger) ?? .plaintext, timeout: configuration.pushTimeout
+        )
     }
 
     /// The services to run in one `ServiceGroup`; `onListening` learns each bound port.
@@ -28,8 +34,11 @@ package struct ReferenceBackends: Sendable {
             (.chat, configuration.chatPort, ChatBackend(gateway: pusher, logger: logger)),
             (.notification, configuration.notificationPort, NotificationBackend(gateway: pusher, logger: logger)),
         ]
+        let nodesOnly = BearerSecretInterceptor(secret: configuration.backendSecret ?? configuration.pushSecret, name: "backend secret")
         return [pusher] + servers.map { name, port, service in
-            GRPCServerService(host: configuration.host, port: port, service: service) { await onListening(name, $0) }
+            GRPCServerService(host: configuration.host, port: port, service: service, interceptors: [nodesOnly], security: security) {
+                await onListening(name, $0)
+            }
         }
     }
 

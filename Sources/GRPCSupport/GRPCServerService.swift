@@ -1,8 +1,9 @@
 package import GRPCCore
 import GRPCNIOTransportHTTP2
+import NIOCertificateReloading
 import ServiceLifecycle
 
-/// One plaintext HTTP/2 gRPC server as a `Service` that stops gracefully, within a bound:
+/// One HTTP/2 gRPC server (plaintext, TLS or mutual TLS) as a `Service` that stops gracefully, within a bound:
 /// how nodes serve the Gateway API and the reference backends serve their services.
 ///
 /// At graceful shutdown the server stops listening and lets RPCs in flight finish. Its
@@ -13,17 +14,21 @@ package struct GRPCServerService: Service {
     let server: GRPCServer<HTTP2ServerTransport.Posix>
     let shutdownGrace: Duration
     let onListening: @Sendable (Int) async -> Void
+    /// Re-reads the certificate when TLS is on.
+    let reloader: TimedCertificateReloader?
 
     package init(
         host: String,
         port: Int,
         service: any RegistrableRPCService,
         interceptors: [any ServerInterceptor] = [],
+        security: GRPCServerSecurity = .plaintext,
         shutdownGrace: Duration = .seconds(2),
         onListening: @escaping @Sendable (Int) async -> Void
     ) {
+        reloader = security.reloader
         server = GRPCServer(
-            transport: HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: .plaintext),
+            transport: HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security.transport),
             services: [service],
             interceptors: interceptors
         )
@@ -32,12 +37,18 @@ package struct GRPCServerService: Service {
     }
 
     private enum Event {
-        case listening, served, graceOver
+        case listening, served, graceOver, reloaderStopped
     }
 
     package func run() async throws {
         let server = self.server
         try await withThrowingTaskGroup(of: Event.self) { group in
+            if let reloader {
+                group.addTask {
+                    try? await reloader.run()
+                    return .reloaderStopped
+                }
+            }
             group.addTask {
                 do {
                     try await server.serve()
@@ -58,7 +69,7 @@ package struct GRPCServerService: Service {
             }
             while let event = try await group.next() {
                 switch event {
-                case .listening: continue
+                case .listening, .reloaderStopped: continue
                 case .graceOver: group.cancelAll()  // serve() then returns, its connections closed
                 case .served:
                     group.cancelAll()

@@ -34,6 +34,8 @@ package final class GatewayNode: Sendable {
 
     /// The client port's TLS, when it has a certificate.
     let tls: ServerTLS?
+    /// The Gateway API's TLS, loaded at init so that a file that does not load stops the start.
+    private let gatewaySecurity: GRPCServerSecurity
     let presence: any PresenceDirectory
     let bus: any RelayBus
     let pushRouter: PushRouter
@@ -91,9 +93,17 @@ package final class GatewayNode: Sendable {
         } else {
             tls = nil
         }
+        do {
+            gatewaySecurity = try configuration.gatewayTLS?.load(logger: logger) ?? .plaintext
+        } catch {
+            throw ConfigurationError(key: "gateway-tls-cert-file", problem: "\(error)")
+        }
         pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, bus: self.bus)
         self.routes = routes
-        backends = try BackendPool(endpoints: configuration.backends, maxInFlight: configuration.maxBackendInFlight, logger: logger)
+        backends = try BackendPool(
+            endpoints: configuration.backends, tls: configuration.backendTLS, secret: configuration.backendSecret ?? configuration.pushSecret,
+            maxInFlight: configuration.maxBackendInFlight, logger: logger
+        )
         let files = OpenFileLimit.raiseToHard()
         let maxConnections = configuration.maxConnections ?? max(files - OpenFileLimit.reserved, 1)
         slots = ConnectionSlots(capacity: maxConnections)
@@ -142,7 +152,8 @@ package final class GatewayNode: Sendable {
                 host: configuration.host,
                 port: configuration.grpcPort,
                 service: GatewayAPIService(node: self),
-                interceptors: [PushSecretInterceptor(secret: configuration.pushSecret)],
+                interceptors: [BearerSecretInterceptor(secret: configuration.pushSecret, name: "push secret")],
+                security: gatewaySecurity,
                 // Backends that do not let go of their connections get a tenth of the window.
                 shutdownGrace: max(configuration.drainWindow / 10, .milliseconds(100)),
                 onListening: { await onListening(.gatewayAPI, $0) }

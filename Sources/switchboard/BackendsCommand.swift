@@ -24,6 +24,20 @@ struct BackendsCommand: AsyncParsableCommand {
     var gateway: String?
     @Option(help: "The nodes' push secret (SWITCHBOARD_PUSH_SECRET; required).")
     var pushSecret: String?
+    @Option(help: "Secret nodes send with each call; calls without it are refused (SWITCHBOARD_BACKEND_SECRET; default: the push secret).")
+    var backendSecret: String?
+    @Option(help: "PEM certificate chain the services serve gRPC over TLS with (SWITCHBOARD_BACKENDS_TLS_CERT_FILE; needs --tls-key-file).")
+    var tlsCertFile: String?
+    @Option(help: "PEM private key of --tls-cert-file (SWITCHBOARD_BACKENDS_TLS_KEY_FILE).")
+    var tlsKeyFile: String?
+    @Option(help: "PEM authorities whose certificates nodes must present (mutual TLS; SWITCHBOARD_BACKENDS_CLIENT_CA_FILE).")
+    var clientCAFile: String?
+    @Option(help: "PEM authorities to trust for the Gateway API: pushes go over TLS (SWITCHBOARD_GATEWAY_CA_FILE).")
+    var gatewayCAFile: String?
+    @Option(help: "PEM certificate presented to a Gateway API that requires mutual TLS (SWITCHBOARD_GATEWAY_TLS_CERT_FILE; needs --gateway-tls-key-file).")
+    var gatewayTLSCertFile: String?
+    @Option(help: "PEM private key of --gateway-tls-cert-file (SWITCHBOARD_GATEWAY_TLS_KEY_FILE).")
+    var gatewayTLSKeyFile: String?
     @Option(help: "Log level (SWITCHBOARD_LOG_LEVEL; default info).")
     var logLevel: String?
 
@@ -47,6 +61,28 @@ struct BackendsCommand: AsyncParsableCommand {
         configuration.notificationPort = try port(
             notificationPort, environment["SWITCHBOARD_NOTIFICATION_PORT"], configuration.notificationPort, "notification-port"
         )
+        configuration.backendSecret = backendSecret ?? environment["SWITCHBOARD_BACKEND_SECRET"]
+        if let secret = configuration.backendSecret, secret.utf8.count < 16 {
+            throw ValidationError("--backend-secret must be at least 16 bytes")
+        }
+        let certFile = tlsCertFile ?? environment["SWITCHBOARD_BACKENDS_TLS_CERT_FILE"]
+        let keyFile = tlsKeyFile ?? environment["SWITCHBOARD_BACKENDS_TLS_KEY_FILE"]
+        let clientCA = clientCAFile ?? environment["SWITCHBOARD_BACKENDS_CLIENT_CA_FILE"]
+        guard (certFile == nil) == (keyFile == nil) else { throw ValidationError("--tls-cert-file and --tls-key-file go together") }
+        if let certFile, let keyFile {
+            configuration.tls = GRPCServerTLS(certFile: certFile, keyFile: keyFile, clientCAFile: clientCA)
+        } else if clientCA != nil {
+            throw ValidationError("--client-ca-file needs --tls-cert-file and --tls-key-file")
+        }
+        let gatewayCA = gatewayCAFile ?? environment["SWITCHBOARD_GATEWAY_CA_FILE"]
+        let gatewayCert = gatewayTLSCertFile ?? environment["SWITCHBOARD_GATEWAY_TLS_CERT_FILE"]
+        let gatewayKey = gatewayTLSKeyFile ?? environment["SWITCHBOARD_GATEWAY_TLS_KEY_FILE"]
+        guard (gatewayCert == nil) == (gatewayKey == nil) else {
+            throw ValidationError("--gateway-tls-cert-file and --gateway-tls-key-file go together")
+        }
+        if gatewayCA != nil || gatewayCert != nil {
+            configuration.gatewayTLS = GRPCClientTLS(caFile: gatewayCA, certFile: gatewayCert, keyFile: gatewayKey)
+        }
         let logger = try LoggingSystem.bootstrapSwitchboard(level: logLevel ?? environment["SWITCHBOARD_LOG_LEVEL"] ?? "info")
         try await ReferenceBackends(configuration: configuration, logger: logger).run()
     }

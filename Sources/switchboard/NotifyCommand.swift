@@ -19,10 +19,16 @@ struct NotifyCommand: AsyncParsableCommand {
     var body: String = ""
     @Option(help: "host:port of the Notification service (SWITCHBOARD_NOTIFICATION_BACKEND; default 127.0.0.1:9103).")
     var notificationBackend: String?
+    @Option(help: "The backends' secret (SWITCHBOARD_BACKEND_SECRET, else SWITCHBOARD_PUSH_SECRET: the secret the backends run with).")
+    var backendSecret: String?
 
     func run() async throws {
         let address = notificationBackend ?? ProcessEnvironment.current["SWITCHBOARD_NOTIFICATION_BACKEND"] ?? "127.0.0.1:9103"
         guard let endpoint = GRPCEndpoint(address) else { throw ValidationError("--notification-backend must be host:port, got '\(address)'") }
+        let environment = ProcessEnvironment.current
+        guard let secret = backendSecret ?? environment["SWITCHBOARD_BACKEND_SECRET"] ?? environment["SWITCHBOARD_PUSH_SECRET"], !secret.isEmpty else {
+            throw ValidationError("no backend secret: pass --backend-secret or set SWITCHBOARD_BACKEND_SECRET (the backends' push secret unless they run with their own)")
+        }
         var request = Switchboard_Notification_V1_CreateNotificationRequest()
         request.user = user
         request.title = title
@@ -31,7 +37,7 @@ struct NotifyCommand: AsyncParsableCommand {
         let response = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await client.runConnections() }
             defer { client.beginGracefulShutdown() }
-            return try await Switchboard_Notification_V1_NotificationService.Client(wrapping: client).createNotification(request)
+            return try await Switchboard_Notification_V1_NotificationService.Client(wrapping: client).createNotification(request, metadata: .bearer(secret))
         }
         print("notification \(response.notification.id) for \(user): \(response.pushed ? "pushed" : "stored (the user is offline)")")
     }

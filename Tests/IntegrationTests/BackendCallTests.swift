@@ -142,7 +142,7 @@ struct BackendCallTests {
                     var request = Switchboard_Notification_V1_CreateNotificationRequest()
                     request.user = "carol"
                     request.title = title
-                    let response = try await service.createNotification(request)
+                    let response = try await service.createNotification(request, metadata: .bearer(RunningNode.pushSecret))
                     #expect(response.pushed)
                 }
             }

@@ -9,33 +9,6 @@ import TestSupport
 /// certificates made in the test by openssl.
 @Suite("Redis over TLS", .tags(.redis), .timeLimit(.minutes(2)))
 struct RedisTLSTests {
-    /// A CA and a server certificate for 127.0.0.1 that it signed, in a fresh directory.
-    private static func certificates() throws -> (directory: URL, ca: String, cert: String, key: String, otherCA: String) {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-tls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let path = { (name: String) in directory.appendingPathComponent(name).path }
-        func openssl(_ arguments: [String]) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw TestFailure("openssl \(arguments.first ?? "") failed") }
-        }
-        for name in ["ca", "other-ca"] {
-            try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
-                         "-subj", "/CN=test \(name)", "-keyout", path("\(name).key"), "-out", path("\(name).pem")])
-        }
-        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", "/CN=127.0.0.1",
-                     "-keyout", path("redis.key"), "-out", path("redis.csr")])
-        try "subjectAltName=IP:127.0.0.1\n".write(toFile: path("san.ext"), atomically: true, encoding: .utf8)
-        try openssl(["x509", "-req", "-in", path("redis.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial",
-                     "-days", "1", "-extfile", path("san.ext"), "-out", path("redis.pem")])
-        return (directory, path("ca.pem"), path("redis.pem"), path("redis.key"), path("other-ca.pem"))
-    }
-
     private static func send(_ endpoint: RedisEndpoint, _ arguments: [String]) async -> String {
         let connection = RedisConnection(endpoint: endpoint, logger: Logger(label: "tls-probe"))
         defer { connection.close() }
@@ -44,9 +17,9 @@ struct RedisTLSTests {
 
     @Test("a cluster relays through a TLS-only Redis as an ACL user; a wrong password, plaintext and an untrusted CA fail clearly")
     func relayOverTLS() async throws {
-        let files = try Self.certificates()
-        defer { try? FileManager.default.removeItem(at: files.directory) }
-        let redis = try await RedisServer.startTLS(certFile: files.cert, keyFile: files.key, caFile: files.ca)
+        let files = try TestCertificates.make()
+        defer { files.remove() }
+        let redis = try await RedisServer.startTLS(certFile: files.serverCert, keyFile: files.serverKey, caFile: files.ca)
         defer { redis.kill() }
         let setup = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "tls-setup"))
         _ = try await setup.send(["ACL", "SETUSER", "switchboard"] + RedisACLTests.nodeRules)

@@ -45,9 +45,10 @@ package func withBackends<Result>(
 package func withNodeAndBackends<Result>(
     routes: RouteTable = .standard.withTimeout(testDeadline),
     configure: (inout NodeConfiguration) -> Void = { _ in },
+    configureBackends: (inout BackendsConfiguration) -> Void = { _ in },
     _ body: (NodeWithBackends) async throws -> Result
 ) async throws -> Result {
-    let system = try await NodeWithBackends.start(routes: routes, configure: configure)
+    let system = try await NodeWithBackends.start(routes: routes, configure: configure, configureBackends: configureBackends)
     return try await scoped(body, system) { try await system.stop() }
 }
 

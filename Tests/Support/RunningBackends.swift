@@ -12,7 +12,9 @@ package final class RunningBackends: Sendable {
     private let task: Task<Void, any Error>
 
     /// Starts the three services; ports 0 pick free ones. They push through `gatewayPort`.
-    package static func start(gatewayPort: Int, ports requested: [ReferenceBackends.Service: Int] = [:]) async throws -> RunningBackends {
+    package static func start(
+        gatewayPort: Int, ports requested: [ReferenceBackends.Service: Int] = [:], configure: (inout BackendsConfiguration) -> Void = { _ in }
+    ) async throws -> RunningBackends {
         var configuration = BackendsConfiguration(
             gateway: GRPCEndpoint(host: "127.0.0.1", port: gatewayPort), pushSecret: RunningNode.pushSecret
         )
@@ -20,6 +22,7 @@ package final class RunningBackends: Sendable {
         configuration.chatPort = requested[.chat] ?? 0
         configuration.notificationPort = requested[.notification] ?? 0
         configuration.pushTimeout = testDeadline
+        configure(&configuration)
         var logger = Logger(label: "test-backends")
         logger.logLevel = .error
         let backends = try ReferenceBackends(configuration: configuration, logger: logger)
@@ -66,13 +69,14 @@ package struct NodeWithBackends {
     /// The gateway port is picked before the node binds it, so another socket may take it
     /// first: then start again with another.
     package static func start(
-        routes: RouteTable = .standard.withTimeout(testDeadline), configure: (inout NodeConfiguration) -> Void = { _ in }
+        routes: RouteTable = .standard.withTimeout(testDeadline), configure: (inout NodeConfiguration) -> Void = { _ in },
+        configureBackends: (inout BackendsConfiguration) -> Void = { _ in }
     ) async throws -> NodeWithBackends {
         var attempt = 0
         while true {
             attempt += 1
             let gatewayPort = try freePort()
-            let backends = try await RunningBackends.start(gatewayPort: gatewayPort)
+            let backends = try await RunningBackends.start(gatewayPort: gatewayPort, configure: configureBackends)
             do {
                 let node = try await RunningNode.start(routes: routes) {
                     $0.grpcPort = gatewayPort

@@ -14,9 +14,7 @@ final class GatewayClients: Sendable {
         guard !endpoints.isEmpty else { throw BenchError("no Gateway API addresses (--gateway host:port)") }
         self.endpoints = endpoints
         clients = try endpoints.map { try $0.makeClient() }
-        var metadata = Metadata()
-        metadata.addString("Bearer \(pushSecret)", forKey: "authorization")
-        self.metadata = metadata
+        metadata = .bearer(pushSecret)
     }
 
     /// Runs the clients' connections while `body` uses them.

@@ -32,40 +32,7 @@ extension NodeConfiguration {
                 return secret.utf8.count < TokenAuthenticator.minimumSecretBytes ? TokenSecretError().description : SharedSecret.placeholderProblem(secret)
             }
         ),
-        NodeSetting(
-            key: "tls-cert-file", help: "PEM certificate chain of the client port; with --tls-key-file the port speaks only TLS (wss://). Re-read when it changes.",
-            read: { configuration, text, _ in configuration.tlsCertFile = text.isEmpty ? nil : text },
-            show: { $0.tlsCertFile },
-            check: { ($0.tlsCertFile == nil) != ($0.tlsKeyFile == nil) ? "needs --tls-key-file with it (and the other way round)" : nil }
-        ),
-        NodeSetting(
-            key: "tls-key-file", help: "PEM private key of the client port's certificate.",
-            read: { configuration, text, _ in configuration.tlsKeyFile = text.isEmpty ? nil : text },
-            show: { $0.tlsKeyFile },
-            check: { _ in nil }
-        ),
-        .seconds("tls-reload-interval", \.tlsReloadInterval, help: "Seconds between checks of the TLS files for a change; new connections get the new certificate, open ones keep theirs.", atLeast: .milliseconds(10)),
-        NodeSetting(
-            key: "jwks-file", help: "A JSON Web Key Set (public RS256, ES256 or EdDSA keys, each with a kid) client tokens may be signed with, as an identity provider publishes it.",
-            read: { configuration, text, _ in configuration.jwksFile = text.isEmpty ? nil : text },
-            show: { $0.jwksFile },
-            check: { _ in nil }
-        ),
-        .seconds("jwks-reload-interval", \.jwksReloadInterval, help: "Seconds between checks of the JWKS file for a change; a file that does not load keeps the last good key set.", atLeast: .milliseconds(10)),
-        NodeSetting(
-            key: "jwt-issuer", help: "The iss client tokens must carry (unset: any).",
-            read: { configuration, text, _ in configuration.jwtIssuer = text.isEmpty ? nil : text },
-            show: { $0.jwtIssuer },
-            check: { _ in nil }
-        ),
-        NodeSetting(
-            key: "jwt-audience", help: "A value the aud of client tokens must include (unset: any).",
-            read: { configuration, text, _ in configuration.jwtAudience = text.isEmpty ? nil : text },
-            show: { $0.jwtAudience },
-            check: { _ in nil }
-        ),
-        .seconds("jwt-leeway", \.jwtLeeway, help: "Seconds of clock skew forgiven on a token's exp and nbf.", atLeast: .zero, orZero: true),
-        .seconds("jwt-max-lifetime", \.jwtMaxLifetime, help: "The longest a token may live from iat to exp, in seconds; 0: no limit.", atLeast: .seconds(1), orZero: true),
+    ] + securitySettings + [
         .string("push-secret", \.pushSecret, help: "Secret backends send as 'authorization: Bearer <secret>' (required).", secret: true) {
             $0.utf8.count < 16 ? "must be at least 16 bytes (flag --push-secret or SWITCHBOARD_PUSH_SECRET)" : SharedSecret.placeholderProblem($0)
         },
@@ -120,18 +87,8 @@ extension NodeConfiguration {
             check: { _ in nil }
         ),
         .string("redis-prefix", \.redisPrefix, help: "Prefix of every Redis key and channel, so that clusters can share a Redis."),
-        NodeSetting(
-            key: "redis-ca-file", help: "PEM certificate authorities to trust for a rediss:// Redis (default: the system's).",
-            read: { configuration, text, _ in configuration.redisCAFile = text.isEmpty ? nil : text },
-            show: { $0.redisCAFile },
-            check: { _ in nil }
-        ),
-        NodeSetting(
-            key: "redis-password-file", help: "A file holding Redis' password (for the URL's user, else the default user), instead of one in --redis.",
-            read: { configuration, text, _ in configuration.redisPasswordFile = text.isEmpty ? nil : text },
-            show: { $0.redisPasswordFile },
-            check: { _ in nil }
-        ),
+        .optional("redis-ca-file", \.redisCAFile, help: "PEM certificate authorities to trust for a rediss:// Redis (default: the system's)."),
+        .optional("redis-password-file", \.redisPasswordFile, help: "A file holding Redis' password (for the URL's user, else the default user), instead of one in --redis."),
     ] + backendNames.map { name in
         NodeSetting(
             key: "\(name)-backend", help: "host:port of the \(name.prefix(1).uppercased() + name.dropFirst()) backend's gRPC service.",
@@ -142,6 +99,39 @@ extension NodeConfiguration {
             check: { _ in nil }
         )
     }
+
+    /// TLS on each port and to backends, secrets and token checks (apart, so that the
+    /// list type-checks in reasonable time).
+    static let securitySettings: [NodeSetting] = [
+        .optional("tls-cert-file", \.tlsCertFile, pairedWith: \NodeConfiguration.tlsKeyFile, "tls-key-file",
+                  help: "PEM certificate chain of the client port; with --tls-key-file the port speaks only TLS (wss://). Re-read when it changes."),
+        .optional("tls-key-file", \.tlsKeyFile, help: "PEM private key of the client port's certificate."),
+        .seconds("tls-reload-interval", \.tlsReloadInterval, help: "Seconds between checks of the TLS files for a change; new connections get the new certificate, open ones keep theirs.", atLeast: .milliseconds(10)),
+        .optional("gateway-tls-cert-file", \.gatewayTLSCertFile, pairedWith: \NodeConfiguration.gatewayTLSKeyFile, "gateway-tls-key-file",
+                  help: "PEM certificate chain of the Gateway API; with --gateway-tls-key-file it speaks only gRPC over TLS. Re-read when it changes."),
+        .optional("gateway-tls-key-file", \.gatewayTLSKeyFile, help: "PEM private key of the Gateway API's certificate."),
+        .optional("gateway-client-ca-file", \.gatewayClientCAFile, needs: \NodeConfiguration.gatewayTLSCertFile, "--gateway-tls-cert-file",
+                  help: "PEM authorities whose certificates backends must present to the Gateway API (mutual TLS); others are refused in the handshake."),
+        .optional("backend-ca-file", \.backendCAFile, help: "PEM authorities to trust for backends: with it, calls to backends go over TLS."),
+        .optional("backend-tls-cert-file", \.backendTLSCertFile, pairedWith: \NodeConfiguration.backendTLSKeyFile, "backend-tls-key-file",
+                  help: "PEM certificate the node presents to backends that require mutual TLS (turns TLS to backends on). Re-read when it changes."),
+        .optional("backend-tls-key-file", \.backendTLSKeyFile, help: "PEM private key of --backend-tls-cert-file."),
+        NodeSetting(
+            key: "backend-secret", help: "Secret sent to backends as 'authorization: Bearer <secret>' so they trust the caller identity only from a node (default: the push secret).",
+            read: { configuration, text, _ in configuration.backendSecret = text.isEmpty ? nil : text },
+            show: { $0.backendSecret == nil ? nil : "(set)" },
+            check: { configuration in
+                guard let secret = configuration.backendSecret else { return nil }
+                return secret.utf8.count < 16 ? "must be at least 16 bytes" : SharedSecret.placeholderProblem(secret)
+            }
+        ),
+        .optional("jwks-file", \.jwksFile, help: "A JSON Web Key Set (public RS256, ES256 or EdDSA keys, each with a kid) client tokens may be signed with, as an identity provider publishes it."),
+        .seconds("jwks-reload-interval", \.jwksReloadInterval, help: "Seconds between checks of the JWKS file for a change; a file that does not load keeps the last good key set.", atLeast: .milliseconds(10)),
+        .optional("jwt-issuer", \.jwtIssuer, help: "The iss client tokens must carry (unset: any)."),
+        .optional("jwt-audience", \.jwtAudience, help: "A value the aud of client tokens must include (unset: any)."),
+        .seconds("jwt-leeway", \.jwtLeeway, help: "Seconds of clock skew forgiven on a token's exp and nbf.", atLeast: .zero, orZero: true),
+        .seconds("jwt-max-lifetime", \.jwtMaxLifetime, help: "The longest a token may live from iat to exp, in seconds; 0: no limit.", atLeast: .seconds(1), orZero: true),
+    ]
 
     /// A configuration from a config file's lines, the environment and flags, in that
     /// order of precedence (flags win); not yet validated.

@@ -129,6 +129,34 @@ package struct NodeConfiguration: Sendable {
     /// How often the certificate files are checked for a change (cert-manager rotates them).
     package var tlsReloadInterval: Duration = .seconds(10)
 
+    /// `--gateway-tls-cert-file`, `--gateway-tls-key-file`: with both, the Gateway API
+    /// speaks only gRPC over TLS; `--gateway-client-ca-file` then makes it mutual: a backend
+    /// without a certificate from those authorities is refused in the handshake.
+    package var gatewayTLSCertFile: String?
+    package var gatewayTLSKeyFile: String?
+    package var gatewayClientCAFile: String?
+    /// `--backend-ca-file`: calls to backends go over TLS, trusting these authorities;
+    /// `--backend-tls-cert-file`, `--backend-tls-key-file`: the node's certificate for
+    /// backends that require mutual TLS (TLS with the system's authorities without a CA file).
+    package var backendCAFile: String?
+    package var backendTLSCertFile: String?
+    package var backendTLSKeyFile: String?
+    /// `--backend-secret` (default: the push secret): sent with every backend call as
+    /// `authorization: Bearer`, so that backends take a caller's identity only from a node.
+    package var backendSecret: String?
+
+    /// The Gateway API's TLS, when it has a certificate.
+    package var gatewayTLS: GRPCServerTLS? {
+        guard let gatewayTLSCertFile, let gatewayTLSKeyFile else { return nil }
+        return GRPCServerTLS(certFile: gatewayTLSCertFile, keyFile: gatewayTLSKeyFile, clientCAFile: gatewayClientCAFile, reloadInterval: tlsReloadInterval)
+    }
+
+    /// TLS to backends, when any of its files is set.
+    package var backendTLS: GRPCClientTLS? {
+        guard backendCAFile != nil || backendTLSCertFile != nil else { return nil }
+        return GRPCClientTLS(caFile: backendCAFile, certFile: backendTLSCertFile, keyFile: backendTLSKeyFile, reloadInterval: tlsReloadInterval)
+    }
+
     /// How often the node publishes its stats snapshot (the dashboard's numbers).
     package var statsInterval: Duration = .seconds(1)
 

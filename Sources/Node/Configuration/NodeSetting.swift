@@ -37,6 +37,29 @@ extension NodeSetting {
         )
     }
 
+    /// A text that may be unset (a file path, an issuer), unset when empty; `pairedWith` names the setting it needs beside it
+    /// (a certificate and its key), `needs` one it is meaningless without.
+    static func optional(
+        _ key: String, _ path: Path<String?>,
+        pairedWith partner: Path<String?>? = nil, _ partnerKey: String = "",
+        needs required: Path<String?>? = nil, _ requiredKey: String = "",
+        help: String
+    ) -> NodeSetting {
+        NodeSetting(
+            key: key, help: help,
+            read: { configuration, text, _ in configuration[keyPath: path] = text.isEmpty ? nil : text },
+            show: { $0[keyPath: path] },
+            check: { configuration in
+                let isSet = configuration[keyPath: path] != nil
+                if let partner, isSet != (configuration[keyPath: partner] != nil) {
+                    return "needs --\(partnerKey) with it (and the other way round)"
+                }
+                if let required, isSet, configuration[keyPath: required] == nil { return "needs \(requiredKey)" }
+                return nil
+            }
+        )
+    }
+
     static func integer(_ key: String, _ path: Path<Int>, help: String, in range: ClosedRange<Int>) -> NodeSetting {
         NodeSetting(
             key: key, help: help,

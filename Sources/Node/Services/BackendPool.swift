@@ -16,14 +16,20 @@ final class BackendPool: Service, Sendable {
 
     private let backends: [String: Backend]
     let maxInFlight: Int
+    /// What every call carries before the caller's identity: the backend secret.
+    let callMetadata: Metadata
+    private let security: GRPCClientSecurity
     private let logger: Logger
 
-    init(endpoints: [String: GRPCEndpoint], maxInFlight: Int, logger: Logger) throws {
+    /// `tls` nil: plaintext. Throws when a TLS file does not load.
+    init(endpoints: [String: GRPCEndpoint], tls: GRPCClientTLS?, secret: String, maxInFlight: Int, logger: Logger) throws {
+        security = try tls?.load(logger: logger) ?? .plaintext
         var backends: [String: Backend] = [:]
         for (name, endpoint) in endpoints {
-            backends[name] = Backend(endpoint: endpoint, client: try endpoint.makeClient(), inFlight: InFlightCounter())
+            backends[name] = Backend(endpoint: endpoint, client: try endpoint.makeClient(security: security), inFlight: InFlightCounter())
         }
         self.backends = backends
+        callMetadata = .bearer(secret)
         self.maxInFlight = maxInFlight
         self.logger = logger
     }
@@ -42,9 +48,10 @@ final class BackendPool: Service, Sendable {
         return .granted(entry.client, release: { entry.inFlight.release() })
     }
 
-    /// Keeps every client's connections up until shutdown.
+    /// Keeps every client's connections (and its certificate) up until shutdown.
     func run() async throws {
         await withDiscardingTaskGroup { group in
+            if !backends.isEmpty { group.addTask { [security] in await security.keepCertificateCurrent() } }
             for (name, backend) in backends {
                 logger.info("backend configured", metadata: ["backend": "\(name)", "endpoint": "\(backend.endpoint)"])
                 group.addTask { try? await backend.client.runConnections() }

@@ -42,7 +42,7 @@ extension ClientSession {
     }
 
     private func perform(_ route: Route, on client: GRPCHTTP2Client, _ arguments: RouteArguments, id: String) async {
-        var metadata = Metadata()
+        var metadata = node.backends.callMetadata
         metadata.addString(connection.user, forKey: "x-switchboard-user")
         metadata.addString(connection.id.description, forKey: "x-switchboard-connection")
         do {

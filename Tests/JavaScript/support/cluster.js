@@ -170,7 +170,9 @@ export async function token(user, { admin = false, ttl = '1h' } = {}) {
 
 /** Creates a notification through the Notification backend, as another service would. */
 export async function notify(cluster, user, title) {
-  const args = ['notify', '--user', user, '--title', title, '--notification-backend', cluster.notificationBackend];
+  const args = [
+    'notify', '--user', user, '--title', title, '--notification-backend', cluster.notificationBackend, '--backend-secret', pushSecret,
+  ];
   const { stdout } = await promisify(execFile)(binary, args);
   return stdout.trim();
 }
