@@ -135,6 +135,8 @@ package final class GatewayNode: Sendable {
         case webSocket
         /// The Gateway gRPC API for backends.
         case gatewayAPI
+        /// The operator port (`admin-port`): metrics and health.
+        case admin
     }
 
     /// The node's services in start order. A `ServiceGroup` shuts services down in
@@ -146,7 +148,10 @@ package final class GatewayNode: Sendable {
         let redisOwner: [any Service] = redis.map { [RedisConnectionService(connection: $0)] } ?? []
         var reload: [any Service] = tls.map { [TLSReloadService(tls: $0, interval: configuration.tlsReloadInterval)] } ?? []
         if configuration.jwksFile != nil { reload.append(JWKSReloadService(node: self)) }
-        return redisOwner + [backends, StatsPublisher(node: self)] + trim + reload + (lease.map { [$0] } ?? []) + [
+        let admin: [any Service] = configuration.adminPort.map { port in
+            [AdminListener(node: self, port: port, onListening: { await onListening(.admin, $0) })]
+        } ?? []
+        return redisOwner + [backends, StatsPublisher(node: self)] + trim + reload + (lease.map { [$0] } ?? []) + admin + [
             ClientListener(node: self, onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(
                 host: configuration.host,

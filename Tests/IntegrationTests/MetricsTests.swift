@@ -45,6 +45,27 @@ struct MetricsTests {
         }
     }
 
+    @Test("with an admin port, /metrics is served there and not on the client port; health on both; nothing else on the admin port")
+    func adminPort() async throws {
+        try await withNode(configure: { $0.adminPort = 0; $0.adminHost = "127.0.0.1" }) { node in
+            let admin = try #require(node.adminPort)
+            let alice = try await node.connect("alice")
+            let metrics = try await HTTPProbe.get(port: admin, path: "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.body.contains(#"switchboard_connections{node="node-1"} 1.0"#))
+            let publicMetrics = try await HTTPProbe.get(port: node.port, path: "/metrics")
+            #expect(publicMetrics.status == 404)
+            #expect(publicMetrics.body.contains("admin port"))
+            for path in ["/healthz", "/readyz"] {
+                #expect(try await HTTPProbe.get(port: admin, path: path).status == 200)
+                #expect(try await HTTPProbe.get(port: node.port, path: path).status == 200)
+            }
+            #expect(try await HTTPProbe.get(port: admin, path: "/dashboard").status == 404)
+            #expect(try await HTTPProbe.get(port: admin, path: "/ws").status == 404)
+            try await alice.close()
+        }
+    }
+
     @Test("/metrics counts relayed pushes on both nodes, readiness and Redis health, and relay errors when Redis is gone")
     func relayAndRedisHealth() async throws {
         let redis = try await RedisServer.start()

@@ -16,6 +16,8 @@ package final class RunningNode: Sendable {
     package let port: Int
     /// Port of the node's Gateway gRPC API.
     package let grpcPort: Int
+    /// Port of the node's admin listener, when `adminPort` was set.
+    package let adminPort: Int?
     package let node: GatewayNode
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
@@ -46,23 +48,26 @@ package final class RunningNode: Sendable {
         }
         var port: Int?
         var grpcPort: Int?
+        var adminPort: Int?
         for await (listener, bound) in ports {
             switch listener {
             case .webSocket: port = bound
             case .gatewayAPI: grpcPort = bound
+            case .admin: adminPort = bound
             }
-            if port != nil, grpcPort != nil { break }
+            if port != nil, grpcPort != nil, (adminPort != nil) == (configuration.adminPort != nil) { break }
         }
         guard let port, let grpcPort else {
             let error = await task.result
             throw TestFailure("node \(nodeID) did not start: \(error)")
         }
-        return RunningNode(port: port, grpcPort: grpcPort, node: node, group: group, task: task)
+        return RunningNode(port: port, grpcPort: grpcPort, adminPort: adminPort, node: node, group: group, task: task)
     }
 
-    private init(port: Int, grpcPort: Int, node: GatewayNode, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(port: Int, grpcPort: Int, adminPort: Int?, node: GatewayNode, group: ServiceGroup, task: Task<Void, any Error>) {
         self.port = port
         self.grpcPort = grpcPort
+        self.adminPort = adminPort
         self.node = node
         self.group = group
         self.task = task

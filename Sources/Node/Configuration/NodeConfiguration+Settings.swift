@@ -18,8 +18,10 @@ extension NodeConfiguration {
             $0.isEmpty || $0.contains("/") || $0.contains("\n") ? "must be non-empty and contain no '/' or newline" : nil
         },
         .string("host", \.host, help: "Address the client port and the Gateway API bind."),
-        .integer("port", \.port, help: "Client port (WebSocket, /healthz, /readyz, /metrics); 0 picks a free one.", in: 0...65535),
+        .integer("port", \.port, help: "Client port (WebSocket, /healthz, /readyz, /metrics unless --admin-port is set); 0 picks a free one.", in: 0...65535),
         .integer("grpc-port", \.grpcPort, help: "Port of the Gateway gRPC API backends push through; 0 picks a free one.", in: 0...65535),
+        .optionalInteger("admin-port", \.adminPort, help: "Operator port for /metrics, /healthz and /readyz (plain HTTP); with it /metrics leaves the client port; 0 picks a free one.", atLeast: 0),
+        .optional("admin-host", \.adminHost, help: "Address the admin port binds (default: --host)."),
         NodeSetting(
             key: "jwt-secret", help: "HS256 secret client tokens are signed with (required unless --jwks-file is set).",
             read: { configuration, text, _ in configuration.jwtSecret = text },

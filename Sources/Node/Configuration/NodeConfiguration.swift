@@ -37,6 +37,13 @@ package struct NodeConfiguration: Sendable {
     /// `--grpc-port`, `SWITCHBOARD_GRPC_PORT`: port of the Gateway API that backends push through
     /// (on `host`); 0 picks a free one.
     package var grpcPort: Int = 8081
+    /// `--admin-port`: with it, `/metrics` (and `/healthz`, `/readyz`) are served on this
+    /// port, bound to `admin-host`, and `/metrics` no longer on the public client port; 0
+    /// picks a free one.
+    package var adminPort: Int?
+    /// `--admin-host` (default: `host`): the address the admin port binds, e.g. a pod IP
+    /// only Prometheus reaches, or 127.0.0.1.
+    package var adminHost: String?
     /// `--push-secret`, `SWITCHBOARD_PUSH_SECRET`: what backends send as `authorization: Bearer …`.
     package var pushSecret: String
     /// `--location-backend`, `--chat-backend`, `--notification-backend` (`SWITCHBOARD_LOCATION_BACKEND`, …):

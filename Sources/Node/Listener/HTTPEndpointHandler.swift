@@ -7,14 +7,22 @@ import Essentials
 import SwitchboardProtocol
 import WebAssets
 
-/// Plain HTTP on the client port: health, readiness, metrics, and the reason a `/ws`
-/// request was not upgraded (401 with the token problem, 503 draining or full, 426 not
-/// an upgrade), in the same JSON error shape as the WebSocket envelope's.
+/// Plain HTTP on the client port: health, readiness, metrics (unless the node has an
+/// admin port), the demo and dashboard pages, and the reason a `/ws` request was not
+/// upgraded (401 with the token problem, 503 draining or full, 426 not an upgrade), in the
+/// same JSON error shape as the WebSocket envelope's. On the admin port: health,
+/// readiness and metrics only.
 final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
+    /// Which port the handler serves.
+    enum Port {
+        case client, admin
+    }
+
     private let node: GatewayNode
+    private let port: Port
     private let handshake: Handshake
     private let watch: HandshakeGuard?
     private var head: HTTPRequestHead?
@@ -23,8 +31,9 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
     /// Whether the client wants the connection kept after this response.
     private var keepAlive = true
 
-    init(node: GatewayNode, handshake: Handshake, watch: HandshakeGuard? = nil) {
+    init(node: GatewayNode, handshake: Handshake, watch: HandshakeGuard? = nil, port: Port = .client) {
         self.node = node
+        self.port = port
         self.handshake = handshake
         self.watch = watch
     }
@@ -55,6 +64,10 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         keepAlive = head.isKeepAlive
         let request = ClientRequest(head)
         switch (head.method, request.path) {
+        case (.GET, "/metrics") where port == .client && node.configuration.adminPort != nil:
+            writeError(.notFound, code: .notFound, "metrics are served on the node's admin port", context: context)
+        case (.GET, let path) where port == .admin && !["/healthz", "/readyz", "/metrics"].contains(path):
+            writeError(.notFound, code: .notFound, "the admin port serves /healthz, /readyz and /metrics", context: context)
         case (.GET, "/healthz"):
             write(.ok, contentType: "text/plain; charset=utf-8", ByteBuffer(string: "ok\n"), context: context)
         case (.GET, "/readyz"):
