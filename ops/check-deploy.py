@@ -6,9 +6,11 @@
 - docker-compose.yml: `docker-compose config` (the PyPI docker-compose validates the file
   offline), then what must hold for `--scale node=5`, health checks and the load balancer;
 - ops/haproxy/haproxy.cfg: `haproxy -c`, and that it targets the nodes' ports and /readyz;
-- ops/k8s/: every manifest parses, probes name the node's paths and ports, the secrets and
-  config maps referenced exist, selectors match, the grace period covers the drain;
-- ops/prometheus.yml and the Grafana dashboard: they scrape the node's port and use only
+- ops/k8s/: every manifest parses, probes name the node's paths, admin port and scheme, the
+  secrets, config maps and TLS files referenced exist or are mounted, selectors match, the
+  grace period covers the drain, NetworkPolicies let only nodes reach Redis and the
+  backends and only gateway clients the Gateway API;
+- ops/prometheus.yml and the Grafana dashboard: they scrape the node's admin port and use only
   metrics the node exports (`--metrics`: a node's /metrics text);
 - every command the Dockerfile, compose file and manifests run is a real `switchboard`
   subcommand taking the flags and SWITCHBOARD_* variables given to it.
@@ -24,7 +26,7 @@ import sys
 import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-NODE_PORT, API_PORT = 8080, 8081
+NODE_PORT, API_PORT, ADMIN_PORT = 8080, 8081, 8082
 failures = []
 
 
@@ -120,7 +122,9 @@ def compose(switchboard, compose_bin, docker_text):
     check(env.get("SWITCHBOARD_REDIS") == "redis://redis:6379", "compose: nodes share the redis service")
     check(node.get("deploy", {}).get("replicas") == 3, "compose: three nodes by default")
     health = " ".join(node.get("healthcheck", {}).get("test", []))
-    check(f"127.0.0.1:{NODE_PORT}/readyz" in health, "compose: node health check is /readyz on the node port")
+    admin = env.get("SWITCHBOARD_ADMIN_PORT")
+    check(admin == str(ADMIN_PORT) and admin in [str(p) for p in node.get("expose", [])], "compose: nodes serve /metrics on the admin port, exposed to the network only")
+    check(f"127.0.0.1:{ADMIN_PORT}/readyz" in health, "compose: node health check is /readyz on the admin port")
     drain = int(env.get("SWITCHBOARD_DRAIN_WINDOW", 10))
     check(seconds(node.get("stop_grace_period", "10s")) > drain, "compose: stop_grace_period is longer than the drain window")
     backends = services.get("backends", {})
@@ -177,15 +181,18 @@ def kubernetes(switchboard):
     labels = pod["metadata"]["labels"]
     container = pod["spec"]["containers"][0]
     ports = {p["name"]: p["containerPort"] for p in container.get("ports", [])}
-    check(ports.get("websocket") == NODE_PORT and ports.get("gateway-api") == API_PORT, "k8s: node container ports are the node's 8080 and 8081")
+    check(ports.get("websocket") == NODE_PORT and ports.get("gateway-api") == API_PORT and ports.get("admin") == ADMIN_PORT,
+          "k8s: node container ports are the node's 8080, 8081 and admin 8082")
 
     def port_of(value):
         return ports.get(value, value)
 
     readiness = container.get("readinessProbe", {}).get("httpGet", {})
     liveness = container.get("livenessProbe", {}).get("httpGet", {})
-    check(readiness.get("path") == "/readyz" and port_of(readiness.get("port")) == NODE_PORT, "k8s: readiness probe is /readyz on the node port")
-    check(liveness.get("path") == "/healthz" and port_of(liveness.get("port")) == NODE_PORT, "k8s: liveness probe is /healthz on the node port")
+    check(readiness.get("path") == "/readyz" and port_of(readiness.get("port")) == ADMIN_PORT, "k8s: readiness probe is /readyz on the admin port")
+    check(liveness.get("path") == "/healthz" and port_of(liveness.get("port")) == ADMIN_PORT, "k8s: liveness probe is /healthz on the admin port")
+    check(all(probe.get("scheme", "HTTP") == "HTTP" for probe in (readiness, liveness)),
+          "k8s: probes speak plain HTTP (the admin port has no TLS, whatever the client port does)")
     pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
     check(bool(pre_stop), "k8s: node has a preStop hook")
     pause = int(pre_stop[1]) if len(pre_stop) == 2 and pre_stop[0] == "sleep" else 0
@@ -194,6 +201,42 @@ def kubernetes(switchboard):
         name = source.get("configMapRef", {}).get("name")
         if check(name in by_kind.get("ConfigMap", {}), f"k8s: config map {name} exists"):
             config.update(by_kind["ConfigMap"][name]["data"])
+    check(config.get("SWITCHBOARD_ADMIN_PORT") == str(ADMIN_PORT), "k8s: nodes serve /metrics on the admin port, not the public one")
+    mounts = [m["mountPath"] for m in container.get("volumeMounts", [])]
+    volumes = {v["name"]: v for v in pod["spec"].get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        check(mount["name"] in volumes, f"k8s: node mounts volume {mount['name']}, which the pod defines")
+    tls_mount = next((m for m in container.get("volumeMounts", []) if "tls" in m["name"]), None)
+    check(tls_mount is not None and tls_mount.get("readOnly") and volumes.get(tls_mount["name"], {}).get("secret", {}).get("secretName"),
+          "k8s: the TLS Secret is mounted read-only into the node")
+    config_text = open(os.path.join(base, "configmap.yaml")).read()
+    tls_paths = re.findall(r"SWITCHBOARD_\w*_FILE:\s*(\S+)", config_text)
+    check(bool(tls_paths) and all(any(path.startswith(m.rstrip("/") + "/") for m in mounts) for path in tls_paths),
+          "k8s: every TLS file the config map names (commented or not) is under a mounted path")
+    policies = by_kind.get("NetworkPolicy", {})
+
+    def admitted(target, port):
+        # The pod selectors allowed to reach `port` of pods labelled `target`.
+        froms = []
+        for policy in policies.values():
+            if policy["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name") != target:
+                continue
+            for rule in policy["spec"].get("ingress", []):
+                if port in [p.get("port") for p in rule.get("ports", [])] or not rule.get("ports"):
+                    froms.append([f.get("podSelector", {}).get("matchLabels") for f in rule.get("from", [])] or ["anyone"])
+        return froms
+
+    check(admitted("redis", "redis") == [[{"app.kubernetes.io/name": "switchboard-node"}]], "k8s: a NetworkPolicy lets only nodes reach Redis")
+    for port in ("location", "chat", "notification"):
+        check(admitted("switchboard-backends", port) == [[{"app.kubernetes.io/name": "switchboard-node"}]],
+              f"k8s: a NetworkPolicy lets only nodes reach the backends' {port} port")
+    check(admitted("switchboard-node", "gateway-api") == [[{"switchboard.io/gateway-client": "true"}]],
+          "k8s: a NetworkPolicy lets only gateway clients reach the Gateway API")
+    backends_pod = by_kind.get("Deployment", {}).get("switchboard-backends", {}).get("spec", {}).get("template", {})
+    check(backends_pod.get("metadata", {}).get("labels", {}).get("switchboard.io/gateway-client") == "true",
+          "k8s: the backends' pods carry the gateway-client label")
+    check(admitted("switchboard-node", "websocket") == [["anyone"]], "k8s: the WebSocket port is open to clients")
+    check(all(f != ["anyone"] for f in admitted("switchboard-node", "admin")), "k8s: the admin port is not open to everyone")
     drain = int(config.get("SWITCHBOARD_DRAIN_WINDOW", 10))
     grace = pod["spec"].get("terminationGracePeriodSeconds", 30)
     check(grace > pause + drain, f"k8s: grace period {grace} s is longer than preStop {pause} s + drain window {drain} s")
@@ -255,15 +298,15 @@ def kubernetes(switchboard):
     images = {c["image"] for d in by_kind["Deployment"].values() for c in d["spec"]["template"]["spec"]["containers"]}
     check("switchboard" in images and any(i["name"] == "switchboard" for i in kustomization.get("images", [])), "k8s: the image is the one ops/Dockerfile builds (set by kustomize)")
     annotations = pod["metadata"].get("annotations", {})
-    check(annotations.get("prometheus.io/port") == str(NODE_PORT) and annotations.get("prometheus.io/path") == "/metrics", "k8s: pods are annotated for Prometheus")
+    check(annotations.get("prometheus.io/port") == str(ADMIN_PORT) and annotations.get("prometheus.io/path") == "/metrics", "k8s: pods are annotated for Prometheus on the admin port")
 
 
 def observability(metrics_file):
     config = yaml.safe_load(open(os.path.join(ROOT, "ops/prometheus.yml")))
     jobs = config.get("scrape_configs", [])
     check(any(j.get("metrics_path", "/metrics") == "/metrics" and any(
-        sd.get("names") == ["node"] and sd.get("port") == NODE_PORT for sd in j.get("dns_sd_configs", [])) for j in jobs),
-        "prometheus: scrapes every `node` replica's /metrics on the node port")
+        sd.get("names") == ["node"] and sd.get("port") == ADMIN_PORT for sd in j.get("dns_sd_configs", [])) for j in jobs),
+        "prometheus: scrapes every `node` replica's /metrics on the admin port")
     import json
     dashboard = json.load(open(os.path.join(ROOT, "ops/grafana/dashboards/switchboard.json")))
     expressions = [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
