@@ -68,6 +68,11 @@ final class RESPHandler: ChannelDuplexHandler {
             while let reply = try reader.next() {
                 if let next = waiting.popFirst() {
                     next.reply(.success(reply))
+                    if case .error(let message) = reply, message.hasPrefix("READONLY") {
+                        // A replica now (demoted in a failover): reconnecting finds the primary.
+                        fail(context: context, .unavailable("redis became a replica: \(message)"))
+                        return
+                    }
                 } else {
                     onPush(reply)
                 }

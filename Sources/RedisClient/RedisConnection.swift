@@ -1,3 +1,4 @@
+import Essentials
 package import Logging
 package import NIOCore
 import NIOPosix
@@ -11,7 +12,8 @@ import Synchronization
 /// loop handles one batch of reads goes out in one write (pipelining without waiting).
 /// Callers on the connection's own loop pay no thread hop. The socket connects on first
 /// use and after a loss; while Redis is unreachable, commands fail at once, and the next
-/// try waits a jittered backoff (50 ms doubling to 1 s).
+/// try waits a jittered backoff (50 ms doubling to 1 s). Behind sentinels each connect
+/// asks them for the primary first, so a failover is followed by reconnecting.
 package final class RedisConnection: Sendable {
     package let endpoint: RedisEndpoint
     /// `rediss://`: the TLS context every new socket starts with (made once).
@@ -132,17 +134,22 @@ package final class RedisConnection: Sendable {
         state.value.connecting = true
         let commandTimeout = self.commandTimeout
         let (endpoint, tls) = (self.endpoint, self.tls)
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let context = try tls.get() { try channel.pipeline.syncOperations.addHandler(try endpoint.tlsHandler(context)) }
-                    try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: commandTimeout))
+        let (eventLoop, connectTimeout) = (self.eventLoop, self.connectTimeout)
+        endpoint.primaryAddress(on: eventLoop).flatMap { address in
+            ClientBootstrap(group: eventLoop)
+                .connectTimeout(connectTimeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.socketOption(.so_keepalive), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let context = try tls.get() {
+                            try channel.pipeline.syncOperations.addHandler(try endpoint.tlsHandler(context, host: address.host))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: commandTimeout))
+                    }
                 }
-            }
-            .connect(host: endpoint.host, port: endpoint.port)
+                .connect(host: address.host, port: address.port)
+        }
             .hop(to: eventLoop)
             .whenComplete { result in self.connected(result) }
     }
@@ -166,6 +173,10 @@ package final class RedisConnection: Sendable {
                 case .failure(let error):
                     remaining.value = 0
                     self.ready(.failure(error))
+                case .success(let reply) where command == ["ROLE"] && !RedisEndpoint.isPrimary(reply):
+                    remaining.value = 0
+                    channel.close(promise: nil)
+                    self.ready(.failure(RedisError.unavailable("\(channel.remoteAddress.map { "\($0)" } ?? "the server") is not the primary yet; asking the sentinels again")))
                 case .success:
                     remaining.value -= 1
                     if remaining.value == 0 { self.ready(.success(channel)) }

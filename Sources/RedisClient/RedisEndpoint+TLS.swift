@@ -13,8 +13,8 @@ extension RedisEndpoint {
 
     /// The TLS handler for one connection: SNI and name checks with a host name; an IP
     /// address (which SNI cannot carry) is checked by the certificate chain alone.
-    func tlsHandler(_ context: NIOSSLContext) throws -> NIOSSLClientHandler {
-        let isAddress = (try? SocketAddress(ipAddress: host, port: port)) != nil
+    func tlsHandler(_ context: NIOSSLContext, host: String) throws -> NIOSSLClientHandler {
+        let isAddress = (try? SocketAddress(ipAddress: host, port: 0)) != nil
         return try NIOSSLClientHandler(context: context, serverHostname: isAddress ? nil : host)
     }
 }

@@ -15,6 +15,9 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     /// PEM file of the certificate authorities to trust for Redis' certificate (nil: the
     /// system's); not part of the URL (`--redis-ca-file`).
     package var caFile: String?
+    /// Set: `host` and `port` are not used; each connection asks these sentinels for the
+    /// primary (`--redis-sentinels`, `--redis-master-name`).
+    package var sentinels: RedisSentinels?
 
     package init(
         host: String, port: Int, username: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false, caFile: String? = nil
@@ -71,6 +74,10 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
 
     /// Never shows the password.
     package var description: String {
+        if let sentinels {
+            let user = username.map { " as \($0)" } ?? (password != nil ? " with a password" : "")
+            return "\(sentinels)\(user)\(database == 0 ? "" : ", db \(database)")\(tls ? ", TLS" : "")"
+        }
         let credentials = switch (username, password) {
         case (let user?, _?): "\(user):***@"
         case (let user?, nil): "\(user)@"
@@ -80,12 +87,20 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
         return "\(tls ? "rediss" : "redis")://\(credentials)\(host):\(port)\(database == 0 ? "" : "/\(database)")"
     }
 
-    /// What a new connection sends before anything else: AUTH, then SELECT.
+    /// What a new connection sends before anything else: AUTH, then SELECT; behind
+    /// sentinels also ROLE, so that a server the sentinels still named as primary while it
+    /// was being demoted is not used (`isPrimary`).
     package var handshake: [[String]] {
         var commands: [[String]] = []
         if let password { commands.append(["AUTH"] + (username.map { [$0] } ?? []) + [password]) }
         if database != 0 { commands.append(["SELECT", String(database)]) }
+        if sentinels != nil { commands.append(["ROLE"]) }
         return commands
+    }
+
+    /// A `ROLE` reply that says primary.
+    package static func isPrimary(_ reply: RedisReply) -> Bool {
+        reply.array?.first?.string == "master"
     }
 
     /// `%XX` escapes decoded (a password may hold `@`, `:` or `/`); nil when malformed.

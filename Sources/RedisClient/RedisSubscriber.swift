@@ -1,3 +1,4 @@
+import Essentials
 package import Logging
 package import NIOCore
 import NIOPosix
@@ -103,21 +104,26 @@ package final class RedisSubscriber: Sendable {
         guard !state.value.stopped else { return }
         let box = NIOLoopBound(self, eventLoop: eventLoop)
         let (endpoint, tls) = (self.endpoint, self.tls)
-        ClientBootstrap(group: eventLoop)
-            .connectTimeout(.seconds(1))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    if let context = try tls.get() { try channel.pipeline.syncOperations.addHandler(try endpoint.tlsHandler(context)) }
-                    // Subscribe mode sends no replies to commands but the acknowledgements,
-                    // so a stalled-command watchdog does not apply: a very long timeout.
-                    try channel.pipeline.syncOperations.addHandler(
-                        RESPHandler(commandTimeout: .hours(24)) { reply in box.value.received(reply) }
-                    )
+        let eventLoop = self.eventLoop
+        endpoint.primaryAddress(on: eventLoop).flatMap { address in
+            ClientBootstrap(group: eventLoop)
+                .connectTimeout(.seconds(1))
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelOption(.socketOption(.so_keepalive), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        if let context = try tls.get() {
+                            try channel.pipeline.syncOperations.addHandler(try endpoint.tlsHandler(context, host: address.host))
+                        }
+                        // Subscribe mode sends no replies to commands but the acknowledgements,
+                        // so a stalled-command watchdog does not apply: a very long timeout.
+                        try channel.pipeline.syncOperations.addHandler(
+                            RESPHandler(commandTimeout: .hours(24)) { reply in box.value.received(reply) }
+                        )
+                    }
                 }
-            }
-            .connect(host: endpoint.host, port: endpoint.port)
+                .connect(host: address.host, port: address.port)
+        }
             .hop(to: eventLoop)
             .whenComplete { result in self.connected(result) }
     }
@@ -138,9 +144,16 @@ package final class RedisSubscriber: Sendable {
                 let endpoint = self.endpoint
                 let logger = self.logger
                 channel.write(RESPHandler.Request(command: RedisCommand(command)) { reply in
-                    guard case .success(.error(let message)) = reply else { return }
-                    logger.error("redis refused \(command[0]) for the subscriber", metadata: ["redis": "\(endpoint)", "error": "\(message)"])
-                    channel.close(promise: nil)
+                    switch reply {
+                    case .success(.error(let message)):
+                        logger.error("redis refused \(command[0]) for the subscriber", metadata: ["redis": "\(endpoint)", "error": "\(message)"])
+                        channel.close(promise: nil)
+                    case .success(let reply) where command == ["ROLE"] && !RedisEndpoint.isPrimary(reply):
+                        // Named primary while being demoted: ask the sentinels again.
+                        channel.close(promise: nil)
+                    default:
+                        break
+                    }
                 }, promise: nil)
             }
             let everything = fixedChannels + allWanted()

@@ -55,6 +55,13 @@ package final class RedisServer: @unchecked Sendable {
         return server
     }
 
+    /// A replica of `primary` (its data, and the failover candidate the sentinels promote).
+    package static func startReplica(of primary: RedisServer) async throws -> RedisServer {
+        let server = RedisServer(port: try freePort())
+        try await server.launch(extra: ["--port", "\(server.port)", "--replicaof", "127.0.0.1", "\(primary.port)"])
+        return server
+    }
+
     package func launch(extra: [String]? = nil) async throws {
         let process = Process()
         process.executableURL = try Self.executable()

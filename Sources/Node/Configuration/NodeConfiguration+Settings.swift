@@ -89,6 +89,20 @@ extension NodeConfiguration {
             check: { _ in nil }
         ),
         .string("redis-prefix", \.redisPrefix, help: "Prefix of every Redis key and channel, so that clusters can share a Redis."),
+        NodeSetting(
+            key: "redis-sentinels", help: "Comma-separated host:port of Redis Sentinels; with --redis-master-name the node asks them for the primary and follows failovers (--redis then gives only credentials, database, TLS).",
+            read: { configuration, text, source throws(ConfigurationError) in
+                configuration.redisSentinels = try text.split(separator: ",").map { part throws(ConfigurationError) in
+                    guard let address = HostAndPort(part.trimmingSpaces, defaultPort: 26379) else {
+                        throw ConfigurationError(key: source, problem: "'\(part)' is not host:port")
+                    }
+                    return address
+                }
+            },
+            show: { $0.redisSentinels.isEmpty ? nil : $0.redisSentinels.map { "\($0.host):\($0.port)" }.joined(separator: ",") },
+            check: { ($0.redisSentinels.isEmpty) != ($0.redisMasterName == nil) ? "needs --redis-master-name with it (and the other way round)" : nil }
+        ),
+        .optional("redis-master-name", \.redisMasterName, help: "The name the sentinels know the primary by (sentinel monitor <name> …)."),
         .optional("redis-ca-file", \.redisCAFile, help: "PEM certificate authorities to trust for a rediss:// Redis (default: the system's)."),
         .optional("redis-password-file", \.redisPasswordFile, help: "A file holding Redis' password (for the URL's user, else the default user), instead of one in --redis."),
     ] + backendNames.map { name in
@@ -145,6 +159,11 @@ extension NodeConfiguration {
             if let text = file[setting.key] { try setting.read(&configuration, text, setting.key) }
             if let text = environment[setting.environmentName] { try setting.read(&configuration, text, setting.environmentName) }
             if let text = flags[setting.key] { try setting.read(&configuration, text, "--\(setting.key)") }
+        }
+        if !configuration.redisSentinels.isEmpty, let name = configuration.redisMasterName {
+            var endpoint = configuration.redis ?? RedisEndpoint(host: name, port: 6379)
+            endpoint.sentinels = RedisSentinels(addresses: configuration.redisSentinels, masterName: name)
+            configuration.redis = endpoint
         }
         if let path = configuration.redisPasswordFile {
             guard configuration.redis != nil else {

@@ -1,4 +1,5 @@
 import Auth
+package import Essentials
 package import GRPCSupport
 package import RedisClient
 package import Routing
@@ -94,6 +95,11 @@ package struct NodeConfiguration: Sendable {
     package var redisPasswordFile: String?
     /// `--redis-ca-file`: the certificate authorities to trust for a `rediss://` Redis.
     package var redisCAFile: String?
+    /// `--redis-sentinels` (`host:port,…`) and `--redis-master-name`: Redis behind
+    /// Sentinel; each connection asks them for the primary, so a failover is followed.
+    /// `redis`, when also set, gives only the credentials, database and TLS.
+    package var redisSentinels: [HostAndPort] = []
+    package var redisMasterName: String?
     /// How often the node renews its lease and sweeps dead nodes' presence.
     package var leaseInterval: Duration = .seconds(1)
     /// How long a lease lives without renewal: a crashed node's presence is gone within

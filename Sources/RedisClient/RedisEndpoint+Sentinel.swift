@@ -1,0 +1,64 @@
+import Essentials
+import NIOCore
+import NIOPosix
+
+extension RedisEndpoint {
+    /// Where a new connection goes: the endpoint's address, or, behind sentinels, the
+    /// primary the first sentinel that knows the master names (each asked in turn, on a
+    /// short-lived connection of its own).
+    func primaryAddress(on eventLoop: any EventLoop) -> EventLoopFuture<HostAndPort> {
+        guard let sentinels else {
+            return eventLoop.makeSucceededFuture(HostAndPort(host: host, port: port))
+        }
+        return ask(sentinels, from: 0, on: eventLoop, problems: [])
+    }
+
+    private func ask(_ sentinels: RedisSentinels, from index: Int, on eventLoop: any EventLoop, problems: [String]) -> EventLoopFuture<HostAndPort> {
+        guard index < sentinels.addresses.count else {
+            return eventLoop.makeFailedFuture(RedisError.unavailable(
+                "no sentinel named the primary of '\(sentinels.masterName)' (\(problems.joined(separator: "; ")))"
+            ))
+        }
+        let sentinel = sentinels.addresses[index]
+        let promise = eventLoop.makePromise(of: RedisReply.self)
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(.milliseconds(500))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: .milliseconds(500)))
+                }
+            }
+            .connect(host: sentinel.host, port: sentinel.port)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    let command = RedisCommand(["SENTINEL", "GET-MASTER-ADDR-BY-NAME", sentinels.masterName])
+                    channel.writeAndFlush(RESPHandler.Request(command: command) { reply in
+                        channel.close(promise: nil)
+                        promise.completeWith(reply.mapError { $0 })
+                    }, promise: nil)
+                case .failure(let error):
+                    promise.fail(error)
+                }
+            }
+        let name = "\(sentinel.host):\(sentinel.port)"
+        return promise.futureResult.hop(to: eventLoop).map { reply -> Answer in
+            if let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].string.flatMap({ Int($0) }) {
+                return .primary(HostAndPort(host: host, port: port))
+            }
+            return .problem("\(name) answered \(reply == .null ? "that it does not know the master" : "\(reply)")")
+        }.recover { error in
+            .problem("\(name): \(error)")
+        }.flatMap { answer in
+            switch answer {
+            case .primary(let address): eventLoop.makeSucceededFuture(address)
+            case .problem(let problem): self.ask(sentinels, from: index + 1, on: eventLoop, problems: problems + [problem])
+            }
+        }
+    }
+
+    private enum Answer {
+        case primary(HostAndPort)
+        case problem(String)
+    }
+}

@@ -1,0 +1,19 @@
+package import Essentials
+
+/// Redis Sentinel: the sentinels to ask and the name of the master they watch. With it, a
+/// connection asks the sentinels where the primary is each time it connects, so a node
+/// follows a failover by reconnecting (docs/redis.md § Sentinel).
+package struct RedisSentinels: Hashable, Sendable, CustomStringConvertible {
+    package let addresses: [HostAndPort]
+    package let masterName: String
+
+    package init(addresses: [HostAndPort], masterName: String) {
+        precondition(!addresses.isEmpty, "at least one sentinel")
+        self.addresses = addresses
+        self.masterName = masterName
+    }
+
+    package var description: String {
+        "sentinel master '\(masterName)' via \(addresses.map { "\($0.host):\($0.port)" }.joined(separator: ","))"
+    }
+}
