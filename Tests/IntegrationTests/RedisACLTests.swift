@@ -16,6 +16,7 @@ struct RedisACLTests {
         "+get", "+set", "+del", "+mget", "+exists", "+pexpire",
         "+hset", "+hdel", "+hlen", "+hkeys", "+hscan", "+sadd", "+srem", "+smembers",
         "+zadd", "+zrem", "+zrange", "+zrangebyscore", "+xadd", "+xrange", "+xrevrange",
+        "+role",
     ]
 
     private static func send(_ connection: RedisConnection, _ arguments: [String]) async -> Result<RedisReply, any Error> {
