@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
     ],
     targets: [
         // Swift generated from Protos/ by scripts/generate-protos.sh (committed, never generated at build time).
@@ -131,6 +132,8 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
+                // Fetches the identity provider's JWKS (--jwks-url).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
         // The Swift client library: reconnects, typed calls, pushes as an AsyncStream; on

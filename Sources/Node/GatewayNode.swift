@@ -147,7 +147,7 @@ package final class GatewayNode: Sendable {
             ? [MemoryTrimService(interval: configuration.memoryTrimInterval)] : []
         let redisOwner: [any Service] = redis.map { [RedisConnectionService(connection: $0)] } ?? []
         var reload: [any Service] = tls.map { [TLSReloadService(tls: $0, interval: configuration.tlsReloadInterval)] } ?? []
-        if configuration.jwksFile != nil { reload.append(JWKSReloadService(node: self)) }
+        if configuration.jwksFile != nil || configuration.jwksURL != nil { reload.append(JWKSReloadService(node: self)) }
         let admin: [any Service] = configuration.adminPort.map { port in
             [AdminListener(node: self, port: port, onListening: { await onListening(.admin, $0) })]
         } ?? []

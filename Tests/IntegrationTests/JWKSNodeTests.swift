@@ -75,6 +75,58 @@ struct JWKSNodeTests {
         }
     }
 
+    @Test("keys from a JWKS URL: fetched at start, a rotation taken up on refresh, the last good set kept while the URL fails")
+    func url() async throws {
+        let old = ES256PrivateKey()
+        let new = ES256PrivateKey()
+        let signers = JWTKeyCollection()
+        await signers.add(ecdsa: old, kid: "old")
+        await signers.add(ecdsa: new, kid: "new")
+        func jwk(_ key: ES256PrivateKey, _ kid: String) throws -> String {
+            let (x, y) = try #require(key.publicKey.parameters)
+            return #"{"kty":"EC","crv":"P-256","alg":"ES256","kid":"\#(kid)","x":"\#(x)","y":"\#(y)"}"#
+        }
+        // The identity provider: Python's http.server on a loopback port, serving a directory.
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("idp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("jwks.json")
+        try #"{"keys":[\#(try jwk(old, "old"))]}"#.write(to: file, atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", directory.path]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }
+        let url = "http://127.0.0.1:\(port)/jwks.json"
+        try await waitUntil { (try? await HTTPProbe.get(port: port, path: "/jwks.json").status) == 200 }
+
+        var missing = NodeConfiguration(nodeID: "n", jwtSecret: "", pushSecret: String(repeating: "p", count: 16))
+        missing.jwksURL = "http://127.0.0.1:\(port)/nothing.json"
+        await #expect { _ = try await GatewayNode(configuration: missing) } throws: {
+            ($0 as? ConfigurationError)?.key == "jwks-url" && "\($0)".contains("404")
+        }
+
+        try await withNode(configure: { $0.jwtSecret = ""; $0.jwksURL = url; $0.jwksRefreshInterval = .milliseconds(50) }) { node in
+            func status(_ kid: String) async throws -> Int {
+                let claims = AccessTokenClaims(user: "rhea", expiresAt: Date().addingTimeInterval(600))
+                let token = try await signers.sign(claims, kid: JWKIdentifier(string: kid))
+                return try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(token)")]).status
+            }
+            #expect(try await status("old") == 101)
+            #expect(try await status("new") == 401, "not published yet")
+            try #"{"keys":[\#(try jwk(new, "new"))]}"#.write(to: file, atomically: true, encoding: .utf8)
+            try await waitUntil { try await status("new") == 101 }
+            #expect(try await status("old") == 401, "rotated out at the provider")
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+            try await Task.sleep(for: .milliseconds(500))  // ten failed fetches
+            #expect(try await status("new") == 101, "the last good key set stays while the URL fails")
+        }
+    }
+
     @Test("a JWKS file that cannot be read, or is not a key set, stops the node at start naming the setting")
     func badFile() async throws {
         var configuration = NodeConfiguration(nodeID: "n", jwtSecret: "", pushSecret: String(repeating: "p", count: 16))

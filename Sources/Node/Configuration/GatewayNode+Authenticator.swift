@@ -3,12 +3,35 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import AsyncHTTPClient
 import Auth
+import NIOCore
+import NIOHTTP1
 
 extension GatewayNode {
     /// The token checker the settings describe: the HS256 secret, the JWKS file's keys, the policy.
     static func authenticator(_ configuration: NodeConfiguration) async throws(ConfigurationError) -> TokenAuthenticator {
-        try await authenticator(configuration, jwks: try readJWKS(configuration))
+        if let url = configuration.jwksURL {
+            let text: String
+            do {
+                text = try await fetchJWKS(url)
+            } catch {
+                throw ConfigurationError(key: "jwks-url", problem: "\(error)")
+            }
+            return try await authenticator(configuration, jwks: text)
+        }
+        return try await authenticator(configuration, jwks: try readJWKS(configuration))
+    }
+
+    /// The key set the identity provider publishes at `url` (at most 1 MiB, within 10 s).
+    static func fetchJWKS(_ url: String) async throws -> String {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "application/json")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        guard response.status == .ok else {
+            throw JWKSFetchError(description: "\(url) answered \(response.status.code) \(response.status.reasonPhrase)")
+        }
+        return String(buffer: try await response.body.collect(upTo: 1 << 20))
     }
 
     /// The JWKS file's text (nil without one).
@@ -30,7 +53,12 @@ extension GatewayNode {
         } catch let error as TokenSecretError {
             throw ConfigurationError(key: "jwt-secret", problem: error.description)
         } catch {
-            throw ConfigurationError(key: "jwks-file", problem: "is not a usable JSON Web Key Set: \(error)")
+            throw ConfigurationError(key: configuration.jwksURL == nil ? "jwks-file" : "jwks-url", problem: "is not a usable JSON Web Key Set: \(error)")
         }
     }
+}
+
+/// A JWKS URL that did not give a key set.
+struct JWKSFetchError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -29,7 +29,8 @@ extension NodeConfiguration {
             check: { configuration in
                 let secret = configuration.jwtSecret
                 if secret.isEmpty {
-                    return configuration.jwksFile == nil ? "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET), or --jwks-file" : nil
+                    return configuration.jwksFile == nil && configuration.jwksURL == nil
+                        ? "must be set (flag --jwt-secret or SWITCHBOARD_JWT_SECRET), or --jwks-file or --jwks-url" : nil
                 }
                 return secret.utf8.count < TokenAuthenticator.minimumSecretBytes ? TokenSecretError().description : SharedSecret.placeholderProblem(secret)
             }
@@ -142,6 +143,17 @@ extension NodeConfiguration {
             }
         ),
         .optional("jwks-file", \.jwksFile, help: "A JSON Web Key Set (public RS256, ES256 or EdDSA keys, each with a kid) client tokens may be signed with, as an identity provider publishes it."),
+        NodeSetting(
+            key: "jwks-url", help: "http(s) URL of the identity provider's JSON Web Key Set, fetched at start and every --jwks-refresh-interval; a fetch that fails keeps the last good key set.",
+            read: { configuration, text, _ in configuration.jwksURL = text.isEmpty ? nil : text },
+            show: { $0.jwksURL },
+            check: { configuration in
+                guard let url = configuration.jwksURL else { return nil }
+                if configuration.jwksFile != nil { return "give --jwks-file or --jwks-url, not both" }
+                return url.hasPrefix("https://") || url.hasPrefix("http://") ? nil : "'\(url)' is not an http(s) URL"
+            }
+        ),
+        .seconds("jwks-refresh-interval", \.jwksRefreshInterval, help: "Seconds between fetches of --jwks-url.", atLeast: .milliseconds(10)),
         .seconds("jwks-reload-interval", \.jwksReloadInterval, help: "Seconds between checks of the JWKS file for a change; a file that does not load keeps the last good key set.", atLeast: .milliseconds(10)),
         .optional("jwt-issuer", \.jwtIssuer, help: "The iss client tokens must carry (unset: any)."),
         .optional("jwt-audience", \.jwtAudience, help: "A value the aud of client tokens must include (unset: any)."),

@@ -127,6 +127,10 @@ package struct NodeConfiguration: Sendable {
     /// `--jwks-reload-interval`: how often the JWKS file is checked for a change (keys
     /// added or retired by the identity provider take effect without a restart).
     package var jwksReloadInterval: Duration = .seconds(10)
+    /// `--jwks-url`: where the identity provider publishes its JWKS (`https://…/.well-known/jwks.json`),
+    /// fetched at start and every `jwksRefreshInterval`; a fetch that fails keeps the last good set.
+    package var jwksURL: String?
+    package var jwksRefreshInterval: Duration = .seconds(300)
     /// `--jwt-issuer`, `--jwt-audience`: what a token's `iss` must be and its `aud` must include.
     package var jwtIssuer: String?
     package var jwtAudience: String?

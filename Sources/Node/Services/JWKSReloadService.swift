@@ -8,12 +8,14 @@ import NIOPosix
 import ServiceLifecycle
 
 /// Re-reads the JWKS file when it changes (keys rotated by the identity provider), on NIO's
-/// blocking-I/O thread pool; a file that does not load keeps the last good key set.
+/// blocking-I/O thread pool, or fetches the JWKS URL again every refresh interval; a file
+/// or fetch that does not load keeps the last good key set.
 struct JWKSReloadService: Service {
     let node: GatewayNode
 
     func run() async throws {
         let configuration = node.configuration
+        if let url = configuration.jwksURL { return await refresh(from: url) }
         guard let path = configuration.jwksFile else { return }
         let modified = { @Sendable in (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
         var stamp = try? await NIOThreadPool.singleton.runIfActive(modified)
@@ -32,6 +34,27 @@ struct JWKSReloadService: Service {
                 node.logger.info("JWKS reloaded", metadata: ["jwks-file": "\(path)"])
             } catch {
                 node.logger.warning("the JWKS file changed but does not load; keeping the last good key set", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    private func refresh(from url: String) async {
+        let configuration = node.configuration
+        var last: String?
+        while !Task.isShuttingDownGracefully {
+            do {
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: configuration.jwksRefreshInterval) }
+            } catch {
+                return
+            }
+            do {
+                let text = try await GatewayNode.fetchJWKS(url)
+                guard text != last else { continue }
+                node.replaceAuthenticator(try await GatewayNode.authenticator(configuration, jwks: text))
+                if last != nil { node.logger.info("JWKS reloaded", metadata: ["jwks-url": "\(url)"]) }
+                last = text
+            } catch {
+                node.logger.warning("the JWKS URL did not give a key set; keeping the last good one", metadata: ["jwks-url": "\(url)", "error": "\(error)"])
             }
         }
     }
