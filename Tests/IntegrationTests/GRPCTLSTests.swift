@@ -1,4 +1,5 @@
 import Backends
+import Foundation
 import GRPCCore
 import GRPCSupport
 import Logging
@@ -128,6 +129,41 @@ struct GRPCTLSTests {
             let messages = (try await alice.receiveJSON()["ok"] as? [String: Any])?["messages"] as? [[String: Any]]
             #expect(messages?.map { $0["text"] as? String } == ["kept"])
             try await alice.close()
+        }
+    }
+
+    @Test("a renewed Gateway API certificate is served to new connections without a restart; a connection already open keeps working")
+    func certificateRenewal() async throws {
+        let first = try TestCertificates.make()
+        defer { first.remove() }
+        let renewed = try TestCertificates.make()  // another CA: only a client trusting it gets through
+        defer { renewed.remove() }
+        let cert = first.path("gateway.pem"), key = first.path("gateway.key")
+        try FileManager.default.copyItem(atPath: first.serverCert, toPath: cert)
+        try FileManager.default.copyItem(atPath: first.serverKey, toPath: key)
+        try await withNode(configure: {
+            $0.gatewayTLSCertFile = cert
+            $0.gatewayTLSKeyFile = key
+            $0.tlsReloadInterval = .milliseconds(50)
+        }) { node in
+            let bob = try await node.connect("bob")
+            let trustsRenewed = try GRPCClientTLS(caFile: renewed.ca).load(logger: Self.logger)
+            #expect(await Self.push(to: "bob", port: node.grpcPort, security: trustsRenewed) == .failed(.unavailable))
+            let trustsFirst = try GRPCClientTLS(caFile: first.ca).load(logger: Self.logger)
+            try await withGRPCClient(port: node.grpcPort, security: trustsFirst) { client in
+                let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+                var request = Switchboard_Gateway_V1_PushToUserRequest()
+                request.user = "bob"
+                request.push.kind = "alert"
+                #expect(try await gateway.pushToUser(request, metadata: .bearer(RunningNode.pushSecret)).deliveredLocal == 1)
+                // cert-manager writes the renewed pair in place.
+                try Data(contentsOf: URL(fileURLWithPath: renewed.serverKey)).write(to: URL(fileURLWithPath: key))
+                try Data(contentsOf: URL(fileURLWithPath: renewed.serverCert)).write(to: URL(fileURLWithPath: cert))
+                try await waitUntil { await Self.push(to: "bob", port: node.grpcPort, security: trustsRenewed) == .delivered(1) }
+                #expect(try await gateway.pushToUser(request, metadata: .bearer(RunningNode.pushSecret)).deliveredLocal == 1,
+                        "the connection made before the renewal is still served")
+            }
+            try await bob.close()
         }
     }
 
