@@ -221,12 +221,28 @@ struct BackendCallTests {
             #expect((error["message"] as? String)?.contains("(incident ") == true)
             #expect(try await HTTPProbe.get(port: system.node.port, path: "/healthz").status == 200)
 
-            try await withBackends(gatewayPort: system.node.grpcPort, ports: system.backends.ports) { _ in
+            // Back on the same ports (the node's configuration names them). Another test may
+            // hold a just-freed port for a moment (the kernel hands it out again to a bind to
+            // port 0), so a bind that finds it taken is tried again.
+            var restarted: RunningBackends?
+            try await waitUntil {
+                do {
+                    restarted = try await RunningBackends.start(gatewayPort: system.node.grpcPort, ports: system.backends.ports)
+                    return true
+                } catch where "\(error)".contains("Address already in use") {
+                    return false
+                }
+            }
+            do {
                 try await waitUntil {
                     alice.send(call)
                     return try await alice.receiveJSON()["ok"] != nil
                 }
+            } catch {
+                try? await restarted?.stop()
+                throw error
             }
+            try await restarted?.stop()
             try await alice.close()
         }
     }
