@@ -121,6 +121,11 @@ package final class GatewayNode: Sendable {
     /// Ready for clients: not draining, and, in a cluster, relaying through Redis.
     package var isReady: Bool { !registry.isDraining && bus.isHealthy }
 
+    /// Whether pushes to `user` from other nodes reach this node now (always, alone).
+    package func relaysReach(user: String) -> Bool {
+        (bus as? RedisRelayBus)?.isReady(user: user) ?? true
+    }
+
     /// Connections currently in this node's local map.
     package var connectionCount: Int { registry.count }
 

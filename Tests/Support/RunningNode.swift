@@ -87,9 +87,17 @@ package final class RunningNode: Sendable {
     package func connect(
         _ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false, awaitWelcome: Bool = true, query: String? = nil
     ) async throws -> TestWebSocket {
-        try await TestWebSocket.connect(
+        let socket = try await TestWebSocket.connect(
             url: query.map { "\(url)?\($0)" } ?? url, token: token(for: user), format: format, readPaused: readPaused, awaitWelcome: awaitWelcome
         )
+        // The welcome waits at most 2 s for the user's channel to be subscribed; a machine
+        // busy enough to pass that (seen under CI's busy core) would fail the test's next
+        // cross-node push for a reason it does not test. While Redis is up, wait for it.
+        let deadline = ContinuousClock.now.advanced(by: .seconds(15))
+        while awaitWelcome, node.isReady, !node.relaysReach(user: user), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        return socket
     }
 
     /// Graceful shutdown, as on SIGTERM; returns when every service has stopped.

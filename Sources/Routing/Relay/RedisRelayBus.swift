@@ -177,6 +177,10 @@ package final class RedisRelayBus: RelayBus {
         }
     }
 
+    /// Whether `user`'s channel is subscribed and every other holder known (what `hold`
+    /// waits for, at most `readyTimeout`).
+    package func isReady(user: String) -> Bool { book.isReady(user) }
+
     package func release(user: String, nodeID: String) {
         if book.release(user) {
             subscriber.refresh(channels.user(user))
