@@ -18,8 +18,11 @@ before(async () => {
   browser = await Browser.launch();
 });
 after(async () => {
-  await browser?.close();
-  await cluster?.stop();
+  try {
+    await browser?.close();
+  } finally {
+    await cluster?.stop();
+  }
 });
 
 /** The dashboard's row of `node`: [connections, state], or null while it has none. */

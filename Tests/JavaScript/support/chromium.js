@@ -16,7 +16,7 @@ export class Browser {
       '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run',
       '--disable-background-timer-throttling', '--disable-renderer-backgrounding', '--disable-backgrounding-occluded-windows',
       '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    ], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });  // its own process group: close() kills the helpers too
     let output = '';
     const endpoint = await new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`chromium did not start: ${output}`)), 30_000);
@@ -72,11 +72,26 @@ export class Browser {
     return page;
   }
 
+  /** Kills Chromium and its helper processes, then removes the profile; never throws. */
   async close() {
     this.socket.close();
-    this.child.kill('SIGKILL');
-    await new Promise((resolve) => (this.child.exitCode !== null ? resolve() : this.child.on('exit', resolve)));
-    rmSync(this.profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+    const exited = new Promise((resolve) => (this.child.exitCode !== null ? resolve() : this.child.on('exit', resolve)));
+    try {
+      process.kill(-this.child.pid, 'SIGKILL');
+    } catch {
+      this.child.kill('SIGKILL');
+    }
+    await exited;
+    // A helper still exiting may write into the profile for a moment: try for a few seconds.
+    for (let attempt = 0; attempt < 30; attempt += 1) {
+      try {
+        rmSync(this.profile, { recursive: true, force: true });
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    console.warn(`could not remove the Chromium profile ${this.profile}`);
   }
 }
 
