@@ -70,11 +70,12 @@ package final class GatewayNode: Sendable {
         if let endpoint = configuration.redis, presence == nil || bus == nil {
             let redis = RedisConnectionGroup(endpoint: endpoint, logger: logger)
             self.redis = redis
-            let keys = PresenceKeys(prefix: configuration.redisPrefix)
-            let directory = RedisPresenceDirectory(redis: redis.primary, keys: keys)
+            let keys = PresenceKeys(prefix: configuration.redisPrefix, hashTagged: redis.isCluster)
+            let directory = RedisPresenceDirectory(redis: redis, keys: keys)
             self.presence = presence ?? directory
             self.bus = bus ?? RedisRelayBus(
-                redis: redis, channels: RelayChannels(prefix: configuration.redisPrefix), nodeID: configuration.nodeID, inbox: configuration.inbox, logger: logger
+                redis: redis, channels: RelayChannels(prefix: configuration.redisPrefix, hashTagged: redis.isCluster), nodeID: configuration.nodeID,
+                inbox: configuration.inbox, logger: logger
             )
             lease = NodeLeaseService(
                 nodeID: configuration.nodeID, directory: directory, interval: configuration.leaseInterval, ttl: configuration.leaseTTL,

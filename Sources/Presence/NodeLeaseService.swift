@@ -64,8 +64,7 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
         let (directory, nodeID) = (self.directory, self.nodeID)
         await Task {
             try? await directory.replace(node: nodeID, with: [])
-            _ = try? await directory.redis.send(["DEL", directory.keys.lease(nodeID)])
-            _ = try? await directory.redis.send(["ZREM", directory.keys.nodes, nodeID])
+            try? await directory.leave(node: nodeID)
         }.value
     }
 }

@@ -1,21 +1,29 @@
 /// Presence's Redis keys, under the cluster's prefix so that several clusters can share a
 /// Redis (relay's channels are `RelayChannels`, under the same prefix). docs/redis.md
 /// lists them.
+///
+/// `hashTagged` (a Redis Cluster): user and node names are written as `{hash tags}`, so
+/// everything about one user lives in the user's slot and everything about one node —
+/// its lease and its connection set — in the node's.
 package struct PresenceKeys: Sendable {
     package let prefix: String
+    package let hashTagged: Bool
 
-    package init(prefix: String = "sb:") {
+    package init(prefix: String = "sb:", hashTagged: Bool = false) {
         self.prefix = prefix
+        self.hashTagged = hashTagged
     }
 
+    private func tag(_ name: String) -> String { hashTagged ? "{\(name)}" : name }
+
     /// HASH connection id → node id: where one user is connected.
-    package func user(_ user: String) -> String { "\(prefix)user:\(user)" }
+    package func user(_ user: String) -> String { "\(prefix)user:\(tag(user))" }
     /// SET of "connection\nuser": what one node holds, for its sweep.
-    package func nodeConnections(_ node: String) -> String { "\(prefix)node:\(node):conns" }
+    package func nodeConnections(_ node: String) -> String { "\(prefix)node:\(tag(node)):conns" }
     /// STRING with a TTL: the node is alive while it exists.
-    package func lease(_ node: String) -> String { "\(prefix)lease:\(node)" }
+    package func lease(_ node: String) -> String { "\(prefix)lease:\(tag(node))" }
     /// ZSET node id → last heartbeat (ms): where live nodes find expired ones.
     package var nodes: String { "\(prefix)nodes" }
     /// STRING (JSON) with a TTL: the node's latest stats snapshot, for the dashboard.
-    package func stats(_ node: String) -> String { "\(prefix)stats:\(node)" }
+    package func stats(_ node: String) -> String { "\(prefix)stats:\(tag(node))" }
 }

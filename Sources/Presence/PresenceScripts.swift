@@ -61,4 +61,26 @@ enum PresenceScripts {
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
         return existed
         """
+
+    /// A cluster's form of `replaceNode`'s first step, in the node's slot. KEYS: the node's
+    /// set. ARGV: members to add. Answers the members before.
+    static let addMembers = """
+        local before = redis.call('SMEMBERS', KEYS[1])
+        for i = 1, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
+        return before
+        """
+
+    /// A cluster sweep's first step, in the dead node's slot. KEYS: lease, set. Answers -1
+    /// while the lease exists, else the members.
+    static let membersIfExpired = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+        return redis.call('SMEMBERS', KEYS[2])
+        """
+
+    /// A cluster sweep's last step. KEYS: lease, set. Deletes the set unless the lease
+    /// came back meanwhile (the node restores its own presence then).
+    static let deleteIfExpired = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
+        return redis.call('DEL', KEYS[2])
+        """
 }

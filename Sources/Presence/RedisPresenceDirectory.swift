@@ -2,31 +2,46 @@ import Essentials
 package import RedisClient
 
 /// Presence in Redis, shared by every node of a cluster (keys in `PresenceKeys`).
+///
+/// On one Redis each change is one script over the user's hash and the node's set. On a
+/// Redis Cluster those live in different slots (the user's and the node's), so a change
+/// is a command on each, in an order that keeps the node's set a superset of what the
+/// node has in users' hashes: a crash midway leaves only what the sweep removes.
 package final class RedisPresenceDirectory: PresenceDirectory {
-    package let redis: RedisConnection
+    package let redis: RedisConnectionGroup
     package let keys: PresenceKeys
 
-    package init(redis: RedisConnection, keys: PresenceKeys) {
+    package init(redis: RedisConnectionGroup, keys: PresenceKeys) {
+        precondition(keys.hashTagged == redis.isCluster, "a cluster's keys carry hash tags")
         self.redis = redis
         self.keys = keys
     }
 
     package func announce(_ entry: PresenceEntry) async throws {
-        _ = try await redis.send([
-            "EVAL", PresenceScripts.announce, "2", keys.user(entry.user), keys.nodeConnections(entry.nodeID),
-            entry.connection.description, entry.nodeID, Self.member(entry),
-        ])
+        let (user, set) = (keys.user(entry.user), keys.nodeConnections(entry.nodeID))
+        guard redis.isCluster else {
+            _ = try await redis.send(key: user, [
+                "EVAL", PresenceScripts.announce, "2", user, set, entry.connection.description, entry.nodeID, Self.member(entry),
+            ])
+            return
+        }
+        _ = try await redis.send(key: set, ["SADD", set, Self.member(entry)])
+        _ = try await redis.send(key: user, ["HSET", user, entry.connection.description, entry.nodeID])
     }
 
     package func withdraw(_ entry: PresenceEntry) async throws {
-        _ = try await redis.send([
-            "EVAL", PresenceScripts.withdraw, "2", keys.user(entry.user), keys.nodeConnections(entry.nodeID),
-            entry.connection.description, Self.member(entry),
-        ])
+        let (user, set) = (keys.user(entry.user), keys.nodeConnections(entry.nodeID))
+        guard redis.isCluster else {
+            _ = try await redis.send(key: user, ["EVAL", PresenceScripts.withdraw, "2", user, set, entry.connection.description, Self.member(entry)])
+            return
+        }
+        _ = try await redis.send(key: user, ["HDEL", user, entry.connection.description])
+        _ = try await redis.send(key: set, ["SREM", set, Self.member(entry)])
     }
 
     package func lookup(user: String, limit: Int) async throws -> PresenceLookup {
-        let reply = try await redis.send(["EVAL", PresenceScripts.lookup, "1", keys.user(user), "\(max(limit, 0))"]).array ?? []
+        let key = keys.user(user)
+        let reply = try await redis.send(key: key, ["EVAL", PresenceScripts.lookup, "1", key, "\(max(limit, 0))"]).array ?? []
         let total = Int(reply.first?.integer ?? 0)
         var entries: [PresenceEntry] = []
         for field in reply.dropFirst().first?.array ?? [] {
@@ -38,38 +53,97 @@ package final class RedisPresenceDirectory: PresenceDirectory {
         return PresenceLookup(entries: Array(sorted.prefix(limit)), total: total)
     }
 
-    /// Makes `entries` exactly what `node` holds in Redis, in one atomic step: after Redis
-    /// comes back, a node restores its presence with this.
+    /// Makes `entries` exactly what `node` holds in Redis — in one atomic step on one
+    /// Redis; on a cluster the node's set first grows to hold both, then the users'
+    /// hashes change shard by shard, then the set drops what is gone. After Redis comes
+    /// back (or a shard failed over), a node restores its presence with this.
     package func replace(node: String, with entries: [PresenceEntry]) async throws {
-        var arguments = ["EVAL", PresenceScripts.replaceNode, "0", keys.prefix, node, "0"]
-        arguments.reserveCapacity(arguments.count + entries.count * 2)
-        for entry in entries {
-            arguments.append(entry.connection.description)
-            arguments.append(entry.user)
+        guard redis.isCluster else {
+            var arguments = ["EVAL", PresenceScripts.replaceNode, "0", keys.prefix, node, "0"]
+            arguments.reserveCapacity(arguments.count + entries.count * 2)
+            for entry in entries {
+                arguments.append(entry.connection.description)
+                arguments.append(entry.user)
+            }
+            _ = try await redis.send(key: keys.nodeConnections(node), arguments)
+            return
         }
-        _ = try await redis.send(arguments)
+        let set = keys.nodeConnections(node)
+        let members = entries.map(Self.member)
+        let before = try await redis.send(key: set, ["EVAL", PresenceScripts.addMembers, "1", set] + members).array?.compactMap(\.string) ?? []
+        let gone = Set(before).subtracting(members)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for entry in entries {
+                let user = keys.user(entry.user)
+                group.addTask { _ = try await self.redis.send(key: user, ["HSET", user, entry.connection.description, node]) }
+            }
+            for member in gone {
+                guard let (connection, userName) = Self.split(member) else { continue }
+                let user = keys.user(userName)
+                group.addTask { _ = try await self.redis.send(key: user, ["HDEL", user, connection]) }
+            }
+            try await group.waitForAll()
+        }
+        if !gone.isEmpty { _ = try await redis.send(key: set, ["SREM", set] + gone) }
     }
 
     /// Removes a dead node's presence, unless its lease exists; how many entries went.
     package func sweep(node: String) async throws -> Int {
-        let removed = try await redis.send(["EVAL", PresenceScripts.replaceNode, "0", keys.prefix, node, "1"]).integer ?? 0
-        return Int(max(removed, 0))
+        guard redis.isCluster else {
+            let removed = try await redis.send(key: keys.nodeConnections(node), ["EVAL", PresenceScripts.replaceNode, "0", keys.prefix, node, "1"]).integer ?? 0
+            return Int(max(removed, 0))
+        }
+        let (lease, set) = (keys.lease(node), keys.nodeConnections(node))
+        guard let members = try await redis.send(key: set, ["EVAL", PresenceScripts.membersIfExpired, "2", lease, set]).array?.compactMap(\.string)
+        else { return 0 }  // the lease is back
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for member in members {
+                guard let (connection, userName) = Self.split(member) else { continue }
+                let user = keys.user(userName)
+                group.addTask { _ = try await self.redis.send(key: user, ["HDEL", user, connection]) }
+            }
+            try await group.waitForAll()
+        }
+        if try await redis.send(key: set, ["EVAL", PresenceScripts.deleteIfExpired, "2", lease, set]).integer != -1 {
+            _ = try await redis.send(key: keys.nodes, ["ZREM", keys.nodes, node])
+        }
+        return members.count
     }
 
     /// Renews `node`'s lease for `ttl`; false when the lease had expired, so that another
     /// node may have swept this one's presence (a pause longer than the TTL).
     @discardableResult
     package func heartbeat(node: String, nowMilliseconds: Int64, ttl: Duration) async throws -> Bool {
-        try await redis.send([
-            "EVAL", PresenceScripts.heartbeat, "2", keys.lease(node), keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)",
-        ]).integer == 1
+        let lease = keys.lease(node)
+        guard redis.isCluster else {
+            return try await redis.send(key: lease, [
+                "EVAL", PresenceScripts.heartbeat, "2", lease, keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)",
+            ]).integer == 1
+        }
+        // The lease (node's slot) and the index of nodes (its own slot) apart: SET … GET
+        // says whether the lease was still there.
+        let previous = try await redis.send(key: lease, ["SET", lease, "\(nowMilliseconds)", "PX", "\(ttl.milliseconds)", "GET"])
+        _ = try await redis.send(key: keys.nodes, ["ZADD", keys.nodes, "\(nowMilliseconds)", node])
+        return previous != .null
     }
 
     /// Nodes whose last heartbeat is older than `cutoff` (ms).
     package func staleNodes(before cutoffMilliseconds: Int64) async throws -> [String] {
-        try await redis.send(["ZRANGEBYSCORE", keys.nodes, "-inf", "(\(cutoffMilliseconds)", "LIMIT", "0", "64"]).array?
+        try await redis.send(key: keys.nodes, ["ZRANGEBYSCORE", keys.nodes, "-inf", "(\(cutoffMilliseconds)", "LIMIT", "0", "64"]).array?
             .compactMap(\.string) ?? []
     }
 
+    /// This node leaves: its lease and its place in the index of nodes go.
+    package func leave(node: String) async throws {
+        _ = try await redis.send(key: keys.lease(node), ["DEL", keys.lease(node)])
+        _ = try await redis.send(key: keys.nodes, ["ZREM", keys.nodes, node])
+    }
+
     static func member(_ entry: PresenceEntry) -> String { "\(entry.connection.description)\n\(entry.user)" }
+
+    /// A set member's connection and user.
+    static func split(_ member: String) -> (connection: String, user: String)? {
+        guard let cut = member.firstIndex(of: "\n") else { return nil }
+        return (String(member[..<cut]), String(member[member.index(after: cut)...]))
+    }
 }

@@ -1,8 +1,10 @@
-import Essentials
+package import Essentials
 
 /// Where Redis listens and how to sign in: parsed from
 /// `redis://[[user]:password@]host[:port][/db]` (or `host:port`). A user name signs in as
-/// that ACL user; a password alone signs in as the default user (`requirepass`).
+/// that ACL user; a password alone signs in as the default user (`requirepass`). Several
+/// comma-separated addresses, or `redis+cluster://` (`rediss+cluster://`), name the seeds
+/// of a Redis Cluster.
 package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     package let host: String
     package let port: Int
@@ -18,6 +20,9 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     /// Set: `host` and `port` are not used; each connection asks these sentinels for the
     /// primary (`--redis-sentinels`, `--redis-master-name`).
     package var sentinels: RedisSentinels?
+    /// Set: a Redis Cluster, and where to ask for its topology first (`host`/`port` is
+    /// the first of them).
+    package var clusterSeeds: [HostAndPort]?
 
     package init(
         host: String, port: Int, username: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false, caFile: String? = nil
@@ -36,11 +41,11 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     package init?(_ url: String) {
         var rest = Substring(url)
         var tls = false
-        if rest.hasPrefix("redis://") {
-            rest = rest.dropFirst("redis://".count)
-        } else if rest.hasPrefix("rediss://") {
-            rest = rest.dropFirst("rediss://".count)
-            tls = true
+        var cluster = false
+        for (scheme, secure, isCluster) in [("redis://", false, false), ("rediss://", true, false), ("redis+cluster://", false, true), ("rediss+cluster://", true, true)]
+        where rest.hasPrefix(scheme) {
+            rest = rest.dropFirst(scheme.count)
+            (tls, cluster) = (secure, isCluster)
         }
         var username: String?
         var password: String?
@@ -68,9 +73,23 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
             }
             rest = rest[..<slash]
         }
-        guard let address = HostAndPort(rest, defaultPort: 6379) else { return nil }
-        self.init(host: address.host, port: address.port, username: username, password: password, database: database, tls: tls)
+        var addresses: [HostAndPort] = []
+        for part in rest.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let address = HostAndPort(part, defaultPort: 6379) else { return nil }
+            addresses.append(address)
+        }
+        // A cluster has only database 0.
+        guard let first = addresses.first, !((cluster || addresses.count > 1) && database != 0) else { return nil }
+        self.init(host: first.host, port: first.port, username: username, password: password, database: database, tls: tls)
+        if cluster || addresses.count > 1 { clusterSeeds = addresses }
     }
+
+    /// The same credentials and TLS at one address (a cluster's node).
+    package func at(_ address: HostAndPort) -> RedisEndpoint {
+        RedisEndpoint(host: address.host, port: address.port, username: username, password: password, database: database, tls: tls, caFile: caFile)
+    }
+
+    package var isCluster: Bool { clusterSeeds != nil }
 
     /// Never shows the password.
     package var description: String {
@@ -83,6 +102,9 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
         case (let user?, nil): "\(user)@"
         case (nil, _?): ":***@"
         case (nil, nil): ""
+        }
+        if let clusterSeeds {
+            return "\(tls ? "rediss" : "redis")+cluster://\(credentials)\(clusterSeeds.map { "\($0.host):\($0.port)" }.joined(separator: ","))"
         }
         return "\(tls ? "rediss" : "redis")://\(credentials)\(host):\(port)\(database == 0 ? "" : "/\(database)")"
     }

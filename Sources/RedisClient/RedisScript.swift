@@ -19,25 +19,39 @@ package final class RedisScript: Sendable {
 
     /// Runs the script with `arguments` (the key count, keys, then arguments) on `connection`.
     package func run(_ arguments: [[UInt8]], on connection: RedisConnection, completion: @escaping RedisConnection.Completion) {
+        run(arguments, send: { command, completion in connection.send(command, completion: completion) }, completion: completion)
+    }
+
+    /// Runs the script with `arguments` through `redis`, routed by its first key (in a
+    /// cluster, each shard learns the script from the first EVAL that reaches it).
+    package func run(_ arguments: [[UInt8]], on redis: RedisConnectionGroup, completion: @escaping RedisConnection.Completion) {
+        let key = arguments.count > 1 ? arguments[1] : []
+        run(arguments, send: { command, completion in redis.send(command, key: key, completion: completion) }, completion: completion)
+    }
+
+    private func run(
+        _ arguments: [[UInt8]], send: @escaping @Sendable (RedisCommand, @escaping RedisConnection.Completion) -> Void,
+        completion: @escaping RedisConnection.Completion
+    ) {
         let (sha, load) = state.withLock { state -> ([UInt8]?, Bool) in
             let load = state.sha == nil && !state.loading
             if load { state.loading = true }
             return (state.sha, load)
         }
         guard let sha else {
-            if load { learnSHA(on: connection) }
-            return connection.send(RedisCommand([Self.eval, text] + arguments), completion: completion)
+            if load { learnSHA(send) }
+            return send(RedisCommand([Self.eval, text] + arguments), completion)
         }
-        connection.send(RedisCommand([Self.evalsha, sha] + arguments)) { result in
+        send(RedisCommand([Self.evalsha, sha] + arguments)) { result in
             if case .success(.error(let message)) = result, message.hasPrefix("NOSCRIPT") {
-                return connection.send(RedisCommand([Self.eval, self.text] + arguments), completion: completion)
+                return send(RedisCommand([Self.eval, self.text] + arguments), completion)
             }
             completion(result)
         }
     }
 
-    private func learnSHA(on connection: RedisConnection) {
-        connection.send(RedisCommand([Self.script, Self.load, text])) { result in
+    private func learnSHA(_ send: @Sendable (RedisCommand, @escaping RedisConnection.Completion) -> Void) {
+        send(RedisCommand([Self.script, Self.load, text])) { result in
             self.state.withLock { state in
                 state.loading = false
                 if case .success(.string(let sha)) = result { state.sha = sha }

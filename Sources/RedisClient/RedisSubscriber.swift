@@ -17,6 +17,10 @@ import Synchronization
 /// acknowledged); `onSubscribed` learns each other channel's acknowledgement (again after
 /// every reconnect). hiredis 0.14 misroutes PING replies in subscribe mode, so liveness
 /// comes from the socket and from messages on the node's own channel.
+///
+/// `sharded`: Redis 7's sharded pub/sub (SSUBSCRIBE), one subscriber per cluster shard
+/// (`RedisClusterSubscriber`); a shard holding none of the fixed channels counts as
+/// subscribed once connected.
 package final class RedisSubscriber: Sendable {
     package typealias MessageHandler = @Sendable (_ channel: [UInt8], _ payload: [UInt8]) -> Void
     package typealias StateHandler = @Sendable (_ subscribed: Bool) -> Void
@@ -29,6 +33,7 @@ package final class RedisSubscriber: Sendable {
     private let tls: Result<NIOSSLContext?, any Error>
     package let eventLoop: any EventLoop
     private let fixedChannels: [String]
+    private let sharded: Bool
     private let onMessage: MessageHandler
     private let onState: StateHandler
     private let onSubscribed: SubscribedHandler
@@ -51,13 +56,14 @@ package final class RedisSubscriber: Sendable {
 
     package init(
         endpoint: RedisEndpoint, eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), channels: [String],
-        logger: Logger, wanted: @escaping Wanted = { _ in false }, allWanted: @escaping AllWanted = { [] },
+        sharded: Bool = false, logger: Logger, wanted: @escaping Wanted = { _ in false }, allWanted: @escaping AllWanted = { [] },
         onMessage: @escaping MessageHandler, onState: @escaping StateHandler = { _ in },
         onSubscribed: @escaping SubscribedHandler = { _ in }
     ) {
         self.endpoint = endpoint
         self.eventLoop = eventLoop
         fixedChannels = channels
+        self.sharded = sharded
         self.onMessage = onMessage
         self.onState = onState
         self.onSubscribed = onSubscribed
@@ -88,7 +94,10 @@ package final class RedisSubscriber: Sendable {
     /// harmless when already so). While disconnected, nothing is sent: the reconnect
     /// subscribes to everything wanted then.
     package func refresh(_ channel: String) {
-        onLoop { self.write([self.wanted(channel) ? "SUBSCRIBE" : "UNSUBSCRIBE", channel]) }
+        onLoop {
+            let subscribe = self.wanted(channel)
+            self.write([self.sharded ? (subscribe ? "SSUBSCRIBE" : "SUNSUBSCRIBE") : (subscribe ? "SUBSCRIBE" : "UNSUBSCRIBE"), channel])
+        }
     }
 
     private func onLoop(_ body: @escaping @Sendable () -> Void) {
@@ -159,11 +168,16 @@ package final class RedisSubscriber: Sendable {
             let everything = fixedChannels + allWanted()
             var start = 0
             while start < everything.count {
-                let end = min(start + Self.batch, everything.count)
-                channel.write(RESPHandler.Request(command: RedisCommand(["SUBSCRIBE"] + everything[start..<end]), reply: nil), promise: nil)
+                // A sharded SSUBSCRIBE names channels of one slot only: one each.
+                let end = min(start + (sharded ? 1 : Self.batch), everything.count)
+                channel.write(RESPHandler.Request(command: RedisCommand([sharded ? "SSUBSCRIBE" : "SUBSCRIBE"] + everything[start..<end]), reply: nil), promise: nil)
                 start = end
             }
             channel.flush()
+            if fixedChannels.isEmpty {
+                state.value.backoff = .milliseconds(50)
+                setSubscribed(true)
+            }
         case .failure(let error):
             logger.warning("redis subscriber cannot connect; retrying", metadata: ["redis": "\(endpoint)", "error": "\(error)"])
             retryLater()
@@ -189,10 +203,10 @@ package final class RedisSubscriber: Sendable {
     private func received(_ reply: RedisReply) {
         guard case .array(let parts) = reply, parts.count == 3, case .string(let kind) = parts[0] else { return }
         switch kind {
-        case Self.message:
+        case Self.message, Self.shardMessage:
             guard case .string(let channel) = parts[1], case .string(let payload) = parts[2] else { return }
             onMessage(channel, payload)
-        case Self.subscribe:
+        case Self.subscribe, Self.shardSubscribe:
             guard let channel = parts[1].string else { return }
             if state.value.awaitingAcks.remove(channel) != nil {
                 if state.value.awaitingAcks.isEmpty {
@@ -209,6 +223,8 @@ package final class RedisSubscriber: Sendable {
 
     private static let message = Array("message".utf8)
     private static let subscribe = Array("subscribe".utf8)
+    private static let shardMessage = Array("smessage".utf8)
+    private static let shardSubscribe = Array("ssubscribe".utf8)
 
     private func setSubscribed(_ value: Bool) {
         if subscribed.exchange(value, ordering: .relaxed) != value {

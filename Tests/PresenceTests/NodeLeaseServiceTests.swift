@@ -18,11 +18,20 @@ struct NodeLeaseServiceTests {
     /// Virtual wall time starts here (milliseconds since the epoch).
     static let epoch: Int64 = 1_800_000_000_000
 
-    /// A presence directory on the shared Redis, under a prefix of its own.
-    static func directory() async throws -> (RedisConnection, PresenceKeys, RedisPresenceDirectory) {
-        let redis = try await RedisServer.shared()
-        let connection = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "lease-test"))
-        let keys = PresenceKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):")
+    /// Where presence lives: one Redis, or a Redis Cluster (keys by slot, changes shard by shard).
+    enum Deployment: String, CaseIterable, CustomTestStringConvertible {
+        case single, cluster
+        var testDescription: String { rawValue == "single" ? "one Redis" : "Redis Cluster" }
+    }
+
+    /// A presence directory on the shared Redis (or Redis Cluster), under a prefix of its own.
+    static func directory(_ deployment: Deployment) async throws -> (RedisConnectionGroup, PresenceKeys, RedisPresenceDirectory) {
+        let endpoint = switch deployment {
+        case .single: try await RedisServer.shared().endpoint
+        case .cluster: try await TestRedisCluster.shared().endpoint
+        }
+        let connection = RedisConnectionGroup(endpoint: endpoint, logger: Logger(label: "lease-test"))
+        let keys = PresenceKeys(prefix: "lease\(UInt32.random(in: 0...UInt32.max)):", hashTagged: deployment == .cluster)
         return (connection, keys, RedisPresenceDirectory(redis: connection, keys: keys))
     }
 
@@ -35,9 +44,9 @@ struct NodeLeaseServiceTests {
         )
     }
 
-    @Test("a node that stopped heartbeating keeps its presence for its lease TTL and loses it by the next sweep: within TTL + interval")
-    func deadNodeIsSwept() async throws {
-        let (connection, keys, directory) = try await Self.directory()
+    @Test("a node that stopped heartbeating keeps its presence for its lease TTL and loses it by the next sweep: within TTL + interval", arguments: Deployment.allCases)
+    func deadNodeIsSwept(deployment: Deployment) async throws {
+        let (connection, keys, directory) = try await Self.directory(deployment)
         defer { connection.close() }
         let kim = PresenceEntry(user: "kim", connection: ConnectionID(nodeID: "doomed", sequence: 1))
 
@@ -45,7 +54,7 @@ struct NodeLeaseServiceTests {
         // given 1 ms of real time, so that only the heartbeat's time decides from here).
         try await directory.heartbeat(node: "doomed", nowMilliseconds: Self.epoch, ttl: .milliseconds(1))
         try await directory.announce(kim)
-        try await waitUntil { try await connection.send("EXISTS", keys.lease("doomed")).integer == 0 }
+        try await waitUntil { try await connection.send(key: keys.lease("doomed"), ["EXISTS", keys.lease("doomed")]).integer == 0 }
 
         let clock = ManualClock()
         let survivor = Self.service("survivor", directory, clock: clock)
@@ -64,12 +73,12 @@ struct NodeLeaseServiceTests {
         }
         #expect(goneAt > Self.ttl, "swept while its lease was still valid")
         #expect(goneAt <= Self.ttl + Self.interval, "swept \(goneAt) after the last heartbeat")
-        #expect(try await connection.send("EXISTS", keys.nodeConnections("doomed")).integer == 0)
+        #expect(try await connection.send(key: keys.nodeConnections("doomed"), ["EXISTS", keys.nodeConnections("doomed")]).integer == 0)
     }
 
-    @Test("a node that leaves on purpose takes its presence, connection set and lease with it")
-    func gracefulLeave() async throws {
-        let (connection, keys, directory) = try await Self.directory()
+    @Test("a node that leaves on purpose takes its presence, connection set and lease with it", arguments: Deployment.allCases)
+    func gracefulLeave(deployment: Deployment) async throws {
+        let (connection, keys, directory) = try await Self.directory(deployment)
         defer { connection.close() }
         let ann = PresenceEntry(user: "ann", connection: ConnectionID(nodeID: "leaving", sequence: 7))
         let clock = ManualClock()
@@ -79,18 +88,18 @@ struct NodeLeaseServiceTests {
             try await clock.waitForSleepers()
             // The first round restored what the node holds and took the lease.
             #expect(try await directory.lookup(user: "ann") == [ann])
-            #expect(try await connection.send("EXISTS", keys.lease("leaving")).integer == 1)
+            #expect(try await connection.send(key: keys.lease("leaving"), ["EXISTS", keys.lease("leaving")]).integer == 1)
             trigger.triggerGracefulShutdown()
             try await run.value
         }
         #expect(try await directory.lookup(user: "ann").isEmpty)
-        #expect(try await connection.send("EXISTS", keys.lease("leaving")).integer == 0)
-        #expect(try await connection.send("ZSCORE", keys.nodes, "leaving").string == nil)
+        #expect(try await connection.send(key: keys.lease("leaving"), ["EXISTS", keys.lease("leaving")]).integer == 0)
+        #expect(try await connection.send(key: keys.nodes, ["ZSCORE", keys.nodes, "leaving"]).string == nil)
     }
 
-    @Test("a live node swept after a pause past its TTL restores its presence at its next heartbeat")
-    func sweptWhileAlive() async throws {
-        let (connection, keys, directory) = try await Self.directory()
+    @Test("a live node swept after a pause past its TTL restores its presence at its next heartbeat", arguments: Deployment.allCases)
+    func sweptWhileAlive(deployment: Deployment) async throws {
+        let (connection, keys, directory) = try await Self.directory(deployment)
         defer { connection.close() }
         let joe = PresenceEntry(user: "joe", connection: ConnectionID(nodeID: "paused", sequence: 3))
         let clock = ManualClock()
@@ -100,7 +109,7 @@ struct NodeLeaseServiceTests {
             try await clock.waitForSleepers()
             #expect(try await directory.lookup(user: "joe") == [joe])
             // The node stalls past its TTL: its lease expires and another node sweeps it.
-            _ = try await connection.send("DEL", keys.lease("paused"))
+            _ = try await connection.send(key: keys.lease("paused"), ["DEL", keys.lease("paused")])
             #expect(try await directory.sweep(node: "paused") == 1)
             #expect(try await directory.lookup(user: "joe").isEmpty)
             clock.advance(by: Self.interval)

@@ -11,7 +11,7 @@ struct RedisPresenceLookupTests {
     @Test("a lookup returns at most its limit of distinct connections and the true total; under the limit, all of them")
     func bounded() async throws {
         let redis = try await RedisServer.shared()
-        let connection = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "lookup-test"))
+        let connection = RedisConnectionGroup(endpoint: redis.endpoint, logger: Logger(label: "lookup-test"))
         defer { connection.close() }
         let keys = PresenceKeys(prefix: "lookup\(UInt32.random(in: 0...UInt32.max)):")
         let directory = RedisPresenceDirectory(redis: connection, keys: keys)

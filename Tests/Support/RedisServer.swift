@@ -22,11 +22,15 @@ package final class RedisServer: @unchecked Sendable {
         self.port = port
     }
 
-    package static func start(port: Int? = nil) async throws -> RedisServer {
+    /// `extra`: the server's arguments instead of `--port <port>` (persistence stays off).
+    package static func start(port: Int? = nil, extra: [String]? = nil) async throws -> RedisServer {
         let server = RedisServer(port: try port ?? freePort())
-        try await server.launch()
+        try await server.launch(extra: extra)
         return server
     }
+
+    package var isRunning: Bool { lock.withLock { process?.isRunning ?? false } }
+    package var processIdentifier: Int32? { lock.withLock { process?.processIdentifier } }
 
     private static let sharedServer = Task { () throws -> RedisServer in
         if let url = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_REDIS"], let endpoint = RedisEndpoint(url) {

@@ -4,15 +4,29 @@ import RedisClient
 import SwiftProtobuf
 
 extension GatewayNode {
-    var statsKeys: PresenceKeys { PresenceKeys(prefix: configuration.redisPrefix) }
+    var statsKeys: PresenceKeys { PresenceKeys(prefix: configuration.redisPrefix, hashTagged: redis?.isCluster ?? false) }
 
     /// Every live node's latest snapshot, ordered by node id: from Redis in a cluster
     /// (the nodes with a lease and a snapshot), else this node's own.
     func clusterStats() async throws -> [Google_Protobuf_Value] {
         guard let redis else { return latestStats.withLock { $0 }.map { [$0.value] } ?? [] }
-        let members = try await redis.primary.send(["ZRANGE", statsKeys.nodes, "0", "-1"]).array?.compactMap(\.string) ?? []
+        let keys = statsKeys
+        let members = try await redis.send(key: keys.nodes, ["ZRANGE", keys.nodes, "0", "-1"]).array?.compactMap(\.string).sorted() ?? []
         guard !members.isEmpty else { return [] }
-        let snapshots = try await redis.primary.send(["MGET"] + members.sorted().map { statsKeys.stats($0) }).array ?? []
+        let snapshots: [RedisReply]
+        if redis.isCluster {
+            // Each node's snapshot is in the node's slot: one GET each, together.
+            snapshots = try await withThrowingTaskGroup(of: (Int, RedisReply).self) { group in
+                for (index, member) in members.enumerated() {
+                    group.addTask { (index, try await redis.send(key: keys.stats(member), ["GET", keys.stats(member)])) }
+                }
+                var replies = [RedisReply](repeating: .null, count: members.count)
+                for try await (index, reply) in group { replies[index] = reply }
+                return replies
+            }
+        } else {
+            snapshots = try await redis.send(key: keys.nodes, ["MGET"] + members.map { keys.stats($0) }).array ?? []
+        }
         return snapshots.compactMap { reply in
             guard case .string(let bytes) = reply else { return nil }
             return try? Google_Protobuf_Value(jsonUTF8Bytes: bytes)

@@ -25,7 +25,8 @@ struct StatsPublisher: Service {
         }
         // Gone from the dashboard at once, not when the key expires.
         if let redis = node.redis {
-            _ = try? await redis.primary.send(["DEL", keys.stats(node.configuration.nodeID)])
+            let key = keys.stats(node.configuration.nodeID)
+            _ = try? await redis.send(key: key, ["DEL", key])
         }
     }
 
@@ -51,7 +52,8 @@ struct StatsPublisher: Service {
         guard let redis = node.redis, let json = try? stats.value.plainJSONBytes() else { return }
         let ttl = max(node.configuration.statsInterval * 5, .seconds(3))
         do {
-            _ = try await redis.primary.send([Array("SET".utf8), Array(keys.stats(stats.node).utf8), json, Array("PX".utf8), Array("\(ttl.milliseconds)".utf8)])
+            let key = Array(keys.stats(stats.node).utf8)
+            _ = try await redis.send(key: key, [Array("SET".utf8), key, json, Array("PX".utf8), Array("\(ttl.milliseconds)".utf8)])
         } catch {
             node.logger.debug("stats snapshot not stored", metadata: ["error": "\(error)"])
         }

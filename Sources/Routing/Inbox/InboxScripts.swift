@@ -5,7 +5,9 @@ enum InboxScripts {
     /// epoch. Appends the push, publishes it with its position appended to the batch as
     /// fields 4 (epoch) and 5 (offset, decimal) — protobuf merges appended fields — and
     /// answers {epoch, offset, receivers}. A missing epoch begins a new life of the inbox.
-    static let append = """
+    /// `publish`: PUBLISH, or SPUBLISH on a Redis Cluster (the channel is in the keys' slot).
+    static func append(publish: String) -> String {
+        """
         local epoch = redis.call('GET', KEYS[2])
         if not epoch then
           epoch = ARGV[5]
@@ -17,8 +19,9 @@ enum InboxScripts {
         redis.call('PEXPIRE', KEYS[2], ARGV[4])
         local offset = string.sub(id, 3)
         local tail = string.char(34, #epoch) .. epoch .. string.char(42, #offset) .. offset
-        return {epoch, offset, redis.call('PUBLISH', ARGV[1], ARGV[2] .. tail)}
+        return {epoch, offset, redis.call('\(publish)', ARGV[1], ARGV[2] .. tail)}
         """
+    }
 
     /// KEYS: stream, epoch. ARGV: after (exclusive), until (exclusive; 0: the end), count.
     /// Answers {epoch ('' when there is no inbox), latest, oldest, offset, batch, …}.

@@ -104,10 +104,11 @@ package final class HolderBook: Sendable {
     }
 
     /// Forgets what was heard: the subscriber reconnected, and messages may have been lost
-    /// meanwhile. Every user publishes until its exchange is done again.
-    package func reset() {
+    /// meanwhile. Every user (or each `affected` one: a cluster shard's subscription broke)
+    /// publishes until its exchange is done again.
+    package func reset(where affected: (String) -> Bool = { _ in true }) {
         entries.withLock { entries in
-            for user in entries.keys {
+            for user in entries.keys where affected(user) {
                 entries[user]?.others = []
                 entries[user]?.unheard = 0
                 entries[user]?.settled = false

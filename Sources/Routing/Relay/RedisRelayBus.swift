@@ -18,14 +18,19 @@ import Synchronization
 /// nodes hold the target. The origin skips its own copy: it has delivered locally. A push
 /// to a user that this node holds and knows no other node to hold (`HolderBook`) is not
 /// published at all.
+///
+/// On a Redis Cluster the same runs on sharded pub/sub (SPUBLISH, a subscriber per
+/// shard): a user's channel lives in the user's slot, so a push crosses only that shard.
 package final class RedisRelayBus: RelayBus {
     private let redis: RedisConnectionGroup
     private let channels: RelayChannels
     private let nodeID: String
     private let logger: Logger
-    private let subscriber: RedisSubscriber
+    private let subscriber: any RedisChannelSubscriber
     private let inbox: InboxPolicy
-    private let appendScript = RedisScript(InboxScripts.append)
+    private let appendScript: RedisScript
+    /// PUBLISH, or SPUBLISH on a cluster.
+    private let publishCommand: [UInt8]
     private let target = Target()
     private let book = HolderBook()
     /// Connections waiting to learn of every other holder of their user before their welcome.
@@ -41,22 +46,39 @@ package final class RedisRelayBus: RelayBus {
         let value = Mutex<(any LocalDelivery)?>(nil)
     }
 
+    /// `channels` must be hash-tagged on a cluster (`RelayChannels(prefix:hashTagged:)`).
     package init(redis: RedisConnectionGroup, channels: RelayChannels, nodeID: String, inbox: InboxPolicy = InboxPolicy(), logger: Logger) {
+        precondition(channels.hashTagged == redis.isCluster, "a cluster's channels carry hash tags")
         self.redis = redis
         self.inbox = inbox
         self.channels = channels
         self.nodeID = nodeID
         self.logger = logger
+        let publish = redis.isCluster ? "SPUBLISH" : "PUBLISH"
+        publishCommand = Array(publish.utf8)
+        appendScript = RedisScript(InboxScripts.append(publish: publish))
         let box = Box()
         let book = self.book
-        subscriber = RedisSubscriber(
-            endpoint: redis.endpoint, eventLoop: redis.primary.eventLoop, channels: [channels.node(nodeID), channels.broadcast], logger: logger,
-            wanted: { channel in channels.userOf(channel).map { book.holds($0) } ?? false },
-            allWanted: { book.users().map { channels.user($0) } },
-            onMessage: { channel, payload in box.bus?.received(channel, payload) },
-            onState: { subscribed in if !subscribed { book.reset() } },
-            onSubscribed: { channel in box.bus?.subscribed(to: channel) }
-        )
+        let fixed = [channels.node(nodeID), channels.broadcast]
+        let wanted: RedisSubscriber.Wanted = { channel in channels.userOf(channel).map { book.holds($0) } ?? false }
+        let allWanted: RedisSubscriber.AllWanted = { book.users().map { channels.user($0) } }
+        let onMessage: RedisSubscriber.MessageHandler = { channel, payload in box.bus?.received(channel, payload) }
+        let onSubscribed: RedisSubscriber.SubscribedHandler = { channel in box.bus?.subscribed(to: channel) }
+        if let cluster = redis.cluster {
+            subscriber = RedisClusterSubscriber(
+                cluster: cluster, eventLoop: redis.firstLoop, channels: fixed, logger: logger, wanted: wanted, allWanted: allWanted,
+                onMessage: onMessage,
+                onShardLost: { served in book.reset { served(channels.user($0)) } },
+                onSubscribed: onSubscribed
+            )
+        } else {
+            subscriber = RedisSubscriber(
+                endpoint: redis.endpoint, eventLoop: redis.firstLoop, channels: fixed, logger: logger,
+                wanted: wanted, allWanted: allWanted, onMessage: onMessage,
+                onState: { subscribed in if !subscribed { book.reset() } },
+                onSubscribed: onSubscribed
+            )
+        }
         box.bus = self
     }
 
@@ -67,7 +89,7 @@ package final class RedisRelayBus: RelayBus {
 
     /// Subscribed to this node's channels, and able to publish.
     package var isHealthy: Bool {
-        redis.primary.isConnected && subscriber.isSubscribed
+        redis.isConnected && subscriber.isSubscribed
     }
 
     package func send(_ message: RelayMessage, toUser user: String, then answer: @escaping Answer<Int>) {
@@ -76,19 +98,19 @@ package final class RedisRelayBus: RelayBus {
             return answer(.success(1))
         }
         let book = self.book
-        publish(channels.user(user), message, on: redis.current) { result in
+        publish(channels.user(user), message) { result in
             if case .success(let receivers) = result { book.published(to: user, receivers: receivers) }
             answer(result)
         }
     }
 
     package func send(_ message: RelayMessage, to nodeID: String, then answer: @escaping Answer<Bool>) {
-        publish(channels.node(nodeID), message, on: redis.current) { answer($0.map { $0 > 0 }) }
+        publish(channels.node(nodeID), message) { answer($0.map { $0 > 0 }) }
     }
 
     /// Encoded once, for every node: the origin skips its own copy.
     package func broadcast(_ message: RelayMessage, then answer: @escaping Answer<Int>) {
-        publish(channels.broadcast, message, on: redis.current) { answer($0.map { max($0 - 1, 0) }) }
+        publish(channels.broadcast, message) { answer($0.map { max($0 - 1, 0) }) }
     }
 
     /// One script: XADD to the user's inbox, then PUBLISH on the user's channel with the
@@ -110,8 +132,7 @@ package final class RedisRelayBus: RelayBus {
             Array(InboxPolicy.makeEpoch().utf8),
         ]
         let book = self.book
-        let connection = redis.current
-        appendScript.run(arguments, on: connection) { result in
+        appendScript.run(arguments, on: redis) { result in
             switch result {
             case .success(.array(let values)) where values.count == 3:
                 guard let epoch = values[0].string, let offset = values[1].string.flatMap({ UInt64($0) }), let receivers = values[2].integer else {
@@ -127,8 +148,9 @@ package final class RedisRelayBus: RelayBus {
     }
 
     package func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int) async throws -> InboxRead {
-        let reply = try await redis.primary.send([
-            Self.evalCommand, Self.readScript, Self.twoKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8),
+        let inboxKey = Array(channels.inbox(user).utf8)
+        let reply = try await redis.send(key: inboxKey, [
+            Self.evalCommand, Self.readScript, Self.twoKeys, inboxKey, Array(channels.inboxEpoch(user).utf8),
             Array(String(after).utf8), Array(String(until ?? 0).utf8), Array(String(max(limit, 1)).utf8),
         ])
         guard let values = reply.array, values.count >= 3, values.count % 2 == 1, let epoch = values[0].string,
@@ -162,7 +184,7 @@ package final class RedisRelayBus: RelayBus {
         // Also while the subscriber is still connecting (a node just started): a client
         // welcomed before its channel is subscribed would miss what is sent to it next.
         guard !book.isReady(user) else { return }
-        let loop = redis.primary.eventLoop
+        let loop = redis.firstLoop
         let promise = loop.makePromise(of: Void.self)
         waiters.withLock { $0[user, default: []].append(promise) }
         if book.isReady(user) { promise.succeed() }  // became ready meanwhile
@@ -202,7 +224,7 @@ package final class RedisRelayBus: RelayBus {
         envelope.originNode = nodeID
         envelope.holding.user = user
         envelope.holding.change = change
-        publish(channels.user(user), envelope, on: redis.primary, then: answer)
+        publish(channels.user(user), envelope, then: answer)
     }
 
     private func wakeWaiters(_ user: String) {
@@ -257,24 +279,23 @@ package final class RedisRelayBus: RelayBus {
             ))
     }
 
-    private func publish(_ channel: String, _ message: RelayMessage, on connection: RedisConnection, then answer: @escaping Answer<Int>) {
+    private func publish(_ channel: String, _ message: RelayMessage, then answer: @escaping Answer<Int>) {
         var envelope = Switchboard_Relay_V1_RelayBatch()
         envelope.originNode = message.originNodeID
         envelope.items = [Self.item(message)]
-        publish(channel, envelope, on: connection, then: answer)
+        publish(channel, envelope, then: answer)
     }
 
-    /// PUBLISH on `connection`; answers how many subscribers got it.
-    private func publish(
-        _ channel: String, _ envelope: Switchboard_Relay_V1_RelayBatch, on connection: RedisConnection, then answer: @escaping Answer<Int>
-    ) {
+    /// PUBLISH (SPUBLISH) from the caller's loop's connection; answers how many subscribers got it.
+    private func publish(_ channel: String, _ envelope: Switchboard_Relay_V1_RelayBatch, then answer: @escaping Answer<Int>) {
         let payload: [UInt8]
         do {
             payload = try envelope.serializedBytes()
         } catch {
             return answer(.failure(error))
         }
-        connection.send(RedisCommand([Self.publishCommand, Array(channel.utf8), payload])) { result in
+        let channelBytes = Array(channel.utf8)
+        redis.send(RedisCommand([publishCommand, channelBytes, payload]), key: channelBytes) { result in
             switch result {
             case .success(.integer(let receivers)): answer(.success(Int(receivers)))
             case .success(.error(let message)): answer(.failure(RedisError.server(message)))
@@ -284,7 +305,6 @@ package final class RedisRelayBus: RelayBus {
         }
     }
 
-    private static let publishCommand = Array("PUBLISH".utf8)
 
     package func attach(nodeID: String, delivery: any LocalDelivery) async throws {
         target.value.withLock { $0 = delivery }

@@ -1,25 +1,37 @@
 /// Relay's Redis pub/sub channels, under the cluster's key prefix. docs/redis.md lists them.
+///
+/// `hashTagged` (a Redis Cluster): the user's or node's name is written as a `{hash tag}`,
+/// so a user's channel and inbox share the user's slot (one script touches both) and a
+/// node's channel lives on the node's.
 package struct RelayChannels: Sendable {
     package let prefix: String
+    package let hashTagged: Bool
 
-    package init(prefix: String) {
+    package init(prefix: String, hashTagged: Bool = false) {
         self.prefix = prefix
+        self.hashTagged = hashTagged
     }
 
+    private func tag(_ name: String) -> String { hashTagged ? "{\(name)}" : name }
+
     /// Pushes for one user: every node holding one of the user's connections subscribes.
-    package func user(_ user: String) -> String { "\(prefix)relay:user:\(user)" }
+    package func user(_ user: String) -> String { "\(prefix)relay:user:\(tag(user))" }
     /// The user whose channel `channel` is, if it is one.
     package func userOf(_ channel: String) -> String? {
         let head = "\(prefix)relay:user:"
-        return channel.hasPrefix(head) ? String(channel.dropFirst(head.count)) : nil
+        guard channel.hasPrefix(head) else { return nil }
+        let name = channel.dropFirst(head.count)
+        guard hashTagged else { return String(name) }
+        guard name.count >= 2, name.first == "{", name.last == "}" else { return nil }
+        return String(name.dropFirst().dropLast())
     }
 
     /// Relay messages for one node (pushes to one of its connections).
-    package func node(_ node: String) -> String { "\(prefix)relay:node:\(node)" }
+    package func node(_ node: String) -> String { "\(prefix)relay:node:\(tag(node))" }
     /// A user's inbox of durable pushes (a stream) and its epoch (a string), both
     /// expiring together; not channels, but named by the same prefix and user.
-    package func inbox(_ user: String) -> String { "\(prefix)inbox:\(user)" }
-    package func inboxEpoch(_ user: String) -> String { "\(prefix)inbox-epoch:\(user)" }
+    package func inbox(_ user: String) -> String { "\(prefix)inbox:\(tag(user))" }
+    package func inboxEpoch(_ user: String) -> String { "\(prefix)inbox-epoch:\(tag(user))" }
 
     /// What every node listens to.
     package var broadcast: String { "\(prefix)broadcast" }
