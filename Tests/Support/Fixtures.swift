@@ -19,14 +19,16 @@ package func withNode<Result>(
     return try await scoped(body, node) { try await node.stop() }
 }
 
-/// Runs `body` with `count` nodes sharing a real Redis (the shared test server unless given).
+/// Runs `body` with `count` nodes sharing a real Redis (the shared test server unless given),
+/// or a real Redis Cluster when `redisCluster` is given.
 package func withCluster<Result>(
     nodes count: Int = 3,
     redis: RedisServer? = nil,
+    redisCluster: TestRedisCluster? = nil,
     configure: @escaping (inout NodeConfiguration) -> Void = { _ in },
     _ body: (TestCluster) async throws -> Result
 ) async throws -> Result {
-    let cluster = try await TestCluster.start(nodes: count, redis: redis, configure: configure)
+    let cluster = try await TestCluster.start(nodes: count, redis: redis, redisCluster: redisCluster, configure: configure)
     return try await scoped(body, cluster) { try await cluster.stop() }
 }
 

@@ -4,12 +4,15 @@ package import Node
 /// a key prefix of their own so that clusters of tests running side by side never meet.
 package struct TestCluster {
     package let redis: RedisServer
+    /// Set when the nodes share a Redis Cluster instead of `redis`.
+    package let redisCluster: TestRedisCluster?
     package let nodes: [RunningNode]
     package let prefix: String
 
     /// Prefer `withCluster { }`, which stops the nodes even when the test fails.
     package static func start(
-        nodes count: Int = 3, redis: RedisServer? = nil, configure: @escaping (inout NodeConfiguration) -> Void = { _ in }
+        nodes count: Int = 3, redis: RedisServer? = nil, redisCluster: TestRedisCluster? = nil,
+        configure: @escaping (inout NodeConfiguration) -> Void = { _ in }
     ) async throws -> TestCluster {
         let shared = try await RedisServer.shared()
         let redis = redis ?? shared
@@ -18,7 +21,7 @@ package struct TestCluster {
         do {
             for index in 1...count {
                 nodes.append(try await RunningNode.start(nodeID: "node-\(index)") {
-                    $0.redis = redis.endpoint
+                    $0.redis = redisCluster?.endpoint ?? redis.endpoint
                     $0.redisPrefix = prefix
                     // A lease that outlives a busy machine's stalls: dozens of nodes share this
                     // process and two cores, and a heartbeat late past a 1.5 s lease got a live
@@ -34,7 +37,7 @@ package struct TestCluster {
             for node in nodes { try? await node.stop() }
             throw error
         }
-        return TestCluster(redis: redis, nodes: nodes, prefix: prefix)
+        return TestCluster(redis: redis, redisCluster: redisCluster, nodes: nodes, prefix: prefix)
     }
 
     package func stop() async throws {

@@ -82,14 +82,23 @@ extension NodeConfiguration {
         .integer("inbox-length", \.inbox.maxLength, help: "Durable pushes a user's inbox keeps; older ones are trimmed (a resume from before them is reported not recovered).", in: 1...1_000_000),
         .seconds("inbox-ttl", \.inbox.ttl, help: "Seconds a user's inbox lives after its latest durable push.", atLeast: .seconds(1)),
         NodeSetting(
-            key: "redis", help: "redis://[[user]:password@]host:port[/db] of the cluster's Redis (rediss:// for TLS; user: an ACL user; docs/redis.md); unset runs the node alone.",
+            key: "redis", help: "redis://[[user]:password@]host:port[/db] of the cluster's Redis (rediss:// for TLS; user: an ACL user; docs/redis.md); a Redis Cluster: redis+cluster://host:port,host:port,… (its seeds; several comma-separated addresses mean a cluster too); unset runs the node alone.",
             read: { configuration, text, source throws(ConfigurationError) in
                 configuration.redis = text.isEmpty ? nil : try redisEndpoint(text, key: source)
             },
             show: { $0.redis?.description },
             check: { _ in nil }
         ),
-        .string("redis-prefix", \.redisPrefix, help: "Prefix of every Redis key and channel, so that clusters can share a Redis."),
+        NodeSetting(
+            key: "redis-prefix", help: "Prefix of every Redis key and channel, so that clusters can share a Redis.",
+            read: { configuration, text, _ in configuration.redisPrefix = text },
+            show: { $0.redisPrefix },
+            check: { configuration in
+                // A brace in the prefix would be every key's hash tag: one slot for everything.
+                configuration.redis?.isCluster == true && configuration.redisPrefix.contains(where: { $0 == "{" || $0 == "}" })
+                    ? "must not contain '{' or '}' on a Redis Cluster (it would put every key in one slot)" : nil
+            }
+        ),
         NodeSetting(
             key: "redis-sentinels", help: "Comma-separated host:port of Redis Sentinels; with --redis-master-name the node asks them for the primary and follows failovers (--redis then gives only credentials, database, TLS).",
             read: { configuration, text, source throws(ConfigurationError) in
@@ -101,7 +110,13 @@ extension NodeConfiguration {
                 }
             },
             show: { $0.redisSentinels.isEmpty ? nil : $0.redisSentinels.map { "\($0.host):\($0.port)" }.joined(separator: ",") },
-            check: { ($0.redisSentinels.isEmpty) != ($0.redisMasterName == nil) ? "needs --redis-master-name with it (and the other way round)" : nil }
+            check: { configuration in
+                if configuration.redisSentinels.isEmpty != (configuration.redisMasterName == nil) {
+                    return "needs --redis-master-name with it (and the other way round)"
+                }
+                // A cluster fails over by itself: sentinels watch only a single primary.
+                return !configuration.redisSentinels.isEmpty && configuration.redis?.isCluster == true ? "cannot be used with a Redis Cluster --redis" : nil
+            }
         ),
         .optional("redis-master-name", \.redisMasterName, help: "The name the sentinels know the primary by (sentinel monitor <name> …)."),
         .optional("redis-ca-file", \.redisCAFile, help: "PEM certificate authorities to trust for a rediss:// Redis (default: the system's)."),
@@ -255,7 +270,10 @@ extension NodeConfiguration {
     /// Parses `redis://host:port`, naming the key when it cannot.
     package static func redisEndpoint(_ text: String, key: String) throws(ConfigurationError) -> RedisEndpoint {
         guard let endpoint = RedisEndpoint(text) else {
-            throw ConfigurationError(key: key, problem: "is not redis://[[user]:password@]host:port[/db] (a password with '@', ':' or '/' is percent-encoded)")
+            throw ConfigurationError(
+                key: key,
+                problem: "is not redis://[[user]:password@]host:port[/db] nor redis+cluster://[[user]:password@]host:port,host:port,… (a password with '@', ':' or '/' is percent-encoded; a cluster has only database 0)"
+            )
         }
         return endpoint
     }
