@@ -104,7 +104,7 @@ def compose(switchboard, compose_bin, docker_text):
     for name in ("redis", "node", "backends", "lb"):
         check(name in services, f"compose: service {name}")
     for name, service in services.items():
-        check("healthcheck" in service, f"compose: {name} has a health check")
+        check("healthcheck" in service or service.get("restart") == "no", f"compose: {name} has a health check (or runs once)")
         for volume in service.get("volumes", []):
             source = volume["source"] if isinstance(volume, dict) else volume.split(":")[0]
             if os.path.isabs(source):
@@ -120,6 +120,7 @@ def compose(switchboard, compose_bin, docker_text):
     check("container_name" not in node and "ports" not in node, "compose: node has no fixed name or host port (scales)")
     check("SWITCHBOARD_NODE_ID" not in env, "compose: node ids come from the container host name")
     check(env.get("SWITCHBOARD_REDIS") == "redis://redis:6379", "compose: nodes share the redis service")
+    redis_cluster(compose_bin, switchboard, secrets)
     check(node.get("deploy", {}).get("replicas") == 3, "compose: three nodes by default")
     health = " ".join(node.get("healthcheck", {}).get("test", []))
     admin = env.get("SWITCHBOARD_ADMIN_PORT")
@@ -134,6 +135,31 @@ def compose(switchboard, compose_bin, docker_text):
     check(backends.get("environment", {}).get("SWITCHBOARD_GATEWAY") == f"lb:{API_PORT}", "compose: backends push through the load balancer")
     lb_ports = [str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1] for p in services.get("lb", {}).get("ports", [])]
     check(str(NODE_PORT) in lb_ports and str(API_PORT) in lb_ports, "compose: the load balancer publishes the WebSocket and Gateway API ports")
+
+
+def redis_cluster(compose_bin, switchboard, secrets):
+    """The redis-cluster profile: six cluster-mode servers, a one-shot job joining them with
+    one replica each, and the nodes on them when SWITCHBOARD_REDIS names them (a URL the
+    node accepts)."""
+    url = "redis+cluster://redis-cluster-1:6379,redis-cluster-2:6379,redis-cluster-3:6379"
+    result = run([compose_bin, "-f", "docker-compose.yml", "--profile", "redis-cluster", "config"],
+                 env={"PATH": os.environ.get("PATH", ""), "SWITCHBOARD_REDIS": url, **secrets})
+    if not check(result.returncode == 0, "docker-compose config accepts the redis-cluster profile" + (
+            "" if result.returncode == 0 else ": " + result.stderr.strip())):
+        return
+    services = yaml.safe_load(result.stdout)["services"]
+    members = [f"redis-cluster-{i}" for i in range(1, 7)]
+    for name in members:
+        command = services.get(name, {}).get("command", [])
+        check("--cluster-enabled" in command and "yes" in command, f"compose: {name} runs in cluster mode")
+    init = services.get("redis-cluster-init", {})
+    script = " ".join(init.get("command", []))
+    check("--cluster create" in script and "--cluster-replicas 1" in script and all(m in script for m in members),
+          "compose: redis-cluster-init joins all six with one replica each")
+    check(sorted(init.get("depends_on", {})) == members, "compose: redis-cluster-init waits for all six")
+    check(services.get("node", {}).get("environment", {}).get("SWITCHBOARD_REDIS") == url, "compose: SWITCHBOARD_REDIS moves the nodes to the cluster")
+    parsed = run([switchboard, "node", "--redis", url, "--jwt-secret", "x" * 32, "--push-secret", "y" * 16, "--check-config"])
+    check(parsed.returncode == 0, "compose: the node accepts the cluster URL" + ("" if parsed.returncode == 0 else ": " + parsed.stderr.strip()))
 
 
 def haproxy():

@@ -18,7 +18,9 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "WebSocket port of node 1; node i listens on base + 10·(i-1), its Gateway API one above.")
     var basePort: Int = 8080
     @Option(help: "Use this Redis (redis://host:port) instead of starting one.") var redis: String?
-    @Option(help: "Port for the redis-server this command starts.") var redisPort: Int = 6390
+    @Option(help: "Port for the redis-server this command starts (the first of them with --redis-cluster).") var redisPort: Int = 6390
+    @Option(help: "Start a local Redis Cluster of this many primaries (each with a replica, from redis-server and redis-cli) instead of one Redis; at least 3.")
+    var redisCluster: Int?
     @Option(help: "First of the three backend ports (location, chat, notification).") var backendPort: Int = 9101
     @Option(help: "Seconds each node takes to close its clients at Ctrl-C or SIGTERM (the nodes' --drain-window).")
     var drainWindow: Double = 10
@@ -50,10 +52,22 @@ struct ClusterCommand: AsyncParsableCommand {
         let redisURL: String
         if let redis {
             redisURL = redis
+        } else if let primaries = redisCluster {
+            guard (3...16).contains(primaries) else { throw ValidationError("--redis-cluster must be 3...16 (Redis Cluster needs at least three primaries)") }
+            let server = try Self.redisTool("redis-server")
+            let ports = (0..<(primaries * 2)).map { redisPort + $0 }
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-redis-cluster-\(ProcessInfo.processInfo.processIdentifier)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            for port in ports {
+                try launch("redis-\(port)", server, [
+                    "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf", "--cluster-node-timeout", "2000", "--dir", directory.path,
+                ])
+            }
+            try await Self.formCluster(ports: ports)
+            redisURL = "redis+cluster://" + ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")
         } else {
-            guard let server = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].first(where: FileManager.default.isExecutableFile)
-            else { throw ValidationError("redis-server is not installed (apt-get install -y redis-server), or pass --redis") }
-            try launch("redis", URL(fileURLWithPath: server), [
+            try launch("redis", try Self.redisTool("redis-server"), [
                 "--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
             ])
             redisURL = "redis://127.0.0.1:\(redisPort)"
@@ -96,6 +110,49 @@ struct ClusterCommand: AsyncParsableCommand {
         let supervisor = ChildSupervisor(children: children, grace: .milliseconds(Int64(drainWindow * 1000)) + .seconds(5))
         try await ServiceGroup(services: [supervisor], gracefulShutdownSignals: [.sigint, .sigterm], logger: .init(label: "cluster")).run()
     }
+
+    static func redisTool(_ name: String) throws -> URL {
+        guard let path = ["/usr/bin/\(name)", "/usr/local/bin/\(name)"].first(where: FileManager.default.isExecutableFile) else {
+            throw ValidationError("\(name) is not installed (apt-get install -y redis-server), or pass --redis")
+        }
+        return URL(fileURLWithPath: path)
+    }
+
+    /// `redis-cli --cluster create` over `ports` (one replica per primary), then waits until
+    /// every server says the cluster is ok.
+    static func formCluster(ports: [Int]) async throws {
+        let cli = try redisTool("redis-cli")
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        // The servers were just started: wait until each answers.
+        for port in ports {
+            while try await run(cli, ["-p", "\(port)", "PING"]).output != "PONG" {
+                guard ContinuousClock.now < deadline else { throw ValidationError("redis-server on \(port) did not start") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        let create = try await run(cli, ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "1", "--cluster-yes"])
+        guard create.status == 0 else { throw ValidationError("redis-cli --cluster create failed:\n\(create.output)") }
+        for port in ports {
+            while try await !run(cli, ["-p", "\(port)", "CLUSTER", "INFO"]).output.contains("cluster_state:ok") {
+                guard ContinuousClock.now < deadline else { throw ValidationError("the Redis Cluster did not become ok on \(port)") }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+    }
+
+    /// Runs a tool to its end without blocking a thread; its exit status and trimmed output.
+    static func run(_ executable: URL, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        return (process.terminationStatus, output.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
 }
 
 /// Waits for Ctrl-C (or for a child to die), then stops the children: the nodes and the
@@ -119,7 +176,7 @@ struct ChildSupervisor: Service, @unchecked Sendable {
         // redis-server runs without persistence, so nothing is lost by killing it; it would
         // not see SIGTERM anyway (children may inherit a blocked SIGTERM from the thread
         // that spawned them). The others drain, withdrawing their presence, while it runs.
-        let others = children.reversed().filter { $0.0 != "redis" && $0.1.isRunning }
+        let others = children.reversed().filter { !$0.0.hasPrefix("redis") && $0.1.isRunning }
         for (_, process) in others { process.terminate() }
         let deadline = ContinuousClock.now.advanced(by: grace)
         while others.contains(where: { $0.1.isRunning }) && ContinuousClock.now < deadline {
@@ -129,12 +186,12 @@ struct ChildSupervisor: Service, @unchecked Sendable {
             print("\(name) did not stop within \(grace); killing it")
             kill(process.processIdentifier, SIGKILL)
         }
-        for (name, process) in children where name == "redis" && process.isRunning {
+        for (name, process) in children where name.hasPrefix("redis") && process.isRunning {
             kill(process.processIdentifier, SIGKILL)
         }
         for (name, process) in children.reversed() {
             process.waitUntilExit()
-            if name != "redis" && process.terminationReason == .exit && process.terminationStatus != 0 {
+            if !name.hasPrefix("redis") && process.terminationReason == .exit && process.terminationStatus != 0 {
                 print("\(name) exited with \(process.terminationStatus)")
             }
         }

@@ -29,6 +29,8 @@ struct NodeCommand: AsyncParsableCommand {
     var config: String?
     @Option(help: "trace, debug, info, notice, warning, error or critical (SWITCHBOARD_LOG_LEVEL; default info).")
     var logLevel: String?
+    @Flag(help: "Check the settings (as the node would start with them) and exit: 0 when they are valid, else the problem.")
+    var checkConfig = false
     @Argument(parsing: .allUnrecognized, help: .init("The node's settings as --key value; listed below.", valueName: "settings"))
     var settings: [String] = []
 
@@ -47,6 +49,10 @@ struct NodeCommand: AsyncParsableCommand {
             try configuration.validate()
         } catch {
             throw ValidationError("\(error)")
+        }
+        if checkConfig {
+            print("configuration ok (redis: \(configuration.redis?.description ?? "none, single node"))")
+            return
         }
         let logger = try LoggingSystem.bootstrapSwitchboard(level: logLevel ?? environment["SWITCHBOARD_LOG_LEVEL"] ?? "info")
         let node = try await GatewayNode(configuration: configuration, logger: logger)

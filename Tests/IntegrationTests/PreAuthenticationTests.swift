@@ -17,7 +17,9 @@ struct PreAuthenticationTests {
             var loris: [RawConnection] = []
             for _ in 0..<50 {
                 let connection = try await RawConnection.connect(port: node.port)
-                try await connection.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr")  // and nothing more
+                // And nothing more. On a busy machine opening 50 can take past the 1 s deadline,
+                // so the node may have closed this one already: that is the outcome tested.
+                try? await connection.write("GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgr")
                 loris.append(connection)
             }
             let client = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "real"))

@@ -50,6 +50,9 @@ package final class RedisCluster: Sendable {
         var listeners: [@Sendable (RedisClusterTopology) -> Void] = []
         var timer: RepeatedTask?
         var closed = false
+        /// Commands that failed (no reply: the connection broke or could not be made) per
+        /// primary since the topology last changed: what a failover cost, reported then.
+        var failures: [HostAndPort: Int] = [:]
     }
 
     package init(endpoint: RedisEndpoint, loops: [any EventLoop], logger: Logger) {
@@ -124,6 +127,8 @@ package final class RedisCluster: Sendable {
                 if message.hasPrefix("CLUSTERDOWN") || message.hasPrefix("READONLY") { self.refreshSoon() }
                 completion(result)
             case .failure:
+                let address = HostAndPort(host: connection.endpoint.host, port: connection.endpoint.port)
+                self.state.withLock { $0.failures[address, default: 0] += 1 }
                 self.refreshSoon()
                 completion(result)
             case .success:
@@ -224,8 +229,12 @@ package final class RedisCluster: Sendable {
     }
 
     private func install(_ topology: RedisClusterTopology) {
-        let (changed, listeners, retired) = state.withLock { state -> (Bool, [@Sendable (RedisClusterTopology) -> Void], [RedisConnection]) in
-            guard state.routing?.topology != topology, !state.closed else { return (false, [], []) }
+        let (changed, listeners, retired, replaced) = state.withLock {
+            state -> (Bool, [@Sendable (RedisClusterTopology) -> Void], [RedisConnection], [(RedisClusterTopology.Shard, Int)]) in
+            guard state.routing?.topology != topology, !state.closed else { return (false, [], [], []) }
+            let replaced = (state.routing?.topology.shards ?? []).filter { old in !topology.shards.contains { $0.primary == old.primary } }
+                .map { ($0, state.failures[$0.primary] ?? 0) }
+            state.failures = [:]
             var connections: [HostAndPort: [RedisConnection]] = [:]
             let routed = topology.shards.map { shard in
                 let existing = connections[shard.primary] ?? state.connections[shard.primary] ?? makeConnections(to: shard.primary)
@@ -239,10 +248,18 @@ package final class RedisCluster: Sendable {
             gone.keys.forEach { state.discovery[$0] = nil }
             state.routing = Routing(topology: topology, connections: routed)
             state.version += 1
-            return (true, state.listeners, retired + gone.values)
+            return (true, state.listeners, retired + gone.values, replaced)
         }
         guard changed else { return }
         retired.forEach { $0.close() }
+        for (old, failed) in replaced {
+            let successor = old.ranges.first.flatMap { topology.shardIndex(ofSlot: $0.lowerBound) }.map { topology.shards[$0].primary }
+            logger.warning("redis cluster primary replaced (failover): commands to it failed meanwhile and relay through its shard was interrupted", metadata: [
+                "old": "\(old.primary.host):\(old.primary.port)",
+                "new": "\(successor.map { "\($0.host):\($0.port)" } ?? "none")",
+                "failed-commands": "\(failed)",
+            ])
+        }
         logger.info("redis cluster topology", metadata: [
             "shards": "\(topology.shards.map { "\($0.primary.host):\($0.primary.port) (\($0.ranges.map { "\($0.lowerBound)-\($0.upperBound)" }.joined(separator: ",")))" })",
         ])
