@@ -228,7 +228,7 @@ package final class RedisSubscriber: Sendable {
 
     private func setSubscribed(_ value: Bool) {
         if subscribed.exchange(value, ordering: .relaxed) != value {
-            if value { logger.info("redis subscribed", metadata: ["channels": "\(fixedChannels)"]) }
+            if value { logger.info("redis subscribed", metadata: ["redis": "\(endpoint)", "channels": "\(fixedChannels)"]) }
             onState(value)
         }
     }

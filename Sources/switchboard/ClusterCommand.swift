@@ -62,10 +62,13 @@ struct ClusterCommand: AsyncParsableCommand {
                 try launch("redis-\(port)", server, [
                     "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
                     "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf", "--cluster-node-timeout", "2000", "--dir", directory.path,
+                    // Six servers' start-up banners would bury the nodes' output.
+                    "--logfile", directory.appendingPathComponent("redis-\(port).log").path,
                 ])
             }
             try await Self.formCluster(ports: ports)
             redisURL = "redis+cluster://" + ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")
+            print("switchboard cluster: a Redis Cluster of \(primaries) primaries and \(primaries) replicas on \(ports[0])-\(ports[ports.count - 1]) (logs in \(directory.path))")
         } else {
             try launch("redis", try Self.redisTool("redis-server"), [
                 "--port", "\(redisPort)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
