@@ -2,7 +2,7 @@
 # The standard benchmark suite (release build; Redis, nodes and generator all on this
 # machine). Every number that docs/benchmarks.md quotes comes from here.
 #
-#   ops/bench-suite.sh [runs] [part…]     parts: spread redis send latency push broadcast connect idle scale drain durable
+#   ops/bench-suite.sh [runs] [part…]     parts: spread redis send latency push broadcast connect idle scale drain durable redis-cluster
 #
 # `spread` is an A/B: the same generator drives this build's cluster and a baseline
 # build's, alternating run by run. The baseline is $BASELINE_BIN (a switchboard binary),
@@ -28,7 +28,8 @@ cluster_pid=
 # Starts `switchboard cluster` with $1 nodes (Redis, backends, nodes) and waits until
 # ready; $2 is the binary to run it with (default: this build's).
 start_cluster() {
-    "${2:-$bin}" cluster --nodes "$1" --base-port "$base" --redis-port "$redis_port" --backend-port $((base + 80)) >/dev/null 2>&1 &
+    # shellcheck disable=SC2086
+    "${2:-$bin}" cluster --nodes "$1" --base-port "$base" --redis-port "$redis_port" --backend-port $((base + 80)) ${CLUSTER_ARGS:-} >/dev/null 2>&1 &
     cluster_pid=$!
     for node in $(seq 0 $(($1 - 1))); do
         for _ in $(seq 150); do
@@ -93,6 +94,29 @@ if has durable; then
     redis-cli -p "$redis_port" INFO memory | grep -E '^used_memory:|^used_memory_human:'
     stop_cluster
     unset SWITCHBOARD_DURABLE_KINDS
+fi
+
+if has redis-cluster; then
+    echo "== redis-cluster: the spread workload (1,000 clients on 2 nodes, all cross-node, closed loop and 5,000 msg/s, 8 s)"
+    echo "   on one Redis and on a Redis Cluster of 3 primaries + 3 replicas (switchboard cluster --redis-cluster 3),"
+    echo "   alternating; CPU of both nodes and of every redis-server, per shard"
+    cluster_ports=$(seq "$redis_port" $((redis_port + 5)) | tr '\n' ' ')
+    for run in $(seq "$runs"); do
+        for redis in single cluster; do
+            if [ "$redis" = cluster ]; then CLUSTER_ARGS="--redis-cluster 3"; ports=$cluster_ports; else CLUSTER_ARGS=; ports=$redis_port; fi
+            start_cluster 2
+            # shellcheck disable=SC2046,SC2086
+            "$bin" bench spread --urls $(urls 2) --clients 1000 --cross-node 1 --loads closed 5000 --duration 8 \
+                --measure-ports $ports --output "$out/redis-cluster-$redis-$run.json" | tr '\r' '\n' | grep -v '^\[' | grep -v '^$' |
+                sed "s/^/$redis, /"
+            if [ "$redis" = cluster ]; then
+                for port in $cluster_ports; do echo "$redis, :$port $(redis-cli -p "$port" ROLE | head -1)"; done
+            fi
+            stop_cluster
+        done
+    done
+    unset CLUSTER_ARGS
+    python3 ops/lib/redis-cluster-summary.py "$out" "$redis_port" | tee "$out/redis-cluster-summary.txt"
 fi
 
 start_cluster 2

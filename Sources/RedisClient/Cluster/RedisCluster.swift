@@ -74,12 +74,13 @@ package final class RedisCluster: Sendable {
     /// A topology is known and the last time it was asked for, some node answered.
     package var isConnected: Bool { state.withLock { $0.routing != nil && !$0.lastRefreshFailed } }
 
-    /// Changes whenever a connection to a primary is new or the topology changed: Redis
-    /// may have lost what this node wrote there.
+    /// Changes whenever the topology changed or a connection to a primary reconnected:
+    /// Redis may have lost what this node wrote there. (A connection's first connect does
+    /// not count: the first topology already did.)
     package var generation: UInt64 {
         state.withLock { state in
-            let connections = state.routing?.connections.joined().map(\.generation).reduce(0, &+) ?? 0
-            return state.version &* 1_000_003 &+ connections
+            let reconnects = state.routing?.connections.joined().map { max($0.generation, 1) - 1 }.reduce(0, &+) ?? 0
+            return state.version &* 1_000_003 &+ reconnects
         }
     }
 
