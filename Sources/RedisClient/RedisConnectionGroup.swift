@@ -41,7 +41,7 @@ package final class RedisConnectionGroup: Sendable {
     /// Sends `command`, about `key`, from the caller's loop's connection (the first
     /// loop's off the loops); in a cluster, to the shard serving the key's slot.
     /// `completion` runs on a loop.
-    package func send(_ command: RedisCommand, key: some Collection<UInt8>, completion: @escaping RedisConnection.Completion) {
+    package func send(_ command: RedisCommand, key: [UInt8], completion: @escaping RedisConnection.Completion) {
         if let cluster {
             cluster.send(command, slot: RedisHashSlot.of(key), completion: completion)
         } else {
@@ -50,7 +50,7 @@ package final class RedisConnectionGroup: Sendable {
     }
 
     /// Sends one command about `key` (binary-safe arguments); an error reply throws `RedisError.server`.
-    package func send(key: some Collection<UInt8> & Sendable, _ arguments: [[UInt8]]) async throws -> RedisReply {
+    package func send(key: [UInt8], _ arguments: [[UInt8]]) async throws -> RedisReply {
         let reply = try await withCheckedThrowingContinuation { continuation in
             send(RedisCommand(arguments), key: key) { continuation.resume(with: $0) }
         }

@@ -38,7 +38,7 @@ def load(kind):
 
 
 single, cluster = load("single"), load("cluster")
-print(f"{'workload':40} {'redis':8} {'msg/s':>8} {'nodes µs/msg':>13} {'redis µs/msg':>13}  per server µs/msg (medians; runs)")
+print(f"{'load':12} {'redis':8} {'msg/s':>8} {'nodes µs/msg':>13} {'redis µs/msg':>13}  per server µs/msg (medians; runs)")
 for label in cluster:
     for name, runs in (("single", single.get(label, [])), ("cluster", cluster[label])):
         if not runs:
@@ -47,4 +47,4 @@ for label in cluster:
         ports = sorted({p for r in runs for p in r["servers"]})
         servers = "  ".join(f":{p} {statistics.median(r['servers'].get(p, 0) for r in runs):.2f}" for p in ports)
         clean = "" if all(r["clean"] for r in runs) else "  LOSS"
-        print(f"{label[:40]:40} {name:8} {median('rate'):8.0f} {median('nodes'):13.2f} {median('redis'):13.2f}  {servers} ({len(runs)}){clean}")
+        print(f"{label.split('spread ')[-1][:12]:12} {name:8} {median('rate'):8.0f} {median('nodes'):13.2f} {median('redis'):13.2f}  {servers} ({len(runs)}){clean}")
