@@ -206,11 +206,11 @@ struct RedisClusterNodeTests {
         }
     }
 
-    @Test("a primary killed under traffic: nodes follow the promoted replica, resubscribe, restore presence; what was lost meanwhile is counted")
+    @Test("a primary killed under traffic: nodes follow the promoted replica, resubscribe, restore presence; what was lost meanwhile is counted; stored durable pushes are recovered")
     func failoverUnderTraffic() async throws {
         try await withRedisCluster { redis in
             let topology = try await redis.topology()
-            try await withCluster(nodes: 2, redisCluster: redis) { cluster in
+            try await withCluster(nodes: 2, redisCluster: redis, configure: { $0.inbox.durableKinds = ["note"] }) { cluster in
                 let users = try Self.usersOnEachShard(topology, prefix: "failover-user-")
                 // alice on node 1 sends to bob on node 2 and to carol on node 1; bob's shard fails.
                 let (alice, bob) = (try await cluster.nodes[0].connect(users[0]), try await cluster.nodes[1].connect(users[1]))
@@ -237,6 +237,24 @@ struct RedisClusterNodeTests {
                 }
                 for _ in 0..<20 { #expect(try await relayed()) }
 
+                // Three durable notes for bob, stored on the doomed shard and replicated
+                // (WAIT: replication is asynchronous, and this makes "before the kill" exact).
+                var epoch = ""
+                for text in ["n1", "n2", "n3"] {
+                    let outcome = try await withGRPCClient(port: cluster.nodes[0].grpcPort) { client in
+                        var request = Switchboard_Gateway_V1_PushToUserRequest()
+                        request.user = users[1]
+                        request.push.kind = "note"
+                        request.push.data = .init(stringValue: text)
+                        return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client).pushToUser(request, metadata: Self.authorized)
+                    }
+                    #expect(outcome.stored)
+                    epoch = outcome.epoch
+                }
+                let direct = RedisConnection(endpoint: doomed.endpoint, logger: Logger(label: "probe"))
+                #expect(try await direct.send("WAIT", "1", "5000") == .integer(1), "the notes reached the replica")
+                direct.close()
+
                 doomed.kill()
                 let killed = ContinuousClock.now
                 // During the gap a user of the failing shard connects to node 1.
@@ -259,7 +277,16 @@ struct RedisClusterNodeTests {
                     }
                     try await asker.close()
                 }
-                for client in [alice, bob, carol] { try await client.close() }
+                // bob's new device resumes from the start of his inbox, now on the promoted replica.
+                let resumed = try await cluster.nodes[0].connect(users[1], awaitWelcome: false, query: "since=0&epoch=\(epoch)")
+                let inbox = try #require((try await resumed.receiveJSON()["welcome"] as? [String: Any])?["inbox"] as? [String: Any])
+                #expect(inbox["recovered"] as? Bool == true)
+                var notes: [String] = []
+                for _ in 0..<((inbox["replayed"] as? Int) ?? 0) {
+                    notes.append((try await resumed.receiveJSON()["push"] as? [String: Any])?["data"] as? String ?? "")
+                }
+                #expect(notes == ["n1", "n2", "n3"], "the stored notes survive the failover")
+                for client in [alice, bob, carol, resumed] { try await client.close() }
             }
         }
     }
