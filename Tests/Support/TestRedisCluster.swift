@@ -37,8 +37,11 @@ package final class TestRedisCluster: @unchecked Sendable {
         var servers: [RedisServer] = []
         for _ in 0..<(primaries * 2) {
             let port = try freePort()
+            // The bus port too (by default port + 10,000, which may be taken or in the
+            // ephemeral range).
+            let bus = try freePort()
             servers.append(try await RedisServer.start(port: port, extra: [
-                "--port", "\(port)", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
+                "--port", "\(port)", "--cluster-port", "\(bus)", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
                 "--cluster-node-timeout", "1000", "--dir", directory.path,
             ]))
         }
