@@ -72,18 +72,10 @@ package final class RedisPresenceDirectory: PresenceDirectory {
         let members = entries.map(Self.member)
         let before = try await redis.send(key: set, ["EVAL", PresenceScripts.addMembers, "1", set] + members).array?.compactMap(\.string) ?? []
         let gone = Set(before).subtracting(members)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for entry in entries {
-                let user = keys.user(entry.user)
-                group.addTask { _ = try await self.redis.send(key: user, ["HSET", user, entry.connection.description, node]) }
-            }
-            for member in gone {
-                guard let (connection, userName) = Self.split(member) else { continue }
-                let user = keys.user(userName)
-                group.addTask { _ = try await self.redis.send(key: user, ["HDEL", user, connection]) }
-            }
-            try await group.waitForAll()
-        }
+        _ = try await redis.sendAll(
+            entries.map { entry in Self.command(["HSET", keys.user(entry.user), entry.connection.description, node]) }
+                + gone.compactMap(Self.split).map { Self.command(["HDEL", keys.user($0.user), $0.connection]) }
+        )
         if !gone.isEmpty { _ = try await redis.send(key: set, ["SREM", set] + gone) }
     }
 
@@ -96,14 +88,7 @@ package final class RedisPresenceDirectory: PresenceDirectory {
         let (lease, set) = (keys.lease(node), keys.nodeConnections(node))
         guard let members = try await redis.send(key: set, ["EVAL", PresenceScripts.membersIfExpired, "2", lease, set]).array?.compactMap(\.string)
         else { return 0 }  // the lease is back
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for member in members {
-                guard let (connection, userName) = Self.split(member) else { continue }
-                let user = keys.user(userName)
-                group.addTask { _ = try await self.redis.send(key: user, ["HDEL", user, connection]) }
-            }
-            try await group.waitForAll()
-        }
+        _ = try await redis.sendAll(members.compactMap(Self.split).map { Self.command(["HDEL", keys.user($0.user), $0.connection]) })
         if try await redis.send(key: set, ["EVAL", PresenceScripts.deleteIfExpired, "2", lease, set]).integer != -1 {
             _ = try await redis.send(key: keys.nodes, ["ZREM", keys.nodes, node])
         }
@@ -137,6 +122,11 @@ package final class RedisPresenceDirectory: PresenceDirectory {
     package func leave(node: String) async throws {
         _ = try await redis.send(key: keys.lease(node), ["DEL", keys.lease(node)])
         _ = try await redis.send(key: keys.nodes, ["ZREM", keys.nodes, node])
+    }
+
+    /// A command whose key is its second argument, for `sendAll`.
+    private static func command(_ arguments: [String]) -> (key: [UInt8], arguments: [[UInt8]]) {
+        (Array(arguments[1].utf8), arguments.map { Array($0.utf8) })
     }
 
     static func member(_ entry: PresenceEntry) -> String { "\(entry.connection.description)\n\(entry.user)" }

@@ -1,6 +1,7 @@
 package import Logging
 package import NIOCore
 import NIOPosix
+import Synchronization
 
 /// One command connection per event loop, so a command issued on a loop — a client's
 /// send, on its connection's loop — is written from that loop without a thread hop.
@@ -60,6 +61,40 @@ package final class RedisConnectionGroup: Sendable {
 
     package func send(key: String, _ arguments: [String]) async throws -> RedisReply {
         try await send(key: Array(key.utf8), arguments.map { Array($0.utf8) })
+    }
+
+    /// Sends every command at once — each about its key, so on a cluster each shard's go
+    /// out pipelined on its connection — and waits for all replies, in `commands`' order.
+    /// The first error reply (or failure) throws once all have answered.
+    package func sendAll(_ commands: [(key: [UInt8], arguments: [[UInt8]])]) async throws -> [RedisReply] {
+        guard !commands.isEmpty else { return [] }
+        struct Replies {
+            var values: [RedisReply]
+            var failure: (any Error)?
+            var remaining: Int
+        }
+        final class Collector: Sendable {
+            let replies: Mutex<Replies>
+            init(count: Int) { replies = Mutex(Replies(values: Array(repeating: .null, count: count), remaining: count)) }
+        }
+        let collector = Collector(count: commands.count)
+        return try await withCheckedThrowingContinuation { continuation in
+            for (index, command) in commands.enumerated() {
+                send(RedisCommand(command.arguments), key: command.key) { result in
+                    let finished = collector.replies.withLock { replies -> Result<[RedisReply], any Error>? in
+                        switch result {
+                        case .success(.error(let message)): replies.failure = replies.failure ?? RedisError.server(message)
+                        case .success(let reply): replies.values[index] = reply
+                        case .failure(let error): replies.failure = replies.failure ?? error
+                        }
+                        replies.remaining -= 1
+                        guard replies.remaining == 0 else { return nil }
+                        return replies.failure.map { .failure($0) } ?? .success(replies.values)
+                    }
+                    if let finished { continuation.resume(with: finished) }
+                }
+            }
+        }
     }
 
     /// A single Redis' connection owned by `loop`, else the first loop's.

@@ -16,14 +16,10 @@ extension GatewayNode {
         let snapshots: [RedisReply]
         if redis.isCluster {
             // Each node's snapshot is in the node's slot: one GET each, together.
-            snapshots = try await withThrowingTaskGroup(of: (Int, RedisReply).self) { group in
-                for (index, member) in members.enumerated() {
-                    group.addTask { (index, try await redis.send(key: keys.stats(member), ["GET", keys.stats(member)])) }
-                }
-                var replies = [RedisReply](repeating: .null, count: members.count)
-                for try await (index, reply) in group { replies[index] = reply }
-                return replies
-            }
+            snapshots = try await redis.sendAll(members.map { member in
+                let key = Array(keys.stats(member).utf8)
+                return (key, [Array("GET".utf8), key])
+            })
         } else {
             snapshots = try await redis.send(key: keys.nodes, ["MGET"] + members.map { keys.stats($0) }).array ?? []
         }
