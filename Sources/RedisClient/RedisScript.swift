@@ -29,6 +29,15 @@ package final class RedisScript: Sendable {
         run(arguments, send: { command, completion in redis.send(command, key: key, completion: completion) }, completion: completion)
     }
 
+    /// The same, awaited; an error reply throws `RedisError.server`.
+    package func run(_ arguments: [[UInt8]], on redis: RedisConnectionGroup) async throws -> RedisReply {
+        let reply = try await withCheckedThrowingContinuation { continuation in
+            run(arguments, on: redis) { continuation.resume(with: $0) }
+        }
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        return reply
+    }
+
     private func run(
         _ arguments: [[UInt8]], send: @escaping @Sendable (RedisCommand, @escaping RedisConnection.Completion) -> Void,
         completion: @escaping RedisConnection.Completion

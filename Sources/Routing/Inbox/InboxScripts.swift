@@ -23,7 +23,8 @@ enum InboxScripts {
         """
     }
 
-    /// KEYS: stream, epoch. ARGV: after (exclusive), until (exclusive; 0: the end), count.
+    /// KEYS: stream, epoch. ARGV: after (exclusive), until (exclusive; 0: the end), count
+    /// (0: only where the inbox stands, as a connect without a position asks).
     /// Answers {epoch ('' when there is no inbox), latest, oldest, offset, batch, …}.
     static let read = """
         local epoch = redis.call('GET', KEYS[2])
@@ -31,6 +32,7 @@ enum InboxScripts {
         local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
         local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
         local out = {epoch, last[1] and string.sub(last[1][1], 3) or '0', first[1] and string.sub(first[1][1], 3) or '0'}
+        if ARGV[3] == '0' then return out end
         local upper = ARGV[2] == '0' and '+' or ('(0-' .. ARGV[2])
         for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '(0-' .. ARGV[1], upper, 'COUNT', ARGV[3])) do
           out[#out + 1] = string.sub(entry[1], 3)

@@ -27,8 +27,9 @@ package final class RedisRelayBus: RelayBus {
     private let nodeID: String
     private let logger: Logger
     private let subscriber: any RedisChannelSubscriber
-    private let inbox: InboxPolicy
     private let appendScript: RedisScript
+    /// The inbox policy as the append script's arguments, formatted once.
+    private let inboxArguments: (maxLength: [UInt8], ttlMilliseconds: [UInt8])
     /// PUBLISH, or SPUBLISH on a cluster.
     private let publishCommand: [UInt8]
     private let target = Target()
@@ -50,7 +51,10 @@ package final class RedisRelayBus: RelayBus {
     package init(redis: RedisConnectionGroup, channels: RelayChannels, nodeID: String, inbox: InboxPolicy = InboxPolicy(), logger: Logger) {
         precondition(channels.hashTagged == redis.isCluster, "a cluster's channels carry hash tags")
         self.redis = redis
-        self.inbox = inbox
+        inboxArguments = (
+            Array(String(inbox.maxLength).utf8),
+            Array(String(inbox.ttl.components.seconds * 1000 + inbox.ttl.components.attoseconds / 1_000_000_000_000_000).utf8)
+        )
         self.channels = channels
         self.nodeID = nodeID
         self.logger = logger
@@ -127,8 +131,7 @@ package final class RedisRelayBus: RelayBus {
         }
         let arguments = [
             Self.twoKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8),
-            Array(channels.user(user).utf8), payload, Array(String(inbox.maxLength).utf8),
-            Array(String(inbox.ttl.components.seconds * 1000 + inbox.ttl.components.attoseconds / 1_000_000_000_000_000).utf8),
+            Array(channels.user(user).utf8), payload, inboxArguments.maxLength, inboxArguments.ttlMilliseconds,
             Array(InboxPolicy.makeEpoch().utf8),
         ]
         let book = self.book
@@ -149,10 +152,10 @@ package final class RedisRelayBus: RelayBus {
 
     package func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int) async throws -> InboxRead {
         let inboxKey = Array(channels.inbox(user).utf8)
-        let reply = try await redis.send(key: inboxKey, [
-            Self.evalCommand, Self.readScript, Self.twoKeys, inboxKey, Array(channels.inboxEpoch(user).utf8),
-            Array(String(after).utf8), Array(String(until ?? 0).utf8), Array(String(max(limit, 1)).utf8),
-        ])
+        let reply = try await Self.readScript.run([
+            Self.twoKeys, inboxKey, Array(channels.inboxEpoch(user).utf8),
+            Array(String(after).utf8), Array(String(until ?? 0).utf8), Array(String(max(limit, 0)).utf8),
+        ], on: redis)
         guard let values = reply.array, values.count >= 3, values.count % 2 == 1, let epoch = values[0].string,
               let latest = values[1].string.flatMap({ UInt64($0) }), let oldest = values[2].string.flatMap({ UInt64($0) })
         else { throw RedisError.server("unexpected inbox reply \(reply)") }
@@ -173,9 +176,9 @@ package final class RedisRelayBus: RelayBus {
         return InboxRead(epoch: epoch.isEmpty ? nil : epoch, latest: latest, oldest: oldest, pushes: pushes)
     }
 
-    private static let evalCommand = Array("EVAL".utf8)
     private static let twoKeys = Array("2".utf8)
-    private static let readScript = Array(InboxScripts.read.utf8)
+    /// Every connect runs it (a welcome says where the inbox stands): by SHA, not its text.
+    private static let readScript = RedisScript(InboxScripts.read)
 
     /// Subscribes to the user's channel; completes once every other node holding the user
     /// knows of this one (at once when Redis is unreachable: pushes are published then).
