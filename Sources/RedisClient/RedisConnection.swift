@@ -133,24 +133,7 @@ package final class RedisConnection: Sendable {
     private func connect() {
         state.value.connecting = true
         let commandTimeout = self.commandTimeout
-        let (endpoint, tls) = (self.endpoint, self.tls)
-        let (eventLoop, connectTimeout) = (self.eventLoop, self.connectTimeout)
-        endpoint.primaryAddress(on: eventLoop).flatMap { address in
-            ClientBootstrap(group: eventLoop)
-                .connectTimeout(connectTimeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelOption(.socketOption(.so_keepalive), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if let context = try tls.get() {
-                            try channel.pipeline.syncOperations.addHandler(try endpoint.tlsHandler(context, host: address.host))
-                        }
-                        try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: commandTimeout))
-                    }
-                }
-                .connect(host: address.host, port: address.port)
-        }
-            .hop(to: eventLoop)
+        endpoint.connect(on: eventLoop, tls: tls, timeout: connectTimeout) { RESPHandler(commandTimeout: commandTimeout) }
             .whenComplete { result in self.connected(result) }
     }
 

@@ -112,29 +112,12 @@ package final class RedisSubscriber: Sendable {
     private func connect() {
         guard !state.value.stopped else { return }
         let box = NIOLoopBound(self, eventLoop: eventLoop)
-        let (endpoint, tls) = (self.endpoint, self.tls)
-        let eventLoop = self.eventLoop
-        endpoint.primaryAddress(on: eventLoop).flatMap { address in
-            ClientBootstrap(group: eventLoop)
-                .connectTimeout(.seconds(1))
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelOption(.socketOption(.so_keepalive), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        if let context = try tls.get() {
-                            try channel.pipeline.syncOperations.addHandler(try endpoint.tlsHandler(context, host: address.host))
-                        }
-                        // Subscribe mode sends no replies to commands but the acknowledgements,
-                        // so a stalled-command watchdog does not apply: a very long timeout.
-                        try channel.pipeline.syncOperations.addHandler(
-                            RESPHandler(commandTimeout: .hours(24)) { reply in box.value.received(reply) }
-                        )
-                    }
-                }
-                .connect(host: address.host, port: address.port)
+        // Subscribe mode sends no replies to commands but the acknowledgements, so a
+        // stalled-command watchdog does not apply: a very long timeout.
+        endpoint.connect(on: eventLoop, tls: tls, timeout: .seconds(1)) {
+            RESPHandler(commandTimeout: .hours(24)) { reply in box.value.received(reply) }
         }
-            .hop(to: eventLoop)
-            .whenComplete { result in self.connected(result) }
+        .whenComplete { result in self.connected(result) }
     }
 
     private func connected(_ result: Result<any Channel, any Error>) {
