@@ -195,12 +195,14 @@ package final class RedisCluster: Sendable {
             return finishRefresh(.failure(RedisError.unavailable("no Redis Cluster node answered CLUSTER SLOTS (\(problems.joined(separator: "; ")))")))
         }
         let address = candidates[index]
-        let connection = state.withLock { state in
+        let connection = state.withLock { state -> RedisConnection? in
+            guard !state.closed else { return nil }
             if let existing = state.discovery[address] { return existing }
             let made = RedisConnection(endpoint: endpoint.at(address), eventLoop: loops[0], logger: logger)
             state.discovery[address] = made
             return made
         }
+        guard let connection else { return finishRefresh(.failure(RedisError.closed)) }
         connection.send(RedisCommand(["CLUSTER", "SLOTS"])) { result in
             let name = "\(address.host):\(address.port)"
             switch result {
