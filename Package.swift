@@ -258,7 +258,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AuthTests",
-            dependencies: ["Auth", .product(name: "JWTKit", package: "jwt-kit")]
+            dependencies: ["Auth", "TestSupport", .product(name: "JWTKit", package: "jwt-kit")]
         ),
         .testTarget(
             name: "RedisClientTests",

@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import JWTKit
 import Testing
+import TestSupport
 
 /// Tokens as identity providers issue them: RS256, ES256 and EdDSA keys from a JWKS,
 /// selected by `kid`, with `iss`, `aud`, `nbf`, a leeway and a maximum lifetime. Keys are
@@ -95,7 +96,7 @@ private func openssl(_ arguments: [String], input: String? = nil) throws -> Stri
 }
 
 private func opensslData(_ arguments: [String], input: String? = nil) throws -> Data {
-    let process = Process()
+    let process = ChildProcess()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
     process.arguments = arguments
     let output = Pipe()

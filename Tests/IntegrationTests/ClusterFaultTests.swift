@@ -15,7 +15,7 @@ struct ClusterFaultTests {
             let observer = try await cluster.nodes[0].connect("olga")
 
             let port = try freePort()
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = ProcessTests.executable
             process.arguments = [
                 "node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "doomed", "--log-level", "error",

@@ -46,7 +46,7 @@ struct DeploymentFilesTests {
         try metrics.write(to: metricsFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: metricsFile) }
 
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [
             Self.root.appendingPathComponent("ops/check-deploy.py").path,

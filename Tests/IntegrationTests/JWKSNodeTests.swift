@@ -93,7 +93,7 @@ struct JWKSNodeTests {
         let file = directory.appendingPathComponent("jwks.json")
         try #"{"keys":[\#(try jwk(old, "old"))]}"#.write(to: file, atomically: true, encoding: .utf8)
         let port = try freePort()
-        let server = Process()
+        let server = ChildProcess()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", directory.path]
         server.standardOutput = FileHandle.nullDevice

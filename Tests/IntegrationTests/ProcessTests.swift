@@ -14,7 +14,7 @@ struct ProcessTests {
     @Test("switchboard node closes its clients with 1012 on SIGTERM and exits 0")
     func sigterm() async throws {
         let port = try freePort()
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = Self.executable
         process.arguments = ["node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "proc-1", "--log-level", "warning", "--drain-window", "2"]
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
@@ -39,7 +39,7 @@ struct ProcessTests {
 
     @Test("switchboard node refuses a missing or short secret with a clear error")
     func badConfiguration() throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = Self.executable
         process.arguments = ["node", "--port", "0"]
         process.environment = ["SWITCHBOARD_JWT_SECRET": "short"]
@@ -58,7 +58,7 @@ struct ClusterCommandTests {
     @Test("starts Redis, the backends and two nodes that relay to each other; SIGTERM stops them all")
     func localCluster() async throws {
         let base = try freePort(span: 11)
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = ProcessTests.executable
         process.arguments = [
             "cluster", "--nodes", "2", "--base-port", "\(base)", "--redis-port", "\(try freePort())", "--backend-port", "\(try freePort(span: 2))",

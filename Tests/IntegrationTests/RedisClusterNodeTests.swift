@@ -157,7 +157,7 @@ struct RedisClusterNodeTests {
         try await withCluster(nodes: 1, redisCluster: redis) { cluster in
             let observer = try await cluster.nodes[0].connect("observer")
             let port = try freePort()
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = ProcessTests.executable
             process.arguments = [
                 "node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "doomed", "--log-level", "error",

@@ -7,7 +7,7 @@ package final class NodeProcess: @unchecked Sendable {
     package let port: Int
     package let grpcPort: Int
     package let nodeID: String
-    private let process: Process
+    private let process: ChildProcess
 
     /// The `switchboard` binary next to the test bundle.
     static var executable: URL {
@@ -17,7 +17,7 @@ package final class NodeProcess: @unchecked Sendable {
     package var url: String { "ws://127.0.0.1:\(port)/ws" }
     package var pid: Int32 { process.processIdentifier }
 
-    private init(port: Int, grpcPort: Int, nodeID: String, process: Process) {
+    private init(port: Int, grpcPort: Int, nodeID: String, process: ChildProcess) {
         self.port = port
         self.grpcPort = grpcPort
         self.nodeID = nodeID
@@ -27,7 +27,7 @@ package final class NodeProcess: @unchecked Sendable {
     /// Starts a node and waits until `/readyz` answers 200.
     package static func start(nodeID: String, redis: RedisServer?, prefix: String, arguments: [String] = []) async throws -> NodeProcess {
         let port = try freePort(), grpcPort = try freePort()
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = executable
         process.arguments = ["node", "--port", "\(port)", "--grpc-port", "\(grpcPort)", "--node-id", nodeID, "--log-level", "error", "--redis-prefix", prefix]
             + (redis.map { ["--redis", $0.url] } ?? []) + arguments

@@ -12,7 +12,7 @@ package final class RedisServer: @unchecked Sendable {
     package let port: Int
     /// The TLS files when the server speaks only TLS (`startTLS`).
     package private(set) var tlsCAFile: String?
-    private var process: Process?
+    private var process: ChildProcess?
     private let lock = NSLock()
 
     package var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, tls: tlsCAFile != nil, caFile: tlsCAFile) }
@@ -67,7 +67,7 @@ package final class RedisServer: @unchecked Sendable {
     }
 
     package func launch(extra: [String]? = nil) async throws {
-        let process = Process()
+        let process = ChildProcess()
         process.executableURL = try Self.executable()
         process.arguments = (extra ?? ["--port", "\(port)"]) + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
         process.standardOutput = FileHandle.nullDevice

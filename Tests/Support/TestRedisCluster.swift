@@ -47,7 +47,7 @@ package final class TestRedisCluster: @unchecked Sendable {
         }
         let cluster = TestRedisCluster(servers: servers, directory: directory)
         do {
-            let create = Process()
+            let create = ChildProcess()
             create.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
             create.arguments = ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "1", "--cluster-yes"]
             create.standardOutput = FileHandle.nullDevice

@@ -8,7 +8,7 @@ package import RedisClient
 package final class TestSentinels: @unchecked Sendable {
     package let ports: [Int]
     package let masterName: String
-    private let processes: [Process]
+    private let processes: [ChildProcess]
     private let directory: URL
 
     package var addresses: String { ports.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
@@ -19,7 +19,7 @@ package final class TestSentinels: @unchecked Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sentinels-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var ports: [Int] = []
-        var processes: [Process] = []
+        var processes: [ChildProcess] = []
         for index in 0..<count {
             let port = try freePort()
             let file = directory.appendingPathComponent("sentinel-\(index).conf")
@@ -35,7 +35,7 @@ package final class TestSentinels: @unchecked Sendable {
             sentinel parallel-syncs \(masterName) 1
 
             """.write(to: file, atomically: true, encoding: .utf8)
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-sentinel")
             guard FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-sentinel") else {
                 throw TestFailure("redis-sentinel is not installed: apt-get install -y redis-sentinel (scripts/test.sh does)")
@@ -65,7 +65,7 @@ package final class TestSentinels: @unchecked Sendable {
         return sentinels
     }
 
-    private init(ports: [Int], masterName: String, processes: [Process], directory: URL) {
+    private init(ports: [Int], masterName: String, processes: [ChildProcess], directory: URL) {
         self.ports = ports
         self.masterName = masterName
         self.processes = processes

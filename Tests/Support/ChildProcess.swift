@@ -1,0 +1,132 @@
+package import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with `posix_spawn`, for tests that start servers and tools.
+///
+/// Not Foundation's `Process`: its `run()` on Linux (Swift 6.3) scans `/proc/self/fd` with a
+/// 256-byte over-read of each directory entry, which crashes the test process now and then
+/// when many sockets are open (swift-corelibs-foundation#5472) — and this suite opens
+/// thousands. The child gets the default signal dispositions and an empty signal mask (so
+/// SIGTERM works on it whatever thread started it), and no descriptor but 0–2.
+///
+/// The properties mirror `Process`' so call sites read the same.
+package final class ChildProcess: @unchecked Sendable {
+    package enum TerminationReason: Sendable { case exit, uncaughtSignal }
+
+    package var executableURL: URL?
+    package var arguments: [String] = []
+    /// Nil: this process' environment.
+    package var environment: [String: String]?
+    /// A `FileHandle` or a `Pipe` (its writing end); nil inherits this process' own.
+    package var standardOutput: Any?
+    package var standardError: Any?
+    /// A `Pipe` (its reading end) or a `FileHandle`; nil inherits this process' own.
+    package var standardInput: Any?
+
+    private let lock = NSLock()
+    private var pid: pid_t = 0
+    private var status: Int32?
+
+    package init() {}
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module
+    /// does not declare: the child closes every descriptor from 3 on.
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+
+    package var processIdentifier: Int32 { lock.withLock { pid } }
+
+    package func run() throws {
+        guard let path = executableURL?.path else { throw TestFailure("ChildProcess: no executable") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        var childEnds: [FileHandle] = []
+        switch standardInput {
+        case let handle as FileHandle:
+            posix_spawn_file_actions_adddup2(&actions, handle.fileDescriptor, 0)
+        case let pipe as Pipe:
+            posix_spawn_file_actions_adddup2(&actions, pipe.fileHandleForReading.fileDescriptor, 0)
+            childEnds.append(pipe.fileHandleForReading)
+        default:
+            break
+        }
+        for (target, output) in [(Int32(1), standardOutput), (Int32(2), standardError)] {
+            switch output {
+            case let handle as FileHandle:
+                posix_spawn_file_actions_adddup2(&actions, handle.fileDescriptor, target)
+            case let pipe as Pipe:
+                posix_spawn_file_actions_adddup2(&actions, pipe.fileHandleForWriting.fileDescriptor, target)
+                childEnds.append(pipe.fileHandleForWriting)
+            default:
+                break
+            }
+        }
+        guard let closeFrom = Self.addCloseFrom else { throw TestFailure("ChildProcess needs glibc 2.34 or later (posix_spawn_file_actions_addclosefrom_np)") }
+        closeFrom(&actions, 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let environment = (self.environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { environment.forEach { free($0) } }
+        var child: pid_t = 0
+        let result = posix_spawn(&child, path, &actions, &attributes, argv, environment)
+        guard result == 0 else { throw TestFailure("cannot start \(path): \(String(cString: strerror(result)))") }
+        lock.withLock { pid = child }
+        // Reaped as soon as it exits, as Foundation's Process does (a zombie would still
+        // look alive to whoever waits for the pid to go, e.g. `switchboard bench drain`).
+        let spawned = child
+        let reaper = Thread { [self] in
+            var raw: Int32 = 0
+            while waitpid(spawned, &raw, 0) == -1 && errno == EINTR {}
+            lock.withLock { status = raw }
+        }
+        reaper.stackSize = 64 * 1024
+        reaper.start()
+        // The child has its own copies of its pipe ends; without ours, an output pipe's
+        // reader sees the end once the child exits.
+        for end in childEnds { try? end.close() }
+    }
+
+    package var isRunning: Bool {
+        lock.withLock { pid > 0 && status == nil }
+    }
+
+    /// Blocks until the child has exited.
+    package func waitUntilExit() {
+        while isRunning { usleep(5_000) }
+    }
+
+    /// The exit code, or the signal that ended it.
+    package var terminationStatus: Int32 {
+        lock.withLock {
+            guard let status else { return 0 }
+            return status & 0x7f == 0 ? (status >> 8) & 0xff : status & 0x7f
+        }
+    }
+
+    package var terminationReason: TerminationReason {
+        lock.withLock { (status ?? 0) & 0x7f == 0 ? .exit : .uncaughtSignal }
+    }
+
+    /// SIGTERM.
+    package func terminate() {
+        let pid = processIdentifier
+        if pid > 0 && isRunning { Glibc.kill(pid, SIGTERM) }
+    }
+}
