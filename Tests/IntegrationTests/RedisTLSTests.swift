@@ -7,7 +7,7 @@ import TestSupport
 
 /// Nodes reaching Redis over TLS (`rediss://`, `--redis-ca-file`) as an ACL user, with
 /// certificates made in the test by openssl.
-@Suite("Redis over TLS", .tags(.redis), .timeLimit(.minutes(2)))
+@Suite("Redis over TLS", .tags(.redis), .timeLimit(.minutes(3)))
 struct RedisTLSTests {
     private static func send(_ endpoint: RedisEndpoint, _ arguments: [String]) async -> String {
         let connection = RedisConnection(endpoint: endpoint, logger: Logger(label: "tls-probe"))
@@ -50,6 +50,42 @@ struct RedisTLSTests {
         untrusted.caFile = files.otherCA
         let distrust = await Self.send(untrusted, ["PING"])
         #expect(distrust.contains("unavailable"), "\(distrust)")
+    }
+
+    @Test("a Redis Cluster that speaks only TLS and asks for a password: nodes configured by rediss+cluster:// learn its shards over TLS and relay across them; a wrong password or CA fails clearly")
+    func clusterOverTLS() async throws {
+        let files = try TestCertificates.make()
+        defer { files.remove() }
+        try await withRedisCluster(tls: files, password: "cluster-password") { redis in
+            let secrets = ["SWITCHBOARD_JWT_SECRET": String(repeating: "j", count: 32), "SWITCHBOARD_PUSH_SECRET": String(repeating: "p", count: 16)]
+            let configured = try #require(try NodeConfiguration.resolve(environment: secrets, flags: ["redis": redis.url, "redis-ca-file": files.ca]).redis)
+            #expect(configured.isCluster && configured.tls && configured.password == "cluster-password" && configured.caFile == files.ca)
+
+            let users = try RedisClusterNodeTests.usersOnEachShard(try await redis.topology(), prefix: "tls-user-")
+            try await withCluster(nodes: 3, redisCluster: redis, configure: { $0.redis = configured }) { cluster in
+                var clients: [TestWebSocket] = []
+                for (index, user) in users.enumerated() { clients.append(try await cluster.nodes[index].connect(user)) }
+                // Each user sends to the next: another shard and another node.
+                for (index, user) in users.enumerated() {
+                    let next = (index + 1) % users.count
+                    clients[index].send(#"{"id":"t\#(index)","send":{"to":"\#(users[next])","data":"tls from \#(user)"}}"#)
+                    #expect((try await clients[index].receiveJSON()["ok"] as? [String: Any])?["relayedNodes"] as? Int == 1)
+                    #expect((try await clients[next].receiveJSON()["push"] as? [String: Any])?["data"] as? String == "tls from \(user)")
+                }
+                for client in clients { try await client.close() }
+            }
+
+            var wrong = configured
+            wrong.password = "guess"
+            let refused = RedisConnectionGroup(endpoint: wrong, logger: Logger(label: "tls-cluster-probe"))
+            await #expect { _ = try await refused.send(key: "k", ["GET", "k"]) } throws: { "\($0)".contains("CLUSTER SLOTS") && "\($0)".contains("WRONGPASS") }
+            refused.close()
+            var untrusted = configured
+            untrusted.caFile = files.otherCA
+            let distrusted = RedisConnectionGroup(endpoint: untrusted, logger: Logger(label: "tls-cluster-probe"))
+            await #expect { _ = try await distrusted.send(key: "k", ["GET", "k"]) } throws: { "\($0)".contains("no Redis Cluster node answered CLUSTER SLOTS") }
+            distrusted.close()
+        }
     }
 
     @Test("rediss:// parses; --redis-ca-file needs rediss:// and a readable file")

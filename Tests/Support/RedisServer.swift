@@ -12,19 +12,25 @@ package final class RedisServer: @unchecked Sendable {
     package let port: Int
     /// The TLS files when the server speaks only TLS (`startTLS`).
     package private(set) var tlsCAFile: String?
+    /// The default user's password when the server was started with `--requirepass`.
+    package private(set) var password: String?
     private var process: ChildProcess?
     private let lock = NSLock()
 
-    package var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, tls: tlsCAFile != nil, caFile: tlsCAFile) }
+    package var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, password: password, tls: tlsCAFile != nil, caFile: tlsCAFile) }
     package var url: String { "redis://127.0.0.1:\(port)" }
 
     private init(port: Int) {
         self.port = port
     }
 
-    /// `extra`: the server's arguments instead of `--port <port>` (persistence stays off).
-    package static func start(port: Int? = nil, extra: [String]? = nil) async throws -> RedisServer {
+    /// `extra`: the server's arguments instead of `--port <port>` (persistence stays off);
+    /// `tlsCAFile` and `password`: what clients need when `extra` makes the server speak only
+    /// TLS or ask for a password.
+    package static func start(port: Int? = nil, extra: [String]? = nil, tlsCAFile: String? = nil, password: String? = nil) async throws -> RedisServer {
         let server = RedisServer(port: try port ?? freePort())
+        server.tlsCAFile = tlsCAFile
+        server.password = password
         try await server.launch(extra: extra)
         return server
     }

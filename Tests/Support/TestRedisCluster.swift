@@ -18,38 +18,53 @@ package final class TestRedisCluster: @unchecked Sendable {
 
     /// Seeds: every server (a node started with some of them dead still finds the cluster).
     package var endpoint: RedisEndpoint {
-        var endpoint = RedisEndpoint(host: "127.0.0.1", port: servers[0].port)
+        var endpoint = servers[0].endpoint
         endpoint.clusterSeeds = servers.map { HostAndPort(host: "127.0.0.1", port: $0.port) }
         return endpoint
     }
 
-    /// What `--redis` takes.
-    package var url: String { "redis+cluster://" + servers.map { "127.0.0.1:\($0.port)" }.joined(separator: ",") }
+    /// What `--redis` takes (with `--redis-ca-file` when it speaks TLS).
+    package var url: String {
+        let scheme = servers[0].tlsCAFile == nil ? "redis" : "rediss"
+        let credentials = servers[0].password.map { ":\($0)@" } ?? ""
+        return "\(scheme)+cluster://\(credentials)" + servers.map { "127.0.0.1:\($0.port)" }.joined(separator: ",")
+    }
 
     private init(servers: [RedisServer], directory: URL) {
         self.servers = servers
         self.directory = directory
     }
 
-    package static func start(primaries: Int = 3) async throws -> TestRedisCluster {
+    /// `tls`: every server speaks only TLS — to clients, to its replicas and on the cluster
+    /// bus — with the server certificate of those files (clients need no certificate).
+    /// `password`: every server asks for it (`requirepass`, and `masterauth` for replication).
+    package static func start(primaries: Int = 3, tls: TestCertificates? = nil, password: String? = nil) async throws -> TestRedisCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var servers: [RedisServer] = []
+        var secured: [String] = []
+        if let tls {
+            secured += ["--tls-cluster", "yes", "--tls-replication", "yes", "--tls-cert-file", tls.serverCert, "--tls-key-file", tls.serverKey,
+                        "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no"]
+        }
+        if let password { secured += ["--requirepass", password, "--masterauth", password] }
         for _ in 0..<(primaries * 2) {
             let port = try freePort()
             // The bus port too (by default port + 10,000, which may be taken or in the
             // ephemeral range).
             let bus = try freePort()
-            servers.append(try await RedisServer.start(port: port, extra: [
-                "--port", "\(port)", "--cluster-port", "\(bus)", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
+            let listen = tls == nil ? ["--port", "\(port)"] : ["--port", "0", "--tls-port", "\(port)"]
+            servers.append(try await RedisServer.start(port: port, extra: listen + secured + [
+                "--cluster-port", "\(bus)", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
                 "--cluster-node-timeout", "1000", "--dir", directory.path,
-            ]))
+            ], tlsCAFile: tls?.ca, password: password))
         }
         let cluster = TestRedisCluster(servers: servers, directory: directory)
         do {
             let create = ChildProcess()
             create.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-            create.arguments = ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "1", "--cluster-yes"]
+            create.arguments = (tls.map { ["--tls", "--cacert", $0.ca] } ?? []) + (password.map { ["-a", $0, "--no-auth-warning"] } ?? [])
+                + ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "1", "--cluster-yes"]
             create.standardOutput = FileHandle.nullDevice
             create.standardError = FileHandle.nullDevice
             try create.run()
@@ -120,8 +135,10 @@ package final class TestRedisCluster: @unchecked Sendable {
 }
 
 /// A Redis Cluster of the test's own, stopped when `body` ends, also by throwing.
-package func withRedisCluster<T>(primaries: Int = 3, _ body: (TestRedisCluster) async throws -> T) async throws -> T {
-    let cluster = try await TestRedisCluster.start(primaries: primaries)
+package func withRedisCluster<T>(
+    primaries: Int = 3, tls: TestCertificates? = nil, password: String? = nil, _ body: (TestRedisCluster) async throws -> T
+) async throws -> T {
+    let cluster = try await TestRedisCluster.start(primaries: primaries, tls: tls, password: password)
     defer { cluster.stop() }
     return try await body(cluster)
 }
