@@ -35,8 +35,12 @@ struct NodeLeaseServiceTests {
         return (connection, keys, RedisPresenceDirectory(redis: connection, keys: keys))
     }
 
-    /// A lease service for `nodeID` whose clock and heartbeat times are `clock`'s.
-    static func service(_ nodeID: String, _ directory: RedisPresenceDirectory, clock: ManualClock, holding entries: [PresenceEntry] = []) -> NodeLeaseService<ManualClock> {
+    /// A lease service for `nodeID` whose clock and heartbeat times are `clock`'s. The lease
+    /// key also expires in Redis' real time after `ttl`: a test that looks for the key gives
+    /// a long one, so that a busy machine cannot expire it before the test looks.
+    static func service(
+        _ nodeID: String, _ directory: RedisPresenceDirectory, clock: ManualClock, holding entries: [PresenceEntry] = [], ttl: Duration = ttl
+    ) -> NodeLeaseService<ManualClock> {
         NodeLeaseService(
             nodeID: nodeID, directory: directory, interval: interval, ttl: ttl,
             localEntries: { entries }, logger: Logger(label: "lease-test"),
@@ -82,7 +86,7 @@ struct NodeLeaseServiceTests {
         defer { connection.close() }
         let ann = PresenceEntry(user: "ann", connection: ConnectionID(nodeID: "leaving", sequence: 7))
         let clock = ManualClock()
-        let service = Self.service("leaving", directory, clock: clock, holding: [ann])
+        let service = Self.service("leaving", directory, clock: clock, holding: [ann], ttl: .seconds(600))
         try await testGracefulShutdown { trigger in
             let run = Task { try await service.run() }
             try await clock.waitForSleepers()
