@@ -9,6 +9,9 @@ import TestSupport
 /// certificates made in the test by openssl.
 @Suite("Redis over TLS", .tags(.redis), .timeLimit(.minutes(3)))
 struct RedisTLSTests {
+    /// The secrets every node configuration needs.
+    private static let secrets = ["SWITCHBOARD_JWT_SECRET": String(repeating: "j", count: 32), "SWITCHBOARD_PUSH_SECRET": String(repeating: "p", count: 16)]
+
     private static func send(_ endpoint: RedisEndpoint, _ arguments: [String]) async -> String {
         let connection = RedisConnection(endpoint: endpoint, logger: Logger(label: "tls-probe"))
         defer { connection.close() }
@@ -19,7 +22,7 @@ struct RedisTLSTests {
     func relayOverTLS() async throws {
         let files = try TestCertificates.make()
         defer { files.remove() }
-        let redis = try await RedisServer.startTLS(certFile: files.serverCert, keyFile: files.serverKey, caFile: files.ca)
+        let redis = try await RedisServer.startTLS(files)
         defer { redis.kill() }
         let setup = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "tls-setup"))
         _ = try await setup.send(["ACL", "SETUSER", "switchboard"] + RedisACLTests.nodeRules)
@@ -57,8 +60,7 @@ struct RedisTLSTests {
         let files = try TestCertificates.make()
         defer { files.remove() }
         try await withRedisCluster(tls: files, password: "cluster-password") { redis in
-            let secrets = ["SWITCHBOARD_JWT_SECRET": String(repeating: "j", count: 32), "SWITCHBOARD_PUSH_SECRET": String(repeating: "p", count: 16)]
-            let configured = try #require(try NodeConfiguration.resolve(environment: secrets, flags: ["redis": redis.url, "redis-ca-file": files.ca]).redis)
+            let configured = try #require(try NodeConfiguration.resolve(environment: Self.secrets, flags: ["redis": redis.url, "redis-ca-file": files.ca]).redis)
             #expect(configured.isCluster && configured.tls && configured.password == "cluster-password" && configured.caFile == files.ca)
 
             let users = try RedisClusterNodeTests.usersOnEachShard(try await redis.topology(), prefix: "tls-user-")
@@ -90,15 +92,14 @@ struct RedisTLSTests {
 
     @Test("rediss:// parses; --redis-ca-file needs rediss:// and a readable file")
     func settings() throws {
-        let secrets = ["SWITCHBOARD_JWT_SECRET": String(repeating: "j", count: 32), "SWITCHBOARD_PUSH_SECRET": String(repeating: "p", count: 16)]
-        let configuration = try NodeConfiguration.resolve(environment: secrets, flags: ["redis": "rediss://node:pw@cache:6380"])
+        let configuration = try NodeConfiguration.resolve(environment: Self.secrets, flags: ["redis": "rediss://node:pw@cache:6380"])
         #expect(configuration.redis?.tls == true)
         #expect(configuration.redis?.description == "rediss://node:***@cache:6380")
         #expect(throws: ConfigurationError.self) {
-            try NodeConfiguration.resolve(environment: secrets, flags: ["redis": "redis://cache", "redis-ca-file": "/etc/hostname"])
+            try NodeConfiguration.resolve(environment: Self.secrets, flags: ["redis": "redis://cache", "redis-ca-file": "/etc/hostname"])
         }
         #expect(throws: ConfigurationError.self) {
-            try NodeConfiguration.resolve(environment: secrets, flags: ["redis": "rediss://cache", "redis-ca-file": "/nonexistent"])
+            try NodeConfiguration.resolve(environment: Self.secrets, flags: ["redis": "rediss://cache", "redis-ca-file": "/nonexistent"])
         }
     }
 }

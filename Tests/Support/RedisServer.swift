@@ -10,7 +10,7 @@ nonisolated(unsafe) private var sharedPID: Int32 = 0
 
 package final class RedisServer: @unchecked Sendable {
     package let port: Int
-    /// The TLS files when the server speaks only TLS (`startTLS`).
+    /// The TLS files when the server speaks only TLS (`startTLS`, or `start` given `tlsCAFile`).
     package private(set) var tlsCAFile: String?
     /// The default user's password when the server was started with `--requirepass`.
     package private(set) var password: String?
@@ -53,16 +53,20 @@ package final class RedisServer: @unchecked Sendable {
         try await sharedServer.value
     }
 
-    /// A server that speaks only TLS on its port, with `certFile`/`keyFile` (signed by
-    /// `caFile`), not asking clients for certificates.
-    package static func startTLS(certFile: String, keyFile: String, caFile: String) async throws -> RedisServer {
-        let server = RedisServer(port: try freePort())
-        server.tlsCAFile = caFile
-        try await server.launch(extra: [
-            "--port", "0", "--tls-port", "\(server.port)", "--tls-cert-file", certFile, "--tls-key-file", keyFile,
-            "--tls-ca-cert-file", caFile, "--tls-auth-clients", "no",
-        ])
-        return server
+    /// A server that speaks only TLS on its port, with the server certificate of `files`,
+    /// not asking clients for certificates.
+    package static func startTLS(_ files: TestCertificates) async throws -> RedisServer {
+        let port = try freePort()
+        return try await start(port: port, extra: tlsArguments(port: port, files), tlsCAFile: files.ca)
+    }
+
+    /// `redis-server` arguments to listen on `port` with TLS only, presenting `files`' server
+    /// certificate and asking clients for none.
+    package static func tlsArguments(port: Int, _ files: TestCertificates) -> [String] {
+        [
+            "--port", "0", "--tls-port", "\(port)", "--tls-cert-file", files.serverCert, "--tls-key-file", files.serverKey,
+            "--tls-ca-cert-file", files.ca, "--tls-auth-clients", "no",
+        ]
     }
 
     /// A replica of `primary` (its data, and the failover candidate the sentinels promote).

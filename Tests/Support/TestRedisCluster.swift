@@ -42,18 +42,14 @@ package final class TestRedisCluster: @unchecked Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var servers: [RedisServer] = []
-        var secured: [String] = []
-        if let tls {
-            secured += ["--tls-cluster", "yes", "--tls-replication", "yes", "--tls-cert-file", tls.serverCert, "--tls-key-file", tls.serverKey,
-                        "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no"]
-        }
-        if let password { secured += ["--requirepass", password, "--masterauth", password] }
+        let secured = (tls == nil ? [] : ["--tls-cluster", "yes", "--tls-replication", "yes"])
+            + (password.map { ["--requirepass", $0, "--masterauth", $0] } ?? [])
         for _ in 0..<(primaries * 2) {
             let port = try freePort()
             // The bus port too (by default port + 10,000, which may be taken or in the
             // ephemeral range).
             let bus = try freePort()
-            let listen = tls == nil ? ["--port", "\(port)"] : ["--port", "0", "--tls-port", "\(port)"]
+            let listen = tls.map { RedisServer.tlsArguments(port: port, $0) } ?? ["--port", "\(port)"]
             servers.append(try await RedisServer.start(port: port, extra: listen + secured + [
                 "--cluster-port", "\(bus)", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
                 "--cluster-node-timeout", "1000", "--dir", directory.path,
