@@ -1,5 +1,8 @@
+import Logging
 import NIOWebSocket
 @testable import Node
+import ServiceLifecycle
+import Synchronization
 import Testing
 import TestSupport
 import WSCore
@@ -70,6 +73,38 @@ struct ShutdownTests {
             try await waitUntil { node.node.connectionCount == 0 }
             stuck.resumeReading()
             _ = try await stuck.closed()
+        }
+    }
+
+    @Test("a node whose services are cancelled (what its service group does when a graceful shutdown outlasts the drain window) stops and closes its client and admin ports")
+    func cancelledNodeStops() async throws {
+        var configuration = NodeConfiguration(nodeID: "cancelled", jwtSecret: RunningNode.secret, pushSecret: RunningNode.pushSecret)
+        configuration.port = 0
+        configuration.grpcPort = 0
+        configuration.adminPort = 0
+        let node = try await GatewayNode(configuration: configuration, logger: Logger(label: "test"))
+        let (ports, bound) = AsyncStream.makeStream(of: Int.self)
+        let group = ServiceGroup(configuration: node.serviceGroupConfiguration(node.services(onListening: { listener, port in
+            if listener != .gatewayAPI { bound.yield(port) }
+        })))
+        let stopped = Mutex(false)
+        let run = Task {
+            try? await group.run()
+            stopped.withLock { $0 = true }
+        }
+        var listening: [Int] = []
+        for await port in ports {
+            listening.append(port)
+            if listening.count == 2 { break }
+        }
+        #expect(try await HTTPProbe.get(port: listening[0], path: "/healthz").status == 200)
+        // No graceful shutdown: the group cancels every service, as it does when the drain
+        // outlasts its window. Each must stop on cancellation alone (a wait on a channel's
+        // close that only a graceful shutdown ends would keep the process alive for ever).
+        run.cancel()
+        try await waitUntil { stopped.withLock { $0 } }
+        for port in listening {
+            await #expect(throws: (any Error).self, "port \(port) still accepts") { _ = try await HTTPProbe.get(port: port, path: "/healthz") }
         }
     }
 }

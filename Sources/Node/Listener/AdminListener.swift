@@ -27,10 +27,6 @@ struct AdminListener: Service {
             .get()
         node.logger.info("admin port listening", metadata: ["listen": "\(host):\(channel.localAddress?.port ?? 0)"])
         await onListening(channel.localAddress?.port ?? 0)
-        await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
-            channel.close(promise: nil)
-        }
+        await channel.serveUntilShutdown()
     }
 }

@@ -34,11 +34,7 @@ package struct ClientListener: Service {
         node.logger.info("listening for clients", metadata: ["listen": "\(node.configuration.host):\(channel.localAddress?.port ?? 0)"])
         await onListening(channel.localAddress?.port ?? 0)
         // Until shutdown; the drain service has closed the connections by then.
-        await withGracefulShutdownHandler {
-            try? await channel.closeFuture.get()
-        } onGracefulShutdown: {
-            channel.close(promise: nil)
-        }
+        await channel.serveUntilShutdown()
     }
 
     /// HTTP/1 with the WebSocket upgrade; the upgrade check authenticates the client
