@@ -67,7 +67,8 @@ package final class GatewayNode: Sendable {
         logger[metadataKey: "node"] = "\(configuration.nodeID)"
         self.logger = logger
         let registry = self.registry
-        if let endpoint = configuration.redis, presence == nil || bus == nil {
+        if var endpoint = configuration.redis, presence == nil || bus == nil {
+            endpoint.commandTimeout = configuration.redisTimeout
             let redis = RedisConnectionGroup(endpoint: endpoint, logger: logger)
             self.redis = redis
             let keys = PresenceKeys(prefix: configuration.redisPrefix, hashTagged: redis.isCluster)

@@ -23,6 +23,9 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     /// Set: a Redis Cluster, and where to ask for its topology first (`host`/`port` is
     /// the first of them).
     package var clusterSeeds: [HostAndPort]?
+    /// How long a command connection waits for a reply before it takes Redis for hung and
+    /// reconnects, failing what waited (`--redis-timeout`); not part of the URL.
+    package var commandTimeout: Duration = .seconds(2)
 
     package init(
         host: String, port: Int, username: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false, caFile: String? = nil
@@ -86,7 +89,11 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
 
     /// The same credentials and TLS at one address (a cluster's node).
     package func at(_ address: HostAndPort) -> RedisEndpoint {
-        RedisEndpoint(host: address.host, port: address.port, username: username, password: password, database: database, tls: tls, caFile: caFile)
+        var endpoint = RedisEndpoint(
+            host: address.host, port: address.port, username: username, password: password, database: database, tls: tls, caFile: caFile
+        )
+        endpoint.commandTimeout = commandTimeout
+        return endpoint
     }
 
     package var isCluster: Bool { clusterSeeds != nil }

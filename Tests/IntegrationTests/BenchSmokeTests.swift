@@ -2,6 +2,7 @@
 import Foundation
 import GRPCSupport
 import NIOCore
+import Node
 import Routing
 import Testing
 import TestSupport
@@ -74,7 +75,46 @@ struct BenchSmokeTests {
         }
     }
 
-    @Test("the ledger counts lost, duplicated and misdelivered messages")
+    /// Seen once under a busy machine: "400/400 delivered, misdelivered 40". Redis answered
+    /// one node's publishes late: its 2 s watchdog dropped the connection and answered the
+    /// 40 sends in flight there `unavailable` — Redis had them, so they were delivered too —
+    /// and the generator booked every frame that was not a delivery as misdelivered. Here
+    /// Redis stops (SIGSTOP) mid-run for longer than the nodes' Redis timeout.
+    @Test("sends answered unavailable while Redis stalls are booked as errors, never as misdeliveries")
+    func stalledRedisIsNotMisdelivery() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.kill() }
+        let pid = try #require(redis.processIdentifier)
+        try await withCluster(nodes: 2, redis: redis, configure: { $0.redisTimeout = .milliseconds(300) }) { cluster in
+            let endpoints = try cluster.nodes.map { try BenchEndpoint(url: $0.url) }
+            var benchmark = SendBenchmark(
+                endpoints: endpoints, secret: RunningNode.secret, clients: 10, crossNodeShare: 1, load: .closedLoop(window: 2),
+                stop: .messages(4000), payloadBytes: 16, sources: try SourceAddresses(count: 0), drainTimeout: .seconds(2)
+            )
+            benchmark.progress = false
+            let run = Task { [benchmark] in try await benchmark.run() }
+            defer { kill(pid, SIGCONT) }
+            // Mid-run: relayed sends are flowing. Then Redis stalls until a node's watchdog
+            // has dropped its connection, failing the sends waiting on it.
+            try await waitUntil { try await cluster.nodes[0].metricValue("switchboard_relay_out_total") > 100 }
+            kill(pid, SIGSTOP)
+            try await waitUntil {
+                var failed = 0.0
+                for node in cluster.nodes { failed += try await node.metricValue("switchboard_relay_errors_total") }
+                return failed > 0
+            }
+            kill(pid, SIGCONT)
+            let tally = try await run.value.tally
+            #expect(tally.errors > 0, "\(tally)")
+            #expect(tally.firstError?.contains("unavailable") == true, "\(tally)")
+            #expect(tally.misdelivered == 0, "\(tally)")
+            #expect(tally.unreadable == 0, "\(tally)")
+            #expect(tally.duplicated == 0, "\(tally)")
+            #expect(!tally.isClean)
+        }
+    }
+
+    @Test("the ledger counts lost, duplicated and misdelivered messages, and error answers and unreadable frames apart")
     func ledgerCountsFaults() throws {
         let ledger = DeliveryLedger(slots: 2)
         #expect(ledger.reserve(slot: 0) == 0)
@@ -89,13 +129,19 @@ struct BenchSmokeTests {
         #expect(ledger.receive(frame(0, 1, 0), by: 1, keyedBy: .bySource) == nil)  // duplicate
         #expect(ledger.receive(frame(1, 0, 0), by: 1, keyedBy: .bySource) == nil)  // for client 0, arrived at 1
         #expect(ledger.receive(.text(.init(string: #"{"push":{}}"#)), by: 1, keyedBy: .bySource) == nil)
+        let error = #"{"error":{"code":"unavailable","message":"cross-node delivery unavailable"}}"#
+        #expect(ledger.receive(.text(.init(string: error)), by: 0, keyedBy: .bySource) == nil)
         let tally = ledger.tally()
         #expect(tally.sent == 3)
         #expect(tally.delivered == 1)
         #expect(tally.lost == 2)
         #expect(tally.duplicated == 1)
-        #expect(tally.misdelivered == 2)
+        #expect(tally.misdelivered == 1)
+        #expect(tally.unreadable == 1)
+        #expect(tally.errors == 1)
+        #expect(tally.firstError == error)
         #expect(!tally.isClean)
+        #expect(tally.description.contains("1 sends answered with an error (first: \(error))"))
     }
 
     @Test("the marker is read from a JSON push frame, and malformed markers are refused")

@@ -25,17 +25,24 @@ struct SlowConsumerTests {
     @Test("a client that stops reading is closed as a slow consumer once backend pushes fill its queue; another keeps receiving every push")
     func slowConsumerIsClosed() async throws {
         try await withNode(configure: Self.small) { node in
-            let sloth = try await node.connect("sloth", readPaused: true)
+            // A client that stops reading right after its welcome, with a 4 KiB receive
+            // buffer: what it holds is its queue's worth, not megabytes of loopback buffers,
+            // so the test sends as many pushes as that takes, however slow the machine.
+            let sloth = try await RawConnection.connect(port: node.port, receiveBufferBytes: 4096)
+            _ = try await sloth.upgrade(token: node.token(for: "sloth"))
+            try await sloth.pauseReading()
             let fast = try await node.connect("fast")
             try await waitUntil { node.node.connectionCount == 2 }
 
-            // 16 MiB: far more than the socket buffers of a client that does not read.
-            let count = 1000
+            // Pushes of 16 KiB to the sloth, each followed by one to the fast client, until
+            // the Gateway API has answered "offline" for the sloth three times (it was
+            // closed); 2,000 would be 32 MiB, far more than any buffer on the way holds.
             let padding = String(repeating: "p", count: 16 * 1024)
-            let slothOffline = try await withGRPCClient(port: node.grpcPort) { client in
+            let (sent, slothOffline) = try await withGRPCClient(port: node.grpcPort) { client in
                 let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
                 var offline = 0
-                for n in 0..<count {
+                var sent = 0
+                while offline < 3, sent < 2000 {
                     var toSloth = Switchboard_Gateway_V1_PushToUserRequest()
                     toSloth.user = "sloth"
                     toSloth.push.data = .init(stringValue: padding)
@@ -44,21 +51,23 @@ struct SlowConsumerTests {
                     if try await gateway.pushToUser(toSloth, metadata: Self.authorized()).offline { offline += 1 }
                     var toFast = Switchboard_Gateway_V1_PushToUserRequest()
                     toFast.user = "fast"
-                    toFast.push.data = .init(structValue: ["n": .init(numberValue: Double(n))])
+                    toFast.push.data = .init(structValue: ["n": .init(numberValue: Double(sent))])
                     _ = try await gateway.pushToUser(toFast, metadata: Self.authorized())
+                    sent += 1
                 }
-                return offline
+                return (sent, offline)
             }
-            for n in 0..<count {
+            #expect(slothOffline == 3, "pushes to the slow consumer after its close report offline (\(sent) sent)")
+            for n in 0..<sent {
                 let push = try #require(try await fast.receiveJSON()["push"] as? [String: Any])
                 #expect((push["data"] as? [String: Any])?["n"] as? Int == n)
             }
-            #expect(slothOffline > 0, "pushes to the slow consumer after its close report offline")
             // Once it reads again, the slow client finds what its socket still held, then the end.
             sloth.resumeReading()
-            var slothReceived = 0
-            while try await sloth.receive() != nil { slothReceived += 1 }
-            #expect(slothReceived < count)
+            try await waitUntil { sloth.isClosed }
+            let frames = sloth.framesAfterWelcome
+            let pushes = frames.filter { $0.opcode == WebSocketWire.text && $0.text.contains(#""push""#) }.count
+            #expect(pushes < sent - slothOffline, "the queue's overflow was dropped, not delivered")
             try await waitUntil { node.node.connectionCount == 1 }
             try await waitUntil {
                 try await node.metricValue("switchboard_closes_total", labels: ["reason": "slow_consumer"]) == 1

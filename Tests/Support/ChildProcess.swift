@@ -1,4 +1,5 @@
 package import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,6 +25,9 @@ package final class ChildProcess: @unchecked Sendable {
     package var standardError: Any?
     /// A `Pipe` (its reading end) or a `FileHandle`; nil inherits this process' own.
     package var standardInput: Any?
+    /// Killed by the test watchdog when the test that started it outlives its limit
+    /// (`TestWatchdog`); off for what outlives any one test (the shared Redis).
+    package var guarded = true
 
     private let lock = NSLock()
     private var pid: pid_t = 0
@@ -88,13 +92,19 @@ package final class ChildProcess: @unchecked Sendable {
         let result = posix_spawn(&child, path, &actions, &attributes, argv, environment)
         guard result == 0 else { throw TestFailure("cannot start \(path): \(String(cString: strerror(result)))") }
         lock.withLock { pid = child }
+        let spawned = child
+        Self.live.withLock { _ = $0.insert(spawned) }
+        let watch = guarded
+            ? TestWatchdog.shared.guarding("\(executableURL?.lastPathComponent ?? path) (pid \(spawned))") { Glibc.kill(spawned, SIGKILL) }
+            : nil
         // Reaped as soon as it exits, as Foundation's Process does (a zombie would still
         // look alive to whoever waits for the pid to go, e.g. `switchboard bench drain`).
-        let spawned = child
         let reaper = Thread { [self] in
             var raw: Int32 = 0
             while waitpid(spawned, &raw, 0) == -1 && errno == EINTR {}
             lock.withLock { status = raw }
+            Self.live.withLock { _ = $0.remove(spawned) }
+            watch?.release()
         }
         reaper.stackSize = 64 * 1024
         reaper.start()
@@ -107,9 +117,41 @@ package final class ChildProcess: @unchecked Sendable {
         lock.withLock { pid > 0 && status == nil }
     }
 
-    /// Blocks until the child has exited.
+    /// Blocks until the child has exited. Not on the cooperative pool (it has as many
+    /// threads as cores): there, use `exit(within:)`.
     package func waitUntilExit() {
         while isRunning { usleep(5_000) }
+    }
+
+    /// Waits, without blocking a thread, until the child has exited; false if it is still
+    /// running after `limit`. Waits even when the task is cancelled: a fixture's cleanup.
+    @discardableResult
+    package func exit(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while isRunning {
+            guard ContinuousClock.now < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+            if Task.isCancelled { usleep(5_000) }
+        }
+        return true
+    }
+
+    /// SIGTERM, then SIGKILL when the child is still running after `grace`; returns once it
+    /// has exited.
+    package func stop(grace: Duration = .seconds(10)) async {
+        terminate()
+        if await exit(within: grace) { return }
+        let pid = processIdentifier
+        if pid > 0 && isRunning { Glibc.kill(pid, SIGCONT); Glibc.kill(pid, SIGKILL) }
+        await exit(within: .seconds(30))
+    }
+
+    /// Children still running, by pid: the watchdog kills them before it fails the run.
+    private static let live = Mutex<Set<pid_t>>([])
+
+    /// SIGKILL to every child still running.
+    package static func killAll() {
+        for pid in live.withLock({ $0 }) { Glibc.kill(pid, SIGKILL) }
     }
 
     /// The exit code, or the signal that ended it.

@@ -31,6 +31,8 @@ package final class NodeProcess: @unchecked Sendable {
         process.executableURL = executable
         process.arguments = ["node", "--port", "\(port)", "--grpc-port", "\(grpcPort)", "--node-id", nodeID, "--log-level", "error", "--redis-prefix", prefix]
             + (redis.map { ["--redis", $0.url] } ?? []) + arguments
+            // A Redis reply later than the 2 s default is a busy machine here, not a hung Redis.
+            + (arguments.contains("--redis-timeout") ? [] : ["--redis-timeout", "60"])
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -41,7 +43,7 @@ package final class NodeProcess: @unchecked Sendable {
                 return (try? await HTTPProbe.get(port: port, path: "/readyz"))?.status == 200
             }
         } catch {
-            node.kill()
+            await node.kill()
             throw error
         }
         return node
@@ -85,12 +87,11 @@ package final class NodeProcess: @unchecked Sendable {
         Foundation.kill(pid, SIGCONT)
     }
 
-    package func kill() {
+    /// SIGTERM (after SIGCONT, if suspended), then SIGKILL if it has not exited within
+    /// 10 s; returns once it has exited, without blocking a thread of the cooperative pool.
+    package func kill() async {
         if process.isRunning { Foundation.kill(pid, SIGCONT) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
+        await process.stop(grace: .seconds(10))
     }
 }
 
@@ -101,9 +102,15 @@ package func withNodeProcesses<Result>(
 ) async throws -> Result {
     let prefix = "p\(UInt32.random(in: 0...UInt32.max)):"
     var nodes: [NodeProcess] = []
-    defer { nodes.forEach { $0.kill() } }
-    for index in 1...count {
-        nodes.append(try await NodeProcess.start(nodeID: "proc-\(index)", redis: redis, prefix: prefix, arguments: arguments))
+    do {
+        for index in 1...count {
+            nodes.append(try await NodeProcess.start(nodeID: "proc-\(index)", redis: redis, prefix: prefix, arguments: arguments))
+        }
+        let result = try await body(nodes)
+        for node in nodes { await node.kill() }
+        return result
+    } catch {
+        for node in nodes { await node.kill() }
+        throw error
     }
-    return try await body(nodes)
 }

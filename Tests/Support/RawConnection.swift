@@ -25,10 +25,18 @@ package final class RawConnection: Sendable {
     }
 
     /// With `readPaused`, nothing is read from the socket (a client that only writes)
-    /// until `resumeReading`.
-    package static func connect(port: Int, host: String = "127.0.0.1", readPaused: Bool = false) async throws -> RawConnection {
+    /// until `resumeReading`. `receiveBufferBytes` sets the socket's receive buffer before
+    /// it connects: a client that stops reading then holds kilobytes in the kernel, not
+    /// the megabytes loopback's autotuning would give it.
+    package static func connect(
+        port: Int, host: String = "127.0.0.1", readPaused: Bool = false, receiveBufferBytes: Int? = nil
+    ) async throws -> RawConnection {
         let collector = Collector()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let receiveBufferBytes {
+            bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: .init(receiveBufferBytes))
+        }
+        let channel = try await bootstrap
             .channelOption(ChannelOptions.autoRead, value: !readPaused)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(collector) }

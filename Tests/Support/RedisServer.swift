@@ -27,11 +27,15 @@ package final class RedisServer: @unchecked Sendable {
     /// `extra`: the server's arguments instead of `--port <port>` (persistence stays off);
     /// `tlsCAFile` and `password`: what clients need when `extra` makes the server speak only
     /// TLS or ask for a password.
-    package static func start(port: Int? = nil, extra: [String]? = nil, tlsCAFile: String? = nil, password: String? = nil) async throws -> RedisServer {
+    /// `guarded`: killed by the test watchdog with the test that started it (off for a
+    /// server every test shares).
+    package static func start(
+        port: Int? = nil, extra: [String]? = nil, tlsCAFile: String? = nil, password: String? = nil, guarded: Bool = true
+    ) async throws -> RedisServer {
         let server = RedisServer(port: try port ?? freePort())
         server.tlsCAFile = tlsCAFile
         server.password = password
-        try await server.launch(extra: extra)
+        try await server.launch(extra: extra, guarded: guarded)
         return server
     }
 
@@ -42,7 +46,7 @@ package final class RedisServer: @unchecked Sendable {
         if let url = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_REDIS"], let endpoint = RedisEndpoint(url) {
             return RedisServer(port: endpoint.port)
         }
-        let server = try await RedisServer.start()
+        let server = try await RedisServer.start(guarded: false)
         // Nobody deinitializes a static: stop the server when the test process exits.
         sharedPID = server.lock.withLock { server.process?.processIdentifier } ?? 0
         atexit { if sharedPID > 0 { Foundation.kill(sharedPID, SIGKILL) } }
@@ -76,8 +80,9 @@ package final class RedisServer: @unchecked Sendable {
         return server
     }
 
-    package func launch(extra: [String]? = nil) async throws {
+    package func launch(extra: [String]? = nil, guarded: Bool = true) async throws {
         let process = ChildProcess()
+        process.guarded = guarded
         process.executableURL = try Self.executable()
         process.arguments = (extra ?? ["--port", "\(port)"]) + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
         process.standardOutput = FileHandle.nullDevice

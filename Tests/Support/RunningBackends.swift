@@ -10,6 +10,8 @@ package final class RunningBackends: Sendable {
     package let ports: [ReferenceBackends.Service: Int]
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
+    /// Ends the backends if their test outlives its time limit and does not stop them.
+    private let watch: TestWatchdog.Guard
 
     /// Starts the three services; ports 0 pick free ones. They push through `gatewayPort`.
     package static func start(
@@ -32,21 +34,33 @@ package final class RunningBackends: Sendable {
             defer { continuation.finish() }
             try await group.run()
         }
+        let watch = TestWatchdog.shared.guarding("the reference backends") {
+            Task { await group.triggerGracefulShutdown() }
+            task.cancel()
+        }
         var ports: [ReferenceBackends.Service: Int] = [:]
         for await (service, port) in bound {
             ports[service] = port
             if ports.count == ReferenceBackends.Service.allCases.count { break }
         }
         guard ports.count == ReferenceBackends.Service.allCases.count else {
-            throw TestFailure("the backends did not start: \(await task.result)")
+            defer { watch.release() }
+            await group.triggerGracefulShutdown()
+            do {
+                try await task.value(within: .seconds(30), "the failed start of the backends")
+                throw TestFailure("the backends did not start: their services stopped")
+            } catch {
+                throw TestFailure("the backends did not start: \(error)")
+            }
         }
-        return RunningBackends(ports: ports, group: group, task: task)
+        return RunningBackends(ports: ports, group: group, task: task, watch: watch)
     }
 
-    private init(ports: [ReferenceBackends.Service: Int], group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(ports: [ReferenceBackends.Service: Int], group: ServiceGroup, task: Task<Void, any Error>, watch: TestWatchdog.Guard) {
         self.ports = ports
         self.group = group
         self.task = task
+        self.watch = watch
     }
 
     /// Backend addresses in the form the node's configuration takes.
@@ -54,9 +68,11 @@ package final class RunningBackends: Sendable {
         Dictionary(uniqueKeysWithValues: ports.map { ($0.key.rawValue, GRPCEndpoint(host: "127.0.0.1", port: $0.value)) })
     }
 
+    /// Bounded like `RunningNode.stop()`.
     package func stop() async throws {
+        defer { watch.release() }
         await group.triggerGracefulShutdown()
-        try await task.value
+        try await task.value(within: .seconds(60), "the shutdown of the reference backends")
     }
 }
 
@@ -90,8 +106,11 @@ package struct NodeWithBackends {
         }
     }
 
+    /// Stops both, even when the node's stop fails.
     package func stop() async throws {
-        try await node.stop()
+        var failure: (any Error)?
+        do { try await node.stop() } catch { failure = error }
         try await backends.stop()
+        if let failure { throw failure }
     }
 }

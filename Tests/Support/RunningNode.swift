@@ -21,6 +21,8 @@ package final class RunningNode: Sendable {
     package let node: GatewayNode
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
+    /// Ends the node if its test outlives its time limit and does not stop it.
+    private let watch: TestWatchdog.Guard
 
     package static func start(
         nodeID: String = "node-1",
@@ -46,6 +48,10 @@ package final class RunningNode: Sendable {
             defer { portContinuation.finish() }
             try await group.run()
         }
+        let watch = TestWatchdog.shared.guarding("in-process node \(nodeID)") {
+            Task { await group.triggerGracefulShutdown() }
+            task.cancel()
+        }
         var port: Int?
         var grpcPort: Int?
         var adminPort: Int?
@@ -58,19 +64,28 @@ package final class RunningNode: Sendable {
             if port != nil, grpcPort != nil, (adminPort != nil) == (configuration.adminPort != nil) { break }
         }
         guard let port, let grpcPort else {
-            let error = await task.result
-            throw TestFailure("node \(nodeID) did not start: \(error)")
+            defer { watch.release() }
+            await group.triggerGracefulShutdown()
+            do {
+                try await task.value(within: .seconds(30), "the failed start of node \(nodeID)")
+                throw TestFailure("node \(nodeID) did not start: its services stopped")
+            } catch {
+                throw TestFailure("node \(nodeID) did not start: \(error)")
+            }
         }
-        return RunningNode(port: port, grpcPort: grpcPort, adminPort: adminPort, node: node, group: group, task: task)
+        return RunningNode(port: port, grpcPort: grpcPort, adminPort: adminPort, node: node, group: group, task: task, watch: watch)
     }
 
-    private init(port: Int, grpcPort: Int, adminPort: Int?, node: GatewayNode, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(
+        port: Int, grpcPort: Int, adminPort: Int?, node: GatewayNode, group: ServiceGroup, task: Task<Void, any Error>, watch: TestWatchdog.Guard
+    ) {
         self.port = port
         self.grpcPort = grpcPort
         self.adminPort = adminPort
         self.node = node
         self.group = group
         self.task = task
+        self.watch = watch
     }
 
     package var url: String { "ws://127.0.0.1:\(port)/ws" }
@@ -100,10 +115,13 @@ package final class RunningNode: Sendable {
         return socket
     }
 
-    /// Graceful shutdown, as on SIGTERM; returns when every service has stopped.
+    /// Graceful shutdown, as on SIGTERM; returns when every service has stopped, or fails
+    /// if they have not within a minute (a drain takes `drainWindow`): a fixture's stop never
+    /// hangs, and it runs to the end even when the test was cancelled.
     package func stop() async throws {
+        defer { watch.release() }
         await group.triggerGracefulShutdown()
-        try await task.value
+        try await task.value(within: .seconds(60), "the shutdown of node \(node.configuration.nodeID)")
     }
 }
 

@@ -29,6 +29,10 @@ package struct TestCluster {
                     // (NodeLeaseServiceTests) and against a killed process (ClusterFaultTests).
                     $0.leaseInterval = .milliseconds(500)
                     $0.leaseTTL = .seconds(6)
+                    // Likewise Redis' answers: on two saturated cores a reply was seen later
+                    // than the 2 s default, and the sends failed so had been delivered.
+                    // Tests of the timeout itself set a short one.
+                    $0.redisTimeout = .seconds(60)
                     configure(&$0)
                 })
             }

@@ -38,7 +38,10 @@ package final class TestRedisCluster: @unchecked Sendable {
     /// `tls`: every server speaks only TLS — to clients, to its replicas and on the cluster
     /// bus — with the server certificate of those files (clients need no certificate).
     /// `password`: every server asks for it (`requirepass`, and `masterauth` for replication).
-    package static func start(primaries: Int = 3, tls: TestCertificates? = nil, password: String? = nil) async throws -> TestRedisCluster {
+    /// `guarded`: see `RedisServer.start`.
+    package static func start(
+        primaries: Int = 3, tls: TestCertificates? = nil, password: String? = nil, guarded: Bool = true
+    ) async throws -> TestRedisCluster {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cluster-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var servers: [RedisServer] = []
@@ -53,7 +56,7 @@ package final class TestRedisCluster: @unchecked Sendable {
             servers.append(try await RedisServer.start(port: port, extra: listen + secured + [
                 "--cluster-port", "\(bus)", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
                 "--cluster-node-timeout", "1000", "--dir", directory.path,
-            ], tlsCAFile: tls?.ca, password: password))
+            ], tlsCAFile: tls?.ca, password: password, guarded: guarded))
         }
         let cluster = TestRedisCluster(servers: servers, directory: directory)
         do {
@@ -64,7 +67,10 @@ package final class TestRedisCluster: @unchecked Sendable {
             create.standardOutput = FileHandle.nullDevice
             create.standardError = FileHandle.nullDevice
             try create.run()
-            create.waitUntilExit()
+            if await !create.exit(within: .seconds(120)) {
+                create.terminate()
+                throw TestFailure("redis-cli --cluster create did not finish within 120 s")
+            }
             guard create.terminationStatus == 0 else { throw TestFailure("redis-cli --cluster create exited with \(create.terminationStatus)") }
             try await cluster.waitUntilFormed(primaries: primaries)
         } catch {
@@ -118,7 +124,7 @@ package final class TestRedisCluster: @unchecked Sendable {
     }
 
     private static let sharedCluster = Task { () throws -> TestRedisCluster in
-        let cluster = try await TestRedisCluster.start()
+        let cluster = try await TestRedisCluster.start(guarded: false)
         // Nobody deinitializes a static: stop the servers when the test process exits.
         sharedClusterPIDs = cluster.servers.compactMap(\.processIdentifier)
         atexit { sharedClusterPIDs.forEach { Foundation.kill($0, SIGKILL) } }

@@ -93,10 +93,19 @@ package final class TestWebSocket: Sendable {
                 }
             }
         }
-        var iterator = started.makeAsyncIterator()
-        guard await iterator.next() != nil else {
-            _ = try await run.value
-            throw TestFailure("the WebSocket closed before the upgrade")
+        // The client ends with its test: if the test outlives its limit, the watchdog cancels it.
+        let watch = TestWatchdog.shared.guarding("a WebSocket client of \(url)") { run.cancel() }
+        Task { _ = await run.result; watch.release() }
+        // Neither a node that never answers the upgrade nor a cancelled test holds this
+        // for ever: the connect is given up after a minute, or at once when cancelled.
+        let upgraded = try await Task { () async throws -> Bool in
+            var iterator = started.makeAsyncIterator()
+            return await iterator.next() != nil
+        }.value(within: .seconds(60), "the WebSocket upgrade with \(url)")
+        guard upgraded, !Task.isCancelled else {
+            run.cancel()
+            _ = try await run.value(within: .seconds(30), "the failed WebSocket connect to \(url)")
+            throw TestFailure(Task.isCancelled ? "the WebSocket connect was cancelled" : "the WebSocket closed before the upgrade")
         }
         if !readPaused { resumeContinuation.finish() }
         let socket = TestWebSocket(inbox: inbox, outbox: outboxContinuation, run: run, resume: resumeContinuation)
@@ -174,17 +183,8 @@ package final class TestWebSocket: Sendable {
     }
 
     /// Waits for the server to close the socket; the close frame it sent, if any.
+    /// Returns within `timeout` even if the client ignores its cancellation.
     package func closed(within timeout: Duration = .seconds(30)) async throws -> WebSocketCloseFrame? {
-        try await withThrowingTaskGroup(of: WebSocketCloseFrame?.self) { group in
-            group.addTask {
-                try await Task.sleep(for: timeout)
-                self.run.cancel()
-                throw TestFailure("the socket was not closed within \(timeout)")
-            }
-            group.addTask { try await self.run.value }
-            let frame = try await group.next()!
-            group.cancelAll()
-            return frame
-        }
+        try await run.value(within: timeout, "the socket's close")
     }
 }

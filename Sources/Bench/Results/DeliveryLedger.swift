@@ -24,6 +24,8 @@ final class DeliveryLedger: Sendable {
         let duplicated = Atomic<Int>(0)
         let misdelivered = Atomic<Int>(0)
         let unreadable = Atomic<Int>(0)
+        let errors = Atomic<Int>(0)
+        let firstError = Mutex<String?>(nil)
         let closedEarly = Atomic<Int>(0)
         let closing = Atomic<Bool>(false)
         let failedCalls = Atomic<Int>(0)
@@ -67,7 +69,13 @@ final class DeliveryLedger: Sendable {
             return nil
         }
         guard let marker = DeliveryMarker(event) else {
-            unreadable()
+            // A send's error answer is not a delivery at all: booked apart, with its text,
+            // so that a run under load says what the node answered.
+            if let error = ErrorAnswer(event) {
+                answeredError(error.text)
+            } else {
+                unreadable()
+            }
             return nil
         }
         let latency = MonotonicClock.nanoseconds() - marker.sentAt
@@ -112,6 +120,10 @@ final class DeliveryLedger: Sendable {
 
     func misdelivered() { totals.misdelivered.add(1, ordering: .relaxed) }
     func unreadable() { totals.unreadable.add(1, ordering: .relaxed) }
+    func answeredError(_ text: String) {
+        totals.errors.add(1, ordering: .relaxed)
+        totals.firstError.withLock { $0 = $0 ?? text }
+    }
     func closedEarly() { totals.closedEarly.add(1, ordering: .relaxed) }
     /// A Gateway API call that failed: its message was never sent.
     func callFailed() { totals.failedCalls.add(1, ordering: .relaxed) }
@@ -124,7 +136,9 @@ final class DeliveryLedger: Sendable {
         DeliveryTally(
             sent: sent, delivered: delivered,
             duplicated: totals.duplicated.load(ordering: .relaxed),
-            misdelivered: totals.misdelivered.load(ordering: .relaxed) + totals.unreadable.load(ordering: .relaxed),
+            misdelivered: totals.misdelivered.load(ordering: .relaxed),
+            errors: totals.errors.load(ordering: .relaxed), firstError: totals.firstError.withLock { $0 },
+            unreadable: totals.unreadable.load(ordering: .relaxed),
             closedEarly: totals.closedEarly.load(ordering: .relaxed)
         )
     }

@@ -100,6 +100,10 @@ package struct NodeConfiguration: Sendable {
     /// `redis`, when also set, gives only the credentials, database and TLS.
     package var redisSentinels: [HostAndPort] = []
     package var redisMasterName: String?
+    /// `--redis-timeout`, `SWITCHBOARD_REDIS_TIMEOUT` (seconds): a command unanswered for this
+    /// long means Redis hangs; the connection is dropped and what waited fails. A send it
+    /// fails may still have been delivered: Redis had it, and only the answer was late.
+    package var redisTimeout: Duration = .seconds(2)
     /// How often the node renews its lease and sweeps dead nodes' presence.
     package var leaseInterval: Duration = .seconds(1)
     /// How long a lease lives without renewal: a crashed node's presence is gone within

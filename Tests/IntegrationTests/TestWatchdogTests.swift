@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The suite cannot hang: a test that blocks past its limit, ignoring cancellation, makes
+/// the run fail and leaves nothing it started running.
+@Suite("Test watchdog", .tags(.process, .redis))
+struct TestWatchdogTests {
+    /// Off unless `SWITCHBOARD_TEST_BLOCK=1`: starts a Redis server and a node on it, then
+    /// waits on a continuation nobody resumes, which no cancellation ends.
+    @Test(
+        "a test that blocks past its limit (runs only with SWITCHBOARD_TEST_BLOCK=1)",
+        .enabled(if: ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_BLOCK"] == "1"), .timeLimit(.minutes(1))
+    )
+    func blocksPastItsLimit() async throws {
+        let redis = try await RedisServer.start()
+        try await withCluster(nodes: 1, redis: redis) { _ in
+            FileHandle.standardError.write(Data("blocking with redis-server pid \(redis.processIdentifier ?? 0)\n".utf8))
+            await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
+        }
+    }
+
+    @Test("a run whose test blocks past its limit fails, and what that test started is ended", .timeLimit(.minutes(3)))
+    func blockedRunFails() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("watchdog-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let output = try FileHandle(forWritingTo: log)
+        defer { try? output.close() }
+        // This very test binary, running only the blocking test, with a limit of 3 s.
+        let run = ChildProcess()
+        run.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        run.arguments = ["--testing-library", "swift-testing", "--filter", "TestWatchdogTests/blocksPastItsLimit"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWITCHBOARD_TEST_BLOCK"] = "1"
+        environment["SWITCHBOARD_TEST_LIMIT"] = "3"
+        environment["SWITCHBOARD_TEST_GRACE"] = "2"
+        run.environment = environment
+        run.standardOutput = output
+        run.standardError = output
+        try run.run()
+        // A bound for this fixture only: the watchdog ends the run seconds after the limit.
+        let ended = await run.exit(within: .seconds(150))
+        if !ended { await run.stop(grace: .seconds(1)) }
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(ended, "the blocked run ended on its own; its output:\n\(text)")
+        #expect(run.terminationStatus != 0, "the blocked run failed; its output:\n\(text)")
+        #expect(text.contains("test watchdog: 'a test that blocks past its limit"), "the watchdog named the test:\n\(text)")
+        #expect(text.contains("failing the run"), "\(text)")
+        let pid = try #require(text.split(separator: "\n").first { $0.hasPrefix("blocking with redis-server pid ") }
+            .flatMap { Int32($0.split(separator: " ").last ?? "") }, "the blocking test started its Redis:\n\(text)")
+        try await waitUntil { kill(pid, 0) != 0 && errno == ESRCH }
+    }
+}
