@@ -34,6 +34,21 @@ struct InboxCursorTests {
         #expect(texts(sent) == ["welcome", "3", "4", "5", "6"])
     }
 
+    @Test("pushes that are not durable wait for the welcome too, in arrival order with durable ones; after it they go out at once")
+    func livePushesWaitForTheWelcome() {
+        let cursor = InboxCursor(maxWaiting: 3)
+        var sent: [EncodedFrame] = []
+        #expect(cursor.offer(live: frame("a"), send: { sent.append($0) }) == .held)
+        #expect(cursor.offer(frame("4"), at: at(4), send: { sent.append($0) }) == .held)
+        #expect(cursor.offer(live: frame("b"), send: { sent.append($0) }) == .held)
+        #expect(cursor.offer(live: frame("c"), send: { sent.append($0) }) == .overflow, "the wait is bounded")
+        #expect(sent.isEmpty, "nothing goes out before the welcome")
+        #expect(cursor.firstWaiting == at(4), "the first durable push that waits, not the first push")
+        cursor.welcome(first: [frame("welcome"), frame("3"), frame("4")], replayedTo: at(4)) { sent.append($0) }
+        #expect(cursor.offer(live: frame("d"), send: { sent.append($0) }) == .send)
+        #expect(texts(sent) == ["welcome", "3", "4", "a", "b", "d"])
+    }
+
     @Test("without a replay, everything that waited goes out after the welcome")
     func noReplay() {
         let cursor = InboxCursor(maxWaiting: 10)

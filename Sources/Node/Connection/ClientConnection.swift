@@ -18,7 +18,7 @@ final class ClientConnection: Sendable {
     let calls = InFlightCounter()
     /// Frames still to be answered; a client's close waits for them.
     let answers: PendingAnswers
-    /// Durable pushes in inbox order, none twice, none before the welcome.
+    /// Pushes behind the welcome; durable ones in inbox order, none twice.
     let inbox: InboxCursor
     /// When the token runs out; the connection is closed then (4001) unless refreshed.
     let tokenExpiry: TokenExpiry
@@ -54,6 +54,21 @@ final class ClientConnection: Sendable {
             closeAsSlowConsumer()
             return false
         case .ended:
+            return false
+        }
+    }
+
+    /// Queues a push that is not kept in the inbox, behind the welcome; false when it was
+    /// shed or did not fit.
+    func enqueueLive(_ frame: EncodedFrame, sheddable: Bool) -> Bool {
+        var queued = true
+        switch inbox.offer(live: frame, send: { queued = enqueue($0, sheddable: sheddable) }) {
+        case .send: return queued
+        case .held: return true
+        case .duplicate: return false
+        case .overflow:
+            metrics.queueDrops.increment()
+            closeAsSlowConsumer()
             return false
         }
     }

@@ -1,9 +1,11 @@
 import Routing
 import Synchronization
 
-/// Keeps one connection's durable pushes in inbox order, none twice. Until the connection
-/// is welcomed (and has replayed its inbox, when it resumed) live durable pushes wait
-/// here; after that, one at or below the last position sent is a duplicate and dropped.
+/// Keeps one connection's pushes behind its welcome, and its durable pushes in inbox
+/// order, none twice. The connection is reachable (in the node's map, subscribed) before
+/// its welcome is written, so until then every push waits here, in arrival order — the
+/// welcome is the first frame a client sees. After that, a durable push at or below the
+/// last position sent is a duplicate and dropped.
 final class InboxCursor: Sendable {
     enum Decision: Equatable {
         case send
@@ -17,16 +19,37 @@ final class InboxCursor: Sendable {
 
     private struct State {
         var welcomed = false
-        var waiting: [(position: InboxPosition, frame: EncodedFrame)] = []
+        /// Pushes that came before the welcome; `position` nil: not a durable one.
+        var waiting: [(position: InboxPosition?, frame: EncodedFrame)] = []
         var last: InboxPosition?
     }
 
     private let state = Mutex(State())
+    /// Set once the welcome is out: live pushes then skip the lock.
+    private let welcomed = Atomic<Bool>(false)
     /// How many pushes may wait for the welcome.
     let maxWaiting: Int
 
     init(maxWaiting: Int) {
         self.maxWaiting = maxWaiting
+    }
+
+    /// What to do with a push that is not kept in the inbox: sent at once after the
+    /// welcome (`send` runs then), else held for it.
+    func offer(live frame: EncodedFrame, send: (EncodedFrame) -> Void) -> Decision {
+        if welcomed.load(ordering: .acquiring) {
+            send(frame)
+            return .send
+        }
+        return state.withLock { state in
+            guard state.welcomed else {
+                guard state.waiting.count < maxWaiting else { return .overflow }
+                state.waiting.append((nil, frame))
+                return .held
+            }
+            send(frame)
+            return .send
+        }
     }
 
     /// What to do with a live durable push; `send` runs under the cursor's lock when it
@@ -53,17 +76,23 @@ final class InboxCursor: Sendable {
         state.withLock { state in
             first.forEach(send)
             state.last = replayedTo
-            for (position, frame) in state.waiting where Self.isAfter(position, state.last) {
+            for (position, frame) in state.waiting {
+                guard let position else {
+                    send(frame)
+                    continue
+                }
+                guard Self.isAfter(position, state.last) else { continue }
                 state.last = position
                 send(frame)
             }
             state.waiting = []
             state.welcomed = true
+            welcomed.store(true, ordering: .releasing)
         }
     }
 
-    /// The first position that is waiting, if any.
-    var firstWaiting: InboxPosition? { state.withLock { $0.waiting.first?.position } }
+    /// The first durable push's position that is waiting, if any.
+    var firstWaiting: InboxPosition? { state.withLock { $0.waiting.lazy.compactMap(\.position).first } }
 
     /// Later in the inbox than `last`: the next offset of its epoch, or a new epoch.
     private static func isAfter(_ position: InboxPosition, _ last: InboxPosition?) -> Bool {

@@ -22,7 +22,7 @@ extension ConnectionRegistry: LocalDelivery {
             let sheddable = push.origin == .user
             if let position = push.position {
                 if connection.enqueueDurable(frame, at: position, sheddable: sheddable) { delivered += 1 }
-            } else if connection.enqueue(frame, sheddable: sheddable) {
+            } else if connection.enqueueLive(frame, sheddable: sheddable) {
                 delivered += 1
             }
         }
