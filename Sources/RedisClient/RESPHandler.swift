@@ -6,7 +6,10 @@ import NIOCore
 /// subscriber's messages and acknowledgements) goes to `onPush`.
 ///
 /// A command that waits longer than `commandTimeout` for its reply means Redis hangs:
-/// the connection is closed, which fails everything waiting on it.
+/// the connection is closed, which fails everything waiting on it. The verdict needs two
+/// checks in a row that find the same command overdue, with the socket read in between:
+/// a loop that was itself descheduled (a saturated machine) reads the replies that
+/// arrived meanwhile before it blames Redis.
 final class RESPHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = Request
@@ -25,6 +28,9 @@ final class RESPHandler: ChannelDuplexHandler {
     private let commandTimeout: TimeAmount
     private var watchdog: RepeatedTask?
     private var failure: RedisError?
+    /// Replies matched so far, and its value when a check last found the oldest command overdue.
+    private var answered = 0
+    private var overdueAt: Int?
     /// The most commands waiting at once since the queue was last empty: after a burst
     /// (a thousand clients connecting) the queue's storage is given back.
     private var peak = 0
@@ -67,6 +73,7 @@ final class RESPHandler: ChannelDuplexHandler {
             try reader.feed(unwrapInboundIn(data))
             while let reply = try reader.next() {
                 if let next = waiting.popFirst() {
+                    answered &+= 1
                     next.reply(.success(reply))
                     if case .error(let message) = reply, message.hasPrefix("READONLY") {
                         // A replica now (demoted in a failover): reconnecting finds the primary.
@@ -96,7 +103,14 @@ final class RESPHandler: ChannelDuplexHandler {
     }
 
     private func checkStalled(context: ChannelHandlerContext) {
-        guard let oldest = waiting.first, context.eventLoop.now - oldest.since > commandTimeout else { return }
+        guard let oldest = waiting.first, context.eventLoop.now - oldest.since > commandTimeout else {
+            overdueAt = nil
+            return
+        }
+        guard overdueAt == answered else {
+            overdueAt = answered
+            return
+        }
         fail(context: context, .unavailable("no reply within \(commandTimeout.nanoseconds / 1_000_000) ms"))
     }
 

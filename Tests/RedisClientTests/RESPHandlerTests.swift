@@ -110,7 +110,29 @@ struct RESPHandlerTests {
         channel.embeddedEventLoop.advanceTime(by: .seconds(2))
         #expect(channel.isActive, "two seconds in, the check has not yet found it over the limit")
         channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+        #expect(channel.isActive, "found overdue once: the next check, after the socket is read, decides")
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
         #expect(!channel.isActive)
         #expect(throws: RedisError.self) { try stalled.wait() }
+    }
+
+    @Test("a reply that arrived while the loop itself was stalled is read before the watchdog judges Redis")
+    func watchdogAfterOwnStall() throws {
+        let channel = try channel(timeout: .seconds(2))
+        let first = request(channel, ["PUBLISH", "c", "1"])
+        let second = request(channel, ["PUBLISH", "c", "2"])
+        // The loop was descheduled past the timeout: its check comes due before it reads
+        // the socket, and finds both overdue.
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(2500))
+        #expect(channel.isActive)
+        // Then it reads what Redis answered meanwhile.
+        try channel.writeInbound(ByteBuffer(string: ":1\r\n"))
+        #expect(try first.wait() == .integer(1))
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(500))
+        #expect(channel.isActive, "a reply came since the last check: Redis is answering")
+        try channel.writeInbound(ByteBuffer(string: ":1\r\n"))
+        #expect(try second.wait() == .integer(1))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(10))
+        #expect(channel.isActive)
     }
 }
