@@ -69,6 +69,7 @@ package final class GatewayNode: Sendable {
         let registry = self.registry
         if var endpoint = configuration.redis, presence == nil || bus == nil {
             endpoint.commandTimeout = configuration.redisTimeout
+            endpoint.connectTimeout = configuration.redisTimeout
             let redis = RedisConnectionGroup(endpoint: endpoint, logger: logger)
             self.redis = redis
             let keys = PresenceKeys(prefix: configuration.redisPrefix, hashTagged: redis.isCluster)

@@ -41,12 +41,12 @@ package final class RedisConnection: Sendable {
 
     package init(
         endpoint: RedisEndpoint, eventLoop: any EventLoop = MultiThreadedEventLoopGroup.singleton.next(), logger: Logger,
-        connectTimeout: Duration = .seconds(1), commandTimeout: Duration? = nil
+        connectTimeout: Duration? = nil, commandTimeout: Duration? = nil
     ) {
         self.endpoint = endpoint
         self.eventLoop = eventLoop
         self.logger = logger
-        self.connectTimeout = TimeAmount(connectTimeout)
+        self.connectTimeout = TimeAmount(connectTimeout ?? endpoint.connectTimeout)
         self.commandTimeout = TimeAmount(commandTimeout ?? endpoint.commandTimeout)
         state = NIOLoopBoundBox.makeBoxSendingValue(State(), eventLoop: eventLoop)
         tls = Result { try endpoint.makeTLSContext() }

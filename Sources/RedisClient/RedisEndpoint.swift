@@ -26,6 +26,8 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     /// How long a command connection waits for a reply before it takes Redis for hung and
     /// reconnects, failing what waited (`--redis-timeout`); not part of the URL.
     package var commandTimeout: Duration = .seconds(2)
+    /// How long a new connection may take to connect, TLS and sign-in included.
+    package var connectTimeout: Duration = .seconds(1)
 
     package init(
         host: String, port: Int, username: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false, caFile: String? = nil
@@ -93,6 +95,7 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
             host: address.host, port: address.port, username: username, password: password, database: database, tls: tls, caFile: caFile
         )
         endpoint.commandTimeout = commandTimeout
+        endpoint.connectTimeout = connectTimeout
         return endpoint
     }
 

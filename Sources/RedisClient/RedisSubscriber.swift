@@ -114,7 +114,7 @@ package final class RedisSubscriber: Sendable {
         let box = NIOLoopBound(self, eventLoop: eventLoop)
         // Subscribe mode sends no replies to commands but the acknowledgements, so a
         // stalled-command watchdog does not apply: a very long timeout.
-        endpoint.connect(on: eventLoop, tls: tls, timeout: .seconds(1)) {
+        endpoint.connect(on: eventLoop, tls: tls, timeout: TimeAmount(endpoint.connectTimeout)) {
             RESPHandler(commandTimeout: .hours(24)) { reply in box.value.received(reply) }
         }
         .whenComplete { result in self.connected(result) }

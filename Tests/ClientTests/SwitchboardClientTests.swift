@@ -202,8 +202,9 @@ struct SwitchboardClientTests {
     @Test("a provider's fresh token is sent in band before the connection's expires; a fixed token's connection ends with 4001")
     func tokenRefresh() async throws {
         try await withNode { node in
-            // Minted up front: the refresh is then as fast as a call.
-            let tokens = [try await RunningNode.token(for: "tess", validFor: .seconds(8)), try await RunningNode.token(for: "tess")]
+            // Minted up front: the refresh is then as fast as a call. The client refreshes a
+            // quarter of the lifetime early: 24 s gives a saturated machine 6 s for the round trip.
+            let tokens = [try await RunningNode.token(for: "tess", validFor: .seconds(24)), try await RunningNode.token(for: "tess")]
             let asked = Mutex(0)
             let tess = client([node.url], .provider { _ in asked.withLock { count in defer { count += 1 }; return tokens[min(count, 1)] } })
             let log = StateLog(tess)
@@ -216,7 +217,8 @@ struct SwitchboardClientTests {
                 #expect(!log.all.contains { $0.state == .reconnecting })
             }
 
-            let ursula = client([node.url], .fixed(try await RunningNode.token(for: "ursula", validFor: .seconds(2))))
+            // Long enough to connect on a saturated machine before it runs out.
+            let ursula = client([node.url], .fixed(try await RunningNode.token(for: "ursula", validFor: .seconds(6))))
             let ursulaLog = StateLog(ursula)
             try await running(ursula) { ursula in
                 try await ursula.connected()

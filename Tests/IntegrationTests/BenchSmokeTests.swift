@@ -89,16 +89,16 @@ struct BenchSmokeTests {
             let endpoints = try cluster.nodes.map { try BenchEndpoint(url: $0.url) }
             var benchmark = SendBenchmark(
                 endpoints: endpoints, secret: RunningNode.secret, clients: 10, crossNodeShare: 1, load: .closedLoop(window: 2),
-                stop: .messages(4000), payloadBytes: 16, sources: try SourceAddresses(count: 0), drainTimeout: .seconds(2)
+                stop: .messages(20_000), payloadBytes: 16, sources: try SourceAddresses(count: 0), drainTimeout: .seconds(10)
             )
             benchmark.progress = false
             let run = Task { [benchmark] in try await benchmark.run() }
             defer { kill(pid, SIGCONT) }
             // Mid-run: relayed sends are flowing. Then Redis stalls until a node's watchdog
             // has dropped its connection, failing the sends waiting on it.
-            try await waitUntil { try await cluster.nodes[0].metricValue("switchboard_relay_out_total") > 100 }
+            try await waitUntil(timeout: .seconds(60)) { try await cluster.nodes[0].metricValue("switchboard_relay_out_total") > 100 }
             kill(pid, SIGSTOP)
-            try await waitUntil {
+            try await waitUntil(timeout: .seconds(60)) {
                 var failed = 0.0
                 for node in cluster.nodes { failed += try await node.metricValue("switchboard_relay_errors_total") }
                 return failed > 0

@@ -28,7 +28,9 @@ struct GRPCTLSTests {
                 request.push.kind = "alert"
                 request.push.data = .init(stringValue: "over mtls")
                 var options = CallOptions.defaults
-                options.timeout = .seconds(5)
+                // A refused handshake fails at once; the deadline only bounds a stuck call,
+                // and must not be reached by a slow machine's accepted one.
+                options.timeout = testDeadline
                 options.waitForReady = false
                 let outcome = try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
                     .pushToUser(request, metadata: .bearer(RunningNode.pushSecret), options: options)
@@ -94,7 +96,9 @@ struct GRPCTLSTests {
                 var metadata = secret.map { Metadata.bearer($0) } ?? Metadata()
                 metadata.addString("alice", forKey: "x-switchboard-user")
                 var options = CallOptions.defaults
-                options.timeout = .seconds(5)
+                // A refused handshake fails at once; the deadline only bounds a stuck call,
+                // and must not be reached by a slow machine's accepted one.
+                options.timeout = testDeadline
                 options.waitForReady = false
                 var request = Switchboard_Chat_V1_HistoryRequest()
                 request.with = "bob"

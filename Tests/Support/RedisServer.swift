@@ -17,7 +17,14 @@ package final class RedisServer: @unchecked Sendable {
     private var process: ChildProcess?
     private let lock = NSLock()
 
-    package var endpoint: RedisEndpoint { RedisEndpoint(host: "127.0.0.1", port: port, password: password, tls: tlsCAFile != nil, caFile: tlsCAFile) }
+    /// With timeouts a busy machine cannot reach: a test's own clients must not take two
+    /// saturated cores for a hung Redis. Tests of the timeouts set short ones.
+    package var endpoint: RedisEndpoint {
+        var endpoint = RedisEndpoint(host: "127.0.0.1", port: port, password: password, tls: tlsCAFile != nil, caFile: tlsCAFile)
+        endpoint.connectTimeout = .seconds(30)
+        endpoint.commandTimeout = .seconds(60)
+        return endpoint
+    }
     package var url: String { "redis://127.0.0.1:\(port)" }
 
     private init(port: Int) {

@@ -30,8 +30,8 @@ package struct TestCluster {
                     $0.leaseInterval = .milliseconds(500)
                     $0.leaseTTL = .seconds(6)
                     // Likewise Redis' answers: on two saturated cores a reply was seen later
-                    // than the 2 s default, and the sends failed so had been delivered.
-                    // Tests of the timeout itself set a short one.
+                    // than the 2 s default (the sends failed so had been delivered), and a
+                    // connect later than 1 s. Tests of the timeouts set short ones.
                     $0.redisTimeout = .seconds(60)
                     configure(&$0)
                 })

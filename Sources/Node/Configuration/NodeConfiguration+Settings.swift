@@ -118,7 +118,7 @@ extension NodeConfiguration {
                 return !configuration.redisSentinels.isEmpty && configuration.redis?.isCluster == true ? "cannot be used with a Redis Cluster --redis" : nil
             }
         ),
-        .seconds("redis-timeout", \.redisTimeout, help: "Seconds a Redis command may wait for its reply before Redis is taken for hung: the connection is dropped and the commands waiting on it fail (a send failed so may still have been delivered).", atLeast: .milliseconds(10)),
+        .seconds("redis-timeout", \.redisTimeout, help: "Seconds Redis may take to answer: a slower connect is retried, and a command unanswered this long means Redis hangs, so the connection is dropped and the commands waiting on it fail (a send failed so may still have been delivered).", atLeast: .milliseconds(10)),
         .optional("redis-master-name", \.redisMasterName, help: "The name the sentinels know the primary by (sentinel monitor <name> …)."),
         .optional("redis-ca-file", \.redisCAFile, help: "PEM certificate authorities to trust for a rediss:// Redis (default: the system's)."),
         .optional("redis-password-file", \.redisPasswordFile, help: "A file holding Redis' password (for the URL's user, else the default user), instead of one in --redis."),

@@ -100,9 +100,11 @@ package struct NodeConfiguration: Sendable {
     /// `redis`, when also set, gives only the credentials, database and TLS.
     package var redisSentinels: [HostAndPort] = []
     package var redisMasterName: String?
-    /// `--redis-timeout`, `SWITCHBOARD_REDIS_TIMEOUT` (seconds): a command unanswered for this
-    /// long means Redis hangs; the connection is dropped and what waited fails. A send it
-    /// fails may still have been delivered: Redis had it, and only the answer was late.
+    /// `--redis-timeout`, `SWITCHBOARD_REDIS_TIMEOUT` (seconds): how long Redis may take to
+    /// answer. A connect (TLS and sign-in included) slower than this is retried after a
+    /// backoff; a command unanswered for this long means Redis hangs, so the connection is
+    /// dropped and what waited fails. A send failed so may still have been delivered:
+    /// Redis had it, only the answer was late.
     package var redisTimeout: Duration = .seconds(2)
     /// How often the node renews its lease and sweeps dead nodes' presence.
     package var leaseInterval: Duration = .seconds(1)
