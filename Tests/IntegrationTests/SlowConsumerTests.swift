@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import Node
 import SwiftProtobuf
@@ -5,7 +6,7 @@ import SwitchboardProtocol
 import Testing
 import TestSupport
 
-@Suite("Slow consumers", .tags(.slow), .timeLimit(.minutes(2)))
+@Suite("Slow consumers", .tags(.slow), .timeLimit(.minutes(4)))
 struct SlowConsumerTests {
     private static func small(_ configuration: inout NodeConfiguration) {
         configuration.queueMessages = 256
@@ -37,10 +38,10 @@ struct SlowConsumerTests {
             let fast = try await node.connect("fast")
             try await waitUntil { node.node.connectionCount == 2 }
 
-            // Pushes of 16 KiB to the sloth, each followed by one to the fast client, until
+            // Pushes of 64 KiB to the sloth, each followed by one to the fast client, until
             // the Gateway API has answered "offline" for the sloth three times (it was
-            // closed); 2,000 would be 32 MiB, far more than any buffer on the way holds.
-            let padding = String(repeating: "p", count: 16 * 1024)
+            // closed); 2,000 would be 128 MiB, far more than any buffer on the way holds.
+            let padding = String(repeating: "p", count: 64 * 1024)
             let (sent, slothOffline) = try await withGRPCClient(port: node.grpcPort) { client in
                 let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
                 var offline = 0
@@ -84,13 +85,19 @@ struct SlowConsumerTests {
     func floodedReceiverStays() async throws {
         try await withNode(configure: Self.small) { node in
             let flooder = try await node.connect("flooder")
-            let victim = try await node.connect("victim", readPaused: true)
+            // A receiver that stops reading, with a 4 KiB receive buffer (see above).
+            let victim = try await RawConnection.connect(port: node.port, receiveBufferBytes: 4096)
+            _ = try await victim.upgrade(token: node.token(for: "victim"))
+            try await victim.pauseReading()
             let bystander = try await node.connect("bystander")
             try await waitUntil { node.node.connectionCount == 3 }
 
+            // Until five messages to the victim have been refused (at most 400 rounds).
             let padding = String(repeating: "f", count: 60 * 1024)
             var busy = 0
-            for n in 0..<400 {
+            var rounds = 0
+            while busy < 5, rounds < 400 {
+                let n = rounds
                 flooder.send(#"{"id":"v\#(n)","send":{"to":"victim","data":"\#(padding)"}}"#)
                 flooder.send(#"{"id":"b\#(n)","send":{"to":"bystander","data":{"n":\#(n)}}}"#)
                 for _ in 0..<2 {
@@ -101,26 +108,32 @@ struct SlowConsumerTests {
                         busy += 1
                     }
                 }
+                rounds += 1
             }
-            for n in 0..<400 {
+            for n in 0..<rounds {
                 let push = try #require(try await bystander.receiveJSON()["push"] as? [String: Any])
                 #expect((push["data"] as? [String: Any])?["n"] as? Int == n)
             }
-            #expect(busy > 0, "the flood reached the victim's half-full queue")
+            #expect(busy == 5, "the flood reached the victim's half-full queue (\(rounds) rounds)")
             #expect(node.node.connectionCount == 3, "the victim keeps its socket")
             #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "receiver_queue"]) == Double(busy))
             // It reads again: what was queued arrives, and it is still served.
             victim.resumeReading()
-            var received = 0
-            while received < 400 - busy {
-                guard let frame = try await victim.receiveJSON()["push"] as? [String: Any] else { continue }
-                #expect(frame["origin"] as? String == "user")
-                received += 1
+            func pushes() -> [[String: Any]] {
+                victim.framesAfterWelcome.compactMap { frame in
+                    (try? JSONSerialization.jsonObject(with: Data(frame.payload)) as? [String: Any])?["push"] as? [String: Any]
+                }
             }
+            try await waitUntil(timeout: .seconds(60)) { pushes().count >= rounds - busy }
+            #expect(pushes().count == rounds - busy)
+            #expect(pushes().allSatisfy { $0["origin"] as? String == "user" })
             flooder.send(#"{"id":"after","send":{"to":"victim","data":"still here"}}"#)
-            #expect((try await victim.receiveJSON()["push"] as? [String: Any])?["data"] as? String == "still here")
+            try await waitUntil { pushes().count == rounds - busy + 1 }
+            #expect(pushes().last?["data"] as? String == "still here")
+            #expect(!victim.isClosed)
             #expect(try await node.metricValue("switchboard_closes_total", labels: ["reason": "slow_consumer"]) == 0)
-            for client in [flooder, victim, bystander] { try await client.close() }
+            for client in [flooder, bystander] { try await client.close() }
+            await victim.close()
         }
     }
 }
