@@ -62,22 +62,22 @@ final class ClientConnection: Sendable {
     /// shed or did not fit.
     func enqueueLive(_ frame: EncodedFrame, sheddable: Bool) -> Bool {
         var queued = true
-        switch inbox.offer(live: frame, send: { queued = enqueue($0, sheddable: sheddable) }) {
-        case .send: return queued
-        case .held: return true
-        case .duplicate: return false
-        case .overflow:
-            metrics.queueDrops.increment()
-            closeAsSlowConsumer()
-            return false
-        }
+        let decision = inbox.offer(live: frame, send: { queued = enqueue($0, sheddable: sheddable) })
+        return outcome(decision, queued: queued)
     }
 
     /// Queues a durable push through the inbox cursor; true unless it was a duplicate or
     /// did not fit.
     func enqueueDurable(_ frame: EncodedFrame, at position: InboxPosition, sheddable: Bool) -> Bool {
         var queued = true
-        switch inbox.offer(frame, at: position, send: { queued = enqueue($0, sheddable: sheddable) }) {
+        let decision = inbox.offer(frame, at: position, send: { queued = enqueue($0, sheddable: sheddable) })
+        return outcome(decision, queued: queued)
+    }
+
+    /// Whether the cursor's decision delivered (or holds) the push; too many held for the
+    /// welcome is a slow consumer.
+    private func outcome(_ decision: InboxCursor.Decision, queued: Bool) -> Bool {
+        switch decision {
         case .send: return queued
         case .held: return true
         case .duplicate: return false
