@@ -31,7 +31,9 @@ struct PreAuthenticationTests {
             // The upgraded client has no deadline.
             client.send(#"{"id":"p","ping":{}}"#)
             #expect(try await client.receiveJSON()["id"] as? String == "p")
-            #expect(node.node.pending.count(of: "127.0.0.1") == 0)
+            // The count drops as each dropped connection's close is handled: on a busy
+            // machine that can come after the client's answer.
+            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 0 }
             try await client.close()
         }
     }

@@ -32,7 +32,8 @@ package final class RawConnection: Sendable {
         port: Int, host: String = "127.0.0.1", readPaused: Bool = false, receiveBufferBytes: Int? = nil
     ) async throws -> RawConnection {
         let collector = Collector()
-        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        // A flooded node on busy cores may accept late: NIO's 10 s default was passed there.
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connectTimeout(.seconds(60))
         if let receiveBufferBytes {
             bootstrap = bootstrap.channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: .init(receiveBufferBytes))
         }
