@@ -27,6 +27,29 @@ struct DeploymentFilesTests {
         return found
     }
 
+    @Test("the image's build stage copies Package.resolved and everything the sources link to")
+    func dockerfileCopiesWhatTheBuildNeeds() throws {
+        let dockerfile = try String(contentsOf: Self.root.appendingPathComponent("ops/Dockerfile"), encoding: .utf8)
+        // The top-level paths the build stage copies (`COPY a b ./dest`, not `--from=`).
+        let copied = Set(dockerfile.split(separator: "\n").filter { $0.hasPrefix("COPY ") && !$0.contains("--from=") }.flatMap { line in
+            line.split(separator: " ").dropFirst().dropLast().map { String($0.split(separator: "/").first ?? "") }
+        })
+        #expect(copied.contains("Package.resolved"), "the image must build the versions the tests ran")
+        var links: [(String, String)] = []
+        let sources = Self.root.appendingPathComponent("Sources")
+        let files = try #require(FileManager.default.enumerator(at: sources, includingPropertiesForKeys: [.isSymbolicLinkKey]))
+        for case let file as URL in files where (try? file.resourceValues(forKeys: [.isSymbolicLinkKey]))?.isSymbolicLink == true {
+            let target = file.resolvingSymlinksInPath().path
+            let relative = target.hasPrefix(Self.root.path + "/") ? String(target.dropFirst(Self.root.path.count + 1)) : target
+            links.append((file.path, relative))
+        }
+        #expect(!links.isEmpty, "Sources/WebAssets/Files/switchboard.js is a link")
+        for (link, target) in links {
+            let top = String(target.split(separator: "/").first ?? "")
+            #expect(copied.contains(top), "\(link) points to \(target), which ops/Dockerfile does not copy")
+        }
+    }
+
     @Test("ops/check-deploy.py passes against the node's real /metrics and the switchboard binary")
     func deploymentFilesAgreeWithTheNode() async throws {
         // A clustered node that has made a backend call exports every metric it has.
