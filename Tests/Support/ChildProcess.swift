@@ -130,8 +130,8 @@ package final class ChildProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + limit
         while isRunning {
             guard ContinuousClock.now < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(5))
-            if Task.isCancelled { usleep(5_000) }
+            // In a task of its own: a cancelled caller's sleep would return at once and spin.
+            await Task { try? await Task.sleep(for: .milliseconds(5)) }.value
         }
         return true
     }

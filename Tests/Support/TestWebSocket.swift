@@ -98,10 +98,15 @@ package final class TestWebSocket: Sendable {
         Task { _ = await run.result; watch.release() }
         // Neither a node that never answers the upgrade nor a cancelled test holds this
         // for ever: the connect is given up after a minute, or at once when cancelled.
-        let upgraded = try await Task { () async throws -> Bool in
+        let waiting = Task { () async throws -> Bool in
             var iterator = started.makeAsyncIterator()
             return await iterator.next() != nil
-        }.value(within: .seconds(60), "the WebSocket upgrade with \(url)")
+        }
+        let upgraded = try await withTaskCancellationHandler {
+            try await waiting.value(within: .seconds(60), "the WebSocket upgrade with \(url)")
+        } onCancel: {
+            waiting.cancel()
+        }
         guard upgraded, !Task.isCancelled else {
             run.cancel()
             _ = try await run.value(within: .seconds(30), "the failed WebSocket connect to \(url)")
