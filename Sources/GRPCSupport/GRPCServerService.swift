@@ -58,13 +58,19 @@ package struct GRPCServerService: Service {
                 return .served
             }
             group.addTask {
-                if let address = try await server.listeningAddress?.ipv4 { await onListening(address.port) }
+                do {
+                    if let address = try await server.listeningAddress?.ipv4 { await onListening(address.port) }
+                } catch where Task.isCancelled {
+                    // Stopped before it was listening.
+                }
                 return .listening
             }
             group.addTask {
-                try await gracefulShutdown()
+                // Cancelled instead when the owner's shutdown window is over (a ServiceGroup's
+                // maximum graceful shutdown duration): that ends the grace early, not in an error.
+                try? await gracefulShutdown()
                 server.beginGracefulShutdown()
-                try await Task.sleep(for: shutdownGrace)
+                try? await Task.sleep(for: shutdownGrace)
                 return .graceOver
             }
             while let event = try await group.next() {
