@@ -34,15 +34,26 @@ export async function eventually(what, check, timeout = 20_000) {
   }
 }
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
+/**
+ * A loopback port nobody listens on right now, chosen below the ephemeral range
+ * (32768–60999): a port the kernel handed out with `listen(0)` is an ephemeral one, and any
+ * client socket opened meanwhile (a test's WebSocket, a node's Redis connection) can take
+ * it as its local port before the process it was meant for binds it.
+ */
+export async function freePort() {
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await bindable(port)) return port;
+  }
+  throw new Error('no free port below the ephemeral range');
+}
+
+function bindable(port) {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
@@ -74,11 +85,23 @@ class Child {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log = createWriteStream(path.join(logDirectory, `${name}.log`));
-    this.process.stdout.pipe(log);
-    this.process.stderr.pipe(log);
+    // Both into one file, closed once the process and both pipes are done (a pipe that ends
+    // first must not end the file under the other: a write after end throws).
+    this.process.stdout.pipe(log, { end: false });
+    this.process.stderr.pipe(log, { end: false });
+    this.process.on('close', () => log.end());
+    // The last lines it wrote, for the error when it exits before it is ready.
+    this.tail = [];
+    const keep = (chunk) => { this.tail = [...this.tail, ...chunk.toString().split('\n').filter(Boolean)].slice(-3); };
+    this.process.stdout.on('data', keep);
+    this.process.stderr.on('data', keep);
     this.exited = new Promise((resolve) => this.process.on('exit', (code, signal) => resolve({ code, signal })));
     this.running = true;
     this.exited.then(() => (this.running = false));
+  }
+
+  lastLines() {
+    return this.tail.join(' | ') || 'no output';
   }
 
   signal(name) {
@@ -137,7 +160,7 @@ export async function startCluster({ name, nodes = 2, dev = false, drainWindow =
     // before it tries again (calls answer `unavailable` meanwhile), and the first test calls
     // them at once.
     for (const [backend, port] of [['location', location], ['chat', chat], ['notification', notification]]) {
-      await eventually(`the ${backend} backend to listen`, () => accepts(port));
+      await eventually(`the ${backend} backend to listen`, () => accepts(port), 60_000);
     }
     ports.forEach(({ port, grpc }, index) => {
       const id = `node-${index + 1}`;
@@ -152,7 +175,9 @@ export async function startCluster({ name, nodes = 2, dev = false, drainWindow =
       cluster.nodes.push({ id, port, child, http: `${http}://127.0.0.1:${port}`, ws: `${ws}://127.0.0.1:${port}/ws` });
     });
     for (const node of cluster.nodes) {
-      await eventually(`${node.id} to be ready`, async () => (await status(`${node.http}/readyz`, ca)) === 200);
+      // A node that exits (a port taken after all) fails the start at once, saying why.
+      await eventually(`${node.id} to be ready`, async () => !node.child.running || (await status(`${node.http}/readyz`, ca)) === 200, 60_000);
+      if (!node.child.running) throw new Error(`${node.id} exited before it was ready: ${node.child.lastLines()}`);
     }
     return cluster;
   } catch (error) {
