@@ -125,10 +125,20 @@ struct RedisClusterNodeTests {
                         request.user = user
                         request.push.kind = "note"
                         request.push.data = .init(stringValue: text)
+                        // The users have never connected: the backend asks by name.
+                        request.durable = true
                         return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client).pushToUser(request, metadata: Self.authorized)
                     }
                     #expect(outcome.stored, "\(user): \(text)")
                 }
+                // Durable by kind only: a user with no inbox who is not connected gets none.
+                let ghost = try await withGRPCClient(port: cluster.nodes[0].grpcPort) { client in
+                    var request = Switchboard_Gateway_V1_PushToUserRequest()
+                    request.user = "ghost-\(user)"
+                    request.push.kind = "note"
+                    return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client).pushToUser(request, metadata: Self.authorized)
+                }
+                #expect(!ghost.stored && ghost.offline, "ghost-\(user)")
             }
             for user in users {
                 let client = try await cluster.nodes[1].connect(user, awaitWelcome: false, query: "since=0")

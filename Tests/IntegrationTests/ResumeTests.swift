@@ -31,6 +31,8 @@ struct ResumeTests {
             let asked = try await Self.push("olga", kind: "alert", durable: true, "first", port: one.grpcPort)
             #expect(asked.stored && !asked.offline && asked.offset == 1)
             let refused = try await Self.push("olga", kind: "note", durable: false, "not kept", port: one.grpcPort)
+            let nobody = try await Self.push("nobody-\(UInt32.random(in: 0...UInt32.max))", kind: "note", "not kept", port: one.grpcPort)
+            #expect(nobody.offline && !nobody.stored, "durable by kind keeps nothing for a user who never connected and has no inbox")
             #expect(refused.offline && !refused.stored, "asked not to keep it: an offline user misses it")
             let byKind = try await Self.push("olga", kind: "note", "second", port: two.grpcPort)
             #expect(byKind.stored && byKind.offset == 2 && byKind.epoch == asked.epoch, "both nodes append to the same inbox")
@@ -63,7 +65,8 @@ struct ResumeTests {
     @Test("a connect without a position starts live and learns where the inbox stands; a client's send of a durable kind answers stored")
     func welcomePosition() async throws {
         try await withNode(configure: { $0.inbox.durableKinds = ["note"] }) { node in
-            _ = try await Self.push("pia", kind: "note", "before", port: node.grpcPort)
+            // Pia has never connected: a backend asking for durable by name begins her inbox.
+            _ = try await Self.push("pia", kind: "note", durable: true, "before", port: node.grpcPort)
             let pia = try await node.connect("pia", awaitWelcome: false)
             let welcome = try #require(try await pia.receiveJSON()["welcome"] as? [String: Any])
             let inbox = try #require(welcome["inbox"] as? [String: Any])
@@ -96,7 +99,7 @@ struct ResumeTests {
     @Test("a resume from a position that was trimmed away says it did not recover, and replays nothing")
     func trimmed() async throws {
         try await withNode(configure: { $0.inbox.durableKinds = ["note"]; $0.inbox.maxLength = 3 }) { node in
-            for n in 1...5 { _ = try await Self.push("rita", kind: "note", "\(n)", port: node.grpcPort) }
+            for n in 1...5 { _ = try await Self.push("rita", kind: "note", durable: true, "\(n)", port: node.grpcPort) }
             let rita = try await node.connect("rita", awaitWelcome: false, query: "since=1")
             let inbox = try #require((try await rita.receiveJSON()["welcome"] as? [String: Any])?["inbox"] as? [String: Any])
             #expect(inbox["recovered"] as? Bool == false)

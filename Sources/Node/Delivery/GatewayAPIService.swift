@@ -65,7 +65,10 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         }
     }
 
-    /// `durable`: as the call asked (nil: by kind); only a user has an inbox.
+    /// `durable`: as the call asked (nil: by kind); only a user has an inbox. A backend that
+    /// asks for `durable: true` by name vouches for the user: that push may begin an inbox
+    /// for a user who has never connected. Durable by kind, it may not (a chat message to a
+    /// made-up name must not make Redis keep an inbox for it).
     private func push(
         _ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience, durable: Bool? = false
     ) async throws -> Switchboard_Gateway_V1_PushOutcome {
@@ -79,7 +82,9 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
             throw RPCError(code: .invalidArgument, message: "\(error)")
         }
         do {
-            let outcome = try await node.push(push, to: audience, durable: node.configuration.inbox.isDurable(kind: push.kind, requested: durable))
+            let outcome = try await node.push(
+                push, to: audience, durable: node.configuration.inbox.isDurable(kind: push.kind, requested: durable), beginsInbox: durable == true
+            )
             var answer = Switchboard_Gateway_V1_PushOutcome()
             answer.deliveredLocal = Int32(outcome.localConnections)
             answer.relayedNodes = Int32(outcome.relayedNodes)

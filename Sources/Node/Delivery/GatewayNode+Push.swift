@@ -3,14 +3,17 @@ import Routing
 
 extension GatewayNode {
     /// Routes a push, counting what crossed to other nodes and what could not; answers on
-    /// the caller's event loop when it runs on one.
-    func push(_ push: PushPayload, to audience: PushAudience, durable: Bool = false, then answer: @escaping PushRouter.Answer) {
-        pushRouter.push(push, to: audience, durable: durable, then: counted(answer))
+    /// the caller's event loop when it runs on one. `beginsInbox`: see `RelayBus.store`.
+    func push(
+        _ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false,
+        then answer: @escaping PushRouter.Answer
+    ) {
+        pushRouter.push(push, to: audience, durable: durable, beginsInbox: beginsInbox, then: counted(answer))
     }
 
-    func push(_ push: PushPayload, to audience: PushAudience, durable: Bool = false) async throws -> PushOutcome {
+    func push(_ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { continuation in
-            self.push(push, to: audience, durable: durable) { continuation.resume(with: $0) }
+            self.push(push, to: audience, durable: durable, beginsInbox: beginsInbox) { continuation.resume(with: $0) }
         }
     }
 

@@ -27,7 +27,7 @@ extension ClientSession {
         let session = self
         return {
             do {
-                let read = try await session.node.bus.readInbox(of: session.connection.user, after: after, until: until, limit: Self.inboxPage + 1)
+                let read = try await session.node.bus.readInbox(of: session.connection.user, after: after, until: until, limit: Self.inboxPage + 1, beginning: false)
                 let recovered = read.recovers(after: InboxPosition(epoch: epoch, offset: after))
                 let pushes = recovered ? Array(read.pushes.prefix(Self.inboxPage)) : []
                 session.reply(to: id, ok: .init(structValue: [

@@ -3,49 +3,70 @@ import Synchronization
 /// Relay between nodes of one process: the embedded default, and what multi-node unit
 /// tests use. Delivery is synchronous, so order is kept trivially.
 package final class InProcessRelayBus: RelayBus {
-    private struct State {
+    fileprivate struct State {
         var nodes: [String: any LocalDelivery] = [:]
         /// user → node → connections held.
         var holders: [String: [String: Int]] = [:]
         var inboxes: [String: Inbox] = [:]
+        /// Inboxes after the last sweep of expired ones: the next comes at twice as many.
+        var sweptDownTo = 0
     }
 
-    /// A user's inbox in memory: trimmed to the policy's length, kept while the process lives.
-    private struct Inbox {
+    /// A user's inbox in memory: trimmed to the policy's length, gone `ttl` after its latest
+    /// push or connect, as in Redis.
+    fileprivate struct Inbox {
         let epoch = InboxPolicy.makeEpoch()
         var latest: UInt64 = 0
         var pushes: [PushPayload] = []
+        var expires: ContinuousClock.Instant
     }
 
     private let state = Mutex(State())
     private let inbox: InboxPolicy
+    private let now: @Sendable () -> ContinuousClock.Instant
 
-    package init(inbox: InboxPolicy = InboxPolicy()) {
+    /// `now`: the clock inboxes expire by (tests pass their own).
+    package init(inbox: InboxPolicy = InboxPolicy(), now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
         self.inbox = inbox
+        self.now = now
     }
 
+    /// Inboxes held in memory, expired ones not yet swept included.
+    package var inboxCount: Int { state.withLock { $0.inboxes.count } }
+
     /// Delivered while the lock is held, so every holder sees the inbox's order.
-    package func store(_ push: PushPayload, from originNodeID: String, forUser user: String, then answer: @escaping Answer<StoredPush>) {
+    package func store(
+        _ push: PushPayload, from originNodeID: String, forUser user: String, beginsInbox: Bool, then answer: @escaping Answer<StoredPush>
+    ) {
         var push = push
-        let maxLength = inbox.maxLength
+        let (maxLength, now, ttl) = (inbox.maxLength, now(), inbox.ttl)
         let stored = state.withLock { state -> StoredPush in
-            var box = state.inboxes[user] ?? Inbox()
-            box.latest += 1
-            let position = InboxPosition(epoch: box.epoch, offset: box.latest)
-            push.position = position
-            box.pushes.append(push)
-            if box.pushes.count > maxLength { box.pushes.removeFirst(box.pushes.count - maxLength) }
-            state.inboxes[user] = box
             let targets = (state.holders[user] ?? [:]).keys.compactMap { state.nodes[$0] }
+            var position: InboxPosition?
+            if var box = state.live(user, at: now) ?? ((beginsInbox || !targets.isEmpty) ? Inbox(expires: now) : nil) {
+                box.latest += 1
+                position = InboxPosition(epoch: box.epoch, offset: box.latest)
+                push.position = position
+                box.pushes.append(push)
+                if box.pushes.count > maxLength { box.pushes.removeFirst(box.pushes.count - maxLength) }
+                box.expires = now + ttl
+                state.keep(box, for: user, at: now)
+            }
             for delivery in targets { _ = delivery.deliver(push, to: .user(user)) }
             return StoredPush(position: position, receivers: targets.count)
         }
         answer(.success(stored))
     }
 
-    package func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int) async throws -> InboxRead {
-        state.withLock { state in
-            guard let box = state.inboxes[user] else { return InboxRead(epoch: nil, latest: 0, oldest: 0, pushes: []) }
+    package func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int, beginning: Bool) async throws -> InboxRead {
+        let (now, ttl) = (now(), inbox.ttl)
+        return state.withLock { state in
+            if beginning {
+                var box = state.live(user, at: now) ?? Inbox(expires: now)
+                box.expires = now + ttl
+                state.keep(box, for: user, at: now)
+            }
+            guard let box = state.live(user, at: now) else { return InboxRead(epoch: nil, latest: 0, oldest: 0, pushes: []) }
             let wanted = box.pushes.filter { push in
                 let offset = push.position?.offset ?? 0
                 return offset > after && offset < (until ?? .max)
@@ -101,3 +122,22 @@ package final class InProcessRelayBus: RelayBus {
     }
 }
 
+extension InProcessRelayBus.State {
+    /// The user's inbox unless it has expired (then it is gone).
+    fileprivate mutating func live(_ user: String, at now: ContinuousClock.Instant) -> InProcessRelayBus.Inbox? {
+        guard let box = inboxes[user] else { return nil }
+        guard box.expires > now else {
+            inboxes[user] = nil
+            return nil
+        }
+        return box
+    }
+
+    /// Stores `box`; sweeps expired inboxes each time their number has doubled.
+    fileprivate mutating func keep(_ box: InProcessRelayBus.Inbox, for user: String, at now: ContinuousClock.Instant) {
+        inboxes[user] = box
+        guard inboxes.count > max(2 * sweptDownTo, 1024) else { return }
+        inboxes = inboxes.filter { $0.value.expires > now }
+        sweptDownTo = inboxes.count
+    }
+}

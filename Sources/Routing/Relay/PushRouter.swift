@@ -16,19 +16,22 @@ package struct PushRouter: Sendable {
     }
 
     /// Answers on the caller's event loop when it runs on one (a client's send). A
-    /// `durable` push to a user goes through the user's inbox (other audiences have none).
-    package func push(_ push: PushPayload, to audience: PushAudience, durable: Bool = false, then answer: @escaping Answer) {
+    /// `durable` push to a user goes through the user's inbox (other audiences have none);
+    /// `beginsInbox`: also when the user has none yet (see `RelayBus.store`).
+    package func push(
+        _ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false, then answer: @escaping Answer
+    ) {
         if durable, case .user(let user) = audience {
-            return store(push, for: user, then: answer)
+            return store(push, for: user, beginsInbox: beginsInbox, then: answer)
         }
         route(.push(push), to: audience, then: answer)
     }
 
     /// Stored first, then delivered everywhere — here too — from the inbox's publish, in
     /// the inbox's order.
-    private func store(_ push: PushPayload, for user: String, then answer: @escaping Answer) {
+    private func store(_ push: PushPayload, for user: String, beginsInbox: Bool, then answer: @escaping Answer) {
         let here = local.count(of: user)
-        bus.store(push, from: nodeID, forUser: user) { result in
+        bus.store(push, from: nodeID, forUser: user, beginsInbox: beginsInbox) { result in
             switch result {
             case .success(let stored):
                 let others = max(stored.receivers - (here > 0 ? 1 : 0), 0)

@@ -119,7 +119,9 @@ package final class RedisRelayBus: RelayBus {
 
     /// One script: XADD to the user's inbox, then PUBLISH on the user's channel with the
     /// position; every holder, this node included, delivers from the channel.
-    package func store(_ push: PushPayload, from originNodeID: String, forUser user: String, then answer: @escaping Answer<StoredPush>) {
+    package func store(
+        _ push: PushPayload, from originNodeID: String, forUser user: String, beginsInbox: Bool, then answer: @escaping Answer<StoredPush>
+    ) {
         var envelope = Switchboard_Relay_V1_RelayBatch()
         envelope.originNode = originNodeID
         envelope.items = [Self.item(RelayMessage(originNodeID: originNodeID, audience: .user(user), content: .push(push)))]
@@ -130,9 +132,9 @@ package final class RedisRelayBus: RelayBus {
             return answer(.failure(error))
         }
         let arguments = [
-            Self.twoKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8),
+            Self.threeKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8), Array(presenceKeys.user(user).utf8),
             Array(channels.user(user).utf8), payload, inboxArguments.maxLength, inboxArguments.ttlMilliseconds,
-            Array(InboxPolicy.makeEpoch().utf8),
+            Array(InboxPolicy.makeEpoch().utf8), beginsInbox ? Self.yes : Self.no,
         ]
         let book = self.book
         appendScript.run(arguments, on: redis) { result in
@@ -142,7 +144,8 @@ package final class RedisRelayBus: RelayBus {
                     return answer(.failure(RedisError.server("unexpected inbox reply \(values)")))
                 }
                 book.published(to: user, receivers: Int(receivers))
-                answer(.success(StoredPush(position: InboxPosition(epoch: epoch, offset: offset), receivers: Int(receivers))))
+                let position = epoch.isEmpty ? nil : InboxPosition(epoch: epoch, offset: offset)
+                answer(.success(StoredPush(position: position, receivers: Int(receivers))))
             case .success(.error(let message)): answer(.failure(RedisError.server(message)))
             case .success(let reply): answer(.failure(RedisError.server("unexpected inbox reply \(reply)")))
             case .failure(let error): answer(.failure(error))
@@ -150,12 +153,14 @@ package final class RedisRelayBus: RelayBus {
         }
     }
 
-    package func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int) async throws -> InboxRead {
+    package func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int, beginning: Bool) async throws -> InboxRead {
         let inboxKey = Array(channels.inbox(user).utf8)
-        let reply = try await Self.readScript.run([
+        var arguments = [
             Self.twoKeys, inboxKey, Array(channels.inboxEpoch(user).utf8),
             Array(String(after).utf8), Array(String(until ?? 0).utf8), Array(String(max(limit, 0)).utf8),
-        ], on: redis)
+        ]
+        if beginning { arguments += [Array(InboxPolicy.makeEpoch().utf8), inboxArguments.ttlMilliseconds] }
+        let reply = try await Self.readScript.run(arguments, on: redis)
         guard let values = reply.array, values.count >= 3, values.count % 2 == 1, let epoch = values[0].string,
               let latest = values[1].string.flatMap({ UInt64($0) }), let oldest = values[2].string.flatMap({ UInt64($0) })
         else { throw RedisError.server("unexpected inbox reply \(reply)") }
@@ -177,6 +182,10 @@ package final class RedisRelayBus: RelayBus {
     }
 
     private static let twoKeys = Array("2".utf8)
+    private static let threeKeys = Array("3".utf8)
+    private static let (yes, no) = (Array("1".utf8), Array("0".utf8))
+    /// Where the append script sees whether the user is connected.
+    private var presenceKeys: PresenceKeys { PresenceKeys(prefix: channels.prefix, hashTagged: channels.hashTagged) }
     /// Every connect runs it (a welcome says where the inbox stands): by SHA, not its text.
     private static let readScript = RedisScript(InboxScripts.read)
 

@@ -21,10 +21,18 @@ package protocol RelayBus: Sendable {
     /// Appends a push to `user`'s inbox and hands it, with its position, to every node
     /// holding the user — the origin included, so that all of the user's connections see
     /// the inbox's order; answers where it was stored and how many nodes got it.
-    func store(_ push: PushPayload, from originNodeID: String, forUser user: String, then answer: @escaping Answer<StoredPush>)
+    ///
+    /// A user has an inbox once connected (`readInbox(…, beginning: true)`) until it
+    /// expires. For a user without one who is not connected either, the push begins one
+    /// only if `beginsInbox` (a backend asked for it by name); otherwise it is handed on
+    /// unstored (position nil), so that names nobody uses cost nothing to keep.
+    func store(
+        _ push: PushPayload, from originNodeID: String, forUser user: String, beginsInbox: Bool, then answer: @escaping Answer<StoredPush>
+    )
     /// `user`'s durable pushes after offset `after` and before `until` (nil: the end),
-    /// at most `limit`, with where the inbox stands.
-    func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int) async throws -> InboxRead
+    /// at most `limit`, with where the inbox stands. `beginning` (a connect): the user's
+    /// inbox begins now if it has none, and an existing one lives another inbox ttl.
+    func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int, beginning: Bool) async throws -> InboxRead
     /// `nodeID` holds one more connection of `user`; returns once pushes to the user from
     /// any node reach this one (what a client's welcome waits for).
     func hold(user: String, nodeID: String) async

@@ -1,0 +1,57 @@
+import Foundation
+import Logging
+import Node
+import RedisClient
+import Testing
+import TestSupport
+
+/// What one account can make the cluster keep for it: black-box, through the client
+/// port, with the reference backends and a real Redis (docs/security.md).
+@Suite("No user can exhaust what others share", .tags(.redis), .timeLimit(.minutes(2)))
+struct SharedResourceTests {
+    @Test("chat.send to made-up names keeps no inbox for them in Redis, while a real user who is away gets what was sent, at the next connect")
+    func madeUpNamesGetNoInbox() async throws {
+        let redis = try await RedisServer.shared()
+        let prefix = "ghost\(UInt32.random(in: 0...UInt32.max)):"
+        try await withNodeAndBackends(configure: {
+            $0.redis = redis.endpoint
+            $0.redisPrefix = prefix
+            $0.redisTimeout = .seconds(60)
+        }) { system in
+            let node = system.node
+            // A real user: connected once (that begins the inbox), then away.
+            let away = try await node.connect("away-user", awaitWelcome: false)
+            let welcome = try #require(try await away.receiveJSON()["welcome"] as? [String: Any])
+            let start = try #require((welcome["inbox"] as? [String: Any])?["position"] as? [String: Any])
+            let epoch = try #require(start["epoch"] as? String)
+            #expect(!epoch.isEmpty, "a connect begins the user's inbox")
+            try await away.close()
+
+            let sender = try await node.connect("flooder")
+            for n in 0..<100 {
+                sender.send(#"{"id":"\#(n)","call":"chat.send","data":{"to":"ghost-\#(n)","text":"hello \#(n)"}}"#)
+                let answer = try await sender.receiveJSON()
+                #expect(answer["ok"] != nil, "chat.send to ghost-\(n): \(answer)")
+            }
+            sender.send(#"{"id":"real","call":"chat.send","data":{"to":"away-user","text":"while you were away"}}"#)
+            #expect(try await sender.receiveJSON()["ok"] != nil)
+
+            // Nothing under the cluster's prefix names a ghost.
+            let connection = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "shared-resource-test"))
+            defer { connection.close() }
+            let keys = try await connection.send("KEYS", "\(prefix)*").array?.compactMap(\.string) ?? []
+            #expect(!keys.isEmpty, "the real users' keys are there: the pattern matches")
+            #expect(keys.filter { $0.contains("ghost-") } == [], "keys kept for made-up names")
+
+            // The real user resumes from where it was and gets the message.
+            let back = try await node.connect("away-user", awaitWelcome: false, query: "since=0&epoch=\(epoch)")
+            let resumed = try #require((try await back.receiveJSON()["welcome"] as? [String: Any])?["inbox"] as? [String: Any])
+            #expect(resumed["recovered"] as? Bool == true)
+            #expect(resumed["replayed"] as? Int == 1)
+            let push = try #require(try await back.receiveJSON()["push"] as? [String: Any])
+            #expect((push["data"] as? [String: Any])?["text"] as? String == "while you were away")
+            try await back.close()
+            try await sender.close()
+        }
+    }
+}
