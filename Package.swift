@@ -209,11 +209,13 @@ let package = Package(
             ]
         ),
         // What the fuzzers feed untrusted bytes to: the JSON and protobuf envelope decoders,
-        // the relay batch decoder, the WebSocket frame path and the HTTP upgrade path.
+        // the relay batch decoder, the WebSocket frame path, the HTTP upgrade path and
+        // signed tokens' claims.
         .target(
             name: "FuzzTargets",
             dependencies: [
                 "Auth",
+                .product(name: "JWTKit", package: "jwt-kit"),
                 "Node",
                 "Routing",
                 "SwitchboardProtocol",

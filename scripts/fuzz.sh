@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Fuzzes one input path of the node with libFuzzer and AddressSanitizer.
-#   scripts/fuzz.sh <json|protobuf|relay|frames|http|all> [seconds per target, default 600]
+#   scripts/fuzz.sh <json|protobuf|relay|frames|http|token|all> [seconds per target, default 600]
 # Builds switchboard-fuzz instrumented (-sanitize=fuzzer,address) in .build-fuzz, starts
 # from the seed corpus in Fuzz/corpus/<target> (new inputs go to a scratch copy), and
 # writes any crashing input to Fuzz/crashes/. A crash becomes a regression test by moving
 # its input to Fuzz/regressions/<target>/ (FuzzRegressionTests replays those on every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh <json|protobuf|relay|frames|http|all> [seconds]}
+target=${1:?usage: scripts/fuzz.sh <json|protobuf|relay|frames|http|token|all> [seconds]}
 seconds=${2:-600}
 targets=$target
-[ "$target" = all ] && targets="json protobuf relay frames http"
+[ "$target" = all ] && targets="json protobuf relay frames http token"
 
 swift build --product switchboard-fuzz --build-path .build-fuzz \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING >&2

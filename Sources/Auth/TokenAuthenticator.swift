@@ -45,7 +45,7 @@ package struct TokenAuthenticator: Sendable {
             let claims = try await keys.verify(token, as: AccessTokenClaims.self)
             try check(claims)
             if let problem = UserID.problem(claims.sub.value) { throw AuthenticationError.invalid("sub: \(problem)") }
-            let expiresAtMs = Int64((claims.exp.value.timeIntervalSince1970 * 1000).rounded(.down))
+            let expiresAtMs = Self.saturating(claims.exp.value.timeIntervalSince1970 * 1000)
             return VerifiedToken(user: claims.sub.value, isAdmin: claims.admin == true, expiresAtMs: expiresAtMs)
         } catch let error as AuthenticationError {
             throw error
@@ -64,7 +64,7 @@ package struct TokenAuthenticator: Sendable {
         let leeway = Double(policy.leeway.components.seconds) + Double(policy.leeway.components.attoseconds) / 1e18
         guard claims.exp.value.timeIntervalSince(now) > -leeway else { throw .expired }
         if let nbf = claims.nbf, nbf.value.timeIntervalSince(now) > leeway {
-            throw .invalid("not valid before \(Int64(nbf.value.timeIntervalSince1970)) (nbf)")
+            throw .invalid("not valid before \(Self.saturating(nbf.value.timeIntervalSince1970)) (nbf)")
         }
         if let issuer = policy.issuer, claims.iss?.value != issuer {
             throw .invalid("iss must be '\(issuer)', got '\(claims.iss?.value ?? "none")'")
@@ -76,9 +76,19 @@ package struct TokenAuthenticator: Sendable {
             guard let iat = claims.iat else { throw .invalid("no iat, and tokens may live at most \(maxLifetime)") }
             let lifetime = claims.exp.value.timeIntervalSince(iat.value)
             if lifetime > Double(maxLifetime.components.seconds) + leeway {
-                throw .invalid("the token lives \(Int(lifetime)) s, more than the \(maxLifetime.components.seconds) s allowed")
+                throw .invalid("the token lives \(Self.saturating(lifetime)) s, more than the \(maxLifetime.components.seconds) s allowed")
             }
         }
+    }
+
+    /// `value` rounded down, within Int64: a claim is any JSON number, and an identity
+    /// provider's "never expires" may be far past what Int64 milliseconds hold (`.max`
+    /// then means never, as for a token without expiry).
+    package static func saturating(_ value: Double) -> Int64 {
+        guard !value.isNaN else { return 0 }
+        if value >= 9.2e18 { return .max }
+        if value <= -9.2e18 { return .min }
+        return Int64(value.rounded(.down))
     }
 
     /// A token for `user`; `admin` adds the claim the cluster dashboard asks for.

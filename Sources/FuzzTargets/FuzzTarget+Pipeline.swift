@@ -16,22 +16,25 @@ extension FuzzTarget {
         return try! await GatewayNode(configuration: configuration, logger: logger)
     }
 
-    private static let secret = String(repeating: "f", count: 32)
+    static let secret = String(repeating: "f", count: 32)
 
     /// A valid upgrade request for user "fuzz", sent before the input in `frames`.
     private static let upgrade: [UInt8] = blocking {
-        let token = try! await TokenAuthenticator(secret: secret).issue(user: "fuzz", validFor: .seconds(365 * 86_400))
-        return Array(
+        upgradeRequest(token: try! await TokenAuthenticator(secret: secret).issue(user: "fuzz", validFor: .seconds(365 * 86_400)))
+    }
+
+    static func upgradeRequest(token: String) -> [UInt8] {
+        Array(
             ("GET /ws HTTP/1.1\r\nHost: fuzz\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nAuthorization: Bearer \(token)\r\n\r\n").utf8
         )
     }
 
     /// The input through the client port's pipeline on a testing channel: as the
-    /// client's first bytes (`http`), or after a valid upgrade (`frames`).
-    static func pipeline(upgradeFirst: Bool, _ bytes: [UInt8]) {
+    /// client's first bytes (`http`), or after a valid upgrade (`frames`, or `token`'s).
+    static func pipeline(upgradeFirst: Bool, upgrade: [UInt8]? = nil, _ bytes: [UInt8]) {
         let node = Self.node
-        let upgrade = Self.upgrade
+        let upgrade = upgrade ?? Self.upgrade
         blocking {
             let channel = NIOAsyncTestingChannel()
             do {
@@ -51,7 +54,7 @@ extension FuzzTarget {
 
     /// Runs `body` to completion from synchronous code (libFuzzer's thread, never a
     /// NIO or cooperative-pool thread).
-    private static func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
+    static func blocking<T: Sendable>(_ body: @escaping @Sendable () async -> T) -> T {
         let result = Mutex<T?>(nil)
         let done = DispatchSemaphore(value: 0)
         Task {

@@ -20,6 +20,9 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case frames
     /// The client port's first bytes: HTTP requests, upgrades, health and metrics.
     case http
+    /// A token's claims (the input, as its JSON payload), validly signed with the node's
+    /// secret, presented in an upgrade: extreme times, odd subjects, wrong types.
+    case token
 
     package func run(_ bytes: [UInt8]) {
         switch self {
@@ -28,6 +31,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .relay: Self.relay(bytes)
         case .frames: Self.pipeline(upgradeFirst: true, bytes)
         case .http: Self.pipeline(upgradeFirst: false, bytes)
+        case .token: Self.token(claims: bytes)
         }
     }
 

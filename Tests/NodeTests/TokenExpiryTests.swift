@@ -61,4 +61,15 @@ struct TokenExpiryTests {
         #expect(close.data.readWebSocketErrorCode() == CloseReason.tokenExpiredCode)
         #expect(connection.reason == .tokenExpired)
     }
+
+    @Test("an expiry farther than a timer can hold (292 years) never closes the connection, and traps nothing")
+    func beyondTheHorizon() async throws {
+        let node = try await node()
+        let (channel, connection) = try await openTestConnection(node, tokenExpiresAtMs: 8_640_000_000_000_000)
+        connection.tokenExpiry.set(expiresAtMs: Int64.max - 1, now: Int64.min + 1)  // the difference overflows
+        connection.tokenExpiry.set(expiresAtMs: 8_640_000_000_000_000)
+        await channel.testingEventLoop.advanceTime(by: .hours(23))  // short of the first ping
+        #expect(channel.isActive)
+        #expect(connection.reason != .tokenExpired)
+    }
 }

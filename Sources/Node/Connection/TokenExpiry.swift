@@ -22,10 +22,15 @@ final class TokenExpiry: Sendable {
 
     var expiresAtMs: Int64 { state.withLock { $0.expiresAtMs } }
 
-    /// (Re)schedules the close for `expiresAtMs` (unix ms; `.max`: never).
+    /// Farther than this is never: a timer's nanoseconds must fit in an Int64 (292 years).
+    static let horizonMs: Int64 = Int64.max / 1_000_000
+
+    /// (Re)schedules the close for `expiresAtMs` (unix ms; `.max`, or past the horizon: never).
     func set(expiresAtMs: Int64, now: Int64 = WallClock.milliseconds) {
         let queue = self.queue
-        let task: Scheduled<Void>? = expiresAtMs == .max ? nil : eventLoop.scheduleTask(in: .milliseconds(max(expiresAtMs - now, 0))) {
+        let delay = expiresAtMs.subtractingReportingOverflow(now)
+        let never = expiresAtMs == .max || delay.overflow || delay.partialValue > Self.horizonMs
+        let task: Scheduled<Void>? = never ? nil : eventLoop.scheduleTask(in: .milliseconds(max(delay.partialValue, 0))) {
             queue.finish(.tokenExpired)
         }
         let old = state.withLock { state in
