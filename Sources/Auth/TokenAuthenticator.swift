@@ -12,6 +12,11 @@ import JWTKit
 package struct TokenAuthenticator: Sendable {
     private let keys: JWTKeyCollection
     private let policy: TokenPolicy
+    /// The one algorithm each JWKS key (by kid) verifies: a token whose header names
+    /// another is refused before any signer is touched.
+    private let algorithms: [String: String]
+    /// JWKS keys left out, each with its reason (the node logs them).
+    package let skippedKeys: [String]
 
     /// HS256 wants a key at least as long as its 32-byte hash.
     package static let minimumSecretBytes = 32
@@ -20,6 +25,8 @@ package struct TokenAuthenticator: Sendable {
         guard secret.utf8.count >= Self.minimumSecretBytes else { throw TokenSecretError() }
         keys = JWTKeyCollection()
         policy = TokenPolicy()
+        algorithms = [:]
+        skippedKeys = []
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
     }
 
@@ -31,7 +38,18 @@ package struct TokenAuthenticator: Sendable {
             guard secret.utf8.count >= Self.minimumSecretBytes else { throw TokenSecretError() }
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         }
-        if let jwks { try await keys.add(jwksJSON: jwks) }
+        var algorithms: [String: String] = [:]
+        var skipped: [String] = []
+        if let jwks {
+            let set = try JWKSKeys(json: jwks)
+            for key in set.keys {
+                try await keys.add(jwk: key.jwk)
+                if let kid = key.kid { algorithms[kid] = key.algorithm }
+            }
+            skipped = set.skipped
+        }
+        self.algorithms = algorithms
+        skippedKeys = skipped
     }
 
     /// The user id of a valid token.
@@ -42,6 +60,7 @@ package struct TokenAuthenticator: Sendable {
     /// Who a valid token names, and whether it carries the admin claim.
     package func verify(token: String) async throws(AuthenticationError) -> VerifiedToken {
         do {
+            try checkAlgorithm(of: token)
             let claims = try await keys.verify(token, as: AccessTokenClaims.self)
             try check(claims)
             if let problem = UserID.problem(claims.sub.value) { throw AuthenticationError.invalid("sub: \(problem)") }
@@ -56,6 +75,18 @@ package struct TokenAuthenticator: Sendable {
         } catch {
             throw .invalid("\(error)")
         }
+    }
+
+    /// A header that names a JWKS key must name that key's algorithm.
+    private func checkAlgorithm(of token: String) throws(AuthenticationError) {
+        guard !algorithms.isEmpty, let encoded = token.split(separator: ".", maxSplits: 1).first else { return }
+        var base64 = String(encoded.map { $0 == "-" ? "+" : $0 == "_" ? "/" : $0 })
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64), let header = try? JSONDecoder().decode(Header.self, from: data),
+              let kid = header.kid, let expected = algorithms[kid]
+        else { return }  // jwt-kit refuses what is malformed, or an unknown kid
+        let alg = header.alg ?? "none"
+        guard alg == expected else { throw .invalid("alg '\(alg)' does not match key '\(kid)' (\(expected))") }
     }
 
     /// The policy's checks, with its leeway on both times.
@@ -95,4 +126,10 @@ package struct TokenAuthenticator: Sendable {
     package func issue(user: String, validFor ttl: Duration, admin: Bool = false) async throws -> String {
         try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(ttl.seconds), admin: admin))
     }
+}
+
+/// What `checkAlgorithm` reads of a token's header.
+private struct Header: Decodable {
+    let alg: String?
+    let kid: String?
 }

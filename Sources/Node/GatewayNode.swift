@@ -29,7 +29,15 @@ package final class GatewayNode: Sendable {
     var authenticator: TokenAuthenticator { currentAuthenticator.withLock { $0 } }
     /// Puts a new token checker in place (new connections and refreshes use it).
     func replaceAuthenticator(_ authenticator: TokenAuthenticator) {
+        logSkippedKeys(authenticator)
         currentAuthenticator.withLock { $0 = authenticator }
+    }
+
+    /// A JWKS key the node will not verify with is said once per load, never silently.
+    private func logSkippedKeys(_ authenticator: TokenAuthenticator) {
+        for reason in authenticator.skippedKeys {
+            logger.warning("a JWKS key is left out", metadata: ["reason": "\(reason)"])
+        }
     }
 
     /// The client port's TLS, when it has a certificate.
@@ -90,7 +98,8 @@ package final class GatewayNode: Sendable {
             redis = nil
         }
         metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: configuration.redis != nil)
-        currentAuthenticator = Mutex(try await Self.authenticator(configuration))
+        let authenticator = try await Self.authenticator(configuration)
+        currentAuthenticator = Mutex(authenticator)
         if let cert = configuration.tlsCertFile, let key = configuration.tlsKeyFile {
             tls = try ServerTLS(certFile: cert, keyFile: key, logger: logger)
         } else {
@@ -119,6 +128,7 @@ package final class GatewayNode: Sendable {
             )
         }
         logger.info("connection limit", metadata: ["max-connections": "\(maxConnections)", "open-file-limit": "\(files)"])
+        logSkippedKeys(authenticator)
     }
 
     /// Ready for clients: not draining, and, in a cluster, relaying through Redis.
