@@ -54,4 +54,39 @@ struct SharedResourceTests {
             try await sender.close()
         }
     }
+
+    @Test("the calls a node answers itself (switchboard.inbox, .refresh, .cluster) count against the per-connection call cap")
+    func nodeCallsAreCapped() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.kill() }
+        let pid = try #require(redis.processIdentifier)
+        try await withCluster(nodes: 1, redis: redis, configure: { $0.maxCallsPerConnection = 2; $0.dev = true }) { cluster in
+            let client = try await cluster.nodes[0].connect("capped")
+            kill(pid, SIGSTOP)
+            defer { kill(pid, SIGCONT) }
+            // Two inbox reads wait on the stopped Redis; everything after them is over the cap.
+            client.send(#"{"id":"a","call":"switchboard.inbox","data":{"after":0}}"#)
+            client.send(#"{"id":"b","call":"switchboard.inbox","data":{"after":0}}"#)
+            let token = try await RunningNode.token(for: "capped")
+            for (id, call) in [("c", #""switchboard.inbox","data":{"after":0}"#), ("r", #""switchboard.refresh","data":{"token":"\#(token)"}"#),
+                               ("s", #""switchboard.cluster""#)] {
+                client.send(#"{"id":"\#(id)","call":\#(call)}"#)
+                let answer = try await client.receiveJSON()
+                #expect(answer["id"] as? String == id)
+                #expect((answer["error"] as? [String: Any])?["code"] as? String == "busy", "\(id): \(answer)")
+            }
+            kill(pid, SIGCONT)
+            var answered: Set<String> = []
+            for _ in 0..<2 {
+                let answer = try await client.receiveJSON(timeout: .seconds(120))
+                #expect(answer["ok"] != nil, "\(answer)")
+                answered.insert(answer["id"] as? String ?? "")
+            }
+            #expect(answered == ["a", "b"])
+            // Given back: the cap admits calls again.
+            client.send(#"{"id":"d","call":"switchboard.refresh","data":{"token":"\#(token)"}}"#)
+            #expect(try await client.receiveJSON()["ok"] != nil)
+            try await client.close()
+        }
+    }
 }

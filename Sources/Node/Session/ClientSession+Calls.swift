@@ -9,17 +9,12 @@ import SwitchboardProtocol
 extension ClientSession {
     /// Checks the route and the caps now, in frame order; the call itself runs later.
     func prepareCall(_ name: String, frame: Switchboard_V1_ClientFrame, binary: Bool) -> (@Sendable () async -> Void)? {
-        if name == Self.clusterStatsCall { return prepareClusterStats(id: frame.id) }
-        if name == Self.inboxCall { return prepareInboxRead(id: frame.id, arguments: frame.data) }
-        if name == Self.refreshCall { return prepareTokenRefresh(id: frame.id, arguments: frame.data) }
+        if let answered = prepareNodeCall(name, frame: frame) { return answered }
         guard let route = node.routes[name] else {
             reply(to: frame.id, error: .unknownRoute, "no route for call '\(name)'")
             return nil
         }
-        guard connection.calls.acquire(limit: node.configuration.maxCallsPerConnection) else {
-            reply(to: frame.id, error: .busy, "more than \(node.configuration.maxCallsPerConnection) calls in flight on this connection")
-            return nil
-        }
+        guard acquireCall(id: frame.id) else { return nil }
         switch node.backends.lease(route.backend) {
         case .notConfigured:
             connection.calls.release()
@@ -39,6 +34,37 @@ extension ClientSession {
                 connection.calls.release()
             }
         }
+    }
+
+    /// The calls the node answers itself (`switchboard.*`): in flight, they count against
+    /// the same per-connection cap as backend calls. Nil when `name` is not one of them.
+    private func prepareNodeCall(_ name: String, frame: Switchboard_V1_ClientFrame) -> (@Sendable () async -> Void)?? {
+        let prepare: () -> (@Sendable () async -> Void)?
+        switch name {
+        case Self.clusterStatsCall: prepare = { self.prepareClusterStats(id: frame.id) }
+        case Self.inboxCall: prepare = { self.prepareInboxRead(id: frame.id, arguments: frame.data) }
+        case Self.refreshCall: prepare = { self.prepareTokenRefresh(id: frame.id, arguments: frame.data) }
+        default: return nil
+        }
+        guard acquireCall(id: frame.id) else { return .some(nil) }
+        guard let call = prepare() else {
+            connection.calls.release()
+            return .some(nil)
+        }
+        let connection = self.connection
+        return {
+            await call()
+            connection.calls.release()
+        }
+    }
+
+    /// One more call in flight on this connection, or a `busy` answer.
+    private func acquireCall(id: String) -> Bool {
+        guard connection.calls.acquire(limit: node.configuration.maxCallsPerConnection) else {
+            reply(to: id, error: .busy, "more than \(node.configuration.maxCallsPerConnection) calls in flight on this connection")
+            return false
+        }
+        return true
     }
 
     private func perform(_ route: Route, on client: GRPCHTTP2Client, _ arguments: RouteArguments, id: String) async {
