@@ -96,6 +96,34 @@ struct ResumeTests {
         }
     }
 
+    @Test("an inbox read answers about 256 KiB at most, saying there is more, and page after page gives every push once, in order")
+    func pagedByBytes() async throws {
+        try await withCluster(nodes: 1, configure: { $0.inbox.durableKinds = ["note"] }) { cluster in
+            let node = cluster.nodes[0]
+            let big = String(repeating: "x", count: 60 * 1024)
+            for n in 1...10 { _ = try await Self.push("pat", kind: "note", durable: true, "\(n)\(big)", port: node.grpcPort) }
+            let pat = try await node.connect("pat")
+            var after = 0
+            var seen: [Int] = []
+            var pages = 0
+            while true {
+                pat.send(#"{"id":"p\#(pages)","call":"switchboard.inbox","data":{"after":\#(after)}}"#)
+                let page = try #require(try await pat.receiveJSON()["ok"] as? [String: Any])
+                let pushes = try #require(page["pushes"] as? [[String: Any]])
+                pages += 1
+                #expect(!pushes.isEmpty && pushes.count <= 5, "60 KiB pushes, 256 KiB a page: \(pushes.count)")
+                let offsets = pushes.compactMap { ($0["position"] as? [String: Any])?["offset"] as? Int }
+                seen += offsets
+                after = offsets.last ?? after
+                if page["more"] as? Bool != true { break }
+                if pages > 10 { break }
+            }
+            #expect(seen == Array(1...10))
+            #expect(pages >= 3)
+            try await pat.close()
+        }
+    }
+
     @Test("a resume from a position that was trimmed away says it did not recover, and replays nothing")
     func trimmed() async throws {
         try await withNode(configure: { $0.inbox.durableKinds = ["note"]; $0.inbox.maxLength = 3 }) { node in

@@ -25,10 +25,10 @@ struct InProcessInboxTests {
         let clock = Clock()
         let bus = InProcessRelayBus(inbox: InboxPolicy(ttl: .seconds(60)), now: { clock.now })
         #expect(Self.store(bus, "ghost")?.position == nil)
-        #expect(try await bus.readInbox(of: "ghost", after: 0, until: nil, limit: 10, beginning: false).epoch == nil)
+        #expect(try await bus.readInbox(of: "ghost", after: 0, until: nil, limit: 10, maxBytes: .max, beginning: false).epoch == nil)
         #expect(bus.inboxCount == 0)
 
-        let welcome = try await bus.readInbox(of: "ann", after: 0, until: nil, limit: 0, beginning: true)
+        let welcome = try await bus.readInbox(of: "ann", after: 0, until: nil, limit: 0, maxBytes: .max, beginning: true)
         let epoch = try #require(welcome.epoch)
         #expect(Self.store(bus, "ann")?.position == InboxPosition(epoch: epoch, offset: 1))
         #expect(Self.store(bus, "bea", beginsInbox: true)?.position?.offset == 1)
@@ -38,13 +38,13 @@ struct InProcessInboxTests {
     func expires() async throws {
         let clock = Clock()
         let bus = InProcessRelayBus(inbox: InboxPolicy(ttl: .seconds(60)), now: { clock.now })
-        _ = try await bus.readInbox(of: "ann", after: 0, until: nil, limit: 0, beginning: true)
+        _ = try await bus.readInbox(of: "ann", after: 0, until: nil, limit: 0, maxBytes: .max, beginning: true)
         clock.advance(.seconds(50))
         #expect(Self.store(bus, "ann")?.position?.offset == 1)
         clock.advance(.seconds(50))  // 100 s after the connect, 50 after the push
-        #expect(try await bus.readInbox(of: "ann", after: 0, until: nil, limit: 10, beginning: false).pushes.count == 1)
+        #expect(try await bus.readInbox(of: "ann", after: 0, until: nil, limit: 10, maxBytes: .max, beginning: false).pushes.count == 1)
         clock.advance(.seconds(11))
-        #expect(try await bus.readInbox(of: "ann", after: 0, until: nil, limit: 10, beginning: false).epoch == nil)
+        #expect(try await bus.readInbox(of: "ann", after: 0, until: nil, limit: 10, maxBytes: .max, beginning: false).epoch == nil)
         #expect(Self.store(bus, "ann")?.position == nil, "expired: a push by kind does not begin it again")
 
         for n in 0..<2000 { _ = Self.store(bus, "user-\(n)", beginsInbox: true) }

@@ -7,8 +7,10 @@ import SwitchboardProtocol
 /// that saw an offset jump (a relay message lost in a Redis blip) fills the gap.
 extension ClientSession {
     static let inboxCall = "switchboard.inbox"
-    /// Pushes one answer carries at most; `more` says when there are others.
+    /// Pushes one answer carries at most, and about how many bytes of them (at least one
+    /// push): `more` says when there are others. What one read costs Redis is bounded too.
     static let inboxPage = 100
+    static let inboxPageBytes = 256 * 1024
 
     /// `{"after": 17, "epoch": "…", "until": 25}` (until exclusive and optional) →
     /// `{"epoch", "latest", "recovered", "more", "pushes": [{from, kind, data, origin, position}]}`.
@@ -27,14 +29,19 @@ extension ClientSession {
         let session = self
         return {
             do {
-                let read = try await session.node.bus.readInbox(of: session.connection.user, after: after, until: until, limit: Self.inboxPage + 1, beginning: false)
+                let read = try await session.node.bus.readInbox(
+                    of: session.connection.user, after: after, until: until, limit: Self.inboxPage, maxBytes: Self.inboxPageBytes, beginning: false
+                )
                 let recovered = read.recovers(after: InboxPosition(epoch: epoch, offset: after))
-                let pushes = recovered ? Array(read.pushes.prefix(Self.inboxPage)) : []
+                let pushes = recovered ? read.pushes : []
+                // More when the page stopped before the range's end (by count or by bytes).
+                let end = min(read.latest, until.map { $0 > 0 ? $0 - 1 : 0 } ?? .max)
+                let more = recovered && (pushes.last?.position?.offset ?? after) < end
                 session.reply(to: id, ok: .init(structValue: [
                     "epoch": .init(stringValue: read.epoch ?? ""),
                     "latest": .init(numberValue: Double(read.latest)),
                     "recovered": .init(boolValue: recovered),
-                    "more": .init(boolValue: recovered && read.pushes.count > Self.inboxPage),
+                    "more": .init(boolValue: more),
                     "pushes": .init(listValue: .init(values: pushes.map(\.protobufValue))),
                 ]))
             } catch {

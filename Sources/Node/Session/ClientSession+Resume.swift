@@ -21,7 +21,8 @@ extension ClientSession {
         var replayedTo: InboxPosition?
         do {
             let read = try await node.bus.readInbox(
-                of: connection.user, after: resumeFrom?.offset ?? 0, until: nil, limit: resumeFrom == nil ? 0 : replayLimit, beginning: true
+                of: connection.user, after: resumeFrom?.offset ?? 0, until: nil, limit: resumeFrom == nil ? 0 : replayLimit,
+                maxBytes: connection.queue.maxBytes / 2, beginning: true
             )
             if let resumeFrom, read.recovers(after: resumeFrom) {
                 let start = InboxPosition(epoch: read.epoch ?? "", offset: resumeFrom.offset)

@@ -58,7 +58,9 @@ package final class InProcessRelayBus: RelayBus {
         answer(.success(stored))
     }
 
-    package func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int, beginning: Bool) async throws -> InboxRead {
+    package func readInbox(
+        of user: String, after: UInt64, until: UInt64?, limit: Int, maxBytes: Int, beginning: Bool
+    ) async throws -> InboxRead {
         let (now, ttl) = (now(), inbox.ttl)
         return state.withLock { state in
             if beginning {
@@ -71,8 +73,16 @@ package final class InProcessRelayBus: RelayBus {
                 let offset = push.position?.offset ?? 0
                 return offset > after && offset < (until ?? .max)
             }
+            var budget = maxBytes
+            var count = 0
+            for push in wanted.prefix(limit) {
+                let size = push.from.utf8.count + push.kind.utf8.count + (push.data?.count ?? 0)
+                if size > budget && count > 0 { break }
+                budget -= size
+                count += 1
+            }
             return InboxRead(
-                epoch: box.epoch, latest: box.latest, oldest: box.pushes.first?.position?.offset ?? 0, pushes: Array(wanted.prefix(limit))
+                epoch: box.epoch, latest: box.latest, oldest: box.pushes.first?.position?.offset ?? 0, pushes: Array(wanted.prefix(count))
             )
         }
     }

@@ -153,11 +153,13 @@ package final class RedisRelayBus: RelayBus {
         }
     }
 
-    package func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int, beginning: Bool) async throws -> InboxRead {
+    package func readInbox(
+        of user: String, after: UInt64, until: UInt64?, limit: Int, maxBytes: Int, beginning: Bool
+    ) async throws -> InboxRead {
         let inboxKey = Array(channels.inbox(user).utf8)
         var arguments = [
             Self.twoKeys, inboxKey, Array(channels.inboxEpoch(user).utf8),
-            Array(String(after).utf8), Array(String(until ?? 0).utf8), Array(String(max(limit, 0)).utf8),
+            Array(String(after).utf8), Array(String(until ?? 0).utf8), Array(String(max(limit, 0)).utf8), Array(String(max(maxBytes, 0)).utf8),
         ]
         if beginning { arguments += [Array(InboxPolicy.makeEpoch().utf8), inboxArguments.ttlMilliseconds] }
         let reply = try await Self.readScript.run(arguments, on: redis)

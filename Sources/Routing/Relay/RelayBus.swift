@@ -30,9 +30,10 @@ package protocol RelayBus: Sendable {
         _ push: PushPayload, from originNodeID: String, forUser user: String, beginsInbox: Bool, then answer: @escaping Answer<StoredPush>
     )
     /// `user`'s durable pushes after offset `after` and before `until` (nil: the end),
-    /// at most `limit`, with where the inbox stands. `beginning` (a connect): the user's
-    /// inbox begins now if it has none, and an existing one lives another inbox ttl.
-    func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int, beginning: Bool) async throws -> InboxRead
+    /// at most `limit` and about `maxBytes` of stored pushes (at least one, when there is
+    /// one), with where the inbox stands. `beginning` (a connect): the user's inbox begins
+    /// now if it has none, and an existing one lives another inbox ttl.
+    func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int, maxBytes: Int, beginning: Bool) async throws -> InboxRead
     /// `nodeID` holds one more connection of `user`; returns once pushes to the user from
     /// any node reach this one (what a client's welcome waits for).
     func hold(user: String, nodeID: String) async
