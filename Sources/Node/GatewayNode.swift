@@ -21,6 +21,8 @@ package final class GatewayNode: Sendable {
     let pending: CappedCounts
     /// Connections on this node, by user.
     let userConnections: CappedCounts
+    /// Connects to this node, by user, a minute.
+    let connectRates: ConnectRates
     /// When a refusal at `maxConnections` was last logged, so a full node logs once a second at most.
     let capacityWarning = CapacityWarning()
     let metrics: NodeMetrics
@@ -121,6 +123,7 @@ package final class GatewayNode: Sendable {
         slots = ConnectionSlots(capacity: maxConnections)
         pending = CappedCounts(capacityPerKey: configuration.maxPendingPerAddress)
         userConnections = CappedCounts(capacityPerKey: configuration.maxConnectionsPerUser)
+        connectRates = ConnectRates(perMinute: configuration.userConnectsPerMinute)
         if maxConnections > files - OpenFileLimit.reserved {
             logger.warning(
                 "max-connections is above what the open-file limit allows; connections past it will fail to be accepted",

@@ -1,8 +1,10 @@
 /// Polls `condition` until it holds, failing after `timeout`.
 ///
 /// The timeout only decides when to give up: integration tests assert outcomes, never
-/// how long they took (timing is proven on virtual time, see `ManualClock`).
-package func waitUntil(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+/// how long they took (timing is proven on virtual time, see `ManualClock`). The default
+/// is one a saturated machine cannot reach for what should hold (20 s was: nodes of a
+/// new Redis Cluster getting ready with both cores busy and the suite running).
+package func waitUntil(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while try await !condition() {
         guard ContinuousClock.now < deadline else { throw TestFailure("condition not met within \(timeout)") }
@@ -16,7 +18,7 @@ package func waitUntil(timeout: Duration = .seconds(20), _ condition: () async t
 package let testDeadline = Duration.seconds(30)
 
 /// Polls `attempt` until it returns a value, which is returned; fails after `timeout`.
-package func eventually<Value>(timeout: Duration = .seconds(20), _ attempt: () async throws -> Value?) async throws -> Value {
+package func eventually<Value>(timeout: Duration = .seconds(60), _ attempt: () async throws -> Value?) async throws -> Value {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while true {
         if let value = try await attempt() { return value }

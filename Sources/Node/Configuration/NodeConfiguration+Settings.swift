@@ -52,6 +52,7 @@ extension NodeConfiguration {
         .integer("client-burst", \.clientBurst, help: "Client frames a connection may send at once above the rate; refusals past what the rate forgives, up to this many, close it (4029).", in: 1...Int.max),
         .integer("client-bytes-rate", \.clientBytesRate, help: "Client bytes per second one connection may send, sustained (burst: two seconds' worth).", in: 1...Int.max),
         .integer("max-connections-per-user", \.maxConnectionsPerUser, help: "Connections one user may hold on this node; more are refused with 429 before the upgrade.", in: 1...Int.max),
+        .integer("user-connects-per-minute", \.userConnectsPerMinute, help: "Connects one user may make to this node a minute (sustained, and at once); more are refused with 429 before the upgrade.", in: 1...Int.max),
         .integer("presence-limit", \.presenceLimit, help: "Connections a presence answer lists at most, with the total count beside them.", in: 1...Int.max),
         .seconds("handshake-timeout", \.handshakeTimeout, help: "Seconds a new connection has to send its request and be upgraded; then it is dropped.", atLeast: .milliseconds(1)),
         .integer("max-pending-per-address", \.maxPendingPerAddress, help: "Connections one source address may have open before their upgrade; more are closed at accept.", in: 1...Int.max),

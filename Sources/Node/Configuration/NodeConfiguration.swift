@@ -73,6 +73,11 @@ package struct NodeConfiguration: Sendable {
     /// `--max-connections-per-user`, `SWITCHBOARD_MAX_CONNECTIONS_PER_USER`: connections one user
     /// may hold on this node; more are refused before the upgrade (429 `too_many_connections`).
     package var maxConnectionsPerUser: Int = 64
+    /// `--user-connects-per-minute`, `SWITCHBOARD_USER_CONNECTS_PER_MINUTE`: connects one user may
+    /// make to this node a minute, sustained, and at once; more are refused before the upgrade
+    /// (429 `too_many_connects`): a client reconnecting in a loop (each connect reads the inbox)
+    /// cannot load Redis for everyone.
+    package var userConnectsPerMinute: Int = 60
     /// `--presence-limit`, `SWITCHBOARD_PRESENCE_LIMIT`: connections a `presence` answer lists at
     /// most (with the total count beside them).
     package var presenceLimit: Int = 100

@@ -26,6 +26,12 @@ struct TokenBucket {
         return true
     }
 
+    /// Whether it would be full at `now`: nothing taken is still owed.
+    func isFull(at now: NIODeadline) -> Bool {
+        guard let last else { return true }
+        return tokens + max(0, Double((now - last).nanoseconds) / 1e9) * rate >= burst
+    }
+
     /// Returns what `take` took for something that then did not happen.
     mutating func giveBack(_ cost: Double) {
         tokens = min(burst, tokens + cost)

@@ -138,6 +138,14 @@ package struct ClientListener: Service {
             return nil
         }
         let user = token.user
+        guard node.connectRates.admit(user) else {
+            node.metrics.hit(.userConnects)
+            handshake.refuse(
+                .tooManyRequests, .tooManyConnects,
+                "this user connected more than \(node.configuration.userConnectsPerMinute) times in a minute; wait a few seconds before retrying"
+            )
+            return nil
+        }
         guard node.userConnections.admit(user) else {
             node.metrics.hit(.userConnections)
             handshake.refuse(

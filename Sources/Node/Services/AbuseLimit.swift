@@ -9,6 +9,8 @@ enum AbuseLimit: String, Sendable, CaseIterable {
     case requestBody = "request_body"
     /// A user at `max-connections-per-user` on this node tried one more (429).
     case userConnections = "user_connections"
+    /// A user past `user-connects-per-minute` on this node tried once more (429).
+    case userConnects = "user_connects"
     /// A frame past the connection's message or byte rate, refused `rate_limited`.
     case rate
     /// A user's message to a connection whose queue was half full, dropped so that senders

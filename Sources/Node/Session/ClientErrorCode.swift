@@ -31,6 +31,8 @@ enum ClientErrorCode: String, Sendable {
     case originNotAllowed = "origin_not_allowed"
     /// (HTTP 429 at connect) The user holds `max-connections-per-user` connections on this node.
     case tooManyConnections = "too_many_connections"
+    /// (HTTP 429 at connect) The user connected more than `user-connects-per-minute` times.
+    case tooManyConnects = "too_many_connects"
     /// The receiver's queue is half full of other users' messages: this one was dropped.
     case receiverBusy = "receiver_busy"
     /// (HTTP 400) A request the client port does not take, such as one with a body.
