@@ -89,4 +89,19 @@ struct SharedResourceTests {
             try await client.close()
         }
     }
+
+    @Test("a user reconnecting in a loop is refused 429 too_many_connects past its rate, before the upgrade; other users connect")
+    func connectRate() async throws {
+        try await withNode(configure: { $0.userConnectsPerMinute = 3 }) { node in
+            for _ in 0..<3 { try await node.connect("looping").close() }
+            let token = try await RunningNode.token(for: "looping")
+            let refused = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(token)")])
+            #expect(refused.status == 429)
+            #expect(refused.body.contains("too_many_connects"))
+            #expect(refused.body.contains("more than 3 times in a minute"))
+            let metrics = try await HTTPProbe.get(port: node.port, path: "/metrics").body
+            #expect(metrics.contains(#"limit="user_connects""#))
+            try await node.connect("someone-else").close()
+        }
+    }
 }
