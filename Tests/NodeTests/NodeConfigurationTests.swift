@@ -23,6 +23,24 @@ struct NodeConfigurationTests {
         #expect(configuration.nodeID == "edge-1")
     }
 
+    @Test("dev (tokens for anyone at /demo/token) is refused on a host others reach, and beside TLS or a JWKS")
+    func devStaysLocal() throws {
+        for (variables, reason) in [
+            (["SWITCHBOARD_DEV": "true", "SWITCHBOARD_HOST": "0.0.0.0"], "loopback"),
+            (["SWITCHBOARD_DEV": "true", "SWITCHBOARD_HOST": "10.1.2.3"], "loopback"),
+            (["SWITCHBOARD_DEV": "true", "SWITCHBOARD_JWKS_URL": "http://127.0.0.1:9/jwks.json"], "JWKS"),
+        ] {
+            let configuration = try NodeConfiguration.resolve(environment: Self.secrets.merging(variables) { $1 })
+            let error = #expect(throws: ConfigurationError.self) { try configuration.validate() }
+            #expect(error?.key == "dev")
+            #expect("\(error.map { "\($0)" } ?? "")".contains(reason), "\(variables)")
+        }
+        for host in ["127.0.0.1", "localhost", "::1"] {
+            try NodeConfiguration.resolve(environment: Self.secrets.merging(["SWITCHBOARD_DEV": "true", "SWITCHBOARD_HOST": host]) { $1 }).validate()
+        }
+        try NodeConfiguration.resolve(environment: Self.secrets.merging(["SWITCHBOARD_HOST": "0.0.0.0"]) { $1 }).validate()
+    }
+
     @Test("a drain window that is not a number, or too short, and a zero close timeout are refused naming the key")
     func badDrainSettings() throws {
         let notANumber = #expect(throws: ConfigurationError.self) {

@@ -213,5 +213,24 @@ package struct NodeConfiguration: Sendable {
         guard queueBytes >= maxFrameBytes else {
             throw ConfigurationError(key: "queue-bytes", problem: "must be at least max-frame-bytes (\(maxFrameBytes))")
         }
+        if dev { try checkDevIsLocal() }
+    }
+
+    /// `dev` mints a token for any user at /demo/token: only where nobody else can reach it
+    /// (a loopback host), and never beside production identity (TLS, a JWKS).
+    private func checkDevIsLocal() throws(ConfigurationError) {
+        guard Self.isLoopback(host) else {
+            throw ConfigurationError(
+                key: "dev", problem: "serves tokens for any user at /demo/token, so it listens only on a loopback host; host is '\(host)'"
+            )
+        }
+        if tlsCertFile != nil || jwksFile != nil || jwksURL != nil {
+            throw ConfigurationError(key: "dev", problem: "is for local development: not with a TLS certificate or a JWKS (production identity)")
+        }
+    }
+
+    /// 127.0.0.0/8, ::1 or localhost.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
     }
 }
