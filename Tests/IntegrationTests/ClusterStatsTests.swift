@@ -35,6 +35,28 @@ struct ClusterStatsTests {
         }
     }
 
+    @Test("the admin claim follows the token the connection holds: refreshed without it, the connection loses it; refreshed with it, gains it")
+    func adminFollowsRefresh() async throws {
+        try await withNode { node in
+            let client = try await TestWebSocket.connect(url: node.url, token: try await adminToken("ops"))
+            func cluster(_ id: String) async throws -> [String: Any] {
+                client.send(#"{"id":"\#(id)","call":"switchboard.cluster"}"#)
+                return try await client.receiveJSON()
+            }
+            func refresh(_ id: String, admin: Bool) async throws {
+                let token = try await TokenAuthenticator(secret: RunningNode.secret).issue(user: "ops", validFor: .seconds(600), admin: admin)
+                client.send(#"{"id":"\#(id)","call":"switchboard.refresh","data":{"token":"\#(token)"}}"#)
+                #expect(try await client.receiveJSON()["ok"] != nil)
+            }
+            #expect(try await cluster("a")["ok"] != nil)
+            try await refresh("r1", admin: false)
+            #expect((try await cluster("b")["error"] as? [String: Any])?["code"] as? String == "permission_denied")
+            try await refresh("r2", admin: true)
+            #expect(try await cluster("c")["ok"] != nil)
+            try await client.close()
+        }
+    }
+
     @Test("a --dev node answers anyone; in a cluster every node's snapshot comes from Redis, a stopped node's goes")
     func cluster() async throws {
         try await withCluster(nodes: 2, configure: { $0.dev = true; $0.statsInterval = .milliseconds(50) }) { cluster in

@@ -32,7 +32,8 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         let connection = ClientConnection(
             id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: node.metrics, logger: logger
         )
-        session = ClientSession(connection: connection, node: node, logger: logger, isAdmin: accepted.isAdmin, resumeFrom: accepted.resumeFrom)
+        connection.isAdmin = accepted.isAdmin
+        session = ClientSession(connection: connection, node: node, logger: logger, resumeFrom: accepted.resumeFrom)
         connection.tokenExpiry.set(expiresAtMs: accepted.tokenExpiresAtMs)
         inbox = SessionInbox(session: session)
         let configuration = node.configuration

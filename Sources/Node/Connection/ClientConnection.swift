@@ -22,6 +22,12 @@ final class ClientConnection: Sendable {
     let inbox: InboxCursor
     /// When the token runs out; the connection is closed then (4001) unless refreshed.
     let tokenExpiry: TokenExpiry
+    /// The current token's admin claim (a refreshed token's replaces the first's).
+    var isAdmin: Bool {
+        get { adminClaim.load(ordering: .relaxed) }
+        set { adminClaim.store(newValue, ordering: .relaxed) }
+    }
+    private let adminClaim = Atomic<Bool>(false)
     let channel: any Channel
     private let metrics: NodeMetrics
     private let logger: Logger

@@ -28,6 +28,8 @@ extension ClientSession {
                 return
             }
             session.connection.tokenExpiry.set(expiresAtMs: verified.expiresAtMs)
+            // What the connection may do follows the token it holds now.
+            session.connection.isAdmin = verified.isAdmin
             session.reply(to: id, ok: .init(structValue: ["expiresAtMs": .init(numberValue: Double(verified.expiresAtMs))]))
         }
     }

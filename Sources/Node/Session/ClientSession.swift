@@ -14,8 +14,8 @@ struct ClientSession: Sendable {
     let connection: ClientConnection
     let node: GatewayNode
     let logger: Logger
-    /// The token's admin claim: may read the cluster's stats.
-    var isAdmin = false
+    /// The current token's admin claim: may read the cluster's stats.
+    var isAdmin: Bool { connection.isAdmin }
     /// The inbox position the connect asked to resume after (`?since=`).
     var resumeFrom: InboxPosition?
 
