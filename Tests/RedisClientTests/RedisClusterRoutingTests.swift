@@ -55,6 +55,12 @@ struct RedisClusterRoutingTests {
         #expect(!partial.coversEverySlot)
         #expect(partial.shardIndex(ofSlot: 11) == nil)
         #expect(RedisClusterTopology(clusterSlots: .error("ERR This instance has cluster support disabled"), asked: asked) == nil)
+
+        // A reply no Redis sends (a spoofed or broken peer): more ranges than slots, or a
+        // port no TCP port is, is refused instead of trapping.
+        let flood = RedisReply.array((0..<70_000).map { .array([.integer(Int64($0 % 16384)), .integer(Int64($0 % 16384)), node("h\($0)", 1)]) })
+        #expect(RedisClusterTopology(clusterSlots: flood, asked: asked) == nil)
+        #expect(RedisClusterTopology(clusterSlots: .array([.array([.integer(0), .integer(16383), node("h", 70_000)])]), asked: asked) == nil)
     }
 
     @Test("--redis names a cluster by redis+cluster:// or by several seeds; a cluster has only database 0; passwords stay hidden")

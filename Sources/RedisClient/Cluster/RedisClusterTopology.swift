@@ -21,7 +21,8 @@ package struct RedisClusterTopology: Equatable, Sendable {
 
     package init(shards: [Shard]) {
         var owners = [UInt16](repeating: Self.unowned, count: RedisHashSlot.count)
-        for (index, shard) in shards.enumerated() {
+        // Every shard owns a slot at least, so past 16384 of them none can own one alone.
+        for (index, shard) in shards.prefix(RedisHashSlot.count).enumerated() {
             for range in shard.ranges {
                 for slot in range.clamped(to: 0...(RedisHashSlot.count - 1)) { owners[slot] = UInt16(index) }
             }
@@ -32,9 +33,9 @@ package struct RedisClusterTopology: Equatable, Sendable {
 
     /// Parses a `CLUSTER SLOTS` reply; an empty host means the node that was asked (`asked`).
     /// Ranges served by one primary are gathered into one shard. Nil when the reply is
-    /// not that shape.
+    /// not that shape, or has more ranges than there are slots, or ports no TCP port is.
     package init?(clusterSlots reply: RedisReply, asked: HostAndPort) {
-        guard let entries = reply.array else { return nil }
+        guard let entries = reply.array, entries.count <= RedisHashSlot.count else { return nil }
         var shards: [Shard] = []
         for entry in entries {
             guard let parts = entry.array, parts.count >= 3, let start = parts[0].integer, let end = parts[1].integer, start <= end,
@@ -52,7 +53,8 @@ package struct RedisClusterTopology: Equatable, Sendable {
     }
 
     private static func address(_ node: RedisReply, asked: HostAndPort) -> HostAndPort? {
-        guard let parts = node.array, parts.count >= 2, let host = parts[0].string, let port = parts[1].integer else { return nil }
+        guard let parts = node.array, parts.count >= 2, let host = parts[0].string, let port = parts[1].integer, (1...65535).contains(port)
+        else { return nil }
         return HostAndPort(host: host.isEmpty ? asked.host : host, port: Int(port))
     }
 
