@@ -2,7 +2,7 @@ import Foundation
 
 /// The one rule for user ids, wherever one enters (a token's `sub`, a send's `to`, a
 /// presence lookup, a backend's request): 1 to 256 bytes of UTF-8, no control characters,
-/// and in Unicode NFC. Ids are then compared byte for byte everywhere: Redis compares
+/// no space at either end (`alice` and `alice ` would look like one user), and in Unicode NFC. Ids are then compared byte for byte everywhere: Redis compares
 /// bytes, and two NFC strings are canonically equal only when their bytes are, so Swift's
 /// `String` equality agrees with Redis (`jos\u{e9}` and `jose\u{301}` cannot both exist).
 package enum UserID {
@@ -13,6 +13,10 @@ package enum UserID {
         let bytes = id.utf8
         guard !bytes.isEmpty else { return "a user id cannot be empty" }
         guard bytes.count <= maxBytes else { return "a user id is at most \(maxBytes) bytes (this one has \(bytes.count))" }
+        if let first = id.unicodeScalars.first, let last = id.unicodeScalars.last,
+           first.properties.isWhitespace || last.properties.isWhitespace {
+            return "a user id cannot begin or end with a space"
+        }
         var ascii = true
         for byte in bytes {
             if byte < 0x20 || byte == 0x7F { return "a user id cannot contain control characters" }

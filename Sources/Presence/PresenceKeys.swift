@@ -1,3 +1,5 @@
+import Essentials
+
 /// Presence's Redis keys, under the cluster's prefix so that several clusters can share a
 /// Redis (relay's channels are `RelayChannels`, under the same prefix). docs/redis.md
 /// lists them.
@@ -14,7 +16,7 @@ package struct PresenceKeys: Sendable {
         self.hashTagged = hashTagged
     }
 
-    private func tag(_ name: String) -> String { hashTagged ? "{\(name)}" : name }
+    private func tag(_ name: String) -> String { hashTagged ? RedisHashTag.wrap(name) : name }
 
     /// HASH connection id → node id: where one user is connected.
     package func user(_ user: String) -> String { "\(prefix)user:\(tag(user))" }

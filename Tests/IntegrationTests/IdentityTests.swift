@@ -1,5 +1,7 @@
 import Foundation
+import GRPCCore
 @testable import Node
+import SwitchboardProtocol
 import Testing
 import TestSupport
 
@@ -12,6 +14,7 @@ struct IdentityTests {
         try await withNode { node in
             for (sub, rule) in [
                 ("jose\u{301}", "NFC"), (String(repeating: "u", count: 257), "256 bytes"), ("eve\nroot", "control"), ("nul\u{0}", "control"),
+                ("alice ", "space"), (" alice", "space"), ("\u{3000}alice", "space"),
             ] {
                 let token = try await node.token(for: sub)
                 let response = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(token)")])
@@ -32,6 +35,34 @@ struct IdentityTests {
             #expect(((try await alice.receiveJSON())["error"] as? [String: Any])?["code"] as? String == "invalid_argument")
             try await jose.close()
             try await alice.close()
+        }
+    }
+
+    @Test("the Gateway API applies the same user id rule to every call: invalid_argument naming it")
+    func gatewayUserIDs() async throws {
+        try await withNode { node in
+            try await withGRPCClient(port: node.grpcPort) { client in
+                let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+                let metadata: Metadata = ["authorization": "Bearer \(RunningNode.pushSecret)"]
+                for (user, rule) in [("", "empty"), ("bob ", "space"), ("a\u{7}b", "control"), ("jose\u{301}", "NFC")] {
+                    var push = Switchboard_Gateway_V1_PushToUserRequest()
+                    push.user = user
+                    var presence = Switchboard_Gateway_V1_GetPresenceRequest()
+                    presence.user = user
+                    var disconnect = Switchboard_Gateway_V1_DisconnectUserRequest()
+                    disconnect.user = user
+                    for call in [
+                        { _ = try await gateway.pushToUser(push, metadata: metadata) },
+                        { _ = try await gateway.getPresence(presence, metadata: metadata) },
+                        { _ = try await gateway.disconnectUser(disconnect, metadata: metadata) },
+                    ] as [() async throws -> Void] {
+                        await #expect { try await call() } throws: { error in
+                            guard let error = error as? RPCError else { return false }
+                            return error.code == .invalidArgument && error.message.contains(rule)
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+import Essentials
 import GRPCCore
 import Presence
 import Routing
@@ -10,7 +11,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     func pushToUser(
         request: Switchboard_Gateway_V1_PushToUserRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_PushOutcome {
-        guard !request.user.isEmpty else { throw RPCError(code: .invalidArgument, message: "user is required") }
+        try Self.check(user: request.user)
         return try await push(request.push, to: .user(request.user), durable: request.hasDurable ? request.durable : nil)
     }
 
@@ -32,7 +33,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     func getPresence(
         request: Switchboard_Gateway_V1_GetPresenceRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_GetPresenceResponse {
-        guard !request.user.isEmpty else { throw RPCError(code: .invalidArgument, message: "user is required") }
+        try Self.check(user: request.user)
         let entries: [PresenceEntry]
         do {
             entries = try await node.presence.lookup(user: request.user)
@@ -52,7 +53,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     func disconnectUser(
         request: Switchboard_Gateway_V1_DisconnectUserRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_DisconnectUserResponse {
-        guard !request.user.isEmpty else { throw RPCError(code: .invalidArgument, message: "user is required") }
+        try Self.check(user: request.user)
         let reason = request.reason.isEmpty ? "disconnected by the service" : request.reason
         do {
             let outcome = try await node.disconnect(user: request.user, reason: reason)
@@ -98,5 +99,10 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         } catch {
             throw RPCError(code: .unavailable, message: "\(error)")
         }
+    }
+
+    /// The user id rule every entry point applies (`UserID`), here for backends.
+    private static func check(user: String) throws(RPCError) {
+        if let problem = UserID.problem(user) { throw RPCError(code: .invalidArgument, message: "user: \(problem)") }
     }
 }

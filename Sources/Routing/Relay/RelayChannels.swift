@@ -1,3 +1,5 @@
+import Essentials
+
 /// Relay's Redis pub/sub channels, under the cluster's key prefix. docs/redis.md lists them.
 ///
 /// `hashTagged` (a Redis Cluster): the user's or node's name is written as a `{hash tag}`,
@@ -12,7 +14,7 @@ package struct RelayChannels: Sendable {
         self.hashTagged = hashTagged
     }
 
-    private func tag(_ name: String) -> String { hashTagged ? "{\(name)}" : name }
+    private func tag(_ name: String) -> String { hashTagged ? RedisHashTag.wrap(name) : name }
 
     /// Pushes for one user: every node holding one of the user's connections subscribes.
     package func user(_ user: String) -> String { "\(prefix)relay:user:\(tag(user))" }
@@ -22,8 +24,7 @@ package struct RelayChannels: Sendable {
         guard channel.hasPrefix(head) else { return nil }
         let name = channel.dropFirst(head.count)
         guard hashTagged else { return String(name) }
-        guard name.count >= 2, name.first == "{", name.last == "}" else { return nil }
-        return String(name.dropFirst().dropLast())
+        return RedisHashTag.unwrap(name)
     }
 
     /// Relay messages for one node (pushes to one of its connections).
