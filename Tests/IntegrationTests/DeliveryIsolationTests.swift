@@ -32,12 +32,13 @@ struct DeliveryIsolationTests {
     }
 
     /// Ids that differ from each other as little as ids can: by an appended or prepended
-    /// character, case, a compatibility or cross-script look-alike, a trailing space, and
-    /// characters that mean something to Redis (key separators, hash tags, glob patterns).
+    /// character, case, a compatibility or cross-script look-alike, and characters that
+    /// mean something to Redis (key separators, hash tags and their closing brace, glob
+    /// patterns). (Spaces at either end are no user id: the rule refuses them.)
     /// Numbers share prefixes too (u1, u10, u100).
     static func confusableUsers(bases: Int) -> [String] {
         let forms: [@Sendable (Int) -> String] = [
-            { "u\($0)" }, { "u\($0)x" }, { "xu\($0)" }, { "U\($0)" }, { "u\($0) " }, { "u\($0):" }, { "u\($0)*" }, { "u\($0)?" },
+            { "u\($0)" }, { "u\($0)x" }, { "xu\($0)" }, { "U\($0)" }, { "u\($0)}" }, { "u\($0):" }, { "u\($0)*" }, { "u\($0)?" },
             { "{u\($0)}" }, { "{u\($0)}x" }, { "jos\u{E9}\($0)" }, { "jose\($0)" }, { "\u{FB01}\($0)" }, { "fi\($0)" },
             { "\u{FF55}\($0)" }, { "\u{0430}\($0)" }, { "a\($0)" },
         ]

@@ -26,6 +26,8 @@ struct HostileClientTests {
             // Upgrades of well-behaved clients must be answered within it while both nodes are
             // flooded on a machine whose cores are busy too: 10 s was passed there once.
             "--handshake-timeout", "30",
+            // The conformance cases connect as one user, dozens of times a minute.
+            "--user-connects-per-minute", "100000",
         ]) { nodes in
             let (one, two) = (nodes[0], nodes[1])
             let alice = try await one.connect("alice")

@@ -94,8 +94,13 @@ struct SharedResourceTests {
     func connectRate() async throws {
         try await withNode(configure: { $0.userConnectsPerMinute = 3 }) { node in
             for _ in 0..<3 { try await node.connect("looping").close() }
+            // A token comes back every 20 s: however slow the machine, a few more attempts
+            // in a row find the bucket empty.
             let token = try await RunningNode.token(for: "looping")
-            let refused = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(token)")])
+            var refused = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(token)")])
+            for _ in 0..<10 where refused.status != 429 {
+                refused = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(token)")])
+            }
             #expect(refused.status == 429)
             #expect(refused.body.contains("too_many_connects"))
             #expect(refused.body.contains("more than 3 times in a minute"))
