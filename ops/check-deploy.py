@@ -120,6 +120,7 @@ def compose(switchboard, compose_bin, docker_text):
     check("container_name" not in node and "ports" not in node, "compose: node has no fixed name or host port (scales)")
     check("SWITCHBOARD_NODE_ID" not in env, "compose: node ids come from the container host name")
     check(env.get("SWITCHBOARD_REDIS") == "redis://redis:6379", "compose: nodes share the redis service")
+    check(capped(services.get("redis", {}).get("command", [])), "compose: redis has a maxmemory with noeviction")
     redis_cluster(compose_bin, switchboard, secrets)
     check(node.get("deploy", {}).get("replicas") == 3, "compose: three nodes by default")
     health = " ".join(node.get("healthcheck", {}).get("test", []))
@@ -137,6 +138,14 @@ def compose(switchboard, compose_bin, docker_text):
     check(str(NODE_PORT) in lb_ports and str(API_PORT) in lb_ports, "compose: the load balancer publishes the WebSocket and Gateway API ports")
 
 
+def capped(argv):
+    """A redis-server command line with a memory cap that never evicts: an evicted lease
+    would have other nodes sweep a live node's users; an evicted inbox loses durable pushes."""
+    argv = list(argv)
+    value = lambda flag: argv[argv.index(flag) + 1] if flag in argv and argv.index(flag) + 1 < len(argv) else None
+    return value("--maxmemory") not in (None, "0") and value("--maxmemory-policy") == "noeviction"
+
+
 def redis_cluster(compose_bin, switchboard, secrets):
     """The redis-cluster profile: six cluster-mode servers, a one-shot job joining them with
     one replica each, and the nodes on them when SWITCHBOARD_REDIS names them (a URL the
@@ -152,6 +161,7 @@ def redis_cluster(compose_bin, switchboard, secrets):
     for name in members:
         command = services.get(name, {}).get("command", [])
         check("--cluster-enabled" in command and "yes" in command, f"compose: {name} runs in cluster mode")
+        check(capped(command), f"compose: {name} has a maxmemory with noeviction")
     init = services.get("redis-cluster-init", {})
     script = " ".join(init.get("command", []))
     check("--cluster create" in script and "--cluster-replicas 1" in script and all(m in script for m in members),
@@ -315,6 +325,8 @@ def kubernetes(switchboard):
     pdb = next(iter(by_kind.get("PodDisruptionBudget", {}).values()), {})
     check(all(labels.get(k) == v for k, v in pdb.get("spec", {}).get("selector", {}).get("matchLabels", {"": None}).items()),
           "k8s: the PodDisruptionBudget selects the node pods")
+    redis_pods = [c for d in by_kind["Deployment"].values() for c in d["spec"]["template"]["spec"]["containers"] if c["name"] == "redis"]
+    check(len(redis_pods) == 1 and capped(redis_pods[0].get("args", [])), "k8s: redis has a maxmemory with noeviction")
     redis_url = config.get("SWITCHBOARD_REDIS", "")
     host = re.sub(r"^redis://([^:/]+).*", r"\1", redis_url)
     check(host in services or "." in host, f"k8s: SWITCHBOARD_REDIS ({redis_url}) is the redis Service or an external host")
