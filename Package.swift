@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", exact: "2.37.6"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", exact: "1.35.2"),
         .package(url: "https://github.com/swift-server/async-http-client.git", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
     ],
     targets: [
         // Swift generated from Protos/ by scripts/generate-protos.sh (committed, never generated at build time).
@@ -68,6 +69,8 @@ let package = Package(
             dependencies: [
                 "Essentials",
                 .product(name: "JWTKit", package: "jwt-kit"),
+                // HMAC, to derive secrets of their own from the ones operators set.
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // gRPC plumbing shared by nodes, backends and the load generator: endpoints,
@@ -163,6 +166,7 @@ let package = Package(
             dependencies: [
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                "Auth",
                 "GRPCSupport",
                 "Essentials",
                 "SwitchboardProtocol",

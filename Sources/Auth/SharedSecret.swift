@@ -1,10 +1,31 @@
+import Crypto
+
 /// Secrets the nodes share with token issuers and backends: fresh ones, and the
 /// placeholders this repository ships, which a node refuses to run with.
 package enum SharedSecret {
     /// 32 random bytes, base64url without padding (43 characters): `switchboard secret`.
     package static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        return base64url((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+    }
+
+    /// A secret of its own for `purpose`, made from `secret` (HMAC-SHA256, base64url):
+    /// whoever holds it cannot work back to `secret`. The backends' default secret is the
+    /// push secret's, so a backend that receives calls cannot push to anyone with it.
+    package static func derived(from secret: String, purpose: Purpose) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Array(purpose.rawValue.utf8), using: SymmetricKey(data: Array(secret.utf8)))
+        return base64url(Array(code))
+    }
+
+    /// What a derived secret is for; each gives another secret.
+    package enum Purpose: String, Sendable {
+        /// Sent by nodes with every backend call, made from the push secret.
+        case backendCalls = "switchboard backend calls v1"
+        /// Signs the tokens a `--dev` node mints at /demo/token, made from the JWT secret.
+        case developmentTokens = "switchboard development tokens v1"
+    }
+
+    private static func base64url(_ bytes: [UInt8]) -> String {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
         var out: [UInt8] = []
         var index = 0

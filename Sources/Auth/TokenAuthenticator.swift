@@ -17,6 +17,13 @@ package struct TokenAuthenticator: Sendable {
     private let algorithms: [String: String]
     /// JWKS keys left out, each with its reason (the node logs them).
     package let skippedKeys: [String]
+    /// A `--dev` node's: it mints and takes development tokens (`issueDevelopment`).
+    private let acceptsDevelopmentTokens: Bool
+
+    /// What marks a development token: its `kid`, and a value of its `aud` that every
+    /// other node refuses (its signature, by a key derived from the JWT secret, fails there
+    /// anyway: a dev node's /demo/token never mints a token production nodes take).
+    package static let developmentKeyID = "switchboard-dev"
 
     /// HS256 wants a key at least as long as its 32-byte hash.
     package static let minimumSecretBytes = 32
@@ -27,16 +34,24 @@ package struct TokenAuthenticator: Sendable {
         policy = TokenPolicy()
         algorithms = [:]
         skippedKeys = []
+        acceptsDevelopmentTokens = false
         await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
     }
 
     /// The node's: an HS256 secret, the keys of a JWKS document, or both; and a policy.
-    package init(secret: String?, jwks: String?, policy: TokenPolicy) async throws {
+    /// `developmentTokens` (a `--dev` node) adds the key development tokens are signed
+    /// with, derived from `secret`.
+    package init(secret: String?, jwks: String?, policy: TokenPolicy, developmentTokens: Bool = false) async throws {
         keys = JWTKeyCollection()
         self.policy = policy
+        acceptsDevelopmentTokens = developmentTokens && secret != nil
         if let secret {
             guard secret.utf8.count >= Self.minimumSecretBytes else { throw TokenSecretError() }
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+            if developmentTokens {
+                let derived = SharedSecret.derived(from: secret, purpose: .developmentTokens)
+                await keys.add(hmac: HMACKey(from: derived), digestAlgorithm: .sha256, kid: JWKIdentifier(string: Self.developmentKeyID))
+            }
         }
         var algorithms: [String: String] = [:]
         var skipped: [String] = []
@@ -97,11 +112,16 @@ package struct TokenAuthenticator: Sendable {
         if let nbf = claims.nbf, nbf.value.timeIntervalSince(now) > leeway {
             throw .invalid("not valid before \(Self.saturating(nbf.value.timeIntervalSince1970)) (nbf)")
         }
+        // The refusal names what the token said, never what the node expects: the 401
+        // body is read by anyone, and needs not teach them the configuration.
         if let issuer = policy.issuer, claims.iss?.value != issuer {
-            throw .invalid("iss must be '\(issuer)', got '\(claims.iss?.value ?? "none")'")
+            throw .invalid("iss '\(claims.iss?.value.prefix(64) ?? "none")' is not an issuer this node accepts")
         }
         if let audience = policy.audience, !(claims.aud?.value.contains(audience) ?? false) {
-            throw .invalid("aud must include '\(audience)'")
+            throw .invalid("aud does not include this node's audience")
+        }
+        if !acceptsDevelopmentTokens, claims.aud?.value.contains(Self.developmentKeyID) == true {
+            throw .invalid("a development token (minted by a --dev node) is not taken here")
         }
         if let maxLifetime = policy.maxLifetime {
             guard let iat = claims.iat else { throw .invalid("no iat, and tokens may live at most \(maxLifetime)") }
@@ -125,6 +145,17 @@ package struct TokenAuthenticator: Sendable {
     /// A token for `user`; `admin` adds the claim the cluster dashboard asks for.
     package func issue(user: String, validFor ttl: Duration, admin: Bool = false) async throws -> String {
         try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(ttl.seconds), admin: admin))
+    }
+
+    /// A development token for `user` (a `--dev` node's /demo/token): signed with the
+    /// development key, for the development audience (and the policy's issuer and audience,
+    /// so the node that minted it takes it). Only this node and its `--dev` peers take it.
+    package func issueDevelopment(user: String, validFor ttl: Duration) async throws -> String {
+        guard acceptsDevelopmentTokens else { throw JWTError.generic(identifier: "development", reason: "this authenticator does not mint development tokens") }
+        var claims = AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(ttl.seconds))
+        claims.iss = policy.issuer.map { IssuerClaim(value: $0) }
+        claims.aud = AudienceClaim(value: [Self.developmentKeyID] + (policy.audience.map { [$0] } ?? []))
+        return try await keys.sign(claims, kid: JWKIdentifier(string: Self.developmentKeyID))
     }
 }
 

@@ -1,3 +1,4 @@
+import Auth
 package import GRPCSupport
 
 /// Where the reference backends listen, which gateway they push through, and the TLS and
@@ -17,10 +18,15 @@ package struct BackendsConfiguration: Sendable {
     package var gateways: [GRPCEndpoint]
     /// `--push-secret`, `SWITCHBOARD_PUSH_SECRET`: the nodes' push secret.
     package var pushSecret: String
-    /// `--backend-secret`, `SWITCHBOARD_BACKEND_SECRET` (default: the push secret): what
-    /// nodes send with each call; a call without it is refused, so that only a node can
-    /// name the caller (`x-switchboard-user`).
+    /// `--backend-secret`, `SWITCHBOARD_BACKEND_SECRET`: what nodes send with each call; a
+    /// call without it is refused, so that only a node can name the caller
+    /// (`x-switchboard-user`). Unset: the one nodes derive from the push secret.
     package var backendSecret: String?
+
+    /// The backend secret calls must carry.
+    package var effectiveBackendSecret: String {
+        backendSecret ?? SharedSecret.derived(from: pushSecret, purpose: .backendCalls)
+    }
     /// `--tls-cert-file`, `--tls-key-file`: the services speak only gRPC over TLS;
     /// `--client-ca-file` makes it mutual: a node without a certificate from those
     /// authorities is refused in the handshake.

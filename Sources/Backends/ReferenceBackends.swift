@@ -34,7 +34,7 @@ package struct ReferenceBackends: Sendable {
             (.chat, configuration.chatPort, ChatBackend(gateway: pusher, logger: logger)),
             (.notification, configuration.notificationPort, NotificationBackend(gateway: pusher, logger: logger)),
         ]
-        let nodesOnly = BearerSecretInterceptor(secret: configuration.backendSecret ?? configuration.pushSecret, name: "backend secret")
+        let nodesOnly = BearerSecretInterceptor(secret: configuration.effectiveBackendSecret, name: "backend secret")
         return [pusher] + servers.map { name, port, service in
             GRPCServerService(host: configuration.host, port: port, service: service, interceptors: [nodesOnly], security: security) {
                 await onListening(name, $0)

@@ -115,7 +115,7 @@ package final class GatewayNode: Sendable {
         pushRouter = PushRouter(nodeID: configuration.nodeID, local: registry, bus: self.bus)
         self.routes = routes
         backends = try BackendPool(
-            endpoints: configuration.backends, tls: configuration.backendTLS, secret: configuration.backendSecret ?? configuration.pushSecret,
+            endpoints: configuration.backends, tls: configuration.backendTLS, secret: configuration.effectiveBackendSecret,
             maxInFlight: configuration.maxBackendInFlight, logger: logger
         )
         let files = OpenFileLimit.raiseToHard()

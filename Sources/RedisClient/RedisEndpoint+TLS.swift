@@ -7,6 +7,7 @@ extension RedisEndpoint {
     package func makeTLSContext() throws -> NIOSSLContext? {
         guard tls else { return nil }
         var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.minimumTLSVersion = .tlsv12  // 1.0 and 1.1 are deprecated (RFC 8996)
         if let caFile { configuration.trustRoots = .file(caFile) }
         return try NIOSSLContext(configuration: configuration)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Auth
 import GRPCCore
 import GRPCSupport
 import SwitchboardProtocol
@@ -19,15 +20,16 @@ struct NotifyCommand: AsyncParsableCommand {
     var body: String = ""
     @Option(help: "host:port of the Notification service (SWITCHBOARD_NOTIFICATION_BACKEND; default 127.0.0.1:9103).")
     var notificationBackend: String?
-    @Option(help: "The backends' secret (SWITCHBOARD_BACKEND_SECRET, else SWITCHBOARD_PUSH_SECRET: the secret the backends run with).")
+    @Option(help: "The backends' secret (SWITCHBOARD_BACKEND_SECRET; else the one derived from SWITCHBOARD_PUSH_SECRET, as the backends do).")
     var backendSecret: String?
 
     func run() async throws {
         let address = notificationBackend ?? ProcessEnvironment.current["SWITCHBOARD_NOTIFICATION_BACKEND"] ?? "127.0.0.1:9103"
         guard let endpoint = GRPCEndpoint(address) else { throw ValidationError("--notification-backend must be host:port, got '\(address)'") }
         let environment = ProcessEnvironment.current
-        guard let secret = backendSecret ?? environment["SWITCHBOARD_BACKEND_SECRET"] ?? environment["SWITCHBOARD_PUSH_SECRET"], !secret.isEmpty else {
-            throw ValidationError("no backend secret: pass --backend-secret or set SWITCHBOARD_BACKEND_SECRET (the backends' push secret unless they run with their own)")
+        let pushSecret = environment["SWITCHBOARD_PUSH_SECRET"].map { SharedSecret.derived(from: $0, purpose: .backendCalls) }
+        guard let secret = backendSecret ?? environment["SWITCHBOARD_BACKEND_SECRET"] ?? pushSecret, !secret.isEmpty else {
+            throw ValidationError("no backend secret: pass --backend-secret or set SWITCHBOARD_BACKEND_SECRET (or SWITCHBOARD_PUSH_SECRET, from which the backends derive theirs unless they run with their own)")
         }
         var request = Switchboard_Notification_V1_CreateNotificationRequest()
         request.user = user

@@ -83,8 +83,8 @@ struct IdentityProviderTokenTests {
                 return "\(error)"
             }
         }
-        #expect(await refusal(try await provider.token(kid: "es-1", iss: "https://other.example"))?.contains("iss must be") == true)
-        #expect(await refusal(try await provider.token(kid: "es-1", aud: ["someone-else"]))?.contains("aud must include") == true)
+        #expect(await refusal(try await provider.token(kid: "es-1", iss: "https://other.example"))?.contains("iss 'https://other.example' is not an issuer this node accepts") == true)
+        #expect(await refusal(try await provider.token(kid: "es-1", aud: ["someone-else"]))?.contains("aud does not include this node's audience") == true)
         #expect(await refusal(try await provider.token(kid: "es-1", notBefore: Self.now.addingTimeInterval(60)))?.contains("nbf") == true)
         #expect(await refusal(try await provider.token(kid: "es-1", notBefore: Self.now.addingTimeInterval(3))) == nil, "within the leeway")
         #expect(await refusal(try await provider.token(kid: "es-1", issuedAt: Self.now.addingTimeInterval(-603))) == nil, "expired 3 s ago: within the leeway")

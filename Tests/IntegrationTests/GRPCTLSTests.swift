@@ -1,3 +1,4 @@
+import Auth
 import Backends
 import Foundation
 import GRPCCore
@@ -90,7 +91,9 @@ struct GRPCTLSTests {
     private enum CallResult: Equatable { case ok, unavailable, unauthenticated, other(String) }
 
     /// `chat.history` as a node makes it (the backend secret, a user), over `security`.
-    private static func history(port: Int, security: GRPCClientSecurity, secret: String? = RunningNode.pushSecret) async -> CallResult {
+    private static func history(
+        port: Int, security: GRPCClientSecurity, secret: String? = SharedSecret.derived(from: RunningNode.pushSecret, purpose: .backendCalls)
+    ) async -> CallResult {
         do {
             return try await withGRPCClient(port: port, security: security) { client in
                 var metadata = secret.map { Metadata.bearer($0) } ?? Metadata()
@@ -132,6 +135,21 @@ struct GRPCTLSTests {
             alice.send(#"{"id":"h","call":"chat.history","data":{"with":"bob"}}"#)
             let messages = (try await alice.receiveJSON()["ok"] as? [String: Any])?["messages"] as? [[String: Any]]
             #expect(messages?.map { $0["text"] as? String } == ["kept"])
+            try await alice.close()
+        }
+    }
+
+    @Test("by default the backend secret is derived from the push secret: a backend never receives the push secret, and refuses it")
+    func derivedBackendSecret() async throws {
+        try await withNodeAndBackends { system in
+            let chatPort = try #require(system.backends.ports[.chat])
+            let derived = SharedSecret.derived(from: RunningNode.pushSecret, purpose: .backendCalls)
+            #expect(derived != RunningNode.pushSecret && derived.utf8.count >= 32)
+            #expect(await Self.history(port: chatPort, security: .plaintext, secret: RunningNode.pushSecret) == .unauthenticated)
+            #expect(await Self.history(port: chatPort, security: .plaintext, secret: derived) == .ok)
+            let alice = try await system.node.connect("alice")
+            alice.send(#"{"id":"h","call":"chat.history","data":{"with":"bob"}}"#)
+            #expect(try await alice.receiveJSON()["ok"] != nil, "the node calls with the derived secret")
             try await alice.close()
         }
     }

@@ -38,7 +38,8 @@ struct JWKSNodeTests {
             let elsewhere = try await HTTPProbe.upgrade(
                 port: node.port, headers: [("Authorization", "Bearer \(try await token(kid: "2026-12", audience: "another-app"))")]
             )
-            #expect(elsewhere.status == 401 && elsewhere.body.contains("aud must include"))
+            #expect(elsewhere.status == 401 && elsewhere.body.contains("aud does not include"))
+            #expect(!elsewhere.body.contains("switchboard") && !elsewhere.body.contains("idp.example"), "the 401 names nothing configured")
             // The nodes' own HS256 tokens still work beside the JWKS.
             let own = try await HTTPProbe.upgrade(port: node.port, headers: [("Authorization", "Bearer \(try await RunningNode.token(for: "ines"))")])
             #expect(own.status == 401, "without iss and aud the policy refuses them too")
@@ -59,7 +60,11 @@ struct JWKSNodeTests {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json")
         try #"{"keys":[\#(try jwk(old, "old"))]}"#.write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
-        try await withNode(configure: { $0.jwksFile = file.path; $0.jwksReloadInterval = .milliseconds(50) }) { node in
+        try await withNode(configure: {
+            $0.jwksFile = file.path
+            $0.jwksReloadInterval = .milliseconds(50)
+            ($0.jwtIssuer, $0.jwtAudience) = ("*", "*")  // the tokens here carry neither
+        }) { node in
             func status(_ kid: String) async throws -> Int {
                 let claims = AccessTokenClaims(user: "rhea", expiresAt: Date().addingTimeInterval(600))
                 let token = try await signers.sign(claims, kid: JWKIdentifier(string: kid))
@@ -105,11 +110,17 @@ struct JWKSNodeTests {
 
         var missing = NodeConfiguration(nodeID: "n", jwtSecret: "", pushSecret: String(repeating: "p", count: 16))
         missing.jwksURL = "http://127.0.0.1:\(port)/nothing.json"
+        (missing.jwtIssuer, missing.jwtAudience) = ("*", "*")
         await #expect { _ = try await GatewayNode(configuration: missing) } throws: {
             ($0 as? ConfigurationError)?.key == "jwks-url" && "\($0)".contains("404")
         }
 
-        try await withNode(configure: { $0.jwtSecret = ""; $0.jwksURL = url; $0.jwksRefreshInterval = .milliseconds(50) }) { node in
+        try await withNode(configure: {
+            $0.jwtSecret = ""
+            $0.jwksURL = url
+            $0.jwksRefreshInterval = .milliseconds(50)
+            ($0.jwtIssuer, $0.jwtAudience) = ("*", "*")
+        }) { node in
             func status(_ kid: String) async throws -> Int {
                 let claims = AccessTokenClaims(user: "rhea", expiresAt: Date().addingTimeInterval(600))
                 let token = try await signers.sign(claims, kid: JWKIdentifier(string: kid))
@@ -130,6 +141,7 @@ struct JWKSNodeTests {
     @Test("a JWKS file that cannot be read, or is not a key set, stops the node at start naming the setting")
     func badFile() async throws {
         var configuration = NodeConfiguration(nodeID: "n", jwtSecret: "", pushSecret: String(repeating: "p", count: 16))
+        (configuration.jwtIssuer, configuration.jwtAudience) = ("https://idp.example", "switchboard")
         configuration.jwksFile = "/nonexistent/jwks.json"
         await #expect { _ = try await GatewayNode(configuration: configuration) } throws: { ($0 as? ConfigurationError)?.key == "jwks-file" }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("jwks-\(UUID().uuidString).json")
@@ -139,5 +151,24 @@ struct JWKSNodeTests {
         await #expect { _ = try await GatewayNode(configuration: configuration) } throws: { ($0 as? ConfigurationError)?.key == "jwks-file" }
         configuration.jwksFile = nil
         #expect(throws: ConfigurationError.self, "no secret and no JWKS") { try configuration.validate() }
+    }
+
+    @Test("with a JWKS, iss and aud must be named (or '*' said out loud); a JWKS URL is https, or http only to a loopback host")
+    func identityProviderRules() throws {
+        var configuration = NodeConfiguration(nodeID: "n", jwtSecret: "", pushSecret: String(repeating: "p", count: 16))
+        configuration.jwksURL = "https://idp.example/jwks.json"
+        #expect { try configuration.validate() } throws: { ($0 as? ConfigurationError)?.key == "jwt-issuer" }
+        configuration.jwtIssuer = "https://idp.example"
+        #expect { try configuration.validate() } throws: { ($0 as? ConfigurationError)?.key == "jwt-audience" }
+        configuration.jwtAudience = "*"
+        try configuration.validate()
+        for url in ["http://idp.example/jwks.json", "http://127.0.0.1.example/jwks.json", "http://127.0.0.1@idp.example/jwks.json", "ftp://idp.example/k"] {
+            configuration.jwksURL = url
+            #expect(throws: ConfigurationError.self, "\(url)") { try configuration.validate() }
+        }
+        for url in ["http://127.0.0.1:8080/jwks.json", "http://localhost/jwks.json", "http://[::1]:9/jwks.json"] {
+            configuration.jwksURL = url
+            #expect(throws: Never.self, "\(url)") { try configuration.validate() }
+        }
     }
 }

@@ -60,6 +60,29 @@ struct PreAuthenticationTests {
         }
     }
 
+    @Test("the admin port has the same deadline and per-address cap, counted apart: a flood there shuts out neither probes later nor clients")
+    func adminPort() async throws {
+        try await withNode(configure: {
+            $0.adminPort = 0
+            $0.maxPendingPerAddress = 3
+            $0.handshakeTimeout = .seconds(2)
+        }) { node in
+            let adminPort = try #require(node.adminPort)
+            var idle: [RawConnection] = []
+            for _ in 0..<3 { idle.append(try await RawConnection.connect(port: adminPort)) }
+            let refused = try await RawConnection.connect(port: adminPort)
+            try await waitUntil { refused.isClosed }
+            #expect(refused.bytes.isEmpty, "the fourth from one address is closed without an answer")
+            // The client port counts apart: a client still connects.
+            let client = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "client"))
+            // The idle ones pass their deadline and are dropped; probes get through again.
+            try await waitUntil(timeout: .seconds(60)) { idle.allSatisfy(\.isClosed) }
+            try await waitUntil { (try? await HTTPProbe.get(port: adminPort, path: "/healthz").status) == 200 }
+            #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "handshake_timeout"]) >= 3)
+            try await client.close()
+        }
+    }
+
     @Test("an upgrade request that announces a body is answered 400 at once, without waiting for the body")
     func requestBody() async throws {
         try await withNode { node in

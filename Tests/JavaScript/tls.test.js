@@ -29,6 +29,21 @@ function makeCertificate(name) {
   return readFileSync(certFile, 'utf8');
 }
 
+/**
+ * Whether a handshake limited to `maxVersion` succeeds ('TLSv1.2' …) or why it fails; the
+ * client side allows the old versions (security level 0), so only the server decides.
+ */
+function handshake(port, ca, maxVersion) {
+  return new Promise((resolve) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, ca, minVersion: 'TLSv1', maxVersion, ciphers: 'DEFAULT@SECLEVEL=0' }, () => {
+      const version = socket.getProtocol();
+      socket.end();
+      resolve(version);
+    });
+    socket.on('error', (error) => resolve(`refused: ${error.code ?? error.message}`));
+  });
+}
+
 /** The CN of the certificate the port presents to a new connection. */
 function presented(port, ca) {
   return new Promise((resolve, reject) => {
@@ -83,5 +98,16 @@ describe('the client port over TLS', () => {
     assert.equal(client.welcome.connection, welcome.connection);
     assert.deepEqual(await client.send('tina', { n: 1 }), { delivered: 1, relayedNodes: 0 });
     client.close();
+  });
+
+  test('TLS 1.0 and 1.1 are refused in the handshake; 1.2 and 1.3 are served', async () => {
+    const [node] = cluster.nodes;
+    const trusted = [readFileSync(certFile, 'utf8')];
+    for (const old of ['TLSv1', 'TLSv1.1']) {
+      const outcome = await handshake(node.port, trusted, old);
+      assert.match(outcome, /^refused/, `${old}: ${outcome}`);
+    }
+    assert.equal(await handshake(node.port, trusted, 'TLSv1.2'), 'TLSv1.2');
+    assert.equal(await handshake(node.port, trusted, 'TLSv1.3'), 'TLSv1.3');
   });
 });

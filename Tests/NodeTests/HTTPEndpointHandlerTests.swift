@@ -84,9 +84,17 @@ struct HTTPEndpointHandlerTests {
         #expect(minted.status == .ok)
         let body = try #require(try JSONSerialization.jsonObject(with: Data(minted.body.utf8)) as? [String: String])
         #expect(body["user"] == "zöe b")
-        let verified = try await TokenAuthenticator(secret: node.configuration.jwtSecret).verify(token: try #require(body["token"]))
+        let token = try #require(body["token"])
+        let verified = try await node.authenticator.verify(token: token)
         #expect(verified.user == "zöe b" && !verified.isAdmin)
         #expect(verified.expiresAtMs > Int64(Date().timeIntervalSince1970 * 1000), "a demo token that has not expired")
+        // A node without --dev, with the same JWT secret (and even with no audience rule),
+        // refuses it: development tokens have their own key and audience.
+        await #expect { _ = try await TokenAuthenticator(secret: node.configuration.jwtSecret).verify(token: token) } throws: { error in
+            "\(error)".contains("not valid")
+        }
+        let production = try await TokenAuthenticator(secret: node.configuration.jwtSecret, jwks: nil, policy: TokenPolicy())
+        await #expect(throws: AuthenticationError.self) { _ = try await production.verify(token: token) }
         let refused = try await get("/demo/token?user=", on: dev)
         #expect(refused.status == .badRequest)
         #expect(refused.code == "invalid_argument")

@@ -28,7 +28,10 @@ struct NodeConfigurationTests {
         for (variables, reason) in [
             (["SWITCHBOARD_DEV": "true", "SWITCHBOARD_HOST": "0.0.0.0"], "loopback"),
             (["SWITCHBOARD_DEV": "true", "SWITCHBOARD_HOST": "10.1.2.3"], "loopback"),
-            (["SWITCHBOARD_DEV": "true", "SWITCHBOARD_JWKS_URL": "http://127.0.0.1:9/jwks.json"], "JWKS"),
+            ([
+                "SWITCHBOARD_DEV": "true", "SWITCHBOARD_JWKS_URL": "http://127.0.0.1:9/jwks.json",
+                "SWITCHBOARD_JWT_ISSUER": "*", "SWITCHBOARD_JWT_AUDIENCE": "*",
+            ], "JWKS"),
         ] {
             let configuration = try NodeConfiguration.resolve(environment: Self.secrets.merging(variables) { $1 })
             let error = #expect(throws: ConfigurationError.self) { try configuration.validate() }

@@ -45,11 +45,12 @@ extension GatewayNode {
 
     static func authenticator(_ configuration: NodeConfiguration, jwks: String?) async throws(ConfigurationError) -> TokenAuthenticator {
         let policy = TokenPolicy(
-            issuer: configuration.jwtIssuer, audience: configuration.jwtAudience, leeway: configuration.jwtLeeway,
+            issuer: configuration.jwtIssuer == "*" ? nil : configuration.jwtIssuer,
+            audience: configuration.jwtAudience == "*" ? nil : configuration.jwtAudience, leeway: configuration.jwtLeeway,
             maxLifetime: configuration.jwtMaxLifetime == .zero ? nil : configuration.jwtMaxLifetime
         )
         do {
-            return try await TokenAuthenticator(secret: configuration.jwtSecret.isEmpty ? nil : configuration.jwtSecret, jwks: jwks, policy: policy)
+            return try await TokenAuthenticator(secret: configuration.jwtSecret.isEmpty ? nil : configuration.jwtSecret, jwks: jwks, policy: policy, developmentTokens: configuration.dev)
         } catch let error as TokenSecretError {
             throw ConfigurationError(key: "jwt-secret", problem: error.description)
         } catch {

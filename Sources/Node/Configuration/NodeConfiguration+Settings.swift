@@ -151,7 +151,7 @@ extension NodeConfiguration {
                   help: "PEM certificate the node presents to backends that require mutual TLS (turns TLS to backends on). Re-read when it changes."),
         .optional("backend-tls-key-file", \.backendTLSKeyFile, help: "PEM private key of --backend-tls-cert-file."),
         NodeSetting(
-            key: "backend-secret", help: "Secret sent to backends as 'authorization: Bearer <secret>' so they trust the caller identity only from a node (default: the push secret).",
+            key: "backend-secret", help: "Secret sent to backends as 'authorization: Bearer <secret>' so they trust the caller identity only from a node (default: one derived from the push secret, which backends cannot work back from; `switchboard backends` derives the same).",
             read: { configuration, text, _ in configuration.backendSecret = text.isEmpty ? nil : text },
             show: { $0.backendSecret == nil ? nil : "(set)" },
             check: { configuration in
@@ -161,19 +161,19 @@ extension NodeConfiguration {
         ),
         .optional("jwks-file", \.jwksFile, help: "A JSON Web Key Set (public RS256, ES256 or EdDSA keys, each with a kid) client tokens may be signed with, as an identity provider publishes it."),
         NodeSetting(
-            key: "jwks-url", help: "http(s) URL of the identity provider's JSON Web Key Set, fetched at start and every --jwks-refresh-interval; a fetch that fails keeps the last good key set.",
+            key: "jwks-url", help: "https URL of the identity provider's JSON Web Key Set (http only to a loopback host), fetched at start and every --jwks-refresh-interval; a fetch that fails keeps the last good key set.",
             read: { configuration, text, _ in configuration.jwksURL = text.isEmpty ? nil : text },
             show: { $0.jwksURL },
             check: { configuration in
                 guard let url = configuration.jwksURL else { return nil }
                 if configuration.jwksFile != nil { return "give --jwks-file or --jwks-url, not both" }
-                return url.hasPrefix("https://") || url.hasPrefix("http://") ? nil : "'\(url)' is not an http(s) URL"
+                return NodeConfiguration.jwksURLProblem(url)
             }
         ),
         .seconds("jwks-refresh-interval", \.jwksRefreshInterval, help: "Seconds between fetches of --jwks-url.", atLeast: .milliseconds(10)),
         .seconds("jwks-reload-interval", \.jwksReloadInterval, help: "Seconds between checks of the JWKS file for a change; a file that does not load keeps the last good key set.", atLeast: .milliseconds(10)),
-        .optional("jwt-issuer", \.jwtIssuer, help: "The iss client tokens must carry (unset: any)."),
-        .optional("jwt-audience", \.jwtAudience, help: "A value the aud of client tokens must include (unset: any)."),
+        .identityClaim("jwt-issuer", \.jwtIssuer, help: "The iss client tokens must carry; required with a JWKS ('*': any issuer, which accepts tokens the provider issued to anyone). Unset without a JWKS: any."),
+        .identityClaim("jwt-audience", \.jwtAudience, help: "A value the aud of client tokens must include; required with a JWKS ('*': any audience, which accepts tokens the provider issued for other apps). Unset without a JWKS: any."),
         .seconds("jwt-leeway", \.jwtLeeway, help: "Seconds of clock skew forgiven on a token's exp and nbf.", atLeast: .zero, orZero: true),
         .seconds("jwt-max-lifetime", \.jwtMaxLifetime, help: "The longest a token may live from iat to exp, in seconds; 0: no limit.", atLeast: .seconds(1), orZero: true),
     ]

@@ -169,9 +169,15 @@ package struct NodeConfiguration: Sendable {
     package var backendCAFile: String?
     package var backendTLSCertFile: String?
     package var backendTLSKeyFile: String?
-    /// `--backend-secret` (default: the push secret): sent with every backend call as
-    /// `authorization: Bearer`, so that backends take a caller's identity only from a node.
+    /// `--backend-secret`: sent with every backend call as `authorization: Bearer`, so that
+    /// backends take a caller's identity only from a node. Unset: one derived from the push
+    /// secret, never the push secret itself (a backend holding that could push to anyone).
     package var backendSecret: String?
+
+    /// The secret backend calls carry.
+    package var effectiveBackendSecret: String {
+        backendSecret ?? SharedSecret.derived(from: pushSecret, purpose: .backendCalls)
+    }
 
     /// The Gateway API's TLS, when it has a certificate.
     package var gatewayTLS: GRPCServerTLS? {
@@ -229,8 +235,20 @@ package struct NodeConfiguration: Sendable {
         }
     }
 
+    /// Why a `jwks-url` is refused: keys fetched over plain HTTP can be swapped on the way,
+    /// so only https, or http to this machine (a provider's sidecar, tests).
+    static func jwksURLProblem(_ url: String) -> String? {
+        if url.hasPrefix("https://") { return nil }
+        guard url.hasPrefix("http://") else { return "'\(url)' is not an https URL" }
+        let authority = url.dropFirst("http://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }) + "]" : String(authority.prefix { $0 != ":" })
+        return isLoopback(host) && !authority.contains("@") ? nil : "'\(url)' is plain http: key sets are fetched over https (http only from a loopback host)"
+    }
+
     /// 127.0.0.0/8, ::1 or localhost.
     static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        let isIPv4Loopback = parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
+        return host == "localhost" || host == "::1" || host == "[::1]" || isIPv4Loopback
     }
 }

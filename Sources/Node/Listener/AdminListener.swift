@@ -6,7 +6,9 @@ import ServiceLifecycle
 
 /// The operator port (`--admin-port`): `/metrics`, `/healthz`, `/readyz` over plain HTTP,
 /// apart from the public client port so that only what may scrape the node (Prometheus,
-/// the kubelet) is let reach it.
+/// the kubelet) is let reach it. Its connections get the client port's handshake deadline
+/// (re-armed after each answer) and per-address cap, counted apart from the client port's,
+/// so that nothing that reaches it can hold sockets open or crowd the probes out.
 struct AdminListener: Service {
     let node: GatewayNode
     let port: Int
@@ -15,12 +17,22 @@ struct AdminListener: Service {
     func run() async throws {
         let node = self.node
         let host = node.configuration.adminHost ?? node.configuration.host
+        let pending = CappedCounts(capacityPerKey: node.configuration.maxPendingPerAddress)
+        let timeout = TimeAmount(node.configuration.handshakeTimeout)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                    guard pending.admit(address) else {
+                        node.metrics.hit(.pendingPerAddress)
+                        channel.close(promise: nil)
+                        return
+                    }
+                    let watch = HandshakeGuard(timeout: timeout, pending: pending, address: address) { node.metrics.hit(.handshakeTimeout) }
+                    try channel.pipeline.syncOperations.addHandler(watch)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPEndpointHandler(node: node, handshake: Handshake(), port: .admin))
+                    try channel.pipeline.syncOperations.addHandler(HTTPEndpointHandler(node: node, handshake: Handshake(), watch: watch, port: .admin))
                 }
             }
             .bind(host: host, port: port)

@@ -152,7 +152,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         let authenticator = node.authenticator
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let promise = context.eventLoop.makePromise(of: String?.self)
-        promise.completeWithTask { try? await authenticator.issue(user: user, validFor: .seconds(12 * 3600)) }
+        promise.completeWithTask { try? await authenticator.issueDevelopment(user: user, validFor: .seconds(12 * 3600)) }
         promise.futureResult.whenSuccess { token in
             let (handler, context) = loopBound.value
             guard let token else {

@@ -52,7 +52,9 @@ final class ServerTLS: Sendable {
         do {
             let chain = try NIOSSLCertificate.fromPEMFile(certFile).map { NIOSSLCertificateSource.certificate($0) }
             let key = try NIOSSLPrivateKey(file: keyFile, format: .pem)
-            return try NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key)))
+            var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+            configuration.minimumTLSVersion = .tlsv12  // 1.0 and 1.1 are deprecated (RFC 8996)
+            return try NIOSSLContext(configuration: configuration)
         } catch {
             throw ConfigurationError(key: "tls-cert-file", problem: "cannot load '\(certFile)' with '\(keyFile)': \(error)")
         }

@@ -196,9 +196,10 @@ export async function token(user, { admin = false, ttl = '1h' } = {}) {
 /** Creates a notification through the Notification backend, as another service would. */
 export async function notify(cluster, user, title) {
   const args = [
-    'notify', '--user', user, '--title', title, '--notification-backend', cluster.notificationBackend, '--backend-secret', pushSecret,
+    'notify', '--user', user, '--title', title, '--notification-backend', cluster.notificationBackend,
   ];
-  const { stdout } = await promisify(execFile)(binary, args);
+  // The backends' secret is the one derived from the push secret, as the CLI derives it.
+  const { stdout } = await promisify(execFile)(binary, args, { env: { ...process.env, SWITCHBOARD_PUSH_SECRET: pushSecret } });
   return stdout.trim();
 }
 
