@@ -1,6 +1,9 @@
 import Foundation
+import GRPCCore
+import GRPCSupport
 import NIOWebSocket
 import Node
+import SwitchboardProtocol
 import Testing
 import TestSupport
 
@@ -74,6 +77,17 @@ struct ClusterFaultTests {
                 #expect((error["message"] as? String)?.contains("redis") == false)
                 #expect((error["message"] as? String)?.contains("(incident ") == true)
                 return true
+            }
+            // The Gateway API, likewise: unavailable, with an incident id and no address.
+            try await withGRPCClient(port: cluster.nodes[0].grpcPort) { client in
+                let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+                var presence = Switchboard_Gateway_V1_GetPresenceRequest()
+                presence.user = "carol"
+                await #expect { _ = try await gateway.getPresence(presence, metadata: .bearer(RunningNode.pushSecret)) } throws: { error in
+                    guard let error = error as? RPCError else { return false }
+                    return error.code == .unavailable && error.message.contains("(incident ")
+                        && !error.message.contains("127.0.0.1") && !error.message.contains("\(redis.port)")
+                }
             }
 
             try await redis.launch()

@@ -135,7 +135,10 @@ struct ProtocolRulesTests {
 
     @Test("pings from a client whose socket is full are answered once, with the latest payload, when it drains")
     func pingFlood() async throws {
-        let node = try await makeTestNode()
+        let node = try await makeTestNode {
+            $0.clientRate = 2000  // within the rate limit: pings past it are the rate limit's (RateLimitTests)
+            $0.clientBurst = 2000
+        }
         let (channel, _) = try await open(node)
         channel.isWritable = false
         channel.pipeline.fireChannelWritabilityChanged()

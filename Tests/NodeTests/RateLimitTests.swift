@@ -70,6 +70,59 @@ struct RateLimitTests {
         try await channel.close()
     }
 
+    @Test("WebSocket pings count against the limit: past it they go unanswered, and a ping flood is closed with 4029 like any other")
+    func pingsCount() async throws {
+        let channel = try await open {
+            $0.clientRate = 10
+            $0.clientBurst = 20
+        }
+        var bytes = ByteBuffer()
+        for n in 0..<41 {
+            var ping = try clientBytes(.ping, ByteBuffer(string: "\(n)"))
+            bytes.writeBuffer(&ping)
+        }
+        try await channel.writeInbound(bytes)
+        var pongs = 0
+        var closeCode: WebSocketErrorCode?
+        while let frame = try await channel.readOutbound(as: WebSocketFrame.self) {
+            if frame.opcode == .pong { pongs += 1 }
+            if frame.opcode == .connectionClose {
+                var data = frame.data
+                closeCode = data.readWebSocketErrorCode()
+            }
+        }
+        #expect(pongs == 20, "the burst is answered, the rest is not")
+        #expect(closeCode == WebSocketErrorCode(codeNumber: 4029))
+        try await channel.closeFuture.get()
+    }
+
+    @Test("a message's fragments each count as a frame: 1,024 empty fragments are refused, a message in 3 is served")
+    func fragmentsCount() async throws {
+        let node = try await makeTestNode {
+            $0.clientRate = 10
+            $0.clientBurst = 20
+        }
+        let channel = try await openTestConnection(node, maxFrameSize: 1 << 20, joiningFragments: true).0
+        func fragmented(_ text: String, id: String, emptyFragments: Int) -> ByteBuffer {
+            let encoder = EmbeddedChannel(handler: WebSocketFrameEncoder())
+            let mask = WebSocketMaskingKey([7, 1, 9, 3])
+            try! encoder.writeOutbound(WebSocketFrame(fin: false, opcode: .text, maskKey: mask, data: ByteBuffer(string: #"{"id":"\#(id)","#)))
+            for _ in 0..<emptyFragments {
+                try! encoder.writeOutbound(WebSocketFrame(fin: false, opcode: .continuation, maskKey: mask, data: ByteBuffer()))
+            }
+            try! encoder.writeOutbound(WebSocketFrame(fin: true, opcode: .continuation, maskKey: mask, data: ByteBuffer(string: text)))
+            var bytes = ByteBuffer()
+            while var part = try! encoder.readOutbound(as: ByteBuffer.self) { bytes.writeBuffer(&part) }
+            return bytes
+        }
+        try await channel.writeInbound(fragmented(#""ping":{}}"#, id: "three", emptyFragments: 1))
+        try await channel.writeInbound(fragmented(#""ping":{}}"#, id: "many", emptyFragments: 1022))
+        let seen = try await answers(channel)
+        #expect(seen.map(\.id) == ["three", "many"])
+        #expect(seen.map(\.outcome) == ["ok", "rate_limited"])
+        try await channel.close()
+    }
+
     @Test("a client that keeps sending while refused — more refusals than the rate forgives, up to its burst — is closed with 4029")
     func sustainedAbuseCloses() async throws {
         let channel = try await open {

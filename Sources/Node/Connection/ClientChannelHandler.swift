@@ -20,6 +20,8 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     /// The latest ping's payload, answered once the socket is writable again.
     private var pendingPong: ByteBuffer?
     private var limiter: RateLimiter
+    /// The wire frames' checker; counts the fragments of each message for the limiter.
+    private let rules = FrameRules()
 
     init(node: GatewayNode, accepted: Handshake.Accepted, channel: any Channel) {
         let id = node.makeConnectionID()
@@ -74,7 +76,6 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         }
         do {
             let decoder = try context.pipeline.syncOperations.context(handlerType: ByteToMessageHandler<WebSocketFrameDecoder>.self)
-            let rules = FrameRules()
             try context.pipeline.syncOperations.addHandler(rules, position: .after(decoder.handler))
             try context.pipeline.syncOperations.addHandler(pump, position: .after(rules))
         } catch {
@@ -97,6 +98,9 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         case .binary:
             deliver(.binary(frame.unmaskedData), bytes: frame.length, context: context)
         case .ping:
+            // Pings count against the rate limit like any frame: past it, one is left
+            // unanswered (a ping has no id to refuse), and a flood closes the connection.
+            guard admitControlFrame(bytes: frame.length, context: context) else { return }
             // A client that pings faster than it reads gets one pong, for its latest ping,
             // once the socket takes writes again (RFC 6455 §5.5.3): pongs never pile up.
             if context.channel.isWritable {
@@ -110,15 +114,40 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             } else {
                 answerClose(frame.unmaskedData, context: context)
             }
+        case .pong:
+            // Unsolicited pongs are allowed (RFC 6455 §5.5.3), and counted like pings.
+            _ = admitControlFrame(bytes: frame.length, context: context)
         default:
             break
         }
     }
 
+    /// Whether a ping or pong is within the rate limit; past it and the forgiveness, the
+    /// connection is closed (4029) as for any frame.
+    private func admitControlFrame(bytes: Int, context: ChannelHandlerContext) -> Bool {
+        guard !closing else { return false }
+        switch limiter.admit(bytes: bytes, now: context.eventLoop.now) {
+        case .allow:
+            return true
+        case .refuse:
+            session.metrics.hit(.rate)
+            return false
+        case .close:
+            closeForRate(context: context)
+            return false
+        }
+    }
+
+    private func closeForRate(context: ChannelHandlerContext) {
+        session.metrics.hit(.rateClose)
+        session.logger.info("closing a client that kept sending past its rate limit")
+        fail(context: context, CloseReason.rateLimitedCode, reason: .rateLimited)
+    }
+
     private func deliver(_ message: ClientMessage, bytes: Int, context: ChannelHandlerContext) {
         guard !closing else { return }
         session.metrics.messagesIn.increment()
-        switch limiter.admit(bytes: bytes, now: context.eventLoop.now) {
+        switch limiter.admit(frames: rules.takeDataFrames(), bytes: bytes, now: context.eventLoop.now) {
         case .allow:
             break
         case .refuse:
@@ -129,9 +158,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             )
             return
         case .close:
-            session.metrics.hit(.rateClose)
-            session.logger.info("closing a client that kept sending past its rate limit")
-            fail(context: context, CloseReason.rateLimitedCode, reason: .rateLimited)
+            closeForRate(context: context)
             return
         }
         guard let frame = session.decode(message) else { return }

@@ -25,11 +25,13 @@ struct RateLimiter {
     var messageRate: Double { messages.rate }
     var byteRate: Double { bytes.rate }
 
-    mutating func admit(bytes count: Int, now: NIODeadline) -> Decision {
+    /// `frames`: the wire frames the message came in (its fragments), each a frame of the
+    /// allowance.
+    mutating func admit(frames: Int = 1, bytes count: Int, now: NIODeadline) -> Decision {
         // A frame refused for its bytes gives its message token back: it was not handled.
-        if messages.take(1, now: now) {
+        if messages.take(Double(frames), now: now) {
             if bytes.take(Double(count), now: now) { return .allow }
-            messages.giveBack(1)
+            messages.giveBack(Double(frames))
         } else {
             _ = bytes.take(0, now: now)  // keeps its clock current
         }

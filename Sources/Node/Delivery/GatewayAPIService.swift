@@ -1,5 +1,6 @@
 import Essentials
 import GRPCCore
+import Logging
 import Presence
 import Routing
 import SwitchboardProtocol
@@ -38,7 +39,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         do {
             entries = try await node.presence.lookup(user: request.user)
         } catch {
-            throw RPCError(code: .unavailable, message: "presence is unavailable: \(error)")
+            throw unavailable("presence is unavailable", error)
         }
         var response = Switchboard_Gateway_V1_GetPresenceResponse()
         response.connections = entries.map { entry in
@@ -62,7 +63,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
             response.relayedNodes = Int32(outcome.relayedNodes)
             return response
         } catch {
-            throw RPCError(code: .unavailable, message: "\(error)")
+            throw unavailable("the disconnect did not reach every node", error)
         }
     }
 
@@ -97,8 +98,17 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
             }
             return answer
         } catch {
-            throw RPCError(code: .unavailable, message: "\(error)")
+            throw unavailable("the push could not be relayed or stored", error)
         }
+    }
+
+    /// A failure the caller cannot know the cause of: the detail (Redis' address, a
+    /// transport error) goes to the node's log under an incident id; the caller gets `what`
+    /// and the id to quote.
+    private func unavailable(_ what: String, _ error: any Error) -> RPCError {
+        let incident = Incident.makeID()
+        node.logger.warning("Gateway API: \(what)", metadata: ["incident": "\(incident)", "error": "\(error)"])
+        return RPCError(code: .unavailable, message: "\(what) (incident \(incident))")
     }
 
     /// The user id rule every entry point applies (`UserID`), here for backends.

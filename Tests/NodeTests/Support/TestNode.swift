@@ -40,12 +40,18 @@ func closePayload(_ code: WebSocketErrorCode, reason: String = "") -> ByteBuffer
 /// A client connection of `user` on `node` as the upgrade leaves it — frame decoder, then
 /// `ClientChannelHandler` — on `NIOAsyncTestingChannel` (thread-safe: the session's tasks
 /// write from the concurrency pool) with virtual time; returned after the welcome.
+/// `joiningFragments` adds the upgrade's fragment joiner, as `ClientListener` does.
 func openTestConnection(
-    _ node: GatewayNode, user: String = "alice", maxFrameSize: Int = 1024, tokenExpiresAtMs: Int64 = .max
+    _ node: GatewayNode, user: String = "alice", maxFrameSize: Int = 1024, tokenExpiresAtMs: Int64 = .max, joiningFragments: Bool = false
 ) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
     let channel = NIOAsyncTestingChannel()
     try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
     try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
+    if joiningFragments {
+        try await channel.pipeline.addHandler(
+            NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: maxFrameSize)
+        )
+    }
     try await channel.pipeline.addHandler(
         ClientChannelHandler(
             node: node, accepted: Handshake.Accepted(user: user, format: .json, tokenExpiresAtMs: tokenExpiresAtMs), channel: channel
