@@ -1,3 +1,4 @@
+import Auth
 import Backends
 import GRPCCore
 import GRPCNIOTransportHTTP2
@@ -92,6 +93,15 @@ struct BackendCallTests {
 
             asker.send(#"{"id":"g","call":"location.get","data":{"user":"nobody"}}"#)
             #expect((try await asker.receiveJSON()["error"] as? [String: Any])?["code"] as? String == "not_found")
+            // Another user's position only coarsely; one's own exactly.
+            asker.send(#"{"id":"b","call":"location.get","data":{"user":"ben"}}"#)
+            let ben = try #require(try await asker.receiveJSON()["ok"] as? [String: Any])
+            #expect(ben["latitude"] as? Double == 52.52 && ben["longitude"] as? Double == 13.41, "\(ben)")
+            let own = try await system.node.connect("ben")
+            own.send(#"{"id":"b","call":"location.get","data":{"user":"ben"}}"#)
+            let exact = try #require(try await own.receiveJSON()["ok"] as? [String: Any])
+            #expect(exact["latitude"] as? Double == 52.5210 && exact["longitude"] as? Double == 13.4130)
+            try await own.close()
             try await asker.close()
         }
     }
@@ -160,7 +170,9 @@ struct BackendCallTests {
                     var request = Switchboard_Notification_V1_CreateNotificationRequest()
                     request.user = "carol"
                     request.title = title
-                    let response = try await service.createNotification(request, metadata: .bearer(RunningNode.pushSecret))
+                    let response = try await service.createNotification(
+                        request, metadata: .bearer(SharedSecret.derived(from: RunningNode.pushSecret, purpose: .backendCalls))
+                    )
                     #expect(response.pushed)
                 }
             }
