@@ -14,8 +14,27 @@ struct UpgradeRefusal: Sendable {
     let code: String
     let message: String
 
-    /// Asks `url` over HTTP with the token; nil when the node cannot be reached.
-    static func probe(url: String, token: String) async -> UpgradeRefusal? {
+    /// A node's refusal is a short JSON error; more than this is not one, and is not read.
+    static let maxBodyBytes = 16 * 1024
+    /// The probe gives up past this, however the server dribbles its answer.
+    static let timeout = Duration.seconds(10)
+
+    /// Asks `url` over HTTP with the token; nil when the node cannot be reached or does not
+    /// answer within `timeout`. At most `maxBodyBytes` of the body are read.
+    static func probe(url: String, token: String, timeout: Duration = timeout) async -> UpgradeRefusal? {
+        await withTaskGroup(of: UpgradeRefusal?.self) { group in
+            group.addTask { await ask(url: url, token: token) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private static func ask(url: String, token: String) async -> UpgradeRefusal? {
         guard let components = URLComponents(string: url), let host = components.host else { return nil }
         let secure = components.scheme == "wss"
         let port = components.port ?? (secure ? 443 : 80)
@@ -42,13 +61,19 @@ struct UpgradeRefusal: Sendable {
                 try await outbound.write(.end(nil))
                 var status = 0
                 var body = ByteBuffer()
-                for try await part in inbound {
+                reading: for try await part in inbound {
                     switch part {
-                    case .head(let response): status = Int(response.status.code)
-                    case .body(var chunk): body.writeBuffer(&chunk)
-                    case .end: break
+                    case .head(let response):
+                        status = Int(response.status.code)
+                    case .body(var chunk):
+                        body.writeBuffer(&chunk)
+                        if body.readableBytes >= maxBodyBytes {
+                            body.moveWriterIndex(to: body.readerIndex + maxBodyBytes)
+                            break reading
+                        }
+                    case .end:
+                        break reading
                     }
-                    if case .end = part { break }
                 }
                 let frame = try? Switchboard_V1_ServerFrame(jsonString: String(buffer: body))
                 return UpgradeRefusal(status: status, code: frame?.error.code ?? "", message: frame?.error.message ?? String(buffer: body))

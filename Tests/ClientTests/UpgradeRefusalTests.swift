@@ -1,0 +1,64 @@
+import Foundation
+@testable import SwitchboardClient
+import Testing
+import TestSupport
+
+/// The client reads a refused upgrade's answer to say why; a server that is not a node
+/// (or a hostile one) can neither make it read without bound nor hold it forever.
+@Suite("Reading an upgrade refusal", .timeLimit(.minutes(2)))
+struct UpgradeRefusalTests {
+    /// A one-connection-at-a-time HTTP server in Python: `mode` "huge" answers 401 with a
+    /// 64 MiB body, "stall" sends the status line and headers, then nothing.
+    private func withServer(_ mode: String, _ body: (Int) async throws -> Void) async throws {
+        let port = try freePort()
+        let script = """
+        import socket, sys, time
+        server = socket.socket(); server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", \(port))); server.listen(8)
+        print("ready", flush=True)
+        while True:
+            connection, _ = server.accept()
+            try:
+                if not connection.recv(65536): raise OSError()
+                if "\(mode)" == "huge":
+                    connection.sendall(b"HTTP/1.1 401 Unauthorized\\r\\nContent-Length: 67108864\\r\\n\\r\\n")
+                    chunk = b"x" * 65536
+                    for _ in range(1024): connection.sendall(chunk)
+                else:
+                    connection.sendall(b"HTTP/1.1 401 Unauthorized\\r\\nContent-Length: 100\\r\\n\\r\\n")
+                    time.sleep(600)
+            except OSError:
+                pass
+            connection.close()
+        """
+        let server = ChildProcess()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-c", script]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }
+        try await waitUntil {
+            guard let probe = try? await RawConnection.connect(port: port) else { return false }
+            await probe.close()  // the server answers it into a closed socket, and goes on
+            return true
+        }
+        try await body(port)
+    }
+
+    @Test("a huge refusal body is read only up to its bound")
+    func hugeBody() async throws {
+        try await withServer("huge") { port in
+            let refusal = try #require(await UpgradeRefusal.probe(url: "ws://127.0.0.1:\(port)/ws", token: "t"))
+            #expect(refusal.status == 401)
+            #expect(refusal.message.utf8.count == UpgradeRefusal.maxBodyBytes)
+        }
+    }
+
+    @Test("a server that stops mid-answer does not hold the probe: it gives up at its deadline")
+    func stalledBody() async throws {
+        try await withServer("stall") { port in
+            #expect(await UpgradeRefusal.probe(url: "ws://127.0.0.1:\(port)/ws", token: "t", timeout: .milliseconds(300)) == nil)
+        }
+    }
+}
