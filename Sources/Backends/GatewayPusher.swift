@@ -30,9 +30,14 @@ final class GatewayPusher: Service, Sendable {
     }
 
     /// Pushes to every connection of `user`; the outcome says whether anyone got it.
-    func push(to user: String, from: String, kind: String, data: Google_Protobuf_Value) async throws -> Switchboard_Gateway_V1_PushOutcome {
+    /// `causedBy`: the user whose call this push answers (a chat message's sender), so
+    /// that the node sheds it like that user's own sends.
+    func push(
+        to user: String, from: String, kind: String, data: Google_Protobuf_Value, causedBy: String = ""
+    ) async throws -> Switchboard_Gateway_V1_PushOutcome {
         var request = Switchboard_Gateway_V1_PushToUserRequest()
         request.user = user
+        request.push.causedBy = causedBy
         request.push.from = from
         request.push.kind = kind
         request.push.data = data

@@ -136,4 +136,49 @@ struct SlowConsumerTests {
             await victim.close()
         }
     }
+
+    @Test("chat.send floods from 4 sockets reach the receiver as backend pushes, and are shed like sends: it is never closed, and a backend's own push still gets through")
+    func floodThroughBackend() async throws {
+        try await withNodeAndBackends(configure: Self.small) { system in
+            let node = system.node
+            let victim = try await RawConnection.connect(port: node.port, receiveBufferBytes: 4096)
+            _ = try await victim.upgrade(token: node.token(for: "victim"))
+            try await victim.pauseReading()
+            var flooders: [TestWebSocket] = []
+            for n in 0..<4 { flooders.append(try await node.connect("flooder\(n)")) }
+            try await waitUntil { node.node.connectionCount == 5 }
+
+            // Rounds of one 4 KiB chat message from each flooder, until the node has shed
+            // twenty of them (past half the victim's queue) or 600 rounds have passed.
+            let text = String(repeating: "c", count: 4000)
+            var rounds = 0
+            while rounds < 600 {
+                for (n, flooder) in flooders.enumerated() {
+                    flooder.send(#"{"id":"c\#(rounds)-\#(n)","call":"chat.send","data":{"to":"victim","text":"\#(text)"}}"#)
+                }
+                for flooder in flooders { #expect(try await flooder.receiveJSON()["ok"] != nil) }
+                rounds += 1
+                if try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "receiver_queue"]) >= 20 { break }
+            }
+            #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "receiver_queue"]) >= 20, "\(rounds) rounds")
+            #expect(!victim.isClosed && node.node.connectionCount == 5, "the victim keeps its socket")
+            #expect(try await node.metricValue("switchboard_closes_total", labels: ["reason": "slow_consumer"]) == 0)
+            // The backends' own pushes are not shed: one still fits behind the half-full queue.
+            try await withGRPCClient(port: node.grpcPort) { client in
+                var alert = Switchboard_Gateway_V1_PushToUserRequest()
+                alert.user = "victim"
+                alert.push.kind = "alert"
+                alert.durable = false
+                let outcome = try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: client).pushToUser(alert, metadata: Self.authorized())
+                #expect(outcome.deliveredLocal == 1)
+            }
+            // It reads again: the alert arrives after what was queued.
+            victim.resumeReading()
+            try await waitUntil(timeout: .seconds(60)) {
+                victim.framesAfterWelcome.contains { String(decoding: $0.payload, as: UTF8.self).contains(#""kind":"alert""#) }
+            }
+            for flooder in flooders { try await flooder.close() }
+            await victim.close()
+        }
+    }
 }

@@ -28,7 +28,7 @@ struct ChatBackend: Switchboard_Chat_V1_ChatService.ServiceProtocol {
         response.sentAtMs = stored.sentAtMs
         do {
             let data = try stored.pushData()
-            let outcome = try await gateway.push(to: message.to, from: sender, kind: "chat.message", data: data)
+            let outcome = try await gateway.push(to: message.to, from: sender, kind: "chat.message", data: data, causedBy: sender)
             response.delivered = !outcome.offline
         } catch {
             // The message is stored either way; the recipient finds it in history.

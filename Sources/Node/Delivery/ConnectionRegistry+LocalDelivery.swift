@@ -19,7 +19,7 @@ extension ConnectionRegistry: LocalDelivery {
                 protobuf = frame
             }
             // Users' messages are shed by a half-full queue; backends' fill it to the end.
-            let sheddable = push.origin == .user
+            let sheddable = push.isUserTraffic
             if let position = push.position {
                 if connection.enqueueDurable(frame, at: position, sheddable: sheddable) { delivered += 1 }
             } else if connection.enqueueLive(frame, sheddable: sheddable) {

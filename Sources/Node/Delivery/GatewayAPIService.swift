@@ -74,7 +74,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     private func push(
         _ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience, durable: Bool? = false
     ) async throws -> Switchboard_Gateway_V1_PushOutcome {
-        let push: PushPayload
+        var push: PushPayload
         do {
             push = try PushPayload(
                 from: content.from.isEmpty ? "backend" : content.from, kind: content.kind.isEmpty ? "notification" : content.kind,
@@ -82,6 +82,10 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
             )
         } catch {
             throw RPCError(code: .invalidArgument, message: "\(error)")
+        }
+        if !content.causedBy.isEmpty {
+            if let problem = UserID.problem(content.causedBy) { throw RPCError(code: .invalidArgument, message: "causedBy: \(problem)") }
+            push.causedByUser = true
         }
         do {
             let outcome = try await node.push(

@@ -285,12 +285,13 @@ package final class RedisRelayBus: RelayBus {
     }
 
     static func content(_ item: Switchboard_Relay_V1_RelayItem) -> RelayMessage.Content {
-        item.hasDisconnect
-            ? .disconnect(reason: item.disconnect.reason)
-            : .push(PushPayload(
-                from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil,
-                origin: item.fromBackend ? .backend : .user
-            ))
+        guard !item.hasDisconnect else { return .disconnect(reason: item.disconnect.reason) }
+        var push = PushPayload(
+            from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil,
+            origin: item.fromBackend ? .backend : .user
+        )
+        push.causedByUser = item.causedByUser
+        return .push(push)
     }
 
     private func publish(_ channel: String, _ message: RelayMessage, then answer: @escaping Answer<Int>) {
@@ -342,6 +343,7 @@ package final class RedisRelayBus: RelayBus {
             item.from = push.from
             item.kind = push.kind
             item.fromBackend = push.origin == .backend
+            item.causedByUser = push.causedByUser
             if let data = push.data { item.dataJson = Data(data) }
         case .disconnect(let reason): item.disconnect.reason = reason
         }

@@ -43,6 +43,12 @@ public nonisolated struct Switchboard_Gateway_V1_PushContent: Sendable {
   /// Clears the value of `data`. Subsequent reads from it will return its default value.
   public mutating func clearData() {self._data = nil}
 
+  /// The user whose call made the backend send this push (a chat message's sender), if
+  /// any. Such a push is that user's traffic: when the receiver reads slowly it is shed
+  /// like the user's own sends, so no user can get another closed as a slow consumer
+  /// through a backend. Empty: the backend's own push (notifications), never shed.
+  public var causedBy: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -231,7 +237,7 @@ fileprivate nonisolated let _protobuf_package = "switchboard.gateway.v1"
 
 nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushContent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0\u{3}caused_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -242,6 +248,7 @@ nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message,
       case 1: try { try decoder.decodeSingularStringField(value: &self.from) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._data) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.causedBy) }()
       default: break
       }
     }
@@ -261,6 +268,9 @@ nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message,
     try { if let v = self._data {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.causedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.causedBy, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -268,6 +278,7 @@ nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message,
     if lhs.from != rhs.from {return false}
     if lhs.kind != rhs.kind {return false}
     if lhs._data != rhs._data {return false}
+    if lhs.causedBy != rhs.causedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
