@@ -134,7 +134,11 @@ def compose(switchboard, compose_bin, docker_text):
         host, _, port = env.get(key, ":").partition(":")
         check(host == "backends" and port in [str(p) for p in backends.get("expose", [])], f"compose: {key} is a port backends exposes")
     check(backends.get("environment", {}).get("SWITCHBOARD_GATEWAY") == f"lb:{API_PORT}", "compose: backends push through the load balancer")
-    lb_ports = [str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1] for p in services.get("lb", {}).get("ports", [])]
+    lb = services.get("lb", {})
+    lb_address = ((lb.get("networks") or {}).get("default") or {}).get("ipv4_address")
+    check(lb_address is not None and env.get("SWITCHBOARD_TRUSTED_PROXIES") == lb_address,
+          "compose: nodes trust the PROXY protocol from the load balancer's fixed address, and only from it")
+    lb_ports = [str(p.get("target")) if isinstance(p, dict) else str(p).split(":")[-1] for p in lb.get("ports", [])]
     check(str(NODE_PORT) in lb_ports and str(API_PORT) in lb_ports, "compose: the load balancer publishes the WebSocket and Gateway API ports")
 
 
@@ -175,10 +179,12 @@ def redis_cluster(compose_bin, switchboard, secrets):
 def haproxy():
     path = "ops/haproxy/haproxy.cfg"
     text = re.sub(r"#[^\n]*", "", open(os.path.join(ROOT, path)).read())
-    check(re.search(rf"server-template\s+\S+\s+\S+\s+node:{NODE_PORT}\b.*\bcheck\b.*resolvers", text) is not None,
-          "haproxy: WebSocket upstreams are every `node` replica, health-checked, by DNS")
-    check(re.search(rf"server-template\s+\S+\s+\S+\s+node:{API_PORT}\b.*\bcheck port {NODE_PORT}\b", text) is not None,
-          "haproxy: Gateway API upstreams are every `node` replica, checked on the node port")
+    check(re.search(rf"server-template\s+\S+\s+\S+\s+node:{NODE_PORT}\b.*\bcheck port {ADMIN_PORT}\b.*resolvers", text) is not None,
+          "haproxy: WebSocket upstreams are every `node` replica, health-checked on the admin port, by DNS")
+    check(re.search(rf"server-template\s+\S+\s+\S+\s+node:{NODE_PORT}\b.*\bsend-proxy-v2\b", text) is not None,
+          "haproxy: WebSocket connections carry the client's address (PROXY protocol v2)")
+    check(re.search(rf"server-template\s+\S+\s+\S+\s+node:{API_PORT}\b.*\bcheck port {ADMIN_PORT}\b", text) is not None,
+          "haproxy: Gateway API upstreams are every `node` replica, checked on the admin port")
     check(text.count("option httpchk GET /readyz") == 2, "haproxy: upstream checks use /readyz")
     check(re.search(r"timeout tunnel\s+\d+h", text) is not None, "haproxy: long tunnel timeout for WebSockets")
     check("shutdown-sessions" not in text, "haproxy: a draining node's clients are left to its paced drain")
@@ -318,6 +324,8 @@ def kubernetes(switchboard):
     services = by_kind.get("Service", {})
     check(any(s["spec"].get("selector") == {"app.kubernetes.io/name": "switchboard-node"} and any(port_of(p["targetPort"]) == NODE_PORT for p in s["spec"]["ports"]) for s in services.values()),
           "k8s: a Service for the WebSocket port")
+    check(all(s["spec"].get("externalTrafficPolicy") == "Local" for s in services.values() if s["spec"].get("type") == "LoadBalancer"),
+          "k8s: the LoadBalancer Service keeps clients' source addresses (externalTrafficPolicy: Local)")
     check(any(s["spec"].get("selector") == {"app.kubernetes.io/name": "switchboard-node"} and any(port_of(p["targetPort"]) == API_PORT for p in s["spec"]["ports"]) for s in services.values()),
           "k8s: a Service for the Gateway API")
     hpa = next(iter(by_kind.get("HorizontalPodAutoscaler", {}).values()), {})

@@ -83,6 +83,51 @@ struct PreAuthenticationTests {
         }
     }
 
+    @Test("behind a trusted proxy the PROXY header's address is the one counted (IPv6 per /64); a connection from it without one is closed")
+    func trustedProxy() async throws {
+        try await withNode(configure: {
+            $0.trustedProxies = [AddressRange("127.0.0.1")!]
+            $0.maxPendingPerAddress = 2
+            $0.adminPort = 0  // metrics: every plain connection to the client port here comes from the "proxy"
+        }) { node in
+            func proxied(_ header: [UInt8]) async throws -> RawConnection {
+                let connection = try await RawConnection.connect(port: node.port)
+                try await connection.write(header)
+                return connection
+            }
+            func v1(_ source: String) -> [UInt8] {
+                Array("PROXY \(source.contains(":") ? "TCP6" : "TCP4") \(source) \(source.contains(":") ? "::1" : "127.0.0.1") 40000 8080\r\n".utf8)
+            }
+            // Two clients behind the proxy fill 203.0.113.1's quota; a third from it is
+            // refused, while another client of the same proxy still gets in.
+            let first = [try await proxied(v1("203.0.113.1")), try await proxied(v1("203.0.113.1"))]
+            try await waitUntil { node.node.pending.count(of: "203.0.113.1") == 2 }
+            let refused = try await proxied(v1("203.0.113.1"))
+            try await waitUntil { refused.isClosed }
+            let other = try await proxied(v1("203.0.113.2"))
+            try await waitUntil { node.node.pending.count(of: "203.0.113.2") == 1 }
+            #expect(node.node.pending.count(of: "127.0.0.1") == 0, "the proxy's own address counts nothing")
+            // IPv6 sources share their /64's quota.
+            let six = [try await proxied(v1("2001:db8:0:1::a")), try await proxied(v1("2001:db8:0:1::b"))]
+            try await waitUntil { node.node.pending.count(of: "2001:db8:0:1::/64") == 2 }
+            let sameNetwork = try await proxied(v1("2001:db8:0:1::c"))
+            try await waitUntil { sameNetwork.isClosed }
+            // A v2 header, then a whole upgrade: the client is served.
+            var address = [UInt8](repeating: 0, count: 36)
+            address[0] = 0x20; address[1] = 0x01; address[2] = 0x0D; address[3] = 0xB8; address[15] = 7
+            let client = try await proxied(ProxyProtocolHeader.v2(family: 0x21, addresses: address))
+            _ = try await client.upgrade(token: try await node.token(for: "behind-proxy"))
+            #expect(node.node.registry.connections(of: "behind-proxy").count == 1)
+            // From the trusted proxy without a header: closed, and counted.
+            let bare = try await RawConnection.connect(port: node.port)
+            try await bare.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            try await waitUntil { bare.isClosed }
+            #expect(!bare.text.contains("200"))
+            #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "proxy_header"]) >= 1)
+            for connection in first + six + [other, client] { await connection.close() }
+        }
+    }
+
     @Test("an upgrade request that announces a body is answered 400 at once, without waiting for the body")
     func requestBody() async throws {
         try await withNode { node in
@@ -110,5 +155,13 @@ struct PreAuthenticationTests {
             #expect(node.node.slots.inUse == 1)
             try await held.close()
         }
+    }
+}
+
+/// PROXY protocol v2 headers as a load balancer writes them.
+enum ProxyProtocolHeader {
+    static func v2(command: UInt8 = 0x21, family: UInt8, addresses: [UInt8]) -> [UInt8] {
+        [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A]
+            + [command, family, UInt8(addresses.count >> 8), UInt8(addresses.count & 0xFF)] + addresses
     }
 }

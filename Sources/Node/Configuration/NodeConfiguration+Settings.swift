@@ -55,7 +55,24 @@ extension NodeConfiguration {
         .integer("user-connects-per-minute", \.userConnectsPerMinute, help: "Connects one user may make to this node a minute (sustained, and at once); more are refused with 429 before the upgrade.", in: 1...Int.max),
         .integer("presence-limit", \.presenceLimit, help: "Connections a presence answer lists at most, with the total count beside them.", in: 1...Int.max),
         .seconds("handshake-timeout", \.handshakeTimeout, help: "Seconds a new connection has to send its request and be upgraded; then it is dropped.", atLeast: .milliseconds(1)),
-        .integer("max-pending-per-address", \.maxPendingPerAddress, help: "Connections one source address may have open before their upgrade; more are closed at accept.", in: 1...Int.max),
+        .integer("max-pending-per-address", \.maxPendingPerAddress, help: "Connections one source address (IPv6: one /64) may have open before their upgrade; more are closed at accept.", in: 1...Int.max),
+        NodeSetting(
+            key: "trusted-proxies",
+            help: "Comma-separated addresses or CIDR ranges of load balancers that send the PROXY protocol (v1 or v2, e.g. HAProxy's send-proxy-v2): their connections must begin with its header, and the client address it names is the one limits count. Empty: none.",
+            read: { configuration, text, source throws(ConfigurationError) in
+                var ranges: [AddressRange] = []
+                for part in text.split(separator: ",") {
+                    let item = String(part.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+                    guard let range = AddressRange(item) else {
+                        throw ConfigurationError(key: source, problem: "'\(item)' is not an address or CIDR range (10.0.0.0/8, 2001:db8::/32)")
+                    }
+                    ranges.append(range)
+                }
+                configuration.trustedProxies = ranges
+            },
+            show: { $0.trustedProxies.isEmpty ? nil : $0.trustedProxies.map(\.description).joined(separator: ",") },
+            check: { _ in nil }
+        ),
         .seconds("memory-trim-interval", \.memoryTrimInterval, help: "Seconds between returning freed heap memory to the OS; 0 turns it off.", atLeast: .milliseconds(10), orZero: true),
         NodeSetting(
             key: "allowed-origins",

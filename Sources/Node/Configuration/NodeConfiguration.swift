@@ -88,6 +88,10 @@ package struct NodeConfiguration: Sendable {
     /// address may have open and not yet upgraded; more are closed at accept. Behind a proxy
     /// that hides client addresses, raise it to the proxy's share.
     package var maxPendingPerAddress: Int = 256
+    /// `--trusted-proxies`: load balancers that send the PROXY protocol (v1 or v2). Their
+    /// connections must begin with its header, and the client address it names is the one
+    /// the per-address limits count (IPv6 per /64).
+    package var trustedProxies: [AddressRange] = []
 
     /// `--redis`, `SWITCHBOARD_REDIS` (`redis://host:port`): join the cluster that shares this Redis.
     /// Unset: the node runs alone, with presence and relay in process.

@@ -23,7 +23,7 @@ struct AdminListener: Service {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let address = channel.remoteAddress?.ipAddress ?? "unknown"
+                    let address = channel.remoteAddress.flatMap { SourceAddress($0)?.limitKey } ?? "unknown"
                     guard pending.admit(address) else {
                         node.metrics.hit(.pendingPerAddress)
                         channel.close(promise: nil)

@@ -41,8 +41,34 @@ package struct ClientListener: Service {
     /// before its socket exists. A refused upgrade goes on as a plain request to
     /// `HTTPEndpointHandler`, which answers with the reason.
     package static func configure(_ channel: any Channel, node: GatewayNode) throws {
+        let peer = channel.remoteAddress.flatMap { SourceAddress($0) }
+        guard let peer, node.configuration.trustedProxies.contains(where: { $0.contains(peer) }) else {
+            try configure(channel, node: node, source: peer)
+            return
+        }
+        // A trusted proxy: the client's address comes in the PROXY header, before TLS.
+        let metrics = node.metrics
+        let logger = node.logger
+        let warning = node.capacityWarning
+        let header = ProxyHeaderHandler(
+            timeout: TimeAmount(node.configuration.handshakeTimeout),
+            proxied: { _, source in try configure(channel, node: node, source: source.flatMap { SourceAddress($0) } ?? peer) },
+            onInvalid: { reason in
+                metrics.hit(.proxyHeader)
+                if warning.shouldLog() {
+                    logger.warning("connection from a trusted proxy refused: \(reason)", metadata: ["proxy": "\(peer.limitKey)"])
+                }
+            }
+        )
+        try channel.pipeline.syncOperations.addHandler(header)
+    }
+
+    /// The pipeline for a client at `source` (its own address, or the one its proxy named);
+    /// false when the source's cap refused it (the channel is closed).
+    @discardableResult
+    static func configure(_ channel: any Channel, node: GatewayNode, source: SourceAddress?) throws -> Bool {
         // Before anything is read: the source's cap of connections not yet upgraded.
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
+        let address = source?.limitKey ?? "unknown"
         guard node.pending.admit(address) else {
             node.metrics.hit(.pendingPerAddress)
             if node.capacityWarning.shouldLog() {
@@ -52,7 +78,7 @@ package struct ClientListener: Service {
                 )
             }
             channel.close(promise: nil)
-            return
+            return false
         }
         // TLS first: a plaintext client never reaches HTTP (its bytes fail the handshake).
         if let tls = node.tls {
@@ -96,6 +122,7 @@ package struct ClientListener: Service {
             withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }), withErrorHandling: true
         )
         try channel.pipeline.syncOperations.addHandler(endpoints)
+        return true
     }
 
     /// Decides an upgrade: no request body, not draining, a valid token, then room for

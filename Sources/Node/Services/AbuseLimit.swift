@@ -20,4 +20,6 @@ enum AbuseLimit: String, Sendable, CaseIterable {
     case rateClose = "rate_close"
     /// A browser page from an origin the node does not allow (403, `allowed-origins`).
     case origin
+    /// A connection from a trusted proxy without a valid PROXY protocol header, closed.
+    case proxyHeader = "proxy_header"
 }
