@@ -15,7 +15,7 @@ struct BenchSmokeTests {
     func singleNodeScenarios() async throws {
         try await withNodeAndBackends { system in
             let endpoint = try BenchEndpoint(url: system.node.url)
-            let sources = try SourceAddresses(count: 2)
+            let sources = try IPAddresses(count: 2)
             let closed = try await SendBenchmark(
                 endpoints: [endpoint], secret: RunningNode.secret, clients: 10, crossNodeShare: 0, load: .closedLoop(window: 4),
                 stop: .messages(300), payloadBytes: 16, format: .json, sources: sources
@@ -53,7 +53,7 @@ struct BenchSmokeTests {
         try await withCluster(nodes: 2) { cluster in
             let endpoints = try cluster.nodes.map { try BenchEndpoint(url: $0.url) }
             let gateways = cluster.nodes.map { GRPCEndpoint(host: "127.0.0.1", port: $0.grpcPort) }
-            let sources = try SourceAddresses(count: 0)
+            let sources = try IPAddresses(count: 0)
             let send = try await SendBenchmark(
                 endpoints: endpoints, secret: RunningNode.secret, clients: 20, crossNodeShare: 1, load: .closedLoop(window: 4),
                 stop: .messages(400), payloadBytes: 16, sources: sources
@@ -89,7 +89,7 @@ struct BenchSmokeTests {
             let endpoints = try cluster.nodes.map { try BenchEndpoint(url: $0.url) }
             var benchmark = SendBenchmark(
                 endpoints: endpoints, secret: RunningNode.secret, clients: 10, crossNodeShare: 1, load: .openLoop(messagesPerSecond: 200),
-                stop: .duration(seconds: 8), payloadBytes: 16, sources: try SourceAddresses(count: 0), drainTimeout: .seconds(3)
+                stop: .duration(seconds: 8), payloadBytes: 16, sources: try IPAddresses(count: 0), drainTimeout: .seconds(3)
             )
             benchmark.progress = false
             let run = Task { [benchmark] in try await benchmark.run() }

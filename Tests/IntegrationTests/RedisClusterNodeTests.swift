@@ -90,7 +90,7 @@ struct RedisClusterNodeTests {
         try await withCluster(nodes: 3, redisCluster: redis) { cluster in
             let endpoints = try cluster.nodes.map { try BenchEndpoint(url: $0.url) }
             let gateways = cluster.nodes.map { GRPCEndpoint(host: "127.0.0.1", port: $0.grpcPort) }
-            let sources = try SourceAddresses(count: 0)
+            let sources = try IPAddresses(count: 0)
             let send = try await SendBenchmark(
                 endpoints: endpoints, secret: RunningNode.secret, clients: 30, crossNodeShare: 1, load: .closedLoop(window: 4),
                 stop: .messages(600), payloadBytes: 16, sources: sources

@@ -1,4 +1,5 @@
 import NIOCore
+import Essentials
 @testable import Node
 import Testing
 
@@ -62,25 +63,25 @@ struct ProxyProtocolTests {
 
     @Test("limits count IPv4 sources by address and IPv6 ones by /64; IPv4-mapped IPv6 is the IPv4 address; CIDR ranges match by prefix")
     func sourceAddresses() throws {
-        #expect(SourceAddress("203.0.113.7")?.limitKey == "203.0.113.7")
-        #expect(SourceAddress("::ffff:203.0.113.7")?.limitKey == "203.0.113.7")
-        let a = try #require(SourceAddress("2001:db8:1:2:aaaa::1"))
-        let b = try #require(SourceAddress("2001:db8:1:2:ffff:ffff:ffff:ffff"))
+        #expect(IPAddress("203.0.113.7")?.limitKey == "203.0.113.7")
+        #expect(IPAddress("::ffff:203.0.113.7")?.limitKey == "203.0.113.7")
+        let a = try #require(IPAddress("2001:db8:1:2:aaaa::1"))
+        let b = try #require(IPAddress("2001:db8:1:2:ffff:ffff:ffff:ffff"))
         #expect(a.limitKey == "2001:db8:1:2::/64" && a.limitKey == b.limitKey)
-        #expect(SourceAddress("2001:db8:1:3::1")?.limitKey != a.limitKey)
-        #expect(SourceAddress("not an address") == nil)
+        #expect(IPAddress("2001:db8:1:3::1")?.limitKey != a.limitKey)
+        #expect(IPAddress("not an address") == nil)
 
         let ten = try #require(AddressRange("10.0.0.0/8"))
-        #expect(ten.contains(try #require(SourceAddress("10.200.3.4"))))
-        #expect(!ten.contains(try #require(SourceAddress("11.0.0.1"))))
+        #expect(ten.contains(try #require(IPAddress("10.200.3.4"))))
+        #expect(!ten.contains(try #require(IPAddress("11.0.0.1"))))
         #expect(!ten.contains(a), "another family never matches")
         let odd = try #require(AddressRange("192.168.4.0/22"))
-        let (inside, outside) = (try #require(SourceAddress("192.168.7.255")), try #require(SourceAddress("192.168.8.0")))
+        let (inside, outside) = (try #require(IPAddress("192.168.7.255")), try #require(IPAddress("192.168.8.0")))
         #expect(odd.contains(inside) && !odd.contains(outside))
         let net = try #require(AddressRange("2001:db8::/32"))
-        let elsewhere = try #require(SourceAddress("2001:db9::1"))
+        let elsewhere = try #require(IPAddress("2001:db9::1"))
         #expect(net.contains(a) && !net.contains(elsewhere))
-        let loopback = try #require(SourceAddress("127.0.0.1"))
+        let loopback = try #require(IPAddress("127.0.0.1"))
         #expect(AddressRange("127.0.0.1")?.contains(loopback) == true)
         for bad in ["10.0.0.0/33", "2001:db8::/129", "10.0.0.0/x", "example.com", ""] { #expect(AddressRange(bad) == nil, "\(bad)") }
         #expect(odd.description == "192.168.4.0/22" && net.description == "2001:db8::/32")

@@ -57,7 +57,7 @@ package final class BenchSocket: Sendable {
         to endpoint: BenchEndpoint,
         token: String,
         format: BenchFormat,
-        source: SourceAddresses.Address? = nil,
+        source: IPAddresses.Address? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         onEvent: @escaping @Sendable (Event) -> Void
     ) async throws -> BenchSocket {

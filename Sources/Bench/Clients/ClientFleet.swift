@@ -31,7 +31,7 @@ final class ClientFleet: Sendable {
         secret: String,
         userPrefix: String,
         format: BenchFormat,
-        sources: SourceAddresses,
+        sources: IPAddresses,
         concurrency: Int = 64,
         onEvent: @escaping @Sendable (Int, BenchSocket.Event) -> Void
     ) async throws -> ClientFleet {

@@ -7,7 +7,7 @@ import Glibc
 /// Loopback source addresses (127.0.0.1, 127.0.0.2, …) handed out round-robin: each one
 /// brings its own ephemeral port range, so one machine can open more connections to a
 /// node than a single address allows.
-package struct SourceAddresses: Sendable {
+package struct IPAddresses: Sendable {
     package struct Address: Sendable {
         let socketAddress: SocketAddress
         /// IP_BIND_ADDRESS_NO_PORT (Linux): bind the address now, pick the port at connect.

@@ -10,7 +10,7 @@ package struct BenchError: Error, CustomStringConvertible {
     package init(_ description: String) { self.description = description }
 
     /// Turns the errno of a failed connect into what to do about it.
-    static func explaining(_ error: IOError, connectingTo endpoint: BenchEndpoint, from source: SourceAddresses.Address?) -> BenchError {
+    static func explaining(_ error: IOError, connectingTo endpoint: BenchEndpoint, from source: IPAddresses.Address?) -> BenchError {
         switch error.errnoCode {
         case EMFILE, ENFILE:
             var limit = rlimit()

@@ -16,12 +16,12 @@ package struct BroadcastBenchmark: Sendable {
     package var window: Int
     package var payloadBytes: Int
     package var format: BenchFormat
-    package var sources: SourceAddresses
+    package var sources: IPAddresses
     package var progress: Bool
 
     package init(
         endpoints: [BenchEndpoint], gateways: [GRPCEndpoint], secret: String, pushSecret: String, clients: Int, broadcasts: Int,
-        window: Int = 1, payloadBytes: Int = 64, format: BenchFormat = .json, sources: SourceAddresses, progress: Bool = false
+        window: Int = 1, payloadBytes: Int = 64, format: BenchFormat = .json, sources: IPAddresses, progress: Bool = false
     ) {
         self.endpoints = endpoints
         self.gateways = gateways

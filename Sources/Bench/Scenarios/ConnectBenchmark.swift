@@ -11,9 +11,9 @@ package struct ConnectBenchmark: Sendable {
     package var secret: String
     package var connections: Int
     package var concurrency: Int
-    package var sources: SourceAddresses
+    package var sources: IPAddresses
 
-    package init(endpoints: [BenchEndpoint], secret: String, connections: Int, concurrency: Int, sources: SourceAddresses) {
+    package init(endpoints: [BenchEndpoint], secret: String, connections: Int, concurrency: Int, sources: IPAddresses) {
         self.endpoints = endpoints
         self.secret = secret
         self.connections = connections

@@ -15,9 +15,9 @@ package struct DrainBenchmark: Sendable {
     package var others: [BenchEndpoint]
     package var secret: String
     package var clients: Int
-    package var sources: SourceAddresses
+    package var sources: IPAddresses
 
-    package init(drained: BenchEndpoint, others: [BenchEndpoint], secret: String, clients: Int, sources: SourceAddresses) {
+    package init(drained: BenchEndpoint, others: [BenchEndpoint], secret: String, clients: Int, sources: IPAddresses) {
         self.drained = drained
         self.others = others
         self.secret = secret

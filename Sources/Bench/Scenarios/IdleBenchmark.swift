@@ -17,7 +17,7 @@ package struct IdleBenchmark: Sendable {
     package var secret: String
     package var connections: Int
     package var processes: Int
-    package var sources: SourceAddresses
+    package var sources: IPAddresses
     package var settle: Duration
     /// How long to keep the connections open after measuring (for a run alongside).
     package var hold: Duration
@@ -25,7 +25,7 @@ package struct IdleBenchmark: Sendable {
     package var workerCommand: [String]
 
     package init(
-        endpoints: [BenchEndpoint], secret: String, connections: Int, processes: Int = 1, sources: SourceAddresses,
+        endpoints: [BenchEndpoint], secret: String, connections: Int, processes: Int = 1, sources: IPAddresses,
         settle: Duration = .seconds(2), hold: Duration = .zero, workerCommand: [String] = []
     ) {
         self.endpoints = endpoints
@@ -117,7 +117,7 @@ package struct IdleBenchmark: Sendable {
     /// One worker process's part: connect `count` clients numbered from `first`, print
     /// "connected", hold them until stdin closes, then close them.
     package static func work(
-        endpoints: [BenchEndpoint], secret: String, userPrefix: String, first: Int, count: Int, sources: SourceAddresses
+        endpoints: [BenchEndpoint], secret: String, userPrefix: String, first: Int, count: Int, sources: IPAddresses
     ) async throws {
         let fleet = try await ClientFleet.connect(
             count: count, first: first, endpoints: endpoints, secret: secret, userPrefix: userPrefix, format: .json, sources: sources

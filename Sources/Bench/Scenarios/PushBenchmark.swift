@@ -18,12 +18,12 @@ package struct PushBenchmark: Sendable {
     package var stop: BenchStop
     package var payloadBytes: Int
     package var format: BenchFormat
-    package var sources: SourceAddresses
+    package var sources: IPAddresses
     package var progress: Bool
 
     package init(
         endpoints: [BenchEndpoint], gateways: [GRPCEndpoint], secret: String, pushSecret: String, clients: Int, concurrency: Int,
-        rate: Double?, stop: BenchStop, payloadBytes: Int = 64, format: BenchFormat = .json, sources: SourceAddresses, progress: Bool = false
+        rate: Double?, stop: BenchStop, payloadBytes: Int = 64, format: BenchFormat = .json, sources: IPAddresses, progress: Bool = false
     ) {
         self.endpoints = endpoints
         self.gateways = gateways

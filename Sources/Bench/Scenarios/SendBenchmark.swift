@@ -18,7 +18,7 @@ package struct SendBenchmark: Sendable {
     package var stop: BenchStop
     package var payloadBytes: Int
     package var format: BenchFormat
-    package var sources: SourceAddresses
+    package var sources: IPAddresses
     package var progress: Bool
     package var drainTimeout: Duration
     /// How the load is named in reports, when `load.description` (which names the exact
@@ -30,7 +30,7 @@ package struct SendBenchmark: Sendable {
 
     package init(
         endpoints: [BenchEndpoint], secret: String, clients: Int, crossNodeShare: Double, load: BenchLoad, stop: BenchStop,
-        payloadBytes: Int = 64, format: BenchFormat = .json, sources: SourceAddresses, progress: Bool = false,
+        payloadBytes: Int = 64, format: BenchFormat = .json, sources: IPAddresses, progress: Bool = false,
         drainTimeout: Duration = .seconds(10)
     ) {
         self.endpoints = endpoints

@@ -1,3 +1,4 @@
+import Essentials
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -23,7 +24,7 @@ struct AdminListener: Service {
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let address = channel.remoteAddress.flatMap { SourceAddress($0)?.limitKey } ?? "unknown"
+                    let address = channel.remoteAddress.flatMap { IPAddress($0)?.limitKey } ?? "unknown"
                     guard pending.admit(address) else {
                         node.metrics.hit(.pendingPerAddress)
                         channel.close(promise: nil)

@@ -1,5 +1,6 @@
 import Auth
 import CoreMetrics
+import Essentials
 import Logging
 package import NIOCore
 import NIOHTTP1
@@ -41,7 +42,7 @@ package struct ClientListener: Service {
     /// before its socket exists. A refused upgrade goes on as a plain request to
     /// `HTTPEndpointHandler`, which answers with the reason.
     package static func configure(_ channel: any Channel, node: GatewayNode) throws {
-        let peer = channel.remoteAddress.flatMap { SourceAddress($0) }
+        let peer = channel.remoteAddress.flatMap { IPAddress($0) }
         guard let peer, node.configuration.trustedProxies.contains(where: { $0.contains(peer) }) else {
             try configure(channel, node: node, source: peer)
             return
@@ -52,7 +53,7 @@ package struct ClientListener: Service {
         let warning = node.capacityWarning
         let header = ProxyHeaderHandler(
             timeout: TimeAmount(node.configuration.handshakeTimeout),
-            proxied: { _, source in try configure(channel, node: node, source: source.flatMap { SourceAddress($0) } ?? peer) },
+            proxied: { _, source in try configure(channel, node: node, source: source.flatMap { IPAddress($0) } ?? peer) },
             onInvalid: { reason in
                 metrics.hit(.proxyHeader)
                 if warning.shouldLog() {
@@ -66,7 +67,7 @@ package struct ClientListener: Service {
     /// The pipeline for a client at `source` (its own address, or the one its proxy named);
     /// false when the source's cap refused it (the channel is closed).
     @discardableResult
-    static func configure(_ channel: any Channel, node: GatewayNode, source: SourceAddress?) throws -> Bool {
+    static func configure(_ channel: any Channel, node: GatewayNode, source: IPAddress?) throws -> Bool {
         // Before anything is read: the source's cap of connections not yet upgraded.
         let address = source?.limitKey ?? "unknown"
         guard node.pending.admit(address) else {

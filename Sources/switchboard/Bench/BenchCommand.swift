@@ -52,8 +52,8 @@ struct BenchOptions: ParsableArguments {
         do { return try urls.map { try BenchEndpoint(url: $0) } } catch { throw ValidationError("\(error)") }
     }
 
-    func sourceAddresses() throws -> SourceAddresses {
-        do { return try SourceAddresses(count: sources) } catch { throw ValidationError("\(error)") }
+    func sourceAddresses() throws -> IPAddresses {
+        do { return try IPAddresses(count: sources) } catch { throw ValidationError("\(error)") }
     }
 }
 
