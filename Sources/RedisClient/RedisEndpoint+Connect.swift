@@ -11,8 +11,12 @@ extension RedisEndpoint {
         on eventLoop: any EventLoop, tls: Result<NIOSSLContext?, any Error>, timeout: TimeAmount,
         handler: @escaping @Sendable () -> RESPHandler
     ) -> EventLoopFuture<any Channel> {
-        primaryAddress(on: eventLoop).flatMap { address in
-            ClientBootstrap(group: eventLoop)
+        primaryAddress(on: eventLoop, tls: try? tls.get()).flatMap { address in
+            let namer = sentinels != nil ? "a sentinel" : namedBy
+            if let problem = credentialProblem(sendingTo: address.host, namedBy: namer) {
+                return eventLoop.makeFailedFuture(RedisError.unavailable(problem))
+            }
+            return ClientBootstrap(group: eventLoop)
                 .connectTimeout(timeout)
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelOption(.socketOption(.so_keepalive), value: 1)

@@ -1,19 +1,23 @@
 import Essentials
 import NIOCore
 import NIOPosix
+import NIOSSL
 
 extension RedisEndpoint {
     /// Where a new connection goes: the endpoint's address, or, behind sentinels, the
     /// primary the first sentinel that knows the master names (each asked in turn, on a
-    /// short-lived connection of its own).
-    func primaryAddress(on eventLoop: any EventLoop) -> EventLoopFuture<HostAndPort> {
+    /// short-lived connection of its own: over TLS with `rediss://`, signed in with the
+    /// sentinels' credentials when they have some).
+    func primaryAddress(on eventLoop: any EventLoop, tls: NIOSSLContext? = nil) -> EventLoopFuture<HostAndPort> {
         guard let sentinels else {
             return eventLoop.makeSucceededFuture(HostAndPort(host: host, port: port))
         }
-        return ask(sentinels, from: 0, on: eventLoop, problems: [])
+        return ask(sentinels, from: 0, on: eventLoop, tls: tls, problems: [])
     }
 
-    private func ask(_ sentinels: RedisSentinels, from index: Int, on eventLoop: any EventLoop, problems: [String]) -> EventLoopFuture<HostAndPort> {
+    private func ask(
+        _ sentinels: RedisSentinels, from index: Int, on eventLoop: any EventLoop, tls: NIOSSLContext?, problems: [String]
+    ) -> EventLoopFuture<HostAndPort> {
         guard index < sentinels.addresses.count else {
             return eventLoop.makeFailedFuture(RedisError.unavailable(
                 "no sentinel named the primary of '\(sentinels.masterName)' (\(problems.joined(separator: "; ")))"
@@ -25,6 +29,7 @@ extension RedisEndpoint {
             .connectTimeout(.milliseconds(500))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(try self.tlsHandler(tls, host: sentinel.host)) }
                     try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: .milliseconds(500)))
                 }
             }
@@ -32,10 +37,22 @@ extension RedisEndpoint {
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
+                    // Replies come back in order on the channel's loop: a refused sign-in is
+                    // noted, and the question's reply reports it.
+                    let refusal = NIOLoopBoundBox<String?>(nil, eventLoop: channel.eventLoop)
+                    for command in sentinels.handshake {
+                        channel.write(RESPHandler.Request(command: RedisCommand(command)) { reply in
+                            if case .success(.error(let message)) = reply { refusal.value = message }
+                        }, promise: nil)
+                    }
                     let command = RedisCommand(["SENTINEL", "GET-MASTER-ADDR-BY-NAME", sentinels.masterName])
                     channel.writeAndFlush(RESPHandler.Request(command: command) { reply in
                         channel.close(promise: nil)
-                        promise.completeWith(reply.mapError { $0 })
+                        if let message = refusal.value {
+                            promise.fail(RedisError.server("the sentinel refused its credentials: \(message)"))
+                        } else {
+                            promise.completeWith(reply.mapError { $0 })
+                        }
                     }, promise: nil)
                 case .failure(let error):
                     promise.fail(error)
@@ -52,7 +69,7 @@ extension RedisEndpoint {
         }.flatMap { answer in
             switch answer {
             case .primary(let address): eventLoop.makeSucceededFuture(address)
-            case .problem(let problem): self.ask(sentinels, from: index + 1, on: eventLoop, problems: problems + [problem])
+            case .problem(let problem): self.ask(sentinels, from: index + 1, on: eventLoop, tls: tls, problems: problems + [problem])
             }
         }
     }

@@ -28,6 +28,18 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
     package var commandTimeout: Duration = .seconds(2)
     /// How long a new connection may take to connect, TLS and sign-in included.
     package var connectTimeout: Duration = .seconds(1)
+    /// Where credentials may go when Redis itself names the server (a cluster's shard in
+    /// CLUSTER SLOTS or a redirect, the primary a sentinel names): addresses in these
+    /// ranges (`--redis-auth-networks`; the private ones by default), names in a
+    /// configured host's domain, anything under TLS (its certificate is checked). A spoofed
+    /// answer pointing elsewhere gets no password.
+    package var authNetworks: [AddressRange] = AddressRange.privateNetworks
+    /// Set on an endpoint whose address Redis named rather than the configuration: who
+    /// named it, for the refusal.
+    package var namedBy: String?
+    /// The host names the configuration gave (URL, seeds, sentinels), whose domains
+    /// servers named by Redis may be in.
+    package var configuredHosts: [String] = []
 
     package init(
         host: String, port: Int, username: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false, caFile: String? = nil
@@ -39,6 +51,7 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
         self.database = database
         self.tls = tls
         self.caFile = caFile
+        configuredHosts = [host]
     }
 
     /// Nil when `url` is not one of the shapes above (the reason is not needed by callers,
@@ -87,16 +100,42 @@ package struct RedisEndpoint: Hashable, Sendable, CustomStringConvertible {
         guard let first = addresses.first, !((cluster || addresses.count > 1) && database != 0) else { return nil }
         self.init(host: first.host, port: first.port, username: username, password: password, database: database, tls: tls)
         if cluster || addresses.count > 1 { clusterSeeds = addresses }
+        configuredHosts = addresses.map(\.host)
     }
 
-    /// The same credentials and TLS at one address (a cluster's node).
+    /// The same credentials and TLS at one address (a cluster's node): named by the
+    /// cluster unless it is one of the seeds.
     package func at(_ address: HostAndPort) -> RedisEndpoint {
         var endpoint = RedisEndpoint(
             host: address.host, port: address.port, username: username, password: password, database: database, tls: tls, caFile: caFile
         )
         endpoint.commandTimeout = commandTimeout
         endpoint.connectTimeout = connectTimeout
+        endpoint.authNetworks = authNetworks
+        endpoint.configuredHosts = configuredHosts
+        let isSeed = (clusterSeeds ?? [HostAndPort(host: host, port: port)]).contains(address)
+        endpoint.namedBy = isSeed ? namedBy : "the Redis Cluster"
         return endpoint
+    }
+
+    /// Why credentials must not go to `server` (named by `namer`), or nil when they may.
+    package func credentialProblem(sendingTo server: String, namedBy namer: String?) -> String? {
+        guard let namer, password != nil, !tls else { return nil }
+        if let address = IPAddress(server) {
+            if authNetworks.contains(where: { $0.contains(address) }) { return nil }
+        } else if configuredHosts.contains(where: { Self.sameDomain(server, $0) }) {
+            return nil
+        }
+        return "refusing to send Redis credentials to \(server), which \(namer) named: it is outside --redis-auth-networks "
+            + "(\(authNetworks.map(\.description).joined(separator: ","))) and the configured hosts' domains; use TLS (rediss://) or widen the setting"
+    }
+
+    /// `name` is `configured`, or in its domain (redis-1.redis beside redis-0.redis).
+    private static func sameDomain(_ name: String, _ configured: String) -> Bool {
+        guard IPAddress(configured) == nil else { return false }
+        if name == configured { return true }
+        guard let dot = configured.firstIndex(of: ".") else { return false }
+        return name.hasSuffix(configured[dot...])
     }
 
     package var isCluster: Bool { clusterSeeds != nil }

@@ -6,6 +6,16 @@ package import Essentials
 package struct RedisSentinels: Hashable, Sendable, CustomStringConvertible {
     package let addresses: [HostAndPort]
     package let masterName: String
+    /// The sentinels' own credentials (their `requirepass`, or an ACL user), sent before
+    /// asking; nil: they are asked without (`--redis-sentinel-password`, `--redis-sentinel-username`).
+    package var username: String?
+    package var password: String?
+
+    /// What a sentinel connection sends before its question.
+    var handshake: [[String]] {
+        guard let password else { return [] }
+        return [["AUTH"] + (username.map { [$0] } ?? []) + [password]]
+    }
 
     package init(addresses: [HostAndPort], masterName: String) {
         precondition(!addresses.isEmpty, "at least one sentinel")
@@ -15,5 +25,6 @@ package struct RedisSentinels: Hashable, Sendable, CustomStringConvertible {
 
     package var description: String {
         "sentinel master '\(masterName)' via \(addresses.map { "\($0.host):\($0.port)" }.joined(separator: ","))"
+            + (password == nil ? "" : " (signed in)")
     }
 }

@@ -1,5 +1,6 @@
 import Essentials
 import Foundation
+import Logging
 import Node
 import RedisClient
 import Testing
@@ -71,6 +72,32 @@ struct RedisSentinelTests {
             try await bob.close()
             try await carol.close()
         }
+    }
+
+    @Test("sentinels that ask for a password are asked with it; without it the connection fails naming the refusal")
+    func sentinelPassword() async throws {
+        let primary = try await RedisServer.start()
+        defer { primary.kill() }
+        let sentinels = try await TestSentinels.start(count: 1, watching: primary, replicas: 0, password: "sentinel-secret-0001")
+        defer { sentinels.stop() }
+        func endpoint(password: String?) throws -> RedisEndpoint {
+            let configuration = try NodeConfiguration.resolve(environment: [:], flags: [
+                "redis-sentinels": sentinels.addresses, "redis-master-name": sentinels.masterName,
+            ].merging(password.map { ["redis-sentinel-password": $0] } ?? [:]) { $1 })
+            var endpoint = try #require(configuration.redis)
+            endpoint.connectTimeout = .seconds(30)
+            endpoint.commandTimeout = .seconds(30)
+            return endpoint
+        }
+        let signedIn = RedisConnection(endpoint: try endpoint(password: "sentinel-secret-0001"), logger: Logger(label: "sentinel-test"))
+        defer { signedIn.close() }
+        #expect(try await signedIn.send("PING") == .status("PONG"))
+        let anonymous = RedisConnection(endpoint: try endpoint(password: nil), logger: Logger(label: "sentinel-test"))
+        defer { anonymous.close() }
+        await #expect { _ = try await anonymous.send("PING") } throws: { "\($0)".contains("NOAUTH") }
+        let wrong = RedisConnection(endpoint: try endpoint(password: "not-the-password-01"), logger: Logger(label: "sentinel-test"))
+        defer { wrong.close() }
+        await #expect { _ = try await wrong.send("PING") } throws: { "\($0)".contains("refused its credentials") }
     }
 
     @Test("--redis-sentinels needs --redis-master-name; --redis then gives the credentials and database only")

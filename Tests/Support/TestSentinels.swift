@@ -15,7 +15,10 @@ package final class TestSentinels: @unchecked Sendable {
 
     /// Starts `count` sentinels and returns once each knows the primary's replicas and the
     /// other sentinels (what a failover needs).
-    package static func start(count: Int = 3, watching primary: RedisServer, replicas: Int, masterName: String = "sbprimary") async throws -> TestSentinels {
+    /// `password`: the sentinels ask clients (and each other) for it (`requirepass`).
+    package static func start(
+        count: Int = 3, watching primary: RedisServer, replicas: Int, masterName: String = "sbprimary", password: String? = nil
+    ) async throws -> TestSentinels {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sentinels-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var ports: [Int] = []
@@ -33,6 +36,7 @@ package final class TestSentinels: @unchecked Sendable {
             sentinel down-after-milliseconds \(masterName) 1000
             sentinel failover-timeout \(masterName) 10000
             sentinel parallel-syncs \(masterName) 1
+            \(password.map { "requirepass \($0)" } ?? "")
 
             """.write(to: file, atomically: true, encoding: .utf8)
             let process = ChildProcess()
@@ -50,7 +54,9 @@ package final class TestSentinels: @unchecked Sendable {
         let sentinels = TestSentinels(ports: ports, masterName: masterName, processes: processes, directory: directory)
         do {
             for port in ports {
-                let connection = RedisConnection(endpoint: RedisEndpoint(host: "127.0.0.1", port: port), logger: Logger(label: "sentinel-probe"))
+                let connection = RedisConnection(
+                    endpoint: RedisEndpoint(host: "127.0.0.1", port: port, password: password), logger: Logger(label: "sentinel-probe")
+                )
                 defer { connection.close() }
                 try await waitUntil(timeout: .seconds(30)) {
                     let known = try? await connection.send(["SENTINEL", "REPLICAS", masterName])

@@ -57,18 +57,19 @@ extension NodeConfiguration {
         .seconds("handshake-timeout", \.handshakeTimeout, help: "Seconds a new connection has to send its request and be upgraded; then it is dropped.", atLeast: .milliseconds(1)),
         .integer("max-pending-per-address", \.maxPendingPerAddress, help: "Connections one source address (IPv6: one /64) may have open before their upgrade; more are closed at accept.", in: 1...Int.max),
         NodeSetting(
+            key: "redis-auth-networks",
+            help: "Comma-separated CIDR ranges a Redis server that Redis itself names (a cluster's shard, a sentinel's primary) must be in to receive the password, unless under TLS or in a configured host's domain. Default: loopback and the private ranges.",
+            read: { configuration, text, source throws(ConfigurationError) in
+                configuration.redisAuthNetworks = text.isEmpty ? nil : try addressRanges(text, source: source)
+            },
+            show: { $0.redisAuthNetworks?.map(\.description).joined(separator: ",") },
+            check: { _ in nil }
+        ),
+        NodeSetting(
             key: "trusted-proxies",
             help: "Comma-separated addresses or CIDR ranges of load balancers that send the PROXY protocol (v1 or v2, e.g. HAProxy's send-proxy-v2): their connections must begin with its header, and the client address it names is the one limits count. Empty: none.",
             read: { configuration, text, source throws(ConfigurationError) in
-                var ranges: [AddressRange] = []
-                for part in text.split(separator: ",") {
-                    let item = String(part.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
-                    guard let range = AddressRange(item) else {
-                        throw ConfigurationError(key: source, problem: "'\(item)' is not an address or CIDR range (10.0.0.0/8, 2001:db8::/32)")
-                    }
-                    ranges.append(range)
-                }
-                configuration.trustedProxies = ranges
+                configuration.trustedProxies = try addressRanges(text, source: source)
             },
             show: { $0.trustedProxies.isEmpty ? nil : $0.trustedProxies.map(\.description).joined(separator: ",") },
             check: { _ in nil }
@@ -138,6 +139,13 @@ extension NodeConfiguration {
         ),
         .seconds("redis-timeout", \.redisTimeout, help: "Seconds Redis may take to answer: a slower connect is retried, and a command unanswered this long means Redis hangs, so the connection is dropped and the commands waiting on it fail (a send failed so may still have been delivered).", atLeast: .milliseconds(10)),
         .optional("redis-master-name", \.redisMasterName, help: "The name the sentinels know the primary by (sentinel monitor <name> …)."),
+        .optional("redis-sentinel-username", \.redisSentinelUsername, help: "The ACL user to sign in to the sentinels as (with --redis-sentinel-password)."),
+        NodeSetting(
+            key: "redis-sentinel-password", help: "The sentinels' own password (their requirepass, or the ACL user's); unset: they are asked without. Sentinels are reached over TLS when --redis is rediss://.",
+            read: { configuration, text, _ in configuration.redisSentinelPassword = text.isEmpty ? nil : text },
+            show: { $0.redisSentinelPassword == nil ? nil : "(set)" },
+            check: { $0.redisSentinelPassword != nil && $0.redisSentinels.isEmpty ? "needs --redis-sentinels" : nil }
+        ),
         .optional("redis-ca-file", \.redisCAFile, help: "PEM certificate authorities to trust for a rediss:// Redis (default: the system's)."),
         .optional("redis-password-file", \.redisPasswordFile, help: "A file holding Redis' password (for the URL's user, else the default user), instead of one in --redis."),
     ] + backendNames.map { name in
@@ -195,6 +203,19 @@ extension NodeConfiguration {
         .seconds("jwt-max-lifetime", \.jwtMaxLifetime, help: "The longest a token may live from iat to exp, in seconds; 0: no limit.", atLeast: .seconds(1), orZero: true),
     ]
 
+    /// Comma-separated addresses or CIDR ranges.
+    static func addressRanges(_ text: String, source: String) throws(ConfigurationError) -> [AddressRange] {
+        var ranges: [AddressRange] = []
+        for part in text.split(separator: ",") {
+            let item = String(part.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
+            guard let range = AddressRange(item) else {
+                throw ConfigurationError(key: source, problem: "'\(item)' is not an address or CIDR range (10.0.0.0/8, 2001:db8::/32)")
+            }
+            ranges.append(range)
+        }
+        return ranges
+    }
+
     /// A configuration from a config file's lines, the environment and flags, in that
     /// order of precedence (flags win); not yet validated.
     package static func resolve(
@@ -209,8 +230,12 @@ extension NodeConfiguration {
         if !configuration.redisSentinels.isEmpty, let name = configuration.redisMasterName {
             var endpoint = configuration.redis ?? RedisEndpoint(host: name, port: 6379)
             endpoint.sentinels = RedisSentinels(addresses: configuration.redisSentinels, masterName: name)
+            endpoint.sentinels?.username = configuration.redisSentinelUsername
+            endpoint.sentinels?.password = configuration.redisSentinelPassword
+            endpoint.configuredHosts += configuration.redisSentinels.map(\.host)
             configuration.redis = endpoint
         }
+        if let networks = configuration.redisAuthNetworks { configuration.redis?.authNetworks = networks }
         if let path = configuration.redisPasswordFile {
             guard configuration.redis != nil else {
                 throw ConfigurationError(key: "redis-password-file", problem: "needs --redis (the Redis to sign in to)")

@@ -92,6 +92,12 @@ package struct NodeConfiguration: Sendable {
     /// connections must begin with its header, and the client address it names is the one
     /// the per-address limits count (IPv6 per /64).
     package var trustedProxies: [AddressRange] = []
+    /// `--redis-auth-networks`: where a Redis server that Redis named may be to receive the
+    /// password (nil: loopback and the private ranges; `RedisEndpoint.authNetworks`).
+    package var redisAuthNetworks: [AddressRange]?
+    /// `--redis-sentinel-username`, `--redis-sentinel-password`: what the sentinels ask for.
+    package var redisSentinelUsername: String?
+    package var redisSentinelPassword: String?
 
     /// `--redis`, `SWITCHBOARD_REDIS` (`redis://host:port`): join the cluster that shares this Redis.
     /// Unset: the node runs alone, with presence and relay in process.
