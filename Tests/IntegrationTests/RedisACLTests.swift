@@ -14,8 +14,8 @@ struct RedisACLTests {
         "on", ">node-password", "resetkeys", "~sb:*", "resetchannels", "&sb:*", "-@all",
         "+eval", "+evalsha", "+script|load", "+publish", "+subscribe", "+unsubscribe",
         "+get", "+set", "+del", "+mget", "+exists", "+pexpire",
-        "+hset", "+hdel", "+hlen", "+hkeys", "+hscan", "+sadd", "+srem", "+smembers",
-        "+zadd", "+zrem", "+zrange", "+zrangebyscore", "+xadd", "+xrange", "+xrevrange",
+        "+hset", "+hget", "+hincrby", "+hdel", "+hlen", "+hkeys", "+hscan", "+sadd", "+srem", "+smembers",
+        "+zadd", "+zrem", "+zrange", "+zrangebyscore", "+xadd", "+xdel", "+xlen", "+xrange", "+xrevrange",
         "+role",
     ]
 

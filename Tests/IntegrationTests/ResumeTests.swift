@@ -168,4 +168,40 @@ struct ResumeTests {
             #expect(push["position"] == nil)
         }
     }
+
+    /// One flooder's durable sends to a user whose inbox holds 20 backend pushes: the
+    /// flooder keeps at most its share (a quarter of 40), its own oldest making room, and
+    /// every backend push is still there to replay.
+    private static func floodKeepsOthers(_ node: RunningNode, user: String) async throws {
+        for n in 1...20 { _ = try await push(user, kind: "note", durable: true, "b\(n)", port: node.grpcPort) }
+        let flooder = try await node.connect("flooder-of-\(user)")
+        for n in 1...60 {
+            flooder.send(#"{"id":"m\#(n)","send":{"to":"\#(user)","kind":"note","data":"m\#(n)"}}"#)
+            #expect(try await flooder.receiveJSON()["ok"] != nil)
+        }
+        let victim = try await node.connect(user, awaitWelcome: false, query: "since=0")
+        let welcome = try #require(try await victim.receiveJSON()["welcome"] as? [String: Any])
+        let inbox = try #require(welcome["inbox"] as? [String: Any])
+        let replayed = try #require(inbox["replayed"] as? Int)
+        var texts: [String] = []
+        for _ in 0..<replayed { texts.append((try await victim.receiveJSON()["push"] as? [String: Any])?["data"] as? String ?? "") }
+        #expect(texts.filter { $0.hasPrefix("b") } == (1...20).map { "b\($0)" }, "no backend push was pushed out")
+        #expect(texts.filter { $0.hasPrefix("m") } == (51...60).map { "m\($0)" }, "the flooder keeps its newest ten")
+        try await victim.close()
+        try await flooder.close()
+    }
+
+    @Test("one user's durable flood keeps at most a quarter of another's inbox, replacing its own oldest: others' pushes stay (Redis)")
+    func floodShareRedis() async throws {
+        try await withCluster(nodes: 1, configure: { $0.inbox.durableKinds = ["note"]; $0.inbox.maxLength = 40 }) { cluster in
+            try await Self.floodKeepsOthers(cluster.nodes[0], user: "vera-\(UInt32.random(in: 0...UInt32.max))")
+        }
+    }
+
+    @Test("one user's durable flood keeps at most a quarter of another's inbox, replacing its own oldest: others' pushes stay (one node, no Redis)")
+    func floodShareInProcess() async throws {
+        try await withNode(configure: { $0.inbox.durableKinds = ["note"]; $0.inbox.maxLength = 40; $0.clientRate = 1000; $0.clientBurst = 1000 }) { node in
+            try await Self.floodKeepsOthers(node, user: "wren")
+        }
+    }
 }

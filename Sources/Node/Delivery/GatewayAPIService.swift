@@ -85,7 +85,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         }
         if !content.causedBy.isEmpty {
             if let problem = UserID.problem(content.causedBy) { throw RPCError(code: .invalidArgument, message: "causedBy: \(problem)") }
-            push.causedByUser = true
+            push.causedBy = content.causedBy
         }
         do {
             let outcome = try await node.push(

@@ -13,6 +13,11 @@ package struct InboxPolicy: Sendable, Equatable {
         self.ttl = ttl
     }
 
+    /// Entries of one inbox one user may hold (a quarter of it): past that, a user's pushes
+    /// (sends, or backend pushes their calls caused) replace that user's own oldest, or are
+    /// delivered live only — one user never pushes more than this of others' entries out.
+    package var sourceShare: Int { max(1, maxLength / 4) }
+
     /// Whether a push of `kind` is kept: as `requested` (the Gateway API's `durable`), else by kind.
     package func isDurable(kind: String, requested: Bool? = nil) -> Bool {
         requested ?? durableKinds.contains(kind)

@@ -1,8 +1,13 @@
 /// The Lua that keeps users' inboxes (Redis Streams with ids `0-<offset>`). Each runs
 /// atomically, so the order of a user's channel is the order of the user's inbox.
 enum InboxScripts {
-    /// KEYS: stream, epoch, the user's presence hash. ARGV: channel, encoded relay batch, max
-    /// length, ttl (ms), a new epoch, '1' if the push may begin an inbox. Appends the push,
+    /// KEYS: stream, epoch, the user's presence hash, the inbox's count of entries per source.
+    /// ARGV: channel, encoded relay batch, max length, ttl (ms), a new epoch, '1' if the push
+    /// may begin an inbox, the user behind the push ('' for a backend's own), that user's
+    /// share (entries). A user already holding its share of the inbox makes room from its own
+    /// oldest entry among the first 64; failing that, its push is delivered live only (not
+    /// kept), so that no user can push others' entries out beyond its share. Entries leave
+    /// from the head when the inbox is full, each decrementing its source's count. Appends the push,
     /// publishes it with its position appended to the batch as fields 4 (epoch) and 5
     /// (offset, decimal) — protobuf merges appended fields — and answers {epoch, offset,
     /// receivers}. A missing epoch begins a new life of the inbox, but only for a user who is
@@ -18,10 +23,43 @@ enum InboxScripts {
             return {'', '0', redis.call('\(publish)', ARGV[1], ARGV[2])}
           end
           epoch = ARGV[5]
-          redis.call('DEL', KEYS[1])
+          redis.call('DEL', KEYS[1], KEYS[4])
           redis.call('SET', KEYS[2], epoch)
         end
-        local id = redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[3], '0-*', 'p', ARGV[2])
+        local source = ARGV[7]
+        local function sourceOf(fields)
+          for i = 1, #fields, 2 do
+            if fields[i] == 's' then return fields[i + 1] end
+          end
+          return nil
+        end
+        if source ~= '' and tonumber(redis.call('HGET', KEYS[4], source) or '0') >= tonumber(ARGV[8]) then
+          local own = nil
+          for _, entry in ipairs(redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 64)) do
+            if sourceOf(entry[2]) == source then own = entry[1] break end
+          end
+          if not own then
+            return {'', '0', redis.call('\(publish)', ARGV[1], ARGV[2])}
+          end
+          redis.call('XDEL', KEYS[1], own)
+          redis.call('HINCRBY', KEYS[4], source, -1)
+        end
+        local length = redis.call('XLEN', KEYS[1])
+        while length >= tonumber(ARGV[3]) do
+          local head = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)[1]
+          local owner = sourceOf(head[2])
+          if owner and redis.call('HINCRBY', KEYS[4], owner, -1) <= 0 then redis.call('HDEL', KEYS[4], owner) end
+          redis.call('XDEL', KEYS[1], head[1])
+          length = length - 1
+        end
+        local id
+        if source ~= '' then
+          id = redis.call('XADD', KEYS[1], '0-*', 'p', ARGV[2], 's', source)
+          redis.call('HINCRBY', KEYS[4], source, 1)
+          redis.call('PEXPIRE', KEYS[4], ARGV[4])
+        else
+          id = redis.call('XADD', KEYS[1], '0-*', 'p', ARGV[2])
+        end
         redis.call('PEXPIRE', KEYS[1], ARGV[4])
         redis.call('PEXPIRE', KEYS[2], ARGV[4])
         local offset = string.sub(id, 3)

@@ -17,15 +17,20 @@ package struct PushPayload: Sendable, Equatable {
     /// JSON text, or nil for a push without data.
     package var data: [UInt8]?
     package var origin: Origin
-    /// A backend sent it because of a user's call (a chat message): that user's traffic.
-    package var causedByUser = false
+    /// The user whose call made a backend send it (a chat message's sender): that user's
+    /// traffic. Nil: none (a client's send, a backend's own push).
+    package var causedBy: String?
     /// Set on a durable push once it is stored: its place in the receiver's inbox.
     package var position: InboxPosition?
 
     /// Whether a user, not a backend of its own accord, is behind it: a client's send, or a
     /// backend's push caused by a user's call. Such pushes are shed when the receiver reads
     /// slowly, so that no user can get another closed as a slow consumer.
-    package var isUserTraffic: Bool { origin == .user || causedByUser }
+    package var isUserTraffic: Bool { source != nil }
+
+    /// The user behind it, whose share of the receiver's inbox it counts against; nil for a
+    /// backend's own push (those are never limited by source).
+    package var source: String? { origin == .user ? from : causedBy }
 
     /// How deep arrays and objects may nest in `data`: deeper data is refused where it enters.
     package static let maxDepth = 32

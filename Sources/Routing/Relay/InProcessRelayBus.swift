@@ -19,6 +19,15 @@ package final class InProcessRelayBus: RelayBus {
         var latest: UInt64 = 0
         var pushes: [PushPayload] = []
         var expires: ContinuousClock.Instant
+
+        /// False when `source` holds its share and none of its entries is among the first
+        /// 64 (its push is then not kept); else true, having dropped its oldest if at its share.
+        mutating func makeRoom(for source: String?, share: Int) -> Bool {
+            guard let source, pushes.lazy.filter({ $0.source == source }).count >= share else { return true }
+            guard let own = pushes.prefix(64).firstIndex(where: { $0.source == source }) else { return false }
+            pushes.remove(at: own)
+            return true
+        }
     }
 
     private let state = Mutex(State())
@@ -39,11 +48,14 @@ package final class InProcessRelayBus: RelayBus {
         _ push: PushPayload, from originNodeID: String, forUser user: String, beginsInbox: Bool, then answer: @escaping Answer<StoredPush>
     ) {
         var push = push
-        let (maxLength, now, ttl) = (inbox.maxLength, now(), inbox.ttl)
+        let (maxLength, share, now, ttl) = (inbox.maxLength, inbox.sourceShare, now(), inbox.ttl)
         let stored = state.withLock { state -> StoredPush in
             let targets = (state.holders[user] ?? [:]).keys.compactMap { state.nodes[$0] }
             var position: InboxPosition?
-            if var box = state.live(user, at: now) ?? ((beginsInbox || !targets.isEmpty) ? Inbox(expires: now) : nil) {
+            // As the Redis script: a user at its share replaces its own oldest entry among
+            // the first 64, or is delivered live only; entries leave from the head.
+            if var box = state.live(user, at: now) ?? ((beginsInbox || !targets.isEmpty) ? Inbox(expires: now) : nil),
+               box.makeRoom(for: push.source, share: share) {
                 box.latest += 1
                 position = InboxPosition(epoch: box.epoch, offset: box.latest)
                 push.position = position

@@ -29,7 +29,7 @@ package final class RedisRelayBus: RelayBus {
     private let subscriber: any RedisChannelSubscriber
     private let appendScript: RedisScript
     /// The inbox policy as the append script's arguments, formatted once.
-    private let inboxArguments: (maxLength: [UInt8], ttlMilliseconds: [UInt8])
+    private let inboxArguments: (maxLength: [UInt8], ttlMilliseconds: [UInt8], sourceShare: [UInt8])
     /// PUBLISH, or SPUBLISH on a cluster.
     private let publishCommand: [UInt8]
     private let target = Target()
@@ -53,7 +53,8 @@ package final class RedisRelayBus: RelayBus {
         self.redis = redis
         inboxArguments = (
             Array(String(inbox.maxLength).utf8),
-            Array(String(inbox.ttl.components.seconds * 1000 + inbox.ttl.components.attoseconds / 1_000_000_000_000_000).utf8)
+            Array(String(inbox.ttl.components.seconds * 1000 + inbox.ttl.components.attoseconds / 1_000_000_000_000_000).utf8),
+            Array(String(inbox.sourceShare).utf8)
         )
         self.channels = channels
         self.nodeID = nodeID
@@ -132,9 +133,10 @@ package final class RedisRelayBus: RelayBus {
             return answer(.failure(error))
         }
         let arguments = [
-            Self.threeKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8), Array(presenceKeys.user(user).utf8),
+            Self.fourKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8), Array(presenceKeys.user(user).utf8),
+            Array(channels.inboxSources(user).utf8),
             Array(channels.user(user).utf8), payload, inboxArguments.maxLength, inboxArguments.ttlMilliseconds,
-            Array(InboxPolicy.makeEpoch().utf8), beginsInbox ? Self.yes : Self.no,
+            Array(InboxPolicy.makeEpoch().utf8), beginsInbox ? Self.yes : Self.no, Array((push.source ?? "").utf8), inboxArguments.sourceShare,
         ]
         let book = self.book
         appendScript.run(arguments, on: redis) { result in
@@ -185,6 +187,7 @@ package final class RedisRelayBus: RelayBus {
 
     private static let twoKeys = Array("2".utf8)
     private static let threeKeys = Array("3".utf8)
+    private static let fourKeys = Array("4".utf8)
     private static let (yes, no) = (Array("1".utf8), Array("0".utf8))
     /// Where the append script sees whether the user is connected.
     private var presenceKeys: PresenceKeys { PresenceKeys(prefix: channels.prefix, hashTagged: channels.hashTagged) }
@@ -290,7 +293,7 @@ package final class RedisRelayBus: RelayBus {
             from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil,
             origin: item.fromBackend ? .backend : .user
         )
-        push.causedByUser = item.causedByUser
+        push.causedBy = item.causedBy.isEmpty ? nil : item.causedBy
         return .push(push)
     }
 
@@ -343,7 +346,7 @@ package final class RedisRelayBus: RelayBus {
             item.from = push.from
             item.kind = push.kind
             item.fromBackend = push.origin == .backend
-            item.causedByUser = push.causedByUser
+            item.causedBy = push.causedBy ?? ""
             if let data = push.data { item.dataJson = Data(data) }
         case .disconnect(let reason): item.disconnect.reason = reason
         }

@@ -33,6 +33,8 @@ package struct RelayChannels: Sendable {
     /// expiring together; not channels, but named by the same prefix and user.
     package func inbox(_ user: String) -> String { "\(prefix)inbox:\(tag(user))" }
     package func inboxEpoch(_ user: String) -> String { "\(prefix)inbox-epoch:\(tag(user))" }
+    /// How many entries of a user's inbox each other user holds (a hash), expiring with it.
+    package func inboxSources(_ user: String) -> String { "\(prefix)inbox-sources:\(tag(user))" }
 
     /// What every node listens to.
     package var broadcast: String { "\(prefix)broadcast" }

@@ -183,9 +183,10 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
   /// The push came through the Gateway API (a backend), not from a client's send.
   public var fromBackend: Bool = false
 
-  /// A backend sent it because of a user's call (a chat message): that user's traffic,
-  /// shed like a client's send when the receiver reads slowly.
-  public var causedByUser: Bool = false
+  /// The user whose call made a backend send it (a chat message's sender): that user's
+  /// traffic, shed like a client's send when the receiver reads slowly, and counted
+  /// against that user's share of the receiver's inbox. Empty: none.
+  public var causedBy: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -314,7 +315,7 @@ nonisolated extension Switchboard_Relay_V1_Holding.Change: SwiftProtobuf._ProtoN
 
 nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RelayItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{2}\u{2}disconnect\0\u{1}from\0\u{1}kind\0\u{3}data_json\0\u{3}from_backend\0\u{3}caused_by_user\0\u{c}\u{4}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{2}\u{2}disconnect\0\u{1}from\0\u{1}kind\0\u{3}data_json\0\u{3}from_backend\0\u{3}caused_by\0\u{c}\u{4}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -351,7 +352,7 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
       case 7: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 8: try { try decoder.decodeSingularBytesField(value: &self._dataJson) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.fromBackend) }()
-      case 10: try { try decoder.decodeSingularBoolField(value: &self.causedByUser) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.causedBy) }()
       default: break
       }
     }
@@ -392,8 +393,8 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     if self.fromBackend != false {
       try visitor.visitSingularBoolField(value: self.fromBackend, fieldNumber: 9)
     }
-    if self.causedByUser != false {
-      try visitor.visitSingularBoolField(value: self.causedByUser, fieldNumber: 10)
+    if !self.causedBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.causedBy, fieldNumber: 10)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -405,7 +406,7 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     if lhs.kind != rhs.kind {return false}
     if lhs._dataJson != rhs._dataJson {return false}
     if lhs.fromBackend != rhs.fromBackend {return false}
-    if lhs.causedByUser != rhs.causedByUser {return false}
+    if lhs.causedBy != rhs.causedBy {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
