@@ -7,7 +7,9 @@ import { protobufCodec, SwitchboardClient } from '../../Clients/JavaScript/switc
 import { eventually, redisCommand, sleep, startCluster, token } from './support/cluster.js';
 import WebSocket from './support/ws.js';
 
-const inboxLength = 40;
+// Each sender may hold a quarter of an inbox (40 here): more than the 29 notes one sender
+// stores for an offline user below.
+const inboxLength = 160;
 let open = [];
 
 /** A receiver that records its pushes, states and resync events. */
