@@ -204,4 +204,33 @@ struct ResumeTests {
             try await Self.floodKeepsOthers(node, user: "wren")
         }
     }
+
+    /// With 100 backend pushes ahead of them, a flooder's entries are not near the head:
+    /// at its share (100 of 400) its further sends are delivered live only, never stored.
+    private static func floodBeyondReach(_ node: RunningNode, user: String) async throws {
+        for n in 1...100 { _ = try await push(user, kind: "note", durable: true, "b\(n)", port: node.grpcPort) }
+        let flooder = try await node.connect("far-flooder-of-\(user)")
+        var stored = 0
+        for n in 1...110 {
+            flooder.send(#"{"id":"m\#(n)","send":{"to":"\#(user)","kind":"note","data":"m\#(n)"}}"#)
+            let reply = try await flooder.receiveJSON()
+            if (reply["ok"] as? [String: Any])?["stored"] as? Bool == true { stored += 1 }
+        }
+        #expect(stored == 100, "its share, and not one more")
+        let victim = try await node.connect(user, awaitWelcome: false, query: "since=0")
+        let welcome = try #require(try await victim.receiveJSON()["welcome"] as? [String: Any])
+        #expect((welcome["inbox"] as? [String: Any])?["replayed"] as? Int == 200)
+        try await victim.close()
+        try await flooder.close()
+    }
+
+    @Test("a flooder at its share with none of its entries near the head: its sends are delivered live only, not stored")
+    func floodBeyondReachBothBuses() async throws {
+        try await withCluster(nodes: 1, configure: { $0.inbox.durableKinds = ["note"]; $0.inbox.maxLength = 400 }) { cluster in
+            try await Self.floodBeyondReach(cluster.nodes[0], user: "yara-\(UInt32.random(in: 0...UInt32.max))")
+        }
+        try await withNode(configure: { $0.inbox.durableKinds = ["note"]; $0.inbox.maxLength = 400; $0.clientRate = 1000; $0.clientBurst = 1000 }) { node in
+            try await Self.floodBeyondReach(node, user: "zoe")
+        }
+    }
 }
