@@ -102,4 +102,64 @@ struct RedisTLSTests {
             try NodeConfiguration.resolve(environment: Self.secrets, flags: ["redis": "rediss://cache", "redis-ca-file": "/nonexistent"])
         }
     }
+
+    @Test("a Redis that offers only TLS 1.1 is refused in the handshake: nodes speak TLS 1.2 at least")
+    func tls12Minimum() async throws {
+        let files = try TestCertificates.make()
+        defer { files.remove() }
+        let port = try freePort()
+        let server = ChildProcess()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        server.arguments = RedisServer.tlsArguments(port: port, files) + [
+            "--tls-protocols", "TLSv1.1", "--tls-ciphers", "DEFAULT@SECLEVEL=0", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        ]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }
+        // It is up and answers over TLS 1.1 (Python's client, old versions allowed).
+        let probe = """
+        import socket, ssl, warnings
+        warnings.simplefilter("ignore")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT); context.load_verify_locations("\(files.ca)")
+        context.minimum_version = ssl.TLSVersion.TLSv1; context.set_ciphers("DEFAULT@SECLEVEL=0")
+        connection = context.wrap_socket(socket.create_connection(("127.0.0.1", \(port))), server_hostname="127.0.0.1")
+        connection.sendall(b"PING\\r\\n"); print(connection.version(), connection.recv(16))
+        """
+        try await waitUntil {
+            let python = ChildProcess()
+            python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            python.arguments = ["-c", probe]
+            let output = Pipe()
+            python.standardOutput = output
+            python.standardError = FileHandle.nullDevice
+            try python.run()
+            let printed = await output.readToEnd()
+            python.waitUntilExit()
+            return String(decoding: printed, as: UTF8.self).contains("TLSv1.1 b'+PONG")
+        }
+        var endpoint = RedisEndpoint(host: "127.0.0.1", port: port, tls: true, caFile: files.ca)
+        endpoint.connectTimeout = .seconds(10)
+        endpoint.commandTimeout = .seconds(10)
+        let answer = await Self.send(endpoint, ["PING"])
+        #expect(!answer.contains("PONG"), "\(answer)")
+    }
+
+    @Test("sentinels that speak only TLS are asked over TLS with rediss://, and the primary they name is reached over TLS")
+    func sentinelsOverTLS() async throws {
+        let files = try TestCertificates.make()
+        defer { files.remove() }
+        let primary = try await RedisServer.startTLS(files)
+        defer { primary.kill() }
+        let sentinels = try await TestSentinels.start(count: 1, watching: primary, replicas: 0, tls: files)
+        defer { sentinels.stop() }
+        let configuration = try NodeConfiguration.resolve(environment: [:], flags: [
+            "redis": "rediss://127.0.0.1", "redis-ca-file": files.ca,
+            "redis-sentinels": sentinels.addresses, "redis-master-name": sentinels.masterName,
+        ])
+        var endpoint = try #require(configuration.redis)
+        endpoint.connectTimeout = .seconds(30)
+        endpoint.commandTimeout = .seconds(30)
+        #expect(await Self.send(endpoint, ["PING"]).contains("PONG"))
+    }
 }
