@@ -54,7 +54,9 @@ struct RedisClusterNodeTests {
             for (index, user) in users.enumerated() {
                 let channel = "\(cluster.prefix)relay:user:{\(user)}"
                 for shard in topology.shards {
-                    let server = RedisConnection(endpoint: RedisEndpoint(host: shard.primary.host, port: shard.primary.port), logger: Logger(label: "probe"))
+                    var endpoint = RedisEndpoint(host: shard.primary.host, port: shard.primary.port)
+                    (endpoint.connectTimeout, endpoint.commandTimeout) = (.seconds(30), .seconds(30))  // a busy machine's pace
+                    let server = RedisConnection(endpoint: endpoint, logger: Logger(label: "probe"))
                     let counted = try await server.send("PUBSUB", "SHARDNUMSUB", channel).array?.last?.integer
                     server.close()
                     #expect(counted == (shard == topology.shards[index] ? 1 : 0), "\(channel) on \(shard.primary.port)")
