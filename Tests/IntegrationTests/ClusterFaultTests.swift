@@ -25,6 +25,9 @@ struct ClusterFaultTests {
                 "--redis", redis.url, "--redis-prefix", cluster.prefix,
             ]
             process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
+            // Not the test's pipes: a node outliving a crashed test process would hold them open.
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
             try process.run()
             defer { if process.isRunning { process.terminate() } }
             let token = try await RunningNode.token(for: "kim")

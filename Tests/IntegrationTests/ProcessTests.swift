@@ -79,7 +79,7 @@ struct ClusterCommandTests {
             }
         }
 
-        try await waitUntil(timeout: .seconds(30)) {
+        try await waitUntil(timeout: .seconds(90)) {  // a busy machine starts five processes slowly
             let ready = try? await [base, base + 10].asyncAllSatisfy { try await HTTPProbe.get(port: $0, path: "/readyz").status == 200 }
             return ready == true
         }

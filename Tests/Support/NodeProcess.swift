@@ -35,11 +35,19 @@ package final class NodeProcess: @unchecked Sendable {
             + (arguments.contains("--redis-timeout") ? [] : ["--redis-timeout", "60"])
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
         process.standardOutput = FileHandle.nullDevice
+        // Its errors go to a file, not to the test's stderr: a child holding that pipe open
+        // would keep `swift test` waiting forever after a crash of the test process.
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-\(nodeID)-\(port).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: log)
         try process.run()
         let node = NodeProcess(port: port, grpcPort: grpcPort, nodeID: nodeID, process: process)
         do {
             try await waitUntil(timeout: .seconds(60)) {
-                guard process.isRunning else { throw TestFailure("switchboard node \(nodeID) exited with \(process.terminationStatus)") }
+                guard process.isRunning else {
+                    let tail = (try? String(contentsOf: log, encoding: .utf8))?.split(separator: "\n").suffix(5).joined(separator: "\n") ?? ""
+                    throw TestFailure("switchboard node \(nodeID) exited with \(process.terminationStatus):\n\(tail)")
+                }
                 return (try? await HTTPProbe.get(port: port, path: "/readyz"))?.status == 200
             }
         } catch {

@@ -93,6 +93,9 @@ package final class RedisServer: @unchecked Sendable {
         process.executableURL = try Self.executable()
         process.arguments = (extra ?? ["--port", "\(port)"]) + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
         process.standardOutput = FileHandle.nullDevice
+        // Not the test's stderr: a server outliving a crashed test process would hold that
+        // pipe open, and `swift test` would wait for it forever.
+        process.standardError = FileHandle.nullDevice
         try process.run()
         lock.withLock { self.process = process }
         let probe = RedisConnection(endpoint: endpoint, logger: Logger(label: "probe"))
