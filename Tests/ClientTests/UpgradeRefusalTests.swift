@@ -31,19 +31,7 @@ struct UpgradeRefusalTests {
                 pass
             connection.close()
         """
-        let server = ChildProcess()
-        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        server.arguments = ["-c", script]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
-        defer { if server.isRunning { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() } }
-        try await waitUntil {
-            guard let probe = try? await RawConnection.connect(port: port) else { return false }
-            await probe.close()  // the server answers it into a closed socket, and goes on
-            return true
-        }
-        try await body(port)
+        try await withPythonServer(port: port, script: script) { try await body(port) }
     }
 
     @Test("a huge refusal body is read only up to its bound")

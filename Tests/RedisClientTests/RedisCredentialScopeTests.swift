@@ -57,19 +57,14 @@ struct RedisCredentialScopeTests {
                 pass
             connection.close()
         """
-        let sentinel = ChildProcess()
-        sentinel.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        sentinel.arguments = ["-c", script]
-        sentinel.standardOutput = FileHandle.nullDevice
-        sentinel.standardError = FileHandle.nullDevice
-        try sentinel.run()
-        defer { if sentinel.isRunning { kill(sentinel.processIdentifier, SIGKILL); sentinel.waitUntilExit() } }
-        try await waitUntil {
-            guard let probe = try? await RawConnection.connect(port: sentinelPort) else { return false }
-            await probe.close()
-            return true
+        try await withPythonServer(port: sentinelPort, script: script) {
+            try await Self.followsOnlyAllowed(sentinelPort: sentinelPort, redis: redis, answerFile: answerFile)
         }
+    }
 
+    /// Asks through the sentinel at `sentinelPort`: refused while it names 198.51.100.7,
+    /// served once it names the loopback Redis.
+    private static func followsOnlyAllowed(sentinelPort: Int, redis: RedisServer, answerFile: URL) async throws {
         var endpoint = RedisEndpoint(host: "mymaster", port: 6379, password: "sentinel-test-password")
         endpoint.sentinels = RedisSentinels(addresses: [HostAndPort(host: "127.0.0.1", port: sentinelPort)], masterName: "mymaster")
         endpoint.connectTimeout = .seconds(30)

@@ -83,6 +83,7 @@ actor LocationStore {
                 columnRange = (first...last).map { (($0 % columns) + columns) % columns }
             }
         }
-        return rowRange.flatMap { row in Set(columnRange).map { Cell(row: row, column: $0) } }
+        let spanned = Set(columnRange)  // wrapped ranges may repeat a column
+        return rowRange.flatMap { row in spanned.map { Cell(row: row, column: $0) } }
     }
 }

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import Auth
 package import Essentials
 package import GRPCSupport
@@ -248,17 +253,19 @@ package struct NodeConfiguration: Sendable {
     /// Why a `jwks-url` is refused: keys fetched over plain HTTP can be swapped on the way,
     /// so only https, or http to this machine (a provider's sidecar, tests).
     static func jwksURLProblem(_ url: String) -> String? {
-        if url.hasPrefix("https://") { return nil }
-        guard url.hasPrefix("http://") else { return "'\(url)' is not an https URL" }
-        let authority = url.dropFirst("http://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-        let host = authority.hasPrefix("[") ? String(authority.prefix { $0 != "]" }) + "]" : String(authority.prefix { $0 != ":" })
-        return isLoopback(host) && !authority.contains("@") ? nil : "'\(url)' is plain http: key sets are fetched over https (http only from a loopback host)"
+        guard let parts = URLComponents(string: url), let host = parts.host, parts.scheme == "https" || parts.scheme == "http" else {
+            return "'\(url)' is not an https URL"
+        }
+        guard parts.scheme == "http" else { return nil }
+        return isLoopback(host) && parts.user == nil ? nil : "'\(url)' is plain http: key sets are fetched over https (http only from a loopback host)"
     }
 
     /// 127.0.0.0/8, ::1 or localhost.
     static func isLoopback(_ host: String) -> Bool {
-        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
-        let isIPv4Loopback = parts.count == 4 && parts[0] == "127" && parts.allSatisfy { UInt8($0) != nil }
-        return host == "localhost" || host == "::1" || host == "[::1]" || isIPv4Loopback
+        guard host != "localhost" else { return true }
+        guard let address = IPAddress(host) else { return false }
+        return loopback.contains { $0.contains(address) }
     }
+
+    private static let loopback = ["127.0.0.0/8", "::1/128"].compactMap(AddressRange.init)
 }
