@@ -160,6 +160,16 @@ struct RedisTLSTests {
         var endpoint = try #require(configuration.redis)
         endpoint.connectTimeout = .seconds(30)
         endpoint.commandTimeout = .seconds(30)
-        #expect(await Self.send(endpoint, ["PING"]).contains("PONG"))
+        // A sentinel is asked with a short deadline, and a busy machine's TLS handshake can
+        // pass it: like a node, ask again until the primary answers.
+        var last = ""
+        do {
+            try await waitUntil {
+                last = await Self.send(endpoint, ["PING"])
+                return last.contains("PONG")
+            }
+        } catch {
+            Issue.record("never answered over TLS: \(last)")
+        }
     }
 }
