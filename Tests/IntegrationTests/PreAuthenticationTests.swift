@@ -79,7 +79,10 @@ struct PreAuthenticationTests {
             // The idle ones pass their deadline and are dropped; probes get through again.
             try await waitUntil(timeout: .seconds(60)) { idle.allSatisfy(\.isClosed) }
             try await waitUntil { (try? await HTTPProbe.get(port: adminPort, path: "/healthz").status) == 200 }
-            #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "handshake_timeout"]) >= 3)
+            // Polled: on a busy machine a scrape can still meet the cap while closes are handled.
+            try await waitUntil {
+                (try? await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "handshake_timeout"])) ?? 0 >= 3
+            }
             try await client.close()
         }
     }
