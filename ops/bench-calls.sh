@@ -1,28 +1,59 @@
 #!/usr/bin/env bash
-# Backend round trips (release build): closed-loop location.update calls through
-# node → Location backend → node, with 1 and with 100 concurrent clients, each next to
-# the node-only baseline (ping) measured in the same run.
-# Usage: ops/bench-calls.sh [runs]
+# Backend calls and Gateway API pushes (release build), node + Location backend, no Redis:
+#   calls  closed-loop location.update round trips (node → Location backend → node) with 1 and
+#          100 clients, each next to ping (answered by the node alone) in the same run;
+#   push   PushToUser calls from one backend process (the generator): one in flight, then 64.
+# Every result has the CPU and context switches per call of the node (and of the backend,
+# for calls). A/B: with BASELINE_BIN set (a switchboard binary), baseline and this build
+# alternate run by run on the same ports, driven by this build's generator.
+# Usage: ops/bench-calls.sh [runs] [part…]       parts: calls push (default both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
+shift || true
+parts=${*:-calls push}
 
 source ops/lib/bench-env.sh
 port=${PORT:-18480}
 grpc=$((port + 1))
 location=$((port + 2))
+pids=()
+stop() { [ ${#pids[@]} -eq 0 ] || { kill "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; pids=(); }; }
+trap stop EXIT
+has() { [[ " $parts " == *" $1 "* ]]; }
 
-"$bin" backends --location-port "$location" --chat-port 0 --notification-port 0 --gateway "127.0.0.1:$grpc" --log-level warning &
-backends_pid=$!
-"$bin" node --port "$port" --grpc-port "$grpc" --location-backend "127.0.0.1:$location" --node-id bench-1 --log-level warning &
-node_pid=$!
-trap 'kill "$node_pid" "$backends_pid" 2>/dev/null || true' EXIT
-for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+# Starts the Location backend and one node with binary $1 and waits until it is ready.
+start() {
+    "$1" backends --location-port "$location" --chat-port 0 --notification-port 0 --gateway "127.0.0.1:$grpc" --log-level warning &
+    pids+=($!)
+    "$1" node --port "$port" --grpc-port "$grpc" --location-backend "127.0.0.1:$location" --node-id bench-1 --log-level warning &
+    pids+=($!)
+    for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+}
 
-for shape in "1 5000" "100 200"; do
-    set -- $shape
-    for operation in ping location.update; do
-        echo "== $operation: $1 client(s) × $2 round trips, $runs runs"
-        "$bin" bench calls --urls "ws://127.0.0.1:$port/ws" --clients "$1" --calls "$2" --runs "$runs" --operation "$operation"
+builds=current
+[ -n "${BASELINE_BIN:-}" ] && builds="baseline current"
+for run in $(seq "$runs"); do
+    for build in $builds; do
+        [ "$build" = baseline ] && server=$BASELINE_BIN || server=$bin
+        start "$server"
+        label() { sed -e "s/^/$build run $run, $1: /"; }
+        if has calls; then
+            for shape in "1 3000" "100 200"; do
+                set -- $shape
+                for operation in ping location.update; do
+                    "$bin" bench calls --urls "ws://127.0.0.1:$port/ws" --clients "$1" --calls "$2" --operation "$operation" \
+                        --measure-ports "$location" | grep -v '^median' | label "$operation × $1 client(s)"
+                done
+            done
+        fi
+        if has push; then
+            for concurrency in 1 64; do
+                "$bin" bench push --urls "ws://127.0.0.1:$port/ws" --gateways "127.0.0.1:$grpc" --clients 100 \
+                    --concurrency "$concurrency" --messages $((concurrency == 1 ? 3000 : 30000)) 2>&1 |
+                    tr '\r' '\n' | grep -E 'push via|latency|server|context' | label "PushToUser, $concurrency in flight"
+            done
+        fi
+        stop
     done
 done

@@ -36,6 +36,8 @@ package struct BenchResult: Sendable, Codable, CustomStringConvertible {
         lines += nodeUsage.map { "  \($0)" }
         if let cost = serverMicrosecondsPerMessage {
             lines.append("  server CPU per delivered message: \(String(format2: cost)) µs (\(nodeUsage.count) processes)")
+            let switches = Double(nodeUsage.reduce(0) { $0 + $1.contextSwitches }) / Double(tally.delivered)
+            lines.append("  server context switches per delivered message: \(String(format2: switches))")
         }
         return lines.joined(separator: "\n")
     }

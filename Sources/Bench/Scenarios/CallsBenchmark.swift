@@ -15,6 +15,8 @@ package struct CallsBenchmark: Sendable {
     package var clients: Int
     package var callsPerClient: Int
     package var operation: Operation
+    /// Ports of other server processes whose CPU per call is reported (the backend, Redis).
+    package var otherServerPorts: [Int] = []
 
     package enum Operation: String, Sendable, CaseIterable {
         case locationUpdate = "location.update"
@@ -41,9 +43,13 @@ package struct CallsBenchmark: Sendable {
         package let failures: Int
         package let seconds: Double
         package let latency: LatencySummary
+        /// The node's (and the other measured servers') CPU and context switches over the run.
+        package let usage: [NodeProcess.Usage]
         package var callsPerSecond: Double { Double(calls) / seconds }
         package var description: String {
-            "\(calls) calls (\(failures) failed) in \(String(format2: seconds)) s: \(Int(callsPerSecond)) calls/s; round trip \(latency)"
+            var lines = ["\(calls) calls (\(failures) failed) in \(String(format2: seconds)) s: \(Int(callsPerSecond)) calls/s; round trip \(latency)"]
+            lines += usage.map { "  per call: \($0.cost(per: calls))" }
+            return lines.joined(separator: "\n")
         }
     }
 
@@ -60,6 +66,7 @@ package struct CallsBenchmark: Sendable {
         let clock = ContinuousClock()
         let perClient = callsPerClient
         var start = clock.now
+        var meter: NodeUsageMeter?
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<clients {
                 let token = try await authenticator.issue(user: "caller-\(n)", validFor: .seconds(3600))
@@ -86,12 +93,17 @@ package struct CallsBenchmark: Sendable {
                 }
             }
             while tally.connected.load(ordering: .relaxed) < clients { try await Task.sleep(for: .milliseconds(10)) }
+            meter = await NodeUsageMeter.start(endpoints: [try BenchEndpoint(url: url)], otherPorts: otherServerPorts)
             start = clock.now
             tally.go.store(true, ordering: .releasing)
             try await group.waitForAll()
         }
         let seconds = (clock.now - start).seconds
+        let usage = meter?.finish() ?? []
         let samples = tally.samples.withLock { $0 }
-        return Result(calls: samples.count, failures: tally.failures.load(ordering: .relaxed), seconds: seconds, latency: LatencySummary(nanoseconds: samples))
+        return Result(
+            calls: samples.count, failures: tally.failures.load(ordering: .relaxed), seconds: seconds,
+            latency: LatencySummary(nanoseconds: samples), usage: usage
+        )
     }
 }

@@ -66,12 +66,30 @@ package struct NodeProcess: Sendable {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
         let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        return Sample(cpuSeconds: (user + system) / ticks, residentKiB: rss, at: MonotonicClock.nanoseconds())
+        return Sample(
+            cpuSeconds: (user + system) / ticks, residentKiB: rss, contextSwitches: contextSwitches(), at: MonotonicClock.nanoseconds()
+        )
+    }
+
+    /// Voluntary and involuntary context switches of every live thread: the thread
+    /// hand-offs a message or a call costs show up here.
+    private func contextSwitches() -> Int {
+        guard let threads = try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task") else { return 0 }
+        var total = 0
+        for thread in threads {
+            guard let status = ProcFile.read("/proc/\(pid)/task/\(thread)/status") else { continue }
+            // "voluntary_ctxt_switches:\t12" and "nonvoluntary_ctxt_switches:\t3"
+            for line in status.split(separator: "\n") where line.contains("ctxt_switches:") {
+                total += line.split(whereSeparator: { $0 == "\t" || $0 == " " }).last.flatMap { Int($0) } ?? 0
+            }
+        }
+        return total
     }
 
     package struct Sample: Sendable {
         let cpuSeconds: Double
         let residentKiB: Int
+        let contextSwitches: Int
         let at: Int64
     }
 
@@ -84,15 +102,28 @@ package struct NodeProcess: Sendable {
         /// CPU time used over the run (user + system).
         package let cpuSeconds: Double
         package let residentKiB: Int
+        /// Context switches of all its threads over the run.
+        package let contextSwitches: Int
 
         package var description: String {
             "server :\(port) (pid \(pid)) \(String(format2: cpuCores)) cores, RSS \(residentKiB / 1024) MiB"
+        }
+
+        /// CPU microseconds and context switches per `operations` (calls, messages).
+        package func cost(per operations: Int) -> String {
+            guard operations > 0 else { return "" }
+            let micros = cpuSeconds / Double(operations) * 1e6
+            let switches = Double(contextSwitches) / Double(operations)
+            return "server :\(port) \(String(format2: micros)) µs CPU, \(String(format2: switches)) context switches"
         }
     }
 
     func usage(from start: Sample, to end: Sample) -> Usage {
         let seconds = Double(end.at - start.at) / 1e9
         let used = end.cpuSeconds - start.cpuSeconds
-        return Usage(port: port, pid: pid, cpuCores: seconds > 0 ? used / seconds : 0, cpuSeconds: used, residentKiB: end.residentKiB)
+        return Usage(
+            port: port, pid: pid, cpuCores: seconds > 0 ? used / seconds : 0, cpuSeconds: used, residentKiB: end.residentKiB,
+            contextSwitches: end.contextSwitches - start.contextSwitches
+        )
     }
 }

@@ -16,9 +16,10 @@ struct CallsCommand: AsyncParsableCommand {
         guard let operation = CallsBenchmark.Operation(rawValue: operation) else {
             throw ValidationError("--operation is location.update or ping")
         }
-        let benchmark = CallsBenchmark(
+        var benchmark = CallsBenchmark(
             url: options.urls[0], secret: try options.secret(), clients: clients, callsPerClient: calls, operation: operation
         )
+        benchmark.otherServerPorts = options.measurePorts
         try await BenchCommand.repeatRuns(options.runs, unit: "calls/s") {
             let result = try await benchmark.run()
             guard result.failures == 0 else { throw BenchError("\(result): \(result.failures) calls failed") }
