@@ -210,6 +210,7 @@ let package = Package(
                 "Backends",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
         // What the fuzzers feed untrusted bytes to: the JSON and protobuf envelope decoders,

@@ -7,4 +7,13 @@ struct Switchboard: AsyncParsableCommand {
         abstract: "A clustered WebSocket gateway.",
         subcommands: [NodeCommand.self, BackendsCommand.self, ClusterCommand.self, TokenCommand.self, SecretCommand.self, NotifyCommand.self, BenchCommand.self]
     )
+
+    static func main() async {
+        do {
+            try ConcurrencyExecutor.installIfServing(arguments: CommandLine.arguments, environment: ProcessEnvironment.current)
+        } catch {
+            exit(withError: error)
+        }
+        await main(nil)
+    }
 }
