@@ -116,7 +116,9 @@ package final class GatewayNode: Sendable {
         self.routes = routes
         backends = try BackendPool(
             endpoints: configuration.backends, tls: configuration.backendTLS, secret: configuration.effectiveBackendSecret,
-            maxInFlight: configuration.maxBackendInFlight, logger: logger
+            maxInFlight: configuration.maxBackendInFlight,
+            breaker: CircuitBreaker.Policy(consecutiveFailures: configuration.backendFailuresToOpen, openFor: configuration.backendOpenFor),
+            metrics: metrics, logger: logger
         )
         let files = OpenFileLimit.raiseToHard()
         let maxConnections = configuration.maxConnections ?? max(files - OpenFileLimit.reserved, 1)

@@ -1,17 +1,58 @@
+import CoreMetrics
 import GRPCCore
 import GRPCSupport
 import Logging
+import NIOCore
 import Routing
 import ServiceLifecycle
 import Synchronization
 
 /// One gRPC client per configured backend, created once and kept connected, with a cap
-/// on calls in flight to each so that a slow backend cannot absorb the node's memory.
+/// on calls in flight to each (so that a slow backend cannot absorb the node's memory)
+/// and a circuit breaker (so that a failing one is answered for at once, not waited on).
 final class BackendPool: Service, Sendable {
-    private struct Backend: Sendable {
+    fileprivate final class Backend: Sendable {
+        let name: String
         let endpoint: GRPCEndpoint
         let client: GRPCHTTP2Client
-        let inFlight: InFlightCounter
+        let inFlight = InFlightCounter()
+        let breaker: Mutex<CircuitBreaker>
+        let stateGauge: CoreMetrics.Gauge
+        let opened: CoreMetrics.Counter
+
+        init(name: String, endpoint: GRPCEndpoint, client: GRPCHTTP2Client, policy: CircuitBreaker.Policy, metrics: NodeMetrics) {
+            self.name = name
+            self.endpoint = endpoint
+            self.client = client
+            breaker = Mutex(CircuitBreaker(policy: policy))
+            (stateGauge, opened) = metrics.circuit(backend: name)
+            stateGauge.record(0)
+        }
+
+        func admit() -> CircuitBreaker.Admission {
+            let (admission, state) = breaker.withLock { breaker in (breaker.admit(now: .now()), breaker.state) }
+            if admission == .probe { show(state) }
+            return admission
+        }
+
+        func record(_ outcome: CircuitBreaker.Outcome, probe: Bool, logger: Logger) {
+            let (opened, state) = breaker.withLock { breaker in (breaker.record(outcome, probe: probe, now: .now()), breaker.state) }
+            if opened {
+                self.opened.increment()
+                logger.warning("backend circuit opened: its calls are answered unavailable until a probe succeeds", metadata: ["backend": "\(name)"])
+            } else if probe, state == .closed {
+                logger.info("backend circuit closed: a probe succeeded", metadata: ["backend": "\(name)"])
+            }
+            if opened || probe { show(state) }
+        }
+
+        private func show(_ state: CircuitBreaker.State) {
+            switch state {
+            case .closed: stateGauge.record(0)
+            case .halfOpen: stateGauge.record(1)
+            case .open: stateGauge.record(2)
+            }
+        }
     }
 
     private let backends: [String: Backend]
@@ -22,11 +63,16 @@ final class BackendPool: Service, Sendable {
     private let logger: Logger
 
     /// `tls` nil: plaintext. Throws when a TLS file does not load.
-    init(endpoints: [String: GRPCEndpoint], tls: GRPCClientTLS?, secret: String, maxInFlight: Int, logger: Logger) throws {
+    init(
+        endpoints: [String: GRPCEndpoint], tls: GRPCClientTLS?, secret: String, maxInFlight: Int, breaker: CircuitBreaker.Policy,
+        metrics: NodeMetrics, logger: Logger
+    ) throws {
         security = try tls?.load(logger: logger) ?? .plaintext
         var backends: [String: Backend] = [:]
         for (name, endpoint) in endpoints {
-            backends[name] = Backend(endpoint: endpoint, client: try endpoint.makeClient(security: security), inFlight: InFlightCounter())
+            backends[name] = Backend(
+                name: name, endpoint: endpoint, client: try endpoint.makeClient(security: security), policy: breaker, metrics: metrics
+            )
         }
         self.backends = backends
         callMetadata = .bearer(secret)
@@ -34,18 +80,40 @@ final class BackendPool: Service, Sendable {
         self.logger = logger
     }
 
-    enum Lease {
-        case granted(GRPCHTTP2Client, release: @Sendable () -> Void)
-        case notConfigured
-        case busy
+    /// One admitted call: `client` to make it with, `finish` to call once with how it ended.
+    struct Lease: Sendable {
+        let client: GRPCHTTP2Client
+        fileprivate let backend: Backend
+        fileprivate let probe: Bool
+        fileprivate let logger: Logger
+
+        func finish(_ outcome: CircuitBreaker.Outcome) {
+            backend.inFlight.release()
+            backend.record(outcome, probe: probe, logger: logger)
+        }
     }
 
-    /// A client for `backend` if it is configured and under its in-flight cap; call
-    /// `release` when the call is done.
-    func lease(_ backend: String) -> Lease {
-        guard let entry = backends[backend] else { return .notConfigured }
-        guard entry.inFlight.acquire(limit: maxInFlight) else { return .busy }
-        return .granted(entry.client, release: { entry.inFlight.release() })
+    enum Admission {
+        case granted(Lease)
+        case notConfigured
+        /// At its in-flight cap.
+        case busy
+        /// Its circuit is open: try again after `retryAfter`.
+        case open(retryAfter: Duration)
+    }
+
+    /// A client for `backend` if it is configured, under its in-flight cap and its
+    /// circuit lets the call out.
+    func lease(_ name: String) -> Admission {
+        guard let backend = backends[name] else { return .notConfigured }
+        guard backend.inFlight.acquire(limit: maxInFlight) else { return .busy }
+        switch backend.admit() {
+        case .allowed: return .granted(Lease(client: backend.client, backend: backend, probe: false, logger: logger))
+        case .probe: return .granted(Lease(client: backend.client, backend: backend, probe: true, logger: logger))
+        case .refused(let retryAfter):
+            backend.inFlight.release()
+            return .open(retryAfter: retryAfter)
+        }
     }
 
     /// Keeps every client's connections (and its certificate) up until shutdown.

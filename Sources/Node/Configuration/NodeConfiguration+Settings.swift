@@ -47,6 +47,8 @@ extension NodeConfiguration {
         .seconds("close-timeout", \.closeTimeout, help: "Seconds a client gets to answer a close frame before its socket is dropped.", atLeast: .milliseconds(1)),
         .integer("max-calls-per-connection", \.maxCallsPerConnection, help: "Backend calls one client may have in flight; more are answered busy.", in: 1...Int.max),
         .integer("max-backend-in-flight", \.maxBackendInFlight, help: "Calls in flight to one backend from this node; more are answered busy.", in: 1...Int.max),
+        .integer("backend-failures-to-open", \.backendFailuresToOpen, help: "Failed calls in a row that open a backend's circuit (half of its last 32 failing does too); then its calls are answered unavailable at once.", in: 1...Int.max),
+        .seconds("backend-open-seconds", \.backendOpenFor, help: "Seconds an open backend circuit refuses calls before one probe call goes through.", atLeast: .milliseconds(1)),
         .optionalInteger("max-connections", \.maxConnections, help: "Client connections held at most; more are refused with 503 (default: open-file limit - 256).", atLeast: 1),
         .integer("client-rate", \.clientRate, help: "Client frames per second one connection may send, sustained; more are refused rate_limited.", in: 1...Int.max),
         .integer("client-burst", \.clientBurst, help: "Client frames a connection may send at once above the rate; refusals past what the rate forgives, up to this many, close it (4029).", in: 1...Int.max),

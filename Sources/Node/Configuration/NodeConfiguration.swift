@@ -61,6 +61,13 @@ package struct NodeConfiguration: Sendable {
     /// `--max-backend-in-flight`, `SWITCHBOARD_MAX_BACKEND_IN_FLIGHT`: calls in flight to one backend from
     /// this node; more are answered `busy`.
     package var maxBackendInFlight: Int = 1000
+    /// `--backend-failures-to-open`, `SWITCHBOARD_BACKEND_FAILURES_TO_OPEN`: failed calls in a row
+    /// (unavailable, timeout, internal) that open a backend's circuit; half of its last 32
+    /// calls failing opens it too. While open, its calls are answered `unavailable` at once.
+    package var backendFailuresToOpen: Int = 5
+    /// `--backend-open-seconds`, `SWITCHBOARD_BACKEND_OPEN_SECONDS`: how long an open circuit
+    /// refuses calls before one probe call is let through.
+    package var backendOpenFor: Duration = .seconds(5)
     /// `--max-connections`, `SWITCHBOARD_MAX_CONNECTIONS`: client connections this node holds at most;
     /// past it, upgrades are refused with 503 `busy` so clients try another node. Unset: the
     /// open-file limit (raised to the hard limit at start) less `OpenFileLimit.reserved`.

@@ -165,7 +165,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         let answers = connection.answers
         answers.begin()
         // Frames that await nothing are handled here, unless earlier ones still wait in the inbox.
-        if inbox.isIdle && session.handleNow(frame, done: answers.end) { return }
+        if inbox.isIdle && (session.handleNow(frame, done: answers.end) || inbox.startCallNow(frame)) { return }
         if inbox.push(.frame(frame), channel: context.channel) {
             // Too much unhandled input: stop reading until the task catches up.
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }

@@ -76,6 +76,16 @@ final class NodeMetrics: Sendable {
         self.limitHits = limitHits
     }
 
+    /// One backend's circuit breaker: its state (0 closed, 1 half-open, 2 open) and how
+    /// often it opened.
+    func circuit(backend: String) -> (state: CoreMetrics.Gauge, opened: CoreMetrics.Counter) {
+        let dimensions = [("node", nodeID), ("backend", backend)]
+        return (
+            CoreMetrics.Gauge(label: "switchboard_backend_circuit_state", dimensions: dimensions, factory: factory),
+            CoreMetrics.Counter(label: "switchboard_backend_circuit_opened_total", dimensions: dimensions, factory: factory)
+        )
+    }
+
     /// Counts a client stopped by `limit`.
     func hit(_ limit: AbuseLimit) {
         limitHits[limit]?.increment()
@@ -83,7 +93,12 @@ final class NodeMetrics: Sendable {
 
     /// Counts a backend call by backend and outcome (`ok`, or the client error code).
     func backendCall(_ backend: String, _ failure: ClientErrorCode?) {
-        let outcome = failure?.rawValue ?? "ok"
+        backendCall(backend, outcome: failure?.rawValue ?? "ok")
+    }
+
+    /// Counts a backend call by backend and `outcome`: `ok`, a client error code, or
+    /// `cancelled` (its connection went first).
+    func backendCall(_ backend: String, outcome: String) {
         let counter = backendCalls.withLock { counters in
             let key = "\(backend)/\(outcome)"
             if let counter = counters[key] { return counter }

@@ -23,18 +23,29 @@ extension ClientSession {
         case .busy:
             connection.calls.release()
             node.metrics.backendCall(route.backend, .busy)
-            reply(to: frame.id, error: .busy, "backend '\(route.backend)' has \(node.backends.maxInFlight) calls in flight")
+            reply(
+                to: frame.id, error: .busy, "backend '\(route.backend)' has \(node.backends.maxInFlight) calls in flight",
+                retryAfter: Self.busyRetryAfter
+            )
             return nil
-        case .granted(let client, let release):
+        case .open(let retryAfter):
+            connection.calls.release()
+            node.metrics.backendCall(route.backend, .unavailable)
+            reply(to: frame.id, error: .unavailable, "backend '\(route.backend)' is failing; calls to it are paused", retryAfter: retryAfter)
+            return nil
+        case .granted(let lease):
             let arguments: RouteArguments = binary ? .binary(Array(frame.payload)) : .json(frame.data)
             let id = frame.id
+            let timeout: Duration? = frame.timeoutMs > 0 ? .milliseconds(frame.timeoutMs) : nil
             return {
-                await perform(route, on: client, arguments, id: id)
-                release()
+                lease.finish(await perform(route, on: lease.client, arguments, timeout: timeout, id: id))
                 connection.calls.release()
             }
         }
     }
+
+    /// The retry hint of a call refused because its backend is at its in-flight cap.
+    static let busyRetryAfter: Duration = .milliseconds(100)
 
     /// The calls the node answers itself (`switchboard.*`): in flight, they count against
     /// the same per-connection cap as backend calls. Nil when `name` is not one of them.
@@ -67,19 +78,29 @@ extension ClientSession {
         return true
     }
 
-    private func perform(_ route: Route, on client: GRPCHTTP2Client, _ arguments: RouteArguments, id: String) async {
+    /// Makes the call and answers it; returns what the call says about the backend's health.
+    private func perform(
+        _ route: Route, on client: GRPCHTTP2Client, _ arguments: RouteArguments, timeout: Duration?, id: String
+    ) async -> CircuitBreaker.Outcome {
         var metadata = node.backends.callMetadata
         metadata.addString(connection.user, forKey: "x-switchboard-user")
         metadata.addString(connection.id.description, forKey: "x-switchboard-connection")
         do {
-            switch try await route(client, arguments, metadata: metadata) {
+            switch try await route(client, arguments, metadata: metadata, timeout: timeout) {
             case .json(let value): reply(to: id, ok: value)
             case .binary(let bytes): reply(to: id, okPayload: bytes)
             }
             node.metrics.backendCall(route.backend, nil)
+            return .success
         } catch let error as RouteError {
             reply(to: id, error: .invalidArgument, "\(route.name): \(error)")
+            return .abandoned
         } catch let error as RPCError {
+            if Task.isCancelled {
+                // The connection went: the call was cancelled, and nobody is left to answer.
+                node.metrics.backendCall(route.backend, outcome: "cancelled")
+                return .abandoned
+            }
             let code = ClientErrorCode(error.code)
             node.metrics.backendCall(route.backend, code)
             switch code {
@@ -87,13 +108,20 @@ extension ClientSession {
                 // The backend's own answer about the request: meant for the caller.
                 logger.debug("backend call failed", metadata: ["route": "\(route.name)", "grpc.code": "\(error.code)"])
                 reply(to: id, error: code, "\(route.name): \(error.message.prefix(200))")
+                return .success
+            case .timeout where timeout.map({ route.deadline(requested: $0) < route.timeout }) == true:
+                // The caller's own shorter deadline passed: that says little about the backend.
+                reply(to: id, error: .timeout, "\(route.name): no answer within the call's timeoutMs")
+                return .abandoned
             default:
                 // Transport and server failures name addresses and internals: logged only.
                 reply(to: id, code, "\(route.name): the backend failed (\(code.rawValue))", incident: error)
+                return .failure
             }
         } catch {
             node.metrics.backendCall(route.backend, .internal)
             reply(to: id, .internal, "\(route.name): the call failed", incident: error)
+            return .failure
         }
     }
 }

@@ -182,10 +182,14 @@ extension ClientSession {
         reply(to: id, error: code, "\(message) (incident \(incident))")
     }
 
-    func reply(to id: String, error code: ClientErrorCode, _ message: String) {
+    func reply(to id: String, error code: ClientErrorCode, _ message: String, retryAfter: Duration? = nil) {
         var frame = Switchboard_V1_ServerFrame()
         frame.id = id
         frame.error = .init(code: code, message: message)
+        if let retryAfter {
+            let (seconds, attoseconds) = retryAfter.components
+            frame.error.retryAfterMs = UInt32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        }
         connection.enqueue(FrameCodec.encode(frame, as: connection.format))
     }
 }

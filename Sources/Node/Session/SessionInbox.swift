@@ -1,6 +1,7 @@
 import DequeModule
 import NIOCore
 import Synchronization
+import SwitchboardProtocol
 
 /// The session's work, in order: a task runs only while there is some.
 final class SessionInbox: Sendable {
@@ -49,6 +50,23 @@ final class SessionInbox: Sendable {
             Task { await self.work(channel: channel) }
         }
         return pause
+    }
+
+    /// A backend call met with nothing queued before it: checked here on the connection's
+    /// loop and started as its own task, without a pass through the session's task. False
+    /// when `frame` is not a call.
+    func startCallNow(_ frame: DecodedFrame) -> Bool {
+        guard case .other(let request, let binary) = frame, case .call(let route)? = request.body else { return false }
+        let answers = session.connection.answers
+        if let call = session.prepareCall(route, frame: request, binary: binary) {
+            calls.start {
+                await call()
+                answers.end()
+            }
+        } else {
+            answers.end()
+        }
+        return true
     }
 
     private func work(channel: any Channel) async {

@@ -54,10 +54,20 @@ package struct Route: Sendable {
         Route(name: name, backend: backend, timeout: timeout, invoke: invoke)
     }
 
-    /// Calls the backend; throws `RouteError` for bad arguments and `RPCError` for the call.
-    package func callAsFunction(_ client: GRPCHTTP2Client, _ arguments: RouteArguments, metadata: Metadata) async throws -> RouteResult {
+    /// The deadline of a call that asked for `requested` (nil or zero: none): never past
+    /// the route's own.
+    package func deadline(requested: Duration?) -> Duration {
+        guard let requested, requested > .zero else { return timeout }
+        return min(requested, timeout)
+    }
+
+    /// Calls the backend within `deadline(requested:)`, which the backend receives as the
+    /// gRPC deadline; throws `RouteError` for bad arguments and `RPCError` for the call.
+    package func callAsFunction(
+        _ client: GRPCHTTP2Client, _ arguments: RouteArguments, metadata: Metadata, timeout requested: Duration? = nil
+    ) async throws -> RouteResult {
         var options = CallOptions.defaults
-        options.timeout = timeout
+        options.timeout = deadline(requested: requested)
         // A backend that is down must answer `unavailable` at once, not at the deadline.
         options.waitForReady = false
         return try await invoke(client, arguments, metadata, options)

@@ -93,6 +93,11 @@ public nonisolated struct Switchboard_V1_ClientFrame: Sendable {
   /// Arguments of a `call` in binary frames: the route's request message, encoded.
   public var payload: Data = Data()
 
+  /// A `call`'s deadline in milliseconds, at most the route's own (0: the route's). The
+  /// backend gets it as the gRPC deadline; past it the call is cancelled and answered
+  /// `timeout`.
+  public var timeoutMs: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Body: Equatable, Sendable {
@@ -284,6 +289,10 @@ public nonisolated struct Switchboard_V1_Error: Sendable {
   /// Human-readable detail; not stable.
   public var message: String = String()
 
+  /// When set, the node expects the same call to be refused until this many milliseconds
+  /// have passed (a backend's circuit is open, or it is at its in-flight cap).
+  public var retryAfterMs: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -390,7 +399,7 @@ fileprivate nonisolated let _protobuf_package = "switchboard.v1"
 
 nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientFrame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}call\0\u{1}send\0\u{1}presence\0\u{1}ping\0\u{1}data\0\u{1}payload\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}call\0\u{1}send\0\u{1}presence\0\u{1}ping\0\u{1}data\0\u{1}payload\0\u{3}timeout_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -448,6 +457,7 @@ nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftPr
       }()
       case 6: try { try decoder.decodeSingularMessageField(value: &self._data) }()
       case 7: try { try decoder.decodeSingularBytesField(value: &self.payload) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.timeoutMs) }()
       default: break
       }
     }
@@ -486,6 +496,9 @@ nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftPr
     if !self.payload.isEmpty {
       try visitor.visitSingularBytesField(value: self.payload, fieldNumber: 7)
     }
+    if self.timeoutMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.timeoutMs, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -494,6 +507,7 @@ nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftPr
     if lhs.body != rhs.body {return false}
     if lhs._data != rhs._data {return false}
     if lhs.payload != rhs.payload {return false}
+    if lhs.timeoutMs != rhs.timeoutMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -766,7 +780,7 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Switchboard_V1_Error: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Error"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0\u{3}retry_after_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -776,6 +790,7 @@ nonisolated extension Switchboard_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.code) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.retryAfterMs) }()
       default: break
       }
     }
@@ -788,12 +803,16 @@ nonisolated extension Switchboard_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
     if !self.message.isEmpty {
       try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
     }
+    if self.retryAfterMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.retryAfterMs, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Switchboard_V1_Error, rhs: Switchboard_V1_Error) -> Bool {
     if lhs.code != rhs.code {return false}
     if lhs.message != rhs.message {return false}
+    if lhs.retryAfterMs != rhs.retryAfterMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
