@@ -15,6 +15,9 @@ struct NodeStatsTests {
         switchboard_backend_calls_total{node="n",backend="chat",outcome="ok"} 10
         switchboard_backend_calls_total{node="n",backend="chat",outcome="timeout"} 3
         switchboard_backend_calls_total{node="n",backend="location",outcome="unavailable"} 1
+        switchboard_backend_circuit_state{node="n",backend="chat"} 0
+        switchboard_backend_circuit_state{node="n",backend="location"} 2
+        switchboard_backend_circuit_state{node="n",backend="notification"} 1
         not a metric line
         """
 
@@ -26,6 +29,7 @@ struct NodeStatsTests {
         #expect(totals.sum("switchboard_backend_calls_total") == 14)
         #expect(totals.sum("switchboard_backend_calls_total", "outcome", "ok", excluding: true) == 4)
         #expect(totals.sum("switchboard_relay_in_total") == 0)
+        #expect(totals.count("switchboard_backend_circuit_state", equalTo: 2) == 1, "one circuit open")
     }
 
     @Test("rates are the counters' growth per second since the previous snapshot; the first has none")
@@ -37,6 +41,7 @@ struct NodeStatsTests {
         #expect(first.rates.isEmpty)
         #expect(first.totals["slowConsumerCloses"] == 2)
         #expect(first.totals["backendErrors"] == 4)
+        #expect(first.totals["openCircuits"] == 1)
         let later = exposition.replacingOccurrences(of: "} 120", with: "} 170")
         let second = NodeStats(
             node: "n", atMilliseconds: 12_000, connections: 3, ready: true, draining: false, redisUp: true,

@@ -20,6 +20,11 @@ struct MetricTotals: Sendable, Equatable {
         }
     }
 
+    /// How many series of `name` have `value` (gauges that hold a state).
+    func count(_ name: String, equalTo value: Double) -> Double {
+        Double(series.reduce(0) { $1.name == name && $1.value == value ? $0 + 1 : $0 })
+    }
+
     /// The sum of every series of `name`.
     func sum(_ name: String) -> Double {
         series.reduce(0) { $1.name == name ? $0 + $1.value : $0 }

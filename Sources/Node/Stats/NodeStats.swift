@@ -15,6 +15,7 @@ struct NodeStats: Sendable {
         ("slowConsumerCloses", { $0.sum("switchboard_closes_total", "reason", CloseReason.slowConsumer.rawValue) }),
         ("backendCalls", { $0.sum("switchboard_backend_calls_total") }),
         ("backendErrors", { $0.sum("switchboard_backend_calls_total", "outcome", "ok", excluding: true) }),
+        ("openCircuits", { $0.count("switchboard_backend_circuit_state", equalTo: 2) }),
     ]
 
     let node: String

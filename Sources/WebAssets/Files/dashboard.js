@@ -56,6 +56,7 @@ function render(answer) {
       cell(number(node.connections ?? 0), 'connections'), cell(number(rates.messagesIn)), cell(number(rates.messagesOut)),
       cell(number(rates.relayIn)), cell(number(rates.relayOut)), cell(number(totals.queueDrops)),
       cell(number(totals.slowConsumerCloses)), cell(number(rates.backendCalls)), cell(number(totals.backendErrors)),
+      badge(number(totals.openCircuits ?? 0), totals.openCircuits ? 'down' : ''),
     );
     body.append(row);
     const series = history.get(node.node) ?? [];
