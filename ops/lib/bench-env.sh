@@ -1,8 +1,14 @@
 # shellcheck shell=bash
 # Shared by the ops/bench-*.sh scripts: a release build, its binary, and the secrets
 # that the nodes and the load generator agree on (benchmark-only values).
-swift build -c release --product switchboard >/dev/null
-bin=$(swift build -c release --show-bin-path)/switchboard
+# SWITCHBOARD_BIN: a switchboard binary to use instead (a copy kept for A/B runs, so that
+# editing the tree meanwhile changes nothing).
+if [ -n "${SWITCHBOARD_BIN:-}" ]; then
+    bin=$SWITCHBOARD_BIN
+else
+    swift build -c release --product switchboard >/dev/null
+    bin=$(swift build -c release --show-bin-path)/switchboard
+fi
 export SWITCHBOARD_JWT_SECRET=benchmark-secret-benchmark-secret-0001
 export SWITCHBOARD_PUSH_SECRET=benchmark-push-secret-0001
 echo "== machine: $(nproc) cores, $(uname -r), $(swift --version 2>&1 | head -1)"

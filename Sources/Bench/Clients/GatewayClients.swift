@@ -44,6 +44,25 @@ final class GatewayClients: Sendable {
         if outcome.offline { throw BenchError("\(endpoints[gateway % clients.count]) reports \(user) offline") }
     }
 
+    /// One `PushStream` through `gateway`: `items` are written as they come, each outcome
+    /// goes to `outcome`; returns when `items` ends and every outcome has come back.
+    func pushStream(
+        via gateway: Int, items: AsyncStream<Switchboard_Gateway_V1_PushStreamItem>,
+        outcome: @escaping @Sendable (Switchboard_Gateway_V1_PushStreamOutcome) -> Void
+    ) async throws {
+        var options = CallOptions.defaults
+        options.timeout = nil
+        try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: clients[gateway % clients.count]).pushStream(
+            metadata: metadata, options: options,
+            requestProducer: { writer in
+                for await item in items { try await writer.write(item) }
+            },
+            onResponse: { response in
+                for try await answer in response.messages { outcome(answer) }
+            }
+        )
+    }
+
     func broadcast(via gateway: Int, data: Google_Protobuf_Value) async throws {
         var request = Switchboard_Gateway_V1_BroadcastRequest()
         request.push.from = "bench"

@@ -1,4 +1,6 @@
 package import GRPCSupport
+import SwiftProtobuf
+import SwitchboardProtocol
 import Synchronization
 
 /// Backends push through the Gateway gRPC API: `concurrency` pushers each keep one
@@ -20,6 +22,9 @@ package struct PushBenchmark: Sendable {
     package var format: BenchFormat
     package var sources: IPAddresses
     package var progress: Bool
+    /// Over one `PushStream` per Gateway API, `concurrency` pushes in flight on it, instead
+    /// of unary calls.
+    package var streamed = false
 
     package init(
         endpoints: [BenchEndpoint], gateways: [GRPCEndpoint], secret: String, pushSecret: String, clients: Int, concurrency: Int,
@@ -40,7 +45,7 @@ package struct PushBenchmark: Sendable {
     }
 
     package var label: String {
-        "push via \(gateways.count) Gateway API(s) to \(clients) clients on \(endpoints.count) node(s), "
+        "push via \(gateways.count) Gateway API(s)\(streamed ? " streamed" : "") to \(clients) clients on \(endpoints.count) node(s), "
             + (rate.map { "open loop at \(Int($0)) pushes/s" } ?? "\(concurrency) calls in flight")
     }
 
@@ -61,6 +66,29 @@ package struct PushBenchmark: Sendable {
         let (concurrency, clients, rate, stop) = (self.concurrency, self.clients, self.rate, self.stop)
         let deadline: Int64 = if case .duration(let seconds) = stop { start + Int64(seconds * 1e9) } else { .max }
         let quota: Int = if case .messages(let count) = stop { count } else { .max }
+        let target = { @Sendable (pusher: Int, sequence: Int) -> Int in
+            Int(UInt64(truncatingIfNeeded: (pusher &* 7919 &+ sequence &* 104_729) &* 2_654_435_761) % UInt64(clients))
+        }
+        if streamed {
+            try await gatewayClients.with {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for gateway in 0..<gateways.count {
+                        let slots = Array(stride(from: gateway, to: concurrency, by: gateways.count))
+                        group.addTask {
+                            try await Self.stream(
+                                via: gateway, slots: slots, clients: gatewayClients, ledger: ledger, quota: quota, concurrency: concurrency,
+                                deadline: deadline
+                            ) { pusher, sequence in
+                                let target = target(pusher, sequence)
+                                let marker = DeliveryMarker(source: pusher, target: target, sequence: sequence, sentAt: MonotonicClock.nanoseconds())
+                                return (fleet.user(target), marker.data(padding: padding))
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        } else {
         try await gatewayClients.with {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for pusher in 0..<concurrency {
@@ -78,7 +106,7 @@ package struct PushBenchmark: Sendable {
                                 ledger.unreserve(slot: pusher)
                                 break
                             }
-                            let target = Int(UInt64(truncatingIfNeeded: (pusher &* 7919 &+ sequence &* 104_729) &* 2_654_435_761) % UInt64(clients))
+                            let target = target(pusher, sequence)
                             let marker = DeliveryMarker(source: pusher, target: target, sequence: sequence, sentAt: sentAt)
                             do {
                                 try await gatewayClients.push(via: pusher + call, to: fleet.user(target), data: marker.data(padding: padding))
@@ -92,14 +120,54 @@ package struct PushBenchmark: Sendable {
                 try await group.waitForAll()
             }
         }
+        }
         let (seconds, usage) = await ledger.finish(startedAt: start, timeout: .seconds(10), line: line, meter: meter, fleet: fleet)
         let failed = ledger.failedCalls
         if failed > 0 { throw BenchError("\(failed) Gateway API push calls failed") }
         return BenchResult(
-            scenario: "push", label: label, clients: clients, nodes: endpoints.count, format: format.rawValue, payloadBytes: payloadBytes,
+            scenario: streamed ? "push-stream" : "push", label: label, clients: clients, nodes: endpoints.count, format: format.rawValue, payloadBytes: payloadBytes,
             load: rate.map { "open loop at \(Int($0)) pushes/s" } ?? "closed loop, \(concurrency) calls in flight", stop: stop.description,
             seconds: seconds, deliveredPerSecond: Double(ledger.delivered) / seconds, tally: ledger.tally(),
             latency: ledger.latency.summary, nodeUsage: usage
         )
+    }
+
+    /// One stream's closed loop: each slot keeps one push in flight on the stream, the next
+    /// sent when its outcome comes back.
+    private static func stream(
+        via gateway: Int, slots: [Int], clients: GatewayClients, ledger: DeliveryLedger, quota: Int, concurrency: Int, deadline: Int64,
+        item: @escaping @Sendable (Int, Int) -> (user: String, data: Google_Protobuf_Value)
+    ) async throws {
+        let (items, writer) = AsyncStream.makeStream(of: Switchboard_Gateway_V1_PushStreamItem.self)
+        let open = Atomic<Int>(0)
+        /// Sends the slot's next push; false when the slot is done.
+        @Sendable func next(_ pusher: Int) -> Bool {
+            let limit = quota == .max ? Int.max : quota / concurrency + (pusher < quota % concurrency ? 1 : 0)
+            guard let sequence = ledger.reserve(slot: pusher, limit: limit) else { return false }
+            guard MonotonicClock.nanoseconds() < deadline else {
+                ledger.unreserve(slot: pusher)
+                return false
+            }
+            let (user, data) = item(pusher, sequence)
+            var push = Switchboard_Gateway_V1_PushStreamItem()
+            push.id = UInt64(pusher)
+            push.user = user
+            push.push.from = "bench"
+            push.push.kind = "bench"
+            push.push.data = data
+            writer.yield(push)
+            return true
+        }
+        @Sendable func slotDone() {
+            if open.subtract(1, ordering: .relaxed).newValue == 0 { writer.finish() }
+        }
+        open.store(slots.count, ordering: .relaxed)
+        for pusher in slots where !next(pusher) { slotDone() }
+        try await clients.pushStream(via: gateway, items: items) { outcome in
+            let pusher = Int(outcome.id)
+            if case .error = outcome.result { ledger.callFailed() }
+            if case .outcome(let pushed) = outcome.result, pushed.offline { ledger.callFailed() }
+            if !next(pusher) { slotDone() }
+        }
     }
 }

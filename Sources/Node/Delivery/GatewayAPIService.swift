@@ -12,23 +12,19 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     func pushToUser(
         request: Switchboard_Gateway_V1_PushToUserRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_PushOutcome {
-        try Self.check(user: request.user)
-        return try await push(request.push, to: .user(request.user), durable: request.hasDurable ? request.durable : nil)
+        try await send(PushRequest(request.push, toUser: request.user, durable: request.hasDurable ? request.durable : nil))
     }
 
     func pushToConnection(
         request: Switchboard_Gateway_V1_PushToConnectionRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_PushOutcome {
-        guard let connection = ConnectionID(request.connection) else {
-            throw RPCError(code: .invalidArgument, message: "connection must look like '<node>/<sequence>', got '\(request.connection)'")
-        }
-        return try await push(request.push, to: .connection(connection))
+        try await send(PushRequest(request.push, toConnection: request.connection))
     }
 
     func broadcast(
         request: Switchboard_Gateway_V1_BroadcastRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_PushOutcome {
-        try await push(request.push, to: .everyone)
+        try await send(PushRequest(request.push, to: .everyone))
     }
 
     func getPresence(
@@ -67,42 +63,35 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         }
     }
 
-    /// `durable`: as the call asked (nil: by kind); only a user has an inbox. A backend that
-    /// asks for `durable: true` by name vouches for the user: that push may begin an inbox
-    /// for a user who has never connected. Durable by kind, it may not (a chat message to a
-    /// made-up name must not make Redis keep an inbox for it).
-    private func push(
-        _ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience, durable: Bool? = false
-    ) async throws -> Switchboard_Gateway_V1_PushOutcome {
-        var push: PushPayload
-        do {
-            push = try PushPayload(
-                from: content.from.isEmpty ? "backend" : content.from, kind: content.kind.isEmpty ? "notification" : content.kind,
-                value: content.data, origin: .backend
-            )
-        } catch {
-            throw RPCError(code: .invalidArgument, message: "\(error)")
+    private func send(_ request: PushRequest) async throws -> Switchboard_Gateway_V1_PushOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            send(request) { continuation.resume(with: $0) }
         }
-        if !content.causedBy.isEmpty {
-            if let problem = UserID.problem(content.causedBy) { throw RPCError(code: .invalidArgument, message: "causedBy: \(problem)") }
-            push.causedBy = content.causedBy
-        }
-        do {
-            let outcome = try await node.push(
-                push, to: audience, durable: node.configuration.inbox.isDurable(kind: push.kind, requested: durable), beginsInbox: durable == true
-            )
-            var answer = Switchboard_Gateway_V1_PushOutcome()
-            answer.deliveredLocal = Int32(outcome.localConnections)
-            answer.relayedNodes = Int32(outcome.relayedNodes)
-            answer.offline = outcome.isOffline
-            if let stored = outcome.stored {
-                answer.stored = true
-                answer.epoch = stored.epoch
-                answer.offset = stored.offset
+    }
+
+    /// Routes a checked push; `answer` runs once, on the loop where the push completed.
+    ///
+    /// A backend that asks for `durable: true` by name vouches for the user: that push may
+    /// begin an inbox for a user who has never connected. Durable by kind, it may not (a
+    /// chat message to a made-up name must not make Redis keep an inbox for it).
+    func send(_ request: PushRequest, then answer: @escaping @Sendable (Result<Switchboard_Gateway_V1_PushOutcome, RPCError>) -> Void) {
+        let durable = node.configuration.inbox.isDurable(kind: request.payload.kind, requested: request.durable)
+        node.push(request.payload, to: request.audience, durable: durable, beginsInbox: request.durable == true) { result in
+            switch result {
+            case .success(let outcome):
+                var pushed = Switchboard_Gateway_V1_PushOutcome()
+                pushed.deliveredLocal = Int32(outcome.localConnections)
+                pushed.relayedNodes = Int32(outcome.relayedNodes)
+                pushed.offline = outcome.isOffline
+                if let stored = outcome.stored {
+                    pushed.stored = true
+                    pushed.epoch = stored.epoch
+                    pushed.offset = stored.offset
+                }
+                answer(.success(pushed))
+            case .failure(let error):
+                answer(.failure(unavailable("the push could not be relayed or stored", error)))
             }
-            return answer
-        } catch {
-            throw unavailable("the push could not be relayed or stored", error)
         }
     }
 
@@ -116,7 +105,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     }
 
     /// The user id rule every entry point applies (`UserID`), here for backends.
-    private static func check(user: String) throws(RPCError) {
+    static func check(user: String) throws(RPCError) {
         if let problem = UserID.problem(user) { throw RPCError(code: .invalidArgument, message: "user: \(problem)") }
     }
 }

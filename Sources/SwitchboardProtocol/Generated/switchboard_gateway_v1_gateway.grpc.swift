@@ -88,13 +88,27 @@ public enum Switchboard_Gateway_V1_GatewayService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "PushStream" metadata.
+        public enum PushStream: Sendable {
+            /// Request type for "PushStream".
+            public typealias Input = Switchboard_Gateway_V1_PushStreamItem
+            /// Response type for "PushStream".
+            public typealias Output = Switchboard_Gateway_V1_PushStreamOutcome
+            /// Descriptor for "PushStream".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "switchboard.gateway.v1.GatewayService"),
+                method: "PushStream",
+                type: .bidirectionalStreaming
+            )
+        }
         /// Descriptors for all methods in the "switchboard.gateway.v1.GatewayService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             PushToUser.descriptor,
             PushToConnection.descriptor,
             Broadcast.descriptor,
             GetPresence.descriptor,
-            DisconnectUser.descriptor
+            DisconnectUser.descriptor,
+            PushStream.descriptor
         ]
     }
 }
@@ -194,6 +208,28 @@ extension Switchboard_Gateway_V1_GatewayService {
             request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_DisconnectUserRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_DisconnectUserResponse>
+
+        /// Handle the "PushStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pushes over one stream, for backends that push thousands a second: each item is
+        /// > a push to a user, a connection or everyone, answered by one outcome with its `id`, in
+        /// > the order the pushes complete. Same authorisation, rules and outcomes as the unary
+        /// > calls; a bad item is answered with its error and the stream goes on. Pushes to the
+        /// > same target are delivered in the order they were sent.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Switchboard_Gateway_V1_PushStreamItem` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Switchboard_Gateway_V1_PushStreamOutcome` messages.
+        func pushStream(
+            request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_PushStreamItem>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_PushStreamOutcome>
     }
 
     /// Service protocol for the "switchboard.gateway.v1.GatewayService" service.
@@ -277,6 +313,28 @@ extension Switchboard_Gateway_V1_GatewayService {
             request: GRPCCore.ServerRequest<Switchboard_Gateway_V1_DisconnectUserRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_DisconnectUserResponse>
+
+        /// Handle the "PushStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pushes over one stream, for backends that push thousands a second: each item is
+        /// > a push to a user, a connection or everyone, answered by one outcome with its `id`, in
+        /// > the order the pushes complete. Same authorisation, rules and outcomes as the unary
+        /// > calls; a bad item is answered with its error and the stream goes on. Pushes to the
+        /// > same target are delivered in the order they were sent.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Switchboard_Gateway_V1_PushStreamItem` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Switchboard_Gateway_V1_PushStreamOutcome` messages.
+        func pushStream(
+            request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_PushStreamItem>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_PushStreamOutcome>
     }
 
     /// Simple service protocol for the "switchboard.gateway.v1.GatewayService" service.
@@ -358,6 +416,29 @@ extension Switchboard_Gateway_V1_GatewayService {
             request: Switchboard_Gateway_V1_DisconnectUserRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Switchboard_Gateway_V1_DisconnectUserResponse
+
+        /// Handle the "PushStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pushes over one stream, for backends that push thousands a second: each item is
+        /// > a push to a user, a connection or everyone, answered by one outcome with its `id`, in
+        /// > the order the pushes complete. Same authorisation, rules and outcomes as the unary
+        /// > calls; a bad item is answered with its error and the stream goes on. Pushes to the
+        /// > same target are delivered in the order they were sent.
+        ///
+        /// - Parameters:
+        ///   - request: A stream of `Switchboard_Gateway_V1_PushStreamItem` messages.
+        ///   - response: A response stream of `Switchboard_Gateway_V1_PushStreamOutcome` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func pushStream(
+            request: GRPCCore.RPCAsyncSequence<Switchboard_Gateway_V1_PushStreamItem, any Swift.Error>,
+            response: GRPCCore.RPCWriter<Switchboard_Gateway_V1_PushStreamOutcome>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -415,6 +496,17 @@ extension Switchboard_Gateway_V1_GatewayService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_DisconnectUserResponse>(),
             handler: { request, context in
                 try await self.disconnectUser(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Switchboard_Gateway_V1_GatewayService.Method.PushStream.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_PushStreamItem>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_PushStreamOutcome>(),
+            handler: { request, context in
+                try await self.pushStream(
                     request: request,
                     context: context
                 )
@@ -549,6 +641,23 @@ extension Switchboard_Gateway_V1_GatewayService.SimpleServiceProtocol {
             metadata: [:]
         )
     }
+
+    public func pushStream(
+        request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_PushStreamItem>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_PushStreamOutcome> {
+        return GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_PushStreamOutcome>(
+            metadata: [:],
+            producer: { writer in
+                try await self.pushStream(
+                    request: request.messages,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
 }
 
 // MARK: switchboard.gateway.v1.GatewayService (client)
@@ -657,6 +766,33 @@ extension Switchboard_Gateway_V1_GatewayService {
             deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_DisconnectUserResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_DisconnectUserResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "PushStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pushes over one stream, for backends that push thousands a second: each item is
+        /// > a push to a user, a connection or everyone, answered by one outcome with its `id`, in
+        /// > the order the pushes complete. Same authorisation, rules and outcomes as the unary
+        /// > calls; a bad item is answered with its error and the stream goes on. Pushes to the
+        /// > same target are delivered in the order they were sent.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Switchboard_Gateway_V1_PushStreamItem` messages.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_PushStreamItem` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_PushStreamOutcome` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func pushStream<Result>(
+            request: GRPCCore.StreamingClientRequest<Switchboard_Gateway_V1_PushStreamItem>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_PushStreamItem>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_PushStreamOutcome>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Switchboard_Gateway_V1_PushStreamOutcome>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -829,6 +965,42 @@ extension Switchboard_Gateway_V1_GatewayService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "PushStream" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Many pushes over one stream, for backends that push thousands a second: each item is
+        /// > a push to a user, a connection or everyone, answered by one outcome with its `id`, in
+        /// > the order the pushes complete. Same authorisation, rules and outcomes as the unary
+        /// > calls; a bad item is answered with its error and the stream goes on. Pushes to the
+        /// > same target are delivered in the order they were sent.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request producing `Switchboard_Gateway_V1_PushStreamItem` messages.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_PushStreamItem` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_PushStreamOutcome` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func pushStream<Result>(
+            request: GRPCCore.StreamingClientRequest<Switchboard_Gateway_V1_PushStreamItem>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_PushStreamItem>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_PushStreamOutcome>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Switchboard_Gateway_V1_PushStreamOutcome>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.bidirectionalStreaming(
+                request: request,
+                descriptor: Switchboard_Gateway_V1_GatewayService.Method.PushStream.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -959,6 +1131,37 @@ extension Switchboard_Gateway_V1_GatewayService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_DisconnectUserRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_DisconnectUserResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PushStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Many pushes over one stream, for backends that push thousands a second: each item is
+    /// > a push to a user, a connection or everyone, answered by one outcome with its `id`, in
+    /// > the order the pushes complete. Same authorisation, rules and outcomes as the unary
+    /// > calls; a bad item is answered with its error and the stream goes on. Pushes to the
+    /// > same target are delivered in the order they were sent.
+    ///
+    /// - Parameters:
+    ///   - request: A streaming request producing `Switchboard_Gateway_V1_PushStreamItem` messages.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func pushStream<Result>(
+        request: GRPCCore.StreamingClientRequest<Switchboard_Gateway_V1_PushStreamItem>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Switchboard_Gateway_V1_PushStreamOutcome>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.pushStream(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_PushStreamItem>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_PushStreamOutcome>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1111,6 +1314,42 @@ extension Switchboard_Gateway_V1_GatewayService.ClientProtocol {
             metadata: metadata
         )
         return try await self.disconnectUser(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PushStream" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Many pushes over one stream, for backends that push thousands a second: each item is
+    /// > a push to a user, a connection or everyone, answered by one outcome with its `id`, in
+    /// > the order the pushes complete. Same authorisation, rules and outcomes as the unary
+    /// > calls; a bad item is answered with its error and the stream goes on. Pushes to the
+    /// > same target are delivered in the order they were sent.
+    ///
+    /// - Parameters:
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - producer: A closure producing request messages to send to the server. Returning
+    ///       from the closure closes the request stream.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func pushStream<Result>(
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        requestProducer producer: @Sendable @escaping (GRPCCore.RPCWriter<Switchboard_Gateway_V1_PushStreamItem>) async throws -> Void,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Switchboard_Gateway_V1_PushStreamOutcome>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.StreamingClientRequest<Switchboard_Gateway_V1_PushStreamItem>(
+            metadata: metadata,
+            producer: producer
+        )
+        return try await self.pushStream(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -23,6 +23,130 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated struct Switchboard_Gateway_V1_PushStreamItem: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Chosen by the backend; echoed in the item's outcome.
+  public var id: UInt64 = 0
+
+  public var target: Switchboard_Gateway_V1_PushStreamItem.OneOf_Target? = nil
+
+  public var user: String {
+    get {
+      if case .user(let v)? = target {return v}
+      return String()
+    }
+    set {target = .user(newValue)}
+  }
+
+  /// A connection id as presence reports it: "<node>/<sequence>".
+  public var connection: String {
+    get {
+      if case .connection(let v)? = target {return v}
+      return String()
+    }
+    set {target = .connection(newValue)}
+  }
+
+  /// Every connection on every node.
+  public var everyone: Bool {
+    get {
+      if case .everyone(let v)? = target {return v}
+      return false
+    }
+    set {target = .everyone(newValue)}
+  }
+
+  public var push: Switchboard_Gateway_V1_PushContent {
+    get {_push ?? Switchboard_Gateway_V1_PushContent()}
+    set {_push = newValue}
+  }
+  /// Returns true if `push` has been explicitly set.
+  public var hasPush: Bool {self._push != nil}
+  /// Clears the value of `push`. Subsequent reads from it will return its default value.
+  public mutating func clearPush() {self._push = nil}
+
+  /// As in PushToUserRequest (users only).
+  public var durable: Bool {
+    get {_durable ?? false}
+    set {_durable = newValue}
+  }
+  /// Returns true if `durable` has been explicitly set.
+  public var hasDurable: Bool {self._durable != nil}
+  /// Clears the value of `durable`. Subsequent reads from it will return its default value.
+  public mutating func clearDurable() {self._durable = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Target: Equatable, Sendable {
+    case user(String)
+    /// A connection id as presence reports it: "<node>/<sequence>".
+    case connection(String)
+    /// Every connection on every node.
+    case everyone(Bool)
+
+  }
+
+  public init() {}
+
+  fileprivate var _push: Switchboard_Gateway_V1_PushContent? = nil
+  fileprivate var _durable: Bool? = nil
+}
+
+public nonisolated struct Switchboard_Gateway_V1_PushStreamOutcome: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: UInt64 = 0
+
+  public var result: Switchboard_Gateway_V1_PushStreamOutcome.OneOf_Result? = nil
+
+  public var outcome: Switchboard_Gateway_V1_PushOutcome {
+    get {
+      if case .outcome(let v)? = result {return v}
+      return Switchboard_Gateway_V1_PushOutcome()
+    }
+    set {result = .outcome(newValue)}
+  }
+
+  public var error: Switchboard_Gateway_V1_PushStreamError {
+    get {
+      if case .error(let v)? = result {return v}
+      return Switchboard_Gateway_V1_PushStreamError()
+    }
+    set {result = .error(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Result: Equatable, Sendable {
+    case outcome(Switchboard_Gateway_V1_PushOutcome)
+    case error(Switchboard_Gateway_V1_PushStreamError)
+
+  }
+
+  public init() {}
+}
+
+/// Why one item of a push stream was not pushed, as a unary call would have failed: its
+/// gRPC status code (3 INVALID_ARGUMENT, 14 UNAVAILABLE) and message.
+public nonisolated struct Switchboard_Gateway_V1_PushStreamError: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var code: Int32 = 0
+
+  public var message: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 /// What a client receives as `push`.
 public nonisolated struct Switchboard_Gateway_V1_PushContent: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -234,6 +358,197 @@ public nonisolated struct Switchboard_Gateway_V1_DisconnectUserResponse: Sendabl
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "switchboard.gateway.v1"
+
+nonisolated extension Switchboard_Gateway_V1_PushStreamItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PushStreamItem"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{1}push\0\u{1}durable\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.id) }()
+      case 2: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.target != nil {try decoder.handleConflictingOneOf()}
+          self.target = .user(v)
+        }
+      }()
+      case 3: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.target != nil {try decoder.handleConflictingOneOf()}
+          self.target = .connection(v)
+        }
+      }()
+      case 4: try {
+        var v: Bool?
+        try decoder.decodeSingularBoolField(value: &v)
+        if let v = v {
+          if self.target != nil {try decoder.handleConflictingOneOf()}
+          self.target = .everyone(v)
+        }
+      }()
+      case 5: try { try decoder.decodeSingularMessageField(value: &self._push) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self._durable) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.id != 0 {
+      try visitor.visitSingularUInt64Field(value: self.id, fieldNumber: 1)
+    }
+    switch self.target {
+    case .user?: try {
+      guard case .user(let v)? = self.target else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    }()
+    case .connection?: try {
+      guard case .connection(let v)? = self.target else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    }()
+    case .everyone?: try {
+      guard case .everyone(let v)? = self.target else { preconditionFailure() }
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 4)
+    }()
+    case nil: break
+    }
+    try { if let v = self._push {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._durable {
+      try visitor.visitSingularBoolField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_Gateway_V1_PushStreamItem, rhs: Switchboard_Gateway_V1_PushStreamItem) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs._push != rhs._push {return false}
+    if lhs._durable != rhs._durable {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_Gateway_V1_PushStreamOutcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PushStreamOutcome"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}outcome\0\u{1}error\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.id) }()
+      case 2: try {
+        var v: Switchboard_Gateway_V1_PushOutcome?
+        var hadOneofValue = false
+        if let current = self.result {
+          hadOneofValue = true
+          if case .outcome(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.result = .outcome(v)
+        }
+      }()
+      case 3: try {
+        var v: Switchboard_Gateway_V1_PushStreamError?
+        var hadOneofValue = false
+        if let current = self.result {
+          hadOneofValue = true
+          if case .error(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.result = .error(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.id != 0 {
+      try visitor.visitSingularUInt64Field(value: self.id, fieldNumber: 1)
+    }
+    switch self.result {
+    case .outcome?: try {
+      guard case .outcome(let v)? = self.result else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    }()
+    case .error?: try {
+      guard case .error(let v)? = self.result else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_Gateway_V1_PushStreamOutcome, rhs: Switchboard_Gateway_V1_PushStreamOutcome) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.result != rhs.result {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_Gateway_V1_PushStreamError: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PushStreamError"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}code\0\u{1}message\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.code) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.message) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.code != 0 {
+      try visitor.visitSingularInt32Field(value: self.code, fieldNumber: 1)
+    }
+    if !self.message.isEmpty {
+      try visitor.visitSingularStringField(value: self.message, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_Gateway_V1_PushStreamError, rhs: Switchboard_Gateway_V1_PushStreamError) -> Bool {
+    if lhs.code != rhs.code {return false}
+    if lhs.message != rhs.message {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
 
 nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushContent"

@@ -15,6 +15,8 @@ struct PushCommand: AsyncParsableCommand {
     @Option(help: "Seconds per run instead of a count.") var duration: Double?
     @Option(help: "Padding bytes per message.") var payload: Int = 64
     @Option(help: "Frames: json or protobuf.") var format: String = "json"
+    @Flag(help: "Push over one PushStream per Gateway API, --concurrency pushes in flight on it, instead of unary calls.")
+    var stream = false
 
     func run() async throws {
         guard let format = BenchFormat(rawValue: format) else { throw ValidationError("--format is json or protobuf") }
@@ -24,6 +26,7 @@ struct PushCommand: AsyncParsableCommand {
             payloadBytes: payload, format: format, sources: try options.sourceAddresses(), progress: true
         )
         benchmark.otherServerPorts = options.measurePorts
+        benchmark.streamed = stream
         var reporter = BenchReporter()
         for run in 1...max(options.runs, 1) { try reporter.add(try await benchmark.run(), run: run) }
         try reporter.finish(options: options, title: "push latency (Gateway API → client)")

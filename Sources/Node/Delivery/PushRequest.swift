@@ -1,0 +1,47 @@
+import Essentials
+import GRPCCore
+import Presence
+import Routing
+import SwitchboardProtocol
+
+/// A push a backend asked for through the Gateway API, checked: what to push, to whom, and
+/// whether it asked to keep it. The unary calls and `PushStream` items make the same checks.
+struct PushRequest: Sendable {
+    let payload: PushPayload
+    let audience: PushAudience
+    /// As the call asked (nil: by kind); only a user has an inbox.
+    let durable: Bool?
+
+    init(_ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience, durable: Bool? = false) throws(RPCError) {
+        var payload: PushPayload
+        do {
+            payload = try PushPayload(
+                from: content.from.isEmpty ? "backend" : content.from, kind: content.kind.isEmpty ? "notification" : content.kind,
+                value: content.data, origin: .backend
+            )
+        } catch {
+            throw RPCError(code: .invalidArgument, message: "\(error)")
+        }
+        if !content.causedBy.isEmpty {
+            if let problem = UserID.problem(content.causedBy) { throw RPCError(code: .invalidArgument, message: "causedBy: \(problem)") }
+            payload.causedBy = content.causedBy
+        }
+        self.payload = payload
+        self.audience = audience
+        self.durable = durable
+    }
+
+    /// To every connection of `user`, who must follow the user id rule (`UserID`).
+    init(_ content: Switchboard_Gateway_V1_PushContent, toUser user: String, durable: Bool?) throws(RPCError) {
+        try GatewayAPIService.check(user: user)
+        try self.init(content, to: .user(user), durable: durable)
+    }
+
+    /// To one connection, named as presence reports it.
+    init(_ content: Switchboard_Gateway_V1_PushContent, toConnection connection: String) throws(RPCError) {
+        guard let id = ConnectionID(connection) else {
+            throw RPCError(code: .invalidArgument, message: "connection must look like '<node>/<sequence>', got '\(connection)'")
+        }
+        try self.init(content, to: .connection(id))
+    }
+}
