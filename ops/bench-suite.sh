@@ -2,7 +2,7 @@
 # The standard benchmark suite (release build; Redis, nodes and generator all on this
 # machine). Every number that docs/benchmarks.md quotes comes from here.
 #
-#   ops/bench-suite.sh [runs] [part…]     parts: spread redis send latency push broadcast connect idle scale drain durable redis-cluster
+#   ops/bench-suite.sh [runs] [part…]     parts: spread redis send latency push broadcast connect idle scale drain durable redis-cluster calls
 #
 # `spread` is an A/B: the same generator drives this build's cluster and a baseline
 # build's, alternating run by run. The baseline is $BASELINE_BIN (a switchboard binary),
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 shift || true
-parts=${*:-spread redis send latency push broadcast connect idle scale drain}
+parts=${*:-spread redis send latency push broadcast connect idle scale drain calls}
 out=${OUT:-docs/bench}
 mkdir -p "$out"
 
@@ -225,4 +225,10 @@ if has drain; then
             wait "$redis_pid" 2>/dev/null || true
         done
     done
+fi
+
+if has calls; then
+    echo "== calls: backend round trips against ping, and Gateway API pushes unary and streamed (ops/bench-calls.sh;"
+    echo "   A/B with BASELINE_BIN set), each with the node's and the backend's CPU and context switches per call"
+    SWITCHBOARD_BIN=$bin PORT=$((base + 180)) ops/bench-calls.sh "$runs"
 fi

@@ -108,7 +108,9 @@ export interface PresenceAnswer {
 export class SwitchboardError extends Error {
   /** `offline`, `timeout`, `disconnected` (the connection closed while the call was in flight: it may or may not have been handled), `closed`, `unauthenticated`, or a code of docs/protocol.md. */
   code: string;
-  constructor(code: string, message: string);
+  /** When set, the node expects the same call to be refused for this many milliseconds (a backend's circuit is open, or it is at its in-flight cap). */
+  retryAfterMs?: number;
+  constructor(code: string, message: string, retryAfterMs?: number);
 }
 
 export class SwitchboardClient {
@@ -127,6 +129,7 @@ export class SwitchboardClient {
   on(event: 'error', listener: (error: unknown) => void): () => void;
   connect(): Promise<Welcome>;
   send(to: string, data: unknown, options?: { kind?: string; timeout?: number }): Promise<SendOutcome>;
+  /** `options.timeout` (default `callTimeout`) is also sent as the call's `timeoutMs`, so the node and the backend give up when the client does. */
   call<Response = any>(route: string, data?: object | Uint8Array, options?: { timeout?: number }): Promise<Response>;
   presence(user: string, options?: { timeout?: number }): Promise<PresenceAnswer>;
   ping(options?: { timeout?: number }): Promise<{ node: string; time: number }>;

@@ -4,12 +4,15 @@
 
 /** A refusal or failure, with the protocol's error code (docs/protocol.md § Error codes). */
 export class SwitchboardError extends Error {
-  /** @param {string} code @param {string} message */
-  constructor(code, message) {
+  /** @param {string} code @param {string} message @param {number} [retryAfterMs] */
+  constructor(code, message, retryAfterMs) {
     super(message);
     this.name = 'SwitchboardError';
     /** @type {string} */
     this.code = code;
+    /** When set, the node expects the same call to be refused for this many milliseconds
+     * (a backend's circuit is open, or it is at its in-flight cap). @type {number | undefined} */
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -38,6 +41,10 @@ export const protobufCodec = {
       out.string(2, frame.call);
       const payload = frame.data instanceof Uint8Array ? frame.data : new Uint8Array(0);
       if (payload.length > 0) out.bytes(7, payload);
+      if (frame.timeoutMs > 0) {
+        out.tag(8, 0);
+        out.varint(frame.timeoutMs);
+      }
     }
     if (frame.send) {
       out.message(3, (send) => {
@@ -56,7 +63,7 @@ export const protobufCodec = {
     for (const [field, value] of readFields(data instanceof Uint8Array ? data : new Uint8Array(data))) {
       if (field === 1) frame.id = utf8(value);
       else if (field === 2) frame.ok = readValue(value);
-      else if (field === 3) frame.error = readStrings(value, ['code', 'message']);
+      else if (field === 3) frame.error = readError(value);
       else if (field === 4) {
         const push = { origin: 'user' };
         for (const [pushField, pushValue] of readFields(value)) {
@@ -215,12 +222,15 @@ function* readFields(bytes) {
   }
 }
 
-function readStrings(bytes, names) {
-  const out = {};
+/** An error answer (`switchboard.v1.Error`). */
+function readError(bytes) {
+  const error = { code: '', message: '' };
   for (const [field, value] of readFields(bytes)) {
-    if (names[field - 1]) out[names[field - 1]] = utf8(value);
+    if (field === 1) error.code = utf8(value);
+    else if (field === 2) error.message = utf8(value);
+    else if (field === 3) error.retryAfterMs = value;
   }
-  return out;
+  return error;
 }
 
 /** An inbox position (`switchboard.v1.InboxPosition`). */
@@ -354,7 +364,10 @@ export class SwitchboardClient {
    * @param {string} route @param {object} [data] @param {{timeout?: number}} [options]
    */
   call(route, data = {}, options = {}) {
-    return this._request({ call: route, data }, options.timeout);
+    // The node and the backend give up when this client does (the route's deadline caps it).
+    const timeout = options.timeout ?? this.options.callTimeout;
+    const timeoutMs = Number.isFinite(timeout) ? Math.min(Math.max(1, Math.round(timeout)), 2 ** 32 - 1) : 0;
+    return this._request(timeoutMs > 0 ? { call: route, data, timeoutMs } : { call: route, data }, timeout);
   }
 
   /** Where `user` is connected: `{user, online, connections, count}`. @param {string} user */
@@ -495,7 +508,7 @@ export class SwitchboardClient {
       }
       this._pending.delete(frame.id);
       this._cancel(call.timer);
-      if (frame.error) call.reject(new SwitchboardError(frame.error.code, frame.error.message));
+      if (frame.error) call.reject(new SwitchboardError(frame.error.code, frame.error.message, frame.error.retryAfterMs));
       else call.resolve(frame.ok ?? frame.ok_payload ?? frame.okPayload ?? {});
     };
     socket.onclose = (event) => {

@@ -85,11 +85,15 @@ public final class SwitchboardClient: Service, Sendable {
         )
     }
 
-    /// Calls a backend route with its typed request; returns its typed response.
+    /// Calls a backend route with its typed request; returns its typed response. The
+    /// timeout (default `callTimeout`) is sent with the call, so the node and the backend
+    /// give up when this client does.
     public func call<Request, Response>(_ route: Route<Request, Response>, _ request: Request, timeout: Duration? = nil) async throws -> Response {
         var frame = Switchboard_V1_ClientFrame()
         frame.call = route.name
         frame.payload = try request.serializedData()
+        let (seconds, attoseconds) = (timeout ?? configuration.callTimeout).components
+        frame.timeoutMs = UInt32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
         let answer = try await exchange(frame, timeout: timeout)
         do {
             return try Response(serializedBytes: Array(answer.okPayload))

@@ -21,6 +21,18 @@ const closeAll = () => {
   open = [];
 };
 
+test('a call carries its timeout as timeoutMs (protobuf field 8); an error\'s retryAfterMs reaches the SwitchboardError', () => {
+  const bytes = protobufCodec.encode({ id: '7', call: 'location.get', data: new Uint8Array(0), timeoutMs: 500 });
+  assert.deepEqual([...bytes.slice(-3)], [0x40, 0xf4, 0x03], 'field 8 as a varint: 500');
+  const plain = protobufCodec.encode({ id: '7', call: 'location.get', data: new Uint8Array(0) });
+  assert.equal(plain.length, bytes.length - 3, 'no timeoutMs, no field 8');
+  // {id: "7", error: {code: "busy", message: "x", retryAfterMs: 100}}
+  const answer = Uint8Array.from([0x0a, 1, 0x37, 0x1a, 11, 0x0a, 4, ...Buffer.from('busy'), 0x12, 1, 0x78, 0x18, 100]);
+  assert.deepEqual(protobufCodec.decode(answer).error, { code: 'busy', message: 'x', retryAfterMs: 100 });
+  const error = new SwitchboardError('busy', 'x', 100);
+  assert.equal(error.retryAfterMs, 100);
+});
+
 describe('the JavaScript client on a two-node cluster', () => {
   let cluster;
   before(async () => {

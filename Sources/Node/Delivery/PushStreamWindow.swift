@@ -3,19 +3,23 @@ import SwitchboardProtocol
 
 /// One push stream's items in flight and their outcomes on the way back.
 ///
-/// The reader takes a slot per item (waiting while `window` are in flight, so a backend
-/// that sends faster than pushes complete is slowed by HTTP/2 flow control, never
-/// buffered without bound); each push's callback hands back its outcome, on whatever loop
-/// it completes; the writer takes every outcome ready at once and writes them together.
+/// The reader takes a slot per item; the slot is free again only once the writer has taken
+/// the item's outcome to write. So at most `window` items are pushed but unanswered, and a
+/// backend that writes faster than pushes complete — or never reads its outcomes — is
+/// slowed by HTTP/2 flow control, never buffered without bound. Each push's callback hands
+/// back its outcome on whatever loop it completes; the writer takes every outcome ready at
+/// once and writes them together.
 final class PushStreamWindow: Sendable {
     typealias Outcome = Switchboard_Gateway_V1_PushStreamOutcome
+    private typealias Writer = CheckedContinuation<[Outcome]?, Never>
 
     private struct State {
+        /// Items taken and not yet answered to the writer.
         var inFlight = 0
         var ready: [Outcome] = []
         var finished = false
         var reader: CheckedContinuation<Void, Never>?
-        var writer: CheckedContinuation<[Outcome]?, Never>?
+        var writer: Writer?
     }
 
     let window: Int
@@ -24,6 +28,9 @@ final class PushStreamWindow: Sendable {
     init(window: Int) {
         self.window = window
     }
+
+    /// Slots taken: items pushed whose outcomes the writer has not taken yet.
+    var taken: Int { state.withLock { $0.inFlight } }
 
     /// Takes a slot for one more item, waiting while `window` are in flight.
     func reserve() async {
@@ -46,34 +53,24 @@ final class PushStreamWindow: Sendable {
         }
     }
 
-    /// Hands back an item's outcome and its slot.
+    /// Hands back an item's outcome.
     func complete(_ outcome: Outcome) {
-        let (reader, writer) = state.withLock { state -> (CheckedContinuation<Void, Never>?, (CheckedContinuation<[Outcome]?, Never>, [Outcome])?) in
-            state.inFlight -= 1
+        let (writer, batch, reader) = state.withLock { state -> (Writer?, [Outcome], CheckedContinuation<Void, Never>?) in
             state.ready.append(outcome)
-            var reader: CheckedContinuation<Void, Never>?
-            if let waiting = state.reader, state.inFlight < window {
-                state.reader = nil
-                state.inFlight += 1
-                reader = waiting
-            }
-            var writer: (CheckedContinuation<[Outcome]?, Never>, [Outcome])?
-            if let waiting = state.writer {
-                state.writer = nil
-                writer = (waiting, state.ready)
-                state.ready = []
-            }
-            return (reader, writer)
+            guard let writer = state.writer else { return (nil, [], nil) }
+            state.writer = nil
+            let (batch, reader) = Self.takeReady(&state, window: window)
+            return (writer, batch, reader)
         }
         reader?.resume()
-        if let (continuation, batch) = writer { continuation.resume(returning: batch) }
+        writer?.resume(returning: batch)
     }
 
     /// No more items will come; `next` returns nil once the last outcome is taken.
     func finish() {
-        let writer = state.withLock { state -> CheckedContinuation<[Outcome]?, Never>? in
+        let writer = state.withLock { state -> Writer? in
             state.finished = true
-            guard state.inFlight == 0, state.ready.isEmpty, let writer = state.writer else { return nil }
+            guard state.inFlight == 0, let writer = state.writer else { return nil }
             state.writer = nil
             return writer
         }
@@ -82,17 +79,30 @@ final class PushStreamWindow: Sendable {
 
     /// Every outcome ready now, waiting for one if none is; nil when finished and all are taken.
     func next() async -> [Outcome]? {
-        await withCheckedContinuation { continuation in
-            let answer = state.withLock { state -> [Outcome]?? in
+        await withCheckedContinuation { (continuation: Writer) in
+            let (answer, reader) = state.withLock { state -> ([Outcome]??, CheckedContinuation<Void, Never>?) in
                 if !state.ready.isEmpty {
-                    defer { state.ready = [] }
-                    return .some(state.ready)
+                    let (batch, reader) = Self.takeReady(&state, window: window)
+                    return (.some(batch), reader)
                 }
-                if state.finished && state.inFlight == 0 { return .some(nil) }
+                if state.finished && state.inFlight == 0 { return (.some(nil), nil) }
                 state.writer = continuation
-                return nil
+                return (nil, nil)
             }
+            reader?.resume()
             if let answer { continuation.resume(returning: answer) }
         }
+    }
+
+    /// Takes the ready outcomes, freeing their slots; returns the waiting reader when one is
+    /// now free for it (its slot already taken on its behalf).
+    private static func takeReady(_ state: inout State, window: Int) -> ([Outcome], CheckedContinuation<Void, Never>?) {
+        let batch = state.ready
+        state.ready = []
+        state.inFlight -= batch.count
+        guard let reader = state.reader, state.inFlight < window else { return (batch, nil) }
+        state.reader = nil
+        state.inFlight += 1
+        return (batch, reader)
     }
 }
