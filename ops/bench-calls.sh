@@ -3,7 +3,8 @@
 #   calls  closed-loop location.update round trips (node → Location backend → node) with 1 and
 #          100 clients, each next to ping (answered by the node alone) in the same run;
 #   push   PushToUser calls from one backend process (the generator): one in flight, then 64;
-#          then the same pushes over one PushStream with 512 in flight.
+#          then the same pushes over one PushStream with 512 in flight, data as a
+#          google.protobuf.Value and as JSON text (dataJson).
 # Every result has the CPU and context switches per call of the node (and of the backend,
 # for calls). A/B: with BASELINE_BIN set (a switchboard binary), baseline and this build
 # alternate run by run on the same ports, driven by this build's generator.
@@ -55,9 +56,11 @@ for run in $(seq "$runs"); do
                     tr '\r' '\n' | grep -E 'push via|latency|server|context' | label "PushToUser, $concurrency in flight"
             done
             # A build without PushStream answers UNIMPLEMENTED: reported, and the runs go on.
-            { "$bin" bench push --urls "ws://127.0.0.1:$port/ws" --gateways "127.0.0.1:$grpc" --clients 100 --stream \
-                --concurrency 512 --messages 300000 2>&1 || true; } |
-                tr '\r' '\n' | grep -E 'push via|latency|server|context|rror' | label "PushStream, 512 in flight"
+            for data in value json; do
+                { "$bin" bench push --urls "ws://127.0.0.1:$port/ws" --gateways "127.0.0.1:$grpc" --clients 100 --stream \
+                    --concurrency 512 --messages 300000 $([ "$data" = json ] && echo --data-json) 2>&1 || true; } |
+                    tr '\r' '\n' | grep -E 'push via|latency|server|context|rror' | label "PushStream ($data data), 512 in flight"
+            done
         fi
         stop
     done

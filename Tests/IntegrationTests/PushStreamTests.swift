@@ -1,3 +1,4 @@
+import Foundation
 import GRPCCore
 import SwiftProtobuf
 import SwitchboardProtocol
@@ -74,6 +75,30 @@ struct PushStreamTests {
             #expect((try await flo.receiveJSON()["push"] as? [String: Any])?["kind"] as? String == "news")
             try await ed.close()
             try await flo.close()
+        }
+    }
+
+    @Test("data as JSON text (dataJson) reaches clients as that JSON; malformed JSON, or both data and dataJson, is invalid_argument")
+    func dataJSON() async throws {
+        try await withNode { node in
+            let ida = try await node.connect("ida")
+            let binary = try await node.connect("ida", format: .protobuf)
+            let outcomes = try await Self.stream([
+                Self.item(1) { $0.user = "ida"; $0.push.clearData(); $0.push.dataJson = Data(#"{"list":[1,2.5,"three"],"nested":{"ok":true}}"#.utf8) },
+                Self.item(2) { $0.user = "ida"; $0.push.clearData(); $0.push.dataJson = Data(#"{"open":"#.utf8) },
+                Self.item(3) { $0.user = "ida"; $0.push.dataJson = Data("1".utf8) },
+            ], port: node.grpcPort)
+            #expect(outcomes[1]?.outcome.deliveredLocal == 2)
+            for id: UInt64 in [2, 3] {
+                #expect(outcomes[id]?.error.code == Int32(RPCError.Code.invalidArgument.rawValue), "item \(id)")
+            }
+            let data = try #require((try await ida.receiveJSON()["push"] as? [String: Any])?["data"] as? [String: Any])
+            #expect(data["list"] as? [Any] != nil && (data["nested"] as? [String: Any])?["ok"] as? Bool == true)
+            // A protobuf client gets the same data as a google.protobuf.Value.
+            let frame = try Switchboard_V1_ServerFrame(serializedBytes: try await binary.receiveBinary())
+            #expect(frame.push.data.structValue.fields["list"]?.listValue.values.count == 3)
+            try await ida.close()
+            try await binary.close()
         }
     }
 

@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import NIOCore
 import SwiftProtobuf
 import SwitchboardProtocol
@@ -18,6 +23,19 @@ struct DeliveryMarker: Sendable, Equatable {
         Google_Protobuf_Value(structValue: Google_Protobuf_Struct(fields: [
             "m": Google_Protobuf_Value(stringValue: text), "p": Google_Protobuf_Value(stringValue: padding),
         ]))
+    }
+
+    /// A Gateway API push (from and kind `bench`) carrying it, as a `Value` or as JSON text.
+    func content(padding: String, json: Bool) -> Switchboard_Gateway_V1_PushContent {
+        var content = Switchboard_Gateway_V1_PushContent()
+        content.from = "bench"
+        content.kind = "bench"
+        if json {
+            content.dataJson = Data(#"{"m":"\#(text)","p":"\#(padding)"}"#.utf8)
+        } else {
+            content.data = data(padding: padding)
+        }
+        return content
     }
 
     /// Finds the marker in a JSON push frame without decoding the whole frame, on the raw

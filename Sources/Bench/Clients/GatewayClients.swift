@@ -33,12 +33,10 @@ final class GatewayClients: Sendable {
         return options
     }
 
-    func push(via gateway: Int, to user: String, data: Google_Protobuf_Value) async throws {
+    func push(via gateway: Int, to user: String, content: Switchboard_Gateway_V1_PushContent) async throws {
         var request = Switchboard_Gateway_V1_PushToUserRequest()
         request.user = user
-        request.push.from = "bench"
-        request.push.kind = "bench"
-        request.push.data = data
+        request.push = content
         let outcome = try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: clients[gateway % clients.count])
             .pushToUser(request, metadata: metadata, options: options)
         if outcome.offline { throw BenchError("\(endpoints[gateway % clients.count]) reports \(user) offline") }

@@ -25,6 +25,8 @@ package struct PushBenchmark: Sendable {
     /// Over one `PushStream` per Gateway API, `concurrency` pushes in flight on it, instead
     /// of unary calls.
     package var streamed = false
+    /// Pushes carry their data as JSON text (`dataJson`) instead of a `google.protobuf.Value`.
+    package var dataJSON = false
 
     package init(
         endpoints: [BenchEndpoint], gateways: [GRPCEndpoint], secret: String, pushSecret: String, clients: Int, concurrency: Int,
@@ -63,7 +65,7 @@ package struct PushBenchmark: Sendable {
         let padding = String(repeating: "x", count: payloadBytes)
         let start = MonotonicClock.nanoseconds()
         let line = ProgressLine(enabled: progress) { "pushed \(ledger.sent), delivered \(ledger.delivered)" }
-        let (concurrency, clients, rate, stop) = (self.concurrency, self.clients, self.rate, self.stop)
+        let (concurrency, clients, rate, stop, dataJSON) = (self.concurrency, self.clients, self.rate, self.stop, self.dataJSON)
         let deadline: Int64 = if case .duration(let seconds) = stop { start + Int64(seconds * 1e9) } else { .max }
         let quota: Int = if case .messages(let count) = stop { count } else { .max }
         let target = { @Sendable (pusher: Int, sequence: Int) -> Int in
@@ -81,7 +83,7 @@ package struct PushBenchmark: Sendable {
                             ) { pusher, sequence in
                                 let target = target(pusher, sequence)
                                 let marker = DeliveryMarker(source: pusher, target: target, sequence: sequence, sentAt: MonotonicClock.nanoseconds())
-                                return (fleet.user(target), marker.data(padding: padding))
+                                return (fleet.user(target), marker.content(padding: padding, json: dataJSON))
                             }
                         }
                     }
@@ -109,7 +111,7 @@ package struct PushBenchmark: Sendable {
                             let target = target(pusher, sequence)
                             let marker = DeliveryMarker(source: pusher, target: target, sequence: sequence, sentAt: sentAt)
                             do {
-                                try await gatewayClients.push(via: pusher + call, to: fleet.user(target), data: marker.data(padding: padding))
+                                try await gatewayClients.push(via: pusher + call, to: fleet.user(target), content: marker.content(padding: padding, json: dataJSON))
                             } catch {
                                 ledger.callFailed()
                             }
@@ -136,7 +138,7 @@ package struct PushBenchmark: Sendable {
     /// sent when its outcome comes back.
     private static func stream(
         via gateway: Int, slots: [Int], clients: GatewayClients, ledger: DeliveryLedger, quota: Int, concurrency: Int, deadline: Int64,
-        item: @escaping @Sendable (Int, Int) -> (user: String, data: Google_Protobuf_Value)
+        item: @escaping @Sendable (Int, Int) -> (user: String, content: Switchboard_Gateway_V1_PushContent)
     ) async throws {
         let (items, writer) = AsyncStream.makeStream(of: Switchboard_Gateway_V1_PushStreamItem.self)
         let open = Atomic<Int>(0)
@@ -148,13 +150,11 @@ package struct PushBenchmark: Sendable {
                 ledger.unreserve(slot: pusher)
                 return false
             }
-            let (user, data) = item(pusher, sequence)
+            let (user, content) = item(pusher, sequence)
             var push = Switchboard_Gateway_V1_PushStreamItem()
             push.id = UInt64(pusher)
             push.user = user
-            push.push.from = "bench"
-            push.push.kind = "bench"
-            push.push.data = data
+            push.push = content
             writer.yield(push)
             return true
         }

@@ -2,6 +2,7 @@ import Essentials
 import GRPCCore
 import Presence
 import Routing
+import SwiftProtobuf
 import SwitchboardProtocol
 
 /// A push a backend asked for through the Gateway API, checked: what to push, to whom, and
@@ -14,11 +15,16 @@ struct PushRequest: Sendable {
 
     init(_ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience, durable: Bool? = false) throws(RPCError) {
         var payload: PushPayload
+        let from = content.from.isEmpty ? "backend" : content.from, kind = content.kind.isEmpty ? "notification" : content.kind
         do {
-            payload = try PushPayload(
-                from: content.from.isEmpty ? "backend" : content.from, kind: content.kind.isEmpty ? "notification" : content.kind,
-                value: content.data, origin: .backend
-            )
+            if content.dataJson.isEmpty {
+                payload = try PushPayload(from: from, kind: kind, value: content.data, origin: .backend)
+            } else {
+                guard content.data.kind == nil else { throw RPCError(code: .invalidArgument, message: "set data or dataJson, not both") }
+                payload = PushPayload(from: from, kind: kind, data: try PushPayload.checkedJSON(Array(content.dataJson)), origin: .backend)
+            }
+        } catch let error as RPCError {
+            throw error
         } catch {
             throw RPCError(code: .invalidArgument, message: "\(error)")
         }

@@ -11,6 +11,11 @@
 /// The Gateway API every node serves to backends, on its own port. Calls must carry
 /// `authorization: Bearer <push secret>` metadata.
 
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SwiftProtobuf
 
 // If the compiler emits an error on this type, it is because this file
@@ -172,6 +177,12 @@ public nonisolated struct Switchboard_Gateway_V1_PushContent: Sendable {
   /// like the user's own sends, so no user can get another closed as a slow consumer
   /// through a backend. Empty: the backend's own push (notifications), never shed.
   public var causedBy: String = String()
+
+  /// The data as JSON text, instead of `data`: checked (one JSON value, nested at most 32
+  /// deep) and passed to clients as it is, so neither side converts a
+  /// google.protobuf.Value — cheaper for a backend that already has JSON. Set one or the
+  /// other.
+  public var dataJson: Data = Data()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -552,7 +563,7 @@ nonisolated extension Switchboard_Gateway_V1_PushStreamError: SwiftProtobuf.Mess
 
 nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushContent"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0\u{3}caused_by\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0\u{3}caused_by\0\u{3}data_json\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -564,6 +575,7 @@ nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message,
       case 2: try { try decoder.decodeSingularStringField(value: &self.kind) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._data) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.causedBy) }()
+      case 5: try { try decoder.decodeSingularBytesField(value: &self.dataJson) }()
       default: break
       }
     }
@@ -586,6 +598,9 @@ nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message,
     if !self.causedBy.isEmpty {
       try visitor.visitSingularStringField(value: self.causedBy, fieldNumber: 4)
     }
+    if !self.dataJson.isEmpty {
+      try visitor.visitSingularBytesField(value: self.dataJson, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -594,6 +609,7 @@ nonisolated extension Switchboard_Gateway_V1_PushContent: SwiftProtobuf.Message,
     if lhs.kind != rhs.kind {return false}
     if lhs._data != rhs._data {return false}
     if lhs.causedBy != rhs.causedBy {return false}
+    if lhs.dataJson != rhs.dataJson {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -17,6 +17,8 @@ struct PushCommand: AsyncParsableCommand {
     @Option(help: "Frames: json or protobuf.") var format: String = "json"
     @Flag(help: "Push over one PushStream per Gateway API, --concurrency pushes in flight on it, instead of unary calls.")
     var stream = false
+    @Flag(help: "Pushes carry their data as JSON text (dataJson) instead of a google.protobuf.Value.")
+    var dataJson = false
 
     func run() async throws {
         guard let format = BenchFormat(rawValue: format) else { throw ValidationError("--format is json or protobuf") }
@@ -27,6 +29,7 @@ struct PushCommand: AsyncParsableCommand {
         )
         benchmark.otherServerPorts = options.measurePorts
         benchmark.streamed = stream
+        benchmark.dataJSON = dataJson
         var reporter = BenchReporter()
         for run in 1...max(options.runs, 1) { try reporter.add(try await benchmark.run(), run: run) }
         try reporter.finish(options: options, title: "push latency (Gateway API → client)")
