@@ -17,11 +17,17 @@ extension GatewayAPIService {
         let window = PushStreamWindow(window: Self.streamWindow)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                while let outcomes = await window.next() { try await response.write(contentsOf: outcomes) }
+                do {
+                    while let outcomes = await window.next() { try await response.write(contentsOf: outcomes) }
+                } catch {
+                    // The stream is gone: the reader must not wait for slots nobody frees.
+                    window.fail()
+                    throw error
+                }
             }
             do {
                 for try await item in request {
-                    await window.reserve()
+                    guard await window.reserve() else { break }
                     push(item) { window.complete($0) }
                 }
             } catch {

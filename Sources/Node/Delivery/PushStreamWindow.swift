@@ -18,7 +18,9 @@ final class PushStreamWindow: Sendable {
         var inFlight = 0
         var ready: [Outcome] = []
         var finished = false
-        var reader: CheckedContinuation<Void, Never>?
+        /// The writer is gone (the stream was reset): nothing more is taken or kept.
+        var failed = false
+        var reader: CheckedContinuation<Bool, Never>?
         var writer: Writer?
     }
 
@@ -32,37 +34,53 @@ final class PushStreamWindow: Sendable {
     /// Slots taken: items pushed whose outcomes the writer has not taken yet.
     var taken: Int { state.withLock { $0.inFlight } }
 
-    /// Takes a slot for one more item, waiting while `window` are in flight.
-    func reserve() async {
-        let granted = state.withLock { state in
-            guard state.inFlight < window else { return false }
+    /// Takes a slot for one more item, waiting while `window` are in flight; false when the
+    /// writer is gone and no more items should be read.
+    func reserve() async -> Bool {
+        let granted = state.withLock { state -> Bool? in
+            if state.failed { return false }
+            guard state.inFlight < window else { return nil }
             state.inFlight += 1
             return true
         }
-        if granted { return }
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state -> Bool in
+        if let granted { return granted }
+        return await withCheckedContinuation { continuation in
+            let now = state.withLock { state -> Bool? in
+                if state.failed { return false }
                 guard state.inFlight >= window else {
                     state.inFlight += 1
                     return true
                 }
                 state.reader = continuation
-                return false
+                return nil
             }
-            if now { continuation.resume() }
+            if let now { continuation.resume(returning: now) }
         }
+    }
+
+    /// The writer could not write (the stream is gone): a reader waiting for a slot is told
+    /// to stop, and outcomes still to come are dropped.
+    func fail() {
+        let reader = state.withLock { state -> CheckedContinuation<Bool, Never>? in
+            state.failed = true
+            state.ready = []
+            defer { state.reader = nil }
+            return state.reader
+        }
+        reader?.resume(returning: false)
     }
 
     /// Hands back an item's outcome.
     func complete(_ outcome: Outcome) {
-        let (writer, batch, reader) = state.withLock { state -> (Writer?, [Outcome], CheckedContinuation<Void, Never>?) in
+        let (writer, batch, reader) = state.withLock { state -> (Writer?, [Outcome], CheckedContinuation<Bool, Never>?) in
+            if state.failed { return (nil, [], nil) }
             state.ready.append(outcome)
             guard let writer = state.writer else { return (nil, [], nil) }
             state.writer = nil
             let (batch, reader) = Self.takeReady(&state, window: window)
             return (writer, batch, reader)
         }
-        reader?.resume()
+        reader?.resume(returning: true)
         writer?.resume(returning: batch)
     }
 
@@ -80,7 +98,7 @@ final class PushStreamWindow: Sendable {
     /// Every outcome ready now, waiting for one if none is; nil when finished and all are taken.
     func next() async -> [Outcome]? {
         await withCheckedContinuation { (continuation: Writer) in
-            let (answer, reader) = state.withLock { state -> ([Outcome]??, CheckedContinuation<Void, Never>?) in
+            let (answer, reader) = state.withLock { state -> ([Outcome]??, CheckedContinuation<Bool, Never>?) in
                 if !state.ready.isEmpty {
                     let (batch, reader) = Self.takeReady(&state, window: window)
                     return (.some(batch), reader)
@@ -89,14 +107,14 @@ final class PushStreamWindow: Sendable {
                 state.writer = continuation
                 return (nil, nil)
             }
-            reader?.resume()
+            reader?.resume(returning: true)
             if let answer { continuation.resume(returning: answer) }
         }
     }
 
     /// Takes the ready outcomes, freeing their slots; returns the waiting reader when one is
     /// now free for it (its slot already taken on its behalf).
-    private static func takeReady(_ state: inout State, window: Int) -> ([Outcome], CheckedContinuation<Void, Never>?) {
+    private static func takeReady(_ state: inout State, window: Int) -> ([Outcome], CheckedContinuation<Bool, Never>?) {
         let batch = state.ready
         state.ready = []
         state.inFlight -= batch.count
