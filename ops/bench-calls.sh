@@ -8,12 +8,15 @@
 # Every result has the CPU and context switches per call of the node (and of the backend,
 # for calls). A/B: with BASELINE_BIN set (a switchboard binary), baseline and this build
 # alternate run by run on the same ports, driven by this build's generator.
-# Usage: ops/bench-calls.sh [runs] [part…]       parts: calls push (default both)
+#   grpcio sequential PushToUser from a grpcio (C-core) client: the node against a Python
+#          grpcio server answering the same call, alternating (ops/lib/grpcio-baseline.py;
+#          grpcio comes from PyPI into .build/grpcio-venv).
+# Usage: ops/bench-calls.sh [runs] [part…]       parts: calls push grpcio (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 shift || true
-parts=${*:-calls push}
+parts=${*:-calls push grpcio}
 
 source ops/lib/bench-env.sh
 port=${PORT:-18480}
@@ -32,6 +35,11 @@ start() {
     pids+=($!)
     for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 }
+
+if has grpcio && [ ! -x .build/grpcio-venv/bin/python ]; then
+    python3 -m venv .build/grpcio-venv && .build/grpcio-venv/bin/pip install -q grpcio grpcio-tools ||
+        { echo "grpcio could not be installed: the grpcio part is skipped"; rm -rf .build/grpcio-venv; }
+fi
 
 builds=current
 [ -n "${BASELINE_BIN:-}" ] && builds="baseline current"
@@ -61,6 +69,10 @@ for run in $(seq "$runs"); do
                     --concurrency 512 --messages 300000 $([ "$data" = json ] && echo --data-json) 2>&1 || true; } |
                     tr '\r' '\n' | grep -E 'push via|latency|server|context|rror' | label "PushStream ($data data), 512 in flight"
             done
+        fi
+        if has grpcio && [ -x .build/grpcio-venv/bin/python ]; then
+            .build/grpcio-venv/bin/python ops/lib/grpcio-baseline.py --node "127.0.0.1:$grpc" --calls 2000 --rounds 1 |
+                label "grpcio client"
         fi
         stop
     done
