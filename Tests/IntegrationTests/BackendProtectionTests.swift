@@ -122,7 +122,9 @@ struct BackendProtectionTests {
     @Test("an open circuit lets one probe through after its period; the probe's success closes it")
     func probeCloses() async throws {
         let backend = HangingLocationService()
-        try await withHangingBackend(backend, routeTimeout: .milliseconds(200), configure: {
+        // The route's deadline is long enough that a probe the backend answers at once cannot
+        // miss it on a saturated machine; only the two calls before it wait it out.
+        try await withHangingBackend(backend, routeTimeout: .seconds(3), configure: {
             $0.backendFailuresToOpen = 2
             $0.backendOpenFor = .milliseconds(300)
         }) { node in

@@ -208,7 +208,18 @@ struct ResumeTests {
     /// With 100 backend pushes ahead of them, a flooder's entries are not near the head:
     /// at its share (100 of 400) its further sends are delivered live only, never stored.
     private static func floodBeyondReach(_ node: RunningNode, user: String) async throws {
-        for n in 1...100 { _ = try await push(user, kind: "note", durable: true, "b\(n)", port: node.grpcPort) }
+        // One gRPC connection for the 100 pushes: a new one each would cost more than the pushes.
+        try await withGRPCClient(port: node.grpcPort) { client in
+            let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+            for n in 1...100 {
+                var request = Switchboard_Gateway_V1_PushToUserRequest()
+                request.user = user
+                request.push.kind = "note"
+                request.push.data = .init(stringValue: "b\(n)")
+                request.durable = true
+                _ = try await gateway.pushToUser(request, metadata: authorized)
+            }
+        }
         let flooder = try await node.connect("far-flooder-of-\(user)")
         var stored = 0
         for n in 1...110 {
