@@ -10,7 +10,7 @@ import SwitchboardProtocol
 import Testing
 import TestSupport
 
-@Suite("Backends over gRPC", .timeLimit(.minutes(2)))
+@Suite("Backends over gRPC", .timeLimit(.minutes(4)))
 struct BackendCallTests {
     @Test("chat.send from alice reaches bob as a push, alice gets a message id, history has it")
     func chat() async throws {

@@ -9,7 +9,7 @@ import TestSupport
 /// Durable pushes and resume against real nodes and a real Redis (docs/protocol.md §
 /// Resume); the scenarios with node processes killed and drained under traffic are
 /// `Tests/JavaScript/resume.test.js`, the switch from replay to live is `InboxCursorTests`.
-@Suite("Durable pushes and resume", .timeLimit(.minutes(2)))
+@Suite("Durable pushes and resume", .timeLimit(.minutes(4)))
 struct ResumeTests {
     private static let authorized: Metadata = ["authorization": "Bearer \(RunningNode.pushSecret)"]
 

@@ -7,7 +7,7 @@ import TestSupport
 
 /// What one account can make the cluster keep for it: black-box, through the client
 /// port, with the reference backends and a real Redis (docs/security.md).
-@Suite("No user can exhaust what others share", .tags(.redis), .timeLimit(.minutes(2)))
+@Suite("No user can exhaust what others share", .tags(.redis), .timeLimit(.minutes(4)))
 struct SharedResourceTests {
     @Test("chat.send to made-up names keeps no inbox for them in Redis, while a real user who is away gets what was sent, at the next connect")
     func madeUpNamesGetNoInbox() async throws {
