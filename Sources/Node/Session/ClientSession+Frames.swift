@@ -186,10 +186,7 @@ extension ClientSession {
         var frame = Switchboard_V1_ServerFrame()
         frame.id = id
         frame.error = .init(code: code, message: message)
-        if let retryAfter {
-            let (seconds, attoseconds) = retryAfter.components
-            frame.error.retryAfterMs = UInt32(clamping: max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
-        }
+        if let retryAfter { frame.error.retryAfterMs = UInt32(clamping: max(1, retryAfter.milliseconds)) }
         connection.enqueue(FrameCodec.encode(frame, as: connection.format))
     }
 }
