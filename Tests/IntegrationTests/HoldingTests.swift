@@ -76,4 +76,39 @@ struct HoldingTests {
             for client in [alice, bob] { try await client.close() }
         }
     }
+
+    @Test("a node reads each user's channel on one subscriber (per event loop, not per node): a user who reconnects again and again gets every push sent after each welcome once")
+    func oneSubscriptionPerUser() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.kill() }
+        let probe = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "probe"))
+        defer { probe.close() }
+        try await withCluster(nodes: 2, redis: redis) { cluster in
+            let alice = try await cluster.nodes[1].connect("alice")
+            let channel = "\(cluster.prefix)relay:user:bob"
+            // Successive connections land on the node's event loops in turn, so bob's
+            // channel moves from one loop's subscriber to the other's.
+            for round in 0..<8 {
+                let bob = try await cluster.nodes[0].connect("bob")
+                let subscriptions = try await probe.send("PUBSUB", "NUMSUB", channel).array?.last?.integer
+                #expect(subscriptions == 1, "round \(round): one subscription to bob's channel, node 0's")
+                for n in 0..<20 {
+                    let ok = try await sendAndReply(alice, to: "bob", id: "r\(round)-\(n)")
+                    #expect(ok["relayedNodes"] as? Int == 1)
+                }
+                var seen: [String] = []
+                while seen.count < 20 {
+                    let push = try #require(try await bob.receiveJSON()["push"] as? [String: Any])
+                    seen.append(try #require((push["data"] as? [String: Any])?["n"] as? String))
+                }
+                #expect(seen == (0..<20).map { "r\(round)-\($0)" }, "round \(round): every push once, in order")
+                // Nothing more arrives (a second subscriber would have delivered each push twice).
+                _ = try await sendAndReply(alice, to: "bob", id: "r\(round)-end")
+                let last = try #require(try await bob.receiveJSON()["push"] as? [String: Any])
+                #expect((last["data"] as? [String: Any])?["n"] as? String == "r\(round)-end")
+                try await bob.close()
+            }
+            try await alice.close()
+        }
+    }
 }

@@ -11,6 +11,10 @@ import Synchronization
 /// its welcome finds every holder knowing of every other. What is not known for sure —
 /// before the exchange, after the subscriber reconnects (messages may have been lost), a
 /// node that crashed — means publishing: a stale entry costs a PUBLISH, never a push.
+///
+/// It also records which event loop's subscriber serves each user's channel: the loop of
+/// the user's first connection here, so that what is relayed to the user is read on the
+/// loop that writes it to the client.
 package final class HolderBook: Sendable {
     /// One per user held here, so kept to 16 bytes.
     private struct Entry {
@@ -22,6 +26,8 @@ package final class HolderBook: Sendable {
         var unheard: UInt16 = 0
         /// The answer to this node's JOINED has arrived (since the last reset).
         var settled = false
+        /// Which event loop's subscriber serves the user's channel.
+        var loop: UInt8 = 0
 
         var ready: Bool { settled && unheard == 0 }
     }
@@ -30,26 +36,38 @@ package final class HolderBook: Sendable {
 
     package init() {}
 
-    /// One more connection of `user`; true when it is the first.
-    package func hold(_ user: String) -> Bool {
+    /// One more connection of `user`, on event loop number `loop`; true when it is the
+    /// first (whose loop then serves the user's channel).
+    package func hold(_ user: String, loop: Int = 0) -> Bool {
         entries.withLock { entries in
-            entries[user, default: Entry()].connections += 1
+            entries[user, default: Entry(loop: UInt8(clamping: loop))].connections += 1
             return entries[user]?.connections == 1
         }
     }
 
     /// One connection of `user` fewer; true when it was the last.
+    @discardableResult
     package func release(_ user: String) -> Bool {
+        releaseServed(user) != nil
+    }
+
+    /// One connection of `user` fewer; when it was the last, the loop that served the user's channel.
+    package func releaseServed(_ user: String) -> Int? {
         entries.withLock { entries in
-            guard var entry = entries[user] else { return false }
+            guard var entry = entries[user] else { return nil }
             entry.connections -= 1
             if entry.connections > 0 {
                 entries[user] = entry
-                return false
+                return nil
             }
             entries[user] = nil
-            return true
+            return Int(entry.loop)
         }
+    }
+
+    /// The loop whose subscriber serves `user`'s channel; nil when the user is not held here.
+    package func loop(of user: String) -> Int? {
+        entries.withLock { $0[user].map { Int($0.loop) } }
     }
 
     /// Whether a push to `user` must be published: unless this node holds the user and
@@ -106,9 +124,10 @@ package final class HolderBook: Sendable {
     /// Forgets what was heard: the subscriber reconnected, and messages may have been lost
     /// meanwhile. Every user (or each `affected` one: a cluster shard's subscription broke)
     /// publishes until its exchange is done again.
-    package func reset(where affected: (String) -> Bool = { _ in true }) {
+    /// `loop`: only the users whose channel that loop's subscriber serves.
+    package func reset(loop: Int? = nil, where affected: (String) -> Bool = { _ in true }) {
         entries.withLock { entries in
-            for user in entries.keys where affected(user) {
+            for (user, entry) in entries where (loop.map { Int(entry.loop) == $0 } ?? true) && affected(user) {
                 entries[user]?.others = []
                 entries[user]?.unheard = 0
                 entries[user]?.settled = false
@@ -125,8 +144,12 @@ package final class HolderBook: Sendable {
         entries.withLock { $0[user] != nil }
     }
 
-    /// Every user held here (what the subscriber subscribes to after a reconnect).
-    package func users() -> [String] {
-        entries.withLock { Array($0.keys) }
+    /// Every user held here (what the subscriber subscribes to after a reconnect), or
+    /// those whose channel `loop`'s subscriber serves.
+    package func users(loop: Int? = nil) -> [String] {
+        entries.withLock { entries in
+            guard let loop else { return Array(entries.keys) }
+            return entries.compactMap { Int($0.value.loop) == loop ? $0.key : nil }
+        }
     }
 }

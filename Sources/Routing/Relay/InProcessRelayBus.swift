@@ -1,3 +1,4 @@
+package import NIOCore
 import Synchronization
 
 /// Relay between nodes of one process: the embedded default, and what multi-node unit
@@ -123,7 +124,7 @@ package final class InProcessRelayBus: RelayBus {
         answer(.success(others.count))
     }
 
-    package func hold(user: String, nodeID: String) async {
+    package func hold(user: String, nodeID: String, on loop: (any EventLoop)?) async {
         state.withLock { $0.holders[user, default: [:]][nodeID, default: 0] += 1 }
     }
 
