@@ -7,7 +7,8 @@ extension RedisEndpoint {
     /// Where a new connection goes: the endpoint's address, or, behind sentinels, the
     /// primary the first sentinel that knows the master names (each asked in turn, on a
     /// short-lived connection of its own: over TLS with `rediss://`, signed in with the
-    /// sentinels' credentials when they have some).
+    /// sentinels' credentials when they have some), within the endpoint's connect and
+    /// command timeouts.
     func primaryAddress(on eventLoop: any EventLoop, tls: NIOSSLContext? = nil) -> EventLoopFuture<HostAndPort> {
         guard let sentinels else {
             return eventLoop.makeSucceededFuture(HostAndPort(host: host, port: port))
@@ -26,11 +27,11 @@ extension RedisEndpoint {
         let sentinel = sentinels.addresses[index]
         let promise = eventLoop.makePromise(of: RedisReply.self)
         ClientBootstrap(group: eventLoop)
-            .connectTimeout(.milliseconds(500))
+            .connectTimeout(TimeAmount(connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls { try channel.pipeline.syncOperations.addHandler(try self.tlsHandler(tls, host: sentinel.host)) }
-                    try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: .milliseconds(500)))
+                    try channel.pipeline.syncOperations.addHandler(RESPHandler(commandTimeout: TimeAmount(commandTimeout)))
                 }
             }
             .connect(host: sentinel.host, port: sentinel.port)
