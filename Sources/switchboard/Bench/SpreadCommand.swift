@@ -10,7 +10,11 @@ struct SpreadCommand: AsyncParsableCommand {
         abstract: "Every client sends with at most one message in flight, to random users: closed loop, then fixed offered rates."
     )
     @OptionGroup var options: BenchOptions
-    @Option(help: "Connected clients, spread over --urls; every one of them sends.") var clients: Int = 1000
+    @Option(
+        parsing: .upToNextOption,
+        help: "Connected clients, spread over --urls; every one of them sends. Several run in turn (e.g. --clients 1000 5000 19000)."
+    )
+    var clients: [Int] = [1000]
     @Option(parsing: .upToNextOption, help: "Share(s) of messages sent to a user on another node, 0…1 (e.g. --cross-node 0 0.5 1).")
     var crossNode: [Double] = [0.5]
     @Option(parsing: .upToNextOption, help: "Loads to run in turn: 'closed' (closed loop, one in flight per sender) or an offered rate in msg/s.")
@@ -30,23 +34,24 @@ struct SpreadCommand: AsyncParsableCommand {
             guard let rate = Double(load), rate > 0 else { throw ValidationError("--loads: '\(load)' is neither 'closed' nor a rate in msg/s") }
             return (.openLoop(messagesPerSecond: rate), "spread at \(Int(rate)) msg/s")
         }
+        // Every combination, each run in turn.
+        let combinations = clients.flatMap { count in
+            crossNode.flatMap { share in loads.flatMap { load in kinds.map { (count, share, load, $0) } } }
+        }
         for run in 1...max(options.runs, 1) {
-            for share in crossNode {
-                for (load, name) in loads {
-                    for kind in kinds {
-                        var benchmark = SendBenchmark(
-                            endpoints: endpoints, secret: try options.secret(), clients: clients, crossNodeShare: share, load: load,
-                            stop: .duration(seconds: duration), payloadBytes: payload, format: format, sources: try options.sourceAddresses(),
-                            progress: true
-                        )
-                        benchmark.loadName = name
-                        benchmark.kind = kind == "message" ? nil : kind
-                        benchmark.otherServerPorts = options.measurePorts
-                        try reporter.add(try await benchmark.run(), run: run)
-                    }
-                }
+            for (count, share, (load, name), kind) in combinations {
+                var benchmark = SendBenchmark(
+                    endpoints: endpoints, secret: try options.secret(), clients: count, crossNodeShare: share, load: load,
+                    stop: .duration(seconds: duration), payloadBytes: payload, format: format, sources: try options.sourceAddresses(),
+                    progress: true
+                )
+                benchmark.loadName = name
+                benchmark.kind = kind == "message" ? nil : kind
+                benchmark.otherServerPorts = options.measurePorts
+                try reporter.add(try await benchmark.run(), run: run)
             }
         }
-        try reporter.finish(options: options, title: "spread latency (\(clients) senders, one in flight each, \(endpoints.count) nodes)")
+        let senders = clients.map { String($0) }.joined(separator: ", ")
+        try reporter.finish(options: options, title: "spread latency (\(senders) senders, one in flight each, \(endpoints.count) nodes)")
     }
 }
