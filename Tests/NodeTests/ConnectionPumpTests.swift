@@ -34,6 +34,9 @@ struct ConnectionPumpTests {
         let pump = ConnectionPump(connection: connection, metrics: metrics, pingInterval: pingInterval) { ending in
             endings.values.withLock { $0.append(ending) }
         }
+        // As on an upgraded socket: the pump writes whole frames past NIO's encoder.
+        try channel.pipeline.syncOperations.addHandler(ServerFrameReader())
+        try channel.pipeline.syncOperations.addHandler(WebSocketFrameEncoder())
         try channel.pipeline.syncOperations.addHandler(pump)
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9)).wait()
         return (channel, connection, endings)

@@ -24,6 +24,8 @@ struct TokenExpiryTests {
         let expiresAt = start + 100_000
         let channel = NIOAsyncTestingChannel()
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
+        try await channel.pipeline.addHandler(ServerFrameReader())
+        try await channel.pipeline.addHandler(WebSocketFrameEncoder())
         try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1024)))
         try await channel.pipeline.addHandler(
             ClientChannelHandler(node: node, accepted: Handshake.Accepted(user: "alice", format: .json, tokenExpiresAtMs: expiresAt), channel: channel)

@@ -30,6 +30,9 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
     private var pingOutstanding = false
     private var ticker: RepeatedTask?
     private var ended = false
+    /// Where queued frames are written: past NIO's frame encoder (they are whole frames
+    /// already), or this handler's own context when the pipeline has none.
+    private var wireWriter: ChannelHandlerContext?
 
     init(connection: ClientConnection, metrics: NodeMetrics, pingInterval: TimeAmount, onEnded: @escaping @Sendable (OutboundQueue.Ending) -> Void) {
         self.connection = connection
@@ -39,6 +42,7 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        wireWriter = (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) ?? context
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: pingInterval, delay: pingInterval) { _ in
             let (pump, context) = loopBound.value
@@ -50,6 +54,7 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         ticker?.cancel()
         ticker = nil
+        wireWriter = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -84,8 +89,9 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
         while !ended, context.channel.isWritable, let taken = connection.queue.take() {
             switch taken {
             case .success(let frames):
+                let writer = wireWriter ?? context
                 for frame in frames {
-                    context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.data)), promise: nil)
+                    writer.write(NIOAny(frame.wire), promise: nil)
                 }
                 context.flush()
                 metrics.messagesOut.increment(by: Int64(frames.count))

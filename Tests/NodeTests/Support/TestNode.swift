@@ -46,6 +46,8 @@ func openTestConnection(
 ) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
     let channel = NIOAsyncTestingChannel()
     try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
+    try await channel.pipeline.addHandler(ServerFrameReader())
+    try await channel.pipeline.addHandler(WebSocketFrameEncoder())
     try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: maxFrameSize)))
     if joiningFragments {
         try await channel.pipeline.addHandler(
