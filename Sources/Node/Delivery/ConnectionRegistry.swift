@@ -1,72 +1,81 @@
+import Essentials
 import Presence
 import Synchronization
 
 /// The node's local connection map: user → connections, and connection id → connection.
 ///
-/// One short lock per operation; delivery copies the few connections it needs and does
-/// its encoding and queueing outside the lock.
+/// Sharded by key, one short lock per operation on one shard: both event loops look up
+/// receivers at every delivery, and one lock over the whole map made them wait for each
+/// other more the more connections it held (docs/benchmarks.md). Delivery copies the few
+/// connections it needs and does its encoding and queueing outside the lock.
 final class ConnectionRegistry: Sendable {
-    private struct State {
-        var byUser: [String: [ClientConnection]] = [:]
-        var byID: [ConnectionID: ClientConnection] = [:]
-        /// Set once the node drains: no new connection is let in.
-        var draining = false
-    }
-
-    private let state = Mutex(State())
+    private let byUser = ShardedLock<[String: [ClientConnection]]>(count: 64) { [:] }
+    private let byID = ShardedLock<[ConnectionID: ClientConnection]>(count: 64) { [:] }
+    /// Set once the node drains: no new connection is let in.
+    private let draining = Atomic<Bool>(false)
+    private let total = Atomic<Int>(0)
 
     /// Adds a connection; false when the node is draining and it must not join.
     func add(_ connection: ClientConnection) -> Bool {
-        state.withLock { state in
-            guard !state.draining else { return false }
-            state.byUser[connection.user, default: []].append(connection)
-            state.byID[connection.id] = connection
+        // Checked under the user's shard lock, which a drain takes after setting the flag:
+        // a connection is either refused or seen by the drain.
+        let added = byUser.withLock(for: connection.user) { shard -> Bool in
+            guard !draining.load(ordering: .sequentiallyConsistent) else { return false }
+            shard[connection.user, default: []].append(connection)
             return true
         }
+        guard added else { return false }
+        byID.withLock(for: connection.id) { $0[connection.id] = connection }
+        total.add(1, ordering: .relaxed)
+        return true
     }
 
     /// Removes the connection; false if it was not in the map.
     @discardableResult
     func remove(_ connection: ClientConnection) -> Bool {
-        state.withLock { state in
-            guard state.byID.removeValue(forKey: connection.id) != nil else { return false }
-            state.byUser[connection.user]?.removeAll { $0 === connection }
-            if state.byUser[connection.user]?.isEmpty == true {
-                state.byUser[connection.user] = nil
+        let removed = byID.withLock(for: connection.id) { $0.removeValue(forKey: connection.id) != nil }
+        guard removed else { return false }
+        byUser.withLock(for: connection.user) { shard in
+            shard[connection.user]?.removeAll { $0 === connection }
+            if shard[connection.user]?.isEmpty == true {
+                shard[connection.user] = nil
             }
-            return true
         }
+        total.subtract(1, ordering: .relaxed)
+        return true
     }
 
     func connections(of user: String) -> [ClientConnection] {
-        state.withLock { $0.byUser[user] ?? [] }
+        byUser.withLock(for: user) { $0[user] ?? [] }
     }
 
     func holds(user: String) -> Bool {
-        state.withLock { $0.byUser[user] != nil }
+        byUser.withLock(for: user) { $0[user] != nil }
     }
 
     func count(of user: String) -> Int {
-        state.withLock { $0.byUser[user]?.count ?? 0 }
+        byUser.withLock(for: user) { $0[user]?.count ?? 0 }
     }
 
     func connection(_ id: ConnectionID) -> ClientConnection? {
-        state.withLock { $0.byID[id] }
+        byID.withLock(for: id) { $0[id] }
     }
 
     func all() -> [ClientConnection] {
-        state.withLock { Array($0.byID.values) }
+        var connections: [ClientConnection] = []
+        byUser.forEach { shard in
+            for held in shard.values { connections += held }
+        }
+        return connections
     }
 
-    var count: Int { state.withLock { $0.byID.count } }
+    var count: Int { total.load(ordering: .relaxed) }
 
-    var isDraining: Bool { state.withLock { $0.draining } }
+    var isDraining: Bool { draining.load(ordering: .relaxed) }
 
     /// Stops new connections and returns the ones to close.
     func startDraining() -> [ClientConnection] {
-        state.withLock { state in
-            state.draining = true
-            return Array(state.byID.values)
-        }
+        draining.store(true, ordering: .sequentiallyConsistent)
+        return all()
     }
 }

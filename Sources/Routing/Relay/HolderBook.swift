@@ -1,4 +1,4 @@
-import Synchronization
+import Essentials
 
 /// What this node knows, for each user it holds, about the other nodes holding the user
 /// too — so that a push to a user held here alone is delivered without a PUBLISH.
@@ -32,14 +32,15 @@ package final class HolderBook: Sendable {
         var ready: Bool { settled && unheard == 0 }
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    /// Sharded by user: senders on every loop ask it at each send, subscribers at each relayed push.
+    private let entries = ShardedLock<[String: Entry]>(count: 64) { [:] }
 
     package init() {}
 
     /// One more connection of `user`, on event loop number `loop`; true when it is the
     /// first (whose loop then serves the user's channel).
     package func hold(_ user: String, loop: Int = 0) -> Bool {
-        entries.withLock { entries in
+        entries.withLock(for: user) { entries in
             entries[user, default: Entry(loop: UInt8(clamping: loop))].connections += 1
             return entries[user]?.connections == 1
         }
@@ -53,7 +54,7 @@ package final class HolderBook: Sendable {
 
     /// One connection of `user` fewer; when it was the last, the loop that served the user's channel.
     package func releaseServed(_ user: String) -> Int? {
-        entries.withLock { entries in
+        entries.withLock(for: user) { entries in
             guard var entry = entries[user] else { return nil }
             entry.connections -= 1
             if entry.connections > 0 {
@@ -67,13 +68,13 @@ package final class HolderBook: Sendable {
 
     /// The loop whose subscriber serves `user`'s channel; nil when the user is not held here.
     package func loop(of user: String) -> Int? {
-        entries.withLock { $0[user].map { Int($0.loop) } }
+        entries.withLock(for: user) { $0[user].map { Int($0.loop) } }
     }
 
     /// Whether a push to `user` must be published: unless this node holds the user and
     /// knows for sure that no other node does.
     package func mustPublish(_ user: String) -> Bool {
-        entries.withLock { entries in
+        entries.withLock(for: user) { entries in
             guard let entry = entries[user] else { return true }
             return !(entry.ready && entry.others.isEmpty)
         }
@@ -82,7 +83,7 @@ package final class HolderBook: Sendable {
     /// The answer to this node's JOINED: `receivers` subscribers (this node among them).
     /// True when the user is ready (every other holder has said HERE).
     package func joined(_ user: String, receivers: Int) -> Bool {
-        entries.withLock { entries in
+        entries.withLock(for: user) { entries in
             guard var entry = entries[user] else { return true }
             entry.unheard = UInt16(clamping: max(receivers - 1 - entry.others.count, 0))
             entry.settled = true
@@ -93,7 +94,7 @@ package final class HolderBook: Sendable {
 
     /// Another node's JOINED or HERE. Returns whether the user became ready with it.
     package func heard(_ node: String, holds user: String) -> Bool {
-        entries.withLock { entries in
+        entries.withLock(for: user) { entries in
             guard var entry = entries[user] else { return false }
             let wasReady = entry.ready
             if entry.others.insert(node).inserted, entry.unheard > 0 { entry.unheard -= 1 }
@@ -104,7 +105,7 @@ package final class HolderBook: Sendable {
 
     /// Another node no longer holds `user`.
     package func heard(_ node: String, left user: String) {
-        entries.withLock { entries in
+        entries.withLock(for: user) { entries in
             _ = entries[user]?.others.remove(node)
         }
     }
@@ -113,7 +114,7 @@ package final class HolderBook: Sendable {
     /// that is this node alone, every other holder it remembered is gone (crashed).
     package func published(to user: String, receivers: Int) {
         guard receivers == 1 else { return }
-        entries.withLock { entries in
+        entries.withLock(for: user) { entries in
             guard var entry = entries[user], entry.settled, !entry.others.isEmpty || entry.unheard > 0 else { return }
             entry.others = []
             entry.unheard = 0
@@ -126,7 +127,7 @@ package final class HolderBook: Sendable {
     /// publishes until its exchange is done again.
     /// `loop`: only the users whose channel that loop's subscriber serves.
     package func reset(loop: Int? = nil, where affected: (String) -> Bool = { _ in true }) {
-        entries.withLock { entries in
+        entries.forEach { entries in
             for (user, entry) in entries where (loop.map { Int(entry.loop) == $0 } ?? true) && affected(user) {
                 entries[user]?.others = []
                 entries[user]?.unheard = 0
@@ -137,19 +138,20 @@ package final class HolderBook: Sendable {
 
     /// Whether `user` is held here and every other holder has been heard from.
     package func isReady(_ user: String) -> Bool {
-        entries.withLock { $0[user]?.ready ?? false }
+        entries.withLock(for: user) { $0[user]?.ready ?? false }
     }
 
     package func holds(_ user: String) -> Bool {
-        entries.withLock { $0[user] != nil }
+        entries.withLock(for: user) { $0[user] != nil }
     }
 
     /// Every user held here (what the subscriber subscribes to after a reconnect), or
     /// those whose channel `loop`'s subscriber serves.
     package func users(loop: Int? = nil) -> [String] {
-        entries.withLock { entries in
-            guard let loop else { return Array(entries.keys) }
-            return entries.compactMap { Int($0.value.loop) == loop ? $0.key : nil }
+        var users: [String] = []
+        entries.forEach { entries in
+            for (user, entry) in entries where loop.map({ Int(entry.loop) == $0 }) ?? true { users.append(user) }
         }
+        return users
     }
 }

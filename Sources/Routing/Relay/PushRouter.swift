@@ -52,8 +52,9 @@ package struct PushRouter: Sendable {
         switch audience {
         case .user(let user):
             let delivered = local.handle(content, for: audience)
-            // The publish's receivers count this node when it holds the user.
-            let heldHere = local.holds(user: user)
+            // The publish's receivers count this node when it holds the user (asked only
+            // when nothing was delivered here: a queue may have shed it).
+            let heldHere = delivered > 0 || local.holds(user: user)
             bus.send(message, toUser: user) { result in
                 answer(Self.outcome(delivered, result.map { max($0 - (heldHere ? 1 : 0), 0) }))
             }
