@@ -16,13 +16,10 @@ package final class RedisConnectionGroup: Sendable {
     package let cluster: RedisCluster?
     /// The loop subscribers and the lease's work run on.
     package let firstLoop: any EventLoop
-    /// Every loop of the group, each with its own connection.
-    package let loops: [any EventLoop]
 
     package init(endpoint: RedisEndpoint, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
         self.endpoint = endpoint
         let loops = Array(group.makeIterator())
-        self.loops = loops
         firstLoop = loops[0]
         if endpoint.isCluster {
             cluster = RedisCluster(endpoint: endpoint, loops: loops, logger: logger)

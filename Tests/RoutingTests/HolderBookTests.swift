@@ -69,35 +69,4 @@ struct HolderBookTests {
         _ = book.joined("bob", receivers: 1)
         #expect(!book.mustPublish("bob"))
     }
-
-    @Test("the loop of a user's first connection serves the user's channel until the last connection leaves")
-    func servingLoop() {
-        let book = HolderBook()
-        #expect(book.hold("bob", loop: 1))
-        #expect(!book.hold("bob", loop: 0), "a second connection on another loop changes nothing")
-        #expect(book.hold("carol", loop: 0))
-        #expect(book.loop(of: "bob") == 1)
-        #expect(book.users(loop: 1) == ["bob"])
-        #expect(book.users(loop: 0) == ["carol"])
-        #expect(Set(book.users()) == ["bob", "carol"])
-        #expect(book.releaseServed("bob") == nil, "one connection left")
-        #expect(book.releaseServed("bob") == 1, "the last: loop 1 unsubscribes")
-        #expect(book.loop(of: "bob") == nil)
-        #expect(book.hold("bob", loop: 0))
-        #expect(book.loop(of: "bob") == 0, "back on another loop")
-    }
-
-    @Test("a subscriber's reconnect forgets what was heard only about the users it serves")
-    func resetOneLoop() {
-        let book = HolderBook()
-        _ = book.hold("bob", loop: 0)
-        _ = book.hold("carol", loop: 1)
-        _ = book.joined("bob", receivers: 1)
-        _ = book.joined("carol", receivers: 1)
-        #expect(!book.mustPublish("bob") && !book.mustPublish("carol"))
-        book.reset(loop: 1)
-        #expect(!book.mustPublish("bob"), "loop 0's subscription did not break")
-        #expect(book.mustPublish("carol"), "loop 1's did: publish until the exchange is done again")
-        #expect(!book.isReady("carol"))
-    }
 }

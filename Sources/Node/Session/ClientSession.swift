@@ -29,7 +29,7 @@ struct ClientSession: Sendable {
         metrics.connectionsOpened.increment()
         metrics.connections.record(node.registry.count)
         // Both before the welcome: pushes from any node reach the connection, and presence lists it.
-        async let held: Void = node.bus.hold(user: connection.user, nodeID: node.configuration.nodeID, on: connection.channel.eventLoop)
+        async let held: Void = node.bus.hold(user: connection.user, nodeID: node.configuration.nodeID)
         do {
             try await node.presence.announce(entry)
         } catch {

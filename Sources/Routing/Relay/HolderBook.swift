@@ -11,10 +11,6 @@ import Essentials
 /// its welcome finds every holder knowing of every other. What is not known for sure —
 /// before the exchange, after the subscriber reconnects (messages may have been lost), a
 /// node that crashed — means publishing: a stale entry costs a PUBLISH, never a push.
-///
-/// It also records which event loop's subscriber serves each user's channel: the loop of
-/// the user's first connection here, so that what is relayed to the user is read on the
-/// loop that writes it to the client.
 package final class HolderBook: Sendable {
     /// One per user held here, so kept to 16 bytes.
     private struct Entry {
@@ -26,49 +22,35 @@ package final class HolderBook: Sendable {
         var unheard: UInt16 = 0
         /// The answer to this node's JOINED has arrived (since the last reset).
         var settled = false
-        /// Which event loop's subscriber serves the user's channel.
-        var loop: UInt8 = 0
 
         var ready: Bool { settled && unheard == 0 }
     }
 
-    /// Sharded by user: senders on every loop ask it at each send, subscribers at each relayed push.
+    /// Sharded by user: senders on every event loop ask it at each send.
     private let entries = ShardedLock<[String: Entry]>(count: 64) { [:] }
 
     package init() {}
 
-    /// One more connection of `user`, on event loop number `loop`; true when it is the
-    /// first (whose loop then serves the user's channel).
-    package func hold(_ user: String, loop: Int = 0) -> Bool {
+    /// One more connection of `user`; true when it is the first.
+    package func hold(_ user: String) -> Bool {
         entries.withLock(for: user) { entries in
-            entries[user, default: Entry(loop: UInt8(clamping: loop))].connections += 1
+            entries[user, default: Entry()].connections += 1
             return entries[user]?.connections == 1
         }
     }
 
     /// One connection of `user` fewer; true when it was the last.
-    @discardableResult
     package func release(_ user: String) -> Bool {
-        releaseServed(user) != nil
-    }
-
-    /// One connection of `user` fewer; when it was the last, the loop that served the user's channel.
-    package func releaseServed(_ user: String) -> Int? {
         entries.withLock(for: user) { entries in
-            guard var entry = entries[user] else { return nil }
+            guard var entry = entries[user] else { return false }
             entry.connections -= 1
             if entry.connections > 0 {
                 entries[user] = entry
-                return nil
+                return false
             }
             entries[user] = nil
-            return Int(entry.loop)
+            return true
         }
-    }
-
-    /// The loop whose subscriber serves `user`'s channel; nil when the user is not held here.
-    package func loop(of user: String) -> Int? {
-        entries.withLock(for: user) { $0[user].map { Int($0.loop) } }
     }
 
     /// Whether a push to `user` must be published: unless this node holds the user and
@@ -125,10 +107,9 @@ package final class HolderBook: Sendable {
     /// Forgets what was heard: the subscriber reconnected, and messages may have been lost
     /// meanwhile. Every user (or each `affected` one: a cluster shard's subscription broke)
     /// publishes until its exchange is done again.
-    /// `loop`: only the users whose channel that loop's subscriber serves.
-    package func reset(loop: Int? = nil, where affected: (String) -> Bool = { _ in true }) {
+    package func reset(where affected: (String) -> Bool = { _ in true }) {
         entries.forEach { entries in
-            for (user, entry) in entries where (loop.map { Int(entry.loop) == $0 } ?? true) && affected(user) {
+            for user in entries.keys where affected(user) {
                 entries[user]?.others = []
                 entries[user]?.unheard = 0
                 entries[user]?.settled = false
@@ -145,13 +126,10 @@ package final class HolderBook: Sendable {
         entries.withLock(for: user) { $0[user] != nil }
     }
 
-    /// Every user held here (what the subscriber subscribes to after a reconnect), or
-    /// those whose channel `loop`'s subscriber serves.
-    package func users(loop: Int? = nil) -> [String] {
+    /// Every user held here (what the subscriber subscribes to after a reconnect).
+    package func users() -> [String] {
         var users: [String] = []
-        entries.forEach { entries in
-            for (user, entry) in entries where loop.map({ Int(entry.loop) == $0 }) ?? true { users.append(user) }
-        }
+        entries.forEach { entries in users += entries.keys }
         return users
     }
 }

@@ -1,4 +1,3 @@
-package import NIOCore
 import Synchronization
 
 /// Relay between nodes of one process: the embedded default, and what multi-node unit
@@ -124,7 +123,7 @@ package final class InProcessRelayBus: RelayBus {
         answer(.success(others.count))
     }
 
-    package func hold(user: String, nodeID: String, on loop: (any EventLoop)?) async {
+    package func hold(user: String, nodeID: String) async {
         state.withLock { $0.holders[user, default: [:]][nodeID, default: 0] += 1 }
     }
 

@@ -19,10 +19,6 @@ import Synchronization
 /// to a user that this node holds and knows no other node to hold (`HolderBook`) is not
 /// published at all.
 ///
-/// A node subscribes on one connection per event loop, each user's channel on the loop of
-/// the user's first connection here: what is relayed to a user is read on the loop that
-/// writes it to the client, with no thread hop.
-///
 /// On a Redis Cluster the same runs on sharded pub/sub (SPUBLISH, a subscriber per
 /// shard): a user's channel lives in the user's slot, so a push crosses only that shard.
 package final class RedisRelayBus: RelayBus {
@@ -30,8 +26,7 @@ package final class RedisRelayBus: RelayBus {
     private let channels: RelayChannels
     private let nodeID: String
     private let logger: Logger
-    /// One per event loop of `redis` (see `init`).
-    private let subscribers: [any RedisChannelSubscriber]
+    private let subscriber: any RedisChannelSubscriber
     private let appendScript: RedisScript
     /// The inbox policy as the append script's arguments, formatted once.
     private let inboxArguments: (maxLength: [UInt8], ttlMilliseconds: [UInt8], sourceShare: [UInt8])
@@ -69,27 +64,23 @@ package final class RedisRelayBus: RelayBus {
         appendScript = RedisScript(InboxScripts.append(publish: publish))
         let box = Box()
         let book = self.book
+        let fixed = [channels.node(nodeID), channels.broadcast]
+        let wanted: RedisSubscriber.Wanted = { channel in channels.userOf(channel).map { book.holds($0) } ?? false }
+        let allWanted: RedisSubscriber.AllWanted = { book.users().map { channels.user($0) } }
+        let onMessage: RedisSubscriber.MessageHandler = { channel, payload in box.bus?.received(channel, payload) }
         let onSubscribed: RedisSubscriber.SubscribedHandler = { channel in box.bus?.subscribed(to: channel) }
-        // One subscriber per event loop: a user's channel is read on the loop of the
-        // user's first connection here, which writes the push without a thread hop. The
-        // node's own and the broadcast channel are the first loop's.
-        subscribers = redis.loops.enumerated().map { index, loop -> any RedisChannelSubscriber in
-            let fixed = index == 0 ? [channels.node(nodeID), channels.broadcast] : []
-            let wanted: RedisSubscriber.Wanted = { channel in channels.userOf(channel).map { book.loop(of: $0) == index } ?? false }
-            let allWanted: RedisSubscriber.AllWanted = { book.users(loop: index).map { channels.user($0) } }
-            let onMessage: RedisSubscriber.MessageHandler = { channel, payload in box.bus?.received(channel, payload, subscriber: index) }
-            if let cluster = redis.cluster {
-                return RedisClusterSubscriber(
-                    cluster: cluster, eventLoop: loop, channels: fixed, logger: logger, wanted: wanted, allWanted: allWanted,
-                    onMessage: onMessage,
-                    onShardLost: { served in book.reset(loop: index) { served(channels.user($0)) } },
-                    onSubscribed: onSubscribed
-                )
-            }
-            return RedisSubscriber(
-                endpoint: redis.endpoint, eventLoop: loop, channels: fixed, logger: logger,
+        if let cluster = redis.cluster {
+            subscriber = RedisClusterSubscriber(
+                cluster: cluster, eventLoop: redis.firstLoop, channels: fixed, logger: logger, wanted: wanted, allWanted: allWanted,
+                onMessage: onMessage,
+                onShardLost: { served in book.reset { served(channels.user($0)) } },
+                onSubscribed: onSubscribed
+            )
+        } else {
+            subscriber = RedisSubscriber(
+                endpoint: redis.endpoint, eventLoop: redis.firstLoop, channels: fixed, logger: logger,
                 wanted: wanted, allWanted: allWanted, onMessage: onMessage,
-                onState: { subscribed in if !subscribed { book.reset(loop: index) } },
+                onState: { subscribed in if !subscribed { book.reset() } },
                 onSubscribed: onSubscribed
             )
         }
@@ -103,7 +94,7 @@ package final class RedisRelayBus: RelayBus {
 
     /// Subscribed to this node's channels, and able to publish.
     package var isHealthy: Bool {
-        redis.isConnected && subscribers.allSatisfy(\.isSubscribed)
+        redis.isConnected && subscriber.isSubscribed
     }
 
     package func send(_ message: RelayMessage, toUser user: String, then answer: @escaping Answer<Int>) {
@@ -205,9 +196,8 @@ package final class RedisRelayBus: RelayBus {
 
     /// Subscribes to the user's channel; completes once every other node holding the user
     /// knows of this one (at once when Redis is unreachable: pushes are published then).
-    package func hold(user: String, nodeID: String, on loop: (any EventLoop)?) async {
-        let index = loop.flatMap { loop in redis.loops.firstIndex { $0 === loop } } ?? 0
-        if book.hold(user, loop: index) { subscribers[index].refresh(channels.user(user)) }
+    package func hold(user: String, nodeID: String) async {
+        if book.hold(user) { subscriber.refresh(channels.user(user)) }
         // Also while the subscriber is still connecting (a node just started): a client
         // welcomed before its channel is subscribed would miss what is sent to it next.
         guard !book.isReady(user) else { return }
@@ -231,8 +221,8 @@ package final class RedisRelayBus: RelayBus {
     package func isReady(user: String) -> Bool { book.isReady(user) }
 
     package func release(user: String, nodeID: String) {
-        if let index = book.releaseServed(user) {
-            subscribers[index].refresh(channels.user(user))
+        if book.release(user) {
+            subscriber.refresh(channels.user(user))
             announce(.left, user: user)
         }
     }
@@ -259,8 +249,8 @@ package final class RedisRelayBus: RelayBus {
         ready.forEach { $0.succeed() }
     }
 
-    /// A message on one of this node's channels, on its subscriber's loop.
-    private func received(_ channel: [UInt8], _ payload: [UInt8], subscriber index: Int) {
+    /// A message on one of this node's channels, on the subscriber's loop.
+    private func received(_ channel: [UInt8], _ payload: [UInt8]) {
         guard let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: payload) else {
             logger.warning("dropping an undecodable relay message", metadata: ["channel": "\(String(decoding: channel, as: UTF8.self))"])
             return
@@ -268,12 +258,6 @@ package final class RedisRelayBus: RelayBus {
         // A durable push comes back to its origin too: every holder delivers in inbox order.
         let position = batch.inboxOffset.isEmpty ? nil : UInt64(batch.inboxOffset).map { InboxPosition(epoch: batch.inboxEpoch, offset: $0) }
         if batch.originNode == nodeID && position == nil { return }
-        // A user who came back on another loop may, for a moment, be subscribed on both
-        // loops' subscribers: only the one serving the user now delivers.
-        if subscribers.count > 1, let user = batch.hasHolding ? batch.holding.user : batch.items.first?.user,
-           !user.isEmpty, book.loop(of: user) != index {
-            return
-        }
         if batch.hasHolding {
             let user = batch.holding.user
             switch batch.holding.change {
@@ -342,12 +326,12 @@ package final class RedisRelayBus: RelayBus {
 
     package func attach(nodeID: String, delivery: any LocalDelivery) async throws {
         target.value.withLock { $0 = delivery }
-        subscribers.forEach { $0.start() }
+        subscriber.start()
     }
 
     package func detach(nodeID: String) async {
         target.value.withLock { $0 = nil }
-        subscribers.forEach { $0.stop() }
+        subscriber.stop()
     }
 
     static func item(_ message: RelayMessage) -> Switchboard_Relay_V1_RelayItem {

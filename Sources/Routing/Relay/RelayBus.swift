@@ -1,5 +1,3 @@
-package import NIOCore
-
 /// Carries pushes between nodes.
 ///
 /// A node holds a user while one of the user's connections is on it (`hold`/`release`,
@@ -36,10 +34,9 @@ package protocol RelayBus: Sendable {
     /// one), with where the inbox stands. `beginning` (a connect): the user's inbox begins
     /// now if it has none, and an existing one lives another inbox ttl.
     func readInbox(of user: String, after: UInt64, until: UInt64?, limit: Int, maxBytes: Int, beginning: Bool) async throws -> InboxRead
-    /// `nodeID` holds one more connection of `user`, served on event loop `loop` (where
-    /// relayed pushes are best read); returns once pushes to the user from any node reach
-    /// this one (what a client's welcome waits for).
-    func hold(user: String, nodeID: String, on loop: (any EventLoop)?) async
+    /// `nodeID` holds one more connection of `user`; returns once pushes to the user from
+    /// any node reach this one (what a client's welcome waits for).
+    func hold(user: String, nodeID: String) async
     /// `nodeID` holds one connection of `user` fewer.
     func release(user: String, nodeID: String)
     /// Starts handing messages for `nodeID` (its users', its own, broadcasts) to `delivery`.
@@ -52,8 +49,4 @@ package protocol RelayBus: Sendable {
 
 extension RelayBus {
     package var isHealthy: Bool { true }
-
-    package func hold(user: String, nodeID: String) async {
-        await hold(user: user, nodeID: nodeID, on: nil)
-    }
 }
