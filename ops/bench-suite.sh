@@ -60,7 +60,8 @@ if has spread; then
     fi
     echo "== spread: 1,000 clients on 2 nodes, every one a sender with one message in flight, to random users;"
     echo "   closed loop, then 1,000 and 5,000 msg/s offered; same-node, 50 % and all cross-node; 8 s each."
-    echo "   A/B: baseline $baseline_bin against this build, alternating; CPU of both nodes and redis-server"
+    echo "   Then 5,000 and 19,000 clients (a process may open 20,000 files here), 50 % cross-node, closed loop"
+    echo "   and 1,000 msg/s. A/B: baseline $baseline_bin against this build, alternating; CPU of both nodes and redis-server"
     for run in $(seq "$runs"); do
         for build in baseline current; do
             [ "$build" = baseline ] && cluster_bin=$baseline_bin || cluster_bin=$bin
@@ -69,10 +70,15 @@ if has spread; then
             "$bin" bench spread --urls $(urls 2) --clients 1000 --cross-node 0 0.5 1 --loads closed 1000 5000 --duration 8 \
                 --measure-ports "$redis_port" --output "$out/spread-$build-$run.json" | tr '\r' '\n' | grep -v '^\[' | grep -v '^$' |
                 sed "s/^/$build, /"
+            # shellcheck disable=SC2046
+            "$bin" bench spread --urls $(urls 2) --clients 5000 19000 --cross-node 0.5 --loads closed 1000 --duration 8 --sources 4 \
+                --measure-ports "$redis_port" --output "$out/spread-scale-$build-$run.json" | tr '\r' '\n' | grep -v '^\[' | grep -v '^$' |
+                sed "s/^/$build, /"
             stop_cluster
         done
     done
-    python3 ops/lib/spread-summary.py "$out"/spread-baseline-*.json -- "$out"/spread-current-*.json | tee "$out/spread-summary.txt"
+    python3 ops/lib/spread-summary.py "$out"/spread-baseline-*.json "$out"/spread-scale-baseline-*.json -- \
+        "$out"/spread-current-*.json "$out"/spread-scale-current-*.json | tee "$out/spread-summary.txt"
 fi
 
 if has durable; then

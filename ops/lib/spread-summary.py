@@ -44,3 +44,22 @@ for label in current:
         b, c = baseline[label], current[label]
         print(f"{'':58} {'ratio':9} {median(c, 'rate') / median(b, 'rate'):7.2f}× {median(c, 'cpu_us') / median(b, 'cpu_us'):10.2f}× "
               f"{median(c, 'p50') / median(b, 'p50'):7.2f}× {median(c, 'p99') / median(b, 'p99'):7.2f}×")
+
+# How the peak holds up as connections grow: each closed-loop workload's median rate
+# against the same workload with the fewest clients, per build.
+import re
+
+print()
+print("peak by connections (closed loop, against the fewest clients of the same workload)")
+for name, runs_by_label in (("baseline", baseline), ("current", current)):
+    groups = {}
+    for label, runs in runs_by_label.items():
+        match = re.match(r"(.*), (\d+) clients (.*closed loop.*)", label)
+        if match:
+            groups.setdefault((match.group(1), match.group(3)), {})[int(match.group(2))] = median(runs, "rate")
+    for (share, rest), by_clients in sorted(groups.items()):
+        if len(by_clients) < 2:
+            continue
+        first = min(by_clients)
+        points = ", ".join(f"{n:,}: {rate:.0f} ({rate / by_clients[first]:.2f}×)" for n, rate in sorted(by_clients.items()))
+        print(f"  {name:9} {share}: {points}")
