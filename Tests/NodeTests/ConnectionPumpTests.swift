@@ -22,15 +22,16 @@ struct ConnectionPumpTests {
         pingInterval: TimeAmount = .seconds(10), maxMessages: Int = 8, maxBytes: Int = 1024
     ) throws -> (EmbeddedChannel, ClientConnection, Endings) {
         let channel = EmbeddedChannel()
-        let bell = PumpBell(loop: channel.eventLoop)
-        let queue = OutboundQueue(maxMessages: maxMessages, maxBytes: maxBytes) { bell.ring() }
+        let queue = OutboundQueue(maxMessages: maxMessages, maxBytes: maxBytes) {
+            channel.pipeline.fireUserInboundEventTriggered(ConnectionPump.Wake())
+        }
         let metrics = NodeMetrics(nodeID: "n", clustered: false)
         let connection = ClientConnection(
             id: ConnectionID(nodeID: "n", sequence: 1), user: "u", format: .json, queue: queue, channel: channel,
             metrics: metrics, logger: Logger(label: "pump-test")
         )
         let endings = Endings()
-        let pump = ConnectionPump(connection: connection, bell: bell, metrics: metrics, pingInterval: pingInterval) { ending in
+        let pump = ConnectionPump(connection: connection, metrics: metrics, pingInterval: pingInterval) { ending in
             endings.values.withLock { $0.append(ending) }
         }
         // As on an upgraded socket: the pump writes whole frames past NIO's encoder.
@@ -138,17 +139,5 @@ struct ConnectionPumpTests {
             return
         }
         #expect(endings.count == 1)
-    }
-
-    @Test("a closed connection's pump is freed even while its connection lives on: the queue's bell does not hold it")
-    func pumpFreedOnClose() throws {
-        weak var freed: ConnectionPump?
-        let (channel, connection, _) = try pump()
-        freed = try channel.pipeline.syncOperations.handler(type: ConnectionPump.self)
-        #expect(freed != nil)
-        try channel.close().wait()
-        channel.embeddedEventLoop.run()  // the cancelled ping ticker lets go of it
-        #expect(freed == nil)
-        #expect(!connection.enqueue(text("after the close")), "the queue ended with the socket")
     }
 }

@@ -15,8 +15,6 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
 
     private let session: ClientSession
     private let inbox: SessionInbox
-    /// What the connection's queue rings to wake the write pump.
-    private let bell: PumpBell
     private var closing = false
     private var closeTimer: Scheduled<Void>?
     /// The latest ping's payload, answered once the socket is writable again.
@@ -30,9 +28,9 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         var logger = node.logger
         logger[metadataKey: "connection"] = "\(id)"
         logger[metadataKey: "user"] = "\(accepted.user)"
-        let bell = PumpBell(loop: channel.eventLoop)
-        self.bell = bell
-        let queue = OutboundQueue(maxMessages: node.configuration.queueMessages, maxBytes: node.configuration.queueBytes) { bell.ring() }
+        let queue = OutboundQueue(maxMessages: node.configuration.queueMessages, maxBytes: node.configuration.queueBytes) {
+            channel.pipeline.fireUserInboundEventTriggered(ConnectionPump.Wake())
+        }
         let connection = ClientConnection(
             id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: node.metrics, logger: logger
         )
@@ -58,7 +56,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         // The pump calls back on this event loop once it has written what was queued.
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let pump = ConnectionPump(
-            connection: connection, bell: bell, metrics: metrics, pingInterval: TimeAmount(session.node.configuration.pingInterval)
+            connection: connection, metrics: metrics, pingInterval: TimeAmount(session.node.configuration.pingInterval)
         ) { ending in
             switch ending {
             case .shutdown:

@@ -17,6 +17,9 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
+    /// The user event that wakes the pump (`OutboundQueue`'s `wake`).
+    struct Wake: Sendable {}
+
     private let connection: ClientConnection
     private let metrics: NodeMetrics
     private let pingInterval: TimeAmount
@@ -30,25 +33,15 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
     /// Where queued frames are written: past NIO's frame encoder (they are whole frames
     /// already), or this handler's own context when the pipeline has none.
     private var wireWriter: ChannelHandlerContext?
-    /// Set while the pump is in the pipeline: where `wake` drains.
-    private var context: ChannelHandlerContext?
-    private let bell: PumpBell
 
-    /// `bell` is what `connection`'s queue rings (`OutboundQueue`'s `wake`).
-    init(
-        connection: ClientConnection, bell: PumpBell, metrics: NodeMetrics, pingInterval: TimeAmount,
-        onEnded: @escaping @Sendable (OutboundQueue.Ending) -> Void
-    ) {
+    init(connection: ClientConnection, metrics: NodeMetrics, pingInterval: TimeAmount, onEnded: @escaping @Sendable (OutboundQueue.Ending) -> Void) {
         self.connection = connection
-        self.bell = bell
         self.metrics = metrics
         self.pingInterval = pingInterval
         self.onEnded = onEnded
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
-        self.context = context
-        bell.connect(self)
         wireWriter = (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) ?? context
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: pingInterval, delay: pingInterval) { _ in
@@ -62,7 +55,6 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
         ticker?.cancel()
         ticker = nil
         wireWriter = nil
-        self.context = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -70,9 +62,12 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    /// The queue has frames or an ending for the pump (rung through `PumpBell`, on the loop).
-    func wake() {
-        if let context { drain(context: context) }
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is Wake {
+            drain(context: context)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
