@@ -14,7 +14,7 @@ package final class ShardedLock<Shard: Sendable>: Sendable {
     private let shift: Int
 
     /// `count` is rounded up to a power of two.
-    package init(count: Int = 32, _ make: () -> Shard) {
+    package init(count: Int, _ make: () -> Shard) {
         var size = 1
         while size < count { size *= 2 }
         slots = (0..<size).map { _ in Slot(make()) }
@@ -24,7 +24,8 @@ package final class ShardedLock<Shard: Sendable>: Sendable {
     /// The shard `key` lives in, locked for `body`. It is picked by the hash's top bits, so
     /// a dictionary inside a shard (which buckets by the low bits) still spreads its keys.
     package func withLock<Key: Hashable, Result: Sendable>(for key: Key, _ body: (inout Shard) -> Result) -> Result {
-        let index = slots.count == 1 ? 0 : Int(UInt(bitPattern: key.hashValue) >> UInt(shift))
+        // A single shard shifts by the full width: Swift's `>>` then gives 0.
+        let index = Int(UInt(bitPattern: key.hashValue) >> UInt(shift))
         return slots[index].mutex.withLock { body(&$0) }
     }
 

@@ -4,6 +4,7 @@ written by `switchboard bench spread --output`). For each workload: delivered ms
 CPU per delivered message (both nodes and redis-server), latency p50/p99, and this build
 against the baseline."""
 import json
+import re
 import statistics
 import sys
 
@@ -47,7 +48,6 @@ for label in current:
 
 # How the peak holds up as connections grow: each closed-loop workload's median rate
 # against the same workload with the fewest clients, per build.
-import re
 
 print()
 print("peak by connections (closed loop, against the fewest clients of the same workload)")

@@ -6,8 +6,7 @@ import NIOWebSocket
 /// masked). A push to many connections is framed once, and each socket's write is that one
 /// buffer, written past NIO's frame encoder (which would add a header buffer per write).
 struct EncodedFrame: Sendable {
-    let opcode: WebSocketOpcode
-    /// The whole frame.
+    /// The whole frame (its first byte says the opcode).
     let wire: ByteBuffer
     /// The payload's length (what the queue limits count).
     let byteCount: Int
@@ -28,9 +27,13 @@ struct EncodedFrame: Sendable {
             wire.writeInteger(UInt64(length))
         }
         wire.writeImmutableBuffer(data)
-        self.opcode = opcode
         self.wire = wire
         byteCount = length
+    }
+
+    /// Read back from the header rather than stored beside it.
+    var opcode: WebSocketOpcode {
+        wire.getInteger(at: wire.readerIndex, as: UInt8.self).flatMap { WebSocketOpcode(encodedWebSocketOpcode: $0 & 0x0F) } ?? .continuation
     }
 
     /// The payload.
