@@ -301,6 +301,7 @@ let package = Package(
             name: "NodeTests",
             dependencies: [
                 "Auth",
+                "Essentials",
                 "FuzzTargets",
                 "GRPCSupport",
                 "RedisClient",

@@ -89,8 +89,9 @@ package final class GatewayNode: Sendable {
                 redis: redis, channels: RelayChannels(prefix: configuration.redisPrefix, hashTagged: redis.isCluster), nodeID: configuration.nodeID,
                 inbox: configuration.inbox, logger: logger
             )
+            let address = "\(configuration.host == "0.0.0.0" || configuration.host == "::" ? SystemHostName.current ?? configuration.host : configuration.host):\(configuration.port)"
             lease = NodeLeaseService(
-                nodeID: configuration.nodeID, directory: directory, interval: configuration.leaseInterval, ttl: configuration.leaseTTL,
+                nodeID: configuration.nodeID, holder: LeaseHolder.text(address: address), directory: directory, interval: configuration.leaseInterval, ttl: configuration.leaseTTL,
                 localEntries: { registry.all().map { PresenceEntry(user: $0.user, connection: $0.id) } }, logger: logger
             )
         } else {
@@ -201,8 +202,15 @@ package final class GatewayNode: Sendable {
         return configuration
     }
 
-    /// Runs until SIGTERM or SIGINT, then drains and returns.
+    /// Takes the node id in the cluster before anything listens: throws `NodeIDInUse` while
+    /// another live node has it (see `NodeLeaseService.claim`). Alone, nothing to take.
+    package func claimNodeID() async throws {
+        try await lease?.claim()
+    }
+
+    /// Takes the node id, then runs until SIGTERM or SIGINT, drains and returns.
     package func run() async throws {
+        try await claimNodeID()
         try await ServiceGroup(configuration: serviceGroupConfiguration(services(), signals: [.sigterm, .sigint])).run()
     }
 }

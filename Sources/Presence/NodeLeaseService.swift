@@ -12,6 +12,9 @@ import ServiceLifecycle
 /// loop sleeps on `clock`: tests drive both on virtual time.
 package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration {
     package let nodeID: String
+    /// What this process writes into its lease, naming it to another process that finds
+    /// the id taken (`LeaseHolder`).
+    package let holder: String
     package let directory: RedisPresenceDirectory
     package let interval: Duration
     package let ttl: Duration
@@ -23,10 +26,11 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
     package let wallMilliseconds: @Sendable () -> Int64
 
     package init(
-        nodeID: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
+        nodeID: String, holder: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
         localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger,
         clock: C, wallMilliseconds: @escaping @Sendable () -> Int64
     ) {
+        self.holder = holder
         self.clock = clock
         self.wallMilliseconds = wallMilliseconds
         self.nodeID = nodeID
@@ -37,14 +41,39 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
         self.logger = logger
     }
 
+    /// Takes the node id's lease before the node serves anyone. A lease another process keeps
+    /// renewing means a live node has this id: `NodeIDInUse`. One left by a process that
+    /// died (or a node restarted at once) lapses within the TTL, so the claim waits that long
+    /// before it decides. Redis out of reach: the node starts anyway (the heartbeat takes
+    /// the lease when Redis answers) and says it could not check.
+    package func claim() async throws {
+        let deadline = clock.now.advanced(by: ttl + interval)
+        while true {
+            let found: String?
+            do {
+                found = try await directory.claim(node: nodeID, holder: holder, ttl: ttl)
+            } catch {
+                logger.warning("could not check that no live node has this id: Redis did not answer", metadata: ["error": "\(error)"])
+                return
+            }
+            guard let found else { return }
+            guard clock.now < deadline else { throw NodeIDInUse(nodeID: nodeID, holder: found) }
+            logger.notice("this node id's lease is held; waiting for it to lapse", metadata: ["holder": "\(found)"])
+            try await clock.sleep(for: min(interval, ttl) / 4)
+        }
+    }
+
     package func run() async throws {
         var restoredGeneration: UInt64 = 0
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let now = wallMilliseconds()
-                let renewed = try await directory.heartbeat(node: nodeID, nowMilliseconds: now, ttl: ttl)
+                let renewal = try await directory.heartbeat(node: nodeID, holder: holder, nowMilliseconds: now, ttl: ttl)
+                if case .takenOver(let other) = renewal {
+                    logger.error("another node took this node id while its lease had lapsed: two nodes run with one id", metadata: ["other": "\(other)"])
+                }
                 let generation = directory.redis.generation
-                if generation != restoredGeneration || !renewed {
+                if generation != restoredGeneration || renewal != .renewed {
                     let entries = localEntries()
                     try await directory.replace(node: nodeID, with: entries)
                     restoredGeneration = generation
@@ -61,21 +90,21 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
         }
         // Leaving on purpose: take our presence and lease with us — also when the service
         // group has cancelled us by now (a cancelled send would leave the lease to expire).
-        let (directory, nodeID) = (self.directory, self.nodeID)
+        let (directory, nodeID, holder) = (self.directory, self.nodeID, self.holder)
         await Task {
             try? await directory.replace(node: nodeID, with: [])
-            try? await directory.leave(node: nodeID)
+            try? await directory.leave(node: nodeID, holder: holder)
         }.value
     }
 }
 
 extension NodeLeaseService where C == ContinuousClock {
     package init(
-        nodeID: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
+        nodeID: String, holder: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
         localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
     ) {
         self.init(
-            nodeID: nodeID, directory: directory, interval: interval, ttl: ttl, localEntries: localEntries, logger: logger,
+            nodeID: nodeID, holder: holder, directory: directory, interval: interval, ttl: ttl, localEntries: localEntries, logger: logger,
             clock: ContinuousClock(), wallMilliseconds: { WallClock.milliseconds }
         )
     }

@@ -53,13 +53,22 @@ enum PresenceScripts {
         return #members
         """
 
-    /// KEYS: lease, nodes. ARGV: node, now (ms), ttl (ms). Returns 1 when the lease was
-    /// still there, 0 when it had expired (and the node may have been swept).
+    /// KEYS: lease, nodes. ARGV: node, now (ms), ttl (ms), holder. Returns 1 when the lease
+    /// was still this holder's, 0 when it had expired (and the node may have been swept),
+    /// and the other holder's value when another process had taken it meanwhile.
     static let heartbeat = """
-        local existed = redis.call('EXISTS', KEYS[1])
-        redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+        local previous = redis.call('GET', KEYS[1])
+        redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[3])
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-        return existed
+        if not previous then return 0 end
+        if previous == ARGV[4] then return 1 end
+        return previous
+        """
+
+    /// KEYS: lease. ARGV: holder. Deletes the lease only while it is this holder's.
+    static let release = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        return 0
         """
 
     /// A cluster's form of `replaceNode`'s first step, in the node's slot. KEYS: the node's

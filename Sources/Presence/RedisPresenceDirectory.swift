@@ -95,21 +95,36 @@ package final class RedisPresenceDirectory: PresenceDirectory {
         return members.count
     }
 
-    /// Renews `node`'s lease for `ttl`; false when the lease had expired, so that another
-    /// node may have swept this one's presence (a pause longer than the TTL).
-    @discardableResult
-    package func heartbeat(node: String, nowMilliseconds: Int64, ttl: Duration) async throws -> Bool {
+    /// Takes `node`'s lease for `holder` (a process's `LeaseHolder` text) when nobody holds
+    /// it; else answers the value of the lease there, which names the holding process.
+    package func claim(node: String, holder: String, ttl: Duration) async throws -> String? {
         let lease = keys.lease(node)
-        guard redis.isCluster else {
-            return try await redis.send(key: lease, [
-                "EVAL", PresenceScripts.heartbeat, "2", lease, keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)",
-            ]).integer == 1
+        let taken = try await redis.send(key: lease, ["SET", lease, holder, "NX", "PX", "\(ttl.milliseconds)"])
+        if taken != .null { return nil }
+        // Expired between the two commands: the next claim takes it.
+        return try await redis.send(key: lease, ["GET", lease]).string ?? ""
+    }
+
+    /// Renews `node`'s lease for `ttl` as `holder`'s.
+    package func heartbeat(node: String, holder: String, nowMilliseconds: Int64, ttl: Duration) async throws -> LeaseRenewal {
+        let lease = keys.lease(node)
+        let previous: RedisReply
+        if redis.isCluster {
+            // The lease (node's slot) and the index of nodes (its own slot) apart: SET … GET
+            // answers what the lease held.
+            previous = try await redis.send(key: lease, ["SET", lease, holder, "PX", "\(ttl.milliseconds)", "GET"])
+            _ = try await redis.send(key: keys.nodes, ["ZADD", keys.nodes, "\(nowMilliseconds)", node])
+        } else {
+            let answer = try await redis.send(key: lease, [
+                "EVAL", PresenceScripts.heartbeat, "2", lease, keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)", holder,
+            ])
+            previous = answer.integer == 0 ? .null : answer.integer == 1 ? .string(Array(holder.utf8)) : answer
         }
-        // The lease (node's slot) and the index of nodes (its own slot) apart: SET … GET
-        // says whether the lease was still there.
-        let previous = try await redis.send(key: lease, ["SET", lease, "\(nowMilliseconds)", "PX", "\(ttl.milliseconds)", "GET"])
-        _ = try await redis.send(key: keys.nodes, ["ZADD", keys.nodes, "\(nowMilliseconds)", node])
-        return previous != .null
+        switch previous.string {
+        case nil: return .expired
+        case holder: return .renewed
+        case let other?: return .takenOver(by: other)
+        }
     }
 
     /// Nodes whose last heartbeat is older than `cutoff` (ms).
@@ -118,9 +133,10 @@ package final class RedisPresenceDirectory: PresenceDirectory {
             .compactMap(\.string) ?? []
     }
 
-    /// This node leaves: its lease and its place in the index of nodes go.
-    package func leave(node: String) async throws {
-        _ = try await redis.send(key: keys.lease(node), ["DEL", keys.lease(node)])
+    /// This node leaves: its lease (while still `holder`'s) and its place in the index of nodes go.
+    package func leave(node: String, holder: String) async throws {
+        let lease = keys.lease(node)
+        guard try await redis.send(key: lease, ["EVAL", PresenceScripts.release, "1", lease, holder]).integer == 1 else { return }
         _ = try await redis.send(key: keys.nodes, ["ZREM", keys.nodes, node])
     }
 

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import GRPCSupport
 import Node
@@ -10,11 +11,15 @@ import Testing
 struct NodeConfigurationTests {
     static let secrets = ["SWITCHBOARD_JWT_SECRET": String(repeating: "j", count: 32), "SWITCHBOARD_PUSH_SECRET": String(repeating: "p", count: 16)]
 
-    @Test("the node id is SWITCHBOARD_NODE_ID, else HOSTNAME (a container's or pod's name); drain settings are read in seconds")
+    @Test("the node id is SWITCHBOARD_NODE_ID, else the system host name (a container's or pod's name, not $HOSTNAME); drain settings are read in seconds")
     func nodeIDAndDrainSettings() throws {
-        var environment = Self.secrets.merging(["HOSTNAME": "switchboard-node-7d9f-abcde", "SWITCHBOARD_DRAIN_WINDOW": "20", "SWITCHBOARD_CLOSE_TIMEOUT": "0.5"]) { $1 }
-        var configuration = try NodeConfiguration.resolve(environment: environment)
+        var environment = Self.secrets.merging(["HOSTNAME": "stale-shell-variable", "SWITCHBOARD_DRAIN_WINDOW": "20", "SWITCHBOARD_CLOSE_TIMEOUT": "0.5"]) { $1 }
+        var configuration = try NodeConfiguration.resolve(environment: environment, hostName: "switchboard-node-7d9f-abcde")
         #expect(configuration.nodeID == "switchboard-node-7d9f-abcde")
+        #expect(try NodeConfiguration.resolve(environment: environment, hostName: nil).nodeID == "node-1")
+        // The real thing: what the kernel calls this machine (`hostname`), whatever the shell exports.
+        let system = try #require(SystemHostName.current)
+        #expect(try NodeConfiguration.resolve(environment: environment).nodeID == system)
         #expect(configuration.drainWindow == .seconds(20))
         #expect(configuration.closeTimeout == .milliseconds(500))
         try configuration.validate()
@@ -85,8 +90,9 @@ struct NodeSettingsTests {
         )
         let configuration = try NodeConfiguration.resolve(
             file: file,
-            environment: ["SWITCHBOARD_PORT": "9001", "SWITCHBOARD_PING_INTERVAL": "0.5", "HOSTNAME": "pod-7"],
-            flags: try NodeConfiguration.flags(["--port", "9002", "--location-backend=loc:9101"])
+            environment: ["SWITCHBOARD_PORT": "9001", "SWITCHBOARD_PING_INTERVAL": "0.5"],
+            flags: try NodeConfiguration.flags(["--port", "9002", "--location-backend=loc:9101"]),
+            hostName: "pod-7"
         )
         #expect(configuration.port == 9002)
         #expect(configuration.pingInterval == .milliseconds(500))

@@ -42,7 +42,7 @@ struct NodeLeaseServiceTests {
         _ nodeID: String, _ directory: RedisPresenceDirectory, clock: ManualClock, holding entries: [PresenceEntry] = [], ttl: Duration = ttl
     ) -> NodeLeaseService<ManualClock> {
         NodeLeaseService(
-            nodeID: nodeID, directory: directory, interval: interval, ttl: ttl,
+            nodeID: nodeID, holder: "\(nodeID)-host:8080, pid 1", directory: directory, interval: interval, ttl: ttl,
             localEntries: { entries }, logger: Logger(label: "lease-test"),
             clock: clock, wallMilliseconds: { epoch + clock.now.offset.milliseconds }
         )
@@ -56,7 +56,7 @@ struct NodeLeaseServiceTests {
 
         // The doomed node's last heartbeat was at the epoch; then it died (its lease key is
         // given 1 ms of real time, so that only the heartbeat's time decides from here).
-        try await directory.heartbeat(node: "doomed", nowMilliseconds: Self.epoch, ttl: .milliseconds(1))
+        _ = try await directory.heartbeat(node: "doomed", holder: "doomed-host:8080, pid 1", nowMilliseconds: Self.epoch, ttl: .milliseconds(1))
         try await directory.announce(kim)
         try await waitUntil { try await connection.send(key: keys.lease("doomed"), ["EXISTS", keys.lease("doomed")]).integer == 0 }
 
@@ -122,5 +122,54 @@ struct NodeLeaseServiceTests {
             trigger.triggerGracefulShutdown()
             try await run.value
         }
+    }
+
+    @Test("a node id whose lease another process keeps renewing is refused, naming that process; a lapsed one is taken", arguments: Deployment.allCases)
+    func claimRefusesALiveHolder(deployment: Deployment) async throws {
+        let (connection, keys, directory) = try await Self.directory(deployment)
+        defer { connection.close() }
+        let other = "vm-2:8080, pid 4242, instance abc"
+        // Another process holds "twin" and renews it (a lease that does not lapse while the
+        // test runs stands for one renewed every interval).
+        #expect(try await directory.claim(node: "twin", holder: other, ttl: .seconds(600)) == nil)
+        let clock = ManualClock()
+        let service = Self.service("twin", directory, clock: clock)
+        let claim = Task { try await service.claim() }
+        var waited = Duration.zero
+        while waited < Self.ttl + Self.interval {  // the claim gives up at ttl + interval
+            try await clock.waitForSleepers()
+            clock.advance(by: .milliseconds(250))
+            waited += .milliseconds(250)
+        }
+        let error = await #expect(throws: NodeIDInUse.self) { try await claim.value }
+        #expect(error?.holder == other)
+        #expect("\(error.map { "\($0)" } ?? "")".contains("node id 'twin' is in use by a live node (vm-2:8080, pid 4242"))
+        #expect(try await connection.send(key: keys.lease("twin"), ["GET", keys.lease("twin")]).string == other, "the live node's lease is untouched")
+
+        // The other process dies: its lease lapses within the TTL, and the claim that was
+        // waiting for that takes the id.
+        let next = Task { try await service.claim() }
+        try await clock.waitForSleepers()
+        _ = try await connection.send(key: keys.lease("twin"), ["DEL", keys.lease("twin")])
+        clock.advance(by: .milliseconds(250))
+        try await next.value
+        #expect(try await connection.send(key: keys.lease("twin"), ["GET", keys.lease("twin")]).string == service.holder)
+    }
+
+    @Test("a heartbeat tells a lease it still held from one that lapsed and one another process took; only the holder's leave deletes it", arguments: Deployment.allCases)
+    func heartbeatKnowsTheHolder(deployment: Deployment) async throws {
+        let (connection, keys, directory) = try await Self.directory(deployment)
+        defer { connection.close() }
+        let (mine, theirs) = ("host-a:8080, pid 1, instance a", "host-b:8080, pid 1, instance b")
+        #expect(try await directory.heartbeat(node: "n", holder: mine, nowMilliseconds: Self.epoch, ttl: .seconds(600)) == .expired)
+        #expect(try await directory.heartbeat(node: "n", holder: mine, nowMilliseconds: Self.epoch + 1000, ttl: .seconds(600)) == .renewed)
+        _ = try await connection.send(key: keys.lease("n"), ["SET", keys.lease("n"), theirs])
+        #expect(try await directory.heartbeat(node: "n", holder: mine, nowMilliseconds: Self.epoch + 2000, ttl: .seconds(600)) == .takenOver(by: theirs))
+        try await directory.leave(node: "n", holder: theirs)
+        #expect(try await connection.send(key: keys.lease("n"), ["GET", keys.lease("n")]).string == mine, "another holder's leave leaves the lease")
+        #expect(try await connection.send(key: keys.nodes, ["ZSCORE", keys.nodes, "n"]).string != nil)
+        try await directory.leave(node: "n", holder: mine)
+        #expect(try await connection.send(key: keys.lease("n"), ["EXISTS", keys.lease("n")]).integer == 0)
+        #expect(try await connection.send(key: keys.nodes, ["ZSCORE", keys.nodes, "n"]).string == nil)
     }
 }

@@ -39,6 +39,7 @@ package final class RunningNode: Sendable {
         var logger = Logger(label: "test")
         logger.logLevel = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
         let node = try await GatewayNode(configuration: configuration, presence: presence, bus: bus, routes: routes, logger: logger)
+        try await node.claimNodeID()
         let (ports, portContinuation) = AsyncStream.makeStream(of: (GatewayNode.Listener, Int).self)
         let group = ServiceGroup(
             configuration: node.serviceGroupConfiguration(node.services(onListening: { portContinuation.yield(($0, $1)) }))

@@ -14,7 +14,7 @@ package import RedisClient
 /// wins).
 extension NodeConfiguration {
     package static let settings: [NodeSetting] = [
-        .string("node-id", \.nodeID, help: "Node id, unique in the cluster; part of every connection id (default: HOSTNAME, else node-1).") {
+        .string("node-id", \.nodeID, help: "Node id, unique in the cluster; part of every connection id (default: the system host name, else node-1). A node refuses to start while another live node holds its id.") {
             $0.isEmpty || $0.contains("/") || $0.contains("\n") ? "must be non-empty and contain no '/' or newline" : nil
         },
         .string("host", \.host, help: "Address the client port and the Gateway API bind."),
@@ -221,9 +221,10 @@ extension NodeConfiguration {
     /// A configuration from a config file's lines, the environment and flags, in that
     /// order of precedence (flags win); not yet validated.
     package static func resolve(
-        file: [String: String] = [:], environment: [String: String], flags: [String: String] = [:]
+        file: [String: String] = [:], environment: [String: String], flags: [String: String] = [:],
+        hostName: String? = SystemHostName.current
     ) throws(ConfigurationError) -> NodeConfiguration {
-        var configuration = NodeConfiguration(nodeID: environment["HOSTNAME"] ?? "node-1", jwtSecret: "", pushSecret: "")
+        var configuration = NodeConfiguration(nodeID: hostName ?? "node-1", jwtSecret: "", pushSecret: "")
         for setting in settings {
             if let text = file[setting.key] { try setting.read(&configuration, text, setting.key) }
             if let text = environment[setting.environmentName] { try setting.read(&configuration, text, setting.environmentName) }
