@@ -9,7 +9,7 @@ export interface Codec {
 }
 
 export const jsonCodec: Codec;
-/** Binary frames, no protobuf library needed: `send` data, answers and pushes stay JavaScript values; `call` takes the encoded request message (Uint8Array) and resolves with the encoded response. */
+/** Binary frames, no protobuf library needed: `send` data, answers, pushes and the node's own `switchboard.*` calls stay JavaScript values; a backend `call` takes the encoded request message (Uint8Array) and resolves with the encoded response. */
 export const protobufCodec: Codec;
 
 export interface ClientOptions {
@@ -28,6 +28,8 @@ export interface ClientOptions {
   /** Full-jitter backoff: the first ceiling (default 250 ms) and the largest (default 10000 ms). */
   backoffBase?: number;
   backoffMax?: number;
+  /** Attempts in a row without a welcome after which the client stops (state `closed`, calls rejected); default: no limit. */
+  maxReconnectAttempts?: number;
   codec?: Codec;
   /** Resume after this inbox position on the first connect (e.g. one saved from `client.position`); `{epoch: '', offset: 0}` asks for everything stored. */
   position?: InboxPosition;
@@ -106,11 +108,21 @@ export interface PresenceAnswer {
 }
 
 export class SwitchboardError extends Error {
-  /** `offline`, `timeout`, `disconnected` (the connection closed while the call was in flight: it may or may not have been handled), `closed`, `unauthenticated`, or a code of docs/protocol.md. */
+  /** `offline`, `timeout`, `disconnected` (the connection closed while the call was in flight: it may or may not have been handled), `closed`, `unauthenticated`, `invalid_argument` (also: the frame could not be encoded), `token_not_renewed` (an `error` event: the provider's token expires no later than the connection's), or a code of docs/protocol.md. */
   code: string;
   /** When set, the node expects the same call to be refused for this many milliseconds (a backend's circuit is open, or it is at its in-flight cap). */
   retryAfterMs?: number;
   constructor(code: string, message: string, retryAfterMs?: number);
+}
+
+export interface ClientEvents {
+  push: Push;
+  /** The inbox could not give everything since the last position (trimmed or expired): fetch current state from the backends. */
+  resync: { reason: string };
+  state: StateChange;
+  welcome: Welcome;
+  /** A SwitchboardError the node sent outside any call, a failed token provider, a listener that threw. */
+  error: unknown;
 }
 
 export class SwitchboardClient {
@@ -121,14 +133,15 @@ export class SwitchboardClient {
   readonly node: string | null;
   /** The last inbox position seen; every reconnect resumes after it. Save it to resume in a later session. */
   readonly position: InboxPosition | null;
-  on(event: 'push', listener: (push: Push) => void): () => void;
-  /** The inbox could not give everything since the last position (trimmed or expired): fetch current state from the backends. */
-  on(event: 'resync', listener: (detail: { reason: string }) => void): () => void;
-  on(event: 'state', listener: (change: StateChange) => void): () => void;
-  on(event: 'welcome', listener: (welcome: Welcome) => void): () => void;
-  on(event: 'error', listener: (error: unknown) => void): () => void;
+  /** Returns a function that stops listening. */
+  on<E extends keyof ClientEvents>(event: E, listener: (value: ClientEvents[E]) => void): () => void;
+  off<E extends keyof ClientEvents>(event: E, listener: (value: ClientEvents[E]) => void): void;
+  /** The next event only. */
+  once<E extends keyof ClientEvents>(event: E, listener: (value: ClientEvents[E]) => void): () => void;
   connect(): Promise<Welcome>;
   send(to: string, data: unknown, options?: { kind?: string; timeout?: number }): Promise<SendOutcome>;
+  /** Sends without waiting for the outcome; never rejects. A failure the node reports (`offline`, …) comes as an `error` event. */
+  sendAndForget(to: string, data: unknown, options?: { kind?: string; timeout?: number }): void;
   /** `options.timeout` (default `callTimeout`) is also sent as the call's `timeoutMs`, so the node and the backend give up when the client does. */
   call<Response = any>(route: string, data?: object | Uint8Array, options?: { timeout?: number }): Promise<Response>;
   presence(user: string, options?: { timeout?: number }): Promise<PresenceAnswer>;

@@ -28,8 +28,9 @@ export const jsonCodec = {
 /**
  * The protobuf envelope (`switchboard.v1.proto`, binary frames), written and read here
  * without a protobuf library. `send` data, answers and pushes are plain JavaScript values
- * (carried as `google.protobuf.Value`); a backend `call` takes its request as the encoded
- * message (a Uint8Array, from your generated code) and resolves with the encoded response.
+ * (carried as `google.protobuf.Value`), as are the arguments and answers of the node's own
+ * `switchboard.*` calls; a backend `call` takes its request as the encoded message (a
+ * Uint8Array, from your generated code) and resolves with the encoded response.
  */
 export const protobufCodec = {
   subprotocol: 'switchboard.v1.proto',
@@ -39,8 +40,14 @@ export const protobufCodec = {
     if (frame.id) out.string(1, frame.id);
     if (frame.call !== undefined) {
       out.string(2, frame.call);
-      const payload = frame.data instanceof Uint8Array ? frame.data : new Uint8Array(0);
-      if (payload.length > 0) out.bytes(7, payload);
+      if (frame.data instanceof Uint8Array) {
+        if (frame.data.length > 0) out.bytes(7, frame.data);
+      } else if (String(frame.call).startsWith('switchboard.')) {
+        // The node's own calls read their arguments as a Value (`data`, field 6).
+        if (frame.data !== undefined) out.message(6, (value) => writeValue(value, frame.data));
+      } else if (frame.data !== undefined && !isEmptyObject(frame.data)) {
+        throw new TypeError(`a backend call's request in protobuf frames is its encoded message (a Uint8Array from generated code), not ${typeof frame.data}; '${frame.call}' was given one`);
+      }
       if (frame.timeoutMs > 0) {
         out.tag(8, 0);
         out.varint(frame.timeoutMs);
@@ -99,6 +106,8 @@ export const protobufCodec = {
     return frame;
   },
 };
+
+const isEmptyObject = (value) => value !== null && typeof value === 'object' && Object.keys(value).length === 0;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -260,7 +269,8 @@ function readValue(bytes) {
           if (entryField === 1) key = utf8(entryValue);
           else if (entryField === 2) item = readValue(entryValue);
         }
-        result[key] = item;
+        // As JSON.parse does: an own property, so that `__proto__` replaces no prototype.
+        Object.defineProperty(result, key, { value: item, enumerable: true, writable: true, configurable: true });
       }
     } else if (field === 6) result = [...readFields(value)].map(([, item]) => readValue(item));
   }
@@ -269,6 +279,11 @@ function readValue(bytes) {
 
 const CONNECTING = 0;
 const OPEN = 1;
+
+/** The longest delay `setTimeout` keeps (~24.8 days); a longer one would fire at once. */
+const LONGEST_TIMER = 2 ** 31 - 1;
+/** The shortest time between two in-band token refreshes of one connection. */
+const MIN_REFRESH_GAP = 1000;
 
 /** Close codes after which reconnecting blindly would not help (docs/protocol.md § Close codes). */
 const FINAL_CLOSE_CODES = new Set([1002, 1007, 1009, 4003]);
@@ -292,6 +307,7 @@ export class SwitchboardClient {
       heartbeatInterval: 25_000,
       backoffBase: 250,
       backoffMax: 10_000,
+      maxReconnectAttempts: Infinity,
       codec: jsonCodec,
       ...options,
     };
@@ -320,6 +336,17 @@ export class SwitchboardClient {
     this._token = typeof options.token === 'string' ? options.token : null;
     this._stopped = false;
     this._timers = new Set();
+    /** The reconnect waiting out its backoff: `{timer, freshToken}`. */
+    this._pendingRetry = null;
+    // A browser back online retries at once instead of waiting out the backoff.
+    this._onOnline = () => {
+      const retry = this._pendingRetry;
+      if (!retry || this._stopped) return;
+      this._cancel(retry.timer);
+      this._pendingRetry = null;
+      this._open(retry.freshToken);
+    };
+    if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') window.addEventListener('online', this._onOnline);
   }
 
   /** The node the client is connected to now, or null. */
@@ -335,7 +362,21 @@ export class SwitchboardClient {
   on(event, listener) {
     if (!this._listeners.has(event)) this._listeners.set(event, new Set());
     this._listeners.get(event).add(listener);
-    return () => this._listeners.get(event)?.delete(listener);
+    return () => this.off(event, listener);
+  }
+
+  /** Stops `listener` listening to `event`. @param {string} event @param {(value: any) => void} listener */
+  off(event, listener) {
+    this._listeners.get(event)?.delete(listener);
+  }
+
+  /** Listens to the next `event` only. @param {string} event @param {(value: any) => void} listener */
+  once(event, listener) {
+    const stop = this.on(event, (value) => {
+      stop();
+      listener(value);
+    });
+    return stop;
   }
 
   /** Connects (once); resolves with the first welcome, rejects if the client is closed first. */
@@ -356,6 +397,18 @@ export class SwitchboardClient {
     const body = { to, data };
     if (options.kind) body.kind = options.kind;
     return this._request({ send: body }, options.timeout);
+  }
+
+  /**
+   * Sends `data` to every connection of user `to` without waiting for the outcome: returns
+   * at once and never rejects (an un-awaited `send` to an offline user would reject with
+   * nobody listening). A failure the node reports (`offline`, …) comes as an `error` event.
+   * @param {string} to @param {unknown} data @param {{kind?: string, timeout?: number}} [options]
+   */
+  sendAndForget(to, data, options = {}) {
+    const body = { to, data };
+    if (options.kind) body.kind = options.kind;
+    this._request({ send: body }, options.timeout, { noReply: true }).catch((error) => this._emit('error', error));
   }
 
   /**
@@ -383,8 +436,8 @@ export class SwitchboardClient {
   /** Closes for good: calls in flight are rejected, nothing reconnects. */
   close(code = 1000, reason = 'client closed') {
     this._stopped = true;
-    for (const timer of this._timers) clearTimeout(timer);
-    this._timers.clear();
+    this._cancelAll();
+    this._forgetWindow();
     const socket = this._socket;
     this._socket = null;
     if (socket && (socket.readyState === CONNECTING || socket.readyState === OPEN)) socket.close(code, reason);
@@ -411,19 +464,35 @@ export class SwitchboardClient {
     this._emit('state', { state, ...detail });
   }
 
+  /** Runs `action` after `milliseconds` (any length: past `setTimeout`'s ~24.8 days it
+   * re-arms); the handle cancels it with `_cancel`. */
   _later(milliseconds, action) {
-    const timer = setTimeout(() => {
-      this._timers.delete(timer);
-      action();
-    }, milliseconds);
+    const timer = { id: null };
+    const arm = (remaining) => {
+      timer.id = setTimeout(() => {
+        if (remaining > LONGEST_TIMER) return arm(remaining - LONGEST_TIMER);
+        this._timers.delete(timer);
+        action();
+      }, Math.min(Math.max(remaining, 0), LONGEST_TIMER));
+    };
+    arm(Number.isNaN(milliseconds) ? 0 : milliseconds);
     this._timers.add(timer);
     return timer;
   }
 
   _cancel(timer) {
     if (timer === undefined || timer === null) return;
-    clearTimeout(timer);
+    clearTimeout(timer.id);
     this._timers.delete(timer);
+  }
+
+  _forgetWindow() {
+    if (typeof window !== 'undefined' && typeof window.removeEventListener === 'function') window.removeEventListener('online', this._onOnline);
+  }
+
+  _cancelAll() {
+    for (const timer of this._timers) clearTimeout(timer.id);
+    this._timers.clear();
   }
 
   async _currentToken(fresh) {
@@ -456,8 +525,28 @@ export class SwitchboardClient {
     this._socket = socket;
     let welcomed = false;
     let refusal = null;
-    const giveUp = this._later(this.options.connectTimeout, () => {
-      if (!welcomed && this._socket === socket) socket.close(4000, 'no welcome in time');
+    let giveUp = null;
+    /** The socket is over for this client: what its close means is decided now. */
+    const ended = (code, reason) => {
+      if (this._socket !== socket) return;
+      this._socket = null;
+      this._cancel(giveUp);
+      this._stopHeartbeat();
+      this.welcome = null;
+      this._failPending('disconnected', 'the connection closed before the answer came; the call may or may not have been handled');
+      this._closed(code, reason, welcomed, refusal);
+    };
+    /** Gives up on a socket that answers nothing: a dead peer answers no close handshake
+     * either, and a browser would wait for it (~60 s) before reporting the close. */
+    const abandon = (code, reason) => {
+      ended(code, reason);
+      try {
+        if (typeof socket.terminate === 'function') socket.terminate();
+        else socket.close(code, reason);
+      } catch {}
+    };
+    giveUp = this._later(this.options.connectTimeout, () => {
+      if (!welcomed) abandon(4000, 'no welcome in time');
     });
     // Node's `ws` says why an upgrade was refused; a browser only sees the socket close.
     if (typeof socket.on === 'function') {
@@ -495,9 +584,15 @@ export class SwitchboardClient {
         if (inbox?.resumed && !inbox.recovered) {
           this._emit('resync', { reason: 'the inbox no longer reaches back to the last position seen; fetch current state from the backends' });
         }
-        this._startHeartbeat(socket);
+        this._startHeartbeat(socket, abandon);
         this._scheduleRefresh(socket, frame.welcome.tokenExpiresAtMs);
-        for (const waiter of this._waiting.splice(0)) waiter.resolve(frame.welcome);
+        for (const waiter of this._waiting.splice(0)) {
+          try {
+            waiter.resolve(frame.welcome);
+          } catch (error) {
+            this._emit('error', error);  // one waiter's failure leaves the others sent
+          }
+        }
         return;
       }
       if (frame.push) return this._received(frame.push);
@@ -511,15 +606,7 @@ export class SwitchboardClient {
       if (frame.error) call.reject(new SwitchboardError(frame.error.code, frame.error.message, frame.error.retryAfterMs));
       else call.resolve(frame.ok ?? frame.ok_payload ?? frame.okPayload ?? {});
     };
-    socket.onclose = (event) => {
-      if (this._socket !== socket) return;
-      this._socket = null;
-      this._cancel(giveUp);
-      this._stopHeartbeat();
-      this.welcome = null;
-      this._failPending('disconnected', 'the connection closed before the answer came; the call may or may not have been handled');
-      this._closed(event?.code ?? 1006, event?.reason ?? '', welcomed, refusal);
-    };
+    socket.onclose = (event) => ended(event?.code ?? 1006, event?.reason ?? '');
     socket.onerror = () => {};  // onclose follows and decides
   }
 
@@ -603,6 +690,7 @@ export class SwitchboardClient {
       // The token expired before a fresh one reached the node: a fixed token cannot be
       // renewed; a provider is asked for a fresh one, and the client is back at once.
       if (typeof this.options.token !== 'function') return this._stop({ ...detail, reason: `token expired: ${detail.reason}` });
+      if (this._gaveUp(detail)) return;
       this._attempt += 1;
       this._setState('reconnecting', { ...detail, delay: 0, url: this.urls[this._urlIndex], attempt: this._attempt });
       return void this._open(true);
@@ -636,7 +724,15 @@ export class SwitchboardClient {
     }
   }
 
+  /** Past `maxReconnectAttempts` attempts without a welcome the client stops. */
+  _gaveUp(detail) {
+    if (this._attempt < this.options.maxReconnectAttempts) return false;
+    this._stop({ ...detail, reason: `gave up after ${this._attempt} attempts without a welcome: ${detail.reason || `close code ${detail.code}`}` });
+    return true;
+  }
+
   _reconnectNow(detail) {
+    if (this._gaveUp(detail)) return;
     this._attempt += 1;
     this._setState('reconnecting', { ...detail, delay: 0, url: this.urls[this._urlIndex], attempt: this._attempt });
     this._open(false);
@@ -644,18 +740,23 @@ export class SwitchboardClient {
 
   /** Full-jitter exponential backoff: a random delay up to base·2^attempt, capped. */
   _retry(detail, { freshToken = false } = {}) {
-    if (this._stopped) return;
+    if (this._stopped || this._gaveUp(detail)) return;
     const ceiling = Math.min(this.options.backoffMax, this.options.backoffBase * 2 ** this._attempt);
     const delay = Math.floor(Math.random() * ceiling);
     this._attempt += 1;
     this._setState('reconnecting', { ...detail, delay, url: this.urls[this._urlIndex], attempt: this._attempt });
-    this._later(delay, () => this._open(freshToken));
+    const retry = { freshToken, timer: null };
+    retry.timer = this._later(delay, () => {
+      if (this._pendingRetry === retry) this._pendingRetry = null;
+      this._open(freshToken);
+    });
+    this._pendingRetry = retry;
   }
 
   _stop(detail) {
     this._stopped = true;
-    for (const timer of this._timers) clearTimeout(timer);
-    this._timers.clear();
+    this._cancelAll();
+    this._forgetWindow();
     this._failPending('closed', `the client stopped: ${detail.reason || `close code ${detail.code}`}`);
     for (const waiter of this._waiting.splice(0)) waiter.reject(new SwitchboardError(detail.code === 401 ? 'unauthenticated' : 'closed', detail.reason));
     this._setState('closed', detail);
@@ -663,7 +764,7 @@ export class SwitchboardClient {
 
   /** The node pings at the WebSocket level (answered by every WebSocket implementation);
    * a ping frame of the protocol now and then also finds a connection that died silently. */
-  _startHeartbeat(socket) {
+  _startHeartbeat(socket, abandon) {
     this._stopHeartbeat();
     const interval = this.options.heartbeatInterval;
     if (!interval) return;
@@ -672,9 +773,7 @@ export class SwitchboardClient {
         if (this._socket !== socket) return;
         this.ping({ timeout: interval }).then(beat, (error) => {
           if (this._socket !== socket || error.code !== 'timeout') return;
-          // A dead connection answers no close handshake either: drop it where we can.
-          if (typeof socket.terminate === 'function') socket.terminate();
-          else socket.close(4000, 'heartbeat unanswered');
+          abandon(4000, 'heartbeat unanswered');
         });
       });
     };
@@ -691,13 +790,21 @@ export class SwitchboardClient {
     if (!expiresAtMs || typeof this.options.token !== 'function') return;
     const remaining = expiresAtMs - Date.now();
     const lead = Math.min(30_000, Math.max(remaining / 4, 0));
-    this._refresh = this._later(Math.max(remaining - lead, 0), async () => {
+    // Never sooner than MIN_REFRESH_GAP: near the expiry the lead shrinks towards nothing.
+    this._refresh = this._later(Math.max(remaining - lead, MIN_REFRESH_GAP), async () => {
       if (this._socket !== socket) return;
       try {
         const token = await this.options.token();
         const answer = await this.call('switchboard.refresh', { token });
         this._token = token;
-        if (this._socket === socket) this._scheduleRefresh(socket, answer.expiresAtMs);
+        if (this._socket !== socket) return;
+        if (!(answer.expiresAtMs > expiresAtMs)) {
+          // A provider that hands back the same (cached) token: asking again would spin.
+          // The connection ends at the expiry (4001) and the reconnect asks for a fresh one.
+          this._emit('error', new SwitchboardError('token_not_renewed', 'the token provider returned a token that expires no later than the connection\'s; it ends at the expiry and reconnects with a fresh token'));
+          return;
+        }
+        this._scheduleRefresh(socket, answer.expiresAtMs);
       } catch (error) {
         // The node closes at the expiry (4001) and the reconnect asks for a fresh token.
         this._emit('error', error);
@@ -723,25 +830,48 @@ export class SwitchboardClient {
   }
 
   /** Sends one frame with a fresh id and resolves with its answer. A frame is sent once:
-   * while the client is reconnecting it waits for the next welcome (within its timeout). */
-  _request(body, timeout = this.options.callTimeout) {
+   * while the client is reconnecting it waits for the next welcome (within its timeout).
+   * It is encoded first, so a frame that cannot be encoded is refused alone. With
+   * `noReply` the frame has no id and the promise resolves once it is sent. */
+  _request(body, timeout = this.options.callTimeout, { noReply = false } = {}) {
     if (this._stopped) return Promise.reject(new SwitchboardError('closed', 'the client was closed'));
     return new Promise((resolve, reject) => {
-      const id = String(this._nextID++);
-      const call = { resolve, reject, timer: null, sent: false };
+      const id = noReply ? undefined : String(this._nextID++);
+      let frame;
+      try {
+        frame = this.options.codec.encode(noReply ? body : { id, ...body });
+      } catch (error) {
+        reject(new SwitchboardError('invalid_argument', `the frame cannot be encoded: ${error?.message ?? error}`));
+        return;
+      }
+      const call = { resolve, reject, timer: null };
+      let waiter = null;
       call.timer = this._later(timeout, () => {
-        this._pending.delete(id);
+        if (id !== undefined) this._pending.delete(id);
+        // A call that timed out while waiting for a connection leaves the queue.
+        const queued = waiter ? this._waiting.indexOf(waiter) : -1;
+        if (queued >= 0) this._waiting.splice(queued, 1);
         reject(new SwitchboardError('timeout', `no answer within ${timeout} ms`));
       });
       const transmit = () => {
-        if (!this._timers.has(call.timer)) return;  // timed out while waiting for a connection
-        this._pending.set(id, call);
-        this._socket.send(this.options.codec.encode({ id, ...body }));
+        if (!this._timers.has(call.timer)) return;  // timed out meanwhile
+        try {
+          this._socket.send(frame);
+        } catch (error) {
+          this._cancel(call.timer);
+          reject(new SwitchboardError('disconnected', `the frame could not be sent: ${error?.message ?? error}`));
+          return;
+        }
+        if (noReply) {
+          this._cancel(call.timer);
+          resolve(undefined);
+        } else this._pending.set(id, call);
       };
       if (this.state === 'open' && this._socket) transmit();
       else {
         if (this.state === 'idle') this.connect().catch(() => {});
-        this._waiting.push({ resolve: transmit, reject: (error) => (this._cancel(call.timer), reject(error)) });
+        waiter = { resolve: transmit, reject: (error) => (this._cancel(call.timer), reject(error)) };
+        this._waiting.push(waiter);
       }
     });
   }

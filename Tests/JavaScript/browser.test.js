@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { Browser } from './support/chromium.js';
-import { artifacts, eventually, notify, startCluster } from './support/cluster.js';
+import { artifacts, eventually, notify, startCluster, token } from './support/cluster.js';
 
 const shots = path.join(artifacts, 'browser');
 mkdirSync(shots, { recursive: true });
@@ -105,4 +105,18 @@ test('two people chat, share locations, get notifications across nodes; a drain 
   await dashboard.waitForText('#summary', '1 node ');
   await dashboard.screenshot(path.join(shots, '8-dashboard-one-node.png'));
   assert.equal((await one.child.exited).code, 0);
+  // The legend names the nodes as text, and nothing on any page ran or loaded against its policy.
+  assert.match(await dashboard.text('#legend'), /node-1.*node-2/);
+  assert.equal(await dashboard.evaluate(`document.querySelectorAll('#legend script, #legend img').length`), 0);
+  for (const page of [alice, bob, dashboard]) assert.deepEqual(await page.evaluate('window.cspViolations'), []);
+});
+
+test('the dashboard takes its admin token from the fragment only, and clears it from the address bar', async () => {
+  const [, two] = cluster.nodes;
+  const admin = await token('ops', { admin: true });
+  const page = await browser.open(`${two.http}/dashboard#token=${admin}`);
+  await page.waitForText('#state', 'open');
+  assert.equal(await page.evaluate('location.hash'), '');
+  const leaky = await browser.open(`${two.http}/dashboard?token=${admin}`);
+  await leaky.waitForText('#problem', 'reaches server logs');
 });

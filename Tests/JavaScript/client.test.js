@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { protobufCodec, SwitchboardClient, SwitchboardError } from '../../Clients/JavaScript/switchboard.js';
-import { eventually, metric, startCluster, token } from './support/cluster.js';
+import { eventually, metric, sleep, startCluster, token } from './support/cluster.js';
 import WebSocket from './support/ws.js';
 
 /** A client that records its state changes and pushes; closed by `clients.closeAll()`. */
@@ -16,6 +16,31 @@ function clientFor(urls, tokenOrProvider, options = {}) {
   return client;
 }
 let open = [];
+
+/** A WebSocket as browsers have it: `close()` waits for the peer's close handshake, and
+ * there is no `terminate()`. */
+class BrowserWebSocket {
+  constructor(url, protocol) {
+    this.inner = new WebSocket(url, protocol);
+    this.inner.binaryType = 'arraybuffer';
+    this.inner.onopen = (event) => this.onopen?.(event);
+    this.inner.onmessage = (event) => this.onmessage?.(event);
+    this.inner.onclose = (event) => this.onclose?.(event);
+    this.inner.onerror = (event) => this.onerror?.(event);
+  }
+  get readyState() {
+    return this.inner.readyState;
+  }
+  set binaryType(value) {
+    this.inner.binaryType = value;
+  }
+  send(data) {
+    this.inner.send(data);
+  }
+  close(code, reason) {
+    this.inner.close(code, reason);
+  }
+}
 const closeAll = () => {
   for (const client of open) client.close();
   open = [];
@@ -31,6 +56,70 @@ test('a call carries its timeout as timeoutMs (protobuf field 8); an error\'s re
   assert.deepEqual(protobufCodec.decode(answer).error, { code: 'busy', message: 'x', retryAfterMs: 100 });
   const error = new SwitchboardError('busy', 'x', 100);
   assert.equal(error.retryAfterMs, 100);
+});
+
+
+test("protobuf frames: the node's own calls carry their arguments as a Value; a backend call refuses a plain object", () => {
+  const refresh = protobufCodec.encode({ id: '1', call: 'switchboard.refresh', data: { token: 'abc' } });
+  // Field 6 (data), a Value holding a Struct {token: "abc"}.
+  const fields = new Map();
+  for (let offset = 0; offset < refresh.length;) {
+    const key = refresh[offset++];
+    const length = refresh[offset++];
+    fields.set(key >> 3, refresh.slice(offset, offset + length));
+    offset += length;
+  }
+  assert.ok(fields.has(6), 'switchboard.refresh carries data (field 6)');
+  assert.ok(Buffer.from(fields.get(6)).includes(Buffer.from('token')) && Buffer.from(fields.get(6)).includes(Buffer.from('abc')));
+  assert.throws(() => protobufCodec.encode({ id: '2', call: 'chat.send', data: { to: 'bob' } }), /encoded message/);
+  assert.doesNotThrow(() => protobufCodec.encode({ id: '3', call: 'chat.history', data: {} }), 'no arguments: an empty request');
+});
+
+test('a protobuf Struct key __proto__ becomes an own property, never a prototype', () => {
+  const text = (field, value) => [(field << 3) | 2, value.length, ...Buffer.from(value)];
+  const message = (field, bytes) => [(field << 3) | 2, bytes.length, ...bytes];
+  const inner = message(5, message(1, [...text(1, 'polluted'), ...message(2, [0x20, 1])]));  // {polluted: true}
+  const struct = message(5, message(1, [...text(1, '__proto__'), ...message(2, inner)]));
+  const answer = protobufCodec.decode(Uint8Array.from([...text(1, '9'), ...message(2, struct)]));
+  assert.equal(Object.getPrototypeOf(answer.ok), Object.prototype);
+  assert.equal(answer.ok.polluted, undefined);
+  assert.deepEqual(Object.keys(answer.ok), ['__proto__']);
+  assert.equal(Object.getOwnPropertyDescriptor(answer.ok, '__proto__').value.polluted, true);
+  assert.equal({}.polluted, undefined);
+});
+
+test('timers past setTimeout\'s 24.8 days wait instead of firing at once; a call that timed out while queued leaves the queue', async () => {
+  const client = new SwitchboardClient({ urls: ['ws://127.0.0.1:1/ws'], token: 'x', WebSocket, backoffBase: 20, backoffMax: 40 });
+  let fired = 0;
+  client._later(30 * 24 * 3600 * 1000, () => (fired += 1));
+  await sleep(50);
+  assert.equal(fired, 0, 'a 30-day delay did not fire within 50 ms');
+  await assert.rejects(client.ping({ timeout: 30 }), (error) => error.code === 'timeout');
+  assert.equal(client._waiting.filter((waiter) => waiter.resolve.name === 'transmit').length, 0, 'the timed-out call is no longer queued');
+  client.close();
+  assert.equal(client._timers.size, 0);
+});
+
+test('maxReconnectAttempts bounds the reconnects: the client stops, saying why', async () => {
+  const client = new SwitchboardClient({ urls: ['ws://127.0.0.1:1/ws'], token: 'x', WebSocket, backoffBase: 5, backoffMax: 10, maxReconnectAttempts: 3 });
+  const states = [];
+  client.on('state', (change) => states.push(change));
+  await assert.rejects(client.connect(), (error) => /gave up after 3 attempts/.test(error.message));
+  assert.equal(client.state, 'closed');
+  assert.equal(states.filter((change) => change.state === 'reconnecting').length, 3);
+});
+
+test('once listens to one event; off stops a listener', () => {
+  const client = new SwitchboardClient({ urls: ['ws://127.0.0.1:1/ws'], token: 'x', WebSocket });
+  const seen = [];
+  client.once('state', (change) => seen.push(`once:${change.state}`));
+  const every = (change) => seen.push(`on:${change.state}`);
+  client.on('state', every);
+  client._setState('connecting');
+  client.off('state', every);
+  client._setState('open');
+  assert.deepEqual(seen, ['once:connecting', 'on:connecting']);
+  client.close();
 });
 
 describe('the JavaScript client on a two-node cluster', () => {
@@ -120,6 +209,90 @@ describe('the JavaScript client on a two-node cluster', () => {
     assert.ok(history instanceof Uint8Array);
     assert.ok(Buffer.from(history).includes(Buffer.from('hi')), 'the encoded response holds the message');
     closeAll();
+  });
+
+  for (const [name, codec] of [['JSON', undefined], ['protobuf', protobufCodec]]) {
+    test(`the node's own calls over ${name} frames: refresh keeps the connection past the first token, cluster answers an admin`, async () => {
+      const [one] = cluster.nodes;
+      const tokens = [await token(`refresher-${name}`, { ttl: '4s' }), await token(`refresher-${name}`, { ttl: '1h' })];
+      let asked = 0;
+      const errors = [];
+      const client = clientFor([one.ws], () => tokens[Math.min(asked++, 1)], codec ? { codec } : {});
+      client.on('error', (error) => errors.push(error));
+      const welcome = await client.connect();
+      await eventually('the first token\'s expiry to pass', () => Date.now() > welcome.tokenExpiresAtMs + 1000, 30_000);
+      assert.equal(client.state, 'open');
+      assert.equal(client.welcome.connection, welcome.connection, 'refreshed in band, never closed (4001)');
+      assert.deepEqual(errors, []);
+      const admin = clientFor([one.ws], await token(`ops-${name}`, { admin: true }), codec ? { codec } : {});
+      await admin.connect();
+      const stats = await admin.call('switchboard.cluster');
+      assert.equal(stats.servedBy, 'node-1');
+      assert.ok(stats.nodes.some((node) => node.node === 'node-2'));
+      const inbox = await client.call('switchboard.inbox', { after: 0, epoch: client.position.epoch });
+      assert.equal(inbox.recovered, true);
+      assert.deepEqual(inbox.pushes, []);
+      closeAll();
+    });
+  }
+
+  test('a token living past setTimeout\'s range is not refreshed in a loop; a provider that hands back the same token is asked once, not spun', async () => {
+    const [one] = cluster.nodes;
+    let longAsked = 0;
+    const long = clientFor([one.ws], async () => (longAsked++, await token('long-lived', { ttl: '40d' })));
+    await long.connect();
+    await sleep(500);
+    assert.equal(longAsked, 1, 'a 40-day token is not refreshed at once');
+
+    const cached = await token('cached', { ttl: '3s' });
+    let asked = 0;
+    let askedBeforeTheEnd;
+    const errors = [];
+    const client = clientFor([one.ws], () => (asked++, cached));
+    client.on('error', (error) => errors.push(error));
+    client.on('state', (change) => {
+      if (change.state === 'reconnecting' && askedBeforeTheEnd === undefined) askedBeforeTheEnd = asked;
+    });
+    await client.connect();
+    await eventually('the connection to end at the expiry', () => askedBeforeTheEnd !== undefined, 30_000);
+    assert.ok(errors.some((error) => error.code === 'token_not_renewed'), errors.map((error) => error.code).join());
+    assert.equal(askedBeforeTheEnd, 2, 'asked at the connect and once for the refresh');
+    closeAll();
+  });
+
+  test('a call that cannot be encoded is refused alone: the calls queued with it are sent', async () => {
+    const client = clientFor([cluster.nodes[0].ws], await token('queued'));
+    const bad = client.call('chat.send', { n: 1n });  // a BigInt has no JSON form
+    const ping = client.ping();
+    await assert.rejects(bad, (error) => error.code === 'invalid_argument');
+    assert.equal((await ping).node, 'node-1');
+    closeAll();
+  });
+
+  test("sendAndForget to an offline user: no rejection anywhere, the node's refusal arrives as an error event", async () => {
+    const unhandled = [];
+    const record = (reason) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const client = clientFor([cluster.nodes[0].ws], await token('forgetful'));
+      const errors = [];
+      client.on('error', (error) => errors.push(error));
+      await client.connect();
+      assert.equal(client.sendAndForget('nobody-at-all', { x: 1 }), undefined);
+      await eventually('the offline error event', () => errors.some((error) => error.code === 'offline'));
+      assert.equal((await client.ping()).node, 'node-1');
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+    closeAll();
+  });
+
+  test('refusals of /ws over plain HTTP are readable from other origins (CORS)', async () => {
+    const response = await fetch(`${cluster.nodes[0].http}/ws?token=forged`, { headers: { origin: 'https://app.example' } });
+    assert.equal(response.status, 401);
+    assert.equal(response.headers.get('access-control-allow-origin'), '*');
+    assert.equal((await response.json()).error.code, 'unauthenticated');
   });
 
   test('refusals reject with the protocol code; the socket stays usable', async () => {
@@ -233,6 +406,25 @@ describe('reconnecting', () => {
     await assert.rejects(bob.ping({ timeout: 200 }), (error) => error.code === 'timeout' && /200 ms/.test(error.message));
     await eventually('the heartbeat to give up on node 1, and alice on node 2', () => alice.state === 'open' && alice.node === 'node-2');
     await assert.rejects(inFlight, (error) => error.code === 'disconnected' && /may or may not/.test(error.message));
+  });
+
+  test('a heartbeat that goes unanswered drops the socket at once, without waiting for a close handshake a browser would wait ~60 s for', async (t) => {
+    const cluster = await startCluster({ name: 'browser-heartbeat' });
+    t.after(async () => {
+      closeAll();
+      cluster.nodes[0].child.signal('SIGCONT');
+      await cluster.stop();
+    });
+    const [one, two] = cluster.nodes;
+    const alice = clientFor([one.ws, two.ws], await token('alice'), { heartbeatInterval: 500, WebSocket: BrowserWebSocket });
+    await alice.connect();
+    assert.equal(alice.node, 'node-1');
+    await one.child.stop();  // alive to TCP, silent to the client
+    // `ws` waits 30 s for a close handshake; a browser ~60 s. Well before: on node 2.
+    await eventually('alice on node 2', () => alice.state === 'open' && alice.node === 'node-2', 20_000);
+    const dropped = alice.states.find((change) => change.state === 'reconnecting');
+    assert.equal(dropped.code, 4000);
+    assert.match(dropped.reason, /heartbeat/);
   });
 
   test('nodes that are down are retried with growing, jittered delays', async (t) => {

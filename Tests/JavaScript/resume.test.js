@@ -160,22 +160,26 @@ describe('durable pushes on a three-node cluster', () => {
     assert.deepEqual(numbers(later), [100]);
   });
 
-  test('a position jump (a relay message lost) is filled from the inbox, in order', async () => {
-    const three = cluster.nodes[2];
-    const sender = clientFor([three.ws], 'sender-4');
-    await sender.connect();
-    const receiver = clientFor([three.ws], 'gap-user');
-    await receiver.connect();
-    await sender.send('gap-user', { n: 1 }, { kind: 'note' });
-    await eventually('the first note', () => numbers(receiver).length === 1);
-    // Stored but never published: what a subscriber misses while Redis drops it.
-    const reply = await redisCommand(cluster, ['XADD', `${cluster.prefix}inbox:gap-user`, '0-*', 'p', relayBatch('gap-user', 'note', { n: 2 })]);
-    assert.match(reply, /0-2/);
-    await sender.send('gap-user', { n: 3 }, { kind: 'note' });
-    await eventually('the missing note and the next', () => numbers(receiver).length === 3);
-    assert.deepEqual(numbers(receiver), [1, 2, 3]);
-    assert.deepEqual(receiver.pushes.map((push) => push.position.offset), [1, 2, 3]);
-  });
+  for (const [name, codec] of [['JSON', undefined], ['protobuf', protobufCodec]]) {
+    test(`a position jump (a relay message lost) is filled from the inbox, in order (${name} frames)`, async () => {
+      const three = cluster.nodes[2];
+      const user = `gap-user-${name}`;
+      const sender = clientFor([three.ws], `sender-4-${name}`);
+      await sender.connect();
+      const receiver = clientFor([three.ws], user, codec ? { codec } : {});
+      await receiver.connect();
+      await sender.send(user, { n: 1 }, { kind: 'note' });
+      await eventually('the first note', () => numbers(receiver).length === 1);
+      // Stored but never published: what a subscriber misses while Redis drops it.
+      const reply = await redisCommand(cluster, ['XADD', `${cluster.prefix}inbox:${user}`, '0-*', 'p', relayBatch(user, 'note', { n: 2 })]);
+      assert.match(reply, /0-2/);
+      await sender.send(user, { n: 3 }, { kind: 'note' });
+      await eventually('the missing note and the next', () => numbers(receiver).length === 3);
+      assert.deepEqual(numbers(receiver), [1, 2, 3]);
+      assert.deepEqual(receiver.pushes.map((push) => push.position.offset), [1, 2, 3]);
+      assert.deepEqual(receiver.resyncs, [], 'filled, not given up on');
+    });
+  }
 });
 
 /** An encoded `switchboard.relay.v1.RelayBatch` with one push item, as the inbox stores it. */

@@ -75,6 +75,22 @@ struct HTTPEndpointHandlerTests {
         #expect(library.body.contains("export class SwitchboardClient"))
         #expect(try await get("/assets/../../etc/passwd", on: plain).status == .notFound)
 
+        // Pages are fenced (the dashboard holds an admin token); everything says what it is.
+        let policy = try #require(dashboard.headers.first(name: "content-security-policy"))
+        #expect(policy.contains("script-src 'self'") && policy.contains("default-src 'none'") && !policy.contains("unsafe-inline"))
+        #expect(dashboard.headers["referrer-policy"] == ["no-referrer"])
+        #expect(dashboard.headers["x-content-type-options"] == ["nosniff"])
+        #expect(library.headers["x-content-type-options"] == ["nosniff"])
+        #expect(library.headers["content-security-policy"].isEmpty, "a script needs no policy of its own")
+        // Revalidated on every load, 304 while unchanged.
+        #expect(library.headers["cache-control"] == ["no-cache"])
+        let etag = try #require(library.headers.first(name: "etag"))
+        let unchanged = try await get("/assets/switchboard.js", on: plain, headers: [("if-none-match", "\"other\", \(etag)")])
+        #expect(unchanged.status == .notModified)
+        #expect(unchanged.body.isEmpty)
+        #expect(try await get("/assets/switchboard.js", on: plain, headers: [("if-none-match", "\"other\"")]).status == .ok)
+        #expect(try #require(dashboard.headers.first(name: "etag")) != etag)
+
         let node = try await makeTestNode { $0.dev = true }
         let dev = try await channel(node)
         let demo = try await get("/demo", on: dev)
@@ -104,9 +120,10 @@ struct HTTPEndpointHandlerTests {
     func notAnUpgrade() async throws {
         let node = try await makeTestNode()
         let channel = try await channel(node)
-        let anonymous = try await get("/ws", on: channel)
+        let anonymous = try await get("/ws", on: channel, headers: [("origin", "https://app.example")])
         #expect(anonymous.status == .unauthorized)
         #expect(anonymous.code == "unauthenticated")
+        #expect(anonymous.headers["access-control-allow-origin"] == ["*"], "a page on another origin can read why")
         let token = try await TokenAuthenticator(secret: node.configuration.jwtSecret).issue(user: "alice", validFor: .seconds(60))
         let plain = try await get("/ws?token=\(token)", on: channel)
         #expect(plain.status == .upgradeRequired)
@@ -122,6 +139,7 @@ struct HTTPEndpointHandlerTests {
         let refused = try await get("/ws", on: channel)
         #expect(refused.status == .serviceUnavailable)
         #expect(refused.code == "busy")
+        #expect(refused.headers["access-control-allow-origin"] == ["*"])
         #expect(refused.headers["connection"] == ["close"])
         try await channel.closeFuture.get()
     }

@@ -5,9 +5,10 @@
 # building docker-compose's pinned PyYAML from PyPI needs (venv, headers, a C compiler).
 SWITCHBOARD_PACKAGES=(libhiredis-dev redis-server redis-tools haproxy python3-venv python3-yaml python3-dev gcc)
 # Only for the tests: Node with the `ws` package (the JavaScript client's suite) and
-# headless Chromium (the demo app and the dashboard in a real browser); redis-sentinel
+# headless Chromium (the demo app and the dashboard in a real browser); TypeScript (`tsc`
+# checks switchboard.d.ts); redis-sentinel
 # (following a failover).
-SWITCHBOARD_TEST_PACKAGES=(nodejs node-ws chromium redis-sentinel)
+SWITCHBOARD_TEST_PACKAGES=(nodejs node-ws node-typescript chromium redis-sentinel)
 
 # Installs what is missing of SWITCHBOARD_PACKAGES, and of SWITCHBOARD_TEST_PACKAGES with `test`.
 ensure_packages() {

@@ -88,10 +88,10 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         case (.GET, "/ws"):
             refuseWebSocket(request, context: context)
         case (.GET, "/dashboard"):
-            write(.ok, WebAsset.dashboardPage, context: context)
+            write(.ok, WebAsset.dashboardPage, request: head, context: context)
         case (.GET, let path) where path.hasPrefix("/assets/"):
             if let asset = WebAsset.named(String(path.dropFirst("/assets/".count))) {
-                write(.ok, asset, context: context)
+                write(.ok, asset, request: head, context: context)
             } else {
                 writeError(.notFound, code: .notFound, "no such file: \(path)", context: context)
             }
@@ -103,7 +103,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
             if request.path == "/demo/token" {
                 mintDemoToken(for: request.parameter("user") ?? "", context: context)
             } else {
-                write(.ok, WebAsset.demoPage, context: context)
+                write(.ok, WebAsset.demoPage, request: head, context: context)
             }
         default:
             writeError(.notFound, code: .notFound, "no such endpoint: \(head.method) \(request.path)", context: context)
@@ -112,13 +112,17 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
 
     /// Says why `/ws` was not upgraded: the upgrade check's reason, or, for a request
     /// that was no upgrade at all, 503 draining, 401 or 426.
+    /// Readable from any origin: a page served elsewhere must learn that its token was
+    /// refused (401) or the node is draining (503), or a fixed token would retry for ever.
+    /// The body holds only the refusal; nothing is readable with credentials.
     private func refuseWebSocket(_ request: ClientRequest, context: ChannelHandlerContext) {
+        let cors = [("access-control-allow-origin", "*")]
         if let refusal = handshake.takeRefusal() {
-            writeError(refusal.status, code: refusal.code, refusal.message, close: true, context: context)
+            writeError(refusal.status, code: refusal.code, refusal.message, close: true, headers: cors, context: context)
             return
         }
         if node.registry.isDraining {
-            writeError(.serviceUnavailable, code: .draining, "this node is shutting down; connect to another", context: context)
+            writeError(.serviceUnavailable, code: .draining, "this node is shutting down; connect to another", headers: cors, context: context)
             return
         }
         let node = self.node
@@ -136,9 +140,9 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         promise.futureResult.whenSuccess { error in
             let (handler, context) = loopBound.value
             if let error {
-                handler.writeError(.unauthorized, code: .unauthenticated, "\(error)", context: context)
+                handler.writeError(.unauthorized, code: .unauthenticated, "\(error)", headers: cors, context: context)
             } else {
-                handler.writeError(.upgradeRequired, code: .upgradeRequired, "GET /ws must be a WebSocket upgrade", context: context)
+                handler.writeError(.upgradeRequired, code: .upgradeRequired, "GET /ws must be a WebSocket upgrade", headers: cors, context: context)
             }
         }
     }
@@ -169,21 +173,34 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         }
     }
 
-    private func write(_ status: HTTPResponseStatus, _ asset: WebAsset, context: ChannelHandlerContext) {
-        write(status, contentType: asset.contentType, ByteBuffer(bytes: asset.bytes), context: context)
+    /// A page or script: revalidated on every load (`ETag`: a node upgraded in place serves
+    /// the new files at once), answered 304 when unchanged, and fenced by the asset's
+    /// security headers (the dashboard's page holds an admin token).
+    private func write(_ status: HTTPResponseStatus, _ asset: WebAsset, request: HTTPRequestHead, context: ChannelHandlerContext) {
+        let headers = asset.securityHeaders + [("cache-control", "no-cache"), ("etag", asset.etag)]
+        if request.headers["if-none-match"].contains(where: { $0.split(separator: ",").contains { $0.filter { !$0.isWhitespace } == asset.etag } }) {
+            write(.notModified, contentType: asset.contentType, ByteBuffer(), headers: headers, context: context)
+            return
+        }
+        write(status, contentType: asset.contentType, ByteBuffer(bytes: asset.bytes), headers: headers, context: context)
     }
 
     private func writeError(
-        _ status: HTTPResponseStatus, code: ClientErrorCode, _ message: String, close: Bool = false, context: ChannelHandlerContext
+        _ status: HTTPResponseStatus, code: ClientErrorCode, _ message: String, close: Bool = false,
+        headers: [(String, String)] = [], context: ChannelHandlerContext
     ) {
         var frame = Switchboard_V1_ServerFrame()
         frame.error = .init(code: code, message: message)
-        write(status, contentType: "application/json", FrameCodec.encode(frame, as: .json).data, close: close, context: context)
+        write(status, contentType: "application/json", FrameCodec.encode(frame, as: .json).data, close: close, headers: headers, context: context)
     }
 
-    private func write(_ status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, close: Bool = false, context: ChannelHandlerContext) {
+    private func write(
+        _ status: HTTPResponseStatus, contentType: String, _ body: ByteBuffer, close: Bool = false,
+        headers extra: [(String, String)] = [], context: ChannelHandlerContext
+    ) {
         let close = close || !keepAlive
-        var headers = HTTPHeaders([("content-type", contentType), ("content-length", "\(body.readableBytes)")])
+        var headers = HTTPHeaders([("content-type", contentType), ("content-length", "\(body.readableBytes)"), ("x-content-type-options", "nosniff")])
+        headers.add(contentsOf: extra)
         if close { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)

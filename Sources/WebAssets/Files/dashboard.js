@@ -12,8 +12,12 @@ const historyLength = 300;
 const history = new Map();  // node id → [messages in + out per second]
 const colors = ['#5b8cff', '#3ecf8e', '#f5a524', '#f25f5c', '#b57bff', '#2ec4d6'];
 
+// The token stays in the fragment, which is never sent to a server (logs) nor in a
+// Referer; it leaves the address bar once read. One in the query is refused for that reason.
+const given = fragment.get('token');
+if (given) window.history.replaceState(null, '', `${location.pathname}${location.search}`);
+
 async function token() {
-  const given = fragment.get('token') ?? params.get('token');
   if (given) return given;
   const response = await fetch(`/demo/token?user=${encodeURIComponent(`dashboard-${Math.random().toString(36).slice(2, 8)}`)}`);
   const body = await response.json();
@@ -96,7 +100,14 @@ function draw() {
   const legend = [];
   [...history.entries()].forEach(([id, series], index) => {
     const color = colors[index % colors.length];
-    legend.push(`<span style="color:${color}">■</span> ${id}`);
+    // Node ids are text, never markup: this page holds an admin token.
+    const swatch = document.createElement('span');
+    swatch.style.color = color;
+    swatch.textContent = '■';
+    const entry = document.createElement('span');
+    entry.className = 'legend-entry';
+    entry.append(swatch, ` ${id}`);
+    legend.push(entry);
     context.strokeStyle = color;
     context.lineWidth = 2;
     context.beginPath();
@@ -108,7 +119,7 @@ function draw() {
     });
     context.stroke();
   });
-  $('legend').innerHTML = legend.join(' &nbsp; ');
+  $('legend').replaceChildren(...legend);
 }
 
 const client = new SwitchboardClient({ urls: nodes, token });
@@ -128,4 +139,9 @@ async function poll() {
   setTimeout(poll, 1000);
 }
 
-client.connect().then(poll, (error) => ($('problem').textContent = error.message));
+if (params.has('token')) {
+  client.close();
+  $('problem').textContent = 'a token in the query (?token=) reaches server logs: open the dashboard with #token=<token> instead';
+} else {
+  client.connect().then(poll, (error) => ($('problem').textContent = error.message));
+}

@@ -67,6 +67,11 @@ export class Browser {
     const page = new Page(this, sessionId, targetId);
     await page.send('Emulation.setDeviceMetricsOverride', { width, height, deviceScaleFactor: 1, mobile: false });
     await page.send('Page.enable');
+    // Whatever the page's Content-Security-Policy blocks is recorded: the pages must need none of it.
+    await page.send('Page.addScriptToEvaluateOnNewDocument', {
+      source: `window.cspViolations = [];
+        document.addEventListener('securitypolicyviolation', (event) => window.cspViolations.push(event.violatedDirective + ' ' + event.blockedURI));`,
+    });
     await page.send('Page.navigate', { url });
     await eventually(`${url} to load`, async () => (await page.evaluate('document.readyState')) === 'complete');
     return page;
