@@ -3,10 +3,12 @@ import PackageDescription
 
 let package = Package(
     name: "Switchboard",
-    platforms: [.macOS(.v15)],
+    // Mutex and Atomic (Synchronization), which the client uses, need these releases.
+    platforms: [.macOS(.v15), .iOS(.v18), .tvOS(.v18), .watchOS(.v11), .visionOS(.v2)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
-        .library(name: "SwitchboardClient", targets: ["SwitchboardClient"]),
+        // The client and the messages it speaks (SwitchboardWire), without the nodes' gRPC.
+        .library(name: "SwitchboardClient", targets: ["SwitchboardClient", "SwitchboardWire"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", exact: "1.6.2"),
@@ -30,10 +32,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", exact: "4.5.2"),
     ],
     targets: [
-        // Swift generated from Protos/ by scripts/generate-protos.sh (committed, never generated at build time).
+        // Swift generated from Protos/ by scripts/generate-protos.sh (committed, never generated
+        // at build time). SwitchboardWire: what clients speak — the envelope and the backend
+        // routes' messages, protobuf only. SwitchboardProtocol: the nodes' Gateway API and
+        // relay messages and every gRPC stub; it re-exports SwitchboardWire.
+        .target(
+            name: "SwitchboardWire",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
         .target(
             name: "SwitchboardProtocol",
             dependencies: [
+                "SwitchboardWire",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
@@ -144,7 +154,7 @@ let package = Package(
         .target(
             name: "SwitchboardClient",
             dependencies: [
-                "SwitchboardProtocol",
+                "SwitchboardWire",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -330,6 +340,8 @@ let package = Package(
                 "Node",
                 "TestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
             ]
         ),
         // Real processes, clusters and deployment files: nodes on loopback ports, a real
@@ -369,6 +381,6 @@ let package = Package(
 // this package's own declarations). Generated code keeps its public imports.
 for target in package.targets where target.type != .system {
     var features: [SwiftSetting] = [.enableUpcomingFeature("MemberImportVisibility")]
-    if target.name != "SwitchboardProtocol" { features.append(.enableUpcomingFeature("InternalImportsByDefault")) }
+    if !["SwitchboardProtocol", "SwitchboardWire"].contains(target.name) { features.append(.enableUpcomingFeature("InternalImportsByDefault")) }
     target.swiftSettings = (target.swiftSettings ?? []) + features
 }

@@ -24,6 +24,8 @@ export SWITCHBOARD_TEST_REDIS="redis://127.0.0.1:$redis_port"
 if [ $# -eq 0 ]; then
     # The container image's build stage, from exactly what ops/Dockerfile copies.
     ops/check-image-context.sh
+    # What an app gets with the SwitchboardClient product: no gRPC, no server code.
+    scripts/check-client-product.sh
     # The hostile-client suite floods node processes as fast as it can and measures their
     # memory: it runs after the rest, on its own, so that neither disturbs the other.
     swift test --skip HostileClientTests

@@ -1,4 +1,4 @@
-import SwitchboardProtocol
+import SwitchboardWire
 import WSClient
 
 /// A client's mutable state, behind its mutex: the live connection's outbox, the calls
@@ -10,6 +10,8 @@ struct ClientCore: ~Copyable {
     var outbox: AsyncStream<WebSocketOutboundWriter.OutboundFrame>.Continuation?
     var pending: [String: CheckedContinuation<Switchboard_V1_ServerFrame, any Error>] = [:]
     var waiters: [UInt64: CheckedContinuation<Welcome, any Error>] = [:]
+    /// Backoff pauses of `run()`, woken early when the client stops.
+    var sleepers: [UInt64: CheckedContinuation<Void, Never>] = [:]
     var nextID: UInt64 = 1
     /// The last inbox position seen; reconnects resume after it.
     var position: InboxPosition?

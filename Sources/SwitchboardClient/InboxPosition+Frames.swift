@@ -1,5 +1,5 @@
 import SwiftProtobuf
-import SwitchboardProtocol
+import SwitchboardWire
 
 extension InboxPosition {
     init(_ position: Switchboard_V1_InboxPosition) {

@@ -1,5 +1,5 @@
 import SwiftProtobuf
-import SwitchboardProtocol
+import SwitchboardWire
 
 extension Push {
     /// From a push frame.

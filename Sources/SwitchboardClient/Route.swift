@@ -1,5 +1,5 @@
 public import SwiftProtobuf
-public import SwitchboardProtocol
+public import SwitchboardWire
 
 /// A backend route with its typed request and response (the messages of `Protos/`).
 public struct Route<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>: Sendable {

@@ -2,8 +2,9 @@ import HTTPTypes
 import Logging
 import NIOCore
 import NIOWebSocket
+import ServiceLifecycle
 import SwiftProtobuf
-import SwitchboardProtocol
+import SwitchboardWire
 import Synchronization
 import WSClient
 
@@ -22,8 +23,17 @@ extension SwitchboardClient {
     /// Close codes after which coming back would not help (docs/protocol.md § Close codes).
     static let finalCloseCodes: Set<Int> = [1002, 1007, 1009, 4003]
 
-    /// Runs the connection until `close()` or cancellation.
+    /// Runs the connection until `close()`, cancellation or — in a `ServiceGroup` — a
+    /// graceful shutdown, which closes the socket cleanly (1000) and returns.
     public func run() async throws {
+        try await withGracefulShutdownHandler {
+            try await connectionLoop()
+        } onGracefulShutdown: {
+            self.stop(StateChange(.closed, reason: "graceful shutdown"), error: .closed)
+        }
+    }
+
+    private func connectionLoop() async throws {
         let urls = configuration.urls
         var index = 0
         var attempt = 0
@@ -39,7 +49,7 @@ extension SwitchboardClient {
                 let delay = configuration.backoff.delay(attempt: attempt, using: &random)
                 attempt += 1
                 setState(StateChange(.reconnecting, reason: "the token provider failed: \(error)", url: url, delay: delay))
-                try? await Task.sleep(for: delay)
+                await pause(for: delay)
                 continue
             }
             freshToken = false
@@ -93,7 +103,7 @@ extension SwitchboardClient {
             let delay = immediate ? Duration.zero : configuration.backoff.delay(attempt: attempt, using: &random)
             attempt += 1
             setState(StateChange(.reconnecting, code: code, reason: reason, url: urls[index], delay: delay))
-            if delay > .zero { try? await Task.sleep(for: delay) }
+            if delay > .zero { await pause(for: delay) }
         }
         stop(StateChange(.closed, reason: Task.isCancelled ? "run() was cancelled" : "closed by the application"), error: .closed)
     }
@@ -114,7 +124,9 @@ extension SwitchboardClient {
         let welcomed = OnceFlag()
         defer { disconnected() }
         do {
-            let close = try await WebSocketClient.connect(url: resumeURL(url), configuration: settings, logger: logger) { inbound, outbound, _ in
+            let close = try await WebSocketClient.connect(
+                url: resumeURL(url), configuration: settings, tlsConfiguration: configuration.tls, logger: logger
+            ) { inbound, outbound, _ in
                 let (outbox, sink) = AsyncStream.makeStream(of: WebSocketOutboundWriter.OutboundFrame.self)
                 self.core.withLock { $0.outbox = sink }
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -128,7 +140,7 @@ extension SwitchboardClient {
                         // The outbox ends when the client is closed.
                         try await outbound.close(.normalClosure, reason: "client closed")
                     }
-                    group.addTask { try await self.keepTokenFresh(welcomed: welcomed) }
+                    group.addTask { try await self.keepTokenFresh() }
                     group.addTask {
                         if try await !self.watch(welcomed: welcomed) {
                             try await outbound.close(.init(codeNumber: 4000), reason: "no answer")
@@ -141,7 +153,7 @@ extension SwitchboardClient {
             let code = close.map { Int(UInt16(webSocketErrorCode: $0.closeCode)) } ?? 1006
             return .closed(code: code, reason: close?.reason ?? "", welcomed: welcomed.isSet)
         } catch let error as WebSocketClientError where error == .webSocketUpgradeFailed {
-            return .refused(await UpgradeRefusal.probe(url: url, token: token))
+            return .refused(await UpgradeRefusal.probe(url: url, token: token, tls: configuration.tls))
         } catch {
             logger.debug("connection failed", metadata: ["url": "\(url)", "error": "\(error)"])
             return .closed(code: 1006, reason: "\(error)", welcomed: welcomed.isSet)
@@ -151,11 +163,7 @@ extension SwitchboardClient {
     /// Waits for the welcome within `connectTimeout`, then pings every `heartbeatInterval`;
     /// false when either goes unanswered (the socket is then given up), true when it ends.
     private func watch(welcomed: OnceFlag) async throws -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: configuration.connectTimeout)
-        while !welcomed.isSet {
-            if ContinuousClock.now >= deadline { return false }
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        guard try await welcome(within: configuration.connectTimeout) else { return false }
         guard let interval = configuration.heartbeatInterval else {
             try await Task.sleep(for: .seconds(365 * 86_400))
             return true
@@ -169,6 +177,27 @@ extension SwitchboardClient {
             } catch let error as SwitchboardClientError where error.code == "disconnected" || error.code == "closed" {
                 return true
             }
+        }
+    }
+
+    /// Waits for this socket's welcome (there is one socket at a time); false when
+    /// `limit` passed first. A client stopped meanwhile counts as welcomed: it ends anyway.
+    func welcome(within limit: Duration) async throws -> Bool {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                do {
+                    try await self.connected()
+                } catch let error as SwitchboardClientError {
+                    _ = error  // stopped: nothing to wait for
+                }
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return false
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? false
         }
     }
 

@@ -1,5 +1,5 @@
 import SwiftProtobuf
-import SwitchboardProtocol
+import SwitchboardWire
 import Synchronization
 
 /// Resume: every connect names the last inbox position seen, durable pushes are passed on
@@ -25,7 +25,7 @@ extension SwitchboardClient {
     /// that a gap fill finishing meanwhile cannot reorder them.
     func received(_ push: Push) {
         guard let position = push.position else {
-            pushSink.yield(push)
+            deliver(push)
             return
         }
         let gap: (after: InboxPosition, number: UInt64)? = core.withLock { core in
@@ -42,7 +42,7 @@ extension SwitchboardClient {
                 }
             }
             core.position = position
-            pushSink.yield(push)
+            deliver(push)
             return nil
         }
         if let gap {
@@ -89,7 +89,7 @@ extension SwitchboardClient {
                 guard let position = push.position else { continue }
                 if let last = core.position, last.epoch == position.epoch, position.offset <= last.offset { continue }
                 core.position = position
-                pushSink.yield(push)
+                deliver(push)
             }
         }
         if let resync { resyncSink.yield(resync) }

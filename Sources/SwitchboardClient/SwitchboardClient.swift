@@ -2,7 +2,7 @@ public import Logging
 import NIOCore
 public import ServiceLifecycle
 public import SwiftProtobuf
-import SwitchboardProtocol
+import SwitchboardWire
 import Synchronization
 import WSClient
 
@@ -24,13 +24,23 @@ import WSClient
 /// connection drops fails with `disconnected`, never resent.
 public final class SwitchboardClient: Service, Sendable {
     public let configuration: SwitchboardClientConfiguration
-    /// Every push to this client's user, in order, across reconnects.
+    /// Every push to this client's user, in order, across reconnects; up to
+    /// `pushBufferLimit` wait for the reader.
     public let pushes: AsyncStream<Push>
-    /// Every change of the connection's state.
+    /// Changes of the connection's state; the latest `stateBufferLimit` wait for the reader.
     public let stateChanges: AsyncStream<StateChange>
-    /// Why the inbox could not give every durable push since the last position seen
-    /// (trimmed or expired): fetch current state from the backends when one arrives.
+    /// Why the client's view may have missed pushes — the inbox no longer reaches back to
+    /// the last position seen (trimmed or expired), or pushes were dropped because nobody
+    /// read `pushes`: fetch current state from the backends when one arrives. The latest
+    /// `stateBufferLimit` wait for the reader.
     public let resyncs: AsyncStream<String>
+    /// How many state changes and resyncs wait for a reader; older ones give way.
+    public static let stateBufferLimit = 64
+    /// Pushes dropped because `pushes` was not read (see `pushBufferLimit`).
+    public var droppedPushes: Int { dropped.load(ordering: .relaxed) }
+    private let dropped = Atomic<Int>(0)
+    /// Within a run of drops (one resync for it).
+    private let dropping = Atomic<Bool>(false)
     let resyncSink: AsyncStream<String>.Continuation
     let logger: Logger
     let core = Mutex(ClientCore())
@@ -40,9 +50,9 @@ public final class SwitchboardClient: Service, Sendable {
     public init(configuration: SwitchboardClientConfiguration, logger: Logger = Logger(label: "switchboard.client")) {
         self.configuration = configuration
         self.logger = logger
-        (pushes, pushSink) = AsyncStream.makeStream(of: Push.self)
-        (stateChanges, stateSink) = AsyncStream.makeStream(of: StateChange.self)
-        (resyncs, resyncSink) = AsyncStream.makeStream(of: String.self)
+        (pushes, pushSink) = AsyncStream.makeStream(of: Push.self, bufferingPolicy: .bufferingOldest(max(configuration.pushBufferLimit, 1)))
+        (stateChanges, stateSink) = AsyncStream.makeStream(of: StateChange.self, bufferingPolicy: .bufferingNewest(Self.stateBufferLimit))
+        (resyncs, resyncSink) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(Self.stateBufferLimit))
         core.withLock { $0.position = configuration.position }
     }
 
@@ -173,6 +183,20 @@ public final class SwitchboardClient: Service, Sendable {
 
     // MARK: - State
 
+    /// Hands a push to the application; one that finds the buffer full is dropped and the
+    /// application told to resync (once per run of drops).
+    func deliver(_ push: Push) {
+        switch pushSink.yield(push) {
+        case .dropped:
+            dropped.add(1, ordering: .relaxed)
+            guard !dropping.exchange(true, ordering: .relaxed) else { return }
+            logger.error("pushes dropped: the application does not read `pushes`", metadata: ["limit": "\(configuration.pushBufferLimit)"])
+            resyncSink.yield("pushes were dropped because `pushes` was not read (more than \(configuration.pushBufferLimit) waiting); fetch current state from the backends")
+        default:
+            dropping.store(false, ordering: .relaxed)
+        }
+    }
+
     func setState(_ change: StateChange) {
         core.withLock { $0.state = change.state }
         stateSink.yield(change)
@@ -183,6 +207,7 @@ public final class SwitchboardClient: Service, Sendable {
         typealias Taken = (
             pending: [String: CheckedContinuation<Switchboard_V1_ServerFrame, any Error>],
             waiters: [UInt64: CheckedContinuation<Welcome, any Error>],
+            sleepers: [UInt64: CheckedContinuation<Void, Never>],
             outbox: AsyncStream<WebSocketOutboundWriter.OutboundFrame>.Continuation?
         )
         let taken: Taken? = core.withLock { core in
@@ -194,13 +219,15 @@ public final class SwitchboardClient: Service, Sendable {
             defer {
                 core.pending = [:]
                 core.waiters = [:]
+                core.sleepers = [:]
                 core.outbox = nil
             }
-            return (core.pending, core.waiters, core.outbox)
+            return (core.pending, core.waiters, core.sleepers, core.outbox)
         }
         guard let taken else { return }
         for continuation in taken.pending.values { continuation.resume(throwing: error) }
         for continuation in taken.waiters.values { continuation.resume(throwing: error) }
+        for continuation in taken.sleepers.values { continuation.resume() }
         taken.outbox?.finish()
         stateSink.yield(change)
         stateSink.finish()
@@ -209,4 +236,27 @@ public final class SwitchboardClient: Service, Sendable {
     }
 
     var isStopped: Bool { core.withLock { $0.stopped } }
+
+    /// Sleeps for `delay`, or less when the client stops or the task is cancelled meanwhile.
+    /// Whoever takes the sleeper out of `core` (the timer, `stop`, the cancellation) wakes it.
+    func pause(for delay: Duration) async {
+        let id = core.withLock { $0.makeID() }
+        let wake: @Sendable () -> Void = { self.core.withLock { $0.sleepers.removeValue(forKey: id) }?.resume() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let now = core.withLock { core -> Bool in
+                    if core.stopped || Task.isCancelled { return true }
+                    core.sleepers[id] = continuation
+                    return false
+                }
+                if now { return continuation.resume() }
+                Task {
+                    try? await Task.sleep(for: delay)
+                    wake()
+                }
+            }
+        } onCancel: {
+            wake()
+        }
+    }
 }

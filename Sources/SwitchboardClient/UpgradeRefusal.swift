@@ -4,7 +4,7 @@ import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import SwiftProtobuf
-import SwitchboardProtocol
+import SwitchboardWire
 
 /// Why a node refused a WebSocket upgrade. The WebSocket client only learns that the
 /// upgrade failed; the same request as plain HTTP gets the node's answer (401 with the
@@ -21,9 +21,9 @@ struct UpgradeRefusal: Sendable {
 
     /// Asks `url` over HTTP with the token; nil when the node cannot be reached or does not
     /// answer within `timeout`. At most `maxBodyBytes` of the body are read.
-    static func probe(url: String, token: String, timeout: Duration = timeout) async -> UpgradeRefusal? {
+    static func probe(url: String, token: String, tls: TLSConfiguration?, timeout: Duration = timeout) async -> UpgradeRefusal? {
         await withTaskGroup(of: UpgradeRefusal?.self) { group in
-            group.addTask { await ask(url: url, token: token) }
+            group.addTask { await ask(url: url, token: token, tls: tls) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return nil
@@ -34,7 +34,7 @@ struct UpgradeRefusal: Sendable {
         }
     }
 
-    private static func ask(url: String, token: String) async -> UpgradeRefusal? {
+    private static func ask(url: String, token: String, tls: TLSConfiguration?) async -> UpgradeRefusal? {
         guard let components = URLComponents(string: url), let host = components.host else { return nil }
         let secure = components.scheme == "wss"
         let port = components.port ?? (secure ? 443 : 80)
@@ -45,7 +45,7 @@ struct UpgradeRefusal: Sendable {
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         if secure {
-                            let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+                            let context = try NIOSSLContext(configuration: tls ?? .makeClientConfiguration())
                             try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: context, serverHostname: host))
                         }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOSSL
+import ServiceLifecycleTestKit
 import Node
 import RedisClient
 import Routing
@@ -226,6 +228,99 @@ struct SwitchboardClientTests {
             }
             try await waitUntil { ursulaLog.all.last?.state == .closed }
             #expect(ursulaLog.all.last?.code == 4001)
+        }
+    }
+
+    @Test("a provider that hands back the same cached token is asked once for the refresh, not spun; the connection ends at the expiry and comes back")
+    func cachedTokenIsNotSpun() async throws {
+        try await withNode { node in
+            // Long enough to connect and refresh on a saturated machine.
+            let cached = try await RunningNode.token(for: "cache", validFor: .seconds(8))
+            // The provider is told `fresh` when the client needs a token other than the last:
+            // the reconnect after the expiry. Before it: the connect and one refresh.
+            let calls = Mutex<[Bool]>([])
+            let tess = client([node.url], .provider { fresh in calls.withLock { $0.append(fresh) }; return cached })
+            try await running(tess) { tess in
+                try await tess.connected()
+                try await waitUntil(timeout: .seconds(60)) { calls.withLock { $0.contains(true) } }
+                let beforeTheEnd = calls.withLock { $0.prefix { !$0 }.count }
+                #expect(beforeTheEnd == 2, "asked \(beforeTheEnd) times before the connection ended")
+            }
+        }
+    }
+
+    @Test("in a ServiceGroup the client ends with a graceful shutdown: the socket closes cleanly and run() returns, also while backing off")
+    func gracefulShutdown() async throws {
+        try await withNode { node in
+            let alice = client([node.url], .fixed(try await node.token(for: "alice")))
+            try await testGracefulShutdown { trigger in
+                let run = Task { try await alice.run() }
+                try await alice.connected()
+                trigger.triggerGracefulShutdown()
+                try await run.value
+            }
+            #expect(alice.state == .closed)
+            try await waitUntil { node.node.connectionCount == 0 }
+
+            // Nothing listens: the client is between attempts, asleep for up to a minute.
+            var configuration = SwitchboardClientConfiguration(urls: ["ws://127.0.0.1:1/ws"], token: .fixed("x"))
+            configuration.backoff = Backoff(base: .seconds(60), maximum: .seconds(60))
+            let lost = SwitchboardClient(configuration: configuration)
+            let states = StateLog(lost)
+            try await testGracefulShutdown { trigger in
+                let run = Task { try await lost.run() }
+                try await waitUntil { states.all.contains { $0.state == .reconnecting && ($0.delay ?? .zero) > .seconds(1) } }
+                trigger.triggerGracefulShutdown()
+                try await run.value
+            }
+            #expect(lost.state == .closed)
+        }
+    }
+
+    @Test("pushes nobody reads stop at pushBufferLimit: the rest are dropped, counted, and a resync says so")
+    func boundedPushes() async throws {
+        try await withNode { node in
+            var configuration = SwitchboardClientConfiguration(urls: [node.url], token: .fixed(try await node.token(for: "idle-reader")))
+            configuration.pushBufferLimit = 3
+            let reader = SwitchboardClient(configuration: configuration)
+            let sender = try await node.connect("sender")
+            try await running(reader) { reader in
+                try await reader.connected()
+                for n in 1...10 {
+                    sender.send(#"{"id":"\#(n)","send":{"to":"idle-reader","data":\#(n)}}"#)
+                    _ = try await sender.receiveJSON()
+                }
+                try await waitUntil { reader.droppedPushes == 7 }
+                var resyncs = reader.resyncs.makeAsyncIterator()
+                #expect(await resyncs.next()?.contains("pushes were dropped") == true)
+                var pushes = reader.pushes.makeAsyncIterator()
+                var first: [Double] = []
+                for _ in 1...3 { first.append(try #require(await pushes.next()).data.numberValue) }
+                #expect(first == [1, 2, 3], "the oldest are kept, in order")
+            }
+            try await sender.close()
+        }
+    }
+
+    @Test("wss:// with a private CA: the client trusts the roots its TLS configuration names")
+    func privateCA() async throws {
+        let certificates = try TestCertificates.make()
+        defer { certificates.remove() }
+        try await withNode(configure: {
+            $0.tlsCertFile = certificates.serverCert
+            $0.tlsKeyFile = certificates.serverKey
+        }) { node in
+            // A host name: TLS names the server it wants (SNI) by name, never by address.
+            var configuration = SwitchboardClientConfiguration(urls: ["wss://localhost:\(node.port)/ws"], token: .fixed(try await node.token(for: "secure")))
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(certificates.ca)
+            configuration.tls = tls
+            let secure = SwitchboardClient(configuration: configuration)
+            try await running(secure) { secure in
+                let welcome = try await secure.connected()
+                let pong = try await secure.ping()
+                #expect(welcome.user == "secure" && pong == "node-1")
+            }
         }
     }
 

@@ -37,7 +37,7 @@ struct UpgradeRefusalTests {
     @Test("a huge refusal body is read only up to its bound")
     func hugeBody() async throws {
         try await withServer("huge") { port in
-            let refusal = try #require(await UpgradeRefusal.probe(url: "ws://127.0.0.1:\(port)/ws", token: "t"))
+            let refusal = try #require(await UpgradeRefusal.probe(url: "ws://127.0.0.1:\(port)/ws", token: "t", tls: nil))
             #expect(refusal.status == 401)
             #expect(refusal.message.utf8.count == UpgradeRefusal.maxBodyBytes)
         }
@@ -46,7 +46,7 @@ struct UpgradeRefusalTests {
     @Test("a server that stops mid-answer does not hold the probe: it gives up at its deadline")
     func stalledBody() async throws {
         try await withServer("stall") { port in
-            #expect(await UpgradeRefusal.probe(url: "ws://127.0.0.1:\(port)/ws", token: "t", timeout: .milliseconds(300)) == nil)
+            #expect(await UpgradeRefusal.probe(url: "ws://127.0.0.1:\(port)/ws", token: "t", tls: nil, timeout: .milliseconds(300)) == nil)
         }
     }
 }

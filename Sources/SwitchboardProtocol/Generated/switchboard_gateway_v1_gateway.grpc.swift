@@ -13,6 +13,7 @@
 
 import GRPCCore
 import GRPCProtobuf
+import SwitchboardWire
 
 // MARK: - switchboard.gateway.v1.GatewayService
 

@@ -12,6 +12,7 @@
 
 import GRPCCore
 import GRPCProtobuf
+import SwitchboardWire
 
 // MARK: - switchboard.notification.v1.NotificationService
 
