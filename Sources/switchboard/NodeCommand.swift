@@ -37,6 +37,8 @@ struct NodeCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessEnvironment.current
         let configuration: NodeConfiguration
+        // The log level is the command's, not the node's: a config file may set it too.
+        var fileLogLevel: String?
         do {
             var file: [String: String] = [:]
             if let path = config ?? environment["SWITCHBOARD_CONFIG"] {
@@ -44,17 +46,22 @@ struct NodeCommand: AsyncParsableCommand {
                     throw ConfigurationError(key: "config", problem: "cannot read \(path)")
                 }
                 file = try NodeConfiguration.fileSettings(text, path: path)
+                fileLogLevel = file.removeValue(forKey: "log-level")
             }
             configuration = try NodeConfiguration.resolve(file: file, environment: environment, flags: NodeConfiguration.flags(settings))
             try configuration.validate()
         } catch {
             throw ValidationError("\(error)")
         }
+        let level = logLevel ?? environment["SWITCHBOARD_LOG_LEVEL"] ?? fileLogLevel ?? "info"
+        guard Logger.Level(rawValue: level) != nil else {
+            throw ValidationError("invalid log level '\(level)': use trace, debug, info, notice, warning, error or critical")
+        }
         if checkConfig {
-            print("configuration ok (redis: \(configuration.redis?.description ?? "none, single node"))")
+            print("configuration ok (node id: \(configuration.nodeID), log level: \(level), redis: \(configuration.redis?.description ?? "none, single node"))")
             return
         }
-        let logger = try LoggingSystem.bootstrapSwitchboard(level: logLevel ?? environment["SWITCHBOARD_LOG_LEVEL"] ?? "info")
+        let logger = try LoggingSystem.bootstrapSwitchboard(level: level)
         let node = try await GatewayNode(configuration: configuration, logger: logger)
         logger.info("starting", metadata: [
             "listen": "\(configuration.host):\(configuration.port)", "gateway-api": "\(configuration.host):\(configuration.grpcPort)",

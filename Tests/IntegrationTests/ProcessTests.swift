@@ -37,6 +37,33 @@ struct ProcessTests {
         #expect(process.terminationStatus == 0)
     }
 
+    @Test("a config file sets the log level like any setting; --check-config says what the node would run with, or names the bad line")
+    func configFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("node-\(UInt32.random(in: 0...UInt32.max)).conf")
+        defer { try? FileManager.default.removeItem(at: file) }
+        func check(_ text: String) throws -> (status: Int32, output: String) {
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            let process = ChildProcess()
+            process.executableURL = Self.executable
+            process.arguments = ["node", "--config", file.path, "--check-config"]
+            process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let good = try check("log-level = debug   # as the README shows\nnode-id = edge-7\nport = 9000\n")
+        #expect(good.status == 0, "\(good.output)")
+        #expect(good.output.contains("configuration ok") && good.output.contains("log level: debug") && good.output.contains("node id: edge-7"))
+        let loud = try check("log-level = loud\n")
+        #expect(loud.status != 0 && loud.output.contains("invalid log level 'loud'"), "\(loud.output)")
+        let unknown = try check("colour = blue\n")
+        #expect(unknown.status != 0 && unknown.output.contains("colour") && unknown.output.contains("is not a node setting"), "\(unknown.output)")
+    }
+
     @Test("switchboard node refuses a missing or short secret with a clear error")
     func badConfiguration() throws {
         let process = ChildProcess()
@@ -65,11 +92,11 @@ struct ClusterCommandTests {
         ]
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle(forWritingAtPath: "/dev/null")
-        if let log = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_CLUSTER_LOG"] {
-            FileManager.default.createFile(atPath: log, contents: nil)
-            process.standardError = FileHandle(forWritingAtPath: log)
-        }
+        // Its log goes to a file (not the test's pipes), quoted when the cluster does not come up.
+        let log = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_CLUSTER_LOG"]
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-cluster-\(base).log").path
+        FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
         defer {
             // SIGTERM, so that the cluster stops its children too.
@@ -79,9 +106,14 @@ struct ClusterCommandTests {
             }
         }
 
-        try await waitUntil(timeout: .seconds(90)) {  // a busy machine starts five processes slowly
-            let ready = try? await [base, base + 10].asyncAllSatisfy { try await HTTPProbe.get(port: $0, path: "/readyz").status == 200 }
-            return ready == true
+        do {
+            try await waitUntil(timeout: .seconds(90)) {  // a busy machine starts five processes slowly
+                let ready = try? await [base, base + 10].asyncAllSatisfy { try await HTTPProbe.get(port: $0, path: "/readyz").status == 200 }
+                return ready == true
+            }
+        } catch {
+            let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").suffix(30).joined(separator: "\n") ?? ""
+            throw TestFailure("the cluster's nodes were not ready within 90 s (\(error)); its log ends:\n\(tail)")
         }
         let alice = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base)/ws", token: try await RunningNode.token(for: "alice"))
         let bob = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base + 10)/ws", token: try await RunningNode.token(for: "bob"))
