@@ -188,6 +188,9 @@ def haproxy():
     check(text.count("option httpchk GET /readyz") == 2, "haproxy: upstream checks use /readyz")
     check(re.search(r"timeout tunnel\s+\d+h", text) is not None, "haproxy: long tunnel timeout for WebSockets")
     check("shutdown-sessions" not in text, "haproxy: a draining node's clients are left to its paced drain")
+    http_frontends = re.findall(r"frontend[^\n]*\n(?:(?!frontend|backend)[^\n]*\n)*", text)
+    check(all("mode http" not in f or ("option httplog" not in f and re.search(r"%\{[^}]*\}r|%r\b|%HU|%HQ", f) is None) for f in http_frontends)
+          and "log-format" in text, "haproxy: request logs carry no query string (clients' tokens)")
     check(re.search(r"retry-on[^\n]*\b503\b", text) is not None and "option redispatch" in text,
           "haproxy: an upgrade refused 503 (draining) is retried on another node")
     binary = shutil.which("haproxy") or ("/usr/sbin/haproxy" if os.path.exists("/usr/sbin/haproxy") else None)
@@ -209,6 +212,22 @@ def kubernetes(switchboard):
             documents += [d for d in yaml.safe_load_all(open(os.path.join(base, name))) if d]
         except yaml.YAMLError as error:
             check(False, f"k8s: {name} parses ({error})")
+    # Secrets come from kustomize's secretGenerator over an env file the operator writes
+    # (kept out of git); its example holds the keys, with placeholders.
+    for generator in kustomization.get("secretGenerator", []):
+        data = {}
+        for env in generator.get("envs", []):
+            example = os.path.join(base, env + ".example")
+            if check(os.path.exists(example), f"k8s: {env} has an example ({env}.example)"):
+                for line in open(example):
+                    line = line.strip()
+                    if line and not line.startswith("#") and "=" in line:
+                        key, value = line.split("=", 1)
+                        data[key] = value
+            ignored = run(["git", "-C", ROOT, "check-ignore", "-q", os.path.join("ops/k8s", env)])
+            check(ignored.returncode == 0, f"k8s: ops/k8s/{env} (real secrets) is ignored by git")
+        documents.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": generator["name"]}, "stringData": data})
+    check(not any(tag.get("newTag") in (None, "latest") for tag in kustomization.get("images", [])), "k8s: images are pinned to a version, not latest")
     for document in documents:
         check(all(k in document for k in ("apiVersion", "kind", "metadata")), f"k8s: {document.get('kind')} {document.get('metadata', {}).get('name')} is a resource")
     by_kind = {}
@@ -282,7 +301,29 @@ def kubernetes(switchboard):
     drain = int(config.get("SWITCHBOARD_DRAIN_WINDOW", 10))
     grace = pod["spec"].get("terminationGracePeriodSeconds", 30)
     check(grace > pause + drain, f"k8s: grace period {grace} s is longer than preStop {pause} s + drain window {drain} s")
+    namespace = next(iter(by_kind.get("Namespace", {}).values()), {})
+    check(namespace.get("metadata", {}).get("labels", {}).get("pod-security.kubernetes.io/enforce") == "restricted",
+          "k8s: the namespace enforces the restricted Pod Security Standard")
+    scaled = {h["spec"]["scaleTargetRef"]["name"] for h in by_kind.get("HorizontalPodAutoscaler", {}).values()}
     secrets = by_kind.get("Secret", {})
+    for deployment in by_kind.get("Deployment", {}).values():
+        name = deployment["metadata"]["name"]
+        check(name not in scaled or "replicas" not in deployment["spec"], f"k8s: {name} leaves its replica count to the HPA")
+        pod_spec = deployment["spec"]["template"]["spec"]
+        pod_security = pod_spec.get("securityContext", {})
+        check(pod_security.get("runAsNonRoot") is True and pod_security.get("seccompProfile", {}).get("type") == "RuntimeDefault",
+              f"k8s: {name} runs as non-root with the runtime's seccomp profile")
+        for c in pod_spec["containers"]:
+            context = c.get("securityContext", {})
+            check(context.get("allowPrivilegeEscalation") is False and context.get("capabilities", {}).get("drop") == ["ALL"],
+                  f"k8s: {name}/{c['name']} cannot escalate privileges and drops every capability")
+        for volume in pod_spec.get("volumes", []):
+            secret_volume = volume.get("secret")
+            if secret_volume and not secret_volume.get("optional"):
+                secret = secrets.get(secret_volume["secretName"], {})
+                keys = [item["key"] for item in secret_volume.get("items", [])]
+                check(bool(secret) and all(k in secret.get("stringData", {}) or k in secret.get("data", {}) for k in keys),
+                      f"k8s: {name} mounts secret {secret_volume['secretName']} {keys}, which exists")
     for deployment in by_kind.get("Deployment", {}).values():
         for c in deployment["spec"]["template"]["spec"]["containers"]:
             env_names = [e["name"] for e in c.get("env", [])]
