@@ -686,6 +686,10 @@ export class SwitchboardClient {
       // Never the same token again: the provider is asked for a fresh one.
       return this._retry({ ...detail, code: 401 }, { freshToken: true });
     }
+    if (refusal?.status === 403) {
+      // Refused for what the client is (an origin the node does not allow): coming back would not help.
+      return this._stop({ ...detail, code: 403, reason: `refused: ${detail.reason}` });
+    }
     if (code === 4001) {
       // The token expired before a fresh one reached the node: a fixed token cannot be
       // renewed; a provider is asked for a fresh one, and the client is back at once.

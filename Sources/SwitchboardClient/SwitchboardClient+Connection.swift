@@ -70,6 +70,11 @@ extension SwitchboardClient {
                         return
                     }
                     freshToken = true  // never the same token again
+                case 403:
+                    // Refused for what the client is (an origin the node does not allow).
+                    let message = "refused: \(refusal?.message ?? "")"
+                    stop(StateChange(.closed, code: 403, reason: message), error: SwitchboardClientError(code: refusal?.code ?? "closed", message: message))
+                    return
                 case 503:
                     index = (index + 1) % urls.count
                     immediate = attempt < urls.count

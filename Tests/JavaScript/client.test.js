@@ -288,6 +288,19 @@ describe('the JavaScript client on a two-node cluster', () => {
     closeAll();
   });
 
+  test('a page on an origin the node does not allow is refused (403) and the client stops instead of retrying', async () => {
+    class ForeignPage extends WebSocket {
+      constructor(url, protocol) {
+        super(url, protocol, { origin: 'https://elsewhere.example' });
+      }
+    }
+    const client = clientFor([cluster.nodes[0].ws], () => token('foreign'), { WebSocket: ForeignPage });
+    await assert.rejects(client.connect(), (error) => /origin/i.test(error.message));
+    assert.equal(client.state, 'closed');
+    assert.equal(client.states.at(-1).code, 403);
+    assert.equal(client.states.filter((change) => change.state === 'reconnecting').length, 0);
+  });
+
   test('refusals of /ws over plain HTTP are readable from other origins (CORS)', async () => {
     const response = await fetch(`${cluster.nodes[0].http}/ws?token=forged`, { headers: { origin: 'https://app.example' } });
     assert.equal(response.status, 401);

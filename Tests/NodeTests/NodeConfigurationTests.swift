@@ -144,9 +144,11 @@ struct NodeSettingsTests {
 
     @Test("a node refuses the placeholder secrets the deployment files ship, naming the key and the way out")
     func placeholderSecrets() throws {
-        let shipped = try String(contentsOfFile: "ops/k8s/secret.yaml", encoding: .utf8)
+        // The example of the env file the Kubernetes Secret is generated from.
+        let shipped = try String(contentsOfFile: "ops/k8s/secrets.env.example", encoding: .utf8)
         let values = shipped.split(separator: "\n").compactMap { line -> (String, String)? in
-            let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !line.hasPrefix("#") else { return nil }
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             return parts.count == 2 && parts[0].hasSuffix("-secret") ? (parts[0], parts[1]) : nil
         }
         #expect(values.count == 2)
