@@ -91,10 +91,19 @@ def dockerfile(switchboard):
 
 def compose(switchboard, compose_bin, docker_text):
     bare = run([compose_bin, "-f", "docker-compose.yml", "config", "-q"], env={"PATH": os.environ.get("PATH", "")})
-    check(bare.returncode != 0 and "SWITCHBOARD_JWT_SECRET" in bare.stderr,
-          "compose: ships no secret (config without SWITCHBOARD_JWT_SECRET is refused, naming it)")
+    check(bare.returncode != 0 and any(name in bare.stderr for name in ("SWITCHBOARD_JWT_SECRET", "SWITCHBOARD_PUSH_SECRET", "SWITCHBOARD_REDIS_PASSWORD")),
+          "compose: ships no secret (config without the secrets is refused, naming one)")
+    only_redis = run([compose_bin, "-f", "docker-compose.yml", "config", "-q"],
+                     env={"PATH": os.environ.get("PATH", ""), "SWITCHBOARD_REDIS_PASSWORD": "x"})
+    check(only_redis.returncode != 0 and "SWITCHBOARD_JWT_SECRET" in only_redis.stderr,
+          "compose: config without SWITCHBOARD_JWT_SECRET is refused, naming it")
     secrets = {"SWITCHBOARD_JWT_SECRET": "check-deploy-jwt-secret-of-32-bytes-or-more",
-               "SWITCHBOARD_PUSH_SECRET": "check-deploy-push-secret"}
+               "SWITCHBOARD_PUSH_SECRET": "check-deploy-push-secret",
+               "SWITCHBOARD_REDIS_PASSWORD": "check-deploy-redis-password"}
+    without = run([compose_bin, "-f", "docker-compose.yml", "config", "-q"],
+                  env={"PATH": os.environ.get("PATH", ""), **{k: v for k, v in secrets.items() if k != "SWITCHBOARD_REDIS_PASSWORD"}})
+    check(without.returncode != 0 and "SWITCHBOARD_REDIS_PASSWORD" in without.stderr,
+          "compose: Redis has a password, and none is shipped (config without SWITCHBOARD_REDIS_PASSWORD is refused)")
     result = run([compose_bin, "-f", "docker-compose.yml", "--profile", "observability", "config"],
                  env={"PATH": os.environ.get("PATH", ""), **secrets})
     if not check(result.returncode == 0, "docker-compose config accepts docker-compose.yml" + (
@@ -121,6 +130,11 @@ def compose(switchboard, compose_bin, docker_text):
     check("SWITCHBOARD_NODE_ID" not in env, "compose: node ids come from the container host name")
     check(env.get("SWITCHBOARD_REDIS") == "redis://redis:6379", "compose: nodes share the redis service")
     check(capped(services.get("redis", {}).get("command", [])), "compose: redis has a maxmemory with noeviction")
+    redis_command = services.get("redis", {}).get("command", [])
+    check("--requirepass" in redis_command and env.get("SWITCHBOARD_REDIS_PASSWORD") == redis_command[redis_command.index("--requirepass") + 1],
+          "compose: nodes sign in to Redis with its requirepass")
+    check(services.get("grafana", {}).get("environment", {}).get("GF_AUTH_ANONYMOUS_ENABLED") in (None, "false"),
+          "compose: Grafana requires sign-in")
     redis_cluster(compose_bin, switchboard, secrets)
     check(node.get("deploy", {}).get("replicas") == 3, "compose: three nodes by default")
     health = " ".join(node.get("healthcheck", {}).get("test", []))

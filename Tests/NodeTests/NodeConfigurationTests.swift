@@ -140,6 +140,15 @@ struct NodeSettingsTests {
         }
         #expect(throws: ConfigurationError.self) { try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis-password-file": file.path]) }
         #expect(throws: ConfigurationError.self) { try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis": "redis://:%zz@redis"]) }
+        // The password as a variable (docker-compose has no file to mount).
+        let fromVariable = try NodeConfiguration.resolve(
+            environment: NodeConfigurationTests.secrets.merging(["SWITCHBOARD_REDIS": "redis://redis:6379", "SWITCHBOARD_REDIS_PASSWORD": "s3cret-Pa55"]) { $1 }
+        )
+        #expect(fromVariable.redis?.password == "s3cret-Pa55" && fromVariable.redis?.host == "redis")
+        #expect(throws: ConfigurationError.self) { try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis-password": "x"]) }
+        #expect(throws: ConfigurationError.self) {
+            try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis": "redis://r", "redis-password": "x", "redis-password-file": file.path])
+        }
     }
 
     @Test("a node refuses the placeholder secrets the deployment files ship, naming the key and the way out")

@@ -150,6 +150,7 @@ extension NodeConfiguration {
         ),
         .optional("redis-ca-file", \.redisCAFile, help: "PEM certificate authorities to trust for a rediss:// Redis (default: the system's)."),
         .optional("redis-password-file", \.redisPasswordFile, help: "A file holding Redis' password (for the URL's user, else the default user), instead of one in --redis."),
+        .optional("redis-password", \.redisPassword, help: "Redis' password (for the URL's user, else the default user), instead of one in --redis; --redis-password-file keeps it out of the environment."),
     ] + backendNames.map { name in
         NodeSetting(
             key: "\(name)-backend", help: "host:port of the \(name.prefix(1).uppercased() + name.dropFirst()) backend's gRPC service.",
@@ -250,6 +251,16 @@ extension NodeConfiguration {
             while password.last == "\n" || password.last == "\r" { password = password.dropLast() }
             guard !password.isEmpty else { throw ConfigurationError(key: "redis-password-file", problem: "'\(path)' is empty") }
             configuration.redis?.password = String(password)
+        }
+        if let password = configuration.redisPassword {
+            guard configuration.redis != nil else {
+                throw ConfigurationError(key: "redis-password", problem: "needs --redis (the Redis to sign in to)")
+            }
+            guard configuration.redisPasswordFile == nil else {
+                throw ConfigurationError(key: "redis-password", problem: "give either --redis-password or --redis-password-file, not both")
+            }
+            guard !password.isEmpty else { throw ConfigurationError(key: "redis-password", problem: "is empty") }
+            configuration.redis?.password = password
         }
         if let path = configuration.redisCAFile {
             guard configuration.redis?.tls == true else {

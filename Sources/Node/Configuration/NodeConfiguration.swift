@@ -120,6 +120,9 @@ package struct NodeConfiguration: Sendable {
     /// `--redis-password-file`: a file whose content (without a final newline) is Redis'
     /// password, instead of one in the URL (e.g. a mounted Kubernetes secret).
     package var redisPasswordFile: String?
+    /// `--redis-password`, `SWITCHBOARD_REDIS_PASSWORD`: Redis' password, where a file is
+    /// not at hand (docker-compose); not with `redisPasswordFile`.
+    package var redisPassword: String?
     /// `--redis-ca-file`: the certificate authorities to trust for a `rediss://` Redis.
     package var redisCAFile: String?
     /// `--redis-sentinels` (`host:port,…`) and `--redis-master-name`: Redis behind
