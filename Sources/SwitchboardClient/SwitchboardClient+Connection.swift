@@ -124,6 +124,9 @@ extension SwitchboardClient {
     /// and the heartbeat; returns how it ended.
     private func serve(url: String, token: String) async -> ConnectionEnd {
         var settings = WebSocketClientConfiguration(maxFrameSize: 1 << 24, closeTimeout: .seconds(2), autoPing: .disabled, validateUTF8: true)
+        for (name, value) in configuration.headers {
+            if let field = HTTPField.Name(name) { settings.additionalHeaders[field] = value }
+        }
         settings.additionalHeaders[.authorization] = "Bearer \(token)"
         settings.additionalHeaders[.secWebSocketProtocol] = "switchboard.v1.proto"
         let welcomed = OnceFlag()
@@ -158,7 +161,7 @@ extension SwitchboardClient {
             let code = close.map { Int(UInt16(webSocketErrorCode: $0.closeCode)) } ?? 1006
             return .closed(code: code, reason: close?.reason ?? "", welcomed: welcomed.isSet)
         } catch let error as WebSocketClientError where error == .webSocketUpgradeFailed {
-            return .refused(await UpgradeRefusal.probe(url: url, token: token, tls: configuration.tls))
+            return .refused(await UpgradeRefusal.probe(url: url, token: token, tls: configuration.tls, headers: configuration.headers))
         } catch {
             logger.debug("connection failed", metadata: ["url": "\(url)", "error": "\(error)"])
             return .closed(code: 1006, reason: "\(error)", welcomed: welcomed.isSet)

@@ -27,6 +27,9 @@ public struct SwitchboardClientConfiguration: Sendable {
     /// are dropped, counted in `droppedPushes`, and a resync is announced (`resyncs`), so
     /// memory stays bounded when nobody reads.
     public var pushBufferLimit = 10_000
+    /// Extra headers of the WebSocket handshake (and of the request that asks why one was
+    /// refused): what a proxy in between wants (its authentication, routing hints).
+    public var headers: [String: String] = [:]
 
     public init(urls: [String], token: TokenProvider) {
         precondition(!urls.isEmpty, "SwitchboardClient needs at least one node URL")

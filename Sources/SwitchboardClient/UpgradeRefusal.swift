@@ -21,9 +21,11 @@ struct UpgradeRefusal: Sendable {
 
     /// Asks `url` over HTTP with the token; nil when the node cannot be reached or does not
     /// answer within `timeout`. At most `maxBodyBytes` of the body are read.
-    static func probe(url: String, token: String, tls: TLSConfiguration?, timeout: Duration = timeout) async -> UpgradeRefusal? {
+    static func probe(
+        url: String, token: String, tls: TLSConfiguration?, headers: [String: String] = [:], timeout: Duration = timeout
+    ) async -> UpgradeRefusal? {
         await withTaskGroup(of: UpgradeRefusal?.self) { group in
-            group.addTask { await ask(url: url, token: token, tls: tls) }
+            group.addTask { await ask(url: url, token: token, tls: tls, headers: headers) }
             group.addTask {
                 try? await Task.sleep(for: timeout)
                 return nil
@@ -34,7 +36,7 @@ struct UpgradeRefusal: Sendable {
         }
     }
 
-    private static func ask(url: String, token: String, tls: TLSConfiguration?) async -> UpgradeRefusal? {
+    private static func ask(url: String, token: String, tls: TLSConfiguration?, headers: [String: String]) async -> UpgradeRefusal? {
         guard let components = URLComponents(string: url), let host = components.host else { return nil }
         let secure = components.scheme == "wss"
         let port = components.port ?? (secure ? 443 : 80)
@@ -55,6 +57,7 @@ struct UpgradeRefusal: Sendable {
             return try await channel.executeThenClose { inbound, outbound in
                 var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
                 head.headers.add(name: "host", value: host)
+                for (name, value) in headers { head.headers.add(name: name, value: value) }
                 head.headers.add(name: "authorization", value: "Bearer \(token)")
                 head.headers.add(name: "connection", value: "close")
                 try await outbound.write(.head(head))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import SwitchboardClient
 import Testing
 import TestSupport
@@ -8,7 +9,8 @@ import TestSupport
 @Suite("Reading an upgrade refusal", .timeLimit(.minutes(2)))
 struct UpgradeRefusalTests {
     /// A one-connection-at-a-time HTTP server in Python: `mode` "huge" answers 401 with a
-    /// 64 MiB body, "stall" sends the status line and headers, then nothing.
+    /// 64 MiB body, "stall" sends the status line and headers, then nothing, "forbidden"
+    /// refuses as a node refuses a page from an origin it does not allow (403).
     private func withServer(_ mode: String, _ body: (Int) async throws -> Void) async throws {
         let port = try freePort()
         let script = """
@@ -20,7 +22,10 @@ struct UpgradeRefusalTests {
             connection, _ = server.accept()
             try:
                 if not connection.recv(65536): raise OSError()
-                if "\(mode)" == "huge":
+                if "\(mode)" == "forbidden":
+                    body = b'{"error":{"code":"origin_not_allowed","message":"pages from elsewhere may not connect here"}}'
+                    connection.sendall(b"HTTP/1.1 403 Forbidden\\r\\nContent-Type: application/json\\r\\nConnection: close\\r\\nContent-Length: " + str(len(body)).encode() + b"\\r\\n\\r\\n" + body)
+                elif "\(mode)" == "huge":
                     connection.sendall(b"HTTP/1.1 401 Unauthorized\\r\\nContent-Length: 67108864\\r\\n\\r\\n")
                     chunk = b"x" * 65536
                     for _ in range(1024): connection.sendall(chunk)
@@ -47,6 +52,28 @@ struct UpgradeRefusalTests {
     func stalledBody() async throws {
         try await withServer("stall") { port in
             #expect(await UpgradeRefusal.probe(url: "ws://127.0.0.1:\(port)/ws", token: "t", tls: nil, timeout: .milliseconds(300)) == nil)
+        }
+    }
+
+    @Test("refused for what it is (403), the client stops for good instead of retrying")
+    func forbiddenStops() async throws {
+        try await withServer("forbidden") { port in
+            var configuration = SwitchboardClientConfiguration(urls: ["ws://127.0.0.1:\(port)/ws"], token: .fixed("t"))
+            configuration.backoff = Backoff(base: .milliseconds(10), maximum: .milliseconds(20))
+            let client = SwitchboardClient(configuration: configuration)
+            let states = Mutex<[StateChange]>([])
+            let watcher = Task { for await change in client.stateChanges { states.withLock { $0.append(change) } } }
+            try await client.run()  // returns: the client stopped
+            await watcher.value
+            #expect(client.state == .closed)
+            #expect(states.withLock { $0.last?.code } == 403)
+            #expect(!states.withLock { $0.contains { $0.state == .reconnecting } }, "no retry")
+            do {
+                try await client.connected()
+                Issue.record("connected")
+            } catch let error as SwitchboardClientError {
+                #expect(error.code == "origin_not_allowed")
+            }
         }
     }
 }
