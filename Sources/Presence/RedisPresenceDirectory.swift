@@ -108,19 +108,20 @@ package final class RedisPresenceDirectory: PresenceDirectory {
     /// Renews `node`'s lease for `ttl` as `holder`'s.
     package func heartbeat(node: String, holder: String, nowMilliseconds: Int64, ttl: Duration) async throws -> LeaseRenewal {
         let lease = keys.lease(node)
-        let previous: RedisReply
+        let previous: String?
         if redis.isCluster {
             // The lease (node's slot) and the index of nodes (its own slot) apart: SET … GET
             // answers what the lease held.
-            previous = try await redis.send(key: lease, ["SET", lease, holder, "PX", "\(ttl.milliseconds)", "GET"])
+            previous = try await redis.send(key: lease, ["SET", lease, holder, "PX", "\(ttl.milliseconds)", "GET"]).string
             _ = try await redis.send(key: keys.nodes, ["ZADD", keys.nodes, "\(nowMilliseconds)", node])
         } else {
+            // The script answers 0 (none), 1 (this holder's) or the other holder's value.
             let answer = try await redis.send(key: lease, [
                 "EVAL", PresenceScripts.heartbeat, "2", lease, keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)", holder,
             ])
-            previous = answer.integer == 0 ? .null : answer.integer == 1 ? .string(Array(holder.utf8)) : answer
+            previous = answer.integer == 1 ? holder : answer.string
         }
-        switch previous.string {
+        switch previous {
         case nil: return .expired
         case holder: return .renewed
         case let other?: return .takenOver(by: other)

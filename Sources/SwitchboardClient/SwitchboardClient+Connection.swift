@@ -195,9 +195,7 @@ extension SwitchboardClient {
             group.addTask {
                 do {
                     try await self.connected()
-                } catch let error as SwitchboardClientError {
-                    _ = error  // stopped: nothing to wait for
-                }
+                } catch is SwitchboardClientError {}  // stopped: nothing to wait for
                 return true
             }
             group.addTask {

@@ -36,13 +36,19 @@ package struct WebAsset: Sendable {
     /// The file under `/assets/<name>`, or nil.
     package static func named(_ name: String) -> WebAsset? {
         switch name {
-        case "switchboard.js": WebAsset(bytes: PackageResources.switchboard_js, contentType: javaScript)
-        case "demo.js": WebAsset(bytes: PackageResources.demo_js, contentType: javaScript)
-        case "dashboard.js": WebAsset(bytes: PackageResources.dashboard_js, contentType: javaScript)
-        case "app.css": WebAsset(bytes: PackageResources.app_css, contentType: "text/css; charset=utf-8")
+        case "switchboard.js": client
+        case "demo.js": demoScript
+        case "dashboard.js": dashboardScript
+        case "app.css": styles
         default: nil
         }
     }
+
+    // Made once (their ETags hash the bytes), not per request.
+    private static let client = WebAsset(bytes: PackageResources.switchboard_js, contentType: javaScript)
+    private static let demoScript = WebAsset(bytes: PackageResources.demo_js, contentType: javaScript)
+    private static let dashboardScript = WebAsset(bytes: PackageResources.dashboard_js, contentType: javaScript)
+    private static let styles = WebAsset(bytes: PackageResources.app_css, contentType: "text/css; charset=utf-8")
 
     /// The demo app's page (served only by a `--dev` node).
     package static let demoPage = WebAsset(bytes: PackageResources.demo_html, contentType: html)
