@@ -72,6 +72,22 @@ export interface Welcome {
   inbox?: InboxState;
   /** When the connection's token expires (unix ms); a token provider is asked for a fresh one before then and it is sent in band. */
   tokenExpiresAtMs?: number;
+  /** What the node enforces on this connection (absent from older nodes); a call past `maxFrameBytes` is refused `frame_too_large` without being sent. */
+  limits?: Limits;
+}
+
+/** A node's limits as one connection meets them (docs/protocol.md § Limits). */
+export interface Limits {
+  maxFrameBytes: number;
+  framesPerSecond: number;
+  frameBurst: number;
+  bytesPerSecond: number;
+  byteBurst: number;
+  callsInFlight: number;
+  presenceConnections: number;
+  queueFrames: number;
+  queueBytes: number;
+  pingIntervalMs: number;
 }
 
 export interface Push {
@@ -108,7 +124,7 @@ export interface PresenceAnswer {
 }
 
 export class SwitchboardError extends Error {
-  /** `offline`, `timeout`, `disconnected` (the connection closed while the call was in flight: it may or may not have been handled), `closed`, `unauthenticated`, `invalid_argument` (also: the frame could not be encoded), `token_not_renewed` (an `error` event: the provider's token expires no later than the connection's), or a code of docs/protocol.md. */
+  /** `offline`, `timeout`, `disconnected` (the connection closed while the call was in flight: it may or may not have been handled), `closed`, `unauthenticated`, `invalid_argument` (also: the frame could not be encoded), `frame_too_large` (past the welcome's `maxFrameBytes`: not sent), `token_not_renewed` (an `error` event: the provider's token expires no later than the connection's), or a code of docs/protocol.md. */
   code: string;
   /** When set, the node expects the same call to be refused for this many milliseconds (a backend's circuit is open, or it is at its in-flight cap). */
   retryAfterMs?: number;

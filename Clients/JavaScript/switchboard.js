@@ -89,6 +89,16 @@ export const protobufCodec = {
           else if (welcomeField === 2) welcome.node = utf8(welcomeValue);
           else if (welcomeField === 3) welcome.user = utf8(welcomeValue);
           else if (welcomeField === 5) welcome.tokenExpiresAtMs = welcomeValue;
+          else if (welcomeField === 6) {
+            const names = [, 'maxFrameBytes', 'framesPerSecond', 'frameBurst', 'bytesPerSecond', 'byteBurst',
+              'callsInFlight', 'presenceConnections', 'queueFrames', 'queueBytes', 'pingIntervalMs'];
+            const limits = {};
+            for (const name of names.slice(1)) limits[name] = 0;
+            for (const [limitField, limitValue] of readFields(welcomeValue)) {
+              if (names[limitField]) limits[names[limitField]] = limitValue;
+            }
+            welcome.limits = limits;
+          }
           else if (welcomeField === 4) {
             const inbox = { position: { epoch: '', offset: 0 }, resumed: false, recovered: false, replayed: 0 };
             for (const [inboxField, inboxValue] of readFields(welcomeValue)) {
@@ -105,6 +115,13 @@ export const protobufCodec = {
     }
     return frame;
   },
+};
+
+/** A frame's size in bytes; a text frame's UTF-8 is counted only when its length alone cannot tell. */
+const frameBytes = (frame, limit) => {
+  if (typeof frame !== 'string') return frame.byteLength;
+  if (frame.length > limit || frame.length * 3 <= limit) return frame.length;
+  return encoder.encode(frame).length;
 };
 
 const isEmptyObject = (value) => value !== null && typeof value === 'object' && Object.keys(value).length === 0;
@@ -859,6 +876,14 @@ export class SwitchboardClient {
       });
       const transmit = () => {
         if (!this._timers.has(call.timer)) return;  // timed out meanwhile
+        // The node would close the connection (1009) over it, failing every other call too.
+        const limit = this.welcome?.limits?.maxFrameBytes;
+        const size = limit ? frameBytes(frame, limit) : 0;
+        if (limit && size > limit) {
+          this._cancel(call.timer);
+          reject(new SwitchboardError('frame_too_large', `the frame is ${size} bytes; the node takes at most ${limit}`));
+          return;
+        }
         try {
           this._socket.send(frame);
         } catch (error) {

@@ -226,7 +226,8 @@ extension SwitchboardClient {
             )
             let welcome = Welcome(
                 connection: body.connection, node: body.node, user: body.user, inbox: inbox,
-                tokenExpiresAtMs: body.tokenExpiresAtMs == 0 ? nil : body.tokenExpiresAtMs
+                tokenExpiresAtMs: body.tokenExpiresAtMs == 0 ? nil : body.tokenExpiresAtMs,
+                limits: body.hasLimits && body.limits.maxFrameBytes > 0 ? Limits(body.limits) : nil
             )
             let waiters = core.withLock { core in
                 core.welcome = welcome

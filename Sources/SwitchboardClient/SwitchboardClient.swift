@@ -165,6 +165,10 @@ public final class SwitchboardClient: Service, Sendable {
         let id = String(core.withLock { $0.makeID() })
         frame.id = id
         let bytes = try frame.serializedBytes() as [UInt8]
+        // The node would close the connection (1009) over it, failing every other call too.
+        if let limit = core.withLock({ $0.welcome?.limits?.maxFrameBytes }), bytes.count > limit {
+            throw SwitchboardClientError(code: "frame_too_large", message: "the frame is \(bytes.count) bytes; the node takes at most \(limit)")
+        }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let failure: (any Error)? = core.withLock { core in

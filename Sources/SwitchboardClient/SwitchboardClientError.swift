@@ -3,7 +3,8 @@
 public struct SwitchboardClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `offline`, `invalid_argument`, … from the node; or the client's own:
     /// `timeout`, `disconnected` (the connection closed while the call was in flight: it
-    /// may or may not have been handled — never resent), `closed`, `unauthenticated`.
+    /// may or may not have been handled — never resent), `closed`, `unauthenticated`,
+    /// `frame_too_large` (past the welcome's `maxFrameBytes`: not sent).
     public let code: String
     public let message: String
 

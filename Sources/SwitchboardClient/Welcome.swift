@@ -9,4 +9,6 @@ public struct Welcome: Sendable, Equatable {
     /// When the connection's token expires (unix ms): a token provider is asked for a
     /// fresh one before then, sent in band; a fixed token's connection ends (4001).
     public let tokenExpiresAtMs: Int64?
+    /// What the node enforces on this connection; nil from a node that does not announce it.
+    public let limits: Limits?
 }

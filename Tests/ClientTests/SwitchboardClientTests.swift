@@ -302,6 +302,31 @@ struct SwitchboardClientTests {
         }
     }
 
+    @Test("a frame past the welcome's maxFrameBytes is refused frame_too_large unsent; the connection and other calls go on")
+    func frameTooLarge() async throws {
+        try await withNode(configure: { $0.maxFrameBytes = 1024 }) { node in
+            let alice = client([node.url], .fixed(try await node.token(for: "alice")))
+            let bob = try await node.connect("bob")
+            try await running(alice) { alice in
+                let welcome = try await alice.connected()
+                #expect(welcome.limits?.maxFrameBytes == 1024 && welcome.limits?.callsInFlight == 32)
+                let big = Google_Protobuf_Value(stringValue: String(repeating: "x", count: 2000))
+                do {
+                    _ = try await alice.send(to: "bob", data: big)
+                    Issue.record("a frame past the limit was sent")
+                } catch let error as SwitchboardClientError {
+                    #expect(error.code == "frame_too_large")
+                }
+                let outcome = try await alice.send(to: "bob", data: .init(stringValue: "small"))
+                #expect(outcome.delivered == 1)
+                #expect(try await alice.connected().connection == welcome.connection, "still the first connection")
+            }
+            let push = try #require(try await bob.receiveJSON()["push"] as? [String: Any])
+            #expect(push["data"] as? String == "small", "the large frame never reached the node")
+            try await bob.close()
+        }
+    }
+
     @Test("wss:// with a private CA: the client trusts the roots its TLS configuration names")
     func privateCA() async throws {
         let certificates = try TestCertificates.make()

@@ -120,6 +120,34 @@ struct MessagingTests {
         }
     }
 
+    @Test("the welcome announces the connection's limits as configured, in JSON and in protobuf")
+    func welcomeLimits() async throws {
+        try await withNode(configure: {
+            $0.maxFrameBytes = 4096
+            $0.clientRate = 50
+            $0.clientBurst = 70
+            $0.maxCallsPerConnection = 3
+            $0.presenceLimit = 7
+            $0.queueMessages = 90
+            $0.queueBytes = 1 << 20
+            $0.pingInterval = .milliseconds(4500)
+        }) { node in
+            let json = try await node.connect("alice", awaitWelcome: false)
+            let welcome = try #require(try await json.receiveJSON()["welcome"] as? [String: Any])
+            let limits = try #require(welcome["limits"] as? [String: Int])
+            #expect(limits == [
+                "maxFrameBytes": 4096, "framesPerSecond": 50, "frameBurst": 70, "bytesPerSecond": 1 << 20, "byteBurst": 2 << 20,
+                "callsInFlight": 3, "presenceConnections": 7, "queueFrames": 90, "queueBytes": 1 << 20, "pingIntervalMs": 4500,
+            ])
+            let binary = try await node.connect("bob", format: .protobuf, awaitWelcome: false)
+            let frame = try Switchboard_V1_ServerFrame(serializedBytes: try await binary.receiveBinary())
+            #expect(frame.welcome.limits.maxFrameBytes == 4096 && frame.welcome.limits.callsInFlight == 3)
+            #expect(frame.welcome.limits.pingIntervalMs == 4500 && frame.welcome.limits.byteBurst == 2 << 20)
+            try await json.close()
+            try await binary.close()
+        }
+    }
+
     @Test("a call with no route gets unknown_route, one whose backend is not configured unavailable; the socket stays usable")
     func unknownRoute() async throws {
         try await withNode { node in

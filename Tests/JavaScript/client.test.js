@@ -269,6 +269,25 @@ describe('the JavaScript client on a two-node cluster', () => {
     closeAll();
   });
 
+  test("the welcome announces the node's limits; a frame past maxFrameBytes is refused frame_too_large unsent, over both codecs", async () => {
+    for (const codec of [undefined, protobufCodec]) {
+      const alice = clientFor([cluster.nodes[0].ws], await token('large'), codec ? { codec } : {});
+      const welcome = await alice.connect();
+      assert.equal(welcome.limits.maxFrameBytes, 65536, JSON.stringify(welcome.limits));
+      assert.equal(welcome.limits.callsInFlight, 32);
+      assert.equal(welcome.limits.pingIntervalMs, 30000);
+      await assert.rejects(alice.send('large', { text: 'x'.repeat(70_000) }), (error) => error.code === 'frame_too_large');
+      // Multi-byte text: 25,000 characters are 75,000 bytes of UTF-8.
+      await assert.rejects(alice.send('large', { text: '€'.repeat(25_000) }), (error) => error.code === 'frame_too_large');
+      const outcome = await alice.send('large', { text: 'small' });
+      assert.equal(outcome.delivered, 1);
+      assert.equal(alice.welcome.connection, welcome.connection, 'still the first connection');
+      await eventually('the small push', () => alice.pushes.length === 1);
+      assert.equal(alice.pushes[0].data.text, 'small', 'the large frames never reached the node');
+      alice.close();
+    }
+  });
+
   test("sendAndForget to an offline user: no rejection anywhere, the node's refusal arrives as an error event", async () => {
     const unhandled = [];
     const record = (reason) => unhandled.push(reason);

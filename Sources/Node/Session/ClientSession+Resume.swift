@@ -17,6 +17,7 @@ extension ClientSession {
         welcome.welcome.inbox.resumed = resumeFrom != nil
         let expiresAtMs = connection.tokenExpiry.expiresAtMs
         if expiresAtMs != .max { welcome.welcome.tokenExpiresAtMs = expiresAtMs }
+        welcome.welcome.limits = node.configuration.announcedLimits
         var replay: [PushPayload] = []
         var replayedTo: InboxPosition?
         do {

@@ -85,6 +85,15 @@ package enum FrameCodec {
         buffer.writeJSONString(inbox.position.epoch)
         buffer.writeString(#","offset":\#(inbox.position.offset)},"resumed":\#(inbox.resumed),"recovered":\#(inbox.recovered),"replayed":\#(inbox.replayed)}"#)
         if welcome.tokenExpiresAtMs != 0 { buffer.writeString(#","tokenExpiresAtMs":\#(welcome.tokenExpiresAtMs)"#) }
+        if welcome.hasLimits {
+            let limits = welcome.limits
+            buffer.writeString(
+                #","limits":{"maxFrameBytes":\#(limits.maxFrameBytes),"framesPerSecond":\#(limits.framesPerSecond),"frameBurst":\#(limits.frameBurst),"#
+                    + #""bytesPerSecond":\#(limits.bytesPerSecond),"byteBurst":\#(limits.byteBurst),"callsInFlight":\#(limits.callsInFlight),"#
+                    + #""presenceConnections":\#(limits.presenceConnections),"queueFrames":\#(limits.queueFrames),"queueBytes":\#(limits.queueBytes),"#
+                    + #""pingIntervalMs":\#(limits.pingIntervalMs)}"#
+            )
+        }
         buffer.writeStaticString("}}")
         return EncodedFrame(opcode: .text, data: buffer)
     }

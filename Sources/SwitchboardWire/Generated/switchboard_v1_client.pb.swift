@@ -244,38 +244,101 @@ public nonisolated struct Switchboard_V1_ServerFrame: Sendable {
   public init() {}
 }
 
-public nonisolated struct Switchboard_V1_Welcome: Sendable {
+public nonisolated struct Switchboard_V1_Welcome: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// This connection's cluster-unique id ("<node>/<sequence>"), as presence reports it.
-  public var connection: String = String()
+  public var connection: String {
+    get {_storage._connection}
+    set {_uniqueStorage()._connection = newValue}
+  }
 
-  public var node: String = String()
+  public var node: String {
+    get {_storage._node}
+    set {_uniqueStorage()._node = newValue}
+  }
 
   /// The user id from the token.
-  public var user: String = String()
+  public var user: String {
+    get {_storage._user}
+    set {_uniqueStorage()._user = newValue}
+  }
 
   /// The user's inbox (durable pushes): where it stands, and whether a resume recovered.
   public var inbox: Switchboard_V1_InboxState {
-    get {_inbox ?? Switchboard_V1_InboxState()}
-    set {_inbox = newValue}
+    get {_storage._inbox ?? Switchboard_V1_InboxState()}
+    set {_uniqueStorage()._inbox = newValue}
   }
   /// Returns true if `inbox` has been explicitly set.
-  public var hasInbox: Bool {self._inbox != nil}
+  public var hasInbox: Bool {_storage._inbox != nil}
   /// Clears the value of `inbox`. Subsequent reads from it will return its default value.
-  public mutating func clearInbox() {self._inbox = nil}
+  public mutating func clearInbox() {_uniqueStorage()._inbox = nil}
 
   /// When the connection's token expires (unix ms): then the node closes it with 4001
   /// unless the client sent a fresh token first (`switchboard.refresh`).
-  public var tokenExpiresAtMs: Int64 = 0
+  public var tokenExpiresAtMs: Int64 {
+    get {_storage._tokenExpiresAtMs}
+    set {_uniqueStorage()._tokenExpiresAtMs = newValue}
+  }
+
+  /// What the node enforces on this connection, so a client can keep within it instead of
+  /// learning it from a refusal or a close.
+  public var limits: Switchboard_V1_Limits {
+    get {_storage._limits ?? Switchboard_V1_Limits()}
+    set {_uniqueStorage()._limits = newValue}
+  }
+  /// Returns true if `limits` has been explicitly set.
+  public var hasLimits: Bool {_storage._limits != nil}
+  /// Clears the value of `limits`. Subsequent reads from it will return its default value.
+  public mutating func clearLimits() {_uniqueStorage()._limits = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _inbox: Switchboard_V1_InboxState? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// A node's limits as one connection meets them (docs/protocol.md § Limits). A client
+/// should treat a field it finds 0 as unannounced (an older node), not as zero allowed.
+public nonisolated struct Switchboard_V1_Limits: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// The largest client message (text or binary), in bytes: a larger one closes with 1009.
+  public var maxFrameBytes: UInt32 = 0
+
+  /// Client frames per second, sustained, and at once above that; frames past them are
+  /// refused `rate_limited`, and refusals past what the rate forgives close with 4029.
+  public var framesPerSecond: UInt32 = 0
+
+  public var frameBurst: UInt32 = 0
+
+  /// The same for the bytes of client frames.
+  public var bytesPerSecond: UInt32 = 0
+
+  public var byteBurst: UInt32 = 0
+
+  /// Backend calls one connection may have in flight; more are answered `busy`.
+  public var callsInFlight: UInt32 = 0
+
+  /// Connections a presence answer lists at most (`count` says how many there are).
+  public var presenceConnections: UInt32 = 0
+
+  /// Frames and bytes the node queues for this connection before closing it with 4008.
+  public var queueFrames: UInt32 = 0
+
+  public var queueBytes: UInt32 = 0
+
+  /// How often the node pings; a client silent for this long after a ping is closed (1001).
+  public var pingIntervalMs: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 public nonisolated struct Switchboard_V1_Error: Sendable {
@@ -726,7 +789,112 @@ nonisolated extension Switchboard_V1_ServerFrame: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Welcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}connection\0\u{1}node\0\u{1}user\0\u{1}inbox\0\u{3}token_expires_at_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}connection\0\u{1}node\0\u{1}user\0\u{1}inbox\0\u{3}token_expires_at_ms\0\u{1}limits\0")
+
+  fileprivate class _StorageClass {
+    var _connection: String = String()
+    var _node: String = String()
+    var _user: String = String()
+    var _inbox: Switchboard_V1_InboxState? = nil
+    var _tokenExpiresAtMs: Int64 = 0
+    var _limits: Switchboard_V1_Limits? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _connection = source._connection
+      _node = source._node
+      _user = source._user
+      _inbox = source._inbox
+      _tokenExpiresAtMs = source._tokenExpiresAtMs
+      _limits = source._limits
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._connection) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._node) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._user) }()
+        case 4: try { try decoder.decodeSingularMessageField(value: &_storage._inbox) }()
+        case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._tokenExpiresAtMs) }()
+        case 6: try { try decoder.decodeSingularMessageField(value: &_storage._limits) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._connection.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._connection, fieldNumber: 1)
+      }
+      if !_storage._node.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._node, fieldNumber: 2)
+      }
+      if !_storage._user.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._user, fieldNumber: 3)
+      }
+      try { if let v = _storage._inbox {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+      } }()
+      if _storage._tokenExpiresAtMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._tokenExpiresAtMs, fieldNumber: 5)
+      }
+      try { if let v = _storage._limits {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
+      } }()
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_V1_Welcome, rhs: Switchboard_V1_Welcome) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._connection != rhs_storage._connection {return false}
+        if _storage._node != rhs_storage._node {return false}
+        if _storage._user != rhs_storage._user {return false}
+        if _storage._inbox != rhs_storage._inbox {return false}
+        if _storage._tokenExpiresAtMs != rhs_storage._tokenExpiresAtMs {return false}
+        if _storage._limits != rhs_storage._limits {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".Limits"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_frame_bytes\0\u{3}frames_per_second\0\u{3}frame_burst\0\u{3}bytes_per_second\0\u{3}byte_burst\0\u{3}calls_in_flight\0\u{3}presence_connections\0\u{3}queue_frames\0\u{3}queue_bytes\0\u{3}ping_interval_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -734,45 +902,66 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.connection) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.node) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.user) }()
-      case 4: try { try decoder.decodeSingularMessageField(value: &self._inbox) }()
-      case 5: try { try decoder.decodeSingularInt64Field(value: &self.tokenExpiresAtMs) }()
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.maxFrameBytes) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.framesPerSecond) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.frameBurst) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.bytesPerSecond) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.byteBurst) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.callsInFlight) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.presenceConnections) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.queueFrames) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.queueBytes) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.pingIntervalMs) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.connection.isEmpty {
-      try visitor.visitSingularStringField(value: self.connection, fieldNumber: 1)
+    if self.maxFrameBytes != 0 {
+      try visitor.visitSingularUInt32Field(value: self.maxFrameBytes, fieldNumber: 1)
     }
-    if !self.node.isEmpty {
-      try visitor.visitSingularStringField(value: self.node, fieldNumber: 2)
+    if self.framesPerSecond != 0 {
+      try visitor.visitSingularUInt32Field(value: self.framesPerSecond, fieldNumber: 2)
     }
-    if !self.user.isEmpty {
-      try visitor.visitSingularStringField(value: self.user, fieldNumber: 3)
+    if self.frameBurst != 0 {
+      try visitor.visitSingularUInt32Field(value: self.frameBurst, fieldNumber: 3)
     }
-    try { if let v = self._inbox {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
-    } }()
-    if self.tokenExpiresAtMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.tokenExpiresAtMs, fieldNumber: 5)
+    if self.bytesPerSecond != 0 {
+      try visitor.visitSingularUInt32Field(value: self.bytesPerSecond, fieldNumber: 4)
+    }
+    if self.byteBurst != 0 {
+      try visitor.visitSingularUInt32Field(value: self.byteBurst, fieldNumber: 5)
+    }
+    if self.callsInFlight != 0 {
+      try visitor.visitSingularUInt32Field(value: self.callsInFlight, fieldNumber: 6)
+    }
+    if self.presenceConnections != 0 {
+      try visitor.visitSingularUInt32Field(value: self.presenceConnections, fieldNumber: 7)
+    }
+    if self.queueFrames != 0 {
+      try visitor.visitSingularUInt32Field(value: self.queueFrames, fieldNumber: 8)
+    }
+    if self.queueBytes != 0 {
+      try visitor.visitSingularUInt32Field(value: self.queueBytes, fieldNumber: 9)
+    }
+    if self.pingIntervalMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pingIntervalMs, fieldNumber: 10)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Switchboard_V1_Welcome, rhs: Switchboard_V1_Welcome) -> Bool {
-    if lhs.connection != rhs.connection {return false}
-    if lhs.node != rhs.node {return false}
-    if lhs.user != rhs.user {return false}
-    if lhs._inbox != rhs._inbox {return false}
-    if lhs.tokenExpiresAtMs != rhs.tokenExpiresAtMs {return false}
+  public static func ==(lhs: Switchboard_V1_Limits, rhs: Switchboard_V1_Limits) -> Bool {
+    if lhs.maxFrameBytes != rhs.maxFrameBytes {return false}
+    if lhs.framesPerSecond != rhs.framesPerSecond {return false}
+    if lhs.frameBurst != rhs.frameBurst {return false}
+    if lhs.bytesPerSecond != rhs.bytesPerSecond {return false}
+    if lhs.byteBurst != rhs.byteBurst {return false}
+    if lhs.callsInFlight != rhs.callsInFlight {return false}
+    if lhs.presenceConnections != rhs.presenceConnections {return false}
+    if lhs.queueFrames != rhs.queueFrames {return false}
+    if lhs.queueBytes != rhs.queueBytes {return false}
+    if lhs.pingIntervalMs != rhs.pingIntervalMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
