@@ -1,5 +1,6 @@
 import ArgumentParser
 import Auth
+import Essentials
 import Foundation
 import Logging
 import Node
@@ -11,7 +12,7 @@ import UnixSignals
 struct ClusterCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cluster",
-        abstract: "Run Redis, the reference backends and N gateway nodes on loopback until Ctrl-C."
+        abstract: "Run Redis, the reference backends and N gateway nodes on this machine until Ctrl-C."
     )
 
     @Option(help: "How many gateway nodes.") var nodes: Int = 3
@@ -24,12 +25,23 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "First of the three backend ports (location, chat, notification).") var backendPort: Int = 9101
     @Option(help: "Seconds each node takes to close its clients at Ctrl-C or SIGTERM (the nodes' --drain-window).")
     var drainWindow: Double = 10
-    @Option(help: "Serve the demo app (/demo) and an open dashboard, and mint tokens for any user: the nodes' --dev. Pass false for a cluster without them.")
-    var dev: Bool = true
+    @Option(help: "Address the nodes listen on (client port and Gateway API); e.g. 0.0.0.0 to show the demo from a VM. Redis and the backends stay on loopback.")
+    var host: String = "127.0.0.1"
+    @Option(help: "Serve the demo app (/demo) and an open dashboard, and mint tokens for any user: the nodes' --dev. Default: true on a loopback --host; elsewhere it is refused, and the demo takes the tokens in the links printed.")
+    var dev: Bool?
 
     func run() async throws {
         guard (1...50).contains(nodes) else { throw ValidationError("--nodes must be 1...50") }
         guard drainWindow >= 0.1 else { throw ValidationError("--drain-window must be at least 0.1 seconds") }
+        let local = NodeConfiguration.isLoopback(host)
+        if dev == true && !local {
+            throw ValidationError(
+                "--dev mints a token for any user name, so it runs only on a loopback host, not '\(host)': leave it out, and open the demo links printed (each carries its user's token)"
+            )
+        }
+        let dev = self.dev ?? local
+        // What to print in URLs: a wildcard address is no place to connect to.
+        let shown = ["0.0.0.0", "::", "[::]"].contains(host) ? (SystemHostName.current ?? "127.0.0.1") : host
         let environment = ProcessEnvironment.current
         // Fresh secrets for this run unless given: the tokens it prints are signed with them.
         let jwtSecret = environment["SWITCHBOARD_JWT_SECRET"] ?? SharedSecret.generate()
@@ -76,7 +88,8 @@ struct ClusterCommand: AsyncParsableCommand {
             redisURL = "redis://127.0.0.1:\(redisPort)"
         }
         // The backends push through any node: the first that answers.
-        let gatewayAPI = (1...nodes).map { "127.0.0.1:\(basePort + 10 * ($0 - 1) + 1)" }.joined(separator: ",")
+        let reachable = local || shown != host ? "127.0.0.1" : host
+        let gatewayAPI = (1...nodes).map { "\(reachable):\(basePort + 10 * ($0 - 1) + 1)" }.joined(separator: ",")
         try launch("backends", me, [
             "backends", "--location-port", "\(backendPort)", "--chat-port", "\(backendPort + 1)",
             "--notification-port", "\(backendPort + 2)", "--gateway", gatewayAPI,
@@ -84,9 +97,10 @@ struct ClusterCommand: AsyncParsableCommand {
         for index in 1...nodes {
             let port = basePort + 10 * (index - 1)
             try launch("node-\(index)", me, [
-                "node", "--node-id", "node-\(index)", "--port", "\(port)", "--grpc-port", "\(port + 1)", "--redis", redisURL,
+                "node", "--node-id", "node-\(index)", "--host", host, "--port", "\(port)", "--grpc-port", "\(port + 1)", "--redis", redisURL,
                 "--location-backend", "127.0.0.1:\(backendPort)", "--chat-backend", "127.0.0.1:\(backendPort + 1)",
                 "--notification-backend", "127.0.0.1:\(backendPort + 2)", "--drain-window", "\(drainWindow)", "--dev", "\(dev)",
+                "--demo", "\(!dev && !local)",
             ])
         }
 
@@ -94,18 +108,26 @@ struct ClusterCommand: AsyncParsableCommand {
         print("switchboard cluster: redis \(redisURL), backends on \(backendPort)-\(backendPort + 2)")
         for index in 1...nodes {
             let port = basePort + 10 * (index - 1)
-            print("  node-\(index): ws://127.0.0.1:\(port)/ws  gateway API 127.0.0.1:\(port + 1)  metrics http://127.0.0.1:\(port)/metrics")
+            print("  node-\(index): ws://\(shown):\(port)/ws  gateway API \(shown):\(port + 1)  metrics http://\(shown):\(port)/metrics")
         }
+        var tokens: [String: String] = [:]
         for user in ["alice", "bob"] {
-            print("  token for \(user) (12h): \(try await authenticator.issue(user: user, validFor: .seconds(12 * 3600)))")
+            tokens[user] = try await authenticator.issue(user: user, validFor: .seconds(12 * 3600))
+            print("  token for \(user) (12h): \(tokens[user]!)")
         }
-        print("  admin token (dashboard, 12h): \(try await authenticator.issue(user: "admin", validFor: .seconds(12 * 3600), admin: true))")
-        let urls = (1...nodes).map { "ws://127.0.0.1:\(basePort + 10 * ($0 - 1))/ws" }.joined(separator: ",")
+        let admin = try await authenticator.issue(user: "admin", validFor: .seconds(12 * 3600), admin: true)
+        print("  admin token (dashboard, 12h): \(admin)")
+        let urls = (1...nodes).map { "ws://\(shown):\(basePort + 10 * ($0 - 1))/ws" }.joined(separator: ",")
+        let second = basePort + 10 * min(1, nodes - 1)
         if dev {
-            print("  demo (dev mode: tokens for any name): http://127.0.0.1:\(basePort)/demo?nodes=\(urls)")
-            print("    e.g. http://127.0.0.1:\(basePort)/demo?user=alice&nodes=\(urls)  and  http://127.0.0.1:\(basePort + 10 * min(1, nodes - 1))/demo?user=bob&nodes=\(urls)")
+            print("  demo (dev mode: tokens for any name): http://\(shown):\(basePort)/demo?nodes=\(urls)")
+            print("    e.g. http://\(shown):\(basePort)/demo?user=alice&nodes=\(urls)  and  http://\(shown):\(second)/demo?user=bob&nodes=\(urls)")
+        } else if !local {
+            print("  demo (each link signs in its user with the token it carries):")
+            print("    alice: http://\(shown):\(basePort)/demo?nodes=\(urls)#token=\(tokens["alice"]!)")
+            print("    bob:   http://\(shown):\(second)/demo?nodes=\(urls)#token=\(tokens["bob"]!)")
         }
-        print("  dashboard: http://127.0.0.1:\(basePort)/dashboard\(dev ? "" : "#token=<the admin token>")")
+        print("  dashboard: http://\(shown):\(basePort)/dashboard\(dev ? "" : "#token=\(admin)")")
         print("Ctrl-C stops everything.")
         // Show the URLs and tokens now, even when stdout is a file or a pipe.
         fflush(nil)

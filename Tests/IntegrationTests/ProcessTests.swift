@@ -82,20 +82,23 @@ struct ProcessTests {
 
 @Suite("switchboard cluster", .tags(.process, .redis), .timeLimit(.minutes(2)))
 struct ClusterCommandTests {
-    @Test("starts Redis, the backends and two nodes that relay to each other; SIGTERM stops them all")
-    func localCluster() async throws {
-        let base = try freePort(span: 11)
+    /// A `switchboard cluster` child with `arguments` (and free ports); its output goes to
+    /// files, its log quoted when its nodes (at `readyPorts`) are not ready in time.
+    /// SIGTERM stops it, and its children, when `body` returns or throws.
+    private func withClusterCommand(
+        _ arguments: [String], readyPorts: [Int], _ body: (ChildProcess, _ output: String) async throws -> Void
+    ) async throws {
         let process = ChildProcess()
         process.executableURL = ProcessTests.executable
-        process.arguments = [
-            "cluster", "--nodes", "2", "--base-port", "\(base)", "--redis-port", "\(try freePort())", "--backend-port", "\(try freePort(span: 2))",
-        ]
+        process.arguments = ["cluster", "--redis-port", "\(try freePort())", "--backend-port", "\(try freePort(span: 2))"] + arguments
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
-        process.standardOutput = FileHandle.nullDevice
-        // Its log goes to a file (not the test's pipes), quoted when the cluster does not come up.
-        let log = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_CLUSTER_LOG"]
-            ?? FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-cluster-\(base).log").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-cluster-\(readyPorts[0])")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let output = directory.appendingPathComponent("stdout").path
+        let log = ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_CLUSTER_LOG"] ?? directory.appendingPathComponent("stderr").path
+        FileManager.default.createFile(atPath: output, contents: nil)
         FileManager.default.createFile(atPath: log, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: output)
         process.standardError = FileHandle(forWritingAtPath: log)
         try process.run()
         defer {
@@ -105,16 +108,22 @@ struct ClusterCommandTests {
                 process.waitUntilExit()
             }
         }
-
         do {
             try await waitUntil(timeout: .seconds(90)) {  // a busy machine starts five processes slowly
-                let ready = try? await [base, base + 10].asyncAllSatisfy { try await HTTPProbe.get(port: $0, path: "/readyz").status == 200 }
+                let ready = try? await readyPorts.asyncAllSatisfy { try await HTTPProbe.get(port: $0, path: "/readyz").status == 200 }
                 return ready == true
             }
         } catch {
             let tail = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n").suffix(30).joined(separator: "\n") ?? ""
             throw TestFailure("the cluster's nodes were not ready within 90 s (\(error)); its log ends:\n\(tail)")
         }
+        try await body(process, output)
+    }
+
+    @Test("starts Redis, the backends and two nodes that relay to each other; SIGTERM stops them all")
+    func localCluster() async throws {
+        let base = try freePort(span: 11)
+        try await withClusterCommand(["--nodes", "2", "--base-port", "\(base)"], readyPorts: [base, base + 10]) { process, _ in
         let alice = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base)/ws", token: try await RunningNode.token(for: "alice"))
         let bob = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base + 10)/ws", token: try await RunningNode.token(for: "bob"))
         // The backends may still be starting: retry until chat answers.
@@ -129,6 +138,54 @@ struct ClusterCommandTests {
         _ = try await alice.closed(within: .seconds(15))
         try await waitUntil(timeout: .seconds(60)) { !process.isRunning }
         #expect(process.terminationStatus == 0)
+        }
+    }
+
+    @Test("--host 0.0.0.0: the nodes listen on every address; the demo is served without minting tokens, its links carry their users' tokens")
+    func remoteHost() async throws {
+        let base = try freePort(span: 1)
+        try await withClusterCommand(["--nodes", "1", "--base-port", "\(base)", "--host", "0.0.0.0"], readyPorts: [base]) { _, output in
+            #expect(try Self.listensOnEveryAddress(port: base), "the client port is bound to 0.0.0.0")
+            #expect(try await HTTPProbe.get(port: base, path: "/demo").status == 200)
+            #expect(try await HTTPProbe.get(port: base, path: "/demo/token?user=mallory").status == 404, "no tokens for any name off loopback")
+            var printed = ""
+            try await waitUntil(timeout: .seconds(30)) {
+                printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+                return printed.contains("bob:")
+            }
+            let link = try #require(printed.split(separator: "\n").first { $0.contains("alice: http://") }, "\(printed)")
+            #expect(!link.contains("0.0.0.0"), "a wildcard address is no place to connect to: \(link)")
+            let token = try #require(link.split(separator: "#token=").last.map(String.init))
+            let alice = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base)/ws", token: token, awaitWelcome: false)
+            let welcome = try #require(try await alice.receiveJSON()["welcome"] as? [String: Any])
+            #expect(welcome["user"] as? String == "alice")
+            try await alice.close()
+        }
+    }
+
+    @Test("--host off loopback with --dev true is refused, saying why")
+    func devOffLoopback() async throws {
+        let process = ChildProcess()
+        process.executableURL = ProcessTests.executable
+        process.arguments = ["cluster", "--host", "0.0.0.0", "--dev", "true", "--base-port", "\(try freePort())"]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let message = String(decoding: await errors.readToEnd(), as: UTF8.self)
+        try await waitUntil(timeout: .seconds(30)) { !process.isRunning }
+        #expect(process.terminationStatus != 0)
+        #expect(message.contains("loopback") && message.contains("demo links"), "\(message)")
+    }
+
+    /// Whether /proc/net/tcp lists a listening socket on 0.0.0.0:`port`.
+    static func listensOnEveryAddress(port: Int) throws -> Bool {
+        let table = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+        let local = "00000000:" + String(format: "%04X", port)
+        return table.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.count > 3 && fields[1] == local && fields[3] == "0A"
+        }
     }
 }
 

@@ -120,3 +120,12 @@ test('the dashboard takes its admin token from the fragment only, and clears it 
   const leaky = await browser.open(`${two.http}/dashboard?token=${admin}`);
   await leaky.waitForText('#problem', 'reaches server logs');
 });
+
+test('the demo signs in as the user of a token in its link (#token=, as `switchboard cluster --host` prints), and clears it from the address bar', async () => {
+  const [, two] = cluster.nodes;  // the first was drained above
+  const page = await browser.open(`${two.http}/demo?nodes=${two.ws}#token=${await token('carol')}`);
+  await page.waitForText('#who', 'signed in as carol');
+  await page.waitForText('#node', 'node-2');
+  assert.equal(await page.evaluate('location.hash'), '');
+  assert.deepEqual(await page.evaluate('window.cspViolations'), []);
+});

@@ -90,6 +90,7 @@ extension NodeConfiguration {
             }
         ),
         .boolean("dev", \.dev, help: "true: serve the demo app at /demo, mint tokens for any user at /demo/token, show /dashboard to anyone. Never in production."),
+        .boolean("demo", \.demo, help: "true: serve the demo app's page at /demo without minting tokens; the page takes one from its link (#token=…)."),
         .seconds("stats-interval", \.statsInterval, help: "Seconds between the node's stats snapshots (the dashboard's numbers, kept in Redis).", atLeast: .milliseconds(10)),
         NodeSetting(
             key: "durable-kinds", help: "Comma-separated push kinds kept in the receiver's inbox for resume (a Gateway API push may ask either way); empty: none.",

@@ -150,6 +150,10 @@ package struct NodeConfiguration: Sendable {
     /// name at `/demo/token`, and show the dashboard to every client. For trying
     /// Switchboard on a laptop; never on by default, never in production.
     package var dev = false
+    /// `--demo`, `SWITCHBOARD_DEMO`: serve the demo app's page at `/demo` without `dev`'s
+    /// token minting: the page takes a token from its link (`#token=`). For showing the
+    /// demo from a machine others reach (`switchboard cluster --host`).
+    package var demo = false
 
     /// `--allowed-origins`: web origins (`https://app.example.com`) whose pages may open a
     /// socket, besides the node's own; `*` allows any. Requests without an `Origin`
@@ -271,7 +275,7 @@ package struct NodeConfiguration: Sendable {
     }
 
     /// 127.0.0.0/8, ::1 or localhost.
-    static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         guard host != "localhost" else { return true }
         guard let address = IPAddress(host) else { return false }
         return loopback.contains { $0.contains(address) }

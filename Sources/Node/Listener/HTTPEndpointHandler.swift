@@ -95,16 +95,18 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
             } else {
                 writeError(.notFound, code: .notFound, "no such file: \(path)", context: context)
             }
-        case (.GET, "/demo"), (.GET, "/demo/"), (.GET, "/demo/token"):
-            guard node.configuration.dev else {
-                writeError(.notFound, code: .notFound, "the demo is served only by a node started with --dev true", context: context)
+        case (.GET, "/demo"), (.GET, "/demo/"):
+            guard node.configuration.dev || node.configuration.demo else {
+                writeError(.notFound, code: .notFound, "the demo is served only by a node started with --dev true or --demo true", context: context)
                 return
             }
-            if request.path == "/demo/token" {
-                mintDemoToken(for: request.parameter("user") ?? "", context: context)
-            } else {
-                write(.ok, WebAsset.demoPage, request: head, context: context)
+            write(.ok, WebAsset.demoPage, request: head, context: context)
+        case (.GET, "/demo/token"):
+            guard node.configuration.dev else {
+                writeError(.notFound, code: .notFound, "tokens are minted only by a node started with --dev true", context: context)
+                return
             }
+            mintDemoToken(for: request.parameter("user") ?? "", context: context)
         default:
             writeError(.notFound, code: .notFound, "no such endpoint: \(head.method) \(request.path)", context: context)
         }

@@ -1,11 +1,26 @@
 // The demo app: everything it does goes through the JavaScript client (switchboard.js),
-// as an app of yours would. Served by nodes started with `--dev true`.
+// as an app of yours would. Served by nodes started with `--dev true` (which mint a token
+// for any name) or `--demo true` (the link carries the token: `#token=…`, never sent to a
+// server, so it stays out of logs and Referer headers).
 import { SwitchboardClient } from '/assets/switchboard.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const ownNode = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 $('signin-nodes').value = (params.get('nodes') ?? ownNode).split(',').join('\n');
+
+/** A token given in the link, and the user it names (its `sub` claim). */
+const linkToken = new URLSearchParams(location.hash.slice(1)).get('token');
+// Out of the address bar (and so out of screenshots and shared links), as the dashboard does.
+if (linkToken) history.replaceState(null, '', location.pathname + location.search);
+function subjectOf(token) {
+  try {
+    const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(atob(payload.padEnd(payload.length + ((4 - (payload.length % 4)) % 4), '='))).sub ?? null;
+  } catch {
+    return null;
+  }
+}
 
 let client = null;
 let me = null;
@@ -83,7 +98,7 @@ async function refreshNearby() {
 async function signIn(user) {
   me = user;
   const nodes = $('signin-nodes').value.split(/\s+/).filter(Boolean);
-  client = new SwitchboardClient({ urls: nodes, token: () => fetchToken(user, nodes) });
+  client = new SwitchboardClient({ urls: nodes, token: linkToken ?? (() => fetchToken(user, nodes)) });
   client.on('state', (change) => {
     $('state').textContent = change.state;
     $('state').className = `badge ${change.state}`;
@@ -166,4 +181,8 @@ $('presence-form').addEventListener('submit', (event) => {
   }, failed('presence'));
 });
 
-if (params.get('user')) signIn(params.get('user')).catch(failed('sign-in'));
+if (linkToken) {
+  const user = subjectOf(linkToken);
+  if (user) signIn(user).catch(failed('sign-in'));
+  else logEvent('the token in the link is not a token');
+} else if (params.get('user')) signIn(params.get('user')).catch(failed('sign-in'));
