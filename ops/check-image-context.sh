@@ -59,6 +59,6 @@ for target in json.load(sys.stdin)["targets"]:
 for target in $targets; do
     echo "check-image-context: building $target from the image's build context"
     # pipefail: the build's own status, not tail's.
-    (cd "$context" && swift build --target "$target" --scratch-path "$context/.build" 2>&1 | tail -n 20)
+    (cd "$context" && swift build --force-resolved-versions --target "$target" --scratch-path "$context/.build" 2>&1 | tail -n 20)
 done
 echo "check-image-context: ok (${targets//$'\n'/, })"

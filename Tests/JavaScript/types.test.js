@@ -30,3 +30,14 @@ test('switchboard.d.ts declares every export and every public method of Switchbo
   instance.close();
   assert.deepEqual([...declared].sort(), [...actual, ...fields].sort());
 });
+
+test('package.json publishes what exists: every file, export, main and types entry is there; ws is an optional peer', () => {
+  const directory = path.join(here, '../../Clients/JavaScript');
+  const manifest = JSON.parse(readFileSync(path.join(directory, 'package.json'), 'utf8'));
+  const named = [...manifest.files, manifest.main, manifest.types, ...Object.values(manifest.exports['.'])];
+  for (const file of named) assert.ok(readFileSync(path.join(directory, file)).length > 0, `${file} is published`);
+  assert.equal(manifest.license, 'Apache-2.0');
+  assert.match(readFileSync(path.join(directory, 'LICENSE'), 'utf8'), /Apache License/);
+  assert.equal(manifest.sideEffects, false);
+  assert.ok(manifest.peerDependencies.ws && manifest.peerDependenciesMeta.ws.optional, 'Node 20 needs ws; browsers do not');
+});
