@@ -178,9 +178,12 @@ struct ClusterCommandTests {
         #expect(message.contains("loopback") && message.contains("demo links"), "\(message)")
     }
 
-    /// Whether /proc/net/tcp lists a listening socket on 0.0.0.0:`port`.
+    /// Whether /proc/net/tcp lists a listening socket on 0.0.0.0:`port`. Read to its end:
+    /// a /proc file says it is empty, and with a whole suite's sockets it is long.
     static func listensOnEveryAddress(port: Int) throws -> Bool {
-        let table = try String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)
+        let file = try #require(FileHandle(forReadingAtPath: "/proc/net/tcp"))
+        defer { try? file.close() }
+        let table = String(decoding: try file.readToEnd() ?? Data(), as: UTF8.self)
         let local = "00000000:" + String(format: "%04X", port)
         return table.split(separator: "\n").contains { line in
             let fields = line.split(separator: " ")
