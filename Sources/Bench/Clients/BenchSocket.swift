@@ -53,6 +53,11 @@ package final class BenchSocket: Sendable {
     /// Connects, authenticates with `token` and returns once the node's welcome frame has
     /// arrived: the connection is then reachable from every node. Frames after the welcome
     /// go to `onEvent`.
+    ///
+    /// Callers that connect many at once let the first complete alone: once, in a
+    /// fresh-clone run, a generator process crashed in the Swift runtime
+    /// (`swift_conformsToProtocol` reading null metadata) while its first connects set up
+    /// the upgrade pipeline's generic types on several event loops at the same time.
     package static func connect(
         to endpoint: BenchEndpoint,
         token: String,
