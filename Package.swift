@@ -104,7 +104,6 @@ let package = Package(
             name: "Presence",
             dependencies: [
                 "Essentials",
-                "RedisClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -114,12 +113,29 @@ let package = Package(
             dependencies: [
                 "GRPCSupport",
                 "Presence",
-                "RedisClient",
                 "SwitchboardProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // The cluster's state in Redis (or a Redis Cluster), behind the protocols of
+        // Presence and Routing: presence and the node leases, the relay bus and its holder
+        // book, the durable inbox's scripts, the dashboard's stats — the only target that
+        // speaks Redis besides RedisClient itself.
+        .target(
+            name: "RedisBackplane",
+            dependencies: [
+                "Essentials",
+                "Presence",
+                "RedisClient",
+                "Routing",
+                "SwitchboardProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ]
         ),
@@ -134,6 +150,7 @@ let package = Package(
                 "Essentials",
                 "Routing",
                 "Presence",
+                "RedisBackplane",
                 "RedisClient",
                 "SwitchboardProtocol",
                 "WebAssets",
@@ -235,6 +252,7 @@ let package = Package(
                 "Auth",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 "Node",
+                "RedisBackplane",
                 "Routing",
                 "SwitchboardProtocol",
                 .product(name: "Logging", package: "swift-log"),
@@ -261,6 +279,7 @@ let package = Package(
                 "Backends",
                 "Routing",
                 "Presence",
+                "RedisBackplane",
                 "RedisClient",
                 "SwitchboardProtocol",
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
@@ -295,6 +314,7 @@ let package = Package(
             dependencies: [
                 "Essentials",
                 "Presence",
+                "RedisBackplane",
                 "RedisClient",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
@@ -305,6 +325,7 @@ let package = Package(
         .testTarget(
             name: "RoutingTests",
             dependencies: [
+                "RedisBackplane",
                 "Routing",
                 "SwitchboardProtocol",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -360,6 +381,7 @@ let package = Package(
                 "Backends",
                 "Bench",
                 "Routing",
+                "RedisBackplane",
                 "Presence",
                 "RedisClient",
                 "SwitchboardProtocol",

@@ -22,6 +22,8 @@ done
 export SWITCHBOARD_TEST_REDIS="redis://127.0.0.1:$redis_port"
 
 if [ $# -eq 0 ]; then
+    # The arrows between our targets (Redis only in RedisBackplane and RedisClient).
+    scripts/check-imports.sh
     # The container image's build stage, from exactly what ops/Dockerfile copies.
     ops/check-image-context.sh
     # What an app gets with the SwitchboardClient product: no gRPC, no server code.

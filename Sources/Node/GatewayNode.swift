@@ -3,7 +3,7 @@ import Essentials
 import GRPCSupport
 package import Logging
 package import Presence
-import RedisClient
+import RedisBackplane
 package import Routing
 package import ServiceLifecycle
 import Synchronization
@@ -58,9 +58,11 @@ package final class GatewayNode: Sendable {
 
     /// Set when the node is part of a Redis cluster.
     let lease: NodeLeaseService<ContinuousClock>?
-    /// The command connections presence and relay share (one per event loop); the node
-    /// owns them and closes them after everything that uses them has stopped.
-    let redis: RedisConnectionGroup?
+    /// Where the cluster's nodes keep their stats snapshots; nil alone.
+    let stats: (any StatsStore)?
+    /// Closes the cluster connections presence and relay share, after everything that
+    /// uses them has stopped; nil alone.
+    private let backplaneOwner: (any Service)?
 
     /// Presence and relay come from the configuration: Redis when `redis` is set, else in
     /// process (the embedded single-node default). Tests may pass their own.
@@ -77,28 +79,25 @@ package final class GatewayNode: Sendable {
         logger[metadataKey: "node"] = "\(configuration.nodeID)"
         self.logger = logger
         let registry = self.registry
-        if var endpoint = configuration.redis, presence == nil || bus == nil {
-            endpoint.commandTimeout = configuration.redisTimeout
-            endpoint.connectTimeout = configuration.redisTimeout
-            let redis = RedisConnectionGroup(endpoint: endpoint, logger: logger)
-            self.redis = redis
-            let keys = PresenceKeys(prefix: configuration.redisPrefix, hashTagged: redis.isCluster)
-            let directory = RedisPresenceDirectory(redis: redis, keys: keys)
-            self.presence = presence ?? directory
-            self.bus = bus ?? RedisRelayBus(
-                redis: redis, channels: RelayChannels(prefix: configuration.redisPrefix, hashTagged: redis.isCluster), nodeID: configuration.nodeID,
-                inbox: configuration.inbox, logger: logger
-            )
-            let address = "\(configuration.host == "0.0.0.0" || configuration.host == "::" ? SystemHostName.current ?? configuration.host : configuration.host):\(configuration.port)"
-            lease = NodeLeaseService(
-                nodeID: configuration.nodeID, holder: LeaseHolder.text(address: address), directory: directory, interval: configuration.leaseInterval, ttl: configuration.leaseTTL,
+        if let endpoint = configuration.redis, presence == nil || bus == nil {
+            let host = configuration.host == "0.0.0.0" || configuration.host == "::" ? SystemHostName.current ?? configuration.host : configuration.host
+            let backplane = RedisBackplane(
+                endpoint: endpoint, timeout: configuration.redisTimeout, prefix: configuration.redisPrefix, nodeID: configuration.nodeID,
+                inbox: configuration.inbox, holder: LeaseHolder.text(address: "\(host):\(configuration.port)"),
+                leaseInterval: configuration.leaseInterval, leaseTTL: configuration.leaseTTL,
                 localEntries: { registry.all().map { PresenceEntry(user: $0.user, connection: $0.id) } }, logger: logger
             )
+            self.presence = presence ?? backplane.presence
+            self.bus = bus ?? backplane.bus
+            lease = backplane.lease
+            stats = backplane.stats
+            backplaneOwner = backplane.owner
         } else {
             self.presence = presence ?? InProcessPresenceDirectory()
             self.bus = bus ?? InProcessRelayBus(inbox: configuration.inbox)
             lease = nil
-            redis = nil
+            stats = nil
+            backplaneOwner = nil
         }
         metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: configuration.redis != nil)
         let authenticator = try await Self.authenticator(configuration)
@@ -142,7 +141,7 @@ package final class GatewayNode: Sendable {
 
     /// Whether pushes to `user` from other nodes reach this node now (always, alone).
     package func relaysReach(user: String) -> Bool {
-        (bus as? RedisRelayBus)?.isReady(user: user) ?? true
+        bus.reaches(user: user)
     }
 
     /// Connections currently in this node's local map.
@@ -169,7 +168,7 @@ package final class GatewayNode: Sendable {
     package func services(onListening: @escaping @Sendable (Listener, Int) async -> Void = { _, _ in }) -> [any Service] {
         let trim: [any Service] = configuration.memoryTrimInterval > .zero
             ? [MemoryTrimService(interval: configuration.memoryTrimInterval)] : []
-        let redisOwner: [any Service] = redis.map { [RedisConnectionService(connection: $0)] } ?? []
+        let redisOwner: [any Service] = backplaneOwner.map { [$0] } ?? []
         var reload: [any Service] = tls.map { [TLSReloadService(tls: $0, interval: configuration.tlsReloadInterval)] } ?? []
         if configuration.jwksFile != nil || configuration.jwksURL != nil { reload.append(JWKSReloadService(node: self)) }
         let admin: [any Service] = configuration.adminPort.map { port in

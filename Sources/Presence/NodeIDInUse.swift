@@ -5,6 +5,11 @@ package struct NodeIDInUse: Error, CustomStringConvertible {
     /// The lease's value: the other process's host, port and pid.
     package let holder: String
 
+    package init(nodeID: String, holder: String) {
+        self.nodeID = nodeID
+        self.holder = holder
+    }
+
     package var description: String {
         "node id '\(nodeID)' is in use by a live node (\(holder)); give this node another --node-id (SWITCHBOARD_NODE_ID)"
     }

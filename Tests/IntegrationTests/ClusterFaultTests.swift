@@ -1,3 +1,4 @@
+import RedisBackplane
 import Foundation
 import GRPCCore
 import GRPCSupport

@@ -1,3 +1,4 @@
+import RedisBackplane
 import Essentials
 import Presence
 import RedisClient

@@ -1,3 +1,4 @@
+import RedisBackplane
 import Logging
 import Presence
 import RedisClient

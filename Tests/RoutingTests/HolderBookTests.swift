@@ -1,3 +1,4 @@
+import RedisBackplane
 import Routing
 import Testing
 

@@ -1,3 +1,4 @@
+import RedisBackplane
 package import Node
 
 /// Real nodes sharing one real Redis, each with its own ports and Redis connections, under

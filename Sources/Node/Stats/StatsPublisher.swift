@@ -2,15 +2,14 @@ import CoreMetrics
 import Essentials
 import Logging
 import Presence
-import RedisClient
 import Routing
 import ServiceLifecycle
 import Synchronization
 
 /// Takes the node's stats snapshot every `stats-interval`, keeps the latest, and in a
-/// cluster stores it in Redis (`stats:<node>`, expiring after five intervals) so that any
-/// node can show every node on the dashboard. One small `SET` a second per node: nothing
-/// on the per-message path.
+/// cluster stores it in the cluster's stats store (expiring after five intervals) so that
+/// any node can show every node on the dashboard. One small write a second per node:
+/// nothing on the per-message path.
 struct StatsPublisher: Service {
     let node: GatewayNode
 
@@ -24,13 +23,8 @@ struct StatsPublisher: Service {
             }
         }
         // Gone from the dashboard at once, not when the key expires.
-        if let redis = node.redis {
-            let key = keys.stats(node.configuration.nodeID)
-            _ = try? await redis.send(key: key, ["DEL", key])
-        }
+        try? await node.stats?.remove(node: node.configuration.nodeID)
     }
-
-    private var keys: PresenceKeys { node.statsKeys }
 
     /// Takes a snapshot now and stores it.
     func publish() async {
@@ -43,17 +37,15 @@ struct StatsPublisher: Service {
         let stats = node.latestStats.withLock { previous in
             let stats = NodeStats(
                 node: node.configuration.nodeID, atMilliseconds: at, connections: node.connectionCount,
-                ready: node.isReady, draining: node.registry.isDraining, redisUp: node.redis == nil ? nil : node.bus.isHealthy,
+                ready: node.isReady, draining: node.registry.isDraining, redisUp: node.stats == nil ? nil : node.bus.isHealthy,
                 metrics: metrics, previous: previous
             )
             previous = stats
             return stats
         }
-        guard let redis = node.redis, let json = try? stats.value.plainJSONBytes() else { return }
-        let ttl = max(node.configuration.statsInterval * 5, .seconds(3))
+        guard let store = node.stats, let json = try? stats.value.plainJSONBytes() else { return }
         do {
-            let key = Array(keys.stats(stats.node).utf8)
-            _ = try await redis.send(key: key, [Array("SET".utf8), key, json, Array("PX".utf8), Array("\(ttl.milliseconds)".utf8)])
+            try await store.store(node: stats.node, snapshot: json, ttl: max(node.configuration.statsInterval * 5, .seconds(3)))
         } catch {
             node.logger.debug("stats snapshot not stored", metadata: ["error": "\(error)"])
         }

@@ -45,8 +45,11 @@ package protocol RelayBus: Sendable {
     func detach(nodeID: String) async
     /// Whether cross-node delivery works right now (for `/readyz`).
     var isHealthy: Bool { get }
+    /// Whether pushes to `user` from other nodes reach this node now (what `hold` waits for).
+    func reaches(user: String) -> Bool
 }
 
 extension RelayBus {
     package var isHealthy: Bool { true }
+    package func reaches(user: String) -> Bool { true }
 }

@@ -6,6 +6,7 @@ import Foundation
 package import Logging
 package import NIOCore
 import Presence
+package import Routing
 package import RedisClient
 import SwiftProtobuf
 package import SwitchboardProtocol
@@ -218,7 +219,7 @@ package final class RedisRelayBus: RelayBus {
 
     /// Whether `user`'s channel is subscribed and every other holder known (what `hold`
     /// waits for, at most `readyTimeout`).
-    package func isReady(user: String) -> Bool { book.isReady(user) }
+    package func reaches(user: String) -> Bool { book.isReady(user) }
 
     package func release(user: String, nodeID: String) {
         if book.release(user) {

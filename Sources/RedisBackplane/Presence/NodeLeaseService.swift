@@ -1,4 +1,5 @@
 import Essentials
+package import Presence
 package import Logging
 import RedisClient
 import ServiceLifecycle

@@ -1,4 +1,5 @@
 import Essentials
+import Routing
 
 /// What this node knows, for each user it holds, about the other nodes holding the user
 /// too — so that a push to a user held here alone is delivered without a PUBLISH.

@@ -1,12 +1,16 @@
-import RedisClient
-import ServiceLifecycle
+package import RedisClient
+package import ServiceLifecycle
 
 /// Owns the node's Redis command connections: first in the node's services, so it stops
 /// last and closes them once presence, the lease and relay are done with them.
-struct RedisConnectionService: Service {
+package struct RedisConnectionService: Service {
     let connection: RedisConnectionGroup
 
-    func run() async throws {
+    package init(connection: RedisConnectionGroup) {
+        self.connection = connection
+    }
+
+    package func run() async throws {
         try? await gracefulShutdown()
         connection.close()
     }

@@ -1,4 +1,5 @@
 import Essentials
+package import Presence
 package import RedisClient
 
 /// Presence in Redis, shared by every node of a cluster (keys in `PresenceKeys`).

@@ -1,0 +1,42 @@
+package import Logging
+package import Presence
+package import RedisClient
+package import Routing
+package import ServiceLifecycle
+
+/// What a node needs of the cluster, kept in one Redis or Redis Cluster: presence, the
+/// relay bus (with the durable inbox), the node's lease and the dashboard's stats — built
+/// over one group of command connections, with one prefix and one hash-tag rule for every
+/// key and channel. `owner` closes the connections: start it before the others, so that
+/// a service group stops it last.
+package struct RedisBackplane: Sendable {
+    package let presence: RedisPresenceDirectory
+    package let bus: RedisRelayBus
+    package let lease: NodeLeaseService<ContinuousClock>
+    package let stats: RedisStatsStore
+    package let owner: any Service
+
+    /// `timeout` bounds connects and each command (a Redis that hangs); `holder` is what
+    /// the lease names this process by; `localEntries` what the node holds, for restoring
+    /// its presence after Redis lost it.
+    package init(
+        endpoint: RedisEndpoint, timeout: Duration, prefix: String, nodeID: String, inbox: InboxPolicy,
+        holder: String, leaseInterval: Duration, leaseTTL: Duration,
+        localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
+    ) {
+        var endpoint = endpoint
+        endpoint.commandTimeout = timeout
+        endpoint.connectTimeout = timeout
+        let redis = RedisConnectionGroup(endpoint: endpoint, logger: logger)
+        let keys = PresenceKeys(prefix: prefix, hashTagged: redis.isCluster)
+        presence = RedisPresenceDirectory(redis: redis, keys: keys)
+        bus = RedisRelayBus(
+            redis: redis, channels: RelayChannels(prefix: prefix, hashTagged: redis.isCluster), nodeID: nodeID, inbox: inbox, logger: logger
+        )
+        lease = NodeLeaseService(
+            nodeID: nodeID, holder: holder, directory: presence, interval: leaseInterval, ttl: leaseTTL, localEntries: localEntries, logger: logger
+        )
+        stats = RedisStatsStore(redis: redis, keys: keys)
+        owner = RedisConnectionService(connection: redis)
+    }
+}
