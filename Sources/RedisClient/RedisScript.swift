@@ -29,10 +29,14 @@ package final class RedisScript: Sendable {
         run(arguments, send: { command, completion in redis.send(command, key: key, completion: completion) }, completion: completion)
     }
 
-    /// The same, awaited; an error reply throws `RedisError.server`.
-    package func run(_ arguments: [[UInt8]], on redis: RedisConnectionGroup) async throws -> RedisReply {
+    /// The same, awaited, routed by `key` (default: the first key); an error reply throws
+    /// `RedisError.server`.
+    package func run(_ arguments: [[UInt8]], key: [UInt8]? = nil, on redis: RedisConnectionGroup) async throws -> RedisReply {
+        let key = key ?? (arguments.count > 1 ? arguments[1] : [])
         let reply = try await withCheckedThrowingContinuation { continuation in
-            run(arguments, on: redis) { continuation.resume(with: $0) }
+            run(arguments, send: { command, completion in redis.send(command, key: key, completion: completion) }) {
+                continuation.resume(with: $0)
+            }
         }
         if case .error(let message) = reply { throw RedisError.server(message) }
         return reply
@@ -66,6 +70,11 @@ package final class RedisScript: Sendable {
                 if case .success(.string(let sha)) = result { state.sha = sha }
             }
         }
+    }
+
+    /// `arguments` as text (the key count, keys, then arguments).
+    package func run(_ arguments: [String], key: String? = nil, on redis: RedisConnectionGroup) async throws -> RedisReply {
+        try await run(arguments.map { Array($0.utf8) }, key: key.map { Array($0.utf8) }, on: redis)
     }
 
     private static let eval = Array("EVAL".utf8)

@@ -1,10 +1,12 @@
-/// Lua scripts that make each multi-key presence change atomic. A member of a node's
-/// connection set is "connection\nuser": connection ids never contain a newline.
+import RedisClient
+
+/// Lua scripts that make each multi-key presence change atomic, sent by their SHA1 once
+/// Redis knows them (`RedisScript`). A member of a node's connection set is
+/// "connection\nuser": connection ids never contain a newline.
 enum PresenceScripts {
-    /// KEYS: user hash, node set. ARGV: connection, node, member.
     /// KEYS[1] the user's hash, ARGV[1] a limit: {total, up to limit connection ids}.
     /// A user with thousands of connections is answered with a bounded scan, not HGETALL.
-    static let lookup = """
+    static let lookup = RedisScript("""
     local total = redis.call('HLEN', KEYS[1])
     local limit = tonumber(ARGV[1])
     if total <= limit then return {total, redis.call('HKEYS', KEYS[1])} end
@@ -17,25 +19,26 @@ enum PresenceScripts {
         end
     until cursor == '0' or #out >= limit
     return {total, out}
-    """
+    """)
 
-    static let announce = """
+    /// KEYS: user hash, node set. ARGV: connection, node, member.
+    static let announce = RedisScript("""
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('SADD', KEYS[2], ARGV[3])
         return 1
-        """
+        """)
 
     /// KEYS: user hash, node set. ARGV: connection, member.
-    static let withdraw = """
+    static let withdraw = RedisScript("""
         redis.call('HDEL', KEYS[1], ARGV[1])
         redis.call('SREM', KEYS[2], ARGV[2])
         return 1
-        """
+        """)
 
     /// Removes what a node held. ARGV: prefix, node, then connection/user pairs to hold
     /// instead (none: the node is gone). With `only_if_expired` = "1" (ARGV[3]) it does
     /// nothing while the node's lease exists: the sweep of a dead node.
-    static let replaceNode = """
+    static let replaceNode = RedisScript("""
         local prefix, node, onlyIfExpired = ARGV[1], ARGV[2], ARGV[3]
         if onlyIfExpired == '1' and redis.call('EXISTS', prefix .. 'lease:' .. node) == 1 then return -1 end
         local set = prefix .. 'node:' .. node .. ':conns'
@@ -51,45 +54,45 @@ enum PresenceScripts {
           redis.call('SADD', set, ARGV[i] .. '\\n' .. ARGV[i + 1])
         end
         return #members
-        """
+        """)
 
     /// KEYS: lease, nodes. ARGV: node, now (ms), ttl (ms), holder. Returns 1 when the lease
     /// was still this holder's, 0 when it had expired (and the node may have been swept),
     /// and the other holder's value when another process had taken it meanwhile.
-    static let heartbeat = """
+    static let heartbeat = RedisScript("""
         local previous = redis.call('GET', KEYS[1])
         redis.call('SET', KEYS[1], ARGV[4], 'PX', ARGV[3])
         redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
         if not previous then return 0 end
         if previous == ARGV[4] then return 1 end
         return previous
-        """
+        """)
 
     /// KEYS: lease. ARGV: holder. Deletes the lease only while it is this holder's.
-    static let release = """
+    static let release = RedisScript("""
         if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
         return 0
-        """
+        """)
 
     /// A cluster's form of `replaceNode`'s first step, in the node's slot. KEYS: the node's
     /// set. ARGV: members to add. Answers the members before.
-    static let addMembers = """
+    static let addMembers = RedisScript("""
         local before = redis.call('SMEMBERS', KEYS[1])
         for i = 1, #ARGV do redis.call('SADD', KEYS[1], ARGV[i]) end
         return before
-        """
+        """)
 
     /// A cluster sweep's first step, in the dead node's slot. KEYS: lease, set. Answers -1
     /// while the lease exists, else the members.
-    static let membersIfExpired = """
+    static let membersIfExpired = RedisScript("""
         if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
         return redis.call('SMEMBERS', KEYS[2])
-        """
+        """)
 
     /// A cluster sweep's last step. KEYS: lease, set. Deletes the set unless the lease
     /// came back meanwhile (the node restores its own presence then).
-    static let deleteIfExpired = """
+    static let deleteIfExpired = RedisScript("""
         if redis.call('EXISTS', KEYS[1]) == 1 then return -1 end
         return redis.call('DEL', KEYS[2])
-        """
+        """)
 }

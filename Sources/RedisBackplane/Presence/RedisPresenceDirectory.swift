@@ -21,9 +21,7 @@ package final class RedisPresenceDirectory: PresenceDirectory {
     package func announce(_ entry: PresenceEntry) async throws {
         let (user, set) = (keys.user(entry.user), keys.nodeConnections(entry.nodeID))
         guard redis.isCluster else {
-            _ = try await redis.send(key: user, [
-                "EVAL", PresenceScripts.announce, "2", user, set, entry.connection.description, entry.nodeID, Self.member(entry),
-            ])
+            _ = try await PresenceScripts.announce.run(["2", user, set, entry.connection.description, entry.nodeID, Self.member(entry)], on: redis)
             return
         }
         _ = try await redis.send(key: set, ["SADD", set, Self.member(entry)])
@@ -33,7 +31,7 @@ package final class RedisPresenceDirectory: PresenceDirectory {
     package func withdraw(_ entry: PresenceEntry) async throws {
         let (user, set) = (keys.user(entry.user), keys.nodeConnections(entry.nodeID))
         guard redis.isCluster else {
-            _ = try await redis.send(key: user, ["EVAL", PresenceScripts.withdraw, "2", user, set, entry.connection.description, Self.member(entry)])
+            _ = try await PresenceScripts.withdraw.run(["2", user, set, entry.connection.description, Self.member(entry)], on: redis)
             return
         }
         _ = try await redis.send(key: user, ["HDEL", user, entry.connection.description])
@@ -42,7 +40,7 @@ package final class RedisPresenceDirectory: PresenceDirectory {
 
     package func lookup(user: String, limit: Int) async throws -> PresenceLookup {
         let key = keys.user(user)
-        let reply = try await redis.send(key: key, ["EVAL", PresenceScripts.lookup, "1", key, "\(max(limit, 0))"]).array ?? []
+        let reply = try await PresenceScripts.lookup.run(["1", key, "\(max(limit, 0))"], on: redis).array ?? []
         let total = Int(reply.first?.integer ?? 0)
         var entries: [PresenceEntry] = []
         for field in reply.dropFirst().first?.array ?? [] {
@@ -60,18 +58,18 @@ package final class RedisPresenceDirectory: PresenceDirectory {
     /// back (or a shard failed over), a node restores its presence with this.
     package func replace(node: String, with entries: [PresenceEntry]) async throws {
         guard redis.isCluster else {
-            var arguments = ["EVAL", PresenceScripts.replaceNode, "0", keys.prefix, node, "0"]
+            var arguments = ["0", keys.prefix, node, "0"]
             arguments.reserveCapacity(arguments.count + entries.count * 2)
             for entry in entries {
                 arguments.append(entry.connection.description)
                 arguments.append(entry.user)
             }
-            _ = try await redis.send(key: keys.nodeConnections(node), arguments)
+            _ = try await PresenceScripts.replaceNode.run(arguments, key: keys.nodeConnections(node), on: redis)
             return
         }
         let set = keys.nodeConnections(node)
         let members = entries.map(Self.member)
-        let before = try await redis.send(key: set, ["EVAL", PresenceScripts.addMembers, "1", set] + members).array?.compactMap(\.string) ?? []
+        let before = try await PresenceScripts.addMembers.run(["1", set] + members, on: redis).array?.compactMap(\.string) ?? []
         let gone = Set(before).subtracting(members)
         _ = try await redis.sendAll(
             entries.map { entry in Self.command(["HSET", keys.user(entry.user), entry.connection.description, node]) }
@@ -83,14 +81,14 @@ package final class RedisPresenceDirectory: PresenceDirectory {
     /// Removes a dead node's presence, unless its lease exists; how many entries went.
     package func sweep(node: String) async throws -> Int {
         guard redis.isCluster else {
-            let removed = try await redis.send(key: keys.nodeConnections(node), ["EVAL", PresenceScripts.replaceNode, "0", keys.prefix, node, "1"]).integer ?? 0
+            let removed = try await PresenceScripts.replaceNode.run(["0", keys.prefix, node, "1"], key: keys.nodeConnections(node), on: redis).integer ?? 0
             return Int(max(removed, 0))
         }
         let (lease, set) = (keys.lease(node), keys.nodeConnections(node))
-        guard let members = try await redis.send(key: set, ["EVAL", PresenceScripts.membersIfExpired, "2", lease, set]).array?.compactMap(\.string)
+        guard let members = try await PresenceScripts.membersIfExpired.run(["2", lease, set], on: redis).array?.compactMap(\.string)
         else { return 0 }  // the lease is back
         _ = try await redis.sendAll(members.compactMap(Self.split).map { Self.command(["HDEL", keys.user($0.user), $0.connection]) })
-        if try await redis.send(key: set, ["EVAL", PresenceScripts.deleteIfExpired, "2", lease, set]).integer != -1 {
+        if try await PresenceScripts.deleteIfExpired.run(["2", lease, set], on: redis).integer != -1 {
             _ = try await redis.send(key: keys.nodes, ["ZREM", keys.nodes, node])
         }
         return members.count
@@ -117,9 +115,9 @@ package final class RedisPresenceDirectory: PresenceDirectory {
             _ = try await redis.send(key: keys.nodes, ["ZADD", keys.nodes, "\(nowMilliseconds)", node])
         } else {
             // The script answers 0 (none), 1 (this holder's) or the other holder's value.
-            let answer = try await redis.send(key: lease, [
-                "EVAL", PresenceScripts.heartbeat, "2", lease, keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)", holder,
-            ])
+            let answer = try await PresenceScripts.heartbeat.run(
+                ["2", lease, keys.nodes, node, "\(nowMilliseconds)", "\(ttl.milliseconds)", holder], on: redis
+            )
             previous = answer.integer == 1 ? holder : answer.string
         }
         switch previous {
@@ -138,7 +136,7 @@ package final class RedisPresenceDirectory: PresenceDirectory {
     /// This node leaves: its lease (while still `holder`'s) and its place in the index of nodes go.
     package func leave(node: String, holder: String) async throws {
         let lease = keys.lease(node)
-        guard try await redis.send(key: lease, ["EVAL", PresenceScripts.release, "1", lease, holder]).integer == 1 else { return }
+        guard try await PresenceScripts.release.run(["1", lease, holder], on: redis).integer == 1 else { return }
         _ = try await redis.send(key: keys.nodes, ["ZREM", keys.nodes, node])
     }
 
