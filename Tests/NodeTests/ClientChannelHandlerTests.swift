@@ -105,7 +105,7 @@ struct ClientChannelHandlerTests {
         // A presence lookup that does not return holds the session's inbox.
         try await channel.writeInbound(try clientBytes(.text, ByteBuffer(string: #"{"id":"held","presence":{"user":"bob"}}"#)))
         try await presence.waitForLookup()
-        for n in 0..<SessionInbox.highWater {
+        for n in 0..<SessionWork.highWater {
             try await channel.writeInbound(try clientBytes(.text, ByteBuffer(string: #"{"id":"\#(n)","ping":{}}"#)))
         }
         #expect(isReading(channel), "paused at the high-water mark, not before")
@@ -116,7 +116,7 @@ struct ClientChannelHandlerTests {
         try await waitUntil { isReading(channel) }
         // Every message was answered, the held one first.
         var ids: [String] = []
-        while ids.count < SessionInbox.highWater + 2 {
+        while ids.count < SessionWork.highWater + 2 {
             let frame = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
             if let object = try JSONSerialization.jsonObject(with: Data(frame.data.readableBytesView)) as? [String: Any], let id = object["id"] as? String {
                 ids.append(id)

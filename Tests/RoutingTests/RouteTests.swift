@@ -14,7 +14,7 @@ struct RouteTests {
 
     @Test("a field of the wrong type is refused naming that field")
     func wrongTypeNamesTheField() throws {
-        let error = #expect(throws: RouteError.self) {
+        let error = #expect(throws: RouteArgumentError.self) {
             _ = try Route.decode(Update.self, fromJSON: try value(#"{"latitude":"north","longitude":13.4}"#))
         }
         #expect(error?.field == "latitude")
@@ -28,7 +28,7 @@ struct RouteTests {
         #expect(update.longitude == 13.4)
         #expect(try Route.decode(Update.self, fromJSON: Google_Protobuf_Value()) == Update())
         #expect(try Route.decode(Update.self, fromJSON: try value("null")) == Update())
-        let error = #expect(throws: RouteError.self) { _ = try Route.decode(Update.self, fromJSON: try value("[1,2]")) }
+        let error = #expect(throws: RouteArgumentError.self) { _ = try Route.decode(Update.self, fromJSON: try value("[1,2]")) }
         #expect(error?.field == nil)
     }
 

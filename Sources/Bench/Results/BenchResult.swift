@@ -19,7 +19,7 @@ package struct BenchResult: Sendable, Codable, CustomStringConvertible {
     package let deliveredPerSecond: Double
     package let tally: DeliveryTally
     package let latency: LatencySummary
-    package let nodeUsage: [NodeProcess.Usage]
+    package let nodeUsage: [ListeningProcess.Usage]
     /// CPU time of every measured server process (nodes, and Redis when named) per
     /// delivered message, in microseconds.
     package var serverMicrosecondsPerMessage: Double? {

@@ -4,7 +4,7 @@ extension DeliveryLedger {
     /// Returns the run's seconds, from `start` to the last delivery, and the nodes' usage.
     func finish(
         startedAt start: Int64, timeout: Duration, line: ProgressLine, meter: NodeUsageMeter, fleet: ClientFleet
-    ) async -> (seconds: Double, usage: [NodeProcess.Usage]) {
+    ) async -> (seconds: Double, usage: [ListeningProcess.Usage]) {
         let end = await drain(timeout: timeout)
         line.finish()
         let usage = meter.finish()

@@ -44,7 +44,7 @@ package struct CallsBenchmark: Sendable {
         package let seconds: Double
         package let latency: LatencySummary
         /// The node's (and the other measured servers') CPU and context switches over the run.
-        package let usage: [NodeProcess.Usage]
+        package let usage: [ListeningProcess.Usage]
         package var callsPerSecond: Double { Double(calls) / seconds }
         package var description: String {
             var lines = ["\(calls) calls (\(failures) failed) in \(String(format2: seconds)) s: \(Int(callsPerSecond)) calls/s; round trip \(latency)"]

@@ -64,7 +64,7 @@ package struct DrainBenchmark: Sendable {
     package func run() async throws -> Result {
         guard !others.isEmpty else { throw BenchError("drain needs at least two node URLs: the first is drained, clients reconnect to the others") }
         try FileLimit.ensure(atLeast: clients * 2 + 256, for: "\(clients) clients and their reconnections")
-        guard let process = await NodeProcess.listening(on: drained.port) else {
+        guard let process = await ListeningProcess.listening(on: drained.port) else {
             throw BenchError("no process on this machine listens on \(drained.port): drain needs the node to SIGTERM")
         }
         guard process.pid != getpid() else { throw BenchError("the node on \(drained.port) runs in this process; drain would SIGTERM itself") }

@@ -71,9 +71,9 @@ package struct IdleBenchmark: Sendable {
         guard processes >= 1 else { throw BenchError("--processes must be at least 1") }
         // Say so before connecting anything when this process cannot hold its share.
         try FileLimit.ensure(atLeast: connections / processes + 256, for: "\(connections / processes) client sockets")
-        var nodes: [NodeProcess] = []
+        var nodes: [ListeningProcess] = []
         for endpoint in endpoints {
-            guard let process = await NodeProcess.listening(on: endpoint.port) else {
+            guard let process = await ListeningProcess.listening(on: endpoint.port) else {
                 throw BenchError("no process on this machine listens on port \(endpoint.port): idle reads the node's memory from /proc")
             }
             nodes.append(process)

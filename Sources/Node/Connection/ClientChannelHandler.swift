@@ -4,8 +4,8 @@ import NIOCore
 import NIOWebSocket
 
 /// The read side of a client connection, on its event loop. Frames that await nothing
-/// (send, ping) are handled right here; the rest go into an inbox that a task works
-/// through in order only while there is work — joining the node, presence lookups,
+/// (send, ping) are handled right here; the rest go into the session's work queue, which
+/// a task works through in order only while there is work — joining the node, presence lookups,
 /// leaving — so an idle connection holds no task. Backend calls run beside it.
 /// It also answers the WebSocket control frames and turns protocol errors into close
 /// codes (1009, 1007, 1002).
@@ -14,7 +14,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     typealias OutboundOut = WebSocketFrame
 
     private let session: ClientSession
-    private let inbox: SessionInbox
+    private let work: SessionWork
     private var closing = false
     private var closeTimer: Scheduled<Void>?
     /// The latest ping's payload, answered once the socket is writable again.
@@ -37,7 +37,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         connection.isAdmin = accepted.isAdmin
         session = ClientSession(connection: connection, node: node, logger: logger, resumeFrom: accepted.resumeFrom)
         connection.tokenExpiry.set(expiresAtMs: accepted.tokenExpiresAtMs)
-        inbox = SessionInbox(session: session)
+        work = SessionWork(session: session)
         let configuration = node.configuration
         limiter = RateLimiter(
             messagesPerSecond: Double(configuration.clientRate), messageBurst: Double(configuration.clientBurst),
@@ -83,7 +83,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             context.close(promise: nil)
             return
         }
-        inbox.push(.open, channel: channel)
+        work.push(.open, channel: channel)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -164,9 +164,9 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         guard let frame = session.decode(message) else { return }
         let answers = connection.answers
         answers.begin()
-        // Frames that await nothing are handled here, unless earlier ones still wait in the inbox.
-        if inbox.isIdle && (session.handleNow(frame, done: answers.end) || inbox.startCallNow(frame)) { return }
-        if inbox.push(.frame(frame), channel: context.channel) {
+        // Frames that await nothing are handled here, unless earlier ones still wait in the work queue.
+        if work.isIdle && (session.handleNow(frame, done: answers.end) || work.startCallNow(frame)) { return }
+        if work.push(.frame(frame), channel: context.channel) {
             // Too much unhandled input: stop reading until the task catches up.
             context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
         }
@@ -242,7 +242,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
 
     func channelInactive(context: ChannelHandlerContext) {
         closeTimer?.cancel()
-        inbox.push(.close, channel: context.channel)
+        work.push(.close, channel: context.channel)
         context.fireChannelInactive()
     }
 

@@ -92,7 +92,7 @@ extension ClientSession {
             }
             node.metrics.backendCall(route.backend, nil)
             return .success
-        } catch let error as RouteError {
+        } catch let error as RouteArgumentError {
             reply(to: id, error: .invalidArgument, "\(route.name): \(error)")
             return .abandoned
         } catch let error as RPCError {

@@ -1,11 +1,11 @@
-#if canImport(FoundationEssentials)
 import CoreMetrics
+#if canImport(FoundationEssentials)
 import FoundationEssentials
-import Presence
 #else
 import Foundation
 #endif
 import Essentials
+import Presence
 import Logging
 import Routing
 import NIOCore

@@ -24,7 +24,7 @@ package final class RedisCluster: Sendable {
     private static let minimumRefreshGap = TimeAmount.milliseconds(100)
 
     /// The installed topology and its connections, read by every command.
-    private final class Routing: Sendable {
+    private final class InstalledTopology: Sendable {
         let topology: RedisClusterTopology
         /// Shard index → one connection per loop.
         let connections: [[RedisConnection]]
@@ -36,7 +36,7 @@ package final class RedisCluster: Sendable {
     }
 
     private struct State {
-        var routing: Routing?
+        var routing: InstalledTopology?
         /// Every command connection by address, one per loop: the primaries', and a
         /// redirect's target until the next topology.
         var connections: [HostAndPort: [RedisConnection]] = [:]
@@ -249,7 +249,7 @@ package final class RedisCluster: Sendable {
             let known = Set(topology.nodes + seeds)
             let gone = state.discovery.filter { !known.contains($0.key) }
             gone.keys.forEach { state.discovery[$0] = nil }
-            state.routing = Routing(topology: topology, connections: routed)
+            state.routing = InstalledTopology(topology: topology, connections: routed)
             state.version += 1
             return (true, state.listeners, retired + gone.values, replaced)
         }

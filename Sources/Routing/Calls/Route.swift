@@ -32,7 +32,7 @@ package struct Route: Sendable {
                 do {
                     request = try Request(serializedBytes: bytes)
                 } catch {
-                    throw RouteError(field: nil, detail: "payload is not a \(Request.protoMessageName): \(error)")
+                    throw RouteArgumentError(field: nil, detail: "payload is not a \(Request.protoMessageName): \(error)")
                 }
                 return .binary(try await call(client, request, metadata, options).serializedBytes())
             }
@@ -62,7 +62,7 @@ package struct Route: Sendable {
     }
 
     /// Calls the backend within `deadline(requested:)`, which the backend receives as the
-    /// gRPC deadline; throws `RouteError` for bad arguments and `RPCError` for the call.
+    /// gRPC deadline; throws `RouteArgumentError` for bad arguments and `RPCError` for the call.
     package func callAsFunction(
         _ client: GRPCHTTP2Client, _ arguments: RouteArguments, metadata: Metadata, timeout requested: Duration? = nil
     ) async throws -> RouteResult {
@@ -87,7 +87,7 @@ package struct Route: Sendable {
         switch value.kind {
         case .structValue: object = value
         case nil, .nullValue: return Request()
-        default: throw RouteError(field: nil, detail: "data must be a JSON object with the fields of \(Request.protoMessageName)")
+        default: throw RouteArgumentError(field: nil, detail: "data must be a JSON object with the fields of \(Request.protoMessageName)")
         }
         do {
             return try Request(jsonString: try object.jsonString())
@@ -95,10 +95,10 @@ package struct Route: Sendable {
             for (field, fieldValue) in object.structValue.fields.sorted(by: { $0.key < $1.key }) {
                 let single = Google_Protobuf_Value(structValue: Google_Protobuf_Struct(fields: [field: fieldValue]))
                 if (try? Request(jsonString: try single.jsonString())) == nil {
-                    throw RouteError(field: field, detail: "not valid for \(Request.protoMessageName) (\(error))")
+                    throw RouteArgumentError(field: field, detail: "not valid for \(Request.protoMessageName) (\(error))")
                 }
             }
-            throw RouteError(field: nil, detail: "\(error)")
+            throw RouteArgumentError(field: nil, detail: "\(error)")
         }
     }
 }

@@ -3,7 +3,7 @@ import Presence
 /// Delivers a push, or a disconnect, to its audience: locally at once, and through the
 /// relay bus to every other node that holds part of it — one publish, no lookup first.
 package struct PushRouter: Sendable {
-    package typealias Answer = @Sendable (Result<PushOutcome, RoutingError>) -> Void
+    package typealias Answer = @Sendable (Result<PushOutcome, PushDeliveryError>) -> Void
 
     package let nodeID: String
     private let local: any LocalDelivery
@@ -68,7 +68,7 @@ package struct PushRouter: Sendable {
         }
     }
 
-    private static func outcome(_ delivered: Int, _ relayed: Result<Int, any Error>) -> Result<PushOutcome, RoutingError> {
+    private static func outcome(_ delivered: Int, _ relayed: Result<Int, any Error>) -> Result<PushOutcome, PushDeliveryError> {
         let local = PushOutcome(localConnections: delivered, relayedNodes: 0)
         switch relayed {
         case .success(let nodes): return .success(PushOutcome(localConnections: delivered, relayedNodes: nodes))

@@ -1,5 +1,5 @@
 /// Why a push could not reach every node it was meant for.
-package enum RoutingError: Error, CustomStringConvertible {
+package enum PushDeliveryError: Error, CustomStringConvertible {
     /// Presence or relay failed; `outcome` is what was delivered before the failure.
     case crossNodeUnavailable(outcome: PushOutcome, underlying: any Error)
     /// A durable push could not be stored (Redis unreachable): nothing was delivered.

@@ -11,7 +11,7 @@ import Glibc
 /// A node process on this machine, found from the port it listens on (/proc/net/tcp →
 /// socket inode → the process holding it), so every report can show each node's CPU and
 /// memory without being told its PID.
-package struct NodeProcess: Sendable {
+package struct ListeningProcess: Sendable {
     package let port: Int
     package let pid: Int32
 
@@ -23,7 +23,7 @@ package struct NodeProcess: Sendable {
     /// The process listening on `port` on this machine, or nil when none is visible.
     /// /proc/net/tcp is read in pages while other sockets come and go, which can skip an
     /// entry, so a miss is retried a few times.
-    package static func listening(on port: Int) async -> NodeProcess? {
+    package static func listening(on port: Int) async -> ListeningProcess? {
         for attempt in 0..<5 {
             if let found = findListener(on: port) { return found }
             if attempt < 4 { try? await Task.sleep(for: .milliseconds(50)) }
@@ -31,7 +31,7 @@ package struct NodeProcess: Sendable {
         return nil
     }
 
-    private static func findListener(on port: Int) -> NodeProcess? {
+    private static func findListener(on port: Int) -> ListeningProcess? {
         var inodes: Set<String> = []
         for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
             guard let text = ProcFile.read(table) else { continue }
@@ -50,7 +50,7 @@ package struct NodeProcess: Sendable {
             else { continue }
             for fd in fds {
                 if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/fd/\(fd)"), inodes.contains(target) {
-                    return NodeProcess(port: port, pid: pid)
+                    return ListeningProcess(port: port, pid: pid)
                 }
             }
         }

@@ -1,5 +1,5 @@
 /// Why a call's arguments could not become the route's request message.
-package struct RouteError: Error, CustomStringConvertible {
+package struct RouteArgumentError: Error, CustomStringConvertible {
     /// The offending top-level field, when it could be told.
     package let field: String?
     package let detail: String

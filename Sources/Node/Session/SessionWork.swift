@@ -4,7 +4,7 @@ import Synchronization
 import SwitchboardProtocol
 
 /// The session's work, in order: a task runs only while there is some.
-final class SessionInbox: Sendable {
+final class SessionWork: Sendable {
     enum Job: Sendable {
         case open
         case frame(DecodedFrame)
