@@ -21,7 +21,7 @@ extension SwitchboardClient {
     }
 
     /// Close codes after which coming back would not help (docs/protocol.md § Close codes).
-    static let finalCloseCodes: Set<Int> = [1002, 1007, 1009, 4003]
+    static let finalCloseCodes = Set(CloseCode.allCases.filter(\.isFinal).map(\.rawValue))
 
     /// Runs the connection until `close()`, cancellation or — in a `ServiceGroup` — a
     /// graceful shutdown, which closes the socket cleanly (1000) and returns.
@@ -85,7 +85,7 @@ extension SwitchboardClient {
                 code = closeCode
                 reason = closeReason
                 if welcomed { attempt = 0 }
-                if closeCode == 4001 {
+                if closeCode == CloseCode.tokenExpired.rawValue {
                     // The token expired before a fresh one reached the node.
                     guard case .provider = configuration.token else {
                         let message = "token expired: \(closeReason)"
@@ -103,7 +103,7 @@ extension SwitchboardClient {
                 }
                 index = (index + 1) % urls.count
                 // A drain: another node at once (round the list once before backing off).
-                immediate = closeCode == 1012 && (welcomed || attempt < urls.count)
+                immediate = closeCode == CloseCode.serviceRestart.rawValue && (welcomed || attempt < urls.count)
             }
             let delay = immediate ? Duration.zero : configuration.backoff.delay(attempt: attempt, using: &random)
             attempt += 1
@@ -128,7 +128,7 @@ extension SwitchboardClient {
             if let field = HTTPField.Name(name) { settings.additionalHeaders[field] = value }
         }
         settings.additionalHeaders[.authorization] = "Bearer \(token)"
-        settings.additionalHeaders[.secWebSocketProtocol] = "switchboard.v1.proto"
+        settings.additionalHeaders[.secWebSocketProtocol] = WireFormat.protobuf.subprotocol
         let welcomed = OnceFlag()
         defer { disconnected() }
         do {

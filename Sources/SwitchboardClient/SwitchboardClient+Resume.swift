@@ -58,7 +58,7 @@ extension SwitchboardClient {
         do {
             while true {
                 var frame = Switchboard_V1_ClientFrame()
-                frame.call = "switchboard.inbox"
+                frame.call = GatewayCall.inbox.rawValue
                 frame.data = .init(structValue: .init(fields: [
                     "after": .init(numberValue: Double(from)), "epoch": .init(stringValue: after.epoch),
                     "until": .init(numberValue: Double(before.offset)),

@@ -31,7 +31,7 @@ extension SwitchboardClient {
             try await Task.sleep(for: max(.milliseconds(remaining - lead), Self.minimumRefreshGap))
             do {
                 var frame = Switchboard_V1_ClientFrame()
-                frame.call = "switchboard.refresh"
+                frame.call = GatewayCall.refresh.rawValue
                 frame.data = .init(structValue: ["token": .init(stringValue: try await provide(false))])
                 let answer = try await exchange(frame, timeout: nil).ok.structValue.fields
                 guard let next = answer["expiresAtMs"]?.numberValue, Int64(next) > expiresAtMs else {

@@ -2,7 +2,7 @@ public import Logging
 import NIOCore
 public import ServiceLifecycle
 public import SwiftProtobuf
-import SwitchboardWire
+public import SwitchboardWire
 import Synchronization
 import WSClient
 

@@ -1,3 +1,4 @@
+import SwitchboardWire
 import Logging
 import NIOWebSocket
 @testable import Node

@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 import Auth
 import Foundation
 import NIOCore

@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 import Foundation
 import NIOCore
 import NIOEmbedded

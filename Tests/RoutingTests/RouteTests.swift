@@ -15,7 +15,7 @@ struct RouteTests {
     @Test("a field of the wrong type is refused naming that field")
     func wrongTypeNamesTheField() throws {
         let error = #expect(throws: RouteArgumentError.self) {
-            _ = try Route.decode(Update.self, fromJSON: try value(#"{"latitude":"north","longitude":13.4}"#))
+            _ = try BackendRoute.decode(Update.self, fromJSON: try value(#"{"latitude":"north","longitude":13.4}"#))
         }
         #expect(error?.field == "latitude")
         #expect(error.map { "\($0)" }?.contains("'latitude'") == true)
@@ -23,12 +23,12 @@ struct RouteTests {
 
     @Test("good arguments decode; absent or null data is the empty request; an array is refused")
     func shapes() throws {
-        let update = try Route.decode(Update.self, fromJSON: try value(#"{"latitude":52.5,"longitude":13.4}"#))
+        let update = try BackendRoute.decode(Update.self, fromJSON: try value(#"{"latitude":52.5,"longitude":13.4}"#))
         #expect(update.latitude == 52.5)
         #expect(update.longitude == 13.4)
-        #expect(try Route.decode(Update.self, fromJSON: Google_Protobuf_Value()) == Update())
-        #expect(try Route.decode(Update.self, fromJSON: try value("null")) == Update())
-        let error = #expect(throws: RouteArgumentError.self) { _ = try Route.decode(Update.self, fromJSON: try value("[1,2]")) }
+        #expect(try BackendRoute.decode(Update.self, fromJSON: Google_Protobuf_Value()) == Update())
+        #expect(try BackendRoute.decode(Update.self, fromJSON: try value("null")) == Update())
+        let error = #expect(throws: RouteArgumentError.self) { _ = try BackendRoute.decode(Update.self, fromJSON: try value("[1,2]")) }
         #expect(error?.field == nil)
     }
 

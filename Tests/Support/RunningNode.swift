@@ -1,3 +1,4 @@
+import SwitchboardWire
 import Auth
 import Foundation
 import Logging

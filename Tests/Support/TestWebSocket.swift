@@ -3,7 +3,7 @@ import Logging
 import NIOCore
 package import NIOWebSocket
 import SwiftProtobuf
-import SwitchboardProtocol
+package import SwitchboardProtocol
 import Synchronization
 package import WSClient
 
@@ -12,10 +12,8 @@ package import WSClient
 /// With `readPaused`, the client never reads its socket after the upgrade: once the
 /// small inbound buffer fills, NIO stops reading and the server sees a slow consumer.
 package final class TestWebSocket: Sendable {
-    package enum Format: String, Sendable {
-        case json = "switchboard.v1.json"
-        case protobuf = "switchboard.v1.proto"
-    }
+    /// The subprotocol the client offers.
+    package typealias Format = WireFormat
 
     private struct Inbox {
         var messages: [WebSocketMessage] = []

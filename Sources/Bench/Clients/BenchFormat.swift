@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 /// The wire format the load generator's clients use.
 package enum BenchFormat: String, Sendable, CaseIterable {
     case json
@@ -5,8 +6,8 @@ package enum BenchFormat: String, Sendable, CaseIterable {
 
     var subprotocol: String {
         switch self {
-        case .json: "switchboard.v1.json"
-        case .protobuf: "switchboard.v1.proto"
+        case .json: WireFormat.json.subprotocol
+        case .protobuf: WireFormat.protobuf.subprotocol
         }
     }
 }

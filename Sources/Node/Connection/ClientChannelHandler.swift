@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 import CoreMetrics
 import Logging
 import NIOCore

@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 import NIOWebSocket
 
 /// Why a connection ended: the close code the client sees and the metrics label.
@@ -26,15 +27,15 @@ enum CloseReason: String, Sendable, CaseIterable {
     case error
 
     /// WebSocket close code 1012 (IANA: Service Restart): clients reconnect at once.
-    static let restartCode = WebSocketErrorCode(codeNumber: 1012)
+    static let restartCode = WebSocketErrorCode(codeNumber: CloseCode.serviceRestart.rawValue)
     /// WebSocket close code 4008: the client did not read fast enough.
-    static let slowConsumerCode = WebSocketErrorCode(codeNumber: 4008)
+    static let slowConsumerCode = WebSocketErrorCode(codeNumber: CloseCode.slowConsumer.rawValue)
     /// WebSocket close code 4029 (as HTTP 429): sustained sending past the rate limit.
-    static let rateLimitedCode = WebSocketErrorCode(codeNumber: 4029)
+    static let rateLimitedCode = WebSocketErrorCode(codeNumber: CloseCode.rateLimited.rawValue)
     /// WebSocket close code 4003: a backend disconnected the user.
-    static let disconnectedCode = WebSocketErrorCode(codeNumber: 4003)
+    static let disconnectedCode = WebSocketErrorCode(codeNumber: CloseCode.disconnected.rawValue)
     /// WebSocket close code 4001: the token expired; reconnect with a fresh one.
-    static let tokenExpiredCode = WebSocketErrorCode(codeNumber: 4001)
+    static let tokenExpiredCode = WebSocketErrorCode(codeNumber: CloseCode.tokenExpired.rawValue)
 
     init(closeCode: WebSocketErrorCode) {
         switch closeCode {

@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 import Routing
 
 extension ConnectionRegistry: LocalDelivery {

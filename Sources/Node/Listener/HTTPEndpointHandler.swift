@@ -188,7 +188,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     private func writeError(
-        _ status: HTTPResponseStatus, code: ClientErrorCode, _ message: String, close: Bool = false,
+        _ status: HTTPResponseStatus, code: ErrorCode, _ message: String, close: Bool = false,
         headers: [(String, String)] = [], context: ChannelHandlerContext
     ) {
         var frame = Switchboard_V1_ServerFrame()

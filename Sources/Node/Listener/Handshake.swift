@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 import NIOHTTP1
 import Routing
 import Synchronization
@@ -18,7 +19,7 @@ final class Handshake: Sendable {
 
     struct Refusal: Sendable {
         let status: HTTPResponseStatus
-        let code: ClientErrorCode
+        let code: ErrorCode
         let message: String
     }
 
@@ -28,7 +29,7 @@ final class Handshake: Sendable {
         state.withLock { $0.accepted = value }
     }
 
-    func refuse(_ status: HTTPResponseStatus, _ code: ClientErrorCode, _ message: String) {
+    func refuse(_ status: HTTPResponseStatus, _ code: ErrorCode, _ message: String) {
         state.withLock { $0.refusal = Refusal(status: status, code: code, message: message) }
     }
 

@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 import CoreMetrics
 import Prometheus
 import Synchronization
@@ -92,7 +93,7 @@ final class NodeMetrics: Sendable {
     }
 
     /// Counts a backend call by backend and outcome (`ok`, or the client error code).
-    func backendCall(_ backend: String, _ failure: ClientErrorCode?) {
+    func backendCall(_ backend: String, _ failure: ErrorCode?) {
         backendCall(backend, outcome: failure?.rawValue ?? "ok")
     }
 

@@ -80,7 +80,7 @@ extension ClientSession {
 
     /// Makes the call and answers it; returns what the call says about the backend's health.
     private func perform(
-        _ route: Route, on client: GRPCHTTP2Client, _ arguments: RouteArguments, timeout: Duration?, id: String
+        _ route: BackendRoute, on client: GRPCHTTP2Client, _ arguments: RouteArguments, timeout: Duration?, id: String
     ) async -> CircuitBreaker.Outcome {
         var metadata = node.backends.callMetadata
         metadata.addString(connection.user, forKey: "x-switchboard-user")
@@ -101,7 +101,7 @@ extension ClientSession {
                 node.metrics.backendCall(route.backend, outcome: "cancelled")
                 return .abandoned
             }
-            let code = ClientErrorCode(error.code)
+            let code = ErrorCode(error.code)
             node.metrics.backendCall(route.backend, code)
             switch code {
             case .invalidArgument, .notFound, .permissionDenied, .busy:

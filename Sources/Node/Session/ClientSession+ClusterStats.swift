@@ -1,9 +1,10 @@
+import SwitchboardProtocol
 import SwiftProtobuf
 
 /// `switchboard.cluster`: every node's latest stats snapshot, for the dashboard. Answered
 /// by the node itself, to tokens with the admin claim (or to anyone on a `--dev` node).
 extension ClientSession {
-    static let clusterStatsCall = "switchboard.cluster"
+    static let clusterStatsCall = GatewayCall.cluster.rawValue
 
     func prepareClusterStats(id: String) -> (@Sendable () async -> Void)? {
         guard isAdmin || node.configuration.dev else {

@@ -176,13 +176,13 @@ extension ClientSession {
     /// Answers a failure the client cannot know the cause of: the detail (addresses,
     /// transport errors) goes to the log under an incident id, the client gets `message`
     /// and the same id to quote.
-    func reply(to id: String, _ code: ClientErrorCode, _ message: String, incident error: any Error) {
+    func reply(to id: String, _ code: ErrorCode, _ message: String, incident error: any Error) {
         let incident = Incident.makeID()
         logger.warning("\(message)", metadata: ["incident": "\(incident)", "code": "\(code.rawValue)", "error": "\(error)"])
         reply(to: id, error: code, "\(message) (incident \(incident))")
     }
 
-    func reply(to id: String, error code: ClientErrorCode, _ message: String, retryAfter: Duration? = nil) {
+    func reply(to id: String, error code: ErrorCode, _ message: String, retryAfter: Duration? = nil) {
         var frame = Switchboard_V1_ServerFrame()
         frame.id = id
         frame.error = .init(code: code, message: message)

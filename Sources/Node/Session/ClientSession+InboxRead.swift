@@ -6,7 +6,7 @@ import SwitchboardProtocol
 /// `switchboard.inbox`: the client's own durable pushes after a position — how a client
 /// that saw an offset jump (a relay message lost in a Redis blip) fills the gap.
 extension ClientSession {
-    static let inboxCall = "switchboard.inbox"
+    static let inboxCall = GatewayCall.inbox.rawValue
     /// Pushes one answer carries at most, and about how many bytes of them (at least one
     /// push): `more` says when there are others. What one read costs Redis is bounded too.
     static let inboxPage = 100

@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 import CoreMetrics
 import Auth
 import SwiftProtobuf
@@ -5,7 +6,7 @@ import SwiftProtobuf
 /// `switchboard.refresh`: a fresh token for the same user, sent on the open connection
 /// before the old one expires, moves the connection's expiry (else it is closed with 4001).
 extension ClientSession {
-    static let refreshCall = "switchboard.refresh"
+    static let refreshCall = GatewayCall.refresh.rawValue
 
     /// `{"token": "…"}` → `{"expiresAtMs": …}`.
     func prepareTokenRefresh(id: String, arguments: Google_Protobuf_Value) -> (@Sendable () async -> Void)? {

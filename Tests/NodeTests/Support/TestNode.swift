@@ -1,3 +1,4 @@
+import SwitchboardProtocol
 import Logging
 import NIOCore
 import NIOEmbedded

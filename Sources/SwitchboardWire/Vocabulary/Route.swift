@@ -1,7 +1,7 @@
 public import SwiftProtobuf
-public import SwitchboardWire
 
-/// A backend route with its typed request and response (the messages of `Protos/`).
+/// A backend route with its typed request and response (the messages of `Protos/`): the
+/// one list of routes, which clients call by and nodes build their route table from.
 public struct Route<Request: SwiftProtobuf.Message & Sendable, Response: SwiftProtobuf.Message & Sendable>: Sendable {
     /// What goes in the frame's `call`, e.g. `chat.send`.
     public let name: String

@@ -1,13 +1,15 @@
 package import GRPCCore
 package import GRPCSupport
 package import SwiftProtobuf
+package import SwitchboardProtocol
 
 /// One client call name mapped to one typed unary gRPC method of a backend.
 ///
-/// Adding a route is one `Route.unary(...)` declaration: decoding the client's JSON or
+/// Adding a route is one `Route` in SwitchboardWire (the list clients call by) and one
+/// `BackendRoute.unary(...)` declaration here: decoding the client's JSON or
 /// binary arguments into the typed request, and the response back, is the same code
 /// path for every route.
-package struct Route: Sendable {
+package struct BackendRoute: Sendable {
     /// What clients put in `call`, e.g. `chat.send`.
     package let name: String
     /// Which backend serves it: a key of the node's backend addresses.
@@ -21,8 +23,8 @@ package struct Route: Sendable {
         backend: String,
         timeout: Duration = .seconds(5),
         _ call: @escaping @Sendable (GRPCHTTP2Client, Request, Metadata, CallOptions) async throws -> Response
-    ) -> Route {
-        Route(name: name, backend: backend, timeout: timeout) { client, arguments, metadata, options in
+    ) -> BackendRoute {
+        BackendRoute(name: name, backend: backend, timeout: timeout) { client, arguments, metadata, options in
             switch arguments {
             case .json(let value):
                 let response = try await call(client, try decode(Request.self, fromJSON: value), metadata, options)
@@ -39,6 +41,17 @@ package struct Route: Sendable {
         }
     }
 
+    /// `route` (from the wire's list) served by `backend`'s `call`: the name and the
+    /// message types come from the list, so the two cannot drift apart.
+    package static func unary<Request, Response>(
+        _ route: Route<Request, Response>,
+        backend: String,
+        timeout: Duration = .seconds(5),
+        _ call: @escaping @Sendable (GRPCHTTP2Client, Request, Metadata, CallOptions) async throws -> Response
+    ) -> BackendRoute {
+        unary(route.name, backend: backend, timeout: timeout, call)
+    }
+
     private init(
         name: String, backend: String, timeout: Duration,
         invoke: @escaping @Sendable (GRPCHTTP2Client, RouteArguments, Metadata, CallOptions) async throws -> RouteResult
@@ -50,8 +63,8 @@ package struct Route: Sendable {
     }
 
     /// The same call with another deadline.
-    package func withTimeout(_ timeout: Duration) -> Route {
-        Route(name: name, backend: backend, timeout: timeout, invoke: invoke)
+    package func withTimeout(_ timeout: Duration) -> BackendRoute {
+        BackendRoute(name: name, backend: backend, timeout: timeout, invoke: invoke)
     }
 
     /// The deadline of a call that asked for `requested` (nil or zero: none): never past

@@ -1,10 +1,6 @@
-/// How a connection's frames are encoded, chosen by WebSocket subprotocol at connect.
-package enum WireFormat: String, Sendable, CaseIterable {
-    /// JSON text frames (protobuf's JSON mapping of the envelope): the default.
-    case json = "switchboard.v1.json"
-    /// Protobuf binary frames of the same envelope.
-    case protobuf = "switchboard.v1.proto"
+import SwitchboardProtocol
 
+extension WireFormat {
     /// The first of the client's offered subprotocols that we speak; JSON when none.
     /// `negotiated` is what to echo back (nil: the client offered none of ours).
     static func negotiate(offered header: String?) -> (format: WireFormat, negotiated: String?) {

@@ -1,8 +1,6 @@
-import GRPCCore
-import SwitchboardProtocol
-
-/// The stable error codes a client can see in `error.code` (docs/protocol.md lists them).
-enum ClientErrorCode: String, Sendable {
+/// The stable error codes a client can see in `error.code`, and in refusals before the
+/// upgrade (docs/protocol.md § Error codes). An unknown code is treated as `internal`.
+public enum ErrorCode: String, Sendable, CaseIterable {
     /// The frame could not be decoded, or named no operation.
     case badFrame = "bad_frame"
     /// A required field is missing or has the wrong type.
@@ -41,27 +39,4 @@ enum ClientErrorCode: String, Sendable {
     case upgradeRequired = "upgrade_required"
     /// A bug or an unexpected failure in the node.
     case `internal`
-}
-
-extension ClientErrorCode {
-    /// The client-facing code for a backend's gRPC status.
-    init(_ code: RPCError.Code) {
-        switch code {
-        case .unavailable, .cancelled, .aborted: self = .unavailable
-        case .deadlineExceeded: self = .timeout
-        case .invalidArgument, .outOfRange, .failedPrecondition: self = .invalidArgument
-        case .notFound: self = .notFound
-        case .permissionDenied, .unauthenticated: self = .permissionDenied
-        case .resourceExhausted: self = .busy
-        default: self = .internal
-        }
-    }
-}
-
-extension Switchboard_V1_Error {
-    init(code: ClientErrorCode, message: String) {
-        self.init()
-        self.code = code.rawValue
-        self.message = message
-    }
 }
