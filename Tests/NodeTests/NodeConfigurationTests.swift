@@ -182,4 +182,28 @@ struct NodeSettingsTests {
         #expect(help.contains("--drain-window, SWITCHBOARD_DRAIN_WINDOW:") && help.contains("Default: 10."))
         #expect(Set(NodeConfiguration.settings.map(\.key)).count == NodeConfiguration.settings.count)
     }
+
+    @Test("the README's settings table has a row for every node setting, with its variable, and none for settings that do not exist")
+    func readmeTable() throws {
+        let readme = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md"), encoding: .utf8
+        )
+        var rows: [String: String] = [:]
+        for line in readme.split(separator: "\n") where line.hasPrefix("| `--") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard cells.count >= 2 else { continue }
+            for flag in cells[0].split(separator: ",") {
+                let name = flag.trimmingCharacters(in: CharacterSet(charactersIn: " `-"))
+                rows[name] = cells[1]
+            }
+        }
+        for setting in NodeConfiguration.settings {
+            let row = rows[setting.key]
+            #expect(row != nil, "README lacks a row for --\(setting.key)")
+            #expect(row == nil || row!.contains(setting.environmentName), "README's row for --\(setting.key) names \(row ?? "") instead of \(setting.environmentName)")
+        }
+        let keys = Set(NodeConfiguration.settings.map(\.key))
+        // --config and --log-level are the command's own (read before the settings).
+        #expect(Set(rows.keys).subtracting(keys).subtracting(["config", "log-level"]).isEmpty, "rows for no setting: \(Set(rows.keys).subtracting(keys).sorted())")
+    }
 }
