@@ -186,7 +186,8 @@ package final class GatewayNode: Sendable {
                 shutdownGrace: max(configuration.drainWindow / 10, .milliseconds(100)),
                 onListening: { await onListening(.gatewayAPI, $0) }
             ),
-            ConnectionDrainService(node: self),
+            RelayAttachmentService(bus: bus, nodeID: configuration.nodeID, delivery: RelayedDelivery(local: registry, metrics: metrics)),
+            ConnectionDrainService(registry: registry, window: configuration.drainWindow, logger: logger),
         ]
     }
 

@@ -68,13 +68,12 @@ struct ConnectionDrainServiceTests {
     private func drain(_ node: GatewayNode, clock: ManualClock, tick: Duration = .milliseconds(10)) async throws -> Duration {
         let finished = Flag()
         return try await testGracefulShutdown { trigger in
-            let service = ConnectionDrainService(node: node, clock: clock)
+            let service = ConnectionDrainService(registry: node.registry, window: node.configuration.drainWindow, logger: node.logger, clock: clock)
             let run = Task {
                 try await service.run()
                 finished.set()
                 return clock.now.offset
             }
-            try await waitUntil { node.bus.isHealthy }
             trigger.triggerGracefulShutdown()
             while !finished.isSet {
                 try await waitUntil { clock.sleeperCount > 0 || finished.isSet }

@@ -3,8 +3,7 @@ import NIOCore
 import Routing
 import ServiceLifecycle
 
-/// Joins the relay bus at start. At shutdown the node stops taking clients (and `/readyz`
-/// says so), then closes the open connections a batch at a time over three quarters of
+/// At shutdown the node stops taking clients (and `/readyz` says so), then closes the open connections a batch at a time over three quarters of
 /// the drain window, with 1012 after their queued frames, so that they reconnect to
 /// other nodes spread out instead of all at once; it waits for them to go until the
 /// window is nearly over. Presence goes with each connection, and the lease service
@@ -12,30 +11,32 @@ import ServiceLifecycle
 ///
 /// Its pacing runs on `clock`: tests drive it on virtual time.
 struct ConnectionDrainService<C: Clock>: Service where C.Duration == Duration {
-    let node: GatewayNode
+    let registry: ConnectionRegistry
+    /// The node's `drain-window`.
+    let window: Duration
+    let logger: Logger
     let clock: C
     /// Time between two batches of closes.
     static var step: Duration { .milliseconds(50) }
     /// How often the end of the drain checks whether everyone has gone.
     static var poll: Duration { .milliseconds(20) }
 
-    init(node: GatewayNode, clock: C) {
-        self.node = node
+    init(registry: ConnectionRegistry, window: Duration, logger: Logger, clock: C) {
+        self.registry = registry
+        self.window = window
+        self.logger = logger
         self.clock = clock
     }
 
     func run() async throws {
-        try await node.bus.attach(nodeID: node.configuration.nodeID, delivery: RelayedDelivery(local: node.registry, metrics: node.metrics))
         try? await gracefulShutdown()
         await drain()
-        await node.bus.detach(nodeID: node.configuration.nodeID)
     }
 
     private func drain() async {
-        let window = node.configuration.drainWindow
         let start = clock.now
-        let connections = node.registry.startDraining()
-        node.logger.info("draining", metadata: ["connections": "\(connections.count)", "window": "\(window)"])
+        let connections = registry.startDraining()
+        logger.info("draining", metadata: ["connections": "\(connections.count)", "window": "\(window)"])
         let steps = max(Int((window * 3 / 4) / Self.step), 1)
         let perStep = (connections.count + steps - 1) / steps
         var next = connections[...]
@@ -50,14 +51,14 @@ struct ConnectionDrainService<C: Clock>: Service where C.Duration == Duration {
         }
         // The last 15% of the window is for the rest of shutdown (listeners, presence, lease).
         let deadline = start.advanced(by: window * 85 / 100)
-        while node.registry.count > 0, clock.now < deadline {
+        while registry.count > 0, clock.now < deadline {
             try? await clock.sleep(until: min(clock.now.advanced(by: Self.poll), deadline), tolerance: nil)
         }
         // Whoever is left has not taken its close (a client that stopped reading, say):
         // drop the socket so that the node can exit inside the window.
-        let left = node.registry.all()
+        let left = registry.all()
         if !left.isEmpty {
-            node.logger.warning("drain window over; dropping sockets", metadata: ["connections": "\(left.count)"])
+            logger.warning("drain window over; dropping sockets", metadata: ["connections": "\(left.count)"])
             for connection in left {
                 connection.markClosing(.shutdown)
                 connection.channel.close(promise: nil)
@@ -67,7 +68,7 @@ struct ConnectionDrainService<C: Clock>: Service where C.Duration == Duration {
 }
 
 extension ConnectionDrainService where C == ContinuousClock {
-    init(node: GatewayNode) {
-        self.init(node: node, clock: ContinuousClock())
+    init(registry: ConnectionRegistry, window: Duration, logger: Logger) {
+        self.init(registry: registry, window: window, logger: logger, clock: ContinuousClock())
     }
 }
