@@ -55,7 +55,7 @@ struct ProcessTests {
             process.waitUntilExit()
             return (process.terminationStatus, text)
         }
-        let good = try check("log-level = debug   # as the README shows\nnode-id = edge-7\nport = 9000\n")
+        let good = try check("log-level = debug   # as docs/configuration.md shows\nnode-id = edge-7\nport = 9000\n")
         #expect(good.status == 0, "\(good.output)")
         #expect(good.output.contains("configuration ok") && good.output.contains("log level: debug") && good.output.contains("node id: edge-7"))
         let loud = try check("log-level = loud\n")

@@ -183,13 +183,13 @@ struct NodeSettingsTests {
         #expect(Set(NodeConfiguration.settings.map(\.key)).count == NodeConfiguration.settings.count)
     }
 
-    @Test("the README's settings table has a row for every node setting, with its variable, and none for settings that do not exist")
+    @Test("docs/configuration.md's settings table has a row for every node setting, with its variable, and none for settings that do not exist")
     func readmeTable() throws {
-        let readme = try String(
-            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md"), encoding: .utf8
+        let table = try String(
+            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/configuration.md"), encoding: .utf8
         )
         var rows: [String: String] = [:]
-        for line in readme.split(separator: "\n") where line.hasPrefix("| `--") {
+        for line in table.split(separator: "\n") where line.hasPrefix("| `--") {
             let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
             guard cells.count >= 2 else { continue }
             for flag in cells[0].split(separator: ",") {
@@ -199,8 +199,8 @@ struct NodeSettingsTests {
         }
         for setting in NodeConfiguration.settings {
             let row = rows[setting.key]
-            #expect(row != nil, "README lacks a row for --\(setting.key)")
-            #expect(row == nil || row!.contains(setting.environmentName), "README's row for --\(setting.key) names \(row ?? "") instead of \(setting.environmentName)")
+            #expect(row != nil, "docs/configuration.md lacks a row for --\(setting.key)")
+            #expect(row == nil || row!.contains(setting.environmentName), "docs/configuration.md's row for --\(setting.key) names \(row ?? "") instead of \(setting.environmentName)")
         }
         let keys = Set(NodeConfiguration.settings.map(\.key))
         // --config and --log-level are the command's own (read before the settings).

@@ -2,7 +2,7 @@ package import Testing
 
 /// What a suite needs, for reading and for IDEs that filter by tag. SwiftPM 6.3's
 /// `swift test` filters by name only: `swift test --skip IntegrationTests` runs the unit
-/// targets in seconds (see the README's "Tests").
+/// targets in seconds (see docs/testing.md).
 extension Tag {
     /// Talks to a real `redis-server` (the shared one, or one of its own).
     @Tag package static var redis: Self
