@@ -14,33 +14,11 @@ package import UnixSignals
 package final class GatewayNode: Sendable {
     package let configuration: NodeConfiguration
     let registry = ConnectionRegistry()
-    /// Client connections held at most (see `NodeConfiguration.maxConnections`).
-    var maxConnections: Int { slots.capacity }
-    let slots: ConnectionSlots
-    /// Connections not yet upgraded, by source address.
-    let pending: CappedCounts
-    /// Connections on this node, by user.
-    let userConnections: CappedCounts
-    /// Connects to this node, by user, a minute.
-    let connectRates: ConnectRates
-    /// When a refusal at `maxConnections` was last logged, so a full node logs once a second at most.
-    let capacityWarning = CapacityWarning()
+    /// Who may connect now: slots, per-address and per-user caps.
+    let admission: Admission
     let metrics: NodeMetrics
-    /// Swapped when the JWKS file changes (`JWKSReloadService`).
-    private let currentAuthenticator: Mutex<TokenAuthenticator>
-    var authenticator: TokenAuthenticator { currentAuthenticator.withLock { $0 } }
-    /// Puts a new token checker in place (new connections and refreshes use it).
-    func replaceAuthenticator(_ authenticator: TokenAuthenticator) {
-        logSkippedKeys(authenticator)
-        currentAuthenticator.withLock { $0 = authenticator }
-    }
-
-    /// A JWKS key the node will not verify with is said once per load, never silently.
-    private func logSkippedKeys(_ authenticator: TokenAuthenticator) {
-        for reason in authenticator.skippedKeys {
-            logger.warning("a JWKS key is left out", metadata: ["reason": "\(reason)"])
-        }
-    }
+    /// The token checker in use (swapped when the JWKS changes).
+    let authentication: CurrentAuthenticator
 
     /// The client port's TLS, when it has a certificate.
     let tls: ServerTLS?
@@ -100,8 +78,7 @@ package final class GatewayNode: Sendable {
             backplaneOwner = nil
         }
         metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: configuration.redis != nil)
-        let authenticator = try await Self.authenticator(configuration)
-        currentAuthenticator = Mutex(authenticator)
+        authentication = CurrentAuthenticator(try await Self.authenticator(configuration), logger: logger)
         if let cert = configuration.tlsCertFile, let key = configuration.tlsKeyFile {
             tls = try ServerTLS(certFile: cert, keyFile: key, logger: logger)
         } else {
@@ -122,10 +99,7 @@ package final class GatewayNode: Sendable {
         )
         let files = OpenFileLimit.raiseToHard()
         let maxConnections = configuration.maxConnections ?? max(files - OpenFileLimit.reserved, 1)
-        slots = ConnectionSlots(capacity: maxConnections)
-        pending = CappedCounts(capacityPerKey: configuration.maxPendingPerAddress)
-        userConnections = CappedCounts(capacityPerKey: configuration.maxConnectionsPerUser)
-        connectRates = ConnectRates(perMinute: configuration.userConnectsPerMinute)
+        admission = Admission(maxConnections: maxConnections, configuration: configuration)
         if maxConnections > files - OpenFileLimit.reserved {
             logger.warning(
                 "max-connections is above what the open-file limit allows; connections past it will fail to be accepted",
@@ -133,7 +107,6 @@ package final class GatewayNode: Sendable {
             )
         }
         logger.info("connection limit", metadata: ["max-connections": "\(maxConnections)", "open-file-limit": "\(files)"])
-        logSkippedKeys(authenticator)
     }
 
     /// Ready for clients: not draining, and, in a cluster, relaying through Redis.

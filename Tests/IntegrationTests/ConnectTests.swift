@@ -27,7 +27,7 @@ struct ConnectTests {
             #expect(error?["message"]?.contains("maximum of 4 connections") == true)
             // A slot comes back when a socket closes.
             try await held[0].close()
-            try await waitUntil { node.node.slots.inUse == 3 }
+            try await waitUntil { node.node.admission.slots.inUse == 3 }
             let again = try await TestWebSocket.connect(url: node.url, token: try await node.token(for: "cap-again"))
             for client in held.dropFirst() + [again] { try await client.close() }
         }

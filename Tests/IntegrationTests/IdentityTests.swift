@@ -97,7 +97,7 @@ struct IdentityTests {
             #expect((try json(refused.body)["error"] as? [String: String])?["code"] == "too_many_connections")
             let other = try await node.connect("someone-else")
             try await held[0].close()
-            try await waitUntil { node.node.userConnections.count(of: "hoarder") == 2 }
+            try await waitUntil { node.node.admission.userConnections.count(of: "hoarder") == 2 }
             held[0] = try await node.connect("hoarder")
             #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "user_connections"]) == 1)
             for client in held + [other] { try await client.close() }

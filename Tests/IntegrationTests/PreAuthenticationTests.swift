@@ -34,7 +34,7 @@ struct PreAuthenticationTests {
             #expect(try await client.receiveJSON()["id"] as? String == "p")
             // The count drops as each dropped connection's close is handled: on a busy
             // machine that can come after the client's answer.
-            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 0 }
+            try await waitUntil { node.node.admission.pending.count(of: "127.0.0.1") == 0 }
             try await client.close()
         }
     }
@@ -44,19 +44,19 @@ struct PreAuthenticationTests {
         try await withNode(configure: { $0.maxPendingPerAddress = 4 }) { node in
             var idle: [RawConnection] = []
             for _ in 0..<4 { idle.append(try await RawConnection.connect(port: node.port)) }
-            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 4 }
+            try await waitUntil { node.node.admission.pending.count(of: "127.0.0.1") == 4 }
             let refused = try await RawConnection.connect(port: node.port)
             try await waitUntil { refused.isClosed }
             #expect(refused.bytes.isEmpty)
             // One of them finishes its upgrade: no longer pending, and room for one more.
             try await idle[0].write(Self.upgradeHead + "Authorization: Bearer \(try await node.token(for: "late"))\r\n\r\n")
             try await waitUntil { idle[0].text.hasPrefix("HTTP/1.1 101") }
-            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 3 }
+            try await waitUntil { node.node.admission.pending.count(of: "127.0.0.1") == 3 }
             let another = try await RawConnection.connect(port: node.port)
-            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 4 }
+            try await waitUntil { node.node.admission.pending.count(of: "127.0.0.1") == 4 }
             #expect(!another.isClosed)
             for connection in idle + [another] { await connection.close() }
-            try await waitUntil { node.node.pending.count(of: "127.0.0.1") == 0 }
+            try await waitUntil { node.node.admission.pending.count(of: "127.0.0.1") == 0 }
             #expect(try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "pending_per_address"]) >= 1)
         }
     }
@@ -105,15 +105,15 @@ struct PreAuthenticationTests {
             // Two clients behind the proxy fill 203.0.113.1's quota; a third from it is
             // refused, while another client of the same proxy still gets in.
             let first = [try await proxied(v1("203.0.113.1")), try await proxied(v1("203.0.113.1"))]
-            try await waitUntil { node.node.pending.count(of: "203.0.113.1") == 2 }
+            try await waitUntil { node.node.admission.pending.count(of: "203.0.113.1") == 2 }
             let refused = try await proxied(v1("203.0.113.1"))
             try await waitUntil { refused.isClosed }
             let other = try await proxied(v1("203.0.113.2"))
-            try await waitUntil { node.node.pending.count(of: "203.0.113.2") == 1 }
-            #expect(node.node.pending.count(of: "127.0.0.1") == 0, "the proxy's own address counts nothing")
+            try await waitUntil { node.node.admission.pending.count(of: "203.0.113.2") == 1 }
+            #expect(node.node.admission.pending.count(of: "127.0.0.1") == 0, "the proxy's own address counts nothing")
             // IPv6 sources share their /64's quota.
             let six = [try await proxied(v1("2001:db8:0:1::a")), try await proxied(v1("2001:db8:0:1::b"))]
-            try await waitUntil { node.node.pending.count(of: "2001:db8:0:1::/64") == 2 }
+            try await waitUntil { node.node.admission.pending.count(of: "2001:db8:0:1::/64") == 2 }
             let sameNetwork = try await proxied(v1("2001:db8:0:1::c"))
             try await waitUntil { sameNetwork.isClosed }
             // A v2 header, then a whole upgrade: the client is served.
@@ -156,7 +156,7 @@ struct PreAuthenticationTests {
             #expect(bad.status == 401)
             let good = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(try await node.token(for: "second"))")
             #expect(good.status == 503)
-            #expect(node.node.slots.inUse == 1)
+            #expect(node.node.admission.slots.inUse == 1)
             try await held.close()
         }
     }

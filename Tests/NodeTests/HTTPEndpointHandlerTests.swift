@@ -102,7 +102,7 @@ struct HTTPEndpointHandlerTests {
         let body = try #require(try JSONSerialization.jsonObject(with: Data(minted.body.utf8)) as? [String: String])
         #expect(body["user"] == "zöe b")
         let token = try #require(body["token"])
-        let verified = try await node.authenticator.verify(token: token)
+        let verified = try await node.authentication.current.verify(token: token)
         #expect(verified.user == "zöe b" && !verified.isAdmin)
         #expect(verified.expiresAtMs > Int64(Date().timeIntervalSince1970 * 1000), "a demo token that has not expired")
         // A node without --dev, with the same JWT secret (and even with no audience rule),

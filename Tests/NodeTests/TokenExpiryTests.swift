@@ -56,10 +56,10 @@ struct TokenExpiryTests {
             ))
             return text(try await channel.waitForOutboundWrite(as: WebSocketFrame.self))
         }
-        let bob = try await node.authenticator.issue(user: "bob", validFor: .seconds(600))
+        let bob = try await node.authentication.current.issue(user: "bob", validFor: .seconds(600))
         #expect(try await call("b", bob).contains("permission_denied"))
         #expect(try await call("x", "not-a-token").contains("unauthenticated"))
-        let fresh = try await node.authenticator.issue(user: "alice", validFor: .seconds(300))
+        let fresh = try await node.authentication.current.issue(user: "alice", validFor: .seconds(300))
         #expect(try await call("r", fresh).contains("expiresAtMs"))
         await channel.testingEventLoop.advanceTime(by: .seconds(150))
         #expect(channel.isActive, "past the old expiry, held open by the fresh token")

@@ -51,7 +51,7 @@ package struct ClientListener: Service {
         // A trusted proxy: the client's address comes in the PROXY header, before TLS.
         let metrics = node.metrics
         let logger = node.logger
-        let warning = node.capacityWarning
+        let warning = node.admission.capacityWarning
         let header = ProxyHeaderHandler(
             timeout: TimeAmount(node.configuration.handshakeTimeout),
             proxied: { _, source in try configure(channel, node: node, source: source.flatMap { IPAddress($0) } ?? peer) },
@@ -71,12 +71,12 @@ package struct ClientListener: Service {
     static func configure(_ channel: any Channel, node: GatewayNode, source: IPAddress?) throws -> Bool {
         // Before anything is read: the source's cap of connections not yet upgraded.
         let address = source?.limitKey ?? "unknown"
-        guard node.pending.admit(address) else {
+        guard node.admission.pending.admit(address) else {
             node.metrics.hit(.pendingPerAddress)
-            if node.capacityWarning.shouldLog() {
+            if node.admission.capacityWarning.shouldLog() {
                 node.logger.warning(
                     "connection refused: too many unfinished handshakes from one address",
-                    metadata: ["address": "\(address)", "max-pending-per-address": "\(node.pending.capacityPerKey)"]
+                    metadata: ["address": "\(address)", "max-pending-per-address": "\(node.admission.pending.capacityPerKey)"]
                 )
             }
             channel.close(promise: nil)
@@ -88,7 +88,7 @@ package struct ClientListener: Service {
         }
         let metrics = node.metrics
         let watch = HandshakeGuard(
-            timeout: TimeAmount(node.configuration.handshakeTimeout), pending: node.pending, address: address
+            timeout: TimeAmount(node.configuration.handshakeTimeout), pending: node.admission.pending, address: address
         ) { metrics.hit(.handshakeTimeout) }
         try channel.pipeline.syncOperations.addHandler(watch)
         let handshake = Handshake()
@@ -160,14 +160,14 @@ package struct ClientListener: Service {
         }
         let token: VerifiedToken
         do {
-            token = try await node.authenticator.verify(request: request)
+            token = try await node.authentication.current.verify(request: request)
         } catch {
             node.metrics.authFailures.increment()
             handshake.refuse(.unauthorized, .unauthenticated, "\(error)")
             return nil
         }
         let user = token.user
-        guard node.connectRates.admit(user) else {
+        guard node.admission.connectRates.admit(user) else {
             node.metrics.hit(.userConnects)
             handshake.refuse(
                 .tooManyRequests, .tooManyConnects,
@@ -175,31 +175,31 @@ package struct ClientListener: Service {
             )
             return nil
         }
-        guard node.userConnections.admit(user) else {
+        guard node.admission.userConnections.admit(user) else {
             node.metrics.hit(.userConnections)
             handshake.refuse(
                 .tooManyRequests, .tooManyConnections,
-                "this user already holds \(node.userConnections.capacityPerKey) connections on this node; close one first"
+                "this user already holds \(node.admission.userConnections.capacityPerKey) connections on this node; close one first"
             )
             return nil
         }
-        guard node.slots.acquire() else {
-            node.userConnections.release(user)
+        guard node.admission.slots.acquire() else {
+            node.admission.userConnections.release(user)
             node.metrics.capacityRefusals.increment()
-            if node.capacityWarning.shouldLog() {
-                node.logger.warning("connection refused: node full", metadata: ["max-connections": "\(node.maxConnections)"])
+            if node.admission.capacityWarning.shouldLog() {
+                node.logger.warning("connection refused: node full", metadata: ["max-connections": "\(node.admission.maxConnections)"])
             }
             handshake.refuse(
                 .serviceUnavailable, .busy,
-                "this node holds its maximum of \(node.maxConnections) connections (open-file limit); connect to another"
+                "this node holds its maximum of \(node.admission.maxConnections) connections (open-file limit); connect to another"
             )
             return nil
         }
         // Whatever happens from here (a failed upgrade, a long session), the slot is free
         // once the socket is.
         channel.closeFuture.whenComplete { _ in
-            node.slots.release()
-            node.userConnections.release(user)
+            node.admission.slots.release()
+            node.admission.userConnections.release(user)
         }
         let (format, negotiated) = WireFormat.negotiate(offered: head.headers.first(name: "sec-websocket-protocol"))
         handshake.accept(.init(user: user, format: format, isAdmin: token.isAdmin, resumeFrom: resumeFrom, tokenExpiresAtMs: token.expiresAtMs))

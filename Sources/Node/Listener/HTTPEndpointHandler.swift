@@ -132,7 +132,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         let promise = context.eventLoop.makePromise(of: AuthenticationError?.self)
         promise.completeWithTask {
             do throws(AuthenticationError) {
-                _ = try await node.authenticator.verify(request: request)
+                _ = try await node.authentication.current.verify(request: request)
                 return nil
             } catch {
                 node.metrics.authFailures.increment()
@@ -155,7 +155,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
             writeError(.badRequest, code: .invalidArgument, "user: \(problem)", context: context)
             return
         }
-        let authenticator = node.authenticator
+        let authenticator = node.authentication.current
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let promise = context.eventLoop.makePromise(of: String?.self)
         promise.completeWithTask { try? await authenticator.issueDevelopment(user: user, validFor: .seconds(12 * 3600)) }

@@ -29,7 +29,7 @@ struct JWKSReloadService: Service {
             guard let now, now != stamp else { continue }
             do {
                 let text = try await NIOThreadPool.singleton.runIfActive { try GatewayNode.readJWKS(configuration) }
-                node.replaceAuthenticator(try await GatewayNode.authenticator(configuration, jwks: text))
+                node.authentication.replace(with: try await GatewayNode.authenticator(configuration, jwks: text))
                 stamp = now
                 node.logger.info("JWKS reloaded", metadata: ["jwks-file": "\(path)"])
             } catch {
@@ -50,7 +50,7 @@ struct JWKSReloadService: Service {
             do {
                 let text = try await GatewayNode.fetchJWKS(url)
                 guard text != last else { continue }
-                node.replaceAuthenticator(try await GatewayNode.authenticator(configuration, jwks: text))
+                node.authentication.replace(with: try await GatewayNode.authenticator(configuration, jwks: text))
                 if last != nil { node.logger.info("JWKS reloaded", metadata: ["jwks-url": "\(url)"]) }
                 last = text
             } catch {

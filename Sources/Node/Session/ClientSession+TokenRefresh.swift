@@ -18,7 +18,7 @@ extension ClientSession {
         return {
             let verified: VerifiedToken
             do {
-                verified = try await session.node.authenticator.verify(token: token)
+                verified = try await session.node.authentication.current.verify(token: token)
             } catch {
                 session.node.metrics.authFailures.increment()
                 session.reply(to: id, error: .unauthenticated, "\(Self.refreshCall): \(error); the connection keeps its old expiry")
