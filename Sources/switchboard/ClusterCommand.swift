@@ -71,9 +71,12 @@ struct ClusterCommand: AsyncParsableCommand {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-redis-cluster-\(ProcessInfo.processInfo.processIdentifier)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             for port in ports {
+                // The cluster bus: port + 10,000 by default, which may be taken or past 65535.
+                let bus = LoopbackPort.isFree(port + 10_000) ? port + 10_000 : LoopbackPort.free()
+                guard let bus else { throw ValidationError("no free port for the cluster bus of the redis-server on \(port)") }
                 try launch("redis-\(port)", server, [
                     "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
-                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf", "--cluster-node-timeout", "2000", "--dir", directory.path,
+                    "--cluster-port", "\(bus)", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf", "--cluster-node-timeout", "2000", "--dir", directory.path,
                     // Six servers' start-up banners would bury the nodes' output.
                     "--logfile", directory.appendingPathComponent("redis-\(port).log").path,
                 ])

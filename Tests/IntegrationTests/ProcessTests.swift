@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import NIOWebSocket
 import Testing
@@ -90,7 +91,8 @@ struct ClusterCommandTests {
     ) async throws {
         let process = ChildProcess()
         process.executableURL = ProcessTests.executable
-        process.arguments = ["cluster", "--redis-port", "\(try freePort())", "--backend-port", "\(try freePort(span: 2))"] + arguments
+        let redisPort = arguments.contains("--redis-port") ? [] : ["--redis-port", "\(try freePort())"]
+        process.arguments = ["cluster", "--backend-port", "\(try freePort(span: 2))"] + redisPort + arguments
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-cluster-\(readyPorts[0])")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -159,6 +161,21 @@ struct ClusterCommandTests {
             let alice = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base)/ws", token: token, awaitWelcome: false)
             let welcome = try #require(try await alice.receiveJSON()["welcome"] as? [String: Any])
             #expect(welcome["user"] as? String == "alice")
+            try await alice.close()
+        }
+    }
+
+    @Test("--redis-cluster on ports whose default bus port would be past 65535: the servers get free bus ports and the cluster forms")
+    func redisClusterHighPorts() async throws {
+        let base = try freePort(span: 1)
+        // Above the ephemeral range, so that no client socket takes them meanwhile.
+        let redis = try #require(LoopbackPort.free(in: 61_000..<65_000, span: 5))
+        try await withClusterCommand(
+            ["--nodes", "1", "--base-port", "\(base)", "--redis-cluster", "3", "--redis-port", "\(redis)"], readyPorts: [base]
+        ) { _, _ in
+            let alice = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base)/ws", token: try await RunningNode.token(for: "alice"))
+            alice.send(#"{"id":"1","ping":{}}"#)
+            #expect((try await alice.receiveJSON()["ok"] as? [String: Any])?["node"] as? String == "node-1")
             try await alice.close()
         }
     }
