@@ -41,7 +41,8 @@ struct ClusterCommand: AsyncParsableCommand {
         }
         let dev = self.dev ?? local
         // What to print in URLs: a wildcard address is no place to connect to.
-        let shown = ["0.0.0.0", "::", "[::]"].contains(host) ? (SystemHostName.current ?? "127.0.0.1") : host
+        let named = ["0.0.0.0", "::", "[::]"].contains(host) ? (SystemHostName.current ?? "127.0.0.1") : host
+        let shown = named.contains(":") && !named.hasPrefix("[") ? "[\(named)]" : named
         let environment = ProcessEnvironment.current
         // Fresh secrets for this run unless given: the tokens it prints are signed with them.
         let jwtSecret = environment["SWITCHBOARD_JWT_SECRET"] ?? SharedSecret.generate()
@@ -91,7 +92,7 @@ struct ClusterCommand: AsyncParsableCommand {
             redisURL = "redis://127.0.0.1:\(redisPort)"
         }
         // The backends push through any node: the first that answers.
-        let reachable = local || shown != host ? "127.0.0.1" : host
+        let reachable = local || named != host ? "127.0.0.1" : shown
         let gatewayAPI = (1...nodes).map { "\(reachable):\(basePort + 10 * ($0 - 1) + 1)" }.joined(separator: ",")
         try launch("backends", me, [
             "backends", "--location-port", "\(backendPort)", "--chat-port", "\(backendPort + 1)",
