@@ -31,11 +31,12 @@ package enum LoopbackPort {
     /// A port in `range` with the `span` ports above it free too, tried at random; nil
     /// when 200 tries found none. Below the ephemeral range (32768–60999) by default, so
     /// that client sockets opened meanwhile cannot take it before it is bound.
-    package static func free(in range: Range<Int> = 20_000..<32_000, span: Int = 0) -> Int? {
+    /// `avoiding`: ports the caller is about to bind itself (free now, taken soon).
+    package static func free(in range: Range<Int> = 20_000..<32_000, span: Int = 0, avoiding: Set<Int> = []) -> Int? {
         guard range.count > span else { return nil }
         for _ in 0..<200 {
             let base = Int.random(in: range.lowerBound..<(range.upperBound - span))
-            if (base...(base + span)).allSatisfy(isFree) { return base }
+            if (base...(base + span)).allSatisfy({ !avoiding.contains($0) && isFree($0) }) { return base }
         }
         return nil
     }

@@ -71,9 +71,13 @@ struct ClusterCommand: AsyncParsableCommand {
             let ports = (0..<(primaries * 2)).map { redisPort + $0 }
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-redis-cluster-\(ProcessInfo.processInfo.processIdentifier)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            // Ports this command binds later (backends, nodes, the servers): no bus port may take one.
+            var own = Set(ports + (0..<3).map { backendPort + $0 })
+            for index in 0..<nodes { own.formUnion([basePort + 10 * index, basePort + 10 * index + 1]) }
             for port in ports {
                 // The cluster bus: port + 10,000 by default, which may be taken or past 65535.
-                let bus = LoopbackPort.isFree(port + 10_000) ? port + 10_000 : LoopbackPort.free()
+                let bus = !own.contains(port + 10_000) && LoopbackPort.isFree(port + 10_000) ? port + 10_000 : LoopbackPort.free(avoiding: own)
+                if let bus { own.insert(bus) }
                 guard let bus else { throw ValidationError("no free port for the cluster bus of the redis-server on \(port)") }
                 try launch("redis-\(port)", server, [
                     "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
