@@ -4,8 +4,8 @@ import Glibc
 
 /// Reads a /proc file whole. /proc files report size 0, and readers that trust the size
 /// (or read one page) get only the start of a long one such as /proc/net/tcp.
-enum ProcFile {
-    static func read(_ path: String) -> String? {
+package enum ProcFile {
+    package static func read(_ path: String) -> String? {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
