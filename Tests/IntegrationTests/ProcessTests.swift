@@ -82,7 +82,7 @@ struct ProcessTests {
     }
 }
 
-@Suite("switchboard cluster", .tags(.process, .redis), .timeLimit(.minutes(2)))
+@Suite("switchboard cluster", .serialized, .tags(.process, .redis), .timeLimit(.minutes(2)))
 struct ClusterCommandTests {
     /// A `switchboard cluster` child with `arguments` (and free ports); its output goes to
     /// files, its log quoted when its nodes (at `readyPorts`) are not ready in time.
