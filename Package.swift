@@ -229,7 +229,7 @@ let package = Package(
         .executableTarget(
             name: "switchboard",
             dependencies: [
-                "RedisClient",
+                "RedisBackplane",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "GRPCSupport",
@@ -338,6 +338,7 @@ let package = Package(
                 "Essentials",
                 "FuzzTargets",
                 "GRPCSupport",
+                "RedisBackplane",
                 "RedisClient",
                 "Routing",
                 "Node",

@@ -20,11 +20,11 @@ package struct RedisBackplane: Sendable {
     /// the lease names this process by; `localEntries` what the node holds, for restoring
     /// its presence after Redis lost it.
     package init(
-        endpoint: RedisEndpoint, timeout: Duration, prefix: String, nodeID: String, inbox: InboxPolicy,
+        endpoint: BackplaneEndpoint, timeout: Duration, prefix: String, nodeID: String, inbox: InboxPolicy,
         holder: String, leaseInterval: Duration, leaseTTL: Duration,
         localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
     ) {
-        var endpoint = endpoint
+        var endpoint = endpoint.redis
         endpoint.commandTimeout = timeout
         endpoint.connectTimeout = timeout
         let redis = RedisConnectionGroup(endpoint: endpoint, logger: logger)

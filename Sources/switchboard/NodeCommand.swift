@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Node
-import RedisClient
+import RedisBackplane
 
 #if canImport(Glibc)
 import Glibc

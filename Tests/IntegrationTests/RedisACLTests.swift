@@ -1,5 +1,6 @@
 import Logging
 import Node
+import RedisBackplane
 import RedisClient
 import Routing
 import Testing
@@ -37,7 +38,7 @@ struct RedisACLTests {
         endpoint.password = "node-password"
 
         try await withCluster(nodes: 2, redis: redis, configure: {
-            $0.redis = endpoint
+            $0.redis = BackplaneEndpoint(redis: endpoint)
             $0.redisPrefix = "sb:"
             $0.inbox.durableKinds = ["note"]
             $0.dev = true  // switchboard.cluster for every client

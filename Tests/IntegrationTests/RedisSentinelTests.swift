@@ -2,6 +2,7 @@ import Essentials
 import Foundation
 import Logging
 import Node
+import RedisBackplane
 import RedisClient
 import Testing
 import TestSupport
@@ -27,7 +28,7 @@ struct RedisSentinelTests {
             $0.redisMasterName = sentinels.masterName
             var endpoint = RedisEndpoint(host: sentinels.masterName, port: 6379)
             endpoint.sentinels = RedisSentinels(addresses: $0.redisSentinels, masterName: sentinels.masterName)
-            $0.redis = endpoint
+            $0.redis = BackplaneEndpoint(redis: endpoint)
         }) { cluster in
             let alice = try await cluster.nodes[0].connect("alice")
             let bob = try await cluster.nodes[1].connect("bob")
@@ -84,7 +85,7 @@ struct RedisSentinelTests {
             let configuration = try NodeConfiguration.resolve(environment: [:], flags: [
                 "redis-sentinels": sentinels.addresses, "redis-master-name": sentinels.masterName,
             ].merging(password.map { ["redis-sentinel-password": $0] } ?? [:]) { $1 })
-            var endpoint = try #require(configuration.redis)
+            var endpoint = try #require(configuration.redis).redis
             endpoint.connectTimeout = .seconds(30)
             endpoint.commandTimeout = .seconds(30)
             return endpoint
@@ -109,7 +110,7 @@ struct RedisSentinelTests {
         let configuration = try NodeConfiguration.resolve(environment: [:], flags: [
             "redis-sentinels": "10.0.0.1:26379, 10.0.0.2", "redis-master-name": "main", "redis": "redis://switchboard:pw@ignored:6379/2",
         ])
-        let endpoint = try #require(configuration.redis)
+        let endpoint = try #require(configuration.redis).redis
         #expect(endpoint.sentinels?.addresses == [HostAndPort(host: "10.0.0.1", port: 26379), HostAndPort(host: "10.0.0.2", port: 26379)])
         #expect(endpoint.sentinels?.masterName == "main")
         #expect(endpoint.username == "switchboard" && endpoint.password == "pw" && endpoint.database == 2)

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Node
+import RedisBackplane
 import RedisClient
 import Testing
 import TestSupport
@@ -31,7 +32,7 @@ struct RedisTLSTests {
         endpoint.username = "switchboard"
         endpoint.password = "node-password"
 
-        try await withCluster(nodes: 2, redis: redis, configure: { $0.redis = endpoint; $0.redisPrefix = "sb:" }) { cluster in
+        try await withCluster(nodes: 2, redis: redis, configure: { $0.redis = BackplaneEndpoint(redis: endpoint); $0.redisPrefix = "sb:" }) { cluster in
             let alice = try await cluster.nodes[0].connect("alice")
             let bob = try await cluster.nodes[1].connect("bob")
             alice.send(#"{"id":"1","send":{"to":"bob","data":"over tls"}}"#)
@@ -60,11 +61,11 @@ struct RedisTLSTests {
         let files = try TestCertificates.make()
         defer { files.remove() }
         try await withRedisCluster(tls: files, password: "cluster-password") { redis in
-            let configured = try #require(try NodeConfiguration.resolve(environment: Self.secrets, flags: ["redis": redis.url, "redis-ca-file": files.ca]).redis)
+            let configured = try #require(try NodeConfiguration.resolve(environment: Self.secrets, flags: ["redis": redis.url, "redis-ca-file": files.ca]).redis).redis
             #expect(configured.isCluster && configured.tls && configured.password == "cluster-password" && configured.caFile == files.ca)
 
             let users = try RedisClusterNodeTests.usersOnEachShard(try await redis.topology(), prefix: "tls-user-")
-            try await withCluster(nodes: 3, redisCluster: redis, configure: { $0.redis = configured }) { cluster in
+            try await withCluster(nodes: 3, redisCluster: redis, configure: { $0.redis = BackplaneEndpoint(redis: configured) }) { cluster in
                 var clients: [TestWebSocket] = []
                 for (index, user) in users.enumerated() { clients.append(try await cluster.nodes[index].connect(user)) }
                 // Each user sends to the next: another shard and another node.
@@ -93,7 +94,7 @@ struct RedisTLSTests {
     @Test("rediss:// parses; --redis-ca-file needs rediss:// and a readable file")
     func settings() throws {
         let configuration = try NodeConfiguration.resolve(environment: Self.secrets, flags: ["redis": "rediss://node:pw@cache:6380"])
-        #expect(configuration.redis?.tls == true)
+        #expect(configuration.redis?.usesTLS == true)
         #expect(configuration.redis?.description == "rediss://node:***@cache:6380")
         #expect(throws: ConfigurationError.self) {
             try NodeConfiguration.resolve(environment: Self.secrets, flags: ["redis": "redis://cache", "redis-ca-file": "/etc/hostname"])
@@ -157,7 +158,7 @@ struct RedisTLSTests {
             "redis": "rediss://127.0.0.1", "redis-ca-file": files.ca,
             "redis-sentinels": sentinels.addresses, "redis-master-name": sentinels.masterName,
         ])
-        var endpoint = try #require(configuration.redis)
+        var endpoint = try #require(configuration.redis).redis
         endpoint.connectTimeout = .seconds(30)
         endpoint.commandTimeout = .seconds(30)
         // A sentinel is asked with a short deadline, and a busy machine's TLS handshake can

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Node
+import RedisBackplane
 import RedisClient
 import Testing
 import TestSupport
@@ -14,7 +15,7 @@ struct SharedResourceTests {
         let redis = try await RedisServer.shared()
         let prefix = "ghost\(UInt32.random(in: 0...UInt32.max)):"
         try await withNodeAndBackends(configure: {
-            $0.redis = redis.endpoint
+            $0.redis = BackplaneEndpoint(redis: redis.endpoint)
             $0.redisPrefix = prefix
             $0.redisTimeout = .seconds(60)
         }) { system in

@@ -2,6 +2,7 @@ import Essentials
 import Foundation
 import GRPCSupport
 import Node
+import RedisBackplane
 import RedisClient
 import Testing
 
@@ -97,7 +98,7 @@ struct NodeSettingsTests {
         #expect(configuration.port == 9002)
         #expect(configuration.pingInterval == .milliseconds(500))
         #expect(configuration.queueMessages == 77)
-        #expect(configuration.redis?.host == "cache" && configuration.redis?.port == 6380)
+        #expect(configuration.redis?.redis.host == "cache" && configuration.redis?.redis.port == 6380)
         #expect(configuration.backends["location"]?.description == "loc:9101")
         #expect(configuration.nodeID == "pod-7")
         #expect(configuration.maxFrameBytes == 64 * 1024, "an unset setting keeps its default")
@@ -127,14 +128,14 @@ struct NodeSettingsTests {
     @Test("Redis credentials from the URL, or the password from a file (a mounted secret); a missing file or no --redis is refused")
     func redisCredentials() throws {
         let fromURL = try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets.merging(["SWITCHBOARD_REDIS": "redis://node:pw@redis:6379/1"]) { $1 })
-        #expect(fromURL.redis == RedisEndpoint(host: "redis", port: 6379, username: "node", password: "pw", database: 1))
+        #expect(fromURL.redis?.redis == RedisEndpoint(host: "redis", port: 6379, username: "node", password: "pw", database: 1))
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("redis-password-\(UUID().uuidString)")
         try "from-a-secret\n".write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let fromFile = try NodeConfiguration.resolve(
             environment: NodeConfigurationTests.secrets, flags: ["redis": "redis://node@redis:6379", "redis-password-file": file.path]
         )
-        #expect(fromFile.redis?.username == "node" && fromFile.redis?.password == "from-a-secret")
+        #expect(fromFile.redis?.redis.username == "node" && fromFile.redis?.redis.password == "from-a-secret")
         #expect(throws: ConfigurationError.self) {
             try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis": "redis://redis", "redis-password-file": "/nonexistent"])
         }
@@ -144,7 +145,7 @@ struct NodeSettingsTests {
         let fromVariable = try NodeConfiguration.resolve(
             environment: NodeConfigurationTests.secrets.merging(["SWITCHBOARD_REDIS": "redis://redis:6379", "SWITCHBOARD_REDIS_PASSWORD": "s3cret-Pa55"]) { $1 }
         )
-        #expect(fromVariable.redis?.password == "s3cret-Pa55" && fromVariable.redis?.host == "redis")
+        #expect(fromVariable.redis?.redis.password == "s3cret-Pa55" && fromVariable.redis?.redis.host == "redis")
         #expect(throws: ConfigurationError.self) { try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis-password": "x"]) }
         #expect(throws: ConfigurationError.self) {
             try NodeConfiguration.resolve(environment: NodeConfigurationTests.secrets, flags: ["redis": "redis://r", "redis-password": "x", "redis-password-file": file.path])

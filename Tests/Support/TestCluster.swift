@@ -22,7 +22,7 @@ package struct TestCluster {
         do {
             for index in 1...count {
                 nodes.append(try await RunningNode.start(nodeID: "node-\(index)") {
-                    $0.redis = redisCluster?.endpoint ?? redis.endpoint
+                    $0.redis = BackplaneEndpoint(redis: redisCluster?.endpoint ?? redis.endpoint)
                     $0.redisPrefix = prefix
                     // A lease that outlives a busy machine's stalls: dozens of nodes share this
                     // process and two cores, and a heartbeat late past a 1.5 s lease got a live

@@ -7,7 +7,7 @@ import Routing
 import Auth
 import Essentials
 package import GRPCSupport
-package import RedisClient
+package import RedisBackplane
 
 /// The node's settings, each declared once in `settings` and read through that one list
 /// from a config file, `SWITCHBOARD_*` variables and `--flags`, in that order (the later
@@ -233,14 +233,12 @@ extension NodeConfiguration {
             if let text = flags[setting.key] { try setting.read(&configuration, text, "--\(setting.key)") }
         }
         if !configuration.redisSentinels.isEmpty, let name = configuration.redisMasterName {
-            var endpoint = configuration.redis ?? RedisEndpoint(host: name, port: 6379)
-            endpoint.sentinels = RedisSentinels(addresses: configuration.redisSentinels, masterName: name)
-            endpoint.sentinels?.username = configuration.redisSentinelUsername
-            endpoint.sentinels?.password = configuration.redisSentinelPassword
-            endpoint.configuredHosts += configuration.redisSentinels.map(\.host)
-            configuration.redis = endpoint
+            configuration.redis = .sentinels(
+                configuration.redisSentinels, masterName: name, username: configuration.redisSentinelUsername,
+                password: configuration.redisSentinelPassword, base: configuration.redis
+            )
         }
-        if let networks = configuration.redisAuthNetworks { configuration.redis?.authNetworks = networks }
+        if let networks = configuration.redisAuthNetworks { configuration.redis?.sendCredentials(within: networks) }
         if let path = configuration.redisPasswordFile {
             guard configuration.redis != nil else {
                 throw ConfigurationError(key: "redis-password-file", problem: "needs --redis (the Redis to sign in to)")
@@ -251,7 +249,7 @@ extension NodeConfiguration {
             var password = Substring(text)
             while password.last == "\n" || password.last == "\r" { password = password.dropLast() }
             guard !password.isEmpty else { throw ConfigurationError(key: "redis-password-file", problem: "'\(path)' is empty") }
-            configuration.redis?.password = String(password)
+            configuration.redis?.signIn(password: String(password))
         }
         if let password = configuration.redisPassword {
             guard configuration.redis != nil else {
@@ -261,16 +259,16 @@ extension NodeConfiguration {
                 throw ConfigurationError(key: "redis-password", problem: "give either --redis-password or --redis-password-file, not both")
             }
             guard !password.isEmpty else { throw ConfigurationError(key: "redis-password", problem: "is empty") }
-            configuration.redis?.password = password
+            configuration.redis?.signIn(password: password)
         }
         if let path = configuration.redisCAFile {
-            guard configuration.redis?.tls == true else {
+            guard configuration.redis?.usesTLS == true else {
                 throw ConfigurationError(key: "redis-ca-file", problem: "needs a rediss:// --redis (TLS to Redis)")
             }
             guard FileManager.default.isReadableFile(atPath: path) else {
                 throw ConfigurationError(key: "redis-ca-file", problem: "cannot read '\(path)'")
             }
-            configuration.redis?.caFile = path
+            configuration.redis?.trust(caFile: path)
         }
         let known = Set(settings.map(\.key))
         for key in file.keys.sorted() where !known.contains(key) {
@@ -327,12 +325,9 @@ extension NodeConfiguration {
     }
 
     /// Parses `redis://host:port`, naming the key when it cannot.
-    package static func redisEndpoint(_ text: String, key: String) throws(ConfigurationError) -> RedisEndpoint {
-        guard let endpoint = RedisEndpoint(text) else {
-            throw ConfigurationError(
-                key: key,
-                problem: "is not redis://[[user]:password@]host:port[/db] nor redis+cluster://[[user]:password@]host:port,host:port,… (a password with '@', ':' or '/' is percent-encoded; a cluster has only database 0)"
-            )
+    package static func redisEndpoint(_ text: String, key: String) throws(ConfigurationError) -> BackplaneEndpoint {
+        guard let endpoint = BackplaneEndpoint(url: text) else {
+            throw ConfigurationError(key: key, problem: "is not \(BackplaneEndpoint.urlForm)")
         }
         return endpoint
     }

@@ -6,7 +6,7 @@ import Foundation
 import Auth
 package import Essentials
 package import GRPCSupport
-package import RedisClient
+package import RedisBackplane
 package import Routing
 
 /// Everything one gateway node needs to know to run.
@@ -105,7 +105,7 @@ package struct NodeConfiguration: Sendable {
     /// the per-address limits count (IPv6 per /64).
     package var trustedProxies: [AddressRange] = []
     /// `--redis-auth-networks`: where a Redis server that Redis named may be to receive the
-    /// password (nil: loopback and the private ranges; `RedisEndpoint.authNetworks`).
+    /// password (nil: loopback and the private ranges).
     package var redisAuthNetworks: [AddressRange]?
     /// `--redis-sentinel-username`, `--redis-sentinel-password`: what the sentinels ask for.
     package var redisSentinelUsername: String?
@@ -113,7 +113,7 @@ package struct NodeConfiguration: Sendable {
 
     /// `--redis`, `SWITCHBOARD_REDIS` (`redis://host:port`): join the cluster that shares this Redis.
     /// Unset: the node runs alone, with presence and relay in process.
-    package var redis: RedisEndpoint?
+    package var redis: BackplaneEndpoint?
     /// `--redis-prefix`, `SWITCHBOARD_REDIS_PREFIX`: prefix of every key and channel, so that
     /// several clusters can share one Redis.
     package var redisPrefix: String = "sb:"
