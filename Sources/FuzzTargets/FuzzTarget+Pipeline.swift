@@ -39,7 +39,7 @@ extension FuzzTarget {
             let channel = NIOAsyncTestingChannel()
             do {
                 try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
-                try await channel.testingEventLoop.executeInContext { try ClientListener.configure(channel, node: node) }
+                try await channel.testingEventLoop.executeInContext { try node.clientListener().configure(channel) }
                 if upgradeFirst {
                     try await channel.writeInbound(ByteBuffer(bytes: upgrade))
                     _ = try await channel.waitForOutboundWrite(as: IOData.self)  // the 101

@@ -121,7 +121,7 @@ struct PreAuthenticationTests {
             address[0] = 0x20; address[1] = 0x01; address[2] = 0x0D; address[3] = 0xB8; address[15] = 7
             let client = try await proxied(ProxyProtocolHeader.v2(family: 0x21, addresses: address))
             _ = try await client.upgrade(token: try await node.token(for: "behind-proxy"))
-            #expect(node.node.registry.connections(of: "behind-proxy").count == 1)
+            #expect(node.node.session.registry.connections(of: "behind-proxy").count == 1)
             // From the trusted proxy without a header: closed, and counted.
             let bare = try await RawConnection.connect(port: node.port)
             try await bare.write("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")

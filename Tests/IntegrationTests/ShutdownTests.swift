@@ -47,7 +47,7 @@ struct ShutdownTests {
             // It reads no welcome: wait until the node has it in its map before draining.
             try await waitUntil { node.node.connectionCount == 1 }
             let stopping = Task { try await node.stop() }
-            try await waitUntil { node.node.registry.isDraining }
+            try await waitUntil { node.node.session.registry.isDraining }
             let refused = try await HTTPProbe.upgrade(port: node.port, query: "?token=\(try await node.token(for: "late"))")
             #expect(refused.status == 503)
             #expect((try json(refused.body)["error"] as? [String: String])?["code"] == "draining")

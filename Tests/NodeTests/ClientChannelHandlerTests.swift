@@ -12,14 +12,14 @@ import TestSupport
 /// session's tasks write from the concurrency pool) with virtual time.
 @Suite("Client channel handler on virtual time")
 struct ClientChannelHandlerTests {
-    private func open(_ node: GatewayNode) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
-        try await openTestConnection(node)
+    private func open(_ services: SessionServices) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
+        try await openTestConnection(services)
     }
 
     @Test("a close the node starts waits the close timeout for the client's answer, then drops the socket")
     func closeTimeout() async throws {
-        let node = try await makeTestNode { $0.closeTimeout = .seconds(2) }
-        let (channel, connection) = try await open(node)
+        let services = try await makeTestServices { $0.closeTimeout = .seconds(2) }
+        let (channel, connection) = try await open(services)
         connection.queue.finish(.shutdown)
         var close = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
         #expect(close.opcode == .connectionClose)
@@ -33,8 +33,8 @@ struct ClientChannelHandlerTests {
 
     @Test("a client that answers the node's close is let go at once, without waiting for the timeout")
     func closeAnswered() async throws {
-        let node = try await makeTestNode { $0.closeTimeout = .seconds(60) }
-        let (channel, connection) = try await open(node)
+        let services = try await makeTestServices { $0.closeTimeout = .seconds(60) }
+        let (channel, connection) = try await open(services)
         connection.queue.finish(.disconnect(reason: "bye"))
         var close = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
         #expect(close.data.readWebSocketErrorCode() == CloseReason.disconnectedCode)
@@ -45,8 +45,8 @@ struct ClientChannelHandlerTests {
 
     @Test("a client's ping is answered with a pong carrying its payload")
     func pingIsAnswered() async throws {
-        let node = try await makeTestNode()
-        let (channel, _) = try await open(node)
+        let services = try await makeTestServices()
+        let (channel, _) = try await open(services)
         try await channel.writeInbound(try clientBytes(.ping, ByteBuffer(string: "are you there")))
         let pong = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
         #expect(pong.opcode == .pong)
@@ -57,20 +57,20 @@ struct ClientChannelHandlerTests {
 
     @Test("a client's close is echoed with its code, then the socket closes and the connection leaves the map")
     func clientClose() async throws {
-        let node = try await makeTestNode()
-        let (channel, _) = try await open(node)
+        let services = try await makeTestServices()
+        let (channel, _) = try await open(services)
         try await channel.writeInbound(try clientBytes(.connectionClose, closePayload(.normalClosure, reason: "done")))
         var echo = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
         #expect(echo.opcode == .connectionClose)
         #expect(echo.data.readWebSocketErrorCode() == .normalClosure)
         try await channel.closeFuture.get()
-        try await waitUntil { node.connectionCount == 0 }
+        try await waitUntil { services.registry.count == 0 }
     }
 
     @Test("a text frame that is not UTF-8 closes with 1007")
     func invalidUTF8() async throws {
-        let node = try await makeTestNode()
-        let (channel, connection) = try await open(node)
+        let services = try await makeTestServices()
+        let (channel, connection) = try await open(services)
         try await channel.writeInbound(try clientBytes(.text, ByteBuffer(bytes: [0x68, 0xC3, 0x28])))
         var close = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
         #expect(close.data.readWebSocketErrorCode() == .dataInconsistentWithMessage)
@@ -80,8 +80,8 @@ struct ClientChannelHandlerTests {
 
     @Test("the node's ping interval comes from its configuration: a silent client is closed after two intervals")
     func pingIntervalFromConfiguration() async throws {
-        let node = try await makeTestNode { $0.pingInterval = .seconds(5) }
-        let (channel, connection) = try await open(node)
+        let services = try await makeTestServices { $0.pingInterval = .seconds(5) }
+        let (channel, connection) = try await open(services)
         await channel.testingEventLoop.advanceTime(by: .seconds(5))
         #expect(try await channel.waitForOutboundWrite(as: WebSocketFrame.self).opcode == .ping)
         #expect(channel.isActive)
@@ -100,8 +100,8 @@ struct ClientChannelHandlerTests {
     @Test("past 256 unhandled messages the socket stops being read, and reading resumes once the session catches up")
     func pauseAndResumeReading() async throws {
         let presence = GatedPresence()
-        let node = try await makeTestNode(presence: presence)
-        let (channel, _) = try await open(node)
+        let services = try await makeTestServices(presence: presence)
+        let (channel, _) = try await open(services)
         // A presence lookup that does not return holds the session's inbox.
         try await channel.writeInbound(try clientBytes(.text, ByteBuffer(string: #"{"id":"held","presence":{"user":"bob"}}"#)))
         try await presence.waitForLookup()

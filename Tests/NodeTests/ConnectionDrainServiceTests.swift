@@ -22,20 +22,20 @@ struct ConnectionDrainServiceTests {
         let connections: [ClientConnection]
         let stuck: Set<ConnectionID>
 
-        init(node: GatewayNode, count: Int, stuck: Int, clock: ManualClock) {
-            let metrics = node.metrics
+        init(services: SessionServices, count: Int, stuck: Int, clock: ManualClock) {
+            let metrics = services.metrics
             let pending = Mutex<[ConnectionID: ClientConnection]>([:])
             let closes = self.closes
             var connections: [ClientConnection] = []
             var stuckIDs = Set<ConnectionID>()
             for n in 0..<count {
-                let id = ConnectionID(nodeID: node.configuration.nodeID, sequence: UInt64(n + 1))
+                let id = ConnectionID(nodeID: services.configuration.nodeID, sequence: UInt64(n + 1))
                 let staysStuck = n < stuck
                 if staysStuck { stuckIDs.insert(id) }
                 let queue = OutboundQueue(maxMessages: 8, maxBytes: 1024) {
                     closes.times.withLock { $0[id] = clock.now.offset }
                     if !staysStuck, let connection = pending.withLock({ $0.removeValue(forKey: id) }) {
-                        node.registry.remove(connection)
+                        services.registry.remove(connection)
                     }
                 }
                 let connection = ClientConnection(
@@ -43,7 +43,7 @@ struct ConnectionDrainServiceTests {
                     metrics: metrics, logger: Logger(label: "drain-test")
                 )
                 pending.withLock { $0[id] = connection }
-                _ = node.registry.add(connection)
+                _ = services.registry.add(connection)
                 connections.append(connection)
             }
             self.connections = connections
@@ -65,10 +65,10 @@ struct ConnectionDrainServiceTests {
 
     /// Runs the drain service on `clock` through a graceful shutdown, moving time in
     /// `tick`s whenever it sleeps; the virtual time at which it returned.
-    private func drain(_ node: GatewayNode, clock: ManualClock, tick: Duration = .milliseconds(10)) async throws -> Duration {
+    private func drain(_ services: SessionServices, clock: ManualClock, tick: Duration = .milliseconds(10)) async throws -> Duration {
         let finished = Flag()
         return try await testGracefulShutdown { trigger in
-            let service = ConnectionDrainService(registry: node.registry, window: node.configuration.drainWindow, logger: node.logger, clock: clock)
+            let service = ConnectionDrainService(registry: services.registry, window: services.configuration.drainWindow, logger: services.logger, clock: clock)
             let run = Task {
                 try await service.run()
                 finished.set()
@@ -85,10 +85,10 @@ struct ConnectionDrainServiceTests {
 
     @Test("1,000 connections over a 4 s window: closed in batches every 50 ms over the first 3 s, none before its turn, then the drain ends")
     func pacing() async throws {
-        let node = try await makeTestNode { $0.drainWindow = .seconds(4) }
+        let services = try await makeTestServices { $0.drainWindow = .seconds(4) }
         let clock = ManualClock()
-        let fleet = Fleet(node: node, count: 1000, stuck: 0, clock: clock)
-        let ended = try await drain(node, clock: clock)
+        let fleet = Fleet(services: services, count: 1000, stuck: 0, clock: clock)
+        let ended = try await drain(services, clock: clock)
 
         let times = fleet.closes.times.withLock { $0 }
         #expect(times.count == 1000, "every connection was told to close")
@@ -102,16 +102,16 @@ struct ConnectionDrainServiceTests {
         #expect(times.values.max() == .milliseconds(50 * 58))
         // Everyone left as soon as asked: the drain is over at its last batch.
         #expect(ended == .milliseconds(50 * 58))
-        #expect(node.connectionCount == 0)
-        #expect(!node.isReady, "a drained node must not report ready")
+        #expect(services.registry.count == 0)
+        #expect(!services.readiness.isReady, "a drained node must not report ready")
     }
 
     @Test("a client that never answers is dropped at 85% of the window, and the drain ends there, inside the window")
     func stragglersAreDropped() async throws {
-        let node = try await makeTestNode { $0.drainWindow = .seconds(2) }
+        let services = try await makeTestServices { $0.drainWindow = .seconds(2) }
         let clock = ManualClock()
-        let fleet = Fleet(node: node, count: 10, stuck: 2, clock: clock)
-        let ended = try await drain(node, clock: clock)
+        let fleet = Fleet(services: services, count: 10, stuck: 2, clock: clock)
+        let ended = try await drain(services, clock: clock)
 
         #expect(ended == .milliseconds(1700), "85% of a 2 s window")
         // The drop marks a connection before closing its socket; nobody else marks these.
@@ -123,7 +123,7 @@ struct ConnectionDrainServiceTests {
 
     @Test("a node with no connections drains at once")
     func emptyNode() async throws {
-        let node = try await makeTestNode()
-        #expect(try await drain(node, clock: ManualClock()) == .zero)
+        let services = try await makeTestServices()
+        #expect(try await drain(services, clock: ManualClock()) == .zero)
     }
 }

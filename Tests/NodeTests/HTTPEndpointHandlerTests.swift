@@ -21,9 +21,9 @@ struct HTTPEndpointHandlerTests {
         }
     }
 
-    private func channel(_ node: GatewayNode, handshake: Handshake = Handshake()) async throws -> NIOAsyncTestingChannel {
+    private func channel(_ services: SessionServices, handshake: Handshake = Handshake()) async throws -> NIOAsyncTestingChannel {
         let channel = NIOAsyncTestingChannel()
-        try await channel.pipeline.addHandler(HTTPEndpointHandler(node: node, handshake: handshake))
+        try await channel.pipeline.addHandler(HTTPEndpointHandler(testEndpoints(services), handshake: handshake))
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
         return channel
     }
@@ -42,8 +42,8 @@ struct HTTPEndpointHandlerTests {
 
     @Test("/healthz is 200; /readyz is 200, then 503 once the node drains; /metrics serves the exposition; other paths are 404 JSON")
     func plainEndpoints() async throws {
-        let node = try await makeTestNode()
-        let channel = try await channel(node)
+        let services = try await makeTestServices()
+        let channel = try await channel(services)
         #expect(try await get("/healthz", on: channel).status == .ok)
         #expect(try await get("/readyz", on: channel).status == .ok)
         let metrics = try await get("/metrics", on: channel)
@@ -52,7 +52,7 @@ struct HTTPEndpointHandlerTests {
         #expect(missing.status == .notFound)
         #expect(missing.code == "not_found")
 
-        _ = node.registry.startDraining()
+        _ = services.registry.startDraining()
         let draining = try await get("/readyz", on: channel)
         #expect(draining.status == .serviceUnavailable)
         #expect(draining.body == "draining\n")
@@ -62,7 +62,7 @@ struct HTTPEndpointHandlerTests {
 
     @Test("the demo and its token minting exist only on a --dev node; the dashboard and the assets are always served")
     func webAssets() async throws {
-        let plain = try await channel(try await makeTestNode())
+        let plain = try await channel(try await makeTestServices())
         let hidden = try await get("/demo", on: plain)
         #expect(hidden.status == .notFound)
         #expect(hidden.body.contains("--dev"))
@@ -92,8 +92,8 @@ struct HTTPEndpointHandlerTests {
         #expect(try await get("/assets/switchboard.js", on: plain, headers: [("if-none-match", "\"other\"")]).status == .ok)
         #expect(try #require(dashboard.headers.first(name: "etag")) != etag)
 
-        let node = try await makeTestNode { $0.dev = true }
-        let dev = try await channel(node)
+        let services = try await makeTestServices { $0.dev = true }
+        let dev = try await channel(services)
         let demo = try await get("/demo", on: dev)
         #expect(demo.status == .ok)
         #expect(demo.body.contains("/assets/demo.js"))
@@ -102,15 +102,15 @@ struct HTTPEndpointHandlerTests {
         let body = try #require(try JSONSerialization.jsonObject(with: Data(minted.body.utf8)) as? [String: String])
         #expect(body["user"] == "zöe b")
         let token = try #require(body["token"])
-        let verified = try await node.authentication.current.verify(token: token)
+        let verified = try await services.authentication.current.verify(token: token)
         #expect(verified.user == "zöe b" && !verified.isAdmin)
         #expect(verified.expiresAtMs > Int64(Date().timeIntervalSince1970 * 1000), "a demo token that has not expired")
         // A node without --dev, with the same JWT secret (and even with no audience rule),
         // refuses it: development tokens have their own key and audience.
-        await #expect { _ = try await TokenAuthenticator(secret: node.configuration.jwtSecret).verify(token: token) } throws: { error in
+        await #expect { _ = try await TokenAuthenticator(secret: services.configuration.jwtSecret).verify(token: token) } throws: { error in
             "\(error)".contains("not valid")
         }
-        let production = try await TokenAuthenticator(secret: node.configuration.jwtSecret, jwks: nil, policy: TokenPolicy())
+        let production = try await TokenAuthenticator(secret: services.configuration.jwtSecret, jwks: nil, policy: TokenPolicy())
         await #expect(throws: AuthenticationError.self) { _ = try await production.verify(token: token) }
         let refused = try await get("/demo/token?user=", on: dev)
         #expect(refused.status == .badRequest)
@@ -119,13 +119,13 @@ struct HTTPEndpointHandlerTests {
 
     @Test("GET /ws that is no upgrade: 401 without a valid token, 426 with one")
     func notAnUpgrade() async throws {
-        let node = try await makeTestNode()
-        let channel = try await channel(node)
+        let services = try await makeTestServices()
+        let channel = try await channel(services)
         let anonymous = try await get("/ws", on: channel, headers: [("origin", "https://app.example")])
         #expect(anonymous.status == .unauthorized)
         #expect(anonymous.code == "unauthenticated")
         #expect(anonymous.headers["access-control-allow-origin"] == ["*"], "a page on another origin can read why")
-        let token = try await TokenAuthenticator(secret: node.configuration.jwtSecret).issue(user: "alice", validFor: .seconds(60))
+        let token = try await TokenAuthenticator(secret: services.configuration.jwtSecret).issue(user: "alice", validFor: .seconds(60))
         let plain = try await get("/ws?token=\(token)", on: channel)
         #expect(plain.status == .upgradeRequired)
         #expect(plain.code == "upgrade_required")
@@ -133,9 +133,9 @@ struct HTTPEndpointHandlerTests {
 
     @Test("a refused upgrade is answered with the upgrade check's reason, and the connection is closed")
     func refusal() async throws {
-        let node = try await makeTestNode()
+        let services = try await makeTestServices()
         let handshake = Handshake()
-        let channel = try await channel(node, handshake: handshake)
+        let channel = try await channel(services, handshake: handshake)
         handshake.refuse(.serviceUnavailable, .busy, "this node holds its maximum of 4 connections")
         let refused = try await get("/ws", on: channel)
         #expect(refused.status == .serviceUnavailable)
@@ -147,8 +147,8 @@ struct HTTPEndpointHandlerTests {
 
     @Test("Connection: close is honoured after the response")
     func connectionClose() async throws {
-        let node = try await makeTestNode()
-        let channel = try await channel(node)
+        let services = try await makeTestServices()
+        let channel = try await channel(services)
         #expect(try await get("/healthz", on: channel, headers: [("Connection", "close")]).status == .ok)
         try await channel.closeFuture.get()
     }

@@ -12,8 +12,8 @@ import TestSupport
 /// client that pings without reading gets one pong, not one per ping.
 @Suite("RFC 6455 rules for clients")
 struct ProtocolRulesTests {
-    private func open(_ node: GatewayNode) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
-        try await openTestConnection(node)
+    private func open(_ services: SessionServices) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
+        try await openTestConnection(services)
     }
 
     private func frameBytes(_ frame: WebSocketFrame) throws -> ByteBuffer {
@@ -28,8 +28,8 @@ struct ProtocolRulesTests {
 
     /// Sends `bytes` and expects the node to close with `code`, then drop the socket.
     private func expectFailure(_ bytes: ByteBuffer, code: WebSocketErrorCode, reason: CloseReason) async throws {
-        let node = try await makeTestNode()
-        let (channel, connection) = try await open(node)
+        let services = try await makeTestServices()
+        let (channel, connection) = try await open(services)
         try await channel.writeInbound(bytes)
         var close = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
         #expect(close.opcode == .connectionClose)
@@ -89,8 +89,8 @@ struct ProtocolRulesTests {
     @Test("valid close codes are echoed: the defined ones, 1012–1014 and 3000–4999")
     func validCloses() async throws {
         for raw in [1000, 1001, 1003, 1007, 1011, 1012, 1014, 3000, 4999] {
-            let node = try await makeTestNode()
-            let (channel, _) = try await open(node)
+            let services = try await makeTestServices()
+            let (channel, _) = try await open(services)
             var payload = ByteBuffer()
             payload.writeInteger(UInt16(raw))
             payload.writeString("bye")
@@ -115,7 +115,7 @@ struct ProtocolRulesTests {
 
     @Test("a node that fails a client which reads nothing drops the socket after the close timeout")
     func closeTimerAfterFailing() async throws {
-        let node = try await makeTestNode { $0.closeTimeout = .seconds(2) }
+        let services = try await makeTestServices { $0.closeTimeout = .seconds(2) }
         let stall = StalledSocket()
         let channel = NIOAsyncTestingChannel()
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
@@ -124,7 +124,7 @@ struct ProtocolRulesTests {
         try await channel.pipeline.addHandler(WebSocketFrameEncoder())
         try await channel.pipeline.addHandler(ByteToMessageHandler(WebSocketFrameDecoder(maxFrameSize: 1024)))
         try await channel.pipeline.addHandler(
-            ClientChannelHandler(node: node, accepted: Handshake.Accepted(user: "alice", format: .json), channel: channel)
+            ClientChannelHandler(services: services, accepted: Handshake.Accepted(user: "alice", format: .json), channel: channel)
         )
         _ = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)  // the welcome
         try await channel.testingEventLoop.executeInContext { stall.stalled = true }
@@ -138,11 +138,11 @@ struct ProtocolRulesTests {
 
     @Test("pings from a client whose socket is full are answered once, with the latest payload, when it drains")
     func pingFlood() async throws {
-        let node = try await makeTestNode {
+        let services = try await makeTestServices {
             $0.clientRate = 2000  // within the rate limit: pings past it are the rate limit's (RateLimitTests)
             $0.clientBurst = 2000
         }
-        let (channel, _) = try await open(node)
+        let (channel, _) = try await open(services)
         channel.isWritable = false
         channel.pipeline.fireChannelWritabilityChanged()
         for n in 0..<1000 {
@@ -161,8 +161,8 @@ struct ProtocolRulesTests {
 
     @Test("frames sent just before a close are answered before the close is echoed")
     func answersBeforeClose() async throws {
-        let node = try await makeTestNode()
-        let (channel, _) = try await open(node)
+        let services = try await makeTestServices()
+        let (channel, _) = try await open(services)
         var bytes = try clientBytes(.text, ByteBuffer(string: #"{"id":"who","presence":{"user":"bob"}}"#))
         var ping = try clientBytes(.text, ByteBuffer(string: #"{"id":"p","ping":{}}"#))
         var send = try clientBytes(.text, ByteBuffer(string: #"{"id":"s","send":{"to":"alice","data":1}}"#))

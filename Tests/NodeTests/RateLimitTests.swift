@@ -11,7 +11,7 @@ import Testing
 @Suite("Client rate limit on virtual time")
 struct RateLimitTests {
     private func open(_ configure: @escaping (inout NodeConfiguration) -> Void) async throws -> NIOAsyncTestingChannel {
-        try await openTestConnection(try await makeTestNode(configure), maxFrameSize: 1 << 20).0
+        try await openTestConnection(try await makeTestServices(configure), maxFrameSize: 1 << 20).0
     }
 
     private func pings(_ ids: Range<Int>, padding: Int = 0) throws -> ByteBuffer {
@@ -98,11 +98,11 @@ struct RateLimitTests {
 
     @Test("a message's fragments each count as a frame: 1,024 empty fragments are refused, a message in 3 is served")
     func fragmentsCount() async throws {
-        let node = try await makeTestNode {
+        let services = try await makeTestServices {
             $0.clientRate = 10
             $0.clientBurst = 20
         }
-        let channel = try await openTestConnection(node, maxFrameSize: 1 << 20, joiningFragments: true).0
+        let channel = try await openTestConnection(services, maxFrameSize: 1 << 20, joiningFragments: true).0
         func fragmented(_ text: String, id: String, emptyFragments: Int) -> ByteBuffer {
             let encoder = EmbeddedChannel(handler: WebSocketFrameEncoder())
             let mask = WebSocketMaskingKey([7, 1, 9, 3])

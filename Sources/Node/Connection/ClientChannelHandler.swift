@@ -24,22 +24,22 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     /// The wire frames' checker; counts the fragments of each message for the limiter.
     private let rules = FrameRules()
 
-    init(node: GatewayNode, accepted: Handshake.Accepted, channel: any Channel) {
-        let id = node.makeConnectionID()
-        var logger = node.logger
+    init(services: SessionServices, accepted: Handshake.Accepted, channel: any Channel) {
+        let id = services.connectionIDs.next()
+        var logger = services.logger
         logger[metadataKey: "connection"] = "\(id)"
         logger[metadataKey: "user"] = "\(accepted.user)"
-        let queue = OutboundQueue(maxMessages: node.configuration.queueMessages, maxBytes: node.configuration.queueBytes) {
+        let queue = OutboundQueue(maxMessages: services.configuration.queueMessages, maxBytes: services.configuration.queueBytes) {
             channel.pipeline.fireUserInboundEventTriggered(ConnectionPump.Wake())
         }
         let connection = ClientConnection(
-            id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: node.metrics, logger: logger
+            id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: services.metrics, logger: logger
         )
         connection.isAdmin = accepted.isAdmin
-        session = ClientSession(connection: connection, node: node, logger: logger, resumeFrom: accepted.resumeFrom)
+        session = ClientSession(connection: connection, services: services, logger: logger, resumeFrom: accepted.resumeFrom)
         connection.tokenExpiry.set(expiresAtMs: accepted.tokenExpiresAtMs)
         work = SessionWork(session: session)
-        let configuration = node.configuration
+        let configuration = services.configuration
         limiter = RateLimiter(
             messagesPerSecond: Double(configuration.clientRate), messageBurst: Double(configuration.clientBurst),
             bytesPerSecond: Double(configuration.clientBytesRate), byteBurst: Double(configuration.clientByteBurst)
@@ -57,7 +57,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         // The pump calls back on this event loop once it has written what was queued.
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         let pump = ConnectionPump(
-            connection: connection, metrics: metrics, pingInterval: TimeAmount(session.node.configuration.pingInterval)
+            connection: connection, metrics: metrics, pingInterval: TimeAmount(session.services.configuration.pingInterval)
         ) { ending in
             switch ending {
             case .shutdown:
@@ -262,7 +262,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
     /// Drops the socket after the close timeout, whatever the client does.
     private func scheduleCloseTimer(_ channel: any Channel) {
         closeTimer?.cancel()
-        closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(session.node.configuration.closeTimeout)) {
+        closeTimer = channel.eventLoop.scheduleTask(in: TimeAmount(session.services.configuration.closeTimeout)) {
             channel.close(promise: nil)
         }
     }

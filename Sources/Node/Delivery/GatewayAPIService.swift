@@ -7,7 +7,11 @@ import SwitchboardProtocol
 
 /// The Gateway API: how backends reach clients through any node.
 struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServiceProtocol {
-    let node: GatewayNode
+    let delivery: PushDelivery
+    let presence: any PresenceDirectory
+    /// Which pushes are durable.
+    let inbox: InboxPolicy
+    let logger: Logger
 
     func pushToUser(
         request: Switchboard_Gateway_V1_PushToUserRequest, context: ServerContext
@@ -33,7 +37,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         try Self.check(user: request.user)
         let entries: [PresenceEntry]
         do {
-            entries = try await node.presence.lookup(user: request.user)
+            entries = try await presence.lookup(user: request.user)
         } catch {
             throw unavailable("presence is unavailable", error)
         }
@@ -53,7 +57,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         try Self.check(user: request.user)
         let reason = request.reason.isEmpty ? "disconnected by the service" : request.reason
         do {
-            let outcome = try await node.disconnect(user: request.user, reason: reason)
+            let outcome = try await delivery.disconnect(user: request.user, reason: reason)
             var response = Switchboard_Gateway_V1_DisconnectUserResponse()
             response.closedLocal = Int32(outcome.localConnections)
             response.relayedNodes = Int32(outcome.relayedNodes)
@@ -75,8 +79,8 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     /// begin an inbox for a user who has never connected. Durable by kind, it may not (a
     /// chat message to a made-up name must not make Redis keep an inbox for it).
     func send(_ request: PushRequest, then answer: @escaping @Sendable (Result<Switchboard_Gateway_V1_PushOutcome, RPCError>) -> Void) {
-        let durable = node.configuration.inbox.isDurable(kind: request.payload.kind, requested: request.durable)
-        node.push(request.payload, to: request.audience, durable: durable, beginsInbox: request.durable == true) { result in
+        let durable = inbox.isDurable(kind: request.payload.kind, requested: request.durable)
+        delivery.push(request.payload, to: request.audience, durable: durable, beginsInbox: request.durable == true) { result in
             switch result {
             case .success(let outcome):
                 var pushed = Switchboard_Gateway_V1_PushOutcome()
@@ -100,7 +104,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     /// and the id to quote.
     private func unavailable(_ what: String, _ error: any Error) -> RPCError {
         let incident = Incident.makeID()
-        node.logger.warning("Gateway API: \(what)", metadata: ["incident": "\(incident)", "error": "\(error)"])
+        logger.warning("Gateway API: \(what)", metadata: ["incident": "\(incident)", "error": "\(error)"])
         return RPCError(code: .unavailable, message: "\(what) (incident \(incident))")
     }
 

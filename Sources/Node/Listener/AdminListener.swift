@@ -11,34 +11,39 @@ import ServiceLifecycle
 /// (re-armed after each answer) and per-address cap, counted apart from the client port's,
 /// so that nothing that reaches it can hold sockets open or crowd the probes out.
 struct AdminListener: Service {
-    let node: GatewayNode
+    let endpoints: HTTPEndpointHandler.Context
+    let host: String
     let port: Int
+    /// The client port's limits, counted apart.
+    let maxPendingPerAddress: Int
+    let handshakeTimeout: Duration
+    let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
     func run() async throws {
-        let node = self.node
-        let host = node.configuration.adminHost ?? node.configuration.host
-        let pending = CappedCounts(capacityPerKey: node.configuration.maxPendingPerAddress)
-        let timeout = TimeAmount(node.configuration.handshakeTimeout)
+        let endpoints = self.endpoints
+        let metrics = endpoints.metrics
+        let pending = CappedCounts(capacityPerKey: maxPendingPerAddress)
+        let timeout = TimeAmount(handshakeTimeout)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let address = channel.remoteAddress.flatMap { IPAddress($0)?.limitKey } ?? "unknown"
                     guard pending.admit(address) else {
-                        node.metrics.hit(.pendingPerAddress)
+                        metrics.hit(.pendingPerAddress)
                         channel.close(promise: nil)
                         return
                     }
-                    let watch = HandshakeGuard(timeout: timeout, pending: pending, address: address) { node.metrics.hit(.handshakeTimeout) }
+                    let watch = HandshakeGuard(timeout: timeout, pending: pending, address: address) { metrics.hit(.handshakeTimeout) }
                     try channel.pipeline.syncOperations.addHandler(watch)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(HTTPEndpointHandler(node: node, handshake: Handshake(), watch: watch, port: .admin))
+                    try channel.pipeline.syncOperations.addHandler(HTTPEndpointHandler(endpoints, handshake: Handshake(), watch: watch, port: .admin))
                 }
             }
             .bind(host: host, port: port)
             .get()
-        node.logger.info("admin port listening", metadata: ["listen": "\(host):\(channel.localAddress?.port ?? 0)"])
+        logger.info("admin port listening", metadata: ["listen": "\(host):\(channel.localAddress?.port ?? 0)"])
         await onListening(channel.localAddress?.port ?? 0)
         await channel.serveUntilShutdown()
     }

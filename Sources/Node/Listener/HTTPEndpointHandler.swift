@@ -21,7 +21,20 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         case client, admin
     }
 
-    private let node: GatewayNode
+    /// What the endpoints answer from, built once per listener.
+    struct Context: Sendable {
+        let metrics: NodeMetrics
+        let authentication: CurrentAuthenticator
+        let readiness: Readiness
+        /// `/metrics` is on the admin port, not the client port.
+        let metricsOnAdminPort: Bool
+        /// `--dev`: the demo, and tokens minted for it.
+        let dev: Bool
+        /// `--demo`: the demo page without minted tokens.
+        let demo: Bool
+    }
+
+    private let state: Context
     private let port: Port
     private let handshake: Handshake
     private let watch: HandshakeGuard?
@@ -31,8 +44,8 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
     /// Whether the client wants the connection kept after this response.
     private var keepAlive = true
 
-    init(node: GatewayNode, handshake: Handshake, watch: HandshakeGuard? = nil, port: Port = .client) {
-        self.node = node
+    init(_ context: Context, handshake: Handshake, watch: HandshakeGuard? = nil, port: Port = .client) {
+        self.state = context
         self.port = port
         self.handshake = handshake
         self.watch = watch
@@ -45,7 +58,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
             if ClientRequest(head).hasBody {
                 // Answered now, without waiting for a body that may never come.
                 refused = true
-                node.metrics.hit(.requestBody)
+                state.metrics.hit(.requestBody)
                 _ = handshake.takeRefusal()
                 writeError(.badRequest, code: .badRequest, "no endpoint on this port takes a request body", close: true, context: context)
                 return
@@ -64,16 +77,16 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         keepAlive = head.isKeepAlive
         let request = ClientRequest(head)
         switch (head.method, request.path) {
-        case (.GET, "/metrics") where port == .client && node.configuration.adminPort != nil:
+        case (.GET, "/metrics") where port == .client && state.metricsOnAdminPort:
             writeError(.notFound, code: .notFound, "metrics are served on the node's admin port", context: context)
         case (.GET, let path) where port == .admin && !["/healthz", "/readyz", "/metrics"].contains(path):
             writeError(.notFound, code: .notFound, "the admin port serves /healthz, /readyz and /metrics", context: context)
         case (.GET, "/healthz"):
             write(.ok, contentType: "text/plain; charset=utf-8", ByteBuffer(string: "ok\n"), context: context)
         case (.GET, "/readyz"):
-            if node.registry.isDraining {
+            if state.readiness.isDraining {
                 write(.serviceUnavailable, contentType: "text/plain; charset=utf-8", ByteBuffer(string: "draining\n"), context: context)
-            } else if !node.bus.isHealthy {
+            } else if !state.readiness.relayIsHealthy {
                 write(
                     .serviceUnavailable, contentType: "text/plain; charset=utf-8",
                     ByteBuffer(string: "redis unavailable: cross-node delivery is down\n"), context: context
@@ -82,9 +95,9 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
                 write(.ok, contentType: "text/plain; charset=utf-8", ByteBuffer(string: "ready\n"), context: context)
             }
         case (.GET, "/metrics"):
-            node.metrics.ready.record(node.isReady ? 1 : 0)
-            node.metrics.redisUp?.record(node.bus.isHealthy ? 1 : 0)
-            write(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", ByteBuffer(string: node.metrics.exposition()), context: context)
+            state.metrics.ready.record(state.readiness.isReady ? 1 : 0)
+            state.metrics.redisUp?.record(state.readiness.relayIsHealthy ? 1 : 0)
+            write(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", ByteBuffer(string: state.metrics.exposition()), context: context)
         case (.GET, "/ws"):
             refuseWebSocket(request, context: context)
         case (.GET, "/dashboard"):
@@ -96,13 +109,13 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
                 writeError(.notFound, code: .notFound, "no such file: \(path)", context: context)
             }
         case (.GET, "/demo"), (.GET, "/demo/"):
-            guard node.configuration.dev || node.configuration.demo else {
+            guard state.dev || state.demo else {
                 writeError(.notFound, code: .notFound, "the demo is served only by a node started with --dev true or --demo true", context: context)
                 return
             }
             write(.ok, WebAsset.demoPage, request: head, context: context)
         case (.GET, "/demo/token"):
-            guard node.configuration.dev else {
+            guard state.dev else {
                 writeError(.notFound, code: .notFound, "tokens are minted only by a node started with --dev true", context: context)
                 return
             }
@@ -123,19 +136,19 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
             writeError(refusal.status, code: refusal.code, refusal.message, close: true, headers: cors, context: context)
             return
         }
-        if node.registry.isDraining {
+        if state.readiness.isDraining {
             writeError(.serviceUnavailable, code: .draining, "this node is shutting down; connect to another", headers: cors, context: context)
             return
         }
-        let node = self.node
+        let state = self.state
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let promise = context.eventLoop.makePromise(of: AuthenticationError?.self)
         promise.completeWithTask {
             do throws(AuthenticationError) {
-                _ = try await node.authentication.current.verify(request: request)
+                _ = try await state.authentication.current.verify(request: request)
                 return nil
             } catch {
-                node.metrics.authFailures.increment()
+                state.metrics.authFailures.increment()
                 return error
             }
         }
@@ -155,7 +168,7 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
             writeError(.badRequest, code: .invalidArgument, "user: \(problem)", context: context)
             return
         }
-        let authenticator = node.authentication.current
+        let authenticator = state.authentication.current
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let promise = context.eventLoop.makePromise(of: String?.self)
         promise.completeWithTask { try? await authenticator.issueDevelopment(user: user, validFor: .seconds(12 * 3600)) }

@@ -11,10 +11,13 @@ import ServiceLifecycle
 /// blocking-I/O thread pool, or fetches the JWKS URL again every refresh interval; a file
 /// or fetch that does not load keeps the last good key set.
 struct JWKSReloadService: Service {
-    let node: GatewayNode
+    /// The JWKS file or URL, the refresh interval and the token policy.
+    let configuration: NodeConfiguration
+    /// Swapped for a checker of the new key set.
+    let authentication: CurrentAuthenticator
+    let logger: Logger
 
     func run() async throws {
-        let configuration = node.configuration
         if let url = configuration.jwksURL { return await refresh(from: url) }
         guard let path = configuration.jwksFile else { return }
         let modified = { @Sendable in (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date }
@@ -29,17 +32,16 @@ struct JWKSReloadService: Service {
             guard let now, now != stamp else { continue }
             do {
                 let text = try await NIOThreadPool.singleton.runIfActive { try GatewayNode.readJWKS(configuration) }
-                node.authentication.replace(with: try await GatewayNode.authenticator(configuration, jwks: text))
+                authentication.replace(with: try await GatewayNode.authenticator(configuration, jwks: text))
                 stamp = now
-                node.logger.info("JWKS reloaded", metadata: ["jwks-file": "\(path)"])
+                logger.info("JWKS reloaded", metadata: ["jwks-file": "\(path)"])
             } catch {
-                node.logger.warning("the JWKS file changed but does not load; keeping the last good key set", metadata: ["error": "\(error)"])
+                logger.warning("the JWKS file changed but does not load; keeping the last good key set", metadata: ["error": "\(error)"])
             }
         }
     }
 
     private func refresh(from url: String) async {
-        let configuration = node.configuration
         var last: String?
         while !Task.isShuttingDownGracefully {
             do {
@@ -50,11 +52,11 @@ struct JWKSReloadService: Service {
             do {
                 let text = try await GatewayNode.fetchJWKS(url)
                 guard text != last else { continue }
-                node.authentication.replace(with: try await GatewayNode.authenticator(configuration, jwks: text))
-                if last != nil { node.logger.info("JWKS reloaded", metadata: ["jwks-url": "\(url)"]) }
+                authentication.replace(with: try await GatewayNode.authenticator(configuration, jwks: text))
+                if last != nil { logger.info("JWKS reloaded", metadata: ["jwks-url": "\(url)"]) }
                 last = text
             } catch {
-                node.logger.warning("the JWKS URL did not give a key set; keeping the last good one", metadata: ["jwks-url": "\(url)", "error": "\(error)"])
+                logger.warning("the JWKS URL did not give a key set; keeping the last good one", metadata: ["jwks-url": "\(url)", "error": "\(error)"])
             }
         }
     }

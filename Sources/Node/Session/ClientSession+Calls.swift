@@ -10,27 +10,27 @@ extension ClientSession {
     /// Checks the route and the caps now, in frame order; the call itself runs later.
     func prepareCall(_ name: String, frame: Switchboard_V1_ClientFrame, binary: Bool) -> (@Sendable () async -> Void)? {
         if let answered = prepareNodeCall(name, frame: frame) { return answered }
-        guard let route = node.routes[name] else {
+        guard let route = services.routes[name] else {
             reply(to: frame.id, error: .unknownRoute, "no route for call '\(name)'")
             return nil
         }
         guard acquireCall(id: frame.id) else { return nil }
-        switch node.backends.lease(route.backend) {
+        switch services.backends.lease(route.backend) {
         case .notConfigured:
             connection.calls.release()
             reply(to: frame.id, error: .unavailable, "backend '\(route.backend)' is not configured on this node")
             return nil
         case .busy:
             connection.calls.release()
-            node.metrics.backendCall(route.backend, .busy)
+            services.metrics.backendCall(route.backend, .busy)
             reply(
-                to: frame.id, error: .busy, "backend '\(route.backend)' has \(node.backends.maxInFlight) calls in flight",
+                to: frame.id, error: .busy, "backend '\(route.backend)' has \(services.backends.maxInFlight) calls in flight",
                 retryAfter: Self.busyRetryAfter
             )
             return nil
         case .open(let retryAfter):
             connection.calls.release()
-            node.metrics.backendCall(route.backend, .unavailable)
+            services.metrics.backendCall(route.backend, .unavailable)
             reply(to: frame.id, error: .unavailable, "backend '\(route.backend)' is failing; calls to it are paused", retryAfter: retryAfter)
             return nil
         case .granted(let lease):
@@ -71,8 +71,8 @@ extension ClientSession {
 
     /// One more call in flight on this connection, or a `busy` answer.
     private func acquireCall(id: String) -> Bool {
-        guard connection.calls.acquire(limit: node.configuration.maxCallsPerConnection) else {
-            reply(to: id, error: .busy, "more than \(node.configuration.maxCallsPerConnection) calls in flight on this connection")
+        guard connection.calls.acquire(limit: services.configuration.maxCallsPerConnection) else {
+            reply(to: id, error: .busy, "more than \(services.configuration.maxCallsPerConnection) calls in flight on this connection")
             return false
         }
         return true
@@ -82,7 +82,7 @@ extension ClientSession {
     private func perform(
         _ route: BackendRoute, on client: GRPCHTTP2Client, _ arguments: RouteArguments, timeout: Duration?, id: String
     ) async -> CircuitBreaker.Outcome {
-        var metadata = node.backends.callMetadata
+        var metadata = services.backends.callMetadata
         metadata.addString(connection.user, forKey: "x-switchboard-user")
         metadata.addString(connection.id.description, forKey: "x-switchboard-connection")
         do {
@@ -90,7 +90,7 @@ extension ClientSession {
             case .json(let value): reply(to: id, ok: value)
             case .binary(let bytes): reply(to: id, okPayload: bytes)
             }
-            node.metrics.backendCall(route.backend, nil)
+            services.metrics.backendCall(route.backend, nil)
             return .success
         } catch let error as RouteArgumentError {
             reply(to: id, error: .invalidArgument, "\(route.name): \(error)")
@@ -98,11 +98,11 @@ extension ClientSession {
         } catch let error as RPCError {
             if Task.isCancelled {
                 // The connection went: the call was cancelled, and nobody is left to answer.
-                node.metrics.backendCall(route.backend, outcome: "cancelled")
+                services.metrics.backendCall(route.backend, outcome: "cancelled")
                 return .abandoned
             }
             let code = ErrorCode(error.code)
-            node.metrics.backendCall(route.backend, code)
+            services.metrics.backendCall(route.backend, code)
             switch code {
             case .invalidArgument, .notFound, .permissionDenied, .busy:
                 // The backend's own answer about the request: meant for the caller.
@@ -119,7 +119,7 @@ extension ClientSession {
                 return .failure
             }
         } catch {
-            node.metrics.backendCall(route.backend, .internal)
+            services.metrics.backendCall(route.backend, .internal)
             reply(to: id, .internal, "\(route.name): the call failed", incident: error)
             return .failure
         }

@@ -63,7 +63,7 @@ extension ClientSession {
         switch frame.body {
         case .ping:
             reply(to: frame.id, ok: .init(structValue: [
-                "node": .init(stringValue: node.configuration.nodeID),
+                "node": .init(stringValue: services.configuration.nodeID),
                 "time": .init(numberValue: Double(WallClock.milliseconds)),
             ]))
         case nil:
@@ -109,11 +109,11 @@ extension ClientSession {
         }
         let push = PushPayload(from: connection.user, kind: request.kind.isEmpty ? "message" : request.kind, data: request.data)
         let session = self
-        let durable = node.configuration.inbox.isDurable(kind: push.kind)
-        node.push(push, to: .user(request.to), durable: durable) { result in
+        let durable = services.configuration.inbox.isDurable(kind: push.kind)
+        services.delivery.push(push, to: .user(request.to), durable: durable) { result in
             switch result {
             case .success(let outcome) where outcome.isOffline:
-                if session.node.registry.holds(user: request.to) {
+                if session.services.registry.holds(user: request.to) {
                     // Held here, but its queue is half full of other users' messages.
                     session.reply(to: id, error: .receiverBusy, "the receiver is not reading fast enough; the message was dropped")
                 } else {
@@ -134,7 +134,7 @@ extension ClientSession {
             return
         }
         do {
-            let found = try await node.presence.lookup(user: request.user, limit: node.configuration.presenceLimit)
+            let found = try await services.presence.lookup(user: request.user, limit: services.configuration.presenceLimit)
             let connections = found.entries.map { entry -> Google_Protobuf_Value in
                 .init(structValue: ["id": .init(stringValue: entry.connection.description), "node": .init(stringValue: entry.nodeID)])
             }
@@ -145,7 +145,7 @@ extension ClientSession {
                 "count": .init(numberValue: Double(found.total)),
             ]))
         } catch {
-            node.metrics.presenceErrors.increment()
+            services.metrics.presenceErrors.increment()
             reply(to: id, .unavailable, "presence is unavailable; retry", incident: error)
         }
     }

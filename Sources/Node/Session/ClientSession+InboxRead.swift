@@ -29,7 +29,7 @@ extension ClientSession {
         let session = self
         return {
             do {
-                let read = try await session.node.bus.readInbox(
+                let read = try await session.services.bus.readInbox(
                     of: session.connection.user, after: after, until: until, limit: Self.inboxPage, maxBytes: Self.inboxPageBytes, beginning: false
                 )
                 let recovered = read.recovers(after: InboxPosition(epoch: epoch, offset: after))
@@ -45,7 +45,7 @@ extension ClientSession {
                     "pushes": .init(listValue: .init(values: pushes.map(\.protobufValue))),
                 ]))
             } catch {
-                session.node.metrics.inboxErrors.increment()
+                session.services.metrics.inboxErrors.increment()
                 session.reply(to: id, .unavailable, "the inbox is unavailable; retry", incident: error)
             }
         }

@@ -17,11 +17,11 @@ extension ClientSession {
         welcome.welcome.inbox.resumed = resumeFrom != nil
         let expiresAtMs = connection.tokenExpiry.expiresAtMs
         if expiresAtMs != .max { welcome.welcome.tokenExpiresAtMs = expiresAtMs }
-        welcome.welcome.limits = node.configuration.announcedLimits
+        welcome.welcome.limits = services.configuration.announcedLimits
         var replay: [PushPayload] = []
         var replayedTo: InboxPosition?
         do {
-            let read = try await node.bus.readInbox(
+            let read = try await services.bus.readInbox(
                 of: connection.user, after: resumeFrom?.offset ?? 0, until: nil, limit: resumeFrom == nil ? 0 : replayLimit,
                 maxBytes: connection.queue.maxBytes / 2, beginning: true
             )

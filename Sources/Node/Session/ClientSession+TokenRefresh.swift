@@ -18,9 +18,9 @@ extension ClientSession {
         return {
             let verified: VerifiedToken
             do {
-                verified = try await session.node.authentication.current.verify(token: token)
+                verified = try await session.services.authentication.current.verify(token: token)
             } catch {
-                session.node.metrics.authFailures.increment()
+                session.services.metrics.authFailures.increment()
                 session.reply(to: id, error: .unauthenticated, "\(Self.refreshCall): \(error); the connection keeps its old expiry")
                 return
             }

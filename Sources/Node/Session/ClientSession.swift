@@ -12,28 +12,28 @@ import SwitchboardProtocol
 /// (read) and `ConnectionPump` (write), on the connection's event loop.
 struct ClientSession: Sendable {
     let connection: ClientConnection
-    let node: GatewayNode
+    let services: SessionServices
     let logger: Logger
     /// The current token's admin claim: may read the cluster's stats.
     var isAdmin: Bool { connection.isAdmin }
     /// The inbox position the connect asked to resume after (`?since=`).
     var resumeFrom: InboxPosition?
 
-    var metrics: NodeMetrics { node.metrics }
+    var metrics: NodeMetrics { services.metrics }
 
     private var entry: PresenceEntry { PresenceEntry(user: connection.user, connection: connection.id) }
 
     /// Joins the node; false when it is draining (the caller closes with 1012).
     func open() async -> Bool {
-        guard node.registry.add(connection) else { return false }
+        guard services.registry.add(connection) else { return false }
         metrics.connectionsOpened.increment()
-        metrics.connections.record(node.registry.count)
+        metrics.connections.record(services.registry.count)
         // Both before the welcome: pushes from any node reach the connection, and presence lists it.
-        async let held: Void = node.bus.hold(user: connection.user, nodeID: node.configuration.nodeID)
+        async let held: Void = services.bus.hold(user: connection.user, nodeID: services.configuration.nodeID)
         do {
-            try await node.presence.announce(entry)
+            try await services.presence.announce(entry)
         } catch {
-            node.metrics.presenceErrors.increment()
+            services.metrics.presenceErrors.increment()
             logger.warning("presence announce failed; local delivery still works", metadata: ["error": "\(error)"])
         }
         await held
@@ -46,13 +46,13 @@ struct ClientSession: Sendable {
     func close() async {
         connection.queue.finish(.finished)
         connection.tokenExpiry.cancel()
-        guard node.registry.remove(connection) else { return }
-        node.bus.release(user: connection.user, nodeID: node.configuration.nodeID)
-        metrics.connections.record(node.registry.count)
+        guard services.registry.remove(connection) else { return }
+        services.bus.release(user: connection.user, nodeID: services.configuration.nodeID)
+        metrics.connections.record(services.registry.count)
         do {
-            try await node.presence.withdraw(entry)
+            try await services.presence.withdraw(entry)
         } catch {
-            node.metrics.presenceErrors.increment()
+            services.metrics.presenceErrors.increment()
             logger.warning("presence withdraw failed", metadata: ["error": "\(error)"])
         }
         logger.debug("disconnected", metadata: ["reason": "\(connection.reason.rawValue)"])

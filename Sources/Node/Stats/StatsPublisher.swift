@@ -11,43 +11,49 @@ import Synchronization
 /// any node can show every node on the dashboard. One small write a second per node:
 /// nothing on the per-message path.
 struct StatsPublisher: Service {
-    let node: GatewayNode
+    let nodeID: String
+    let interval: Duration
+    let stats: ClusterStats
+    let readiness: Readiness
+    let metrics: NodeMetrics
+    let logger: Logger
 
     func run() async throws {
         while !Task.isShuttingDownGracefully {
             await publish()
             do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.node.configuration.statsInterval) }
+                try await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
             } catch {
                 break
             }
         }
         // Gone from the dashboard at once, not when the key expires.
-        try? await node.stats?.remove(node: node.configuration.nodeID)
+        try? await stats.store?.remove(node: nodeID)
     }
 
     /// Takes a snapshot now and stores it.
     func publish() async {
-        let node = self.node
-        node.metrics.ready.record(node.isReady ? 1 : 0)
-        node.metrics.redisUp?.record(node.bus.isHealthy ? 1 : 0)
+        let ready = readiness.isReady
+        let relayUp = readiness.relayIsHealthy
+        metrics.ready.record(ready ? 1 : 0)
+        metrics.redisUp?.record(relayUp ? 1 : 0)
         // Read and parsed outside the lock: only the swap of snapshots holds it.
-        let metrics = MetricTotals(exposition: node.metrics.exposition())
+        let totals = MetricTotals(exposition: metrics.exposition())
         let at = WallClock.milliseconds
-        let stats = node.latestStats.withLock { previous in
-            let stats = NodeStats(
-                node: node.configuration.nodeID, atMilliseconds: at, connections: node.connectionCount,
-                ready: node.isReady, draining: node.registry.isDraining, redisUp: node.stats == nil ? nil : node.bus.isHealthy,
-                metrics: metrics, previous: previous
+        let snapshot = stats.latest.withLock { previous in
+            let snapshot = NodeStats(
+                node: nodeID, atMilliseconds: at, connections: readiness.registry.count,
+                ready: ready, draining: readiness.isDraining, redisUp: stats.store == nil ? nil : relayUp,
+                metrics: totals, previous: previous
             )
-            previous = stats
-            return stats
+            previous = snapshot
+            return snapshot
         }
-        guard let store = node.stats, let json = try? stats.value.plainJSONBytes() else { return }
+        guard let store = stats.store, let json = try? snapshot.value.plainJSONBytes() else { return }
         do {
-            try await store.store(node: stats.node, snapshot: json, ttl: max(node.configuration.statsInterval * 5, .seconds(3)))
+            try await store.store(node: snapshot.node, snapshot: json, ttl: max(interval * 5, .seconds(3)))
         } catch {
-            node.logger.debug("stats snapshot not stored", metadata: ["error": "\(error)"])
+            logger.debug("stats snapshot not stored", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -5,20 +5,41 @@ import NIOEmbedded
 import NIOWebSocket
 @testable import Node
 import Presence
+import Routing
 import TestSupport
 
-/// A node that runs no services: what its channel handlers and services need, for unit
-/// tests that drive them on virtual time.
-func makeTestNode(
+/// What a client session uses, built without a node: in-process presence (or
+/// `presence`) and relay, no backends, for unit tests that drive handlers and services on
+/// virtual time.
+func makeTestServices(
     presence: (any PresenceDirectory)? = nil, _ configure: (inout NodeConfiguration) -> Void = { _ in }
-) async throws -> GatewayNode {
+) async throws -> SessionServices {
     var configuration = NodeConfiguration(
         nodeID: "unit", jwtSecret: String(repeating: "j", count: 32), pushSecret: String(repeating: "p", count: 16)
     )
     configure(&configuration)
+    try configuration.validate()
     var logger = Logger(label: "unit")
     logger.logLevel = .error
-    return try await GatewayNode(configuration: configuration, presence: presence, logger: logger)
+    let metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: false)
+    return SessionServices(
+        configuration: configuration, registry: ConnectionRegistry(), presence: presence ?? InProcessPresenceDirectory(),
+        bus: InProcessRelayBus(inbox: configuration.inbox),
+        backends: try BackendPool(
+            endpoints: [:], tls: nil, secret: configuration.effectiveBackendSecret, maxInFlight: 1,
+            breaker: CircuitBreaker.Policy(consecutiveFailures: 1, openFor: .seconds(1)), metrics: metrics, logger: logger
+        ),
+        routes: .standard, authentication: CurrentAuthenticator(try await GatewayNode.authenticator(configuration), logger: logger),
+        metrics: metrics, clusterStats: ClusterStats(store: nil), logger: logger
+    )
+}
+
+/// What the HTTP endpoints answer from, for a client port of `services`.
+func testEndpoints(_ services: SessionServices) -> HTTPEndpointHandler.Context {
+    HTTPEndpointHandler.Context(
+        metrics: services.metrics, authentication: services.authentication, readiness: services.readiness,
+        metricsOnAdminPort: services.configuration.adminPort != nil, dev: services.configuration.dev, demo: services.configuration.demo
+    )
 }
 
 /// A frame as a client puts it on the wire: masked, then encoded.
@@ -38,12 +59,12 @@ func closePayload(_ code: WebSocketErrorCode, reason: String = "") -> ByteBuffer
     return buffer
 }
 
-/// A client connection of `user` on `node` as the upgrade leaves it — frame decoder, then
+/// A client connection of `user` on `services` as the upgrade leaves it — frame decoder, then
 /// `ClientChannelHandler` — on `NIOAsyncTestingChannel` (thread-safe: the session's tasks
 /// write from the concurrency pool) with virtual time; returned after the welcome.
 /// `joiningFragments` adds the upgrade's fragment joiner, as `ClientListener` does.
 func openTestConnection(
-    _ node: GatewayNode, user: String = "alice", maxFrameSize: Int = 1024, tokenExpiresAtMs: Int64 = .max, joiningFragments: Bool = false
+    _ services: SessionServices, user: String = "alice", maxFrameSize: Int = 1024, tokenExpiresAtMs: Int64 = .max, joiningFragments: Bool = false
 ) async throws -> (NIOAsyncTestingChannel, ClientConnection) {
     let channel = NIOAsyncTestingChannel()
     try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 9))
@@ -57,11 +78,11 @@ func openTestConnection(
     }
     try await channel.pipeline.addHandler(
         ClientChannelHandler(
-            node: node, accepted: Handshake.Accepted(user: user, format: .json, tokenExpiresAtMs: tokenExpiresAtMs), channel: channel
+            services: services, accepted: Handshake.Accepted(user: user, format: .json, tokenExpiresAtMs: tokenExpiresAtMs), channel: channel
         )
     )
     let welcome = try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
     guard String(buffer: welcome.data).contains(#""welcome""#) else { throw TestFailure("expected the welcome first") }
-    guard let connection = node.registry.connections(of: user).first else { throw TestFailure("\(user) is not in the map") }
+    guard let connection = services.registry.connections(of: user).first else { throw TestFailure("\(user) is not in the map") }
     return (channel, connection)
 }

@@ -1,14 +1,19 @@
 import CoreMetrics
 import Routing
 
-extension GatewayNode {
-    /// Routes a push, counting what crossed to other nodes and what could not; answers on
-    /// the caller's event loop when it runs on one. `beginsInbox`: see `RelayBus.store`.
+/// Pushes from a client or a backend, routed to their audience on any node and counted:
+/// what crossed to other nodes, and what could not.
+struct PushDelivery: Sendable {
+    let router: PushRouter
+    let metrics: NodeMetrics
+
+    /// Routes a push; answers on the caller's event loop when it runs on one.
+    /// `beginsInbox`: see `RelayBus.store`.
     func push(
         _ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false,
         then answer: @escaping PushRouter.Answer
     ) {
-        pushRouter.push(push, to: audience, durable: durable, beginsInbox: beginsInbox, then: counted(answer))
+        router.push(push, to: audience, durable: durable, beginsInbox: beginsInbox, then: counted(answer))
     }
 
     func push(_ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false) async throws -> PushOutcome {
@@ -20,7 +25,7 @@ extension GatewayNode {
     /// Closes a user's connections on every node, counted like a push.
     func disconnect(user: String, reason: String) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { continuation in
-            pushRouter.disconnect(user: user, reason: reason, then: counted { continuation.resume(with: $0) })
+            router.disconnect(user: user, reason: reason, then: counted { continuation.resume(with: $0) })
         }
     }
 

@@ -1,0 +1,44 @@
+import Logging
+import Presence
+import Routing
+
+/// What a client's session uses of its node, built once by `GatewayNode` and shared by
+/// every connection: one reference per session rather than a copy of each part, and no
+/// listeners, TLS or lease — a test builds one around in-process presence and relay.
+final class SessionServices: Sendable {
+    let configuration: NodeConfiguration
+    /// This node's connections, by id and by user.
+    let registry: ConnectionRegistry
+    let presence: any PresenceDirectory
+    let bus: any RelayBus
+    let delivery: PushDelivery
+    let backends: BackendPool
+    let routes: RouteTable
+    let authentication: CurrentAuthenticator
+    let metrics: NodeMetrics
+    let clusterStats: ClusterStats
+    let connectionIDs: ConnectionIDs
+    /// Tagged with the node id.
+    let logger: Logger
+
+    init(
+        configuration: NodeConfiguration, registry: ConnectionRegistry, presence: any PresenceDirectory, bus: any RelayBus,
+        backends: BackendPool, routes: RouteTable, authentication: CurrentAuthenticator, metrics: NodeMetrics,
+        clusterStats: ClusterStats, logger: Logger
+    ) {
+        self.configuration = configuration
+        self.registry = registry
+        self.presence = presence
+        self.bus = bus
+        delivery = PushDelivery(router: PushRouter(nodeID: configuration.nodeID, local: registry, bus: bus), metrics: metrics)
+        self.backends = backends
+        self.routes = routes
+        self.authentication = authentication
+        self.metrics = metrics
+        self.clusterStats = clusterStats
+        connectionIDs = ConnectionIDs(nodeID: configuration.nodeID)
+        self.logger = logger
+    }
+
+    var readiness: Readiness { Readiness(registry: registry, bus: bus) }
+}
