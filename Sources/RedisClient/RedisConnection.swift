@@ -55,6 +55,17 @@ package final class RedisConnection: Sendable {
     package var isConnected: Bool { connected.load(ordering: .relaxed) }
     package var generation: UInt64 { generationCounter.load(ordering: .acquiring) }
 
+    /// Sends one command and awaits its reply: the form for everything but the hot path
+    /// (the text forms below are shorthand for it). An error reply throws `RedisError.server`.
+    package func send(_ arguments: [[UInt8]]) async throws -> RedisReply {
+        let command = RedisCommand(arguments)
+        let reply = try await withCheckedThrowingContinuation { continuation in
+            send(command) { continuation.resume(with: $0) }
+        }
+        if case .error(let message) = reply { throw RedisError.server(message) }
+        return reply
+    }
+
     package func send(_ arguments: String...) async throws -> RedisReply {
         try await send(arguments.map { Array($0.utf8) })
     }
@@ -63,26 +74,12 @@ package final class RedisConnection: Sendable {
         try await send(arguments.map { Array($0.utf8) })
     }
 
-    /// Sends one command (binary-safe arguments); an error reply throws `RedisError.server`.
-    package func send(_ arguments: [[UInt8]]) async throws -> RedisReply {
-        let reply = try await send(RedisCommand(arguments)).get()
-        if case .error(let message) = reply { throw RedisError.server(message) }
-        return reply
-    }
-
     /// Called on the connection's loop with a command's reply (an error reply is a
     /// `.error` value, not a failure).
     package typealias Completion = @Sendable (Result<RedisReply, RedisError>) -> Void
 
-    /// Sends a formatted command from any thread; the future completes on `eventLoop`.
-    package func send(_ command: RedisCommand) -> EventLoopFuture<RedisReply> {
-        let promise = eventLoop.makePromise(of: RedisReply.self)
-        send(command) { promise.completeWith($0.mapError { $0 }) }
-        return promise.futureResult
-    }
-
     /// Sends a formatted command from any thread; `completion` runs on `eventLoop`. The
-    /// hot path's form: no future to allocate and chain.
+    /// hot path's form: no task, future or continuation to allocate.
     package func send(_ command: RedisCommand, completion: @escaping Completion) {
         let request = RESPHandler.Request(command: command, reply: completion)
         if eventLoop.inEventLoop {
