@@ -51,10 +51,10 @@ struct ClusterCommand: AsyncParsableCommand {
         childEnvironment["SWITCHBOARD_JWT_SECRET"] = jwtSecret
         childEnvironment["SWITCHBOARD_PUSH_SECRET"] = pushSecret
         let me = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var children: [(String, Process)] = []
+        var children: [(String, ChildProcess)] = []
 
         func launch(_ name: String, _ executable: URL, _ arguments: [String]) throws {
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = executable
             process.arguments = arguments
             process.environment = childEnvironment
@@ -81,12 +81,11 @@ struct ClusterCommand: AsyncParsableCommand {
                 guard let bus else { throw ValidationError("no free port for the cluster bus of the redis-server on \(port)") }
                 try launch("redis-\(port)", server, [
                     "--port", "\(port)", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning",
-                    "--cluster-port", "\(bus)", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf", "--cluster-node-timeout", "2000", "--dir", directory.path,
                     // Six servers' start-up banners would bury the nodes' output.
                     "--logfile", directory.appendingPathComponent("redis-\(port).log").path,
-                ])
+                ] + RedisClusterFormation.serverArguments(port: port, bus: bus, directory: directory.path, nodeTimeout: .seconds(2)))
             }
-            try await Self.formCluster(ports: ports)
+            try await RedisClusterFormation(cli: try Self.redisTool("redis-cli"), timeout: .seconds(30)).form(ports: ports)
             redisURL = "redis+cluster://" + ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")
             print("switchboard cluster: a Redis Cluster of \(primaries) primaries and \(primaries) replicas on \(ports[0])-\(ports[ports.count - 1]) (logs in \(directory.path))")
         } else {
@@ -150,48 +149,12 @@ struct ClusterCommand: AsyncParsableCommand {
         }
         return URL(fileURLWithPath: path)
     }
-
-    /// `redis-cli --cluster create` over `ports` (one replica per primary), then waits until
-    /// every server says the cluster is ok.
-    static func formCluster(ports: [Int]) async throws {
-        let cli = try redisTool("redis-cli")
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        // The servers were just started: wait until each answers.
-        for port in ports {
-            while try await run(cli, ["-p", "\(port)", "PING"]).output != "PONG" {
-                guard ContinuousClock.now < deadline else { throw ValidationError("redis-server on \(port) did not start") }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-        }
-        let create = try await run(cli, ["--cluster", "create"] + ports.map { "127.0.0.1:\($0)" } + ["--cluster-replicas", "1", "--cluster-yes"])
-        guard create.status == 0 else { throw ValidationError("redis-cli --cluster create failed:\n\(create.output)") }
-        for port in ports {
-            while try await !run(cli, ["-p", "\(port)", "CLUSTER", "INFO"]).output.contains("cluster_state:ok") {
-                guard ContinuousClock.now < deadline else { throw ValidationError("the Redis Cluster did not become ok on \(port)") }
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
-    }
-
-    /// Runs a tool to its end without blocking a thread; its exit status and trimmed output.
-    static func run(_ executable: URL, _ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, output.trimmingCharacters(in: .whitespacesAndNewlines))
-    }
 }
 
 /// Waits for Ctrl-C (or for a child to die), then stops the children: the nodes and the
 /// backends together (so the nodes drain side by side), Redis once they are gone.
-struct ChildSupervisor: Service, @unchecked Sendable {
-    let children: [(String, Process)]
+struct ChildSupervisor: Service {
+    let children: [(String, ChildProcess)]
     /// How long the others get after SIGTERM: longer than a node's drain window.
     let grace: Duration
 
@@ -206,9 +169,8 @@ struct ChildSupervisor: Service, @unchecked Sendable {
             await group.next()
             group.cancelAll()
         }
-        // redis-server runs without persistence, so nothing is lost by killing it; it would
-        // not see SIGTERM anyway (children may inherit a blocked SIGTERM from the thread
-        // that spawned them). The others drain, withdrawing their presence, while it runs.
+        // redis-server runs without persistence, so nothing is lost by killing it. The
+        // others drain, withdrawing their presence, while it runs.
         let others = children.reversed().filter { !$0.0.hasPrefix("redis") && $0.1.isRunning }
         for (_, process) in others { process.terminate() }
         let deadline = ContinuousClock.now.advanced(by: grace)
@@ -223,7 +185,7 @@ struct ChildSupervisor: Service, @unchecked Sendable {
             kill(process.processIdentifier, SIGKILL)
         }
         for (name, process) in children.reversed() {
-            process.waitUntilExit()
+            await process.exit(within: .seconds(30))
             if !name.hasPrefix("redis") && process.terminationReason == .exit && process.terminationStatus != 0 {
                 print("\(name) exited with \(process.terminationStatus)")
             }

@@ -1,4 +1,5 @@
 import Auth
+import Essentials
 import Foundation
 import JWTKit
 import Testing
@@ -173,7 +174,7 @@ private func openssl(_ arguments: [String], input: String? = nil) throws -> Stri
 }
 
 private func opensslData(_ arguments: [String], input: String? = nil) throws -> Data {
-    let process = ChildProcess()
+    let process = ChildProcess.guarded()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
     process.arguments = arguments
     let output = Pipe()

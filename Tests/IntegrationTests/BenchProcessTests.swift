@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import RedisClient
 import Testing
@@ -14,7 +15,7 @@ struct BenchProcessTests {
     /// Runs `switchboard` (through `sh -c` when `shell` is given, for `ulimit`) and returns
     /// its exit status and what it printed.
     private static func run(_ arguments: [String], shell prefix: String? = nil) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = ChildProcess()
+        let process = ChildProcess.guarded()
         if let prefix {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             let command = ([ProcessTests.executable.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
@@ -79,7 +80,7 @@ struct BenchProcessTests {
     @Test("a node at its open-file limit refuses clients with a clear reason, and the generator shows it")
     func nodeFileLimit() async throws {
         let port = try freePort()
-        let node = ChildProcess()
+        let node = ChildProcess.guarded()
         node.executableURL = URL(fileURLWithPath: "/bin/sh")
         node.arguments = ["-c", "ulimit -n 300; exec '\(ProcessTests.executable.path)' node --port \(port) --grpc-port 0 --node-id lim-1"]
         node.environment = Self.environment
@@ -105,7 +106,7 @@ struct BenchProcessTests {
     @Test("the bare-NIO baseline server holds idle connections that bench idle can measure")
     func baselineServer() async throws {
         let port = try freePort()
-        let server = ChildProcess()
+        let server = ChildProcess.guarded()
         server.executableURL = ProcessTests.executable
         server.arguments = ["bench", "baseline-server", "--port", "\(port)"]
         server.standardOutput = FileHandle.nullDevice
@@ -133,7 +134,7 @@ struct BenchProcessTests {
     func drainReconnectsEveryClient() async throws {
         try await withCluster(nodes: 1) { cluster in
             let port = try freePort()
-            let process = ChildProcess()
+            let process = ChildProcess.guarded()
             process.executableURL = ProcessTests.executable
             process.arguments = [
                 "node", "--node-id", "leaving", "--port", "\(port)", "--grpc-port", "0", "--redis", cluster.redis.endpoint.description,

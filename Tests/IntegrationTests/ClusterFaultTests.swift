@@ -1,3 +1,4 @@
+import Essentials
 import RedisBackplane
 import Foundation
 import GRPCCore
@@ -19,7 +20,7 @@ struct ClusterFaultTests {
             let observer = try await cluster.nodes[0].connect("olga")
 
             let port = try freePort()
-            let process = ChildProcess()
+            let process = ChildProcess.guarded()
             process.executableURL = ProcessTests.executable
             process.arguments = [
                 "node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "doomed", "--log-level", "error",

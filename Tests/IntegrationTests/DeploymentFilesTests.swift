@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import GRPCSupport
 import Node
@@ -69,7 +70,7 @@ struct DeploymentFilesTests {
         try metrics.write(to: metricsFile, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: metricsFile) }
 
-        let process = ChildProcess()
+        let process = ChildProcess.guarded()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = [
             Self.root.appendingPathComponent("ops/check-deploy.py").path,

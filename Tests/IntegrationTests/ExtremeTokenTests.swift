@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Testing
 import TestSupport
@@ -9,7 +10,7 @@ import TestSupport
 struct ExtremeTokenTests {
     /// A token from the CLI, signed with the node's secret.
     private static func token(user: String, ttl: String) async throws -> String {
-        let process = ChildProcess()
+        let process = ChildProcess.guarded()
         process.executableURL = ProcessTests.executable
         process.arguments = ["token", "--user", user, "--ttl", ttl, "--jwt-secret", RunningNode.secret]
         let output = Pipe()

@@ -1,3 +1,4 @@
+import Essentials
 import RedisBackplane
 import Foundation
 import Testing
@@ -18,7 +19,7 @@ struct NodeIDTests {
             let log = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-twin-\(UInt32.random(in: 0...UInt32.max)).log")
             FileManager.default.createFile(atPath: log.path, contents: nil)
             defer { try? FileManager.default.removeItem(at: log) }
-            let second = ChildProcess()
+            let second = ChildProcess.guarded()
             second.executableURL = ProcessTests.executable
             second.arguments = [
                 "node", "--port", "\(try freePort())", "--grpc-port", "0", "--node-id", "twin", "--log-level", "error",

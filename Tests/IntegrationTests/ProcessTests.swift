@@ -16,7 +16,7 @@ struct ProcessTests {
     @Test("switchboard node closes its clients with 1012 on SIGTERM and exits 0")
     func sigterm() async throws {
         let port = try freePort()
-        let process = ChildProcess()
+        let process = ChildProcess.guarded()
         process.executableURL = Self.executable
         process.arguments = ["node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "proc-1", "--log-level", "warning", "--drain-window", "2"]
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
@@ -45,7 +45,7 @@ struct ProcessTests {
         defer { try? FileManager.default.removeItem(at: file) }
         func check(_ text: String) throws -> (status: Int32, output: String) {
             try text.write(to: file, atomically: true, encoding: .utf8)
-            let process = ChildProcess()
+            let process = ChildProcess.guarded()
             process.executableURL = Self.executable
             process.arguments = ["node", "--config", file.path, "--check-config"]
             process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
@@ -68,7 +68,7 @@ struct ProcessTests {
 
     @Test("switchboard node refuses a missing or short secret with a clear error")
     func badConfiguration() throws {
-        let process = ChildProcess()
+        let process = ChildProcess.guarded()
         process.executableURL = Self.executable
         process.arguments = ["node", "--port", "0"]
         process.environment = ["SWITCHBOARD_JWT_SECRET": "short"]
@@ -90,7 +90,7 @@ struct ClusterCommandTests {
     private func withClusterCommand(
         _ arguments: [String], readyPorts: [Int], _ body: (ChildProcess, _ output: String) async throws -> Void
     ) async throws {
-        let process = ChildProcess()
+        let process = ChildProcess.guarded()
         process.executableURL = ProcessTests.executable
         let redisPort = arguments.contains("--redis-port") ? [] : ["--redis-port", "\(try freePort())"]
         process.arguments = ["cluster", "--backend-port", "\(try freePort(span: 2))"] + redisPort + arguments
@@ -184,7 +184,7 @@ struct ClusterCommandTests {
 
     @Test("--host off loopback with --dev true is refused, saying why")
     func devOffLoopback() async throws {
-        let process = ChildProcess()
+        let process = ChildProcess.guarded()
         process.executableURL = ProcessTests.executable
         process.arguments = ["cluster", "--host", "0.0.0.0", "--dev", "true", "--base-port", "\(try freePort())"]
         let errors = Pipe()

@@ -169,7 +169,7 @@ struct RedisClusterNodeTests {
         try await withCluster(nodes: 1, redisCluster: redis) { cluster in
             let observer = try await cluster.nodes[0].connect("observer")
             let port = try freePort()
-            let process = ChildProcess()
+            let process = ChildProcess.guarded()
             process.executableURL = ProcessTests.executable
             process.arguments = [
                 "node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "doomed", "--log-level", "error",

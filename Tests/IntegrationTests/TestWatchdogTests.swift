@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Testing
 import TestSupport
@@ -28,7 +29,7 @@ struct TestWatchdogTests {
         let output = try FileHandle(forWritingTo: log)
         defer { try? output.close() }
         // This very test binary, running only the blocking test, with a limit of 3 s.
-        let run = ChildProcess()
+        let run = ChildProcess.guarded()
         run.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
         run.arguments = ["--testing-library", "swift-testing", "--filter", "TestWatchdogTests/blocksPastItsLimit"]
         var environment = ProcessInfo.processInfo.environment

@@ -1,3 +1,4 @@
+package import Essentials
 import Foundation
 
 /// A `switchboard node` process, as deployed: the binary `swift test` built, its own
@@ -27,7 +28,7 @@ package final class NodeProcess: @unchecked Sendable {
     /// Starts a node and waits until `/readyz` answers 200.
     package static func start(nodeID: String, redis: RedisServer?, prefix: String, arguments: [String] = []) async throws -> NodeProcess {
         let port = try freePort(), grpcPort = try freePort()
-        let process = ChildProcess()
+        let process = ChildProcess.guarded()
         process.executableURL = executable
         process.arguments = ["node", "--port", "\(port)", "--grpc-port", "\(grpcPort)", "--node-id", nodeID, "--log-level", "error", "--redis-prefix", prefix]
             + (redis.map { ["--redis", $0.url] } ?? []) + arguments

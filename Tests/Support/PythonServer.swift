@@ -1,3 +1,4 @@
+package import Essentials
 import Foundation
 
 /// Runs `script` (Python, a server it binds on a loopback port itself) for `body`: waits
@@ -5,7 +6,7 @@ import Foundation
 /// `body` returns or throws. For peers that misbehave on purpose (a hostile sentinel, a
 /// server that never finishes its answer), which no real server can be made to be.
 package func withPythonServer<Result>(port: Int, script: String, _ body: () async throws -> Result) async throws -> Result {
-    let server = ChildProcess()
+    let server = ChildProcess.guarded()
     server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
     server.arguments = ["-c", script]
     server.standardOutput = FileHandle.nullDevice

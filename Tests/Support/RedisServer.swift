@@ -1,3 +1,4 @@
+package import Essentials
 import Foundation
 import Logging
 package import RedisClient
@@ -88,8 +89,7 @@ package final class RedisServer: @unchecked Sendable {
     }
 
     package func launch(extra: [String]? = nil, guarded: Bool = true) async throws {
-        let process = ChildProcess()
-        process.guarded = guarded
+        let process = guarded ? ChildProcess.guarded() : ChildProcess()
         process.executableURL = try Self.executable()
         process.arguments = (extra ?? ["--port", "\(port)"]) + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
         process.standardOutput = FileHandle.nullDevice

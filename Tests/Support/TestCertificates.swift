@@ -1,3 +1,4 @@
+package import Essentials
 package import Foundation
 
 /// A throwaway PKI made by openssl in a fresh directory: a CA, a server certificate for
@@ -44,7 +45,7 @@ package struct TestCertificates: Sendable {
     }
 
     private static func openssl(_ arguments: [String]) throws {
-        let process = ChildProcess()
+        let process = ChildProcess.guarded()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice

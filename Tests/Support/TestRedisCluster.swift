@@ -49,29 +49,20 @@ package final class TestRedisCluster: @unchecked Sendable {
             + (password.map { ["--requirepass", $0, "--masterauth", $0] } ?? [])
         for _ in 0..<(primaries * 2) {
             let port = try freePort()
-            // The bus port too (by default port + 10,000, which may be taken or in the
-            // ephemeral range).
-            let bus = try freePort()
             let listen = tls.map { RedisServer.tlsArguments(port: port, $0) } ?? ["--port", "\(port)"]
-            servers.append(try await RedisServer.start(port: port, extra: listen + secured + [
-                "--cluster-port", "\(bus)", "--cluster-enabled", "yes", "--cluster-config-file", "nodes-\(port).conf",
-                "--cluster-node-timeout", "1000", "--dir", directory.path,
-            ], tlsCAFile: tls?.ca, password: password, guarded: guarded))
+            let member = RedisClusterFormation.serverArguments(port: port, bus: try freePort(), directory: directory.path, nodeTimeout: .seconds(1))
+            servers.append(try await RedisServer.start(
+                port: port, extra: listen + secured + member, tlsCAFile: tls?.ca, password: password, guarded: guarded
+            ))
         }
         let cluster = TestRedisCluster(servers: servers, directory: directory)
         do {
-            let create = ChildProcess()
-            create.executableURL = URL(fileURLWithPath: "/usr/bin/redis-cli")
-            create.arguments = (tls.map { ["--tls", "--cacert", $0.ca] } ?? []) + (password.map { ["-a", $0, "--no-auth-warning"] } ?? [])
-                + ["--cluster", "create"] + servers.map { "127.0.0.1:\($0.port)" } + ["--cluster-replicas", "1", "--cluster-yes"]
-            create.standardOutput = FileHandle.nullDevice
-            create.standardError = FileHandle.nullDevice
-            try create.run()
-            if await !create.exit(within: .seconds(120)) {
-                create.terminate()
-                throw TestFailure("redis-cli --cluster create did not finish within 120 s")
-            }
-            guard create.terminationStatus == 0 else { throw TestFailure("redis-cli --cluster create exited with \(create.terminationStatus)") }
+            let formation = RedisClusterFormation(
+                cli: URL(fileURLWithPath: "/usr/bin/redis-cli"),
+                cliOptions: (tls.map { ["--tls", "--cacert", $0.ca] } ?? []) + (password.map { ["-a", $0, "--no-auth-warning"] } ?? []),
+                timeout: .seconds(120)
+            )
+            try await formation.form(ports: servers.map(\.port))
             try await cluster.waitUntilFormed(primaries: primaries)
         } catch {
             cluster.stop()

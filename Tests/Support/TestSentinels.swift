@@ -1,3 +1,4 @@
+package import Essentials
 import Foundation
 import Logging
 package import RedisClient
@@ -55,7 +56,7 @@ package final class TestSentinels: @unchecked Sendable {
             \(password.map { "requirepass \($0)" } ?? "")
 
             """.write(to: file, atomically: true, encoding: .utf8)
-            let process = ChildProcess()
+            let process = ChildProcess.guarded()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-sentinel")
             guard FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-sentinel") else {
                 throw TestFailure("redis-sentinel is not installed: apt-get install -y redis-sentinel (scripts/test.sh does)")

@@ -1,3 +1,4 @@
+package import Essentials
 import Foundation
 import Testing
 #if canImport(Glibc)

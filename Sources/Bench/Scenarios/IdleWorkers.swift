@@ -1,26 +1,27 @@
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #endif
+import Essentials
 import Foundation
 
 /// Generator processes for connection counts beyond one process's file limit. Each holds
 /// its share of the clients until its stdin closes.
 final class IdleWorkers: Sendable {
-    private let children: [(process: Process, stdin: Pipe)]
+    private let children: [(process: ChildProcess, stdin: Pipe)]
 
-    private init(children: [(process: Process, stdin: Pipe)]) {
+    private init(children: [(process: ChildProcess, stdin: Pipe)]) {
         self.children = children
     }
 
     static func start(benchmark: IdleBenchmark, userPrefix: String) async throws -> IdleWorkers {
         guard let executable = benchmark.workerCommand.first else { throw BenchError("no worker command to start generator processes with") }
-        var children: [(process: Process, stdin: Pipe)] = []
+        var children: [(process: ChildProcess, stdin: Pipe)] = []
         var outputs: [Pipe] = []
         let share = benchmark.connections / benchmark.processes
         for worker in 0..<benchmark.processes {
             let first = worker * share
             let count = worker == benchmark.processes - 1 ? benchmark.connections - first : share
-            let process = Process()
+            let process = ChildProcess()
             process.executableURL = URL(fileURLWithPath: executable)
             process.arguments = Array(benchmark.workerCommand.dropFirst()) + [
                 "--urls"] + benchmark.endpoints.map(\.description) + [

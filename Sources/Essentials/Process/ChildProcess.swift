@@ -2,15 +2,20 @@ package import Foundation
 import Synchronization
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
-/// A child process started with `posix_spawn`, for tests that start servers and tools.
+/// A child process started with `posix_spawn`: what `switchboard cluster` starts (Redis,
+/// backends, nodes), the load generator's worker processes, and the servers and tools
+/// tests start.
 ///
 /// Not Foundation's `Process`: its `run()` on Linux (Swift 6.3) scans `/proc/self/fd` with a
-/// 256-byte over-read of each directory entry, which crashes the test process now and then
-/// when many sockets are open (swift-corelibs-foundation#5472) — and this suite opens
-/// thousands. The child gets the default signal dispositions and an empty signal mask (so
-/// SIGTERM works on it whatever thread started it), and no descriptor but 0–2.
+/// 256-byte over-read of each directory entry, which crashes the parent now and then when
+/// many sockets are open (swift-corelibs-foundation#5472) — and the load generator and the
+/// test suite open thousands. The child gets the default signal dispositions and an empty
+/// signal mask (so SIGTERM works on it whatever thread started it), and no descriptor but
+/// 0–2. Starting one is implemented for Linux, where the servers run.
 ///
 /// The properties mirror `Process`' so call sites read the same.
 package final class ChildProcess: @unchecked Sendable {
@@ -25,9 +30,9 @@ package final class ChildProcess: @unchecked Sendable {
     package var standardError: Any?
     /// A `Pipe` (its reading end) or a `FileHandle`; nil inherits this process' own.
     package var standardInput: Any?
-    /// Killed by the test watchdog when the test that started it outlives its limit
-    /// (`TestWatchdog`); off for what outlives any one test (the shared Redis).
-    package var guarded = true
+    /// Called once the child runs, with its name and pid; what it returns is called once
+    /// the child has been reaped. The tests' watchdog registers children this way.
+    package var watch: (@Sendable (_ name: String, _ pid: pid_t) -> (@Sendable () -> Void))?
 
     private let lock = NSLock()
     private var pid: pid_t = 0
@@ -35,16 +40,19 @@ package final class ChildProcess: @unchecked Sendable {
 
     package init() {}
 
+    #if os(Linux)
     /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module
     /// does not declare: the child closes every descriptor from 3 on.
     private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
     private static let addCloseFrom: AddCloseFrom? = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np")
         .map { unsafeBitCast($0, to: AddCloseFrom.self) }
+    #endif
 
     package var processIdentifier: Int32 { lock.withLock { pid } }
 
     package func run() throws {
-        guard let path = executableURL?.path else { throw TestFailure("ChildProcess: no executable") }
+        #if os(Linux)
+        guard let path = executableURL?.path else { throw ChildProcessError("no executable to start") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -69,7 +77,7 @@ package final class ChildProcess: @unchecked Sendable {
                 break
             }
         }
-        guard let closeFrom = Self.addCloseFrom else { throw TestFailure("ChildProcess needs glibc 2.34 or later (posix_spawn_file_actions_addclosefrom_np)") }
+        guard let closeFrom = Self.addCloseFrom else { throw ChildProcessError("starting a process needs glibc 2.34 or later (posix_spawn_file_actions_addclosefrom_np)") }
         closeFrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
@@ -90,13 +98,11 @@ package final class ChildProcess: @unchecked Sendable {
         defer { environment.forEach { free($0) } }
         var child: pid_t = 0
         let result = posix_spawn(&child, path, &actions, &attributes, argv, environment)
-        guard result == 0 else { throw TestFailure("cannot start \(path): \(String(cString: strerror(result)))") }
+        guard result == 0 else { throw ChildProcessError("cannot start \(path): \(String(cString: strerror(result)))") }
         lock.withLock { pid = child }
         let spawned = child
         Self.live.withLock { _ = $0.insert(spawned) }
-        let watch = guarded
-            ? TestWatchdog.shared.guarding("\(executableURL?.lastPathComponent ?? path) (pid \(spawned))") { Glibc.kill(spawned, SIGKILL) }
-            : nil
+        let release = watch?(executableURL?.lastPathComponent ?? path, spawned)
         // Reaped as soon as it exits, as Foundation's Process does (a zombie would still
         // look alive to whoever waits for the pid to go, e.g. `switchboard bench drain`).
         let reaper = Thread { [self] in
@@ -104,13 +110,16 @@ package final class ChildProcess: @unchecked Sendable {
             while waitpid(spawned, &raw, 0) == -1 && errno == EINTR {}
             lock.withLock { status = raw }
             Self.live.withLock { _ = $0.remove(spawned) }
-            watch?.release()
+            release?()
         }
         reaper.stackSize = 64 * 1024
         reaper.start()
         // The child has its own copies of its pipe ends; without ours, an output pipe's
         // reader sees the end once the child exits.
         for end in childEnds { try? end.close() }
+        #else
+        throw ChildProcessError("starting a child process is implemented for Linux only")
+        #endif
     }
 
     package var isRunning: Bool {
@@ -142,16 +151,16 @@ package final class ChildProcess: @unchecked Sendable {
         terminate()
         if await exit(within: grace) { return }
         let pid = processIdentifier
-        if pid > 0 && isRunning { Glibc.kill(pid, SIGCONT); Glibc.kill(pid, SIGKILL) }
+        if pid > 0 && isRunning { kill(pid, SIGCONT); kill(pid, SIGKILL) }
         await exit(within: .seconds(30))
     }
 
-    /// Children still running, by pid: the watchdog kills them before it fails the run.
+    /// Children still running, by pid (`killAll`).
     private static let live = Mutex<Set<pid_t>>([])
 
     /// SIGKILL to every child still running.
     package static func killAll() {
-        for pid in live.withLock({ $0 }) { Glibc.kill(pid, SIGKILL) }
+        for pid in live.withLock({ $0 }) { kill(pid, SIGKILL) }
     }
 
     /// The exit code, or the signal that ended it.
@@ -169,6 +178,15 @@ package final class ChildProcess: @unchecked Sendable {
     /// SIGTERM.
     package func terminate() {
         let pid = processIdentifier
-        if pid > 0 && isRunning { Glibc.kill(pid, SIGTERM) }
+        if pid > 0 && isRunning { kill(pid, SIGTERM) }
+    }
+}
+
+/// Why a child process could not be started.
+package struct ChildProcessError: Error, CustomStringConvertible {
+    package let description: String
+
+    package init(_ description: String) {
+        self.description = description
     }
 }
