@@ -53,7 +53,8 @@ let package = Package(
             ]
         ),
         // Small pieces every target may use: host:port, wall-clock time, duration units,
-        // the open-file limit.
+        // the open-file limit; the settings engine (Settings/) the node and the backends read
+        // their settings with; child processes and local Redis Clusters (Process/).
         .target(name: "Essentials"),
         // Debian's libhiredis-dev, for RedisClient alone.
         .systemLibrary(
@@ -142,6 +143,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
+                .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "GRPCSupport",
@@ -273,6 +275,7 @@ let package = Package(
             name: "TestSupport",
             dependencies: [
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                "Essentials",
                 "GRPCSupport",
                 "Auth",
                 "Node",

@@ -2,8 +2,8 @@ import Auth
 package import GRPCSupport
 
 /// Where the reference backends listen, which gateway they push through, and the TLS and
-/// secrets on both ways.
-/// `switchboard backends` reads each key from a flag or `SWITCHBOARD_*` variable.
+/// secrets on both ways. `switchboard backends` reads each setting from a flag or a
+/// `SWITCHBOARD_*` variable through one list (`BackendsConfiguration.settings`).
 package struct BackendsConfiguration: Sendable {
     /// `--host`, `SWITCHBOARD_BACKENDS_HOST`: address the three services bind.
     package var host = "127.0.0.1"
@@ -30,10 +30,25 @@ package struct BackendsConfiguration: Sendable {
     /// `--tls-cert-file`, `--tls-key-file`: the services speak only gRPC over TLS;
     /// `--client-ca-file` makes it mutual: a node without a certificate from those
     /// authorities is refused in the handshake.
-    package var tls: GRPCServerTLS?
+    package var tlsCertFile: String?
+    package var tlsKeyFile: String?
+    package var clientCAFile: String?
     /// `--gateway-ca-file` (and `--gateway-tls-cert-file`, `--gateway-tls-key-file` for a
     /// Gateway API that requires mutual TLS): pushes go over TLS.
-    package var gatewayTLS: GRPCClientTLS?
+    package var gatewayCAFile: String?
+    package var gatewayTLSCertFile: String?
+    package var gatewayTLSKeyFile: String?
+
+    /// The services' TLS, when they have a certificate.
+    package var tls: GRPCServerTLS? {
+        guard let tlsCertFile, let tlsKeyFile else { return nil }
+        return GRPCServerTLS(certFile: tlsCertFile, keyFile: tlsKeyFile, clientCAFile: clientCAFile)
+    }
+    /// TLS to the Gateway API, when an authority or a client certificate is set.
+    package var gatewayTLS: GRPCClientTLS? {
+        guard gatewayCAFile != nil || gatewayTLSCertFile != nil else { return nil }
+        return GRPCClientTLS(caFile: gatewayCAFile, certFile: gatewayTLSCertFile, keyFile: gatewayTLSKeyFile)
+    }
     /// Deadline of one push through the gateway, including the wait for its connection.
     package var pushTimeout: Duration = .seconds(2)
 

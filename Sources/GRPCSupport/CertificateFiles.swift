@@ -1,16 +1,22 @@
 import GRPCNIOTransportHTTP2
-import Logging
-import NIOCertificateReloading
+package import Logging
+package import NIOCertificateReloading
 import NIOSSL
 
 /// A PEM certificate chain and its private key on disk, as TLS settings name them.
-struct CertificateFiles {
-    let certFile: String
-    let keyFile: String
+package struct CertificateFiles {
+    package let certFile: String
+    package let keyFile: String
+
+    package init(certFile: String, keyFile: String) {
+        self.certFile = certFile
+        self.keyFile = keyFile
+    }
 
     /// A reloader already holding the files' certificate and key (or the reason they do
-    /// not load); a later change that does not load keeps the last good pair, with a warning.
-    func makeReloader(interval: Duration, logger: Logger) throws(GRPCTLSError) -> TimedCertificateReloader {
+    /// not load), and what keeps it current (run it beside whatever serves with it); a later
+    /// change that does not load keeps the last good pair, with a warning.
+    package func makeReloader(interval: Duration, logger: Logger) throws(GRPCTLSError) -> CertificateRefresh {
         let configuration = TimedCertificateReloader.Configuration(
             refreshInterval: interval,
             certificateSource: .init(location: .file(path: certFile), format: .pem),
@@ -23,7 +29,7 @@ struct CertificateFiles {
             }
         }
         do {
-            return try TimedCertificateReloader.makeReloaderValidatingSources(configuration: configuration)
+            return CertificateRefresh(reloader: try TimedCertificateReloader.makeReloaderValidatingSources(configuration: configuration), interval: interval)
         } catch {
             throw GRPCTLSError(file: "\(certFile), \(keyFile)", problem: "\(error)")
         }

@@ -26,11 +26,11 @@ package struct GRPCClientTLS: Sendable {
     package func load(logger: Logger) throws(GRPCTLSError) -> GRPCClientSecurity {
         let roots = try caFile.map { path throws(GRPCTLSError) in try CertificateFiles.trustRoots(path) } ?? .systemDefault
         guard let certFile, let keyFile else {
-            return GRPCClientSecurity(transport: .tls { $0.trustRoots = roots }, reloader: nil)
+            return GRPCClientSecurity(transport: .tls { $0.trustRoots = roots }, refresh: nil)
         }
-        let reloader = try CertificateFiles(certFile: certFile, keyFile: keyFile).makeReloader(interval: reloadInterval, logger: logger)
+        let refresh = try CertificateFiles(certFile: certFile, keyFile: keyFile).makeReloader(interval: reloadInterval, logger: logger)
         do {
-            return GRPCClientSecurity(transport: try .mTLS(certificateReloader: reloader) { $0.trustRoots = roots }, reloader: reloader)
+            return GRPCClientSecurity(transport: try .mTLS(certificateReloader: refresh.reloader) { $0.trustRoots = roots }, refresh: refresh)
         } catch {
             throw GRPCTLSError(file: certFile, problem: "\(error)")
         }

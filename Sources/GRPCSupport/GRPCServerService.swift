@@ -15,7 +15,7 @@ package struct GRPCServerService: Service {
     let shutdownGrace: Duration
     let onListening: @Sendable (Int) async -> Void
     /// Re-reads the certificate when TLS is on.
-    let reloader: TimedCertificateReloader?
+    let refresh: CertificateRefresh?
 
     package init(
         host: String,
@@ -26,7 +26,7 @@ package struct GRPCServerService: Service {
         shutdownGrace: Duration = .seconds(2),
         onListening: @escaping @Sendable (Int) async -> Void
     ) {
-        reloader = security.reloader
+        refresh = security.refresh
         server = GRPCServer(
             transport: HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security.transport),
             services: [service],
@@ -43,9 +43,9 @@ package struct GRPCServerService: Service {
     package func run() async throws {
         let server = self.server
         try await withThrowingTaskGroup(of: Event.self) { group in
-            if let reloader {
+            if let refresh {
                 group.addTask {
-                    try? await reloader.run()
+                    try? await refresh.run()
                     return .reloaderStopped
                 }
             }

@@ -22,13 +22,14 @@ package struct GRPCServerTLS: Sendable {
     /// Reads the files once, so that a missing, unreadable or mismatched file stops the
     /// process at start with its name; the reloader must run beside the server.
     package func load(logger: Logger) throws(GRPCTLSError) -> GRPCServerSecurity {
-        let reloader = try CertificateFiles(certFile: certFile, keyFile: keyFile).makeReloader(interval: reloadInterval, logger: logger)
+        let refresh = try CertificateFiles(certFile: certFile, keyFile: keyFile).makeReloader(interval: reloadInterval, logger: logger)
+        let reloader = refresh.reloader
         do {
             if let clientCAFile {
                 let roots = try CertificateFiles.trustRoots(clientCAFile)
-                return GRPCServerSecurity(transport: try .mTLS(certificateReloader: reloader) { $0.trustRoots = roots }, reloader: reloader)
+                return GRPCServerSecurity(transport: try .mTLS(certificateReloader: reloader) { $0.trustRoots = roots }, refresh: refresh)
             }
-            return GRPCServerSecurity(transport: try .tls(certificateReloader: reloader), reloader: reloader)
+            return GRPCServerSecurity(transport: try .tls(certificateReloader: reloader), refresh: refresh)
         } catch let error as GRPCTLSError {
             throw error
         } catch {

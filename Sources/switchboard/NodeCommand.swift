@@ -1,4 +1,5 @@
 import ArgumentParser
+import Essentials
 import Foundation
 import Logging
 import Node
@@ -45,10 +46,10 @@ struct NodeCommand: AsyncParsableCommand {
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
                     throw ConfigurationError(key: "config", problem: "cannot read \(path)")
                 }
-                file = try NodeConfiguration.fileSettings(text, path: path)
+                file = try SettingSources.fileLines(text, path: path)
                 fileLogLevel = file.removeValue(forKey: "log-level")
             }
-            configuration = try NodeConfiguration.resolve(file: file, environment: environment, flags: NodeConfiguration.flags(settings))
+            configuration = try NodeConfiguration.resolve(file: file, environment: environment, flags: SettingSources.flags(settings))
             try configuration.validate()
         } catch {
             throw ValidationError("\(error)")

@@ -1,5 +1,6 @@
 import Auth
 import Backends
+import Essentials
 import Foundation
 import GRPCCore
 import GRPCSupport
@@ -56,8 +57,12 @@ struct GRPCTLSTests {
             $0.backendTLSCertFile = pki.clientCert
             $0.backendTLSKeyFile = pki.clientKey
         }, configureBackends: {
-            $0.tls = GRPCServerTLS(certFile: pki.serverCert, keyFile: pki.serverKey, clientCAFile: pki.ca)
-            $0.gatewayTLS = GRPCClientTLS(caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey)
+            $0.tlsCertFile = pki.serverCert
+            $0.tlsKeyFile = pki.serverKey
+            $0.clientCAFile = pki.ca
+            $0.gatewayCAFile = pki.ca
+            $0.gatewayTLSCertFile = pki.clientCert
+            $0.gatewayTLSKeyFile = pki.clientKey
         }) { system in
             // Node → Chat backend and Chat backend → Gateway API, each over mutual TLS.
             let alice = try await system.node.connect("alice")

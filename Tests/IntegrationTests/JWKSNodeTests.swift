@@ -1,4 +1,5 @@
 import Auth
+import Essentials
 import Foundation
 import JWTKit
 import Node
@@ -98,7 +99,7 @@ struct JWKSNodeTests {
         let file = directory.appendingPathComponent("jwks.json")
         try #"{"keys":[\#(try jwk(old, "old"))]}"#.write(to: file, atomically: true, encoding: .utf8)
         let port = try freePort()
-        let server = ChildProcess()
+        let server = ChildProcess.guarded()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         server.arguments = ["-m", "http.server", "\(port)", "--bind", "127.0.0.1", "--directory", directory.path]
         server.standardOutput = FileHandle.nullDevice

@@ -1,3 +1,4 @@
+import Essentials
 import Node
 import Testing
 import TestSupport

@@ -1,3 +1,4 @@
+import Essentials
 import Foundation
 import Logging
 import Node
@@ -109,7 +110,7 @@ struct RedisTLSTests {
         let files = try TestCertificates.make()
         defer { files.remove() }
         let port = try freePort()
-        let server = ChildProcess()
+        let server = ChildProcess.guarded()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
         server.arguments = RedisServer.tlsArguments(port: port, files) + [
             "--tls-protocols", "TLSv1.1", "--tls-ciphers", "DEFAULT@SECLEVEL=0", "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -128,7 +129,7 @@ struct RedisTLSTests {
         connection.sendall(b"PING\\r\\n"); print(connection.version(), connection.recv(16))
         """
         try await waitUntil {
-            let python = ChildProcess()
+            let python = ChildProcess.guarded()
             python.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
             python.arguments = ["-c", probe]
             let output = Pipe()

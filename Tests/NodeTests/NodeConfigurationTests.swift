@@ -5,6 +5,7 @@ import Node
 import RedisBackplane
 import RedisClient
 import Testing
+import TestSupport
 
 /// What containers and pods rely on: settings from SWITCHBOARD_* variables, the node id
 /// from the host name, and bad values refused with the key named.
@@ -79,7 +80,7 @@ struct NodeConfigurationTests {
 struct NodeSettingsTests {
     @Test("a flag beats its variable, which beats the config file, which beats the default")
     func precedence() throws {
-        let file = try NodeConfiguration.fileSettings(
+        let file = try SettingSources.fileLines(
             """
             # a node's config
             port = 9000
@@ -92,7 +93,7 @@ struct NodeSettingsTests {
         let configuration = try NodeConfiguration.resolve(
             file: file,
             environment: ["SWITCHBOARD_PORT": "9001", "SWITCHBOARD_PING_INTERVAL": "0.5"],
-            flags: try NodeConfiguration.flags(["--port", "9002", "--location-backend=loc:9101"]),
+            flags: try SettingSources.flags(["--port", "9002", "--location-backend=loc:9101"]),
             hostName: "pod-7"
         )
         #expect(configuration.port == 9002)
@@ -108,12 +109,12 @@ struct NodeSettingsTests {
     func refusals() throws {
         #expect(throws: ConfigurationError.self) { _ = try NodeConfiguration.resolve(file: ["prot": "1"], environment: [:]) }
         let flag = #expect(throws: ConfigurationError.self) {
-            _ = try NodeConfiguration.resolve(environment: [:], flags: try NodeConfiguration.flags(["--bogus", "1"]))
+            _ = try NodeConfiguration.resolve(environment: [:], flags: try SettingSources.flags(["--bogus", "1"]))
         }
         #expect(flag?.key == "--bogus")
-        let dangling = #expect(throws: ConfigurationError.self) { _ = try NodeConfiguration.flags(["--port"]) }
+        let dangling = #expect(throws: ConfigurationError.self) { _ = try SettingSources.flags(["--port"]) }
         #expect(dangling?.key == "--port")
-        let line = #expect(throws: ConfigurationError.self) { _ = try NodeConfiguration.fileSettings("port 9000", path: "n.conf") }
+        let line = #expect(throws: ConfigurationError.self) { _ = try SettingSources.fileLines("port 9000", path: "n.conf") }
         #expect(line?.key == "n.conf:1")
         let value = #expect(throws: ConfigurationError.self) {
             _ = try NodeConfiguration.resolve(environment: [:], flags: ["queue-bytes": "lots"])
@@ -186,18 +187,7 @@ struct NodeSettingsTests {
 
     @Test("docs/configuration.md's settings table has a row for every node setting, with its variable, and none for settings that do not exist")
     func readmeTable() throws {
-        let table = try String(
-            contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../docs/configuration.md"), encoding: .utf8
-        )
-        var rows: [String: String] = [:]
-        for line in table.split(separator: "\n") where line.hasPrefix("| `--") {
-            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-            guard cells.count >= 2 else { continue }
-            for flag in cells[0].split(separator: ",") {
-                let name = flag.trimmingCharacters(in: CharacterSet(charactersIn: " `-"))
-                rows[name] = cells[1]
-            }
-        }
+        let rows = try DocumentedSettings.rows(section: "## `switchboard node`")
         for setting in NodeConfiguration.settings {
             let row = rows[setting.key]
             #expect(row != nil, "docs/configuration.md lacks a row for --\(setting.key)")

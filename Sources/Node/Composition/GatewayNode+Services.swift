@@ -28,7 +28,7 @@ extension GatewayNode {
             ),
         ]
         if configuration.memoryTrimInterval > .zero { services.append(MemoryTrimService(interval: configuration.memoryTrimInterval)) }
-        if let tls { services.append(TLSReloadService(tls: tls, interval: configuration.tlsReloadInterval)) }
+        if let tls { services.append(tls.refresh) }
         if configuration.jwksFile != nil || configuration.jwksURL != nil {
             services.append(JWKSReloadService(configuration: configuration, authentication: session.authentication, logger: session.logger))
         }

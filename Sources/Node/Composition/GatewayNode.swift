@@ -1,4 +1,5 @@
 import Auth
+import Essentials
 import GRPCSupport
 import RedisBackplane
 package import Logging
@@ -51,7 +52,7 @@ package final class GatewayNode: Sendable {
             metrics: metrics, clusterStats: ClusterStats(store: backplane.stats), logger: logger
         )
         tls = try configuration.tlsCertFile.flatMap { cert in
-            try configuration.tlsKeyFile.map { try ServerTLS(certFile: cert, keyFile: $0, logger: logger) }
+            try configuration.tlsKeyFile.map { try ServerTLS(certFile: cert, keyFile: $0, reloadInterval: configuration.tlsReloadInterval, logger: logger) }
         }
         do {
             gatewaySecurity = try configuration.gatewayTLS?.load(logger: logger) ?? .plaintext

@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Essentials
 import AsyncHTTPClient
 import Auth
 import NIOCore

@@ -5,7 +5,7 @@ import Foundation
 #endif
 import Routing
 import Auth
-import Essentials
+package import Essentials
 package import GRPCSupport
 package import RedisBackplane
 
@@ -227,11 +227,7 @@ extension NodeConfiguration {
         hostName: String? = SystemHostName.current
     ) throws(ConfigurationError) -> NodeConfiguration {
         var configuration = NodeConfiguration(nodeID: hostName ?? "node-1", jwtSecret: "", pushSecret: "")
-        for setting in settings {
-            if let text = file[setting.key] { try setting.read(&configuration, text, setting.key) }
-            if let text = environment[setting.environmentName] { try setting.read(&configuration, text, setting.environmentName) }
-            if let text = flags[setting.key] { try setting.read(&configuration, text, "--\(setting.key)") }
-        }
+        try settingList.read(into: &configuration, file: file, environment: environment, flags: flags)
         if !configuration.redisSentinels.isEmpty, let name = configuration.redisMasterName {
             configuration.redis = .sentinels(
                 configuration.redisSentinels, masterName: name, username: configuration.redisSentinelUsername,
@@ -270,58 +266,15 @@ extension NodeConfiguration {
             }
             configuration.redis?.trust(caFile: path)
         }
-        let known = Set(settings.map(\.key))
-        for key in file.keys.sorted() where !known.contains(key) {
-            throw ConfigurationError(key: key, problem: "is not a node setting (see switchboard node --help)")
-        }
-        for key in flags.keys.sorted() where !known.contains(key) {
-            throw ConfigurationError(key: "--\(key)", problem: "is not a node setting (see switchboard node --help)")
-        }
         return configuration
     }
 
-    /// `--key value` and `--key=value` pairs.
-    package static func flags(_ arguments: [String]) throws(ConfigurationError) -> [String: String] {
-        var flags: [String: String] = [:]
-        var rest = arguments[...]
-        while let argument = rest.popFirst() {
-            guard argument.hasPrefix("--"), argument.count > 2 else {
-                throw ConfigurationError(key: argument, problem: "expected --setting value")
-            }
-            let name = argument.dropFirst(2)
-            if let equals = name.firstIndex(of: "=") {
-                flags[String(name[..<equals])] = String(name[name.index(after: equals)...])
-            } else if let value = rest.popFirst() {
-                flags[String(name)] = value
-            } else {
-                throw ConfigurationError(key: argument, problem: "needs a value")
-            }
-        }
-        return flags
-    }
-
-    /// A config file's `key = value` lines; `#` starts a comment, blank lines are skipped.
-    package static func fileSettings(_ text: String, path: String) throws(ConfigurationError) -> [String: String] {
-        var values: [String: String] = [:]
-        for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-            let trimmed = content.trimmingSpaces
-            guard !trimmed.isEmpty else { continue }
-            guard let equals = trimmed.firstIndex(of: "=") else {
-                throw ConfigurationError(key: "\(path):\(number + 1)", problem: "expected 'key = value', got '\(trimmed)'")
-            }
-            values[trimmed[..<equals].trimmingSpaces] = trimmed[trimmed.index(after: equals)...].trimmingSpaces
-        }
-        return values
-    }
+    /// The settings as one list: read, checked and shown in `switchboard node --help`.
+    package static let settingList = SettingList(settings, command: "switchboard node", noun: "node setting")
 
     /// Every setting with its flag, variable, default and help: `switchboard node --help`.
     package static var settingsHelp: String {
-        let defaults = NodeConfiguration(nodeID: "", jwtSecret: "", pushSecret: "")
-        return settings.map { setting in
-            let value = setting.show(defaults).map { " Default: \($0)." } ?? ""
-            return "--\(setting.key), \(setting.environmentName): \(setting.help)\(value)"
-        }.joined(separator: "\n\n")
+        settingList.help(defaults: NodeConfiguration(nodeID: "", jwtSecret: "", pushSecret: ""))
     }
 
     /// Parses `redis://host:port`, naming the key when it cannot.
@@ -338,11 +291,5 @@ extension NodeConfiguration {
             throw ConfigurationError(key: key, problem: "'\(text)' is not host:port")
         }
         return endpoint
-    }
-}
-
-extension StringProtocol {
-    fileprivate var trimmingSpaces: String {
-        String(drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed().drop(while: { $0 == " " || $0 == "\t" || $0 == "\r" }).reversed())
     }
 }

@@ -242,9 +242,7 @@ package struct NodeConfiguration: Sendable {
     /// Refuses settings that would make the node misbehave, naming the key: each
     /// setting's own rule (`settings`), then the rules between settings.
     package func validate() throws(ConfigurationError) {
-        for setting in Self.settings {
-            if let problem = setting.check(self) { throw ConfigurationError(key: setting.key, problem: problem) }
-        }
+        try Self.settingList.check(self)
         guard queueBytes >= maxFrameBytes else {
             throw ConfigurationError(key: "queue-bytes", problem: "must be at least max-frame-bytes (\(maxFrameBytes))")
         }
