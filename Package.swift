@@ -269,11 +269,28 @@ let package = Package(
             name: "switchboard-fuzz",
             dependencies: ["FuzzTargets"]
         ),
-        // What every test target shares: real nodes, backends, Redis and WebSocket clients
-        // in scoped fixtures, polling, a manual clock for virtual time, and the tags.
+        // What every test target shares, without the app: processes under the watchdog,
+        // real Redis servers and clusters, certificates, polling, a manual clock for
+        // virtual time, raw and scripted sockets, and the tags.
         .target(
             name: "TestSupport",
             dependencies: [
+                "Essentials",
+                "RedisClient",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
+            path: "Tests/Support"
+        ),
+        // Real nodes, backends and WebSocket clients in scoped fixtures, for the targets
+        // that test the app (NodeTests, ClientTests, IntegrationTests).
+        .target(
+            name: "NodeTestSupport",
+            dependencies: [
+                "TestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 "Essentials",
                 "GRPCSupport",
@@ -293,10 +310,9 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
             ],
-            path: "Tests/Support"
+            path: "Tests/NodeSupport"
         ),
         .testTarget(
             name: "AuthTests",
@@ -347,6 +363,7 @@ let package = Package(
                 "Node",
                 "Presence",
                 "SwitchboardProtocol",
+                "NodeTestSupport",
                 "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -366,6 +383,7 @@ let package = Package(
                 "SwitchboardClient",
                 "SwitchboardProtocol",
                 "Node",
+                "NodeTestSupport",
                 "TestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -389,6 +407,7 @@ let package = Package(
                 "Presence",
                 "RedisClient",
                 "SwitchboardProtocol",
+                "NodeTestSupport",
                 "TestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),

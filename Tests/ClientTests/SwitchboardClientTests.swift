@@ -10,6 +10,7 @@ import SwitchboardClient
 import SwitchboardProtocol
 import Synchronization
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Runs `body` with `client` running; the client is closed and its run loop awaited

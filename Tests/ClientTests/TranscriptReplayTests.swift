@@ -3,6 +3,7 @@ import SwiftProtobuf
 import SwitchboardClient
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The Swift client against the protocol's conformance transcripts (docs/conformance): a

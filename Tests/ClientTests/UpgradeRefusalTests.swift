@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 @testable import SwitchboardClient
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The client reads a refused upgrade's answer to say why; a server that is not a node

@@ -8,6 +8,7 @@ import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 @Suite("Backends over gRPC", .timeLimit(.minutes(4)))

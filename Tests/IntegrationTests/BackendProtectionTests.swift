@@ -6,6 +6,7 @@ import Routing
 import Synchronization
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 import WSCore
 

@@ -2,6 +2,7 @@ import Backends
 import Essentials
 import GRPCSupport
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// `switchboard backends` reads its settings through the same engine as the node: each

@@ -2,6 +2,7 @@ import NIOCore
 import NIOWebSocket
 import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 import WSCore
 

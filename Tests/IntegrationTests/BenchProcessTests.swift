@@ -2,6 +2,7 @@ import Essentials
 import Foundation
 import RedisClient
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// `switchboard bench` as a user runs it: a node process, the generator's processes, and

@@ -5,6 +5,7 @@ import NIOCore
 import Node
 import Routing
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Tiny runs of every load-generator scenario, so the tool keeps working. They assert

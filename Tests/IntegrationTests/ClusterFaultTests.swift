@@ -7,6 +7,7 @@ import NIOWebSocket
 import Node
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// What survives a crash. How soon a dead node's presence goes is proven on virtual time

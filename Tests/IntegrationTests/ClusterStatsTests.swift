@@ -2,6 +2,7 @@ import Auth
 import Foundation
 import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// `switchboard.cluster`, the dashboard's call: admin tokens (or a --dev node) only; every

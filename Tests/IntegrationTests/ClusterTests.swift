@@ -5,6 +5,7 @@ import Node
 import RedisClient
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 import WSCore
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// RFC 6455 conformance of the client port, case by case after Autobahn TestSuite's case

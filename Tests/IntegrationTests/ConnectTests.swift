@@ -2,6 +2,7 @@ import Auth
 import Foundation
 @testable import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 
 @Suite("Connecting and authenticating", .timeLimit(.minutes(2)))

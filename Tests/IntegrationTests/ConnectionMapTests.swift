@@ -1,6 +1,7 @@
 import Node
 import Presence
 import Testing
+import NodeTestSupport
 import TestSupport
 
 @Suite("The local connection map under load", .tags(.slow), .timeLimit(.minutes(2)))

@@ -7,6 +7,7 @@ import SwiftProtobuf
 import SwitchboardProtocol
 import Synchronization
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// A push to the wrong user is the worst bug a gateway can have. Thousands of users whose

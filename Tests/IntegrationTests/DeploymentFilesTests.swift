@@ -4,6 +4,7 @@ import GRPCSupport
 import Node
 import Routing
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The Dockerfile, docker-compose.yml, HAProxy, Kubernetes, Prometheus and Grafana files,

@@ -9,6 +9,7 @@ import SwiftProtobuf
 import SwitchboardProtocol
 import Synchronization
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The outcome of a drain with real clients: everyone reconnects and nothing is missed.

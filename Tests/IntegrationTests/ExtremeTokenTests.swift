@@ -1,6 +1,7 @@
 import Essentials
 import Foundation
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Tokens whose claims take extreme values, black-box: minted by `switchboard token`,

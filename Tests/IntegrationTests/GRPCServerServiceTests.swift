@@ -6,6 +6,7 @@ import ServiceLifecycle
 import ServiceLifecycleTestKit
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// A gRPC server stops even when a client never lets go of its connection.

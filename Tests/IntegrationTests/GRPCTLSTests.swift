@@ -9,6 +9,7 @@ import Node
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// gRPC over TLS and mutual TLS both ways between nodes and backends, with certificates

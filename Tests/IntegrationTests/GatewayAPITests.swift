@@ -3,6 +3,7 @@ import NIOWebSocket
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 import WSCore
 

@@ -2,6 +2,7 @@ import Logging
 import Node
 import RedisClient
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Pushes to a user held by one node only need no PUBLISH; once another node holds the

@@ -1,6 +1,7 @@
 import Foundation
 import NIOWebSocket
 import Testing
+import NodeTestSupport
 import TestSupport
 import WSCore
 

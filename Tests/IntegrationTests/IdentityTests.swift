@@ -3,6 +3,7 @@ import GRPCCore
 @testable import Node
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Who a client is and who a push is from: one rule for user ids, kinds reserved for

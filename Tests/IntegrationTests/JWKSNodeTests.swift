@@ -4,6 +4,7 @@ import Foundation
 import JWTKit
 import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// A node that takes tokens from an identity provider: `--jwks-file`, `--jwt-issuer`,

@@ -2,6 +2,7 @@ import Node
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 @Suite("Gateway-native calls on one node", .timeLimit(.minutes(2)))

@@ -1,5 +1,6 @@
 import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 
 @Suite("Metrics", .tags(.redis), .timeLimit(.minutes(2)))

@@ -2,6 +2,7 @@ import Essentials
 import RedisBackplane
 import Foundation
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Two nodes must never share an id: presence, leases and connection ids would merge

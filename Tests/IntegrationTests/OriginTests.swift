@@ -1,6 +1,7 @@
 import Essentials
 import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Cross-site WebSocket hijacking: a page from another site must not open a socket with

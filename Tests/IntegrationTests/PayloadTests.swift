@@ -2,6 +2,7 @@ import Node
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// A send's data travels as the JSON its sender wrote: checked once on the sending node,

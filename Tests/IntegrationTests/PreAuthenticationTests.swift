@@ -2,6 +2,7 @@ import Essentials
 import Foundation
 @testable import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Limits on clients that have not authenticated yet: they get a deadline, count against

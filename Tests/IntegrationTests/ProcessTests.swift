@@ -3,6 +3,7 @@ import Essentials
 import Foundation
 import NIOWebSocket
 import Testing
+import NodeTestSupport
 import TestSupport
 import WSCore
 

@@ -4,6 +4,7 @@ import GRPCCore
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The Gateway API's `PushStream`: many pushes over one stream, one outcome per item.

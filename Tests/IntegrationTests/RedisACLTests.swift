@@ -4,6 +4,7 @@ import RedisBackplane
 import RedisClient
 import Routing
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Nodes signed in to Redis as a least-privilege ACL user (docs/redis.md § Credentials

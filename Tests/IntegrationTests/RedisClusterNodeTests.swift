@@ -10,6 +10,7 @@ import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Nodes on a real Redis Cluster (6 redis-server processes: 3 primaries, 3 replicas):

@@ -5,6 +5,7 @@ import Node
 import RedisBackplane
 import RedisClient
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Nodes behind Redis Sentinel (real redis-sentinel processes, a primary and a replica):

@@ -5,6 +5,7 @@ import Node
 import RedisBackplane
 import RedisClient
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Nodes reaching Redis over TLS (`rediss://`, `--redis-ca-file`) as an ACL user, with

@@ -4,6 +4,7 @@ import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// Durable pushes and resume against real nodes and a real Redis (docs/protocol.md §

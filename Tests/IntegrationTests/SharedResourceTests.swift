@@ -4,6 +4,7 @@ import Node
 import RedisBackplane
 import RedisClient
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// What one account can make the cluster keep for it: black-box, through the client

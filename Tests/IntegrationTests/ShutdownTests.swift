@@ -5,6 +5,7 @@ import NIOWebSocket
 import ServiceLifecycle
 import Synchronization
 import Testing
+import NodeTestSupport
 import TestSupport
 import WSCore
 

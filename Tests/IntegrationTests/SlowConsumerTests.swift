@@ -4,6 +4,7 @@ import Node
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 @Suite("Slow consumers", .tags(.slow), .timeLimit(.minutes(4)))

@@ -1,6 +1,7 @@
 import Essentials
 import Foundation
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The suite cannot hang: a test that blocks past its limit, ignoring cancellation, makes

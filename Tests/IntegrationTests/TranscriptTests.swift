@@ -3,6 +3,7 @@ import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The node against the protocol's conformance transcripts (docs/conformance): every

@@ -6,6 +6,7 @@ import NIOWebSocket
 import Presence
 import Synchronization
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The read side of a client socket on `NIOAsyncTestingChannel` (thread-safe, as the

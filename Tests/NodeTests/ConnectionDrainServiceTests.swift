@@ -9,6 +9,7 @@ import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Synchronization
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The paced drain on virtual time: when each connection is told to close, when the

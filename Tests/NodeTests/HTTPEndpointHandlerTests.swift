@@ -6,6 +6,7 @@ import NIOEmbedded
 import NIOHTTP1
 @testable import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// The client port's plain HTTP answers on `NIOAsyncTestingChannel`: health, readiness,

@@ -5,6 +5,7 @@ import Node
 import RedisBackplane
 import RedisClient
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// What containers and pods rely on: settings from SWITCHBOARD_* variables, the node id

@@ -5,6 +5,7 @@ import NIOEmbedded
 import NIOWebSocket
 @testable import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// RFC 6455's rules for clients, on `NIOAsyncTestingChannel` with the pipeline the upgrade

@@ -6,6 +6,7 @@ import NIOEmbedded
 import NIOWebSocket
 @testable import Node
 import Testing
+import NodeTestSupport
 import TestSupport
 
 /// A connection lives as long as its token (Centrifugo's connection expiry), on virtual time.

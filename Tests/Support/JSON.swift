@@ -7,10 +7,3 @@ package func json(_ text: String) throws -> [String: Any] {
     }
     return object
 }
-
-extension TestWebSocket {
-    /// The next JSON frame, skipping none.
-    package func receiveJSON(timeout: Duration = .seconds(30)) async throws -> [String: Any] {
-        try json(try await receiveText(timeout: timeout))
-    }
-}

@@ -6,6 +6,7 @@ import NIOWebSocket
 @testable import Node
 import Presence
 import Routing
+import NodeTestSupport
 import TestSupport
 
 /// What a client session uses, built without a node: in-process presence (or

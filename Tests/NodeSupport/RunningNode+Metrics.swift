@@ -1,3 +1,5 @@
+import TestSupport
+
 extension RunningNode {
     /// The value of one sample of `/metrics`: the line of `name` whose labels include
     /// `labels` (0 when there is none).

@@ -1,3 +1,4 @@
+package import TestSupport
 package import GRPCCore
 package import GRPCNIOTransportHTTP2
 package import GRPCSupport

@@ -1,3 +1,4 @@
+package import TestSupport
 import RedisBackplane
 package import Node
 

@@ -1,3 +1,4 @@
+package import TestSupport
 package import Backends
 package import Node
 package import Presence

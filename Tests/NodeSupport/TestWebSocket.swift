@@ -1,3 +1,4 @@
+package import TestSupport
 import HTTPTypes
 import Logging
 import NIOCore

@@ -1,3 +1,4 @@
+package import TestSupport
 import SwitchboardWire
 import Auth
 import Foundation
@@ -125,9 +126,4 @@ package final class RunningNode: Sendable {
         await group.triggerGracefulShutdown()
         try await task.value(within: .seconds(60), "the shutdown of node \(node.configuration.nodeID)")
     }
-}
-
-package struct TestFailure: Error, CustomStringConvertible {
-    package let description: String
-    package init(_ description: String) { self.description = description }
 }
