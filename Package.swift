@@ -109,14 +109,25 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // A client's call to a backend: the route table from call names to typed gRPC
+        // methods, the arguments' and results' mapping.
+        .target(
+            name: "BackendCalls",
+            dependencies: [
+                "GRPCSupport",
+                "SwitchboardProtocol",
+                .product(name: "GRPCCore", package: "grpc-swift-2"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ]
+        ),
+        // Where a message goes: local delivery, the push router, the relay bus protocol,
+        // payloads and the durable inbox's positions.
         .target(
             name: "Routing",
             dependencies: [
-                "GRPCSupport",
                 "Presence",
                 "SwitchboardProtocol",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -143,6 +154,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
+                "BackendCalls",
                 .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -290,6 +302,7 @@ let package = Package(
         .target(
             name: "NodeTestSupport",
             dependencies: [
+                "BackendCalls",
                 "TestSupport",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 "Essentials",
@@ -344,6 +357,7 @@ let package = Package(
         .testTarget(
             name: "RoutingTests",
             dependencies: [
+                "BackendCalls",
                 "RedisBackplane",
                 "Routing",
                 "SwitchboardProtocol",
@@ -353,6 +367,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
+                "BackendCalls",
                 "Auth",
                 "Essentials",
                 "FuzzTargets",
@@ -395,6 +410,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "BackendCalls",
                 .product(name: "WSCore", package: "swift-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 "GRPCSupport",

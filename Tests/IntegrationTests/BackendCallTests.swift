@@ -4,6 +4,7 @@ import GRPCCore
 import GRPCNIOTransportHTTP2
 import GRPCSupport
 import Node
+import BackendCalls
 import Routing
 import SwiftProtobuf
 import SwitchboardProtocol

@@ -2,6 +2,7 @@ import GRPCCore
 import GRPCSupport
 import NIOWebSocket
 import Node
+import BackendCalls
 import Routing
 import Synchronization
 import SwitchboardProtocol

@@ -2,6 +2,7 @@ package import TestSupport
 package import Backends
 package import Node
 package import Presence
+package import BackendCalls
 package import Routing
 
 /// Scoped fixtures: what they start is stopped when the body returns or throws, so a

@@ -3,6 +3,7 @@ package import Backends
 package import GRPCSupport
 import Logging
 package import Node
+package import BackendCalls
 package import Routing
 import ServiceLifecycle
 

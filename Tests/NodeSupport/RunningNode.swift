@@ -5,6 +5,7 @@ import Foundation
 import Logging
 package import Node
 package import Presence
+package import BackendCalls
 package import Routing
 import ServiceLifecycle
 import Synchronization

@@ -1,3 +1,4 @@
+@testable import BackendCalls
 @testable import Routing
 import SwiftProtobuf
 import SwitchboardProtocol

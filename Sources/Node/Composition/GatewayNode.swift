@@ -4,6 +4,7 @@ import GRPCSupport
 import RedisBackplane
 package import Logging
 package import Presence
+package import BackendCalls
 package import Routing
 import UnixSignals
 package import ServiceLifecycle

@@ -2,6 +2,7 @@ import GRPCCore
 import GRPCSupport
 import Logging
 import Presence
+import BackendCalls
 import Routing
 import SwitchboardProtocol
 

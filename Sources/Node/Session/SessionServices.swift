@@ -1,5 +1,6 @@
 import Logging
 import Presence
+import BackendCalls
 import Routing
 
 /// What a client's session uses of its node, built once by `GatewayNode` and shared by

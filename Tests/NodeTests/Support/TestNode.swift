@@ -5,6 +5,7 @@ import NIOEmbedded
 import NIOWebSocket
 @testable import Node
 import Presence
+import BackendCalls
 import Routing
 import NodeTestSupport
 import TestSupport
