@@ -56,6 +56,8 @@ let package = Package(
         // the open-file limit; the settings engine (Settings/) the node and the backends read
         // their settings with; child processes and local Redis Clusters (Process/).
         .target(name: "Essentials"),
+        // Who is who: user ids (their rule) and cluster-unique connection ids.
+        .target(name: "Identity"),
         // Debian's libhiredis-dev, for RedisClient alone.
         .systemLibrary(
             name: "CHiredis",
@@ -81,6 +83,7 @@ let package = Package(
         .target(
             name: "Auth",
             dependencies: [
+                "Identity",
                 "Essentials",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 // HMAC, to derive secrets of their own from the ones operators set.
@@ -104,6 +107,7 @@ let package = Package(
         .target(
             name: "Presence",
             dependencies: [
+                "Identity",
                 "Essentials",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -125,7 +129,7 @@ let package = Package(
         .target(
             name: "Routing",
             dependencies: [
-                "Presence",
+                "Identity",
                 "SwitchboardProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -140,6 +144,7 @@ let package = Package(
         .target(
             name: "RedisBackplane",
             dependencies: [
+                "Identity",
                 "Essentials",
                 "Presence",
                 "RedisClient",
@@ -154,6 +159,7 @@ let package = Package(
         .target(
             name: "Node",
             dependencies: [
+                "Identity",
                 "BackendCalls",
                 .product(name: "NIOCertificateReloading", package: "swift-nio-extras"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
@@ -208,6 +214,7 @@ let package = Package(
         .target(
             name: "Backends",
             dependencies: [
+                "Identity",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 "Auth",
@@ -344,6 +351,7 @@ let package = Package(
         .testTarget(
             name: "PresenceTests",
             dependencies: [
+                "Identity",
                 "Essentials",
                 "Presence",
                 "RedisBackplane",
@@ -367,6 +375,7 @@ let package = Package(
         .testTarget(
             name: "NodeTests",
             dependencies: [
+                "Identity",
                 "BackendCalls",
                 "Auth",
                 "Essentials",
@@ -410,6 +419,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
+                "Identity",
                 "BackendCalls",
                 .product(name: "WSCore", package: "swift-websocket"),
                 .product(name: "JWTKit", package: "jwt-kit"),

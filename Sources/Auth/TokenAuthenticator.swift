@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Essentials
+import Identity
 import JWTKit
 
 /// Checks client tokens (JWT: HS256 with the nodes' secret, and RS256, ES256 or EdDSA

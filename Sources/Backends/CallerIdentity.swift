@@ -1,5 +1,6 @@
 import Essentials
 import GRPCCore
+import Identity
 
 /// The user a call is made for, as the gateway stated it in metadata. Backends sit
 /// behind the gateway, which sets this from the client's verified token.

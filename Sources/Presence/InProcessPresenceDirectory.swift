@@ -1,3 +1,4 @@
+import Identity
 import Synchronization
 
 /// Presence kept in memory: the embedded single-process default.

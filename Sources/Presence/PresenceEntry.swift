@@ -1,3 +1,4 @@
+package import Identity
 /// One connection of one user: the unit that presence announces and withdraws.
 package struct PresenceEntry: Hashable, Sendable {
     package let user: String

@@ -1,5 +1,6 @@
 import Foundation
 import GRPCCore
+import Identity
 @testable import Node
 import SwitchboardProtocol
 import Testing

@@ -1,3 +1,4 @@
+import Identity
 import RedisBackplane
 import Essentials
 import Logging

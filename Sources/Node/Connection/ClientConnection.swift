@@ -1,3 +1,4 @@
+import Identity
 import SwitchboardProtocol
 import CoreMetrics
 import Logging

@@ -1,4 +1,5 @@
 import Essentials
+import Identity
 import Presence
 import Synchronization
 

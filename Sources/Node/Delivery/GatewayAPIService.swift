@@ -1,5 +1,6 @@
 import Essentials
 import GRPCCore
+import Identity
 import Logging
 import Presence
 import Routing

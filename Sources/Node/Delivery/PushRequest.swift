@@ -1,5 +1,6 @@
 import Essentials
 import GRPCCore
+import Identity
 import Presence
 import Routing
 import SwiftProtobuf

@@ -1,5 +1,6 @@
 import Auth
 import CoreMetrics
+import Identity
 import NIOCore
 import NIOHTTP1
 import Routing

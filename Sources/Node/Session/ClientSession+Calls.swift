@@ -1,5 +1,6 @@
 import GRPCCore
 import GRPCSupport
+import Identity
 import Logging
 import Presence
 import BackendCalls

@@ -5,6 +5,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import Essentials
+import Identity
 import Presence
 import Logging
 import Routing

@@ -1,4 +1,5 @@
 import CoreMetrics
+import Identity
 import Presence
 import Logging
 import Routing

@@ -1,4 +1,5 @@
 import Essentials
+import Identity
 package import Presence
 package import RedisClient
 

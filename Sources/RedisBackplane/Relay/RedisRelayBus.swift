@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import Identity
 package import Logging
 package import NIOCore
 import Presence

@@ -1,4 +1,4 @@
-package import Presence
+package import Identity
 
 /// Who a push is for.
 package enum PushAudience: Hashable, Sendable {

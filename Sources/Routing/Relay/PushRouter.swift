@@ -1,4 +1,4 @@
-import Presence
+import Identity
 
 /// Delivers a push, or a disconnect, to its audience: locally at once, and through the
 /// relay bus to every other node that holds part of it — one publish, no lookup first.
