@@ -1,5 +1,5 @@
 package import Essentials
-package import GRPCSupport
+import GRPCSupport
 
 /// The reference backends' settings, each declared once, read through the same engine as
 /// the node's (`SettingList`): flags of `switchboard backends`, `SWITCHBOARD_*` variables.

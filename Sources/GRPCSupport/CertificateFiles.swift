@@ -1,6 +1,6 @@
 import GRPCNIOTransportHTTP2
 package import Logging
-package import NIOCertificateReloading
+import NIOCertificateReloading
 import NIOSSL
 
 /// A PEM certificate chain and its private key on disk, as TLS settings name them.

@@ -1,6 +1,6 @@
 package import NIOCertificateReloading
 import NIOPosix
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// Keeps a certificate and key current: every `interval`, the reloader re-reads their files
 /// on NIO's blocking-I/O pool (a file read never runs on an event loop or the cooperative

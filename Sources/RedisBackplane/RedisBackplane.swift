@@ -1,6 +1,6 @@
 package import Logging
 package import Presence
-package import RedisClient
+import RedisClient
 package import Routing
 package import ServiceLifecycle
 

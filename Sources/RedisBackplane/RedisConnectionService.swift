@@ -1,5 +1,5 @@
 package import RedisClient
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// Owns the node's Redis command connections: first in the node's services, so it stops
 /// last and closes them once presence, the lease and relay are done with them.

@@ -1,4 +1,4 @@
-package import TestSupport
+import TestSupport
 package import GRPCCore
 package import GRPCNIOTransportHTTP2
 package import GRPCSupport

@@ -1,5 +1,5 @@
 package import TestSupport
-package import Essentials
+import Essentials
 import Foundation
 
 /// A `switchboard node` process, as deployed: the binary `swift test` built, its own

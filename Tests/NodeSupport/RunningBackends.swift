@@ -1,10 +1,10 @@
-package import TestSupport
+import TestSupport
 package import Backends
 package import GRPCSupport
 import Logging
 package import Node
 package import BackendCalls
-package import Routing
+import Routing
 import ServiceLifecycle
 
 /// The reference backends, really serving gRPC on loopback ports.

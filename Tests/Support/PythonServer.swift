@@ -1,4 +1,4 @@
-package import Essentials
+import Essentials
 import Foundation
 
 /// Runs `script` (Python, a server it binds on a loopback port itself) for `body`: waits

@@ -1,4 +1,4 @@
-package import Essentials
+import Essentials
 import Foundation
 import Logging
 package import RedisClient

@@ -1,4 +1,4 @@
-package import Essentials
+import Essentials
 package import Foundation
 
 /// A throwaway PKI made by openssl in a fresh directory: a CA, a server certificate for

@@ -1,7 +1,7 @@
-package import Essentials
+import Essentials
 import Foundation
 import Logging
-package import RedisClient
+import RedisClient
 
 /// Real `redis-sentinel` processes (Debian's redis-sentinel) on free loopback ports,
 /// watching one primary under `masterName` with a short down-after, so that a killed

@@ -78,7 +78,7 @@ package final class ChildProcess: @unchecked Sendable {
             }
         }
         guard let closeFrom = Self.addCloseFrom else { throw ChildProcessError("starting a process needs glibc 2.34 or later (posix_spawn_file_actions_addclosefrom_np)") }
-        closeFrom(&actions, 3)
+        _ = closeFrom(&actions, 3)
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)

@@ -7,7 +7,7 @@ package import Presence
 package import BackendCalls
 package import Routing
 import UnixSignals
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// One running gateway node, composed here: the configuration picks the backplane (Redis
 /// or in process), this builds the values each service and handler is given — the

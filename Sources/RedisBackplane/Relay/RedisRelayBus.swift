@@ -5,7 +5,7 @@ import Foundation
 #endif
 import Identity
 package import Logging
-package import NIOCore
+import NIOCore
 import Presence
 package import Routing
 package import RedisClient

@@ -1,4 +1,4 @@
-package import Presence
+import Presence
 import Essentials
 import RedisClient
 
