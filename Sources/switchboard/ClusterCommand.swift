@@ -58,6 +58,8 @@ struct ClusterCommand: AsyncParsableCommand {
             process.executableURL = executable
             process.arguments = arguments
             process.environment = childEnvironment
+            // Ctrl-C reaches only this command, which stops Redis after the nodes have drained.
+            process.ownProcessGroup = true
             try process.run()
             children.append((name, process))
         }

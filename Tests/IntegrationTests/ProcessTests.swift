@@ -93,6 +93,8 @@ struct ClusterCommandTests {
     ) async throws {
         let process = ChildProcess.guarded()
         process.executableURL = ProcessTests.executable
+        // As a shell runs a command: in a group of its own, which a terminal's Ctrl-C signals.
+        process.ownProcessGroup = true
         let redisPort = arguments.contains("--redis-port") ? [] : ["--redis-port", "\(try freePort())"]
         process.arguments = ["cluster", "--backend-port", "\(try freePort(span: 2))"] + redisPort + arguments
         process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
@@ -142,6 +144,21 @@ struct ClusterCommandTests {
         _ = try await alice.closed(within: .seconds(15))
         try await waitUntil(timeout: .seconds(60)) { !process.isRunning }
         #expect(process.terminationStatus == 0)
+        }
+    }
+
+    @Test("Ctrl-C (SIGINT to the command's process group, as a terminal sends it) reaches only the command: the node drains while Redis runs, then all stop")
+    func interrupt() async throws {
+        let base = try freePort(span: 1)
+        try await withClusterCommand(["--nodes", "1", "--base-port", "\(base)"], readyPorts: [base]) { process, output in
+            let alice = try await TestWebSocket.connect(url: "ws://127.0.0.1:\(base)/ws", token: try await RunningNode.token(for: "alice"))
+            kill(-process.processIdentifier, SIGINT)
+            _ = try await alice.closed(within: .seconds(30))
+            try await waitUntil(timeout: .seconds(60)) { !process.isRunning }
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+            let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            // redis-server says so when a signal reaches it; the command stops it with SIGKILL, last.
+            #expect(!printed.contains("Received SIGINT"), "Redis was interrupted with the command: \(printed.suffix(2000))")
         }
     }
 

@@ -31,6 +31,8 @@ final class IdleWorkers: Sendable {
             let stdin = Pipe(), stdout = Pipe()
             process.standardInput = stdin
             process.standardOutput = stdout
+            // Ctrl-C reaches only the generator; a worker ends when its stdin closes.
+            process.ownProcessGroup = true
             try process.run()
             children.append((process, stdin))
             outputs.append(stdout)

@@ -30,6 +30,10 @@ package final class ChildProcess: @unchecked Sendable {
     package var standardError: Any?
     /// A `Pipe` (its reading end) or a `FileHandle`; nil inherits this process' own.
     package var standardInput: Any?
+    /// Starts the child in a process group of its own (as Foundation's `Process` does), so
+    /// that a terminal's Ctrl-C reaches only this process, which then stops its children in
+    /// its own order; otherwise the child shares this process' group.
+    package var ownProcessGroup = false
     /// Called once the child runs, with its name and pid; what it returns is called once
     /// the child has been reaped. The tests' watchdog registers children this way.
     package var watch: (@Sendable (_ name: String, _ pid: pid_t) -> (@Sendable () -> Void))?
@@ -90,7 +94,12 @@ package final class ChildProcess: @unchecked Sendable {
         sigemptyset(&defaults)
         for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
