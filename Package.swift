@@ -129,6 +129,7 @@ let package = Package(
         .target(
             name: "Routing",
             dependencies: [
+                "Essentials",
                 "Identity",
                 "SwitchboardProtocol",
                 .product(name: "Logging", package: "swift-log"),

@@ -6,7 +6,8 @@ import Foundation
 package import JWTKit
 
 /// What a client token carries: the user (`sub`), when it stops being valid (`exp`), and
-/// whether its holder may watch the cluster (`admin`, for the dashboard).
+/// whether its holder may watch the cluster (`admin`, for the dashboard), and which topics
+/// it may use in namespaces whose rule is `claim` (`topics`: names, or prefixes ending in `*`).
 package struct AccessTokenClaims: JWTPayload {
     package var sub: SubjectClaim
     package var exp: ExpirationClaim
@@ -15,12 +16,14 @@ package struct AccessTokenClaims: JWTPayload {
     package var iss: IssuerClaim?
     package var aud: AudienceClaim?
     package var admin: Bool?
+    package var topics: [String]?
 
-    package init(user: String, expiresAt: Date, issuedAt: Date = Date(), admin: Bool = false) {
+    package init(user: String, expiresAt: Date, issuedAt: Date = Date(), admin: Bool = false, topics: [String] = []) {
         self.sub = SubjectClaim(value: user)
         self.exp = ExpirationClaim(value: expiresAt)
         self.iat = IssuedAtClaim(value: issuedAt)
         self.admin = admin ? true : nil
+        self.topics = topics.isEmpty ? nil : topics
     }
 
     /// Only what needs no policy: times, issuer and audience are `TokenAuthenticator`'s.

@@ -81,7 +81,7 @@ package struct TokenAuthenticator: Sendable {
             try check(claims)
             if let problem = UserID.problem(claims.sub.value) { throw AuthenticationError.invalid("sub: \(problem)") }
             let expiresAtMs = Self.saturating(claims.exp.value.timeIntervalSince1970 * 1000)
-            return VerifiedToken(user: claims.sub.value, isAdmin: claims.admin == true, expiresAtMs: expiresAtMs)
+            return VerifiedToken(user: claims.sub.value, isAdmin: claims.admin == true, expiresAtMs: expiresAtMs, topics: claims.topics ?? [])
         } catch let error as AuthenticationError {
             throw error
         } catch let error as JWTError where error.errorType == .claimVerificationFailure && error.failedClaim is ExpirationClaim {
@@ -143,9 +143,10 @@ package struct TokenAuthenticator: Sendable {
         return Int64(value.rounded(.down))
     }
 
-    /// A token for `user`; `admin` adds the claim the cluster dashboard asks for.
-    package func issue(user: String, validFor ttl: Duration, admin: Bool = false) async throws -> String {
-        try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(ttl.seconds), admin: admin))
+    /// A token for `user`; `admin` adds the claim the cluster dashboard asks for, `topics`
+    /// the topics it may use where a namespace's rule is `claim`.
+    package func issue(user: String, validFor ttl: Duration, admin: Bool = false, topics: [String] = []) async throws -> String {
+        try await keys.sign(AccessTokenClaims(user: user, expiresAt: Date().addingTimeInterval(ttl.seconds), admin: admin, topics: topics))
     }
 
     /// A development token for `user` (a `--dev` node's /demo/token): signed with the

@@ -6,10 +6,13 @@ package struct VerifiedToken: Sendable, Equatable {
     /// When the token expires (unix ms): the node closes the connection then (4001) unless
     /// the client sends a fresh token first.
     package let expiresAtMs: Int64
+    /// The token's `topics` claim: topic names, or prefixes ending in `*`.
+    package let topics: [String]
 
-    package init(user: String, isAdmin: Bool, expiresAtMs: Int64 = .max) {
+    package init(user: String, isAdmin: Bool, expiresAtMs: Int64 = .max, topics: [String] = []) {
         self.user = user
         self.isAdmin = isAdmin
         self.expiresAtMs = expiresAtMs
+        self.topics = topics
     }
 }

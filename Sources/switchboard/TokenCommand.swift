@@ -17,6 +17,8 @@ struct TokenCommand: AsyncParsableCommand {
     var jwtSecret: String?
     @Flag(help: "Add the admin claim: the holder may watch the cluster on /dashboard.")
     var admin = false
+    @Option(help: "Topics the holder may use where a namespace's rule is claim: comma-separated names, or prefixes ending in * (room:*).")
+    var topics: String = ""
 
     func run() async throws {
         guard let secret = jwtSecret ?? ProcessEnvironment.current["SWITCHBOARD_JWT_SECRET"], !secret.isEmpty else {
@@ -26,7 +28,8 @@ struct TokenCommand: AsyncParsableCommand {
         guard let validFor = Self.parseDuration(ttl) else {
             throw ValidationError("invalid --ttl '\(ttl)': use a number with s, m, h or d (e.g. 1h)")
         }
-        print(try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor, admin: admin))
+        let grants = topics.split(separator: ",").map { String($0) }
+        print(try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor, admin: admin, topics: grants))
     }
 
     static func parseDuration(_ text: String) -> Duration? {

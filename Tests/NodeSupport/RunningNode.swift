@@ -98,16 +98,18 @@ package final class RunningNode: Sendable {
         try await Self.token(for: user, validFor: validFor)
     }
 
-    package static func token(for user: String, validFor: Duration = .seconds(3600)) async throws -> String {
-        try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor)
+    package static func token(for user: String, validFor: Duration = .seconds(3600), topics: [String] = []) async throws -> String {
+        try await TokenAuthenticator(secret: secret).issue(user: user, validFor: validFor, topics: topics)
     }
 
-    /// `query` is added to the URL (e.g. `since=3&epoch=…`).
+    /// `query` is added to the URL (e.g. `since=3&epoch=…`); `topics`: the token's topics claim.
     package func connect(
-        _ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false, awaitWelcome: Bool = true, query: String? = nil
+        _ user: String, format: TestWebSocket.Format = .json, readPaused: Bool = false, awaitWelcome: Bool = true, query: String? = nil,
+        topics: [String] = []
     ) async throws -> TestWebSocket {
         let socket = try await TestWebSocket.connect(
-            url: query.map { "\(url)?\($0)" } ?? url, token: token(for: user), format: format, readPaused: readPaused, awaitWelcome: awaitWelcome
+            url: query.map { "\(url)?\($0)" } ?? url, token: Self.token(for: user, topics: topics), format: format, readPaused: readPaused,
+            awaitWelcome: awaitWelcome
         )
         // The welcome waits at most 2 s for the user's channel to be subscribed; a machine
         // busy enough to pass that (seen under CI's busy core) would fail the test's next

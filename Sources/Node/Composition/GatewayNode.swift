@@ -68,6 +68,8 @@ package final class GatewayNode: Sendable {
 
     /// Whether pushes to `user` from other nodes reach this node now (always, alone).
     package func relaysReach(user: String) -> Bool { session.bus.reaches(user: user) }
+    /// Whether publishes to `topic` from every other interested node reach this one.
+    package func relaysReach(topic: String) -> Bool { session.bus.reaches(topic: topic) }
 
     /// Connections currently in this node's local map.
     package var connectionCount: Int { session.registry.count }

@@ -16,6 +16,7 @@ extension NodeConfiguration {
         limits.queueFrames = clamped(queueMessages)
         limits.queueBytes = clamped(queueBytes)
         limits.pingIntervalMs = clamped(Int(pingInterval.milliseconds))
+        limits.topics = clamped(topicsPerConnection)
         return limits
     }
 }

@@ -101,6 +101,20 @@ extension NodeConfiguration {
             show: { $0.inbox.durableKinds.sorted().joined(separator: ",") },
             check: { _ in nil }
         ),
+        NodeSetting(
+            key: "topic-namespaces",
+            help: "Topic namespaces and their rules: name:option,option;name:… with subscribe=any|claim|none and publish=any|claim|none (any: every client; claim: the token's topics claim matches; none: only backends; default claim), echo=on|off (the publisher gets its own message; default on). A topic in no namespace is refused.",
+            read: { configuration, text, source throws(ConfigurationError) in
+                do {
+                    configuration.topicNamespaces = try TopicNamespaces(parsing: text)
+                } catch {
+                    throw ConfigurationError(key: source, problem: "\(error)")
+                }
+            },
+            show: { $0.topicNamespaces.isEmpty ? nil : $0.topicNamespaces.description },
+            check: { _ in nil }
+        ),
+        .integer("topics-per-connection", \.topicsPerConnection, help: "Topics one connection may be subscribed to at once; more are refused limit_exceeded.", in: 1...100_000),
         .integer("inbox-length", \.inbox.maxLength, help: "Durable pushes a user's inbox keeps; older ones are trimmed (a resume from before them is reported not recovered).", in: 1...1_000_000),
         .seconds("inbox-ttl", \.inbox.ttl, help: "Seconds a user's inbox lives after its latest durable push.", atLeast: .seconds(1)),
         NodeSetting(

@@ -93,6 +93,10 @@ package struct NodeConfiguration: Sendable {
     /// `--presence-limit`, `SWITCHBOARD_PRESENCE_LIMIT`: connections a `presence` answer lists at
     /// most (with the total count beside them).
     package var presenceLimit: Int = 100
+    /// The topic namespaces and their rules; a topic in none is refused.
+    package var topicNamespaces = TopicNamespaces()
+    /// Topics one connection may be subscribed to at once.
+    package var topicsPerConnection: Int = 128
     /// `--handshake-timeout`, `SWITCHBOARD_HANDSHAKE_TIMEOUT` (seconds): how long a new connection has
     /// to send its request and be upgraded (and a kept-alive HTTP connection between requests).
     package var handshakeTimeout: Duration = .seconds(10)

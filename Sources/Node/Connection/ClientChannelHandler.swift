@@ -1,3 +1,4 @@
+import Routing
 import SwitchboardProtocol
 import CoreMetrics
 import Logging
@@ -36,6 +37,7 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
             id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: services.metrics, logger: logger
         )
         connection.isAdmin = accepted.isAdmin
+        connection.topics.grants = accepted.topics
         session = ClientSession(connection: connection, services: services, logger: logger, resumeFrom: accepted.resumeFrom)
         connection.tokenExpiry.set(expiresAtMs: accepted.tokenExpiresAtMs)
         work = SessionWork(session: session)

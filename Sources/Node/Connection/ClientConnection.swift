@@ -30,6 +30,8 @@ final class ClientConnection: Sendable {
         set { adminClaim.store(newValue, ordering: .relaxed) }
     }
     private let adminClaim = Atomic<Bool>(false)
+    /// The topics it is subscribed to, and those its token's claim grants.
+    let topics = ConnectionTopics()
     let channel: any Channel
     private let metrics: NodeMetrics
     private let logger: Logger

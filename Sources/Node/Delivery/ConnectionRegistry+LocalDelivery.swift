@@ -43,6 +43,8 @@ extension ConnectionRegistry: LocalDelivery {
         case .user(let user): connections(of: user)
         case .connection(let id): connection(id).map { [$0] } ?? []
         case .everyone: all()
+        case .topic(let topic, nil): subscribers(of: topic)
+        case .topic(let topic, let except?): subscribers(of: topic).filter { $0.id != except }
         }
     }
 }

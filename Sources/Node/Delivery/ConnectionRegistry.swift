@@ -12,6 +12,10 @@ import Synchronization
 final class ConnectionRegistry: Sendable {
     private let byUser = ShardedLock<[String: [ClientConnection]]>(count: 64) { [:] }
     private let byID = ShardedLock<[ConnectionID: ClientConnection]>(count: 64) { [:] }
+    /// Subscribers of each topic with one here.
+    private let byTopic = ShardedLock<[String: [ClientConnection]]>(count: 64) { [:] }
+    private let topics = Atomic<Int>(0)
+    private let subscriptions = Atomic<Int>(0)
     /// Set once the node drains: no new connection is let in.
     private let draining = Atomic<Bool>(false)
     private let total = Atomic<Int>(0)
@@ -71,6 +75,41 @@ final class ConnectionRegistry: Sendable {
     }
 
     var count: Int { total.load(ordering: .relaxed) }
+
+    /// `connection` gets `topic`'s pushes from now on.
+    func subscribe(_ connection: ClientConnection, to topic: String) {
+        let first = byTopic.withLock(for: topic) { shard in
+            shard[topic, default: []].append(connection)
+            return shard[topic]?.count == 1
+        }
+        if first { topics.add(1, ordering: .relaxed) }
+        subscriptions.add(1, ordering: .relaxed)
+    }
+
+    func unsubscribe(_ connection: ClientConnection, from topic: String) {
+        let (removed, last) = byTopic.withLock(for: topic) { shard -> (Bool, Bool) in
+            guard let index = shard[topic]?.firstIndex(where: { $0 === connection }) else { return (false, false) }
+            shard[topic]?.remove(at: index)
+            guard shard[topic]?.isEmpty == true else { return (true, false) }
+            shard[topic] = nil
+            return (true, true)
+        }
+        if last { topics.subtract(1, ordering: .relaxed) }
+        if removed { subscriptions.subtract(1, ordering: .relaxed) }
+    }
+
+    func subscribers(of topic: String) -> [ClientConnection] {
+        byTopic.withLock(for: topic) { $0[topic] ?? [] }
+    }
+
+    func holds(topic: String) -> Bool {
+        byTopic.withLock(for: topic) { $0[topic] != nil }
+    }
+
+    /// Topics with a subscriber here.
+    var topicCount: Int { topics.load(ordering: .relaxed) }
+    /// Subscriptions of this node's connections.
+    var subscriptionCount: Int { subscriptions.load(ordering: .relaxed) }
 
     var isDraining: Bool { draining.load(ordering: .relaxed) }
 

@@ -19,6 +19,10 @@ struct RelayedDelivery: LocalDelivery {
         local.count(of: user)
     }
 
+    func holds(topic: String) -> Bool {
+        local.holds(topic: topic)
+    }
+
     func disconnect(_ audience: PushAudience, reason: String) -> Int {
         metrics.relayIn.increment()
         return local.disconnect(audience, reason: reason)

@@ -210,7 +210,7 @@ package struct ClientListener: Service {
             admission.userConnections.release(user)
         }
         let (format, negotiated) = WireFormat.negotiate(offered: head.headers.first(name: "sec-websocket-protocol"))
-        handshake.accept(.init(user: user, format: format, isAdmin: token.isAdmin, resumeFrom: resumeFrom, tokenExpiresAtMs: token.expiresAtMs))
+        handshake.accept(.init(user: user, format: format, isAdmin: token.isAdmin, resumeFrom: resumeFrom, tokenExpiresAtMs: token.expiresAtMs, topics: TopicGrants(token.topics)))
         var headers = HTTPHeaders()
         if let negotiated { headers.add(name: "Sec-WebSocket-Protocol", value: negotiated) }
         return headers

@@ -98,6 +98,8 @@ final class HTTPEndpointHandler: ChannelInboundHandler, RemovableChannelHandler 
         case (.GET, "/metrics"):
             state.metrics.ready.record(state.readiness.isReady ? 1 : 0)
             state.metrics.redisUp?.record(state.readiness.relayIsHealthy ? 1 : 0)
+            state.metrics.topics.record(state.readiness.registry.topicCount)
+            state.metrics.topicSubscriptions.record(state.readiness.registry.subscriptionCount)
             write(.ok, contentType: "text/plain; version=0.0.4; charset=utf-8", ByteBuffer(string: state.metrics.exposition()), context: context)
         case (.GET, "/ws"):
             refuseWebSocket(request, context: context)

@@ -15,6 +15,8 @@ final class Handshake: Sendable {
         var resumeFrom: InboxPosition?
         /// When the token expires (unix ms; `.max`: never, as in tests that skip the token).
         var tokenExpiresAtMs: Int64 = .max
+        /// The token's `topics` claim.
+        var topics = TopicGrants()
     }
 
     struct Refusal: Sendable {

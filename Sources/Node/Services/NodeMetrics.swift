@@ -34,6 +34,10 @@ final class NodeMetrics: Sendable {
     private let notRecovered: CoreMetrics.Counter
     /// 1 while the node takes clients (`/readyz` 200), set at each scrape.
     let ready: CoreMetrics.Gauge
+    /// Topics with a subscriber on this node — each one Redis channel the node subscribes
+    /// to in a cluster — and its connections' subscriptions; set at each scrape.
+    let topics: CoreMetrics.Gauge
+    let topicSubscriptions: CoreMetrics.Gauge
     /// 1 while connected and subscribed to Redis; only on a node in a cluster.
     let redisUp: CoreMetrics.Gauge?
     private let closes: [CloseReason: CoreMetrics.Counter]
@@ -64,6 +68,8 @@ final class NodeMetrics: Sendable {
         resumed = CoreMetrics.Counter(label: "switchboard_resumes_total", dimensions: node + [("recovered", "true")], factory: factory)
         notRecovered = CoreMetrics.Counter(label: "switchboard_resumes_total", dimensions: node + [("recovered", "false")], factory: factory)
         ready = CoreMetrics.Gauge(label: "switchboard_ready", dimensions: node, factory: factory)
+        topics = CoreMetrics.Gauge(label: "switchboard_topics", dimensions: node, factory: factory)
+        topicSubscriptions = CoreMetrics.Gauge(label: "switchboard_topic_subscriptions", dimensions: node, factory: factory)
         redisUp = clustered ? CoreMetrics.Gauge(label: "switchboard_redis_up", dimensions: node, factory: factory) : nil
         var closes: [CloseReason: CoreMetrics.Counter] = [:]
         for reason in CloseReason.allCases {

@@ -69,8 +69,13 @@ extension ClientSession {
             ]))
         case nil:
             metrics.badFrames.increment()
-            reply(to: frame.id, error: .badFrame, "the frame names no operation: expected one of call, send, presence, ping")
-        case .presence, .call, .send:
+            reply(to: frame.id, error: .badFrame, "the frame names no operation: expected one of call, send, presence, ping, subscribe, unsubscribe, publish")
+        case .unsubscribe(let request):
+            unsubscribe(request, id: frame.id)
+        case .publish(let request):
+            publish(request, id: frame.id, done: done)
+            return true
+        case .presence, .call, .send, .subscribe:
             return false
         }
         done()
@@ -91,7 +96,11 @@ extension ClientSession {
             await lookUpPresence(request, id: frame.id)
         case .call(let route):
             return prepareCall(route, frame: frame, binary: binary)
-        case .ping, .send, nil:
+        case .subscribe(let request):
+            await subscribe(request, id: frame.id)
+        case .publish(let request):
+            await withCheckedContinuation { continuation in publish(request, id: frame.id) { continuation.resume() } }
+        case .ping, .send, .unsubscribe, nil:
             _ = handleNow(decoded) {}
         }
         return nil

@@ -1,3 +1,4 @@
+import Routing
 import SwitchboardProtocol
 import CoreMetrics
 import Auth
@@ -31,6 +32,7 @@ extension ClientSession {
             session.connection.tokenExpiry.set(expiresAtMs: verified.expiresAtMs)
             // What the connection may do follows the token it holds now.
             session.connection.isAdmin = verified.isAdmin
+            session.connection.topics.grants = TopicGrants(verified.topics)
             session.reply(to: id, ok: .init(structValue: ["expiresAtMs": .init(numberValue: Double(verified.expiresAtMs))]))
         }
     }

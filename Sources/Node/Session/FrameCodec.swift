@@ -31,7 +31,7 @@ package enum FrameCodec {
         switch format {
         case .json:
             var buffer = ByteBuffer()
-            buffer.reserveCapacity(32 + push.from.utf8.count + push.kind.utf8.count + (push.data?.count ?? 0))
+            buffer.reserveCapacity(32 + push.from.utf8.count + push.kind.utf8.count + (push.data?.count ?? 0) + (push.topic.map { 10 + $0.utf8.count } ?? 0))
             buffer.writeStaticString(#"{"push":{"#)
             var separator = false
             if !push.from.isEmpty {
@@ -58,6 +58,10 @@ package enum FrameCodec {
                 buffer.writeStaticString(#","position":"#)
                 buffer.writeJSON(position)
             }
+            if let topic = push.topic {
+                buffer.writeStaticString(#","topic":"#)
+                buffer.writeJSONString(topic)
+            }
             buffer.writeStaticString("}}")
             return EncodedFrame(opcode: .text, data: buffer)
         case .protobuf:
@@ -67,6 +71,7 @@ package enum FrameCodec {
             frame.push.origin = push.origin.rawValue
             if push.data != nil { frame.push.data = push.value() }
             if let position = push.position { frame.push.position = .init(position) }
+            if let topic = push.topic { frame.push.topic = topic }
             return encode(frame, as: .protobuf)
         }
     }

@@ -19,7 +19,9 @@ import Synchronization
 /// connection, pipelined) whose answer — how many subscribers got it — is how many
 /// nodes hold the target. The origin skips its own copy: it has delivered locally. A push
 /// to a user that this node holds and knows no other node to hold (`HolderBook`) is not
-/// published at all.
+/// published at all. Topics work the same way: a channel per topic, subscribed by the
+/// nodes with a connection subscribed to it (their interest), and a publish to a topic
+/// only this node is interested in costs no Redis traffic.
 ///
 /// On a Redis Cluster the same runs on sharded pub/sub (SPUBLISH, a subscriber per
 /// shard): a user's channel lives in the user's slot, so a push crosses only that shard.
@@ -36,8 +38,11 @@ package final class RedisRelayBus: RelayBus {
     private let publishCommand: [UInt8]
     private let target = Target()
     private let book = HolderBook()
-    /// Connections waiting to learn of every other holder of their user before their welcome.
-    private let waiters = Mutex<[String: [EventLoopPromise<Void>]]>([:])
+    /// The topics this node is interested in, kept like the users it holds.
+    private let topicBook = HolderBook()
+    /// Connections waiting to learn of every other holder of their user (before their
+    /// welcome) or topic (before their subscribe's answer).
+    private let waiters = Mutex<[RelaySubject: [EventLoopPromise<Void>]]>([:])
     /// How long a welcome waits for the user's channel to be subscribed and other holders
     /// to answer (a node that does not answer only costs PUBLISHes to that user until it
     /// does; while Redis is unreachable every welcome waits this long, then goes out:
@@ -65,24 +70,35 @@ package final class RedisRelayBus: RelayBus {
         publishCommand = Array(publish.utf8)
         appendScript = RedisScript(InboxScripts.append(publish: publish))
         let box = Box()
-        let book = self.book
+        let (book, topicBook) = (self.book, self.topicBook)
         let fixed = [channels.node(nodeID), channels.broadcast]
-        let wanted: RedisSubscriber.Wanted = { channel in channels.userOf(channel).map { book.holds($0) } ?? false }
-        let allWanted: RedisSubscriber.AllWanted = { book.users().map { channels.user($0) } }
+        let wanted: RedisSubscriber.Wanted = { channel in
+            if let user = channels.userOf(channel) { return book.holds(user) }
+            return channels.topicOf(channel).map { topicBook.holds($0) } ?? false
+        }
+        let allWanted: RedisSubscriber.AllWanted = { book.users().map { channels.user($0) } + topicBook.users().map { channels.topic($0) } }
         let onMessage: RedisSubscriber.MessageHandler = { channel, payload in box.bus?.received(channel, payload) }
         let onSubscribed: RedisSubscriber.SubscribedHandler = { channel in box.bus?.subscribed(to: channel) }
         if let cluster = redis.cluster {
             subscriber = RedisClusterSubscriber(
                 cluster: cluster, eventLoop: redis.firstLoop, channels: fixed, logger: logger, wanted: wanted, allWanted: allWanted,
                 onMessage: onMessage,
-                onShardLost: { served in book.reset { served(channels.user($0)) } },
+                onShardLost: { served in
+                    book.reset { served(channels.user($0)) }
+                    topicBook.reset { served(channels.topic($0)) }
+                },
                 onSubscribed: onSubscribed
             )
         } else {
             subscriber = RedisSubscriber(
                 endpoint: redis.endpoint, eventLoop: redis.firstLoop, channels: fixed, logger: logger,
                 wanted: wanted, allWanted: allWanted, onMessage: onMessage,
-                onState: { subscribed in if !subscribed { book.reset() } },
+                onState: { subscribed in
+                    if !subscribed {
+                        book.reset()
+                        topicBook.reset()
+                    }
+                },
                 onSubscribed: onSubscribed
             )
         }
@@ -107,6 +123,15 @@ package final class RedisRelayBus: RelayBus {
         let book = self.book
         publish(channels.user(user), message) { result in
             if case .success(let receivers) = result { book.published(to: user, receivers: receivers) }
+            answer(result)
+        }
+    }
+
+    package func send(_ message: RelayMessage, toTopic topic: String, then answer: @escaping Answer<Int>) {
+        guard topicBook.mustPublish(topic) else { return answer(.success(1)) }
+        let topicBook = self.topicBook
+        publish(channels.topic(topic), message) { result in
+            if case .success(let receivers) = result { topicBook.published(to: topic, receivers: receivers) }
             answer(result)
         }
     }
@@ -199,55 +224,96 @@ package final class RedisRelayBus: RelayBus {
     /// Subscribes to the user's channel; completes once every other node holding the user
     /// knows of this one (at once when Redis is unreachable: pushes are published then).
     package func hold(user: String, nodeID: String) async {
-        if book.hold(user) { subscriber.refresh(channels.user(user)) }
+        await hold(.user(user))
+    }
+
+    package func release(user: String, nodeID: String) {
+        release(.user(user))
+    }
+
+    /// Subscribes to the topic's channel once per node (the first subscribed connection);
+    /// completes once every other interested node knows of this one.
+    package func subscribe(topic: String, nodeID: String) async {
+        await hold(.topic(topic))
+    }
+
+    package func unsubscribe(topic: String, nodeID: String) {
+        release(.topic(topic))
+    }
+
+    private func book(_ subject: RelaySubject) -> (book: HolderBook, name: String, channel: String) {
+        switch subject {
+        case .user(let user): (book, user, channels.user(user))
+        case .topic(let topic): (topicBook, topic, channels.topic(topic))
+        }
+    }
+
+    private func hold(_ subject: RelaySubject) async {
+        let (book, name, channel) = book(subject)
+        if book.hold(name) { subscriber.refresh(channel) }
         // Also while the subscriber is still connecting (a node just started): a client
-        // welcomed before its channel is subscribed would miss what is sent to it next.
-        guard !book.isReady(user) else { return }
+        // answered before its channel is subscribed would miss what is sent to it next.
+        guard !book.isReady(name) else { return }
         let loop = redis.firstLoop
         let promise = loop.makePromise(of: Void.self)
-        waiters.withLock { $0[user, default: []].append(promise) }
-        if book.isReady(user) { promise.succeed() }  // became ready meanwhile
+        waiters.withLock { $0[subject, default: []].append(promise) }
+        if book.isReady(name) { promise.succeed() }  // became ready meanwhile
         let timeout = loop.scheduleTask(in: Self.readyTimeout) { promise.succeed() }
         try? await promise.futureResult.get()
         timeout.cancel()
         waiters.withLock { waiters in
-            waiters[user]?.removeAll { $0.futureResult === promise.futureResult }
-            if waiters[user]?.isEmpty == true { waiters[user] = nil }
+            waiters[subject]?.removeAll { $0.futureResult === promise.futureResult }
+            if waiters[subject]?.isEmpty == true { waiters[subject] = nil }
             // A burst of connects grew the table; give its storage back once it is empty.
             if waiters.isEmpty { waiters = [:] }
+        }
+    }
+
+    private func release(_ subject: RelaySubject) {
+        let (book, name, channel) = book(subject)
+        if book.release(name) {
+            subscriber.refresh(channel)
+            announce(.left, subject)
         }
     }
 
     /// Whether `user`'s channel is subscribed and every other holder known (what `hold`
     /// waits for, at most `readyTimeout`).
     package func reaches(user: String) -> Bool { book.isReady(user) }
+    package func reaches(topic: String) -> Bool { topicBook.isReady(topic) }
 
-    package func release(user: String, nodeID: String) {
-        if book.release(user) {
-            subscriber.refresh(channels.user(user))
-            announce(.left, user: user)
-        }
+    /// Topics this node's connections are subscribed to: its topic channels in Redis.
+    package var topicCount: Int { topicBook.users().count }
+
+    private func subject(of channel: String) -> RelaySubject? {
+        if let user = channels.userOf(channel) { return .user(user) }
+        return channels.topicOf(channel).map { .topic($0) }
     }
 
-    /// The subscription to a held user's channel is acknowledged (again, after a
-    /// reconnect): say so on it, and learn from the answer how many others hold the user.
+    /// The subscription to a held user's or topic's channel is acknowledged (again, after
+    /// a reconnect): say so on it, and learn from the answer how many others hold it.
     private func subscribed(to channel: String) {
-        guard let user = channels.userOf(channel), book.holds(user) else { return }
-        announce(.joined, user: user) { result in
-            if case .success(let receivers) = result, self.book.joined(user, receivers: receivers) { self.wakeWaiters(user) }
+        guard let subject = subject(of: channel) else { return }
+        let (book, name, _) = book(subject)
+        guard book.holds(name) else { return }
+        announce(.joined, subject) { result in
+            if case .success(let receivers) = result, book.joined(name, receivers: receivers) { self.wakeWaiters(subject) }
         }
     }
 
-    private func announce(_ change: Switchboard_Relay_V1_Holding.Change, user: String, then answer: @escaping Answer<Int> = { _ in }) {
+    private func announce(_ change: Switchboard_Relay_V1_Holding.Change, _ subject: RelaySubject, then answer: @escaping Answer<Int> = { _ in }) {
         var envelope = Switchboard_Relay_V1_RelayBatch()
         envelope.originNode = nodeID
-        envelope.holding.user = user
+        switch subject {
+        case .user(let user): envelope.holding.user = user
+        case .topic(let topic): envelope.holding.topic = topic
+        }
         envelope.holding.change = change
-        publish(channels.user(user), envelope, then: answer)
+        publish(book(subject).channel, envelope, then: answer)
     }
 
-    private func wakeWaiters(_ user: String) {
-        let ready = waiters.withLock { $0[user] ?? [] }
+    private func wakeWaiters(_ subject: RelaySubject) {
+        let ready = waiters.withLock { $0[subject] ?? [] }
         ready.forEach { $0.succeed() }
     }
 
@@ -261,17 +327,18 @@ package final class RedisRelayBus: RelayBus {
         let position = batch.inboxOffset.isEmpty ? nil : UInt64(batch.inboxOffset).map { InboxPosition(epoch: batch.inboxEpoch, offset: $0) }
         if batch.originNode == nodeID && position == nil { return }
         if batch.hasHolding {
-            let user = batch.holding.user
+            let subject: RelaySubject = batch.holding.topic.isEmpty ? .user(batch.holding.user) : .topic(batch.holding.topic)
+            let (book, name, _) = book(subject)
             switch batch.holding.change {
             case .joined:
                 // Learn of the newcomer first, then answer: after our HERE reaches it, every
-                // push we route to the user is published.
-                if book.heard(batch.originNode, holds: user) { wakeWaiters(user) }
-                if book.holds(user) { announce(.here, user: user) }
+                // push we route to the user or topic is published.
+                if book.heard(batch.originNode, holds: name) { wakeWaiters(subject) }
+                if book.holds(name) { announce(.here, subject) }
             case .here:
-                if book.heard(batch.originNode, holds: user) { wakeWaiters(user) }
+                if book.heard(batch.originNode, holds: name) { wakeWaiters(subject) }
             case .left:
-                book.heard(batch.originNode, left: user)
+                book.heard(batch.originNode, left: name)
             case .UNRECOGNIZED:
                 break
             }
@@ -296,6 +363,7 @@ package final class RedisRelayBus: RelayBus {
             origin: item.fromBackend ? .backend : .user
         )
         push.causedBy = item.causedBy.isEmpty ? nil : item.causedBy
+        if case .topic(let topic) = item.audience { push.topic = topic }
         return .push(push)
     }
 
@@ -342,6 +410,9 @@ package final class RedisRelayBus: RelayBus {
         case .user(let user): item.user = user
         case .connection(let connection): item.connection = connection.description
         case .everyone: item.everyone = true
+        case .topic(let topic, let except):
+            item.topic = topic
+            item.exceptConnection = except?.description ?? ""
         }
         switch message.content {
         case .push(let push):
@@ -360,6 +431,7 @@ package final class RedisRelayBus: RelayBus {
         case .user(let user): .user(user)
         case .connection(let text): ConnectionID(text).map { .connection($0) }
         case .everyone: .everyone
+        case .topic(let topic): .topic(topic, except: item.exceptConnection.isEmpty ? nil : ConnectionID(item.exceptConnection))
         case nil: nil
         }
     }

@@ -20,7 +20,19 @@ package struct RelayChannels: Sendable {
     package func user(_ user: String) -> String { "\(prefix)relay:user:\(tag(user))" }
     /// The user whose channel `channel` is, if it is one.
     package func userOf(_ channel: String) -> String? {
-        let head = "\(prefix)relay:user:"
+        name(in: channel, after: "\(prefix)relay:user:")
+    }
+
+    /// Pushes published to one topic: every node with a connection subscribed subscribes.
+    /// On a Redis Cluster the topic's name is its hash tag, so its channel lives in the
+    /// topic's slot and a publish crosses that shard only.
+    package func topic(_ topic: String) -> String { "\(prefix)relay:topic:\(tag(topic))" }
+    /// The topic whose channel `channel` is, if it is one.
+    package func topicOf(_ channel: String) -> String? {
+        name(in: channel, after: "\(prefix)relay:topic:")
+    }
+
+    private func name(in channel: String, after head: String) -> String? {
         guard channel.hasPrefix(head) else { return nil }
         let name = channel.dropFirst(head.count)
         guard hashTagged else { return String(name) }

@@ -22,6 +22,8 @@ package struct PushPayload: Sendable, Equatable {
     package var causedBy: String?
     /// Set on a durable push once it is stored: its place in the receiver's inbox.
     package var position: InboxPosition?
+    /// Set on a push published to a topic: which one (subscribers see it as `push.topic`).
+    package var topic: String?
 
     /// Whether a user, not a backend of its own accord, is behind it: a client's send, or a
     /// backend's push caused by a user's call. Such pushes are shed when the receiver reads

@@ -7,6 +7,8 @@ package final class InProcessRelayBus: RelayBus {
         var nodes: [String: any LocalDelivery] = [:]
         /// user → node → connections held.
         var holders: [String: [String: Int]] = [:]
+        /// topic → node → connections subscribed.
+        var interest: [String: [String: Int]] = [:]
         var inboxes: [String: Inbox] = [:]
         /// Inboxes after the last sweep of expired ones: the next comes at twice as many.
         var sweptDownTo = 0
@@ -109,6 +111,16 @@ package final class InProcessRelayBus: RelayBus {
         answer(.success(targets.count))
     }
 
+    package func send(_ message: RelayMessage, toTopic topic: String, then answer: @escaping Answer<Int>) {
+        let targets = state.withLock { state in
+            (state.interest[topic] ?? [:]).keys.compactMap { node in state.nodes[node].map { (node, $0) } }
+        }
+        for (node, delivery) in targets where node != message.originNodeID {
+            _ = delivery.handle(message.content, for: message.audience)
+        }
+        answer(.success(targets.count))
+    }
+
     package func send(_ message: RelayMessage, to nodeID: String, then answer: @escaping Answer<Bool>) {
         guard let delivery = state.withLock({ $0.nodes[nodeID] }) else { return answer(.success(false)) }
         _ = delivery.handle(message.content, for: message.audience)
@@ -124,15 +136,19 @@ package final class InProcessRelayBus: RelayBus {
     }
 
     package func hold(user: String, nodeID: String) async {
-        state.withLock { $0.holders[user, default: [:]][nodeID, default: 0] += 1 }
+        state.withLock { $0.holders.count(user, nodeID, by: 1) }
     }
 
     package func release(user: String, nodeID: String) {
-        state.withLock { state in
-            guard let count = state.holders[user]?[nodeID] else { return }
-            state.holders[user]?[nodeID] = count > 1 ? count - 1 : nil
-            if state.holders[user]?.isEmpty == true { state.holders[user] = nil }
-        }
+        state.withLock { $0.holders.count(user, nodeID, by: -1) }
+    }
+
+    package func subscribe(topic: String, nodeID: String) async {
+        state.withLock { $0.interest.count(topic, nodeID, by: 1) }
+    }
+
+    package func unsubscribe(topic: String, nodeID: String) {
+        state.withLock { $0.interest.count(topic, nodeID, by: -1) }
     }
 
     package func attach(nodeID: String, delivery: any LocalDelivery) async throws {
@@ -161,5 +177,14 @@ extension InProcessRelayBus.State {
         guard inboxes.count > max(2 * sweptDownTo, 1024) else { return }
         inboxes = inboxes.filter { $0.value.expires > now }
         sweptDownTo = inboxes.count
+    }
+}
+
+extension [String: [String: Int]] {
+    /// Adds `change` to what `node` holds of `key`, forgetting both when they reach zero.
+    fileprivate mutating func count(_ key: String, _ node: String, by change: Int) {
+        let count = (self[key]?[node] ?? 0) + change
+        self[key, default: [:]][node] = count > 0 ? count : nil
+        if self[key]?.isEmpty == true { self[key] = nil }
     }
 }

@@ -11,4 +11,6 @@ package protocol LocalDelivery: Sendable {
     func holds(user: String) -> Bool
     /// How many of `user`'s connections are on this node.
     func count(of user: String) -> Int
+    /// Whether a connection on this node is subscribed to `topic`.
+    func holds(topic: String) -> Bool
 }

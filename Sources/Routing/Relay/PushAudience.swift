@@ -8,4 +8,7 @@ package enum PushAudience: Hashable, Sendable {
     case connection(ConnectionID)
     /// Every connection on every node.
     case everyone
+    /// Every connection subscribed to a topic, on every node; but `except` (a publisher
+    /// whose namespace does not echo).
+    case topic(String, except: ConnectionID? = nil)
 }

@@ -58,6 +58,14 @@ package struct PushRouter: Sendable {
             bus.send(message, toUser: user) { result in
                 answer(Self.outcome(delivered, result.map { max($0 - (heldHere ? 1 : 0), 0) }))
             }
+        case .topic(let topic, _):
+            let delivered = local.handle(content, for: audience)
+            // As for a user: the receivers count this node when it is interested (a
+            // publisher that gets no echo may be its only subscriber).
+            let heldHere = delivered > 0 || local.holds(topic: topic)
+            bus.send(message, toTopic: topic) { result in
+                answer(Self.outcome(delivered, result.map { max($0 - (heldHere ? 1 : 0), 0) }))
+            }
         case .connection(let connection) where connection.nodeID == nodeID:
             answer(.success(PushOutcome(localConnections: local.handle(content, for: audience), relayedNodes: 0)))
         case .connection(let connection):

@@ -16,6 +16,9 @@ package protocol RelayBus: Sendable {
     func send(_ message: RelayMessage, toUser user: String, then answer: @escaping Answer<Int>)
     /// Hands `message` to node `nodeID`; false when no such node is listening.
     func send(_ message: RelayMessage, to nodeID: String, then answer: @escaping Answer<Bool>)
+    /// Hands `message` to every node interested in `topic` (one of its connections is
+    /// subscribed), the origin included; answers how many nodes that was.
+    func send(_ message: RelayMessage, toTopic topic: String, then answer: @escaping Answer<Int>)
     /// Hands `message` to every node but its origin; how many received it.
     func broadcast(_ message: RelayMessage, then answer: @escaping Answer<Int>)
     /// Appends a push to `user`'s inbox and hands it, with its position, to every node
@@ -39,6 +42,11 @@ package protocol RelayBus: Sendable {
     func hold(user: String, nodeID: String) async
     /// `nodeID` holds one connection of `user` fewer.
     func release(user: String, nodeID: String)
+    /// One more of `nodeID`'s connections is subscribed to `topic`; returns once publishes
+    /// to the topic from any node reach this one (what a subscribe's answer waits for).
+    func subscribe(topic: String, nodeID: String) async
+    /// One of `nodeID`'s connections subscribed to `topic` fewer.
+    func unsubscribe(topic: String, nodeID: String)
     /// Starts handing messages for `nodeID` (its users', its own, broadcasts) to `delivery`.
     func attach(nodeID: String, delivery: any LocalDelivery) async throws
     /// Stops handing messages to `nodeID`.
@@ -47,9 +55,12 @@ package protocol RelayBus: Sendable {
     var isHealthy: Bool { get }
     /// Whether pushes to `user` from other nodes reach this node now (what `hold` waits for).
     func reaches(user: String) -> Bool
+    /// Whether publishes to `topic` from other nodes reach this node now (what `subscribe` waits for).
+    func reaches(topic: String) -> Bool
 }
 
 extension RelayBus {
     package var isHealthy: Bool { true }
     package func reaches(user: String) -> Bool { true }
+    package func reaches(topic: String) -> Bool { true }
 }

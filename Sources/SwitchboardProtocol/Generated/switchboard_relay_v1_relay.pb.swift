@@ -75,6 +75,10 @@ public nonisolated struct Switchboard_Relay_V1_Holding: Sendable {
 
   public var change: Switchboard_Relay_V1_Holding.Change = .joined
 
+  /// Instead of `user`, on a topic's channel: the origin's interest in the topic (one of
+  /// its connections is subscribed), exchanged the same way.
+  public var topic: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Change: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -156,6 +160,15 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
     set {audience = .everyone(newValue)}
   }
 
+  /// Every connection subscribed to the topic.
+  public var topic: String {
+    get {
+      if case .topic(let v)? = audience {return v}
+      return String()
+    }
+    set {audience = .topic(newValue)}
+  }
+
   /// When set, the item closes the audience's connections (4003, with this reason)
   /// instead of delivering the push: the Gateway API's DisconnectUser on another node.
   public var disconnect: Switchboard_Relay_V1_Disconnect {
@@ -190,6 +203,10 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
   /// against that user's share of the receiver's inbox. Empty: none.
   public var causedBy: String = String()
 
+  /// A topic push from a publisher that does not get its own messages back (the
+  /// namespace's `echo=off`): its connection id, skipped by the node that holds it.
+  public var exceptConnection: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Audience: Equatable, Sendable {
@@ -197,6 +214,8 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
     /// A connection id, "<node>/<sequence>".
     case connection(String)
     case everyone(Bool)
+    /// Every connection subscribed to the topic.
+    case topic(String)
 
   }
 
@@ -278,7 +297,7 @@ nonisolated extension Switchboard_Relay_V1_RelayBatch: SwiftProtobuf.Message, Sw
 
 nonisolated extension Switchboard_Relay_V1_Holding: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Holding"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}change\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}change\0\u{1}topic\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -288,6 +307,7 @@ nonisolated extension Switchboard_Relay_V1_Holding: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
       case 2: try { try decoder.decodeSingularEnumField(value: &self.change) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.topic) }()
       default: break
       }
     }
@@ -300,12 +320,16 @@ nonisolated extension Switchboard_Relay_V1_Holding: SwiftProtobuf.Message, Swift
     if self.change != .joined {
       try visitor.visitSingularEnumField(value: self.change, fieldNumber: 2)
     }
+    if !self.topic.isEmpty {
+      try visitor.visitSingularStringField(value: self.topic, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Switchboard_Relay_V1_Holding, rhs: Switchboard_Relay_V1_Holding) -> Bool {
     if lhs.user != rhs.user {return false}
     if lhs.change != rhs.change {return false}
+    if lhs.topic != rhs.topic {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -317,7 +341,7 @@ nonisolated extension Switchboard_Relay_V1_Holding.Change: SwiftProtobuf._ProtoN
 
 nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RelayItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{2}\u{2}disconnect\0\u{1}from\0\u{1}kind\0\u{3}data_json\0\u{3}from_backend\0\u{3}caused_by\0\u{c}\u{4}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{2}\u{2}disconnect\0\u{1}from\0\u{1}kind\0\u{3}data_json\0\u{3}from_backend\0\u{3}caused_by\0\u{1}topic\0\u{3}except_connection\0\u{c}\u{4}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -355,6 +379,15 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
       case 8: try { try decoder.decodeSingularBytesField(value: &self._dataJson) }()
       case 9: try { try decoder.decodeSingularBoolField(value: &self.fromBackend) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.causedBy) }()
+      case 11: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.audience != nil {try decoder.handleConflictingOneOf()}
+          self.audience = .topic(v)
+        }
+      }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.exceptConnection) }()
       default: break
       }
     }
@@ -378,7 +411,7 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
       guard case .everyone(let v)? = self.audience else { preconditionFailure() }
       try visitor.visitSingularBoolField(value: v, fieldNumber: 3)
     }()
-    case nil: break
+    default: break
     }
     try { if let v = self._disconnect {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
@@ -398,6 +431,12 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     if !self.causedBy.isEmpty {
       try visitor.visitSingularStringField(value: self.causedBy, fieldNumber: 10)
     }
+    try { if case .topic(let v)? = self.audience {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 11)
+    } }()
+    if !self.exceptConnection.isEmpty {
+      try visitor.visitSingularStringField(value: self.exceptConnection, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -409,6 +448,7 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     if lhs._dataJson != rhs._dataJson {return false}
     if lhs.fromBackend != rhs.fromBackend {return false}
     if lhs.causedBy != rhs.causedBy {return false}
+    if lhs.exceptConnection != rhs.exceptConnection {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

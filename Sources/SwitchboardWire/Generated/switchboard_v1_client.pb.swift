@@ -79,6 +79,33 @@ public nonisolated struct Switchboard_V1_ClientFrame: Sendable {
     set {body = .ping(newValue)}
   }
 
+  /// Start getting a topic's pushes (docs/protocol.md § Topics).
+  public var subscribe: Switchboard_V1_SubscribeRequest {
+    get {
+      if case .subscribe(let v)? = body {return v}
+      return Switchboard_V1_SubscribeRequest()
+    }
+    set {body = .subscribe(newValue)}
+  }
+
+  /// Stop getting a topic's pushes.
+  public var unsubscribe: Switchboard_V1_UnsubscribeRequest {
+    get {
+      if case .unsubscribe(let v)? = body {return v}
+      return Switchboard_V1_UnsubscribeRequest()
+    }
+    set {body = .unsubscribe(newValue)}
+  }
+
+  /// Deliver `data` to every connection subscribed to a topic, on every node.
+  public var publish: Switchboard_V1_PublishRequest {
+    get {
+      if case .publish(let v)? = body {return v}
+      return Switchboard_V1_PublishRequest()
+    }
+    set {body = .publish(newValue)}
+  }
+
   /// Arguments of a `call` in JSON frames: the route's request message in protobuf's
   /// JSON mapping.
   public var data: SwiftProtobuf.Google_Protobuf_Value {
@@ -109,6 +136,12 @@ public nonisolated struct Switchboard_V1_ClientFrame: Sendable {
     case presence(Switchboard_V1_PresenceRequest)
     /// Round trip to the node; answered with `ok` = the server time.
     case ping(Switchboard_V1_PingRequest)
+    /// Start getting a topic's pushes (docs/protocol.md § Topics).
+    case subscribe(Switchboard_V1_SubscribeRequest)
+    /// Stop getting a topic's pushes.
+    case unsubscribe(Switchboard_V1_UnsubscribeRequest)
+    /// Deliver `data` to every connection subscribed to a topic, on every node.
+    case publish(Switchboard_V1_PublishRequest)
 
   }
 
@@ -165,6 +198,60 @@ public nonisolated struct Switchboard_V1_PingRequest: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+/// A topic's name is its namespace, a colon and the rest ("room:42"): 1 to 256 bytes of
+/// printable ASCII except space, `*`, `{`, `}`, `"` and `\`. The namespace's rules, set on
+/// the node, say who may subscribe and publish.
+public nonisolated struct Switchboard_V1_SubscribeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var topic: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Switchboard_V1_UnsubscribeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var topic: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Switchboard_V1_PublishRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var topic: String = String()
+
+  /// Free-form payload every subscriber gets as `push.data`.
+  public var data: SwiftProtobuf.Google_Protobuf_Value {
+    get {_data ?? SwiftProtobuf.Google_Protobuf_Value()}
+    set {_data = newValue}
+  }
+  /// Returns true if `data` has been explicitly set.
+  public var hasData: Bool {self._data != nil}
+  /// Clears the value of `data`. Subsequent reads from it will return its default value.
+  public mutating func clearData() {self._data = nil}
+
+  /// The label subscribers see as `push.kind`; defaults to "message".
+  public var kind: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _data: SwiftProtobuf.Google_Protobuf_Value? = nil
 }
 
 /// A frame from the node.
@@ -336,6 +423,9 @@ public nonisolated struct Switchboard_V1_Limits: Sendable {
   /// How often the node pings; a client silent for this long after a ping is closed (1001).
   public var pingIntervalMs: UInt32 = 0
 
+  /// Topics one connection may be subscribed to at once; more are refused `limit_exceeded`.
+  public var topics: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -397,6 +487,9 @@ public nonisolated struct Switchboard_V1_Push: Sendable {
   public var hasPosition: Bool {self._position != nil}
   /// Clears the value of `position`. Subsequent reads from it will return its default value.
   public mutating func clearPosition() {self._position = nil}
+
+  /// Set on a push published to a topic: which one.
+  public var topic: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -462,7 +555,7 @@ fileprivate nonisolated let _protobuf_package = "switchboard.v1"
 
 nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ClientFrame"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}call\0\u{1}send\0\u{1}presence\0\u{1}ping\0\u{1}data\0\u{1}payload\0\u{3}timeout_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}call\0\u{1}send\0\u{1}presence\0\u{1}ping\0\u{1}data\0\u{1}payload\0\u{3}timeout_ms\0\u{1}subscribe\0\u{1}unsubscribe\0\u{1}publish\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -521,6 +614,45 @@ nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftPr
       case 6: try { try decoder.decodeSingularMessageField(value: &self._data) }()
       case 7: try { try decoder.decodeSingularBytesField(value: &self.payload) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.timeoutMs) }()
+      case 9: try {
+        var v: Switchboard_V1_SubscribeRequest?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .subscribe(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .subscribe(v)
+        }
+      }()
+      case 10: try {
+        var v: Switchboard_V1_UnsubscribeRequest?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .unsubscribe(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .unsubscribe(v)
+        }
+      }()
+      case 11: try {
+        var v: Switchboard_V1_PublishRequest?
+        var hadOneofValue = false
+        if let current = self.body {
+          hadOneofValue = true
+          if case .publish(let m) = current {v = m}
+        }
+        try decoder.decodeSingularMessageField(value: &v)
+        if let v = v {
+          if hadOneofValue {try decoder.handleConflictingOneOf()}
+          self.body = .publish(v)
+        }
+      }()
       default: break
       }
     }
@@ -551,7 +683,7 @@ nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftPr
       guard case .ping(let v)? = self.body else { preconditionFailure() }
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     }()
-    case nil: break
+    default: break
     }
     try { if let v = self._data {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
@@ -561,6 +693,21 @@ nonisolated extension Switchboard_V1_ClientFrame: SwiftProtobuf.Message, SwiftPr
     }
     if self.timeoutMs != 0 {
       try visitor.visitSingularUInt32Field(value: self.timeoutMs, fieldNumber: 8)
+    }
+    switch self.body {
+    case .subscribe?: try {
+      guard case .subscribe(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 9)
+    }()
+    case .unsubscribe?: try {
+      guard case .unsubscribe(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    }()
+    case .publish?: try {
+      guard case .publish(let v)? = self.body else { preconditionFailure() }
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+    }()
+    default: break
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -664,6 +811,110 @@ nonisolated extension Switchboard_V1_PingRequest: SwiftProtobuf.Message, SwiftPr
   }
 
   public static func ==(lhs: Switchboard_V1_PingRequest, rhs: Switchboard_V1_PingRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_V1_SubscribeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SubscribeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.topic) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.topic.isEmpty {
+      try visitor.visitSingularStringField(value: self.topic, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_V1_SubscribeRequest, rhs: Switchboard_V1_SubscribeRequest) -> Bool {
+    if lhs.topic != rhs.topic {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_V1_UnsubscribeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".UnsubscribeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.topic) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.topic.isEmpty {
+      try visitor.visitSingularStringField(value: self.topic, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_V1_UnsubscribeRequest, rhs: Switchboard_V1_UnsubscribeRequest) -> Bool {
+    if lhs.topic != rhs.topic {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_V1_PublishRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PublishRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0\u{1}data\0\u{1}kind\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.topic) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._data) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.topic.isEmpty {
+      try visitor.visitSingularStringField(value: self.topic, fieldNumber: 1)
+    }
+    try { if let v = self._data {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_V1_PublishRequest, rhs: Switchboard_V1_PublishRequest) -> Bool {
+    if lhs.topic != rhs.topic {return false}
+    if lhs._data != rhs._data {return false}
+    if lhs.kind != rhs.kind {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -894,7 +1145,7 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Switchboard_V1_Limits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Limits"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_frame_bytes\0\u{3}frames_per_second\0\u{3}frame_burst\0\u{3}bytes_per_second\0\u{3}byte_burst\0\u{3}calls_in_flight\0\u{3}presence_connections\0\u{3}queue_frames\0\u{3}queue_bytes\0\u{3}ping_interval_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}max_frame_bytes\0\u{3}frames_per_second\0\u{3}frame_burst\0\u{3}bytes_per_second\0\u{3}byte_burst\0\u{3}calls_in_flight\0\u{3}presence_connections\0\u{3}queue_frames\0\u{3}queue_bytes\0\u{3}ping_interval_ms\0\u{1}topics\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -912,6 +1163,7 @@ nonisolated extension Switchboard_V1_Limits: SwiftProtobuf.Message, SwiftProtobu
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.queueFrames) }()
       case 9: try { try decoder.decodeSingularUInt32Field(value: &self.queueBytes) }()
       case 10: try { try decoder.decodeSingularUInt32Field(value: &self.pingIntervalMs) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.topics) }()
       default: break
       }
     }
@@ -948,6 +1200,9 @@ nonisolated extension Switchboard_V1_Limits: SwiftProtobuf.Message, SwiftProtobu
     if self.pingIntervalMs != 0 {
       try visitor.visitSingularUInt32Field(value: self.pingIntervalMs, fieldNumber: 10)
     }
+    if self.topics != 0 {
+      try visitor.visitSingularUInt32Field(value: self.topics, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -962,6 +1217,7 @@ nonisolated extension Switchboard_V1_Limits: SwiftProtobuf.Message, SwiftProtobu
     if lhs.queueFrames != rhs.queueFrames {return false}
     if lhs.queueBytes != rhs.queueBytes {return false}
     if lhs.pingIntervalMs != rhs.pingIntervalMs {return false}
+    if lhs.topics != rhs.topics {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1009,7 +1265,7 @@ nonisolated extension Switchboard_V1_Error: SwiftProtobuf.Message, SwiftProtobuf
 
 nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Push"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0\u{1}origin\0\u{1}position\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}kind\0\u{1}data\0\u{1}origin\0\u{1}position\0\u{1}topic\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1022,6 +1278,7 @@ nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf.
       case 3: try { try decoder.decodeSingularMessageField(value: &self._data) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.origin) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._position) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.topic) }()
       default: break
       }
     }
@@ -1047,6 +1304,9 @@ nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf.
     try { if let v = self._position {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if !self.topic.isEmpty {
+      try visitor.visitSingularStringField(value: self.topic, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1056,6 +1316,7 @@ nonisolated extension Switchboard_V1_Push: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs._data != rhs._data {return false}
     if lhs.origin != rhs.origin {return false}
     if lhs._position != rhs._position {return false}
+    if lhs.topic != rhs.topic {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

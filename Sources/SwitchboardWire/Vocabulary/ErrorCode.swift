@@ -31,6 +31,9 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     case tooManyConnections = "too_many_connections"
     /// (HTTP 429 at connect) The user connected more than `user-connects-per-minute` times.
     case tooManyConnects = "too_many_connects"
+    /// A per-connection limit other than the rates, such as the topics one connection may
+    /// be subscribed to, is reached: the request was not carried out.
+    case limitExceeded = "limit_exceeded"
     /// The receiver's queue is half full of other users' messages: this one was dropped.
     case receiverBusy = "receiver_busy"
     /// (HTTP 400) A request the client port does not take, such as one with a body.

@@ -1,0 +1,96 @@
+import CoreMetrics
+import Routing
+import SwiftProtobuf
+import SwitchboardProtocol
+
+/// A client's topics: subscribe, unsubscribe and publish (docs/protocol.md § Topics). A
+/// subscribe waits until pushes to the topic from every node reach this one; unsubscribe
+/// and publish await nothing and are handled on the connection's event loop.
+extension ClientSession {
+    func subscribe(_ request: Switchboard_V1_SubscribeRequest, id: String) async {
+        let topic = request.topic
+        guard allowed(\.subscribe, on: topic, field: "subscribe", id: id) != nil else { return }
+        let limit = services.configuration.topicsPerConnection
+        switch connection.topics.add(topic, limit: limit) {
+        case .full:
+            return reply(to: id, error: .limitExceeded, "subscribe: this connection is subscribed to \(limit) topics, as many as one may be; unsubscribe from one first")
+        case .already:
+            break
+        case .added:
+            // Here first, so that a publish on this node reaches it at once; then the
+            // cluster, which answers once every other node's publishes reach this one.
+            services.registry.subscribe(connection, to: topic)
+            await services.bus.subscribe(topic: topic, nodeID: services.configuration.nodeID)
+        }
+        reply(to: id, ok: .init(structValue: ["topic": .init(stringValue: topic)]))
+    }
+
+    /// Unsubscribing from a topic the connection is not subscribed to is not an error.
+    func unsubscribe(_ request: Switchboard_V1_UnsubscribeRequest, id: String) {
+        let topic = request.topic
+        if let problem = TopicName.problem(topic) {
+            return reply(to: id, error: .invalidArgument, "unsubscribe.topic: \(problem)")
+        }
+        let was = connection.topics.remove(topic)
+        if was { leave(topic) }
+        reply(to: id, ok: .init(structValue: ["topic": .init(stringValue: topic), "wasSubscribed": .init(boolValue: was)]))
+    }
+
+    /// Ends one subscription here and, for the node's last subscriber, in the cluster.
+    func leave(_ topic: String) {
+        services.registry.unsubscribe(connection, from: topic)
+        services.bus.unsubscribe(topic: topic, nodeID: services.configuration.nodeID)
+    }
+
+    /// Routes the publish and answers once its outcome is known (a topic with no
+    /// subscribers is not an error: `delivered` and `relayedNodes` are 0); `done` runs then.
+    func publish(_ request: Switchboard_V1_PublishRequest, id: String, done: @escaping @Sendable () -> Void) {
+        let topic = request.topic
+        guard let namespace = allowed(\.publish, on: topic, field: "publish", id: id) else { return done() }
+        if ReservedKinds.isReserved(request.kind) {
+            reply(to: id, error: .invalidArgument, "publish.kind: '\(request.kind.prefix(64))' is reserved for backends (docs/protocol.md)")
+            return done()
+        }
+        var push: PushPayload
+        do {
+            push = try PushPayload(from: connection.user, kind: request.kind.isEmpty ? "message" : request.kind, value: request.data)
+        } catch {
+            metrics.badFrames.increment()
+            reply(to: id, error: .invalidArgument, "publish.data: \(error)")
+            return done()
+        }
+        push.topic = topic
+        let session = self
+        let audience = PushAudience.topic(topic, except: namespace.echo ? nil : connection.id)
+        services.delivery.push(push, to: audience) { result in
+            switch result {
+            case .success(let outcome): session.reply(to: id, outcome)
+            case .failure(let error): session.reply(to: id, .unavailable, error.publicDescription, incident: error)
+            }
+            done()
+        }
+    }
+
+    /// The namespace of `topic` when the connection may do what `permission` names there;
+    /// nil, with the refusal answered, when the name is invalid, in no namespace, or not allowed.
+    private func allowed(_ permission: KeyPath<TopicNamespace, TopicPermission>, on topic: String, field: String, id: String) -> TopicNamespace? {
+        if let problem = TopicName.problem(topic) {
+            reply(to: id, error: .invalidArgument, "\(field).topic: \(problem)")
+            return nil
+        }
+        guard let namespace = services.configuration.topicNamespaces.rules(for: topic) else {
+            reply(to: id, error: .invalidArgument, "\(field).topic: '\(topic)' is in no namespace this node has (its topic-namespaces setting)")
+            return nil
+        }
+        let rule = namespace[keyPath: permission]
+        guard TopicNamespace.allows(rule, topic, grants: connection.topics.grants) else {
+            let why = switch rule {
+            case .none: "namespace '\(namespace.name)' lets only backends \(field)"
+            default: "namespace '\(namespace.name)' needs a token whose topics claim grants '\(topic)' to \(field)"
+            }
+            reply(to: id, error: .permissionDenied, "\(field): \(why)")
+            return nil
+        }
+        return namespace
+    }
+}

@@ -1,0 +1,50 @@
+import Routing
+import Synchronization
+
+/// One connection's topics: those it is subscribed to, and those its token's `topics`
+/// claim grants (a refreshed token's replace the first's; subscriptions made stay).
+final class ConnectionTopics: Sendable {
+    private struct State {
+        var subscribed: Set<String> = []
+        var grants = TopicGrants()
+    }
+
+    enum Addition {
+        case added
+        /// Already subscribed: nothing changed.
+        case already
+        /// At the limit: not subscribed.
+        case full
+    }
+
+    private let state = Mutex(State())
+
+    var grants: TopicGrants {
+        get { state.withLock { $0.grants } }
+        set { state.withLock { $0.grants = newValue } }
+    }
+
+    func add(_ topic: String, limit: Int) -> Addition {
+        state.withLock { state in
+            if state.subscribed.contains(topic) { return .already }
+            guard state.subscribed.count < limit else { return .full }
+            state.subscribed.insert(topic)
+            return .added
+        }
+    }
+
+    /// False when it was not subscribed.
+    func remove(_ topic: String) -> Bool {
+        state.withLock { $0.subscribed.remove(topic) != nil }
+    }
+
+    /// Every subscription, ended (the connection is closing).
+    func removeAll() -> Set<String> {
+        state.withLock { state in
+            defer { state.subscribed = [] }
+            return state.subscribed
+        }
+    }
+
+    var count: Int { state.withLock { $0.subscribed.count } }
+}

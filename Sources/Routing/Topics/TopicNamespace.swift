@@ -1,0 +1,26 @@
+/// The rules of the topics whose names begin with `name:`.
+package struct TopicNamespace: Sendable, Equatable {
+    package var name: String
+    package var subscribe: TopicPermission
+    package var publish: TopicPermission
+    /// Whether a publisher's own connection gets its message back.
+    package var echo: Bool
+
+    /// What a namespace declared with no options allows: clients with a matching `topics`
+    /// claim, nothing wider unless the operator says so.
+    package init(name: String, subscribe: TopicPermission = .claim, publish: TopicPermission = .claim, echo: Bool = true) {
+        self.name = name
+        self.subscribe = subscribe
+        self.publish = publish
+        self.echo = echo
+    }
+
+    /// Whether a client holding `grants` may do what `permission` guards on `topic`.
+    package static func allows(_ permission: TopicPermission, _ topic: String, grants: TopicGrants) -> Bool {
+        switch permission {
+        case .any: true
+        case .claim: grants.allows(topic)
+        case .none: false
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Essentials
+
+/// The namespaces a node knows, as its `topic-namespaces` setting declares them:
+/// `name:option,option;name:option`, each option `subscribe=any|claim|none`,
+/// `publish=any|claim|none` or `echo=on|off` (docs/configuration.md). A topic in no
+/// namespace is refused.
+package struct TopicNamespaces: Sendable, Equatable {
+    package private(set) var byName: [String: TopicNamespace] = [:]
+
+    package init(_ namespaces: [TopicNamespace] = []) {
+        for namespace in namespaces { byName[namespace.name] = namespace }
+    }
+
+    /// The rules of `topic` (a valid name), nil when its namespace is not declared.
+    package func rules(for topic: String) -> TopicNamespace? {
+        byName[String(TopicName.namespace(of: topic))]
+    }
+
+    package var isEmpty: Bool { byName.isEmpty }
+
+    /// Parses the setting's text; throws a message naming what is wrong.
+    package init(parsing text: String) throws(TopicNamespaceError) {
+        for entry in text.split(separator: ";") {
+            let trimmed = entry.trimmingSpaces
+            guard !trimmed.isEmpty else { continue }
+            let parts = trimmed.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = parts[0].trimmingSpaces
+            guard !name.isEmpty, name.utf8.allSatisfy({ TopicName.isAllowed($0) && $0 != UInt8(ascii: ":") }) else {
+                throw TopicNamespaceError("'\(trimmed)': a namespace is a name of printable ASCII before ':' (as in room:subscribe=any)")
+            }
+            guard byName[name] == nil else { throw TopicNamespaceError("namespace '\(name)' is declared twice") }
+            var namespace = TopicNamespace(name: name)
+            let options = parts.count > 1 ? parts[1].split(separator: ",") : []
+            for option in options {
+                let pair = option.split(separator: "=", maxSplits: 1).map(\.trimmingSpaces)
+                guard pair.count == 2 else { throw TopicNamespaceError("namespace '\(name)': '\(option)' is not key=value") }
+                switch pair[0] {
+                case "subscribe", "publish":
+                    guard let permission = TopicPermission(rawValue: pair[1]) else {
+                        throw TopicNamespaceError("namespace '\(name)': \(pair[0]) is any, claim or none (not '\(pair[1])')")
+                    }
+                    if pair[0] == "subscribe" { namespace.subscribe = permission } else { namespace.publish = permission }
+                case "echo":
+                    guard pair[1] == "on" || pair[1] == "off" else {
+                        throw TopicNamespaceError("namespace '\(name)': echo is on or off (not '\(pair[1])')")
+                    }
+                    namespace.echo = pair[1] == "on"
+                default:
+                    throw TopicNamespaceError("namespace '\(name)': unknown option '\(pair[0])' (subscribe, publish, echo)")
+                }
+            }
+            byName[name] = namespace
+        }
+    }
+
+    /// The setting's text for these namespaces (what help and `--print-config` show).
+    package var description: String {
+        byName.keys.sorted().compactMap { byName[$0] }.map { namespace in
+            "\(namespace.name):subscribe=\(namespace.subscribe.rawValue),publish=\(namespace.publish.rawValue),echo=\(namespace.echo ? "on" : "off")"
+        }.joined(separator: ";")
+    }
+}

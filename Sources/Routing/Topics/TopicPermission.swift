@@ -1,0 +1,9 @@
+/// Who may subscribe to, or publish on, the topics of a namespace.
+package enum TopicPermission: String, Sendable, CaseIterable {
+    /// Any authenticated client.
+    case any
+    /// A client whose token's `topics` claim matches the topic (`TopicGrants`).
+    case claim
+    /// No client: only backends, through the Gateway API.
+    case none
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+import Node
+import RedisClient
+import Routing
+import Testing
+import NodeTestSupport
+import TestSupport
+
+/// Topics on real nodes and a real Redis: fan-out to every subscriber exactly once, a
+/// Redis channel per topic subscribed only by the nodes with a subscriber, and each
+/// namespace's rules.
+@Suite("Topics", .tags(.redis, .process), .timeLimit(.minutes(3)))
+struct TopicTests {
+    static func open(_ configuration: inout NodeConfiguration) {
+        configuration.topicNamespaces = try! TopicNamespaces(
+            parsing: "room:subscribe=any,publish=any;quiet:subscribe=any,publish=any,echo=off;match:subscribe=claim,publish=none"
+        )
+    }
+
+    /// Sends `frame` with `id` and returns the answer to it (`ok` or `error`), failing on a
+    /// push meanwhile: the sockets these are used on expect none.
+    @discardableResult
+    private func request(_ socket: TestWebSocket, _ id: String, _ body: String) async throws -> [String: Any] {
+        socket.send(#"{"id":"\#(id)",\#(body)}"#)
+        let frame = try await socket.receiveJSON()
+        #expect(frame["id"] as? String == id, "expected the answer to \(id), got \(frame)")
+        return frame
+    }
+
+    private func subscribe(_ socket: TestWebSocket, _ topic: String, on node: RunningNode) async throws {
+        let answer = try await request(socket, "sub-\(topic)", #""subscribe":{"topic":"\#(topic)"}"#)
+        #expect((answer["ok"] as? [String: Any])?["topic"] as? String == topic, "\(answer)")
+        // The answer waits at most 2 s for the other interested nodes; past that on a busy
+        // machine a publish right after could miss this node for a reason not tested here.
+        try await waitUntil { node.node.relaysReach(topic: topic) }
+    }
+
+    private func publish(_ socket: TestWebSocket, _ topic: String, _ n: Int, kind: String = "message") async throws -> [String: Any] {
+        let answer = try await request(socket, "pub-\(n)", #""publish":{"topic":"\#(topic)","kind":"\#(kind)","data":{"n":\#(n)}}"#)
+        return try #require(answer["ok"] as? [String: Any], "\(answer)")
+    }
+
+    private func errorCode(_ answer: [String: Any]) -> String? {
+        (answer["error"] as? [String: Any])?["code"] as? String
+    }
+
+    /// Subscribers of `channel` in Redis (PUBSUB NUMSUB).
+    private func numsub(_ redis: RedisConnection, _ channel: String) async throws -> Int {
+        let reply = try await redis.send("PUBSUB", "NUMSUB", channel)
+        return reply.array?.last?.integer.map { Int($0) } ?? -1
+    }
+
+    @Test("a publish reaches every subscriber on three nodes exactly once, in order; only nodes with a subscriber subscribe to the topic's channel, and a node without one receives nothing")
+    func fanOutAcrossNodes() async throws {
+        try await withCluster(nodes: 3, configure: Self.open) { cluster in
+            let probe = RedisConnection(endpoint: cluster.redis.endpoint, logger: Logger(label: "probe"))
+            defer { probe.close() }
+            let channel = "\(cluster.prefix)relay:topic:room:1"
+            let (one, two, three) = (cluster.nodes[0], cluster.nodes[1], cluster.nodes[2])
+            let a1 = try await one.connect("ann")
+            let a2 = try await one.connect("amy")
+            let b = try await two.connect("bob")
+            let publisher = try await three.connect("cat")
+            for (socket, node) in [(a1, one), (a2, one), (b, two)] { try await subscribe(socket, "room:1", on: node) }
+            #expect(try await numsub(probe, channel) == 2, "nodes 1 and 2 subscribe, once each; node 3 has no subscriber")
+            #expect(try await one.metricValue("switchboard_topics") == 1)
+            #expect(try await one.metricValue("switchboard_topic_subscriptions") == 2)
+
+            for n in 0..<20 {
+                let ok = try await publish(publisher, "room:1", n)
+                #expect(ok["delivered"] as? Int == 0)
+                #expect(ok["relayedNodes"] as? Int == 2)
+            }
+            _ = try await publish(publisher, "room:1", 999)
+            for socket in [a1, a2, b] {
+                for n in [Array(0..<20), [999]].joined() {
+                    let push = try #require(try await socket.receiveJSON()["push"] as? [String: Any])
+                    #expect(push["topic"] as? String == "room:1")
+                    #expect(push["from"] as? String == "cat")
+                    #expect(push["origin"] as? String == "user")
+                    #expect((push["data"] as? [String: Any])?["n"] as? Int == n, "in order, none twice")
+                }
+            }
+            #expect(try await three.metricValue("switchboard_relay_in_total") == 0, "node 3 has no subscriber and received nothing")
+
+            // Unsubscribing bob leaves node 2 without interest: it unsubscribes the channel.
+            let answer = try await request(b, "u1", #""unsubscribe":{"topic":"room:1"}"#)
+            #expect((answer["ok"] as? [String: Any])?["wasSubscribed"] as? Bool == true)
+            try await waitUntil { try await numsub(probe, channel) == 1 }
+            // Node 3 may still publish before node 2's LEFT reaches it; its answer then counts node 2.
+            try await waitUntil { try await publish(publisher, "room:1", 1000)["relayedNodes"] as? Int == 1 }
+            // A subscriber that disconnects is unsubscribed too.
+            try await a1.close()
+            try await a2.close()
+            try await waitUntil { try await numsub(probe, channel) == 0 }
+            try await waitUntil { try await one.metricValue("switchboard_topics") == 0 }
+            for client in [b, publisher] { try await client.close() }
+        }
+    }
+
+    @Test("a topic whose subscribers are all on the publisher's node costs no PUBLISH; once another node subscribes, the next publish reaches it")
+    func localTopicPublishesNothing() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.kill() }
+        let probe = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "probe"))
+        defer { probe.close() }
+        try await withCluster(nodes: 2, redis: redis, configure: Self.open) { cluster in
+            let subscriber = try await cluster.nodes[0].connect("sue")
+            let publisher = try await cluster.nodes[0].connect("pat")
+            try await subscribe(subscriber, "room:7", on: cluster.nodes[0])
+            let before = try await commandCalls(probe, "publish")
+            for n in 0..<30 {
+                let ok = try await publish(publisher, "room:7", n)
+                #expect(ok["delivered"] as? Int == 1)
+                #expect(ok["relayedNodes"] as? Int == 0)
+            }
+            #expect(try await commandCalls(probe, "publish") == before, "only node 1 is interested in room:7: nothing published")
+            for n in 0..<30 { #expect(((try await subscriber.receiveJSON()["push"] as? [String: Any])?["data"] as? [String: Any])?["n"] as? Int == n) }
+
+            let remote = try await cluster.nodes[1].connect("rex")
+            try await subscribe(remote, "room:7", on: cluster.nodes[1])
+            let ok = try await publish(publisher, "room:7", 100)
+            #expect(ok["relayedNodes"] as? Int == 1, "the publish right after node 2's subscribe answer reaches it")
+            #expect(((try await remote.receiveJSON()["push"] as? [String: Any])?["data"] as? [String: Any])?["n"] as? Int == 100)
+            for client in [subscriber, publisher, remote] { try await client.close() }
+        }
+    }
+
+    /// How many times Redis has run `command` (INFO commandstats).
+    private func commandCalls(_ redis: RedisConnection, _ command: String) async throws -> Int {
+        let info = try await redis.send("INFO", "commandstats").string ?? ""
+        guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") }),
+              let calls = line.split(separator: "=").dropFirst().first?.split(separator: ",").first
+        else { return 0 }
+        return Int(calls) ?? 0
+    }
+
+    @Test("namespace rules: echo off skips only the publisher; a claim grants what it names; none leaves publishing to backends; a topic in no namespace, a bad name, a reserved kind and the per-connection limit are refused with clear errors")
+    func rules() async throws {
+        try await withCluster(nodes: 1, configure: {
+            Self.open(&$0)
+            $0.topicsPerConnection = 3
+        }) { cluster in
+            let node = cluster.nodes[0]
+            let ann = try await node.connect("ann")
+            let bob = try await node.connect("bob")
+            // echo=off: bob, another subscriber, gets ann's message; ann does not.
+            try await subscribe(ann, "quiet:1", on: node)
+            try await subscribe(bob, "quiet:1", on: node)
+            let ok = try await publish(ann, "quiet:1", 1)
+            #expect(ok["delivered"] as? Int == 1)
+            #expect(((try await bob.receiveJSON()["push"] as? [String: Any])?["data"] as? [String: Any])?["n"] as? Int == 1)
+            // echo on (room): the publisher gets its own message back.
+            try await subscribe(ann, "room:2", on: node)
+            ann.send(#"{"id":"echo","publish":{"topic":"room:2","data":{"n":2}}}"#)
+            let first = try await ann.receiveJSON(), second = try await ann.receiveJSON()
+            #expect(((first["push"] as? [String: Any])?["data"] as? [String: Any])?["n"] as? Int == 2, "delivered here before the answer")
+            #expect((second["ok"] as? [String: Any])?["delivered"] as? Int == 1)
+
+            // claim: only a token naming the topic (or a prefix of it) may subscribe.
+            #expect(errorCode(try await request(bob, "c1", #""subscribe":{"topic":"match:9"}"#)) == "permission_denied")
+            let fan = try await node.connect("fan", topics: ["match:*"])
+            try await subscribe(fan, "match:9", on: node)
+            // publish=none: no client publishes, whatever its claim.
+            #expect(errorCode(try await request(fan, "c2", #""publish":{"topic":"match:9","data":1}"#)) == "permission_denied")
+
+            for (n, topic) in ["nowhere:1", "room", ":1", "room:a b", "room:*", "room:{x}", "room:" + String(repeating: "x", count: 300)].enumerated() {
+                #expect(errorCode(try await request(bob, "bad\(n)", #""subscribe":{"topic":"\#(topic)"}"#)) == "invalid_argument", "\(topic)")
+                #expect(errorCode(try await request(bob, "badp\(n)", #""publish":{"topic":"\#(topic)","data":1}"#)) == "invalid_argument", "\(topic)")
+            }
+            #expect(errorCode(try await request(bob, "k", #""publish":{"topic":"room:2","kind":"system.alert","data":1}"#)) == "invalid_argument")
+
+            // ann holds quiet:1 and room:2; a repeated subscribe does not count twice; the limit is 3.
+            try await subscribe(ann, "room:2", on: node)
+            try await subscribe(ann, "room:3", on: node)
+            let refused = try await request(ann, "l", #""subscribe":{"topic":"room:4"}"#)
+            #expect(errorCode(refused) == "limit_exceeded", "\(refused)")
+            _ = try await request(ann, "u", #""unsubscribe":{"topic":"room:3"}"#)
+            try await subscribe(ann, "room:4", on: node)
+            let again = try await request(ann, "u2", #""unsubscribe":{"topic":"room:3"}"#)
+            #expect((again["ok"] as? [String: Any])?["wasSubscribed"] as? Bool == false)
+            for client in [ann, bob, fan] { try await client.close() }
+        }
+    }
+}
