@@ -1,8 +1,10 @@
 import Foundation
+import GRPCCore
 import Logging
 import Node
 import RedisClient
 import Routing
+import SwitchboardProtocol
 import Testing
 import NodeTestSupport
 import TestSupport
@@ -181,6 +183,59 @@ struct TopicTests {
             let again = try await request(ann, "u2", #""unsubscribe":{"topic":"room:3"}"#)
             #expect((again["ok"] as? [String: Any])?["wasSubscribed"] as? Bool == false)
             for client in [ann, bob, fan] { try await client.close() }
+        }
+    }
+
+    private static var authorized: Metadata {
+        var metadata = Metadata()
+        metadata.addString("Bearer \(RunningNode.pushSecret)", forKey: "authorization")
+        return metadata
+    }
+
+    @Test("a backend publishes through the Gateway API on a node without subscribers: every subscriber gets it once, as the backend's; a topic nobody follows is offline; a bad or unknown topic is invalid_argument; a push stream item may name a topic")
+    func backendPublishes() async throws {
+        try await withCluster(nodes: 2, configure: Self.open) { cluster in
+            let fan = try await cluster.nodes[0].connect("fan", topics: ["match:*"])
+            try await subscribe(fan, "match:5", on: cluster.nodes[0])
+            try await withGRPCClient(port: cluster.nodes[1].grpcPort) { client in
+                let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+                var request = Switchboard_Gateway_V1_PublishToTopicRequest()
+                request.topic = "match:5"
+                request.push.from = "scores"
+                request.push.kind = "goal"
+                request.push.dataJson = Data(#"{"minute":17}"#.utf8)
+                let outcome = try await gateway.publishToTopic(request, metadata: Self.authorized)
+                #expect(outcome.deliveredLocal == 0 && outcome.relayedNodes == 1 && !outcome.offline)
+
+                request.topic = "match:6"
+                #expect(try await gateway.publishToTopic(request, metadata: Self.authorized).offline, "nobody follows match:6")
+                for bad in ["nowhere:1", "match 5", ""] {
+                    request.topic = bad
+                    let refused = request
+                    let error = await #expect(throws: RPCError.self, "\(bad)") { try await gateway.publishToTopic(refused, metadata: Self.authorized) }
+                    #expect(error?.code == .invalidArgument)
+                }
+
+                var item = Switchboard_Gateway_V1_PushStreamItem()
+                item.id = 1
+                item.topic = "match:5"
+                item.push.kind = "goal"
+                item.push.dataJson = Data(#"{"minute":90}"#.utf8)
+                let streamed = item
+                let outcomes = try await gateway.pushStream(
+                    metadata: Self.authorized,
+                    requestProducer: { writer in try await writer.write(streamed) },
+                    onResponse: { response in try await response.messages.reduce(into: []) { $0.append($1) } }
+                )
+                #expect(outcomes.count == 1 && outcomes.first?.outcome.relayedNodes == 1)
+            }
+            for minute in [17, 90] {
+                let push = try #require(try await fan.receiveJSON()["push"] as? [String: Any])
+                #expect(push["topic"] as? String == "match:5")
+                #expect(push["origin"] as? String == "backend")
+                #expect((push["data"] as? [String: Any])?["minute"] as? Int == minute)
+            }
+            try await fan.close()
         }
     }
 }

@@ -52,8 +52,10 @@ extension GatewayAPIService {
                 request = try PushRequest(item.push, toConnection: connection)
             case .everyone(true):
                 request = try PushRequest(item.push, to: .everyone)
+            case .topic(let topic):
+                request = try PushRequest(item.push, toTopic: topic, namespaces: topics)
             case .everyone(false), nil:
-                throw RPCError(code: .invalidArgument, message: "the item names no target: set user, connection or everyone")
+                throw RPCError(code: .invalidArgument, message: "the item names no target: set user, connection, everyone or topic")
             }
         } catch {
             outcome.error = .init(error)

@@ -12,6 +12,8 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     let presence: any PresenceDirectory
     /// Which pushes are durable.
     let inbox: InboxPolicy
+    /// The topic namespaces a publish's topic must be in.
+    let topics: TopicNamespaces
     let logger: Logger
 
     func pushToUser(
@@ -30,6 +32,12 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         request: Switchboard_Gateway_V1_BroadcastRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_PushOutcome {
         try await send(PushRequest(request.push, to: .everyone))
+    }
+
+    func publishToTopic(
+        request: Switchboard_Gateway_V1_PublishToTopicRequest, context: ServerContext
+    ) async throws -> Switchboard_Gateway_V1_PushOutcome {
+        try await send(PushRequest(request.push, toTopic: request.topic, namespaces: topics))
     }
 
     func getPresence(

@@ -9,7 +9,7 @@ import SwitchboardProtocol
 /// A push a backend asked for through the Gateway API, checked: what to push, to whom, and
 /// whether it asked to keep it. The unary calls and `PushStream` items make the same checks.
 struct PushRequest: Sendable {
-    let payload: PushPayload
+    private(set) var payload: PushPayload
     let audience: PushAudience
     /// As the call asked (nil: by kind); only a user has an inbox.
     let durable: Bool?
@@ -42,6 +42,17 @@ struct PushRequest: Sendable {
     init(_ content: Switchboard_Gateway_V1_PushContent, toUser user: String, durable: Bool?) throws(RPCError) {
         try GatewayAPIService.check(user: user)
         try self.init(content, to: .user(user), durable: durable)
+    }
+
+    /// To every subscriber of `topic`, which must follow the name rule (`TopicName`) and be
+    /// in one of `namespaces`.
+    init(_ content: Switchboard_Gateway_V1_PushContent, toTopic topic: String, namespaces: TopicNamespaces) throws(RPCError) {
+        if let problem = TopicName.problem(topic) { throw RPCError(code: .invalidArgument, message: "topic: \(problem)") }
+        guard namespaces.rules(for: topic) != nil else {
+            throw RPCError(code: .invalidArgument, message: "topic: '\(topic)' is in no namespace this node has (its topic-namespaces setting)")
+        }
+        try self.init(content, to: .topic(topic))
+        payload.topic = topic
     }
 
     /// To one connection, named as presence reports it.

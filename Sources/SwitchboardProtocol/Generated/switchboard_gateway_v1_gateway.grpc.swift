@@ -63,6 +63,19 @@ public enum Switchboard_Gateway_V1_GatewayService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "PublishToTopic" metadata.
+        public enum PublishToTopic: Sendable {
+            /// Request type for "PublishToTopic".
+            public typealias Input = Switchboard_Gateway_V1_PublishToTopicRequest
+            /// Response type for "PublishToTopic".
+            public typealias Output = Switchboard_Gateway_V1_PushOutcome
+            /// Descriptor for "PublishToTopic".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "switchboard.gateway.v1.GatewayService"),
+                method: "PublishToTopic",
+                type: .unary
+            )
+        }
         /// Namespace for "GetPresence" metadata.
         public enum GetPresence: Sendable {
             /// Request type for "GetPresence".
@@ -107,6 +120,7 @@ public enum Switchboard_Gateway_V1_GatewayService: Sendable {
             PushToUser.descriptor,
             PushToConnection.descriptor,
             Broadcast.descriptor,
+            PublishToTopic.descriptor,
             GetPresence.descriptor,
             DisconnectUser.descriptor,
             PushStream.descriptor
@@ -175,6 +189,26 @@ extension Switchboard_Gateway_V1_GatewayService {
         /// - Returns: A streaming response of `Switchboard_Gateway_V1_PushOutcome` messages.
         func broadcast(
             request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_BroadcastRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_PushOutcome>
+
+        /// Handle the "PublishToTopic" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delivers a push to every connection subscribed to a topic, on every node. The topic
+        /// > must follow the name rule and be in one of the node's namespaces (docs/protocol.md
+        /// > § Topics); backends publish whatever the namespace's client rules say.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Switchboard_Gateway_V1_PublishToTopicRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Switchboard_Gateway_V1_PushOutcome` messages.
+        func publishToTopic(
+            request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_PublishToTopicRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_PushOutcome>
 
@@ -283,6 +317,26 @@ extension Switchboard_Gateway_V1_GatewayService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_PushOutcome>
 
+        /// Handle the "PublishToTopic" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delivers a push to every connection subscribed to a topic, on every node. The topic
+        /// > must follow the name rule and be in one of the node's namespaces (docs/protocol.md
+        /// > § Topics); backends publish whatever the namespace's client rules say.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_PublishToTopicRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Switchboard_Gateway_V1_PushOutcome` message.
+        func publishToTopic(
+            request: GRPCCore.ServerRequest<Switchboard_Gateway_V1_PublishToTopicRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_PushOutcome>
+
         /// Handle the "GetPresence" method.
         ///
         /// - Parameters:
@@ -386,6 +440,26 @@ extension Switchboard_Gateway_V1_GatewayService {
             context: GRPCCore.ServerContext
         ) async throws -> Switchboard_Gateway_V1_PushOutcome
 
+        /// Handle the "PublishToTopic" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delivers a push to every connection subscribed to a topic, on every node. The topic
+        /// > must follow the name rule and be in one of the node's namespaces (docs/protocol.md
+        /// > § Topics); backends publish whatever the namespace's client rules say.
+        ///
+        /// - Parameters:
+        ///   - request: A `Switchboard_Gateway_V1_PublishToTopicRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Switchboard_Gateway_V1_PushOutcome` to respond with.
+        func publishToTopic(
+            request: Switchboard_Gateway_V1_PublishToTopicRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Switchboard_Gateway_V1_PushOutcome
+
         /// Handle the "GetPresence" method.
         ///
         /// - Parameters:
@@ -481,6 +555,17 @@ extension Switchboard_Gateway_V1_GatewayService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Switchboard_Gateway_V1_GatewayService.Method.PublishToTopic.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_PublishToTopicRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_PushOutcome>(),
+            handler: { request, context in
+                try await self.publishToTopic(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Switchboard_Gateway_V1_GatewayService.Method.GetPresence.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_GetPresenceRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_GetPresenceResponse>(),
@@ -552,6 +637,17 @@ extension Switchboard_Gateway_V1_GatewayService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
+    public func publishToTopic(
+        request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_PublishToTopicRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_PushOutcome> {
+        let response = try await self.publishToTopic(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
     public func getPresence(
         request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_GetPresenceRequest>,
         context: GRPCCore.ServerContext
@@ -610,6 +706,19 @@ extension Switchboard_Gateway_V1_GatewayService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_PushOutcome> {
         return GRPCCore.ServerResponse<Switchboard_Gateway_V1_PushOutcome>(
             message: try await self.broadcast(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func publishToTopic(
+        request: GRPCCore.ServerRequest<Switchboard_Gateway_V1_PublishToTopicRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_PushOutcome> {
+        return GRPCCore.ServerResponse<Switchboard_Gateway_V1_PushOutcome>(
+            message: try await self.publishToTopic(
                 request: request.message,
                 context: context
             ),
@@ -722,6 +831,31 @@ extension Switchboard_Gateway_V1_GatewayService {
         func broadcast<Result>(
             request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_BroadcastRequest>,
             serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_BroadcastRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_PushOutcome>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_PushOutcome>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "PublishToTopic" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delivers a push to every connection subscribed to a topic, on every node. The topic
+        /// > must follow the name rule and be in one of the node's namespaces (docs/protocol.md
+        /// > § Topics); backends publish whatever the namespace's client rules say.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_PublishToTopicRequest` message.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_PublishToTopicRequest` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_PushOutcome` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func publishToTopic<Result>(
+            request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_PublishToTopicRequest>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_PublishToTopicRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_PushOutcome>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_PushOutcome>) async throws -> Result
@@ -896,6 +1030,42 @@ extension Switchboard_Gateway_V1_GatewayService {
             try await self.client.unary(
                 request: request,
                 descriptor: Switchboard_Gateway_V1_GatewayService.Method.Broadcast.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "PublishToTopic" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Delivers a push to every connection subscribed to a topic, on every node. The topic
+        /// > must follow the name rule and be in one of the node's namespaces (docs/protocol.md
+        /// > § Topics); backends publish whatever the namespace's client rules say.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_PublishToTopicRequest` message.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_PublishToTopicRequest` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_PushOutcome` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func publishToTopic<Result>(
+            request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_PublishToTopicRequest>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_PublishToTopicRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_PushOutcome>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_PushOutcome>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Switchboard_Gateway_V1_GatewayService.Method.PublishToTopic.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1083,6 +1253,37 @@ extension Switchboard_Gateway_V1_GatewayService.ClientProtocol {
         )
     }
 
+    /// Call the "PublishToTopic" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Delivers a push to every connection subscribed to a topic, on every node. The topic
+    /// > must follow the name rule and be in one of the node's namespaces (docs/protocol.md
+    /// > § Topics); backends publish whatever the namespace's client rules say.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Switchboard_Gateway_V1_PublishToTopicRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func publishToTopic<Result>(
+        request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_PublishToTopicRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_PushOutcome>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.publishToTopic(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_PublishToTopicRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_PushOutcome>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "GetPresence" method.
     ///
     /// - Parameters:
@@ -1253,6 +1454,41 @@ extension Switchboard_Gateway_V1_GatewayService.ClientProtocol {
             metadata: metadata
         )
         return try await self.broadcast(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "PublishToTopic" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Delivers a push to every connection subscribed to a topic, on every node. The topic
+    /// > must follow the name rule and be in one of the node's namespaces (docs/protocol.md
+    /// > § Topics); backends publish whatever the namespace's client rules say.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func publishToTopic<Result>(
+        _ message: Switchboard_Gateway_V1_PublishToTopicRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_PushOutcome>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Switchboard_Gateway_V1_PublishToTopicRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.publishToTopic(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -64,6 +64,15 @@ public nonisolated struct Switchboard_Gateway_V1_PushStreamItem: Sendable {
     set {target = .everyone(newValue)}
   }
 
+  /// Every connection subscribed to the topic.
+  public var topic: String {
+    get {
+      if case .topic(let v)? = target {return v}
+      return String()
+    }
+    set {target = .topic(newValue)}
+  }
+
   public var push: Switchboard_Gateway_V1_PushContent {
     get {_push ?? Switchboard_Gateway_V1_PushContent()}
     set {_push = newValue}
@@ -91,6 +100,8 @@ public nonisolated struct Switchboard_Gateway_V1_PushStreamItem: Sendable {
     case connection(String)
     /// Every connection on every node.
     case everyone(Bool)
+    /// Every connection subscribed to the topic.
+    case topic(String)
 
   }
 
@@ -271,6 +282,29 @@ public nonisolated struct Switchboard_Gateway_V1_BroadcastRequest: Sendable {
   fileprivate var _push: Switchboard_Gateway_V1_PushContent? = nil
 }
 
+public nonisolated struct Switchboard_Gateway_V1_PublishToTopicRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var topic: String = String()
+
+  public var push: Switchboard_Gateway_V1_PushContent {
+    get {_push ?? Switchboard_Gateway_V1_PushContent()}
+    set {_push = newValue}
+  }
+  /// Returns true if `push` has been explicitly set.
+  public var hasPush: Bool {self._push != nil}
+  /// Clears the value of `push`. Subsequent reads from it will return its default value.
+  public mutating func clearPush() {self._push = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _push: Switchboard_Gateway_V1_PushContent? = nil
+}
+
 public nonisolated struct Switchboard_Gateway_V1_PushOutcome: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -282,7 +316,8 @@ public nonisolated struct Switchboard_Gateway_V1_PushOutcome: Sendable {
   /// Other nodes the push was relayed to.
   public var relayedNodes: Int32 = 0
 
-  /// Nobody held the target (and the push was not stored).
+  /// Nobody held the target (and the push was not stored); for a topic: nobody is
+  /// subscribed to it.
   public var offline: Bool = false
 
   /// The push is in the user's inbox: delivered to whoever holds the user now, and to the
@@ -372,7 +407,7 @@ fileprivate nonisolated let _protobuf_package = "switchboard.gateway.v1"
 
 nonisolated extension Switchboard_Gateway_V1_PushStreamItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PushStreamItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{1}push\0\u{1}durable\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{1}push\0\u{1}durable\0\u{1}topic\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -407,6 +442,14 @@ nonisolated extension Switchboard_Gateway_V1_PushStreamItem: SwiftProtobuf.Messa
       }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._push) }()
       case 6: try { try decoder.decodeSingularBoolField(value: &self._durable) }()
+      case 7: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.target != nil {try decoder.handleConflictingOneOf()}
+          self.target = .topic(v)
+        }
+      }()
       default: break
       }
     }
@@ -433,13 +476,16 @@ nonisolated extension Switchboard_Gateway_V1_PushStreamItem: SwiftProtobuf.Messa
       guard case .everyone(let v)? = self.target else { preconditionFailure() }
       try visitor.visitSingularBoolField(value: v, fieldNumber: 4)
     }()
-    case nil: break
+    default: break
     }
     try { if let v = self._push {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
     try { if let v = self._durable {
       try visitor.visitSingularBoolField(value: v, fieldNumber: 6)
+    } }()
+    try { if case .topic(let v)? = self.target {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 7)
     } }()
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -726,6 +772,45 @@ nonisolated extension Switchboard_Gateway_V1_BroadcastRequest: SwiftProtobuf.Mes
   }
 
   public static func ==(lhs: Switchboard_Gateway_V1_BroadcastRequest, rhs: Switchboard_Gateway_V1_BroadcastRequest) -> Bool {
+    if lhs._push != rhs._push {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_Gateway_V1_PublishToTopicRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PublishToTopicRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0\u{1}push\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.topic) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._push) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.topic.isEmpty {
+      try visitor.visitSingularStringField(value: self.topic, fieldNumber: 1)
+    }
+    try { if let v = self._push {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_Gateway_V1_PublishToTopicRequest, rhs: Switchboard_Gateway_V1_PublishToTopicRequest) -> Bool {
+    if lhs.topic != rhs.topic {return false}
     if lhs._push != rhs._push {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
