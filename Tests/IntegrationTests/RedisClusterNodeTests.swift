@@ -87,6 +87,45 @@ struct RedisClusterNodeTests {
         }
     }
 
+    @Test("topics on three shards: a publish reaches the subscriber on another node, and each topic's channel is subscribed on its own shard only (SHARDNUMSUB)")
+    func topicsAcrossShards() async throws {
+        let redis = try await TestRedisCluster.shared()
+        let topology = try await redis.topology()
+        try await withCluster(nodes: 3, redisCluster: redis, configure: {
+            $0.topicNamespaces = try! TopicNamespaces(parsing: "room:subscribe=any,publish=any")
+        }) { cluster in
+            // Topic names whose slots fall on each shard: a topic's name is its hash tag.
+            let topics = try Self.usersOnEachShard(topology, prefix: "room:")
+            var subscribers: [TestWebSocket] = []
+            var publishers: [TestWebSocket] = []
+            for (index, topic) in topics.enumerated() {
+                let subscriber = try await cluster.nodes[index].connect("sub-\(index)")
+                subscriber.send(#"{"id":"s","subscribe":{"topic":"\#(topic)"}}"#)
+                #expect((try await subscriber.receiveJSON()["ok"] as? [String: Any])?["topic"] as? String == topic)
+                try await waitUntil { cluster.nodes[index].node.relaysReach(topic: topic) }
+                subscribers.append(subscriber)
+                publishers.append(try await cluster.nodes[(index + 1) % topics.count].connect("pub-\(index)"))
+            }
+            for (index, topic) in topics.enumerated() {
+                publishers[index].send(#"{"id":"p","publish":{"topic":"\#(topic)","data":\#(index)}}"#)
+                #expect((try await publishers[index].receiveJSON()["ok"] as? [String: Any])?["relayedNodes"] as? Int == 1)
+                let push = try #require(try await subscribers[index].receiveJSON()["push"] as? [String: Any])
+                #expect(push["topic"] as? String == topic && push["data"] as? Int == index)
+
+                let channel = "\(cluster.prefix)relay:topic:{\(topic)}"
+                for shard in topology.shards {
+                    var endpoint = RedisEndpoint(host: shard.primary.host, port: shard.primary.port)
+                    (endpoint.connectTimeout, endpoint.commandTimeout) = (.seconds(30), .seconds(30))
+                    let server = RedisConnection(endpoint: endpoint, logger: Logger(label: "probe"))
+                    let counted = try await server.send("PUBSUB", "SHARDNUMSUB", channel).array?.last?.integer
+                    server.close()
+                    #expect(counted == (shard == topology.shards[index] ? 1 : 0), "\(channel) on \(shard.primary.port)")
+                }
+            }
+            for client in subscribers + publishers { try await client.close() }
+        }
+    }
+
     @Test("sends across nodes, backend pushes and broadcasts reach every target exactly once (the load generator's ledger)")
     func exactlyOnce() async throws {
         let redis = try await TestRedisCluster.shared()

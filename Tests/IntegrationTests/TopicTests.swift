@@ -238,4 +238,38 @@ struct TopicTests {
             try await fan.close()
         }
     }
+
+    @Test("Redis restarted: a publish meanwhile fails with unavailable, and once Redis is back every node resubscribes its topics unprompted")
+    func redisRestart() async throws {
+        let redis = try await RedisServer.start()
+        try await withCluster(nodes: 2, redis: redis, configure: Self.open) { cluster in
+            let subscriber = try await cluster.nodes[1].connect("sam")
+            try await subscribe(subscriber, "room:r", on: cluster.nodes[1])
+            let publisher = try await cluster.nodes[0].connect("pia")
+
+            redis.kill()
+            try await waitUntil { !cluster.nodes[0].node.isReady }
+            var round = 0
+            try await waitUntil {
+                round += 1
+                return errorCode(try await request(publisher, "down\(round)", #""publish":{"topic":"room:r","data":0}"#)) == "unavailable"
+            }
+
+            try await redis.launch()
+            try await waitUntil { cluster.nodes.allSatisfy { $0.node.isReady } }
+            // Until node 2 has resubscribed, a publish reaches nobody; then it reaches sam.
+            var n = 0
+            try await waitUntil {
+                n += 1
+                let answer = try await request(publisher, "up\(n)", #""publish":{"topic":"room:r","data":\#(n)}"#)
+                return (answer["ok"] as? [String: Any])?["relayedNodes"] as? Int == 1
+            }
+            #expect((try await subscriber.receiveJSON()["push"] as? [String: Any])?["data"] as? Int == n, "the first publish that reached node 2, and none before it")
+            let probe = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "probe"))
+            defer { probe.close() }
+            #expect(try await numsub(probe, "\(cluster.prefix)relay:topic:room:r") == 1)
+            for client in [subscriber, publisher] { try await client.close() }
+        }
+        redis.kill()
+    }
 }
