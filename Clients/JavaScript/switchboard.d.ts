@@ -88,6 +88,8 @@ export interface Limits {
   queueFrames: number;
   queueBytes: number;
   pingIntervalMs: number;
+  /** Topics one connection may be subscribed to at once. */
+  topics: number;
 }
 
 export interface Push {
@@ -98,6 +100,8 @@ export interface Push {
   origin: 'user' | 'backend';
   /** Set on a durable push: its place in the inbox. */
   position?: InboxPosition;
+  /** Set on a push published to a topic. */
+  topic?: string;
 }
 
 export interface ServerFrame {
@@ -121,6 +125,31 @@ export interface PresenceAnswer {
   online: boolean;
   connections: { id: string; node: string }[];
   count?: number;
+}
+
+export interface PublishOutcome {
+  /** Subscribed connections on the publisher's node that got it. */
+  delivered?: number;
+  /** Other nodes with subscribers it was relayed to. */
+  relayedNodes?: number;
+}
+
+export interface SubscriptionEvents {
+  /** A push published to this topic. */
+  push: Push;
+  /** The node confirmed the subscription: first, and after each reconnect (`resubscribed`). */
+  subscribed: { topic: string; resubscribed: boolean };
+  /** A resubscribe after a reconnect was refused: the subscription has ended. */
+  error: unknown;
+}
+
+/** A topic the client is subscribed to; it is subscribed again after every reconnect. */
+export class Subscription {
+  readonly topic: string;
+  readonly state: 'subscribing' | 'subscribed' | 'unsubscribed' | 'failed';
+  readonly ready: Promise<Subscription>;
+  on<E extends keyof SubscriptionEvents>(event: E, listener: (value: SubscriptionEvents[E]) => void): () => void;
+  unsubscribe(options?: { timeout?: number }): Promise<void>;
 }
 
 export class SwitchboardError extends Error {
@@ -162,5 +191,10 @@ export class SwitchboardClient {
   call<Response = any>(route: string, data?: object | Uint8Array, options?: { timeout?: number }): Promise<Response>;
   presence(user: string, options?: { timeout?: number }): Promise<PresenceAnswer>;
   ping(options?: { timeout?: number }): Promise<{ node: string; time: number }>;
+  /** Subscribes to a topic (docs/protocol.md § Topics); the same topic twice gives the same Subscription. */
+  subscribe(topic: string, options?: { timeout?: number }): Promise<Subscription>;
+  readonly subscriptions: Subscription[];
+  /** Delivers `data` to every subscriber of `topic`; `{delivered: 0, relayedNodes: 0}` when there is none. */
+  publish(topic: string, data: unknown, options?: { kind?: string; timeout?: number }): Promise<PublishOutcome>;
   close(code?: number, reason?: string): void;
 }

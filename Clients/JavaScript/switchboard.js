@@ -62,6 +62,15 @@ export const protobufCodec = {
     }
     if (frame.presence) out.message(4, (presence) => presence.string(1, frame.presence.user));
     if (frame.ping) out.message(5, () => {});
+    if (frame.subscribe) out.message(9, (subscribe) => subscribe.string(1, frame.subscribe.topic));
+    if (frame.unsubscribe) out.message(10, (unsubscribe) => unsubscribe.string(1, frame.unsubscribe.topic));
+    if (frame.publish) {
+      out.message(11, (publish) => {
+        publish.string(1, frame.publish.topic);
+        if (frame.publish.data !== undefined) publish.message(2, (value) => writeValue(value, frame.publish.data));
+        if (frame.publish.kind) publish.string(3, frame.publish.kind);
+      });
+    }
     return out.finish();
   },
   /** @param {ArrayBuffer | Uint8Array} data */
@@ -79,6 +88,7 @@ export const protobufCodec = {
           else if (pushField === 3) push.data = readValue(pushValue);
           else if (pushField === 4) push.origin = utf8(pushValue);
           else if (pushField === 5) push.position = readPosition(pushValue);
+          else if (pushField === 6) push.topic = utf8(pushValue);
         }
         frame.push = push;
       } else if (field === 5) frame.ok = value;
@@ -91,7 +101,7 @@ export const protobufCodec = {
           else if (welcomeField === 5) welcome.tokenExpiresAtMs = welcomeValue;
           else if (welcomeField === 6) {
             const names = [, 'maxFrameBytes', 'framesPerSecond', 'frameBurst', 'bytesPerSecond', 'byteBurst',
-              'callsInFlight', 'presenceConnections', 'queueFrames', 'queueBytes', 'pingIntervalMs'];
+              'callsInFlight', 'presenceConnections', 'queueFrames', 'queueBytes', 'pingIntervalMs', 'topics'];
             const limits = {};
             for (const name of names.slice(1)) limits[name] = 0;
             for (const [limitField, limitValue] of readFields(welcomeValue)) {
@@ -309,6 +319,46 @@ const FINAL_CLOSE_CODES = new Set([1002, 1007, 1009, 4003]);
  * One logical connection to a Switchboard cluster, kept open across node restarts,
  * drains and network failures.
  */
+/**
+ * One topic this client is subscribed to (`client.subscribe`): its own `push` events, and
+ * `subscribed` each time the node confirms it — after every reconnect the client subscribes
+ * again by itself. `error` says it ended against the client's will (a resubscribe refused).
+ */
+export class Subscription {
+  constructor(client, topic) {
+    this.client = client;
+    /** @type {string} */
+    this.topic = topic;
+    /** @type {'subscribing' | 'subscribed' | 'unsubscribed' | 'failed'} */
+    this.state = 'subscribing';
+    this._listeners = new Map();
+    /** Resolves with this subscription once the node has answered the first subscribe. */
+    this.ready = null;
+  }
+
+  /** Listens to `push`, `subscribed` and `error`; returns a function that stops listening. */
+  on(event, listener) {
+    if (!this._listeners.has(event)) this._listeners.set(event, new Set());
+    this._listeners.get(event).add(listener);
+    return () => this._listeners.get(event)?.delete(listener);
+  }
+
+  /** Ends the subscription; resolves once the node has (at once when not connected). */
+  unsubscribe(options = {}) {
+    return this.client._unsubscribe(this, options);
+  }
+
+  _emit(event, value) {
+    for (const listener of this._listeners.get(event) ?? []) {
+      try {
+        listener(value);
+      } catch (error) {
+        this.client._emit('error', error);
+      }
+    }
+  }
+}
+
 export class SwitchboardClient {
   /** @param {import('./switchboard').ClientOptions} options */
   constructor(options) {
@@ -343,6 +393,8 @@ export class SwitchboardClient {
      */
     this.position = options.position ?? null;
     this._gap = null;
+    /** topic → Subscription: subscribed again after every reconnect. */
+    this._subscriptions = new Map();
     this._listeners = new Map();
     this._pending = new Map();
     this._waiting = [];
@@ -445,6 +497,80 @@ export class SwitchboardClient {
     return this._request({ presence: { user } }, options.timeout);
   }
 
+  /**
+   * Subscribes to `topic` (docs/protocol.md § Topics); resolves with its Subscription once
+   * the node has answered, rejects with the refusal (`permission_denied`, `limit_exceeded`,
+   * `invalid_argument`). The subscription lasts until `unsubscribe()` or `close()`: after a
+   * reconnect the client subscribes again before anything else it sends. Subscribing to a
+   * topic already subscribed returns the same Subscription.
+   * @param {string} topic @param {{timeout?: number}} [options]
+   */
+  subscribe(topic, options = {}) {
+    const existing = this._subscriptions.get(topic);
+    if (existing) return existing.ready;
+    const subscription = new Subscription(this, topic);
+    this._subscriptions.set(topic, subscription);
+    subscription.ready = this._request({ subscribe: { topic } }, options.timeout).then(
+      () => {
+        if (subscription.state === 'subscribing') subscription.state = 'subscribed';
+        subscription._emit('subscribed', { topic, resubscribed: false });
+        return subscription;
+      },
+      (error) => {
+        if (this._subscriptions.get(topic) === subscription) this._subscriptions.delete(topic);
+        subscription.state = 'failed';
+        throw error;
+      },
+    );
+    return subscription.ready;
+  }
+
+  /** The subscriptions this client holds. @returns {Subscription[]} */
+  get subscriptions() {
+    return [...this._subscriptions.values()];
+  }
+
+  /**
+   * Delivers `data` to every connection subscribed to `topic`, on every node. Resolves with
+   * `{delivered, relayedNodes}` (0 and 0: nobody is subscribed).
+   * @param {string} topic @param {unknown} data @param {{kind?: string, timeout?: number}} [options]
+   */
+  publish(topic, data, options = {}) {
+    const body = { topic, data };
+    if (options.kind) body.kind = options.kind;
+    return this._request({ publish: body }, options.timeout);
+  }
+
+  async _unsubscribe(subscription, options) {
+    if (this._subscriptions.get(subscription.topic) === subscription) this._subscriptions.delete(subscription.topic);
+    if (subscription.state === 'unsubscribed') return;
+    subscription.state = 'unsubscribed';
+    // Not connected: the node forgot the subscription with the connection.
+    if (this.state !== 'open' || !this._socket) return;
+    try {
+      await this._request({ unsubscribe: { topic: subscription.topic } }, options.timeout);
+    } catch (error) {
+      if (error?.code !== 'disconnected' && error?.code !== 'closed') throw error;
+    }
+  }
+
+  /** Subscribes again to every topic after a reconnect, before the frames that waited for it. */
+  _resubscribe() {
+    for (const subscription of this._subscriptions.values()) {
+      if (subscription.state !== 'subscribed') continue;
+      this._request({ subscribe: { topic: subscription.topic } }).then(
+        () => subscription._emit('subscribed', { topic: subscription.topic, resubscribed: true }),
+        (error) => {
+          if (error?.code === 'disconnected' || error?.code === 'timeout') return;  // the next welcome tries again
+          if (this._subscriptions.get(subscription.topic) === subscription) this._subscriptions.delete(subscription.topic);
+          subscription.state = 'failed';
+          subscription._emit('error', error);
+          this._emit('error', error);
+        },
+      );
+    }
+  }
+
   /** A round trip to the node: `{node, time}`. */
   ping(options = {}) {
     return this._request({ ping: {} }, options.timeout);
@@ -453,6 +579,8 @@ export class SwitchboardClient {
   /** Closes for good: calls in flight are rejected, nothing reconnects. */
   close(code = 1000, reason = 'client closed') {
     this._stopped = true;
+    for (const subscription of this._subscriptions.values()) subscription.state = 'unsubscribed';
+    this._subscriptions.clear();
     this._cancelAll();
     this._forgetWindow();
     const socket = this._socket;
@@ -603,6 +731,7 @@ export class SwitchboardClient {
         }
         this._startHeartbeat(socket, abandon);
         this._scheduleRefresh(socket, frame.welcome.tokenExpiresAtMs);
+        this._resubscribe();
         for (const waiter of this._waiting.splice(0)) {
           try {
             waiter.resolve(frame.welcome);
@@ -632,6 +761,10 @@ export class SwitchboardClient {
    * past the next offset is held while the gap is fetched (`switchboard.inbox`).
    */
   _received(push) {
+    if (push.topic !== undefined) {
+      this._subscriptions.get(push.topic)?._emit('push', push);
+      return this._emit('push', push);
+    }
     const position = push.position;
     if (!position) return this._emit('push', push);
     if (this._gap) return void this._gap.held.push(push);

@@ -96,7 +96,7 @@ package enum FrameCodec {
                 #","limits":{"maxFrameBytes":\#(limits.maxFrameBytes),"framesPerSecond":\#(limits.framesPerSecond),"frameBurst":\#(limits.frameBurst),"#
                     + #""bytesPerSecond":\#(limits.bytesPerSecond),"byteBurst":\#(limits.byteBurst),"callsInFlight":\#(limits.callsInFlight),"#
                     + #""presenceConnections":\#(limits.presenceConnections),"queueFrames":\#(limits.queueFrames),"queueBytes":\#(limits.queueBytes),"#
-                    + #""pingIntervalMs":\#(limits.pingIntervalMs)}"#
+                    + #""pingIntervalMs":\#(limits.pingIntervalMs),"topics":\#(limits.topics)}"#
             )
         }
         buffer.writeStaticString("}}")

@@ -25,6 +25,12 @@ async function app(): Promise<void> {
   console.log(history.messages[0]?.text);
   const encoded: Uint8Array = await client.call('chat.history', new Uint8Array([0x0a, 3]));
   console.log(encoded.length, (await client.presence('bob')).online, (await client.ping()).node, client.position?.offset);
+  const room = await client.subscribe('room:42');
+  room.on('push', (push: Push) => console.log(push.topic, push.data));
+  room.on('subscribed', ({ resubscribed }) => console.log(room.topic, room.state, resubscribed));
+  const published = await client.publish('room:42', { text: 'hi' }, { kind: 'message' });
+  console.log(published.delivered, published.relayedNodes, client.subscriptions.length, welcome.limits?.topics);
+  await room.unsubscribe();
   stop();
   client.close();
 }

@@ -1,0 +1,85 @@
+// Topics through the JavaScript client with real node processes (docs/protocol.md § Topics):
+// a room across two nodes, echo, refusals, and subscriptions that come back by themselves
+// after the client's node is killed.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { protobufCodec, SwitchboardClient, SwitchboardError } from '../../Clients/JavaScript/switchboard.js';
+import { eventually, startCluster, token } from './support/cluster.js';
+import WebSocket from './support/ws.js';
+
+let open = [];
+
+function clientFor(urls, user, options = {}) {
+  const client = new SwitchboardClient({ urls, token: () => token(user), WebSocket, backoffBase: 50, backoffMax: 400, ...options });
+  client.errors = [];
+  client.on('error', (error) => client.errors.push(error));
+  open.push(client);
+  return client;
+}
+
+/** Collects a subscription's pushes' data. */
+function recorded(subscription) {
+  const received = [];
+  subscription.on('push', (push) => received.push(push.data));
+  return received;
+}
+
+describe('topics on a two-node cluster', () => {
+  let cluster;
+  before(async () => {
+    cluster = await startCluster({ name: 'topics', nodes: 2, extra: ['--topic-namespaces', 'room:subscribe=any,publish=any;feed:publish=none'] });
+  });
+  after(async () => {
+    for (const client of open) client.close();
+    open = [];
+    await cluster?.stop();
+  });
+
+  test('a publish reaches subscribers on both nodes, JSON and protobuf alike; each subscription gets its own topic only', async () => {
+    const [one, two] = cluster.nodes;
+    const ann = clientFor(one.ws, 'ann');
+    const bob = clientFor(two.ws, 'bob', { codec: protobufCodec });
+    const room = await ann.subscribe('room:1');
+    const other = await ann.subscribe('room:2');
+    const bobs = await bob.subscribe('room:1');
+    assert.equal(await bob.subscribe('room:1'), bobs, 'the same topic twice is one subscription');
+    const [annGot, otherGot, bobGot] = [recorded(room), recorded(other), recorded(bobs)];
+    const outcome = await bob.publish('room:1', { text: 'hi' });
+    assert.deepEqual(outcome, { delivered: 1, relayedNodes: 1 }, 'bob (echo) here, ann on node 1');
+    await eventually('both got it', () => annGot.length === 1 && bobGot.length === 1);
+    assert.deepEqual(annGot, [{ text: 'hi' }]);
+    assert.deepEqual(bobGot, [{ text: 'hi' }]);
+    assert.deepEqual(otherGot, []);
+    assert.equal(ann.welcome.limits.topics, 128);
+    assert.equal(bob.welcome.limits.topics, 128);
+  });
+
+  test('refusals reject with the protocol code and leave no subscription behind', async () => {
+    const cat = clientFor(cluster.nodes[0].ws, 'cat');
+    await assert.rejects(cat.subscribe('nowhere:1'), (error) => error instanceof SwitchboardError && error.code === 'invalid_argument');
+    await assert.rejects(cat.subscribe('feed:1'), (error) => error.code === 'permission_denied', 'feed needs a topics claim');
+    await assert.rejects(cat.publish('feed:1', 1), (error) => error.code === 'permission_denied');
+    assert.deepEqual(cat.subscriptions, []);
+  });
+
+  test('the client is subscribed again after its node is killed: a publish after the resubscribe reaches it', async () => {
+    const [one, two] = cluster.nodes;
+    const dan = clientFor([one.ws, two.ws], 'dan');
+    const eve = clientFor(two.ws, 'eve');
+    const room = await dan.subscribe('room:9');
+    const got = recorded(room);
+    let resubscribed = 0;
+    room.on('subscribed', ({ resubscribed: again }) => (resubscribed += again ? 1 : 0));
+    assert.equal(dan.node, 'node-1');
+    one.child.signal('SIGKILL');
+    await eventually('dan resubscribed on node 2', () => resubscribed === 1 && dan.node === 'node-2');
+    const outcome = await eve.publish('room:9', { n: 1 });
+    assert.equal(outcome.delivered, 1, 'dan is on node 2 now, subscribed');
+    await eventually('dan got it', () => got.length === 1);
+    assert.deepEqual(got, [{ n: 1 }]);
+    await room.unsubscribe();
+    assert.equal(room.state, 'unsubscribed');
+    assert.deepEqual((await eve.publish('room:9', { n: 2 })), { delivered: 0, relayedNodes: 0 });
+    assert.deepEqual(dan.errors, []);
+  });
+});
