@@ -19,6 +19,8 @@ struct ClientCore: ~Copyable {
     var gap: [Push]?
     /// Counts gaps, so that a fill outlived by a reconnect changes nothing.
     var gapNumber: UInt64 = 0
+    /// Topics subscribed: subscribed again after every welcome.
+    var topics: Set<String> = []
     var stopped = false
     /// Why the client stopped, for callers that arrive afterwards.
     var stopReason: SwitchboardClientError?

@@ -21,6 +21,8 @@ public struct Limits: Sendable, Equatable {
     public let queueBytes: Int
     /// How often the node pings.
     public let pingInterval: Duration
+    /// Topics the connection may be subscribed to at once (0: not announced).
+    public let topics: Int
 
     init(_ limits: Switchboard_V1_Limits) {
         maxFrameBytes = Int(limits.maxFrameBytes)
@@ -33,5 +35,6 @@ public struct Limits: Sendable, Equatable {
         queueFrames = Int(limits.queueFrames)
         queueBytes = Int(limits.queueBytes)
         pingInterval = .milliseconds(limits.pingIntervalMs)
+        topics = Int(limits.topics)
     }
 }

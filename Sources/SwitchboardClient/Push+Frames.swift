@@ -6,7 +6,7 @@ extension Push {
     init(_ push: Switchboard_V1_Push) {
         self.init(
             from: push.from, kind: push.kind, data: push.data, origin: Origin(rawValue: push.origin) ?? .backend,
-            position: push.hasPosition ? InboxPosition(push.position) : nil
+            position: push.hasPosition ? InboxPosition(push.position) : nil, topic: push.topic.isEmpty ? nil : push.topic
         )
     }
 

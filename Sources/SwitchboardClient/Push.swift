@@ -15,6 +15,8 @@ public struct Push: Sendable, Equatable {
     public let origin: Origin
     /// Set on a durable push: its place in the inbox.
     public let position: InboxPosition?
+    /// Set on a push published to a topic this client is subscribed to.
+    public var topic: String? = nil
 
     /// `data` decoded as a message, for backends' typed pushes (e.g. `Switchboard_Chat_V1_ChatMessage`).
     public func decode<Message: SwiftProtobuf.Message>(as _: Message.Type) throws -> Message {

@@ -243,6 +243,7 @@ extension SwitchboardClient {
             }
             stateSink.yield(StateChange(.open, url: nil))
             for waiter in waiters.values { waiter.resume(returning: welcome) }
+            resubscribe()
         case .push(let push):
             received(Push(push))
         case .ok, .okPayload, .error, nil:

@@ -132,6 +132,44 @@ struct SwitchboardClientTests {
         }
     }
 
+    @Test("topics: a publish reaches the subscriber with its topic; after a drain the client is subscribed again on the next node by itself; a refusal throws its code")
+    func topics() async throws {
+        try await withCluster(nodes: 2, configure: {
+            $0.topicNamespaces = try! TopicNamespaces(parsing: "room:subscribe=any,publish=any;feed:publish=none")
+        }) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let alice = client([one.url, two.url], .fixed(try await one.token(for: "alice")))
+            let bob = client([two.url], .fixed(try await two.token(for: "bob")))
+            try await running(alice) { alice in
+                try await running(bob) { bob in
+                    #expect(try await alice.connected().limits?.topics == 128)
+                    try await alice.subscribe(to: "room:1")
+                    #expect(alice.subscriptions == ["room:1"])
+                    let outcome = try await bob.publish(to: "room:1", data: .init(stringValue: "first"))
+                    #expect(outcome.relayedNodes == 1)
+                    var pushes = alice.pushes.makeAsyncIterator()
+                    let first = await pushes.next()
+                    #expect(first?.topic == "room:1" && first?.data.stringValue == "first")
+
+                    try await one.stop()
+                    try await waitUntil { alice.welcome?.node == "node-2" }
+                    // Subscribed again by the client itself: a publish after that reaches it.
+                    var round = 0
+                    try await waitUntil {
+                        round += 1
+                        return try await bob.publish(to: "room:1", data: .init(numberValue: Double(round))).delivered == 1
+                    }
+                    #expect(await pushes.next()?.data.numberValue == Double(round), "only the publish after the resubscribe")
+
+                    await #expect { try await alice.subscribe(to: "feed:1") } throws: { ($0 as? SwitchboardClientError)?.code == "permission_denied" }
+                    try await alice.unsubscribe(from: "room:1")
+                    #expect(alice.subscriptions.isEmpty)
+                    #expect(try await bob.publish(to: "room:1", data: .init(stringValue: "gone")).delivered == 0)
+                }
+            }
+        }
+    }
+
     @Test("resume: a saved position brings what was stored while away; a drain loses nothing; a gap is filled; none twice, in order")
     func resume() async throws {
         try await withCluster(nodes: 2, configure: { $0.inbox.durableKinds = ["note"] }) { cluster in
