@@ -10,7 +10,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Load running nodes with real WebSocket clients and report what they delivered.",
         subcommands: [
-            SendCommand.self, SpreadCommand.self, PushCommand.self, BroadcastCommand.self, ConnectCommand.self, IdleCommand.self, IdleWorkerCommand.self,
+            SendCommand.self, SpreadCommand.self, PushCommand.self, BroadcastCommand.self, FanoutCommand.self, ConnectCommand.self, IdleCommand.self, IdleWorkerCommand.self,
             CallsCommand.self, DrainCommand.self, ChartCommand.self, BaselineServerCommand.self,
         ]
     )
