@@ -76,6 +76,26 @@ struct BenchSmokeTests {
         }
     }
 
+    @Test("fanout: one topic followed by every client and many small topics, closed loop and offered rate, deliver to every subscriber exactly once")
+    func fanoutScenarios() async throws {
+        try await withCluster(nodes: 2, configure: { $0.topicNamespaces = try! TopicNamespaces(parsing: "room:subscribe=any,publish=any") }) { cluster in
+            let endpoints = try cluster.nodes.map { try BenchEndpoint(url: $0.url) }
+            let sources = try IPAddresses(count: 0)
+            let big = try await FanoutBenchmark(
+                endpoints: endpoints, secret: RunningNode.secret, clients: 40, topics: 1, subscribersPerTopic: 40, load: .closedLoop(window: 1),
+                seconds: 0.3, payloadBytes: 16, sources: sources
+            ).run()
+            #expect(big.tally.sent > 0 && big.tally.sent % 40 == 0)
+            #expect(big.tally.isClean, "\(big.tally)")
+            let many = try await FanoutBenchmark(
+                endpoints: endpoints, secret: RunningNode.secret, clients: 30, topics: 20, subscribersPerTopic: 3,
+                load: .openLoop(messagesPerSecond: 200), seconds: 0.5, payloadBytes: 16, sources: sources
+            ).run()
+            #expect(many.tally.sent == 300, "100 publishes, 3 subscribers each")
+            #expect(many.tally.isClean, "\(many.tally)")
+        }
+    }
+
     /// Seen once under a busy machine: "400/400 delivered, misdelivered 40". Redis answered
     /// one node's publishes late: its 2 s watchdog dropped the connection and answered the
     /// 40 sends in flight there `unavailable` — Redis had them, so they were delivered too —
