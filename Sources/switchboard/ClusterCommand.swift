@@ -26,7 +26,7 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "Seconds each node takes to close its clients at Ctrl-C or SIGTERM (the nodes' --drain-window).")
     var drainWindow: Double = 10
     @Option(help: "The nodes' --topic-namespaces: the demo's rooms, which any user may join and post to.")
-    var topicNamespaces = "room:subscribe=any,publish=any"
+    var topicNamespaces = "room:subscribe=any,publish=any,joins=on"
     @Option(help: "Address the nodes listen on (client port and Gateway API); e.g. 0.0.0.0 to show the demo from a VM. Redis and the backends stay on loopback.")
     var host: String = "127.0.0.1"
     @Option(help: "Serve the demo app (/demo) and an open dashboard, and mint tokens for any user: the nodes' --dev. Default: true on a loopback --host; elsewhere it is refused, and the demo takes the tokens in the links printed.")

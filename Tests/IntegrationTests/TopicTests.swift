@@ -16,7 +16,8 @@ import TestSupport
 struct TopicTests {
     static func open(_ configuration: inout NodeConfiguration) {
         configuration.topicNamespaces = try! TopicNamespaces(
-            parsing: "room:subscribe=any,publish=any;quiet:subscribe=any,publish=any,echo=off;match:subscribe=claim,publish=none"
+            parsing: "room:subscribe=any,publish=any;quiet:subscribe=any,publish=any,echo=off;match:subscribe=claim,publish=none;"
+                + "lobby:subscribe=any,publish=any,joins=on"
         )
     }
 
@@ -271,5 +272,34 @@ struct TopicTests {
             for client in [subscriber, publisher] { try await client.close() }
         }
         redis.kill()
+    }
+
+    @Test("joins=on: the other subscribers, on any node, are told when a connection subscribes and when it unsubscribes or disconnects; the joiner is not told of itself")
+    func joinsAndLeaves() async throws {
+        try await withCluster(nodes: 2, configure: Self.open) { cluster in
+            let ann = try await cluster.nodes[0].connect("ann")
+            try await subscribe(ann, "lobby:1", on: cluster.nodes[0])
+            let bob = try await cluster.nodes[1].connect("bob")
+            try await subscribe(bob, "lobby:1", on: cluster.nodes[1])
+            func event(_ socket: TestWebSocket) async throws -> (kind: String?, user: String?, origin: String?, topic: String?) {
+                let push = try #require(try await socket.receiveJSON()["push"] as? [String: Any])
+                return (push["kind"] as? String, (push["data"] as? [String: Any])?["user"] as? String, push["origin"] as? String, push["topic"] as? String)
+            }
+            let joined = try await event(ann)
+            #expect(joined.kind == "switchboard.join" && joined.user == "bob" && joined.origin == "backend" && joined.topic == "lobby:1")
+            _ = try await request(bob, "u", #""unsubscribe":{"topic":"lobby:1"}"#)
+            let left = try await event(ann)
+            #expect(left.kind == "switchboard.leave" && left.user == "bob")
+
+            let cat = try await cluster.nodes[1].connect("cat")
+            try await subscribe(cat, "lobby:1", on: cluster.nodes[1])
+            #expect(try await event(ann).kind == "switchboard.join")
+            try await cat.close()
+            let gone = try await event(ann)
+            #expect(gone.kind == "switchboard.leave" && gone.user == "cat", "a disconnect is a leave")
+            // bob heard nothing of his own join: his next frame is the answer to this ping.
+            #expect(try await request(bob, "ping", #""ping":{}"#)["ok"] != nil)
+            for client in [ann, bob] { try await client.close() }
+        }
     }
 }

@@ -14,7 +14,7 @@ mkdirSync(shots, { recursive: true });
 let cluster;
 let browser;
 before(async () => {
-  cluster = await startCluster({ name: 'browser', dev: true, drainWindow: 1 });
+  cluster = await startCluster({ name: 'browser', dev: true, drainWindow: 1, extra: ['--topic-namespaces', 'room:subscribe=any,publish=any,joins=on'] });
   browser = await Browser.launch();
 });
 after(async () => {
@@ -75,6 +75,17 @@ test('two people chat, share locations, get notifications across nodes; a drain 
   await bob.click('#presence-button');
   await bob.waitForText('#presence-result', 'on node-1');
 
+  // A room: both join the lobby (a topic), alice sees bob join, and what one posts the other sees.
+  await alice.click('#room-join');
+  await alice.waitForText('#room-state', 'room:lobby');
+  await bob.click('#room-join');
+  await alice.waitForText('#room-log', 'bob joined');
+  await alice.type('#room-text', 'hello, lobby');
+  await alice.click('#room-post');
+  await bob.waitForText('#room-log', 'hello, lobby');
+  await alice.waitForText('#room-log', 'me');
+  await bob.screenshot(path.join(shots, '3b-room-bob.png'));
+
   // The dashboard (on node 2) shows both nodes: alice on node 1; bob and the dashboard itself on node 2.
   const dashboard = await browser.open(`${two.http}/dashboard`, { height: 620 });
   await eventually('both nodes on the dashboard with their connections', async () => {
@@ -82,6 +93,10 @@ test('two people chat, share locations, get notifications across nodes; a drain 
     return first?.[0] === 1 && second?.[0] === 2 && first[1] === 'ready' && second[1] === 'ready';
   });
   await dashboard.waitForText('#summary', '2 nodes');
+  // Each node has one topic (the lobby, alice's on node 1, bob's on node 2) and one subscription.
+  await eventually('the lobby on both nodes', async () => dashboard.evaluate(
+    `['node-1', 'node-2'].every((node) => ['.topics', '.subscriptions'].every((column) =>
+      document.querySelector('#nodes tr[data-node="' + node + '"] ' + column)?.textContent === '1'))`));
   // The legend names the nodes as text (while both are listed: a node that leaves is kept
   // only while its chart line has traffic to show, which a busy machine may not sample).
   await eventually('both nodes in the legend', async () => /node-1.*node-2/.test(await dashboard.text('#legend')));
@@ -98,6 +113,11 @@ test('two people chat, share locations, get notifications across nodes; a drain 
   await bob.type('#chat-text', 'did the drain hurt?');
   await bob.click('#chat-send');
   await alice.waitForText('#chat-log', 'did the drain hurt?');
+  // Alice's page joined the room again on node 2 by itself.
+  await alice.waitForText('#events', 'joined room:lobby again after the reconnect');
+  await bob.type('#room-text', 'still in the room?');
+  await bob.click('#room-post');
+  await alice.waitForText('#room-log', 'still in the room?');
   await alice.screenshot(path.join(shots, '7-alice-after-drain.png'));
 
   // The dashboard shows one node, holding all three connections.

@@ -6,10 +6,10 @@ import Testing
 struct TopicNamespacesTests {
     @Test("the setting's text: each namespace with its options, unset options at their safe defaults, printed back the same")
     func parsing() throws {
-        let namespaces = try TopicNamespaces(parsing: " room:subscribe=any, publish=any ; feed ; chat:publish=none,echo=off;")
+        let namespaces = try TopicNamespaces(parsing: " room:subscribe=any, publish=any ; feed ; chat:publish=none,echo=off,joins=on;")
         #expect(namespaces.rules(for: "room:1") == TopicNamespace(name: "room", subscribe: .any, publish: .any, echo: true))
         #expect(namespaces.rules(for: "feed:x:y") == TopicNamespace(name: "feed", subscribe: .claim, publish: .claim, echo: true))
-        #expect(namespaces.rules(for: "chat:1") == TopicNamespace(name: "chat", subscribe: .claim, publish: .none, echo: false))
+        #expect(namespaces.rules(for: "chat:1") == TopicNamespace(name: "chat", subscribe: .claim, publish: .none, echo: false, joins: true))
         #expect(namespaces.rules(for: "other:1") == nil)
         #expect(try TopicNamespaces(parsing: namespaces.description) == namespaces)
         #expect(try TopicNamespaces(parsing: "").isEmpty)
@@ -18,6 +18,7 @@ struct TopicNamespacesTests {
     @Test("a mistake in the setting names what is wrong", arguments: [
         ("room:subscribe=everyone", "subscribe is any, claim or none"),
         ("room:echo=yes", "echo is on or off"),
+        ("room:joins=1", "joins is on or off"),
         ("room:colour=red", "unknown option 'colour'"),
         ("room:subscribe", "is not key=value"),
         ("room;room", "declared twice"),

@@ -103,7 +103,7 @@ extension NodeConfiguration {
         ),
         NodeSetting(
             key: "topic-namespaces",
-            help: "Topic namespaces and their rules: name:option,option;name:… with subscribe=any|claim|none and publish=any|claim|none (any: every client; claim: the token's topics claim matches; none: only backends; default claim), echo=on|off (the publisher gets its own message; default on). A topic in no namespace is refused.",
+            help: "Topic namespaces and their rules: name:option,option;name:… with subscribe=any|claim|none and publish=any|claim|none (any: every client; claim: the token's topics claim matches; none: only backends; default claim), echo=on|off (the publisher gets its own message; default on), joins=on|off (subscribers get switchboard.join and switchboard.leave pushes; default off). A topic in no namespace is refused.",
             read: { configuration, text, source throws(ConfigurationError) in
                 do {
                     configuration.topicNamespaces = try TopicNamespaces(parsing: text)

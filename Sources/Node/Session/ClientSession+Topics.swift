@@ -1,4 +1,6 @@
 import CoreMetrics
+import Identity
+import Logging
 import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
@@ -9,7 +11,7 @@ import SwitchboardProtocol
 extension ClientSession {
     func subscribe(_ request: Switchboard_V1_SubscribeRequest, id: String) async {
         let topic = request.topic
-        guard allowed(\.subscribe, on: topic, field: "subscribe", id: id) != nil else { return }
+        guard let namespace = allowed(\.subscribe, on: topic, field: "subscribe", id: id) else { return }
         let limit = services.configuration.topicsPerConnection
         switch connection.topics.add(topic, limit: limit) {
         case .full:
@@ -21,6 +23,7 @@ extension ClientSession {
             // cluster, which answers once every other node's publishes reach this one.
             services.registry.subscribe(connection, to: topic)
             await services.bus.subscribe(topic: topic, nodeID: services.configuration.nodeID)
+            if namespace.joins { announce(Self.joinKind, topic) }
         }
         reply(to: id, ok: .init(structValue: ["topic": .init(stringValue: topic)]))
     }
@@ -40,6 +43,26 @@ extension ClientSession {
     func leave(_ topic: String) {
         services.registry.unsubscribe(connection, from: topic)
         services.bus.unsubscribe(topic: topic, nodeID: services.configuration.nodeID)
+        if services.configuration.topicNamespaces.rules(for: topic)?.joins == true { announce(Self.leaveKind, topic) }
+    }
+
+    static let joinKind = "switchboard.join"
+    static let leaveKind = "switchboard.leave"
+
+    /// Tells the topic's other subscribers that this connection joined or left: a push
+    /// from the node (origin backend) caused by the user, so a storm of joins is shed by
+    /// slow subscribers like the user's own messages. Its outcome is nobody's answer.
+    private func announce(_ kind: String, _ topic: String) {
+        let data = Google_Protobuf_Value(structValue: .init(fields: [
+            "user": .init(stringValue: connection.user), "connection": .init(stringValue: connection.id.description),
+        ]))
+        guard var push = try? PushPayload(from: "switchboard", kind: kind, value: data, origin: .backend) else { return }
+        push.causedBy = connection.user
+        push.topic = topic
+        let logger = self.logger
+        services.delivery.push(push, to: .topic(topic, except: connection.id)) { result in
+            if case .failure(let error) = result { logger.debug("\(kind) not relayed", metadata: ["topic": "\(topic)", "error": "\(error)"]) }
+        }
     }
 
     /// Routes the publish and answers once its outcome is known (a topic with no

@@ -21,6 +21,10 @@ struct NodeStats: Sendable {
     let node: String
     let atMilliseconds: Int64
     let connections: Int
+    /// Topics with a subscriber here (each a Redis channel the node subscribes to), and
+    /// its connections' subscriptions.
+    let topics: Int
+    let subscriptions: Int
     let ready: Bool
     let draining: Bool
     /// Nil for a node without Redis.
@@ -28,10 +32,15 @@ struct NodeStats: Sendable {
     let totals: [String: Double]
     let rates: [String: Double]
 
-    init(node: String, atMilliseconds: Int64, connections: Int, ready: Bool, draining: Bool, redisUp: Bool?, metrics: MetricTotals, previous: NodeStats?) {
+    init(
+        node: String, atMilliseconds: Int64, connections: Int, topics: Int = 0, subscriptions: Int = 0, ready: Bool, draining: Bool, redisUp: Bool?,
+        metrics: MetricTotals, previous: NodeStats?
+    ) {
         self.node = node
         self.atMilliseconds = atMilliseconds
         self.connections = connections
+        self.topics = topics
+        self.subscriptions = subscriptions
         self.ready = ready
         self.draining = draining
         self.redisUp = redisUp
@@ -56,6 +65,8 @@ struct NodeStats: Sendable {
             "node": .init(stringValue: node),
             "at": .init(numberValue: Double(atMilliseconds)),
             "connections": .init(numberValue: Double(connections)),
+            "topics": .init(numberValue: Double(topics)),
+            "subscriptions": .init(numberValue: Double(subscriptions)),
             "ready": .init(boolValue: ready),
             "draining": .init(boolValue: draining),
             "redisUp": redisUp.map { .init(boolValue: $0) } ?? .init(nilLiteral: ()),

@@ -37,12 +37,15 @@ struct StatsPublisher: Service {
         let relayUp = readiness.relayIsHealthy
         metrics.ready.record(ready ? 1 : 0)
         metrics.redisUp?.record(relayUp ? 1 : 0)
+        let (topics, subscriptions) = (readiness.registry.topicCount, readiness.registry.subscriptionCount)
+        metrics.topics.record(topics)
+        metrics.topicSubscriptions.record(subscriptions)
         // Read and parsed outside the lock: only the swap of snapshots holds it.
         let totals = MetricTotals(exposition: metrics.exposition())
         let at = WallClock.milliseconds
         let snapshot = stats.latest.withLock { previous in
             let snapshot = NodeStats(
-                node: nodeID, atMilliseconds: at, connections: readiness.registry.count,
+                node: nodeID, atMilliseconds: at, connections: readiness.registry.count, topics: topics, subscriptions: subscriptions,
                 ready: ready, draining: readiness.isDraining, redisUp: stats.store == nil ? nil : relayUp,
                 metrics: totals, previous: previous
             )

@@ -5,14 +5,18 @@ package struct TopicNamespace: Sendable, Equatable {
     package var publish: TopicPermission
     /// Whether a publisher's own connection gets its message back.
     package var echo: Bool
+    /// Whether subscribers are told when a connection subscribes or unsubscribes
+    /// (`switchboard.join` / `switchboard.leave` pushes).
+    package var joins: Bool
 
     /// What a namespace declared with no options allows: clients with a matching `topics`
     /// claim, nothing wider unless the operator says so.
-    package init(name: String, subscribe: TopicPermission = .claim, publish: TopicPermission = .claim, echo: Bool = true) {
+    package init(name: String, subscribe: TopicPermission = .claim, publish: TopicPermission = .claim, echo: Bool = true, joins: Bool = false) {
         self.name = name
         self.subscribe = subscribe
         self.publish = publish
         self.echo = echo
+        self.joins = joins
     }
 
     /// Whether a client holding `grants` may do what `permission` guards on `topic`.

@@ -2,7 +2,7 @@ import Essentials
 
 /// The namespaces a node knows, as its `topic-namespaces` setting declares them:
 /// `name:option,option;name:option`, each option `subscribe=any|claim|none`,
-/// `publish=any|claim|none` or `echo=on|off` (docs/configuration.md). A topic in no
+/// `publish=any|claim|none`, `echo=on|off` or `joins=on|off` (docs/configuration.md). A topic in no
 /// namespace is refused.
 package struct TopicNamespaces: Sendable, Equatable {
     package private(set) var byName: [String: TopicNamespace] = [:]
@@ -40,13 +40,13 @@ package struct TopicNamespaces: Sendable, Equatable {
                         throw TopicNamespaceError("namespace '\(name)': \(pair[0]) is any, claim or none (not '\(pair[1])')")
                     }
                     if pair[0] == "subscribe" { namespace.subscribe = permission } else { namespace.publish = permission }
-                case "echo":
+                case "echo", "joins":
                     guard pair[1] == "on" || pair[1] == "off" else {
-                        throw TopicNamespaceError("namespace '\(name)': echo is on or off (not '\(pair[1])')")
+                        throw TopicNamespaceError("namespace '\(name)': \(pair[0]) is on or off (not '\(pair[1])')")
                     }
-                    namespace.echo = pair[1] == "on"
+                    if pair[0] == "echo" { namespace.echo = pair[1] == "on" } else { namespace.joins = pair[1] == "on" }
                 default:
-                    throw TopicNamespaceError("namespace '\(name)': unknown option '\(pair[0])' (subscribe, publish, echo)")
+                    throw TopicNamespaceError("namespace '\(name)': unknown option '\(pair[0])' (subscribe, publish, echo, joins)")
                 }
             }
             byName[name] = namespace
@@ -56,7 +56,7 @@ package struct TopicNamespaces: Sendable, Equatable {
     /// The setting's text for these namespaces (what help and `--print-config` show).
     package var description: String {
         byName.keys.sorted().compactMap { byName[$0] }.map { namespace in
-            "\(namespace.name):subscribe=\(namespace.subscribe.rawValue),publish=\(namespace.publish.rawValue),echo=\(namespace.echo ? "on" : "off")"
+            "\(namespace.name):subscribe=\(namespace.subscribe.rawValue),publish=\(namespace.publish.rawValue),echo=\(namespace.echo ? "on" : "off"),joins=\(namespace.joins ? "on" : "off")"
         }.joined(separator: ";")
     }
 }

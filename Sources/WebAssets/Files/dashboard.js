@@ -57,7 +57,7 @@ function render(answer) {
     };
     row.append(
       cell(node.node, 'node'), badge(state, state), badge(redis, redis === 'up' ? 'ready' : redis === 'none' ? '' : 'down'),
-      cell(number(node.connections ?? 0), 'connections'), cell(number(rates.messagesIn)), cell(number(rates.messagesOut)),
+      cell(number(node.connections ?? 0), 'connections'), cell(number(node.topics ?? 0), 'topics'), cell(number(node.subscriptions ?? 0), 'subscriptions'), cell(number(rates.messagesIn)), cell(number(rates.messagesOut)),
       cell(number(rates.relayIn)), cell(number(rates.relayOut)), cell(number(totals.queueDrops)),
       cell(number(totals.slowConsumerCloses)), cell(number(rates.backendCalls)), cell(number(totals.backendErrors)),
       badge(number(totals.openCircuits ?? 0), totals.openCircuits ? 'down' : ''),

@@ -25,6 +25,8 @@ function subjectOf(token) {
 let client = null;
 let me = null;
 let nearbyTimer = null;
+/** The room joined (a `room:<name>` topic subscription), or null. */
+let room = null;
 
 function item(list, text, meta, className) {
   const li = document.createElement('li');
@@ -119,6 +121,7 @@ async function signIn(user) {
   });
   client.on('resync', () => refreshNotifications().catch(failed('notifications')));
   client.on('push', (push) => {
+    if (push.topic !== undefined) return;  // the room's subscription shows its own
     if (push.kind === 'chat.message') showChat(push.data, true);
     else if (push.kind === 'notification') {
       showNotification(push.data);
@@ -153,6 +156,42 @@ $('chat-history').addEventListener('click', () => {
     $('chat-log').replaceChildren();
     for (const message of answer.messages ?? []) showChat(message, false);
   }, failed('chat.history'));
+});
+
+/** A room is the topic `room:<name>`: everyone subscribed gets every post, on any node. */
+$('room-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const topic = `room:${$('room-name').value.trim()}`;
+  if (room?.topic === topic) return;
+  const previous = room;
+  client.subscribe(topic).then((subscription) => {
+    room = subscription;
+    previous?.unsubscribe().catch(failed('leave'));
+    $('room-log').replaceChildren();
+    $('room-state').textContent = topic;
+    subscription.on('push', (push) => {
+      if (push.kind === 'switchboard.join') item($('room-log'), `${push.data.user} joined`, time(), 'dim');
+      else if (push.kind === 'switchboard.leave') item($('room-log'), `${push.data.user} left`, time(), 'dim');
+      else item($('room-log'), push.data?.text ?? JSON.stringify(push.data), `${time()} ${push.from === me ? 'me' : push.from}`);
+    });
+    subscription.on('subscribed', ({ resubscribed }) => resubscribed && logEvent(`joined ${topic} again after the reconnect`));
+    subscription.on('error', failed(`room ${topic}`));
+    logEvent(`joined ${topic}`);
+  }, failed('join'));
+});
+
+$('room-leave').addEventListener('click', () => {
+  if (!room) return;
+  const left = room;
+  room = null;
+  $('room-state').textContent = 'not joined';
+  left.unsubscribe().then(() => logEvent(`left ${left.topic}`), failed('leave'));
+});
+
+$('room-post-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  if (!room) return logEvent('join a room first');
+  client.publish(room.topic, { text: $('room-text').value }).then(() => ($('room-text').value = ''), failed('post'));
 });
 
 $('location-form').addEventListener('submit', (event) => {
