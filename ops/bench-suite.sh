@@ -2,7 +2,7 @@
 # The standard benchmark suite (release build; Redis, nodes and generator all on this
 # machine). Every number that docs/benchmarks.md quotes comes from here.
 #
-#   ops/bench-suite.sh [runs] [part…]     parts: spread redis send latency push broadcast connect idle scale drain durable redis-cluster calls
+#   ops/bench-suite.sh [runs] [part…]     parts: spread redis send latency push broadcast fanout connect idle scale drain durable redis-cluster calls
 #
 # `spread` is an A/B: the same generator drives this build's cluster and a baseline
 # build's, alternating run by run. The baseline is $BASELINE_BIN (a switchboard binary),
@@ -155,6 +155,25 @@ if has broadcast; then
     # shellcheck disable=SC2046
     "$bin" bench broadcast --urls $(urls 2) --gateways $(gateways 2) --clients 10000 --broadcasts 30 --sources 2 --runs "$runs" \
         --output "$out/broadcast.json" --chart "$out/broadcast.svg"
+fi
+if has fanout; then
+    echo "== fanout: 10,000 clients on 2 nodes. One topic followed by all of them (closed loop, then 20 publishes/s:"
+    echo "   200,000 deliveries/s offered); 10,000 topics × 3 subscribers (closed loop, then 5,000 publishes/s); and,"
+    echo "   to compare, spread among the same 10,000 clients (50 % cross-node, closed loop and 15,000 msg/s)."
+    echo "   Runs alternate; CPU of both nodes and redis-server"
+    CLUSTER_ARGS="--topic-namespaces bench:subscribe=any,publish=any" start_cluster 2
+    for run in $(seq "$runs"); do
+        # shellcheck disable=SC2046
+        "$bin" bench fanout --urls $(urls 2) --clients 10000 --topics 1 --loads closed 20 --duration 8 --sources 2 \
+            --measure-ports "$redis_port" --output "$out/fanout-big-$run.json" | tr '\r' '\n' | grep -v '^\[' | grep -v '^$'
+        # shellcheck disable=SC2046
+        "$bin" bench fanout --urls $(urls 2) --clients 10000 --topics 10000 --subscribers 3 --loads closed 5000 --duration 8 --sources 2 \
+            --measure-ports "$redis_port" --output "$out/fanout-many-$run.json" | tr '\r' '\n' | grep -v '^\[' | grep -v '^$'
+        # shellcheck disable=SC2046
+        "$bin" bench spread --urls $(urls 2) --clients 10000 --cross-node 0.5 --loads closed 15000 --duration 8 --sources 2 \
+            --measure-ports "$redis_port" --output "$out/fanout-spread-$run.json" | tr '\r' '\n' | grep -v '^\[' | grep -v '^$'
+    done
+    stop_cluster
 fi
 if has connect; then
     echo "== connect: 5,000 connections, 100 handshakes in flight, token check included"

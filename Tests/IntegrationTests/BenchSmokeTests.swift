@@ -78,7 +78,7 @@ struct BenchSmokeTests {
 
     @Test("fanout: one topic followed by every client and many small topics, closed loop and offered rate, deliver to every subscriber exactly once")
     func fanoutScenarios() async throws {
-        try await withCluster(nodes: 2, configure: { $0.topicNamespaces = try! TopicNamespaces(parsing: "room:subscribe=any,publish=any") }) { cluster in
+        try await withCluster(nodes: 2, configure: { $0.topicNamespaces = try! TopicNamespaces(parsing: "bench:subscribe=any,publish=any") }) { cluster in
             let endpoints = try cluster.nodes.map { try BenchEndpoint(url: $0.url) }
             let sources = try IPAddresses(count: 0)
             let big = try await FanoutBenchmark(

@@ -25,7 +25,7 @@ package struct FanoutBenchmark: Sendable {
 
     package init(
         endpoints: [BenchEndpoint], secret: String, clients: Int, topics: Int, subscribersPerTopic: Int, load: BenchLoad, seconds: Double,
-        payloadBytes: Int = 64, sources: IPAddresses, progress: Bool = false, namespace: String = "room"
+        payloadBytes: Int = 64, sources: IPAddresses, progress: Bool = false, namespace: String = "bench"
     ) {
         self.endpoints = endpoints
         self.secret = secret

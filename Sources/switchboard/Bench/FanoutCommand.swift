@@ -6,7 +6,7 @@ struct FanoutCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fanout",
         abstract: "Clients subscribe to topics and publish to them: one big topic, or many small ones; counts every delivery to every subscriber.",
-        discussion: "The nodes need a namespace any client may subscribe and publish in (--namespace, default room): e.g. `switchboard cluster` (room:subscribe=any,publish=any)."
+        discussion: "The nodes need a namespace any client may subscribe and publish in without joins (each join is a push to every subscriber): --namespace, default bench, e.g. `switchboard cluster --topic-namespaces bench:subscribe=any,publish=any`."
     )
     @OptionGroup var options: BenchOptions
     @Option(help: "Connected clients, spread over --urls.") var clients: Int = 10_000
@@ -16,7 +16,7 @@ struct FanoutCommand: AsyncParsableCommand {
     var loads: [String] = ["closed"]
     @Option(help: "Seconds per run.") var duration: Double = 8
     @Option(help: "Padding bytes per message.") var payload: Int = 64
-    @Option(help: "The topics' namespace.") var namespace: String = "room"
+    @Option(help: "The topics' namespace.") var namespace: String = "bench"
 
     func run() async throws {
         let loads = try self.loads.map { load -> BenchLoad in
