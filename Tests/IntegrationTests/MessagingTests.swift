@@ -132,18 +132,20 @@ struct MessagingTests {
             $0.queueMessages = 90
             $0.queueBytes = 1 << 20
             $0.pingInterval = .milliseconds(4500)
+            $0.topicsPerConnection = 11
         }) { node in
             let json = try await node.connect("alice", awaitWelcome: false)
             let welcome = try #require(try await json.receiveJSON()["welcome"] as? [String: Any])
             let limits = try #require(welcome["limits"] as? [String: Int])
             #expect(limits == [
                 "maxFrameBytes": 4096, "framesPerSecond": 50, "frameBurst": 70, "bytesPerSecond": 1 << 20, "byteBurst": 2 << 20,
-                "callsInFlight": 3, "presenceConnections": 7, "queueFrames": 90, "queueBytes": 1 << 20, "pingIntervalMs": 4500,
+                "callsInFlight": 3, "presenceConnections": 7, "queueFrames": 90, "queueBytes": 1 << 20, "pingIntervalMs": 4500, "topics": 11,
             ])
             let binary = try await node.connect("bob", format: .protobuf, awaitWelcome: false)
             let frame = try Switchboard_V1_ServerFrame(serializedBytes: try await binary.receiveBinary())
             #expect(frame.welcome.limits.maxFrameBytes == 4096 && frame.welcome.limits.callsInFlight == 3)
             #expect(frame.welcome.limits.pingIntervalMs == 4500 && frame.welcome.limits.byteBurst == 2 << 20)
+            #expect(frame.welcome.limits.topics == 11)
             try await json.close()
             try await binary.close()
         }

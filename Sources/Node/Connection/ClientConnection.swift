@@ -53,7 +53,11 @@ final class ClientConnection: Sendable {
     /// Queues a frame; never waits. Passing a queue limit closes the connection.
     @discardableResult
     func enqueue(_ frame: EncodedFrame, sheddable: Bool = false) -> Bool {
-        switch queue.enqueue(frame, sheddable: sheddable) {
+        counted(queue.enqueue(frame, sheddable: sheddable))
+    }
+
+    private func counted(_ result: OutboundQueue.EnqueueResult) -> Bool {
+        switch result {
         case .queued:
             return true
         case .shed:
@@ -74,6 +78,24 @@ final class ClientConnection: Sendable {
         var queued = true
         let decision = inbox.offer(live: frame, send: { queued = enqueue($0, sheddable: sheddable) })
         return outcome(decision, queued: queued)
+    }
+
+    /// `enqueueLive` without waking the pump; `wake` says whether the caller must (with
+    /// `wakePump`, on the connection's event loop).
+    func enqueueLiveWithoutWaking(_ frame: EncodedFrame, sheddable: Bool) -> (queued: Bool, wake: Bool) {
+        var queued = true
+        var wake = false
+        let decision = inbox.offer(live: frame, send: { frame in
+            let result: OutboundQueue.EnqueueResult
+            (result, wake) = queue.enqueueWithoutWaking(frame, sheddable: sheddable)
+            queued = counted(result)
+        })
+        return (outcome(decision, queued: queued), wake)
+    }
+
+    /// Wakes the write pump; on the connection's event loop.
+    func wakePump() {
+        channel.pipeline.syncOperations.fireUserInboundEventTriggered(ConnectionPump.Wake())
     }
 
     /// Queues a durable push through the inbox cursor; true unless it was a duplicate or

@@ -67,7 +67,16 @@ final class OutboundQueue: Sendable {
     /// so they can never get this connection closed; what fills the rest is the node's own
     /// and the backends' traffic.
     func enqueue(_ frame: EncodedFrame, sheddable: Bool = false) -> EnqueueResult {
-        let (result, wakeNow) = state.withLock { state -> (EnqueueResult, Bool) in
+        let (result, wakeNow) = enqueueWithoutWaking(frame, sheddable: sheddable)
+        if wakeNow { wake() }
+        return result
+    }
+
+    /// `enqueue`, but the pump is not woken: the caller wakes it (`wake`, on the pump's
+    /// event loop) when the second value says so — a delivery to many connections wakes
+    /// those on another event loop with one task for all of them.
+    func enqueueWithoutWaking(_ frame: EncodedFrame, sheddable: Bool = false) -> (EnqueueResult, wake: Bool) {
+        state.withLock { state -> (EnqueueResult, Bool) in
             guard state.ending == nil else { return (.ended, false) }
             if sheddable, 2 * (state.frames.count + 1) > maxMessages || 2 * (state.bytes + frame.byteCount) > maxBytes {
                 return (.shed, false)
@@ -83,8 +92,6 @@ final class OutboundQueue: Sendable {
             state.bytes += frame.byteCount
             return (.queued, claimWake(&state))
         }
-        if wakeNow { wake() }
-        return result
     }
 
     /// Ends the queue unless it has ended already; the first ending wins.

@@ -1,14 +1,23 @@
+import NIOCore
 import SwitchboardProtocol
 import Routing
 
 extension ConnectionRegistry: LocalDelivery {
     /// Encodes the push at most once per wire format, however many connections get it.
+    /// Connections on another event loop are woken by one task per loop, not one each
+    /// (a topic's or a broadcast's thousands, measured in docs/benchmarks.md § Topics).
     func deliver(_ push: PushPayload, to audience: PushAudience) -> Int {
         let targets = connections(in: audience)
         guard !targets.isEmpty else { return 0 }
         var json: EncodedFrame?
         var protobuf: EncodedFrame?
         var delivered = 0
+        var later: [ObjectIdentifier: (loop: any EventLoop, connections: [ClientConnection])] = [:]
+        defer {
+            for (loop, connections) in later.values {
+                loop.execute { for connection in connections { connection.wakePump() } }
+            }
+        }
         for connection in targets {
             let frame: EncodedFrame
             switch connection.format {
@@ -23,8 +32,15 @@ extension ConnectionRegistry: LocalDelivery {
             let sheddable = push.isUserTraffic
             if let position = push.position {
                 if connection.enqueueDurable(frame, at: position, sheddable: sheddable) { delivered += 1 }
-            } else if connection.enqueueLive(frame, sheddable: sheddable) {
-                delivered += 1
+            } else if targets.count == 1 || connection.channel.eventLoop.inEventLoop {
+                if connection.enqueueLive(frame, sheddable: sheddable) { delivered += 1 }
+            } else {
+                let (queued, wake) = connection.enqueueLiveWithoutWaking(frame, sheddable: sheddable)
+                if queued { delivered += 1 }
+                if wake {
+                    let loop = connection.channel.eventLoop
+                    later[ObjectIdentifier(loop), default: (loop, [])].connections.append(connection)
+                }
             }
         }
         return delivered
