@@ -161,6 +161,8 @@ if has fanout; then
     echo "   200,000 deliveries/s offered); 10,000 topics × 3 subscribers (closed loop, then 5,000 publishes/s); and,"
     echo "   to compare, spread among the same 10,000 clients (50 % cross-node, closed loop and 15,000 msg/s)."
     echo "   Runs alternate; CPU of both nodes and redis-server"
+    # Nodes with the generator's namespace (instead of the shared cluster started above).
+    stop_cluster
     CLUSTER_ARGS="--topic-namespaces bench:subscribe=any,publish=any" start_cluster 2
     for run in $(seq "$runs"); do
         # shellcheck disable=SC2046
@@ -174,6 +176,7 @@ if has fanout; then
             --measure-ports "$redis_port" --output "$out/fanout-spread-$run.json" | tr '\r' '\n' | grep -v '^\[' | grep -v '^$'
     done
     stop_cluster
+    start_cluster 2
 fi
 if has connect; then
     echo "== connect: 5,000 connections, 100 handshakes in flight, token check included"

@@ -14,6 +14,7 @@ package struct RedisBackplane: Sendable {
     package let bus: RedisRelayBus
     package let lease: NodeLeaseService<ContinuousClock>
     package let stats: RedisStatsStore
+    package let userTopics: RedisUserTopicStore
     package let owner: any Service
 
     /// `timeout` bounds connects and each command (a Redis that hangs); `holder` is what
@@ -21,7 +22,7 @@ package struct RedisBackplane: Sendable {
     /// its presence after Redis lost it.
     package init(
         endpoint: BackplaneEndpoint, timeout: Duration, prefix: String, nodeID: String, inbox: InboxPolicy,
-        holder: String, leaseInterval: Duration, leaseTTL: Duration,
+        holder: String, leaseInterval: Duration, leaseTTL: Duration, subscriptionTTL: Duration,
         localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
     ) {
         var endpoint = endpoint.redis
@@ -30,9 +31,9 @@ package struct RedisBackplane: Sendable {
         let redis = RedisConnectionGroup(endpoint: endpoint, logger: logger)
         let keys = PresenceKeys(prefix: prefix, hashTagged: redis.isCluster)
         presence = RedisPresenceDirectory(redis: redis, keys: keys)
-        bus = RedisRelayBus(
-            redis: redis, channels: RelayChannels(prefix: prefix, hashTagged: redis.isCluster), nodeID: nodeID, inbox: inbox, logger: logger
-        )
+        let channels = RelayChannels(prefix: prefix, hashTagged: redis.isCluster)
+        bus = RedisRelayBus(redis: redis, channels: channels, nodeID: nodeID, inbox: inbox, logger: logger)
+        userTopics = RedisUserTopicStore(redis: redis, channels: channels, ttl: subscriptionTTL)
         lease = NodeLeaseService(
             nodeID: nodeID, holder: holder, directory: presence, interval: leaseInterval, ttl: leaseTTL, localEntries: localEntries, logger: logger
         )

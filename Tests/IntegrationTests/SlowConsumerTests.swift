@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import Node
+import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
 import Testing
@@ -131,6 +132,41 @@ struct SlowConsumerTests {
             flooder.send(#"{"id":"after","send":{"to":"victim","data":"still here"}}"#)
             try await waitUntil { pushes().count == rounds - busy + 1 }
             #expect(pushes().last?["data"] as? String == "still here")
+            #expect(!victim.isClosed)
+            #expect(try await node.metricValue("switchboard_closes_total", labels: ["reason": "slow_consumer"]) == 0)
+            for client in [flooder, bystander] { try await client.close() }
+            await victim.close()
+        }
+    }
+
+    @Test("a publisher flooding a topic never gets a subscriber closed: past half its queue a slow subscriber's copies are dropped; another subscriber gets every one")
+    func floodedSubscriberStays() async throws {
+        try await withNode(configure: {
+            Self.small(&$0)
+            $0.topicNamespaces = try! TopicNamespaces(parsing: "room:subscribe=any,publish=any")
+        }) { node in
+            let flooder = try await node.connect("flooder")
+            let victim = try await RawConnection.connect(port: node.port, receiveBufferBytes: 4096)
+            _ = try await victim.upgrade(token: node.token(for: "victim"))
+            try await victim.write(WebSocketWire.frame(WebSocketWire.text, #"{"id":"s","subscribe":{"topic":"room:flood"}}"#))
+            try await waitUntil { victim.framesAfterWelcome.count == 1 }
+            try await victim.pauseReading()
+            let bystander = try await node.connect("bystander")
+            bystander.send(#"{"id":"s","subscribe":{"topic":"room:flood"}}"#)
+            #expect((try await bystander.receiveJSON()["ok"] as? [String: Any])?["topic"] as? String == "room:flood")
+
+            let padding = String(repeating: "f", count: 60 * 1024)
+            var rounds = 0
+            while try await node.metricValue("switchboard_limit_hits_total", labels: ["limit": "receiver_queue"]) < 5, rounds < 400 {
+                flooder.send(#"{"id":"p\#(rounds)","publish":{"topic":"room:flood","data":{"n":\#(rounds),"p":"\#(padding)"}}}"#)
+                let answer = try #require(try await flooder.receiveJSON()["ok"] as? [String: Any])
+                #expect(answer["relayedNodes"] as? Int == 0)
+                let push = try #require(try await bystander.receiveJSON()["push"] as? [String: Any])
+                #expect((push["data"] as? [String: Any])?["n"] as? Int == rounds, "the bystander gets every one, in order")
+                rounds += 1
+            }
+            #expect(rounds < 400, "the flood reached the victim's half-full queue")
+            #expect(node.node.connectionCount == 3, "the victim keeps its socket")
             #expect(!victim.isClosed)
             #expect(try await node.metricValue("switchboard_closes_total", labels: ["reason": "slow_consumer"]) == 0)
             for client in [flooder, bystander] { try await client.close() }

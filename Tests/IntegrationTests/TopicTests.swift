@@ -3,6 +3,7 @@ import GRPCCore
 import Logging
 import Node
 import RedisClient
+import SwiftProtobuf
 import Routing
 import SwitchboardProtocol
 import Testing
@@ -300,6 +301,76 @@ struct TopicTests {
             // bob heard nothing of his own join: his next frame is the answer to this ping.
             #expect(try await request(bob, "ping", #""ping":{}"#)["ok"] != nil)
             for client in [ann, bob] { try await client.close() }
+        }
+    }
+
+    @Test("server-side subscriptions: a backend subscribes a user on every node, whatever the namespace's rule; a later connect is subscribed before its welcome, which names the topic; Unsubscribe ends both; one connection alone; the per-user bound")
+    func serverSideSubscriptions() async throws {
+        try await withCluster(nodes: 2, configure: {
+            Self.open(&$0)
+            $0.topicsPerConnection = 2
+        }) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let phone = try await one.connect("dan")
+            let laptop = try await two.connect("dan")
+            try await withGRPCClient(port: two.grpcPort) { client in
+                let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+                var subscription = Switchboard_Gateway_V1_SubscriptionRequest()
+                subscription.topic = "match:7"
+                subscription.user = "dan"
+                let outcome = try await gateway.subscribe(subscription, metadata: Self.authorized)
+                #expect(outcome.stored && outcome.changedLocal == 1 && outcome.relayedNodes == 1)
+                // Each node subscribes its connection in turn with the connection's other work.
+                for node in [one, two] { try await waitUntil { try await node.metricValue("switchboard_topic_subscriptions") == 1 } }
+
+                var publish = Switchboard_Gateway_V1_PublishToTopicRequest()
+                publish.topic = "match:7"
+                publish.push.kind = "goal"
+                publish.push.dataJson = Data("1".utf8)
+                let first = try await gateway.publishToTopic(publish, metadata: Self.authorized)
+                #expect(first.deliveredLocal == 1 && first.relayedNodes == 1)
+                for socket in [phone, laptop] { #expect((try await socket.receiveJSON()["push"] as? [String: Any])?["data"] as? Int == 1) }
+
+                // A connection opened later is subscribed before its welcome, which says so.
+                let tablet = try await one.connect("dan", awaitWelcome: false)
+                let welcome = try #require(try await tablet.receiveJSON()["welcome"] as? [String: Any])
+                #expect(welcome["topics"] as? [String] == ["match:7"])
+                publish.push.dataJson = Data("2".utf8)
+                #expect(try await gateway.publishToTopic(publish, metadata: Self.authorized).relayedNodes == 1)
+                for socket in [phone, laptop, tablet] { #expect((try await socket.receiveJSON()["push"] as? [String: Any])?["data"] as? Int == 2) }
+
+                // The bound: two topics kept per user here.
+                subscription.topic = "room:a"
+                _ = try await gateway.subscribe(subscription, metadata: Self.authorized)
+                subscription.topic = "room:b"
+                let third = subscription
+                let refused = await #expect(throws: RPCError.self) { _ = try await gateway.subscribe(third, metadata: Self.authorized) }
+                #expect(refused?.code == .resourceExhausted)
+
+                subscription.topic = "match:7"
+                let ended = try await gateway.unsubscribe(subscription, metadata: Self.authorized)
+                #expect(!ended.stored && ended.changedLocal == 1 && ended.relayedNodes == 1, "the laptop here, node 1 told")
+                try await waitUntil { try await gateway.publishToTopic(publish, metadata: Self.authorized).offline }
+                let later = try await two.connect("dan", awaitWelcome: false)
+                let plain = try #require(try await later.receiveJSON()["welcome"] as? [String: Any])
+                #expect(plain["topics"] as? [String] == ["room:a"], "only what is still kept")
+
+                // One connection: eve's phone alone, not kept for her next connect.
+                let evePhone = try await one.connect("eve")
+                let eveLaptop = try await two.connect("eve")
+                let id = try #require(try await gateway.getPresence(.with { $0.user = "eve" }, metadata: Self.authorized).connections.first { $0.node == "node-1" }?.connection)
+                subscription.connection = id
+                subscription.topic = "match:8"
+                let single = try await gateway.subscribe(subscription, metadata: Self.authorized)
+                #expect(!single.stored && single.changedLocal == 0 && single.relayedNodes == 1, "the phone is on node 1, the call on node 2")
+                try await waitUntil { one.node.relaysReach(topic: "match:8") }
+                publish.topic = "match:8"
+                publish.push.dataJson = Data("3".utf8)
+                #expect(try await gateway.publishToTopic(publish, metadata: Self.authorized).deliveredLocal == 0)
+                #expect((try await evePhone.receiveJSON()["push"] as? [String: Any])?["data"] as? Int == 3)
+                #expect(try await request(eveLaptop, "p", #""ping":{}"#)["ok"] != nil, "the laptop got nothing")
+                for socket in [phone, laptop, tablet, later, evePhone, eveLaptop] { try await socket.close() }
+            }
         }
     }
 }

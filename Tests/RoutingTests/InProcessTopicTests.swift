@@ -22,6 +22,7 @@ private final class RecordingDelivery: LocalDelivery {
     func holds(user: String) -> Bool { false }
     func count(of user: String) -> Int { 0 }
     func holds(topic: String) -> Bool { topics.contains(topic) }
+    func change(_ audience: PushAudience, topic: String, subscribe: Bool) -> Int { 0 }
 }
 
 @Suite("Topics on the in-process relay bus")
@@ -55,3 +56,32 @@ struct InProcessTopicTests {
         #expect(alone == PushOutcome(localConnections: 1, relayedNodes: 0))
     }
 }
+
+@Suite("Server-side subscriptions kept in process")
+struct InProcessUserTopicStoreTests {
+    @Test("a user's list is bounded, kept ttl after the last connect or subscription, and read back sorted")
+    func bounded() async throws {
+        let clock = ManualInstant()
+        let store = InProcessUserTopicStore(ttl: .seconds(10), now: { clock.now })
+        #expect(try await store.add("room:b", for: "dan", limit: 2))
+        #expect(try await store.add("room:a", for: "dan", limit: 2))
+        #expect(try await store.add("room:a", for: "dan", limit: 2), "already there: not refused")
+        #expect(try await !store.add("room:c", for: "dan", limit: 2), "full")
+        #expect(try await store.topics(of: "dan") == ["room:a", "room:b"])
+        clock.advance(.seconds(9))
+        #expect(try await store.topics(of: "dan").count == 2, "a connect keeps it another ttl")
+        clock.advance(.seconds(9))
+        try await store.remove("room:a", for: "dan")
+        #expect(try await store.topics(of: "dan") == ["room:b"])
+        clock.advance(.seconds(11))
+        #expect(try await store.topics(of: "dan").isEmpty, "expired")
+    }
+}
+
+/// A clock the test moves.
+private final class ManualInstant: Sendable {
+    private let instant = Mutex(ContinuousClock.now)
+    var now: ContinuousClock.Instant { instant.withLock { $0 } }
+    func advance(_ by: Duration) { instant.withLock { $0 += by } }
+}
+

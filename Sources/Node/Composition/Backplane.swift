@@ -11,6 +11,8 @@ import ServiceLifecycle
 struct Backplane {
     let presence: any PresenceDirectory
     let bus: any RelayBus
+    /// The topics backends subscribed users to.
+    let userTopics: any UserTopicStore
     /// The node's lease on its id; nil alone.
     let lease: NodeLeaseService<ContinuousClock>?
     /// Where the nodes keep their stats snapshots; nil alone.
@@ -26,6 +28,7 @@ struct Backplane {
         guard let endpoint = configuration.redis, presence == nil || bus == nil else {
             self.presence = presence ?? InProcessPresenceDirectory()
             self.bus = bus ?? InProcessRelayBus(inbox: configuration.inbox)
+            userTopics = InProcessUserTopicStore(ttl: configuration.subscriptionTTL)
             (lease, stats, owner) = (nil, nil, nil)
             return
         }
@@ -33,11 +36,13 @@ struct Backplane {
         let redis = RedisBackplane(
             endpoint: endpoint, timeout: configuration.redisTimeout, prefix: configuration.redisPrefix, nodeID: configuration.nodeID,
             inbox: configuration.inbox, holder: LeaseHolder.text(address: "\(host):\(configuration.port)"),
-            leaseInterval: configuration.leaseInterval, leaseTTL: configuration.leaseTTL,
+            leaseInterval: configuration.leaseInterval, leaseTTL: configuration.leaseTTL, subscriptionTTL: configuration.subscriptionTTL,
             localEntries: { registry.all().map { PresenceEntry(user: $0.user, connection: $0.id) } }, logger: logger
         )
         self.presence = presence ?? redis.presence
         self.bus = bus ?? redis.bus
+        // A test's own bus (in process) keeps its subscriptions in process too.
+        userTopics = bus == nil ? redis.userTopics : InProcessUserTopicStore(ttl: configuration.subscriptionTTL)
         (lease, stats, owner) = (redis.lease, redis.stats, redis.owner)
     }
 }

@@ -46,7 +46,9 @@ extension GatewayNode {
             clientListener(onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(
                 host: configuration.host, port: configuration.grpcPort,
-                service: GatewayAPIService(delivery: session.delivery, presence: session.presence, inbox: configuration.inbox, topics: configuration.topicNamespaces, logger: session.logger),
+                service: GatewayAPIService(delivery: session.delivery, presence: session.presence, inbox: configuration.inbox, topics: configuration.topicNamespaces,
+                    userTopics: session.userTopics, topicsPerUser: configuration.topicsPerConnection, logger: session.logger
+                ),
                 interceptors: [BearerSecretInterceptor(secret: configuration.pushSecret, name: "push secret")],
                 security: gatewaySecurity,
                 // Backends that do not let go of their connections get a tenth of the window.

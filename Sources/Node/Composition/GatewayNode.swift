@@ -48,7 +48,8 @@ package final class GatewayNode: Sendable {
             metrics: metrics, logger: logger
         )
         session = SessionServices(
-            configuration: configuration, registry: registry, presence: backplane.presence, bus: backplane.bus, backends: backends,
+            configuration: configuration, registry: registry, presence: backplane.presence, bus: backplane.bus,
+            userTopics: backplane.userTopics, backends: backends,
             routes: routes, authentication: CurrentAuthenticator(try await Self.authenticator(configuration), logger: logger),
             metrics: metrics, clusterStats: ClusterStats(store: backplane.stats), logger: logger
         )

@@ -114,7 +114,8 @@ extension NodeConfiguration {
             show: { $0.topicNamespaces.isEmpty ? nil : $0.topicNamespaces.description },
             check: { _ in nil }
         ),
-        .integer("topics-per-connection", \.topicsPerConnection, help: "Topics one connection may be subscribed to at once; more are refused limit_exceeded.", in: 1...100_000),
+        .integer("topics-per-connection", \.topicsPerConnection, help: "Topics one connection may be subscribed to at once; more are refused limit_exceeded. Also the topics a backend may keep one user subscribed to (Gateway API Subscribe).", in: 1...100_000),
+        .seconds("subscription-ttl", \.subscriptionTTL, help: "Seconds a user's server-side subscriptions (Gateway API Subscribe) are kept after the user's last connect or subscription.", atLeast: .seconds(1)),
         .integer("inbox-length", \.inbox.maxLength, help: "Durable pushes a user's inbox keeps; older ones are trimmed (a resume from before them is reported not recovered).", in: 1...1_000_000),
         .seconds("inbox-ttl", \.inbox.ttl, help: "Seconds a user's inbox lives after its latest durable push.", atLeast: .seconds(1)),
         NodeSetting(

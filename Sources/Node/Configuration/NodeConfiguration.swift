@@ -95,8 +95,11 @@ package struct NodeConfiguration: Sendable {
     package var presenceLimit: Int = 100
     /// The topic namespaces and their rules; a topic in none is refused.
     package var topicNamespaces = TopicNamespaces()
-    /// Topics one connection may be subscribed to at once.
+    /// Topics one connection may be subscribed to at once (and topics a backend may keep
+    /// one user subscribed to).
     package var topicsPerConnection: Int = 128
+    /// How long a user's server-side subscriptions are kept after their last connect.
+    package var subscriptionTTL: Duration = .seconds(7 * 86_400)
     /// `--handshake-timeout`, `SWITCHBOARD_HANDSHAKE_TIMEOUT` (seconds): how long a new connection has
     /// to send its request and be upgraded (and a kept-alive HTTP connection between requests).
     package var handshakeTimeout: Duration = .seconds(10)

@@ -41,6 +41,10 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         session = ClientSession(connection: connection, services: services, logger: logger, resumeFrom: accepted.resumeFrom)
         connection.tokenExpiry.set(expiresAtMs: accepted.tokenExpiresAtMs)
         work = SessionWork(session: session)
+        // Weak: the work holds the session, which holds the connection.
+        connection.onServerSubscription { [weak work] topic, subscribe in
+            work?.push(.serverTopic(topic, subscribe: subscribe), channel: channel)
+        }
         let configuration = services.configuration
         limiter = RateLimiter(
             messagesPerSecond: Double(configuration.clientRate), messageBurst: Double(configuration.clientBurst),

@@ -32,6 +32,18 @@ final class ClientConnection: Sendable {
     private let adminClaim = Atomic<Bool>(false)
     /// The topics it is subscribed to, and those its token's claim grants.
     let topics = ConnectionTopics()
+    /// Where a backend's subscribe or unsubscribe goes: the session's work, in order with
+    /// the client's frames and its close (set by `ClientChannelHandler`).
+    private let serverSubscriptions = Mutex<(@Sendable (String, Bool) -> Void)?>(nil)
+
+    func onServerSubscription(_ handle: @escaping @Sendable (_ topic: String, _ subscribe: Bool) -> Void) {
+        serverSubscriptions.withLock { $0 = handle }
+    }
+
+    /// A backend subscribed this connection to `topic`, or ended that.
+    func serverSubscription(_ topic: String, subscribe: Bool) {
+        serverSubscriptions.withLock { $0 }?(topic, subscribe)
+    }
     let channel: any Channel
     private let metrics: NodeMetrics
     private let logger: Logger

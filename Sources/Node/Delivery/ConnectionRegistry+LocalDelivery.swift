@@ -46,6 +46,13 @@ extension ConnectionRegistry: LocalDelivery {
         return delivered
     }
 
+    /// Each connection changes its subscription in turn with its other work (its session).
+    func change(_ audience: PushAudience, topic: String, subscribe: Bool) -> Int {
+        let targets = connections(in: audience)
+        for connection in targets { connection.serverSubscription(topic, subscribe: subscribe) }
+        return targets.count
+    }
+
     func disconnect(_ audience: PushAudience, reason: String) -> Int {
         let targets = connections(in: audience)
         for connection in targets {

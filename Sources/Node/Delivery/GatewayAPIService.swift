@@ -14,6 +14,9 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     let inbox: InboxPolicy
     /// The topic namespaces a publish's topic must be in.
     let topics: TopicNamespaces
+    /// Where a user's server-side subscriptions are kept, at most `topicsPerUser` each.
+    let userTopics: any UserTopicStore
+    let topicsPerUser: Int
     let logger: Logger
 
     func pushToUser(
@@ -38,6 +41,61 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         request: Switchboard_Gateway_V1_PublishToTopicRequest, context: ServerContext
     ) async throws -> Switchboard_Gateway_V1_PushOutcome {
         try await send(PushRequest(request.push, toTopic: request.topic, namespaces: topics))
+    }
+
+    func subscribe(
+        request: Switchboard_Gateway_V1_SubscriptionRequest, context: ServerContext
+    ) async throws -> Switchboard_Gateway_V1_SubscriptionOutcome {
+        try await change(request, subscribe: true)
+    }
+
+    func unsubscribe(
+        request: Switchboard_Gateway_V1_SubscriptionRequest, context: ServerContext
+    ) async throws -> Switchboard_Gateway_V1_SubscriptionOutcome {
+        try await change(request, subscribe: false)
+    }
+
+    /// A user's subscription is stored first (so a connect meanwhile restores it), then
+    /// every node holding the user is told; one connection's is only told.
+    private func change(_ request: Switchboard_Gateway_V1_SubscriptionRequest, subscribe: Bool) async throws -> Switchboard_Gateway_V1_SubscriptionOutcome {
+        try Self.check(topic: request.topic, in: topics)
+        let audience: PushAudience
+        var response = Switchboard_Gateway_V1_SubscriptionOutcome()
+        switch request.target {
+        case .user(let user):
+            try Self.check(user: user)
+            let kept: Bool
+            do {
+                if subscribe {
+                    kept = try await userTopics.add(request.topic, for: user, limit: topicsPerUser)
+                } else {
+                    try await userTopics.remove(request.topic, for: user)
+                    kept = true
+                }
+            } catch {
+                throw unavailable("the subscription could not be stored", error)
+            }
+            guard kept else {
+                throw RPCError(code: .resourceExhausted, message: "user: a backend keeps \(topicsPerUser) topics for one user at most (topics-per-connection); unsubscribe one first")
+            }
+            audience = .user(user)
+            response.stored = subscribe
+        case .connection(let text):
+            guard let id = ConnectionID(text) else {
+                throw RPCError(code: .invalidArgument, message: "connection must look like '<node>/<sequence>', got '\(text)'")
+            }
+            audience = .connection(id)
+        case nil:
+            throw RPCError(code: .invalidArgument, message: "the request names no target: set user or connection")
+        }
+        do {
+            let outcome = try await delivery.change(audience, topic: request.topic, subscribe: subscribe)
+            response.changedLocal = Int32(outcome.localConnections)
+            response.relayedNodes = Int32(outcome.relayedNodes)
+            return response
+        } catch {
+            throw unavailable("the subscription did not reach every node", error)
+        }
     }
 
     func getPresence(
@@ -115,6 +173,14 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
         let incident = Incident.makeID()
         logger.warning("Gateway API: \(what)", metadata: ["incident": "\(incident)", "error": "\(error)"])
         return RPCError(code: .unavailable, message: "\(what) (incident \(incident))")
+    }
+
+    /// The topic name rule every entry point applies (`TopicName`), and a namespace the node has.
+    static func check(topic: String, in namespaces: TopicNamespaces) throws(RPCError) {
+        if let problem = TopicName.problem(topic) { throw RPCError(code: .invalidArgument, message: "topic: \(problem)") }
+        guard namespaces.rules(for: topic) != nil else {
+            throw RPCError(code: .invalidArgument, message: "topic: '\(topic)' is in no namespace this node has (its topic-namespaces setting)")
+        }
     }
 
     /// The user id rule every entry point applies (`UserID`), here for backends.

@@ -22,6 +22,13 @@ struct PushDelivery: Sendable {
         }
     }
 
+    /// Subscribes a user's connections (or one connection) to `topic` on every node, or ends that.
+    func change(_ audience: PushAudience, topic: String, subscribe: Bool) async throws -> PushOutcome {
+        try await withCheckedThrowingContinuation { continuation in
+            router.change(audience, topic: topic, subscribe: subscribe) { continuation.resume(with: $0) }
+        }
+    }
+
     /// Closes a user's connections on every node, counted like a push.
     func disconnect(user: String, reason: String) async throws -> PushOutcome {
         try await withCheckedThrowingContinuation { continuation in

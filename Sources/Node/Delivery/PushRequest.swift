@@ -47,10 +47,7 @@ struct PushRequest: Sendable {
     /// To every subscriber of `topic`, which must follow the name rule (`TopicName`) and be
     /// in one of `namespaces`.
     init(_ content: Switchboard_Gateway_V1_PushContent, toTopic topic: String, namespaces: TopicNamespaces) throws(RPCError) {
-        if let problem = TopicName.problem(topic) { throw RPCError(code: .invalidArgument, message: "topic: \(problem)") }
-        guard namespaces.rules(for: topic) != nil else {
-            throw RPCError(code: .invalidArgument, message: "topic: '\(topic)' is in no namespace this node has (its topic-namespaces setting)")
-        }
+        try GatewayAPIService.check(topic: topic, in: namespaces)
         try self.init(content, to: .topic(topic))
         payload.topic = topic
     }

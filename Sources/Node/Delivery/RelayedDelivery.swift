@@ -23,6 +23,11 @@ struct RelayedDelivery: LocalDelivery {
         local.holds(topic: topic)
     }
 
+    func change(_ audience: PushAudience, topic: String, subscribe: Bool) -> Int {
+        metrics.relayIn.increment()
+        return local.change(audience, topic: topic, subscribe: subscribe)
+    }
+
     func disconnect(_ audience: PushAudience, reason: String) -> Int {
         metrics.relayIn.increment()
         return local.disconnect(audience, reason: reason)

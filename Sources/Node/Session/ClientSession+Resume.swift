@@ -10,7 +10,8 @@ import SwitchboardProtocol
 /// a position (`?since=`), every durable push after it — then the live ones that waited.
 extension ClientSession {
     /// Queues the welcome, the replay and what waited, in that order.
-    func welcome() async {
+    /// `topics`: the server-side subscriptions restored for this connection.
+    func welcome(topics: [String] = []) async {
         var welcome = Switchboard_V1_ServerFrame()
         welcome.welcome.connection = connection.id.description
         welcome.welcome.node = connection.id.nodeID
@@ -19,6 +20,7 @@ extension ClientSession {
         let expiresAtMs = connection.tokenExpiry.expiresAtMs
         if expiresAtMs != .max { welcome.welcome.tokenExpiresAtMs = expiresAtMs }
         welcome.welcome.limits = services.configuration.announcedLimits
+        welcome.welcome.topics = topics
         var replay: [PushPayload] = []
         var replayedTo: InboxPosition?
         do {

@@ -19,13 +19,58 @@ extension ClientSession {
         case .already:
             break
         case .added:
-            // Here first, so that a publish on this node reaches it at once; then the
-            // cluster, which answers once every other node's publishes reach this one.
-            services.registry.subscribe(connection, to: topic)
-            await services.bus.subscribe(topic: topic, nodeID: services.configuration.nodeID)
-            if namespace.joins { announce(Self.joinKind, topic) }
+            await join(topic, announcing: namespace.joins)
         }
         reply(to: id, ok: .init(structValue: ["topic": .init(stringValue: topic)]))
+    }
+
+    /// Here first, so that a publish on this node reaches it at once; then the cluster,
+    /// which returns once every other node's publishes reach this one.
+    private func join(_ topic: String, announcing: Bool) async {
+        services.registry.subscribe(connection, to: topic)
+        await services.bus.subscribe(topic: topic, nodeID: services.configuration.nodeID)
+        if announcing { announce(Self.joinKind, topic) }
+    }
+
+    /// A backend's subscribe or unsubscribe (Gateway API), in turn with the client's
+    /// frames: no namespace rule applies, and a connection takes up to twice its own limit
+    /// in all (the backend's part is bounded per user where it is stored). Nothing for a
+    /// connection that has closed meanwhile.
+    func serverTopic(_ topic: String, subscribe: Bool) async {
+        guard services.registry.connection(connection.id) != nil else { return }
+        guard subscribe else {
+            if connection.topics.remove(topic) { leave(topic) }
+            return
+        }
+        switch connection.topics.add(topic, limit: 2 * services.configuration.topicsPerConnection) {
+        case .added:
+            await join(topic, announcing: services.configuration.topicNamespaces.rules(for: topic)?.joins == true)
+        case .already:
+            break
+        case .full:
+            logger.warning("a backend's subscription was not made: the connection is at twice its topic limit", metadata: ["topic": "\(topic)"])
+        }
+    }
+
+    /// At connect: the topics backends subscribed the user to. Read failing (Redis down)
+    /// starts the connection without them, and says so in the log.
+    func storedTopics() async -> [String] {
+        do {
+            return try await services.userTopics.topics(of: connection.user)
+        } catch {
+            logger.warning("the user's server-side subscriptions could not be read; the connection starts without them", metadata: ["error": "\(error)"])
+            return []
+        }
+    }
+
+    /// Before the welcome: subscribes the connection to `stored`; the topics it holds now.
+    func restore(_ stored: [String]) async -> [String] {
+        var restored: [String] = []
+        for topic in stored {
+            await serverTopic(topic, subscribe: true)
+            if connection.topics.contains(topic) { restored.append(topic) }
+        }
+        return restored
     }
 
     /// Unsubscribing from a topic the connection is not subscribed to is not an error.

@@ -30,6 +30,7 @@ struct ClientSession: Sendable {
         metrics.connections.record(services.registry.count)
         // Both before the welcome: pushes from any node reach the connection, and presence lists it.
         async let held: Void = services.bus.hold(user: connection.user, nodeID: services.configuration.nodeID)
+        async let stored = storedTopics()
         do {
             try await services.presence.announce(entry)
         } catch {
@@ -37,7 +38,8 @@ struct ClientSession: Sendable {
             logger.warning("presence announce failed; local delivery still works", metadata: ["error": "\(error)"])
         }
         await held
-        await welcome()
+        let topics = await restore(await stored)
+        await welcome(topics: topics)
         logger.debug("connected")
         return true
     }

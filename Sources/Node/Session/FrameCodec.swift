@@ -99,6 +99,14 @@ package enum FrameCodec {
                     + #""pingIntervalMs":\#(limits.pingIntervalMs),"topics":\#(limits.topics)}"#
             )
         }
+        if !welcome.topics.isEmpty {
+            buffer.writeStaticString(#","topics":["#)
+            for (index, topic) in welcome.topics.enumerated() {
+                if index > 0 { buffer.writeStaticString(",") }
+                buffer.writeJSONString(topic)
+            }
+            buffer.writeStaticString("]")
+        }
         buffer.writeStaticString("}}")
         return EncodedFrame(opcode: .text, data: buffer)
     }

@@ -13,6 +13,8 @@ final class SessionServices: Sendable {
     let registry: ConnectionRegistry
     let presence: any PresenceDirectory
     let bus: any RelayBus
+    /// The topics backends subscribed users to, restored at each connect.
+    let userTopics: any UserTopicStore
     let delivery: PushDelivery
     let backends: BackendPool
     let routes: RouteTable
@@ -25,13 +27,14 @@ final class SessionServices: Sendable {
 
     init(
         configuration: NodeConfiguration, registry: ConnectionRegistry, presence: any PresenceDirectory, bus: any RelayBus,
-        backends: BackendPool, routes: RouteTable, authentication: CurrentAuthenticator, metrics: NodeMetrics,
+        userTopics: any UserTopicStore, backends: BackendPool, routes: RouteTable, authentication: CurrentAuthenticator, metrics: NodeMetrics,
         clusterStats: ClusterStats, logger: Logger
     ) {
         self.configuration = configuration
         self.registry = registry
         self.presence = presence
         self.bus = bus
+        self.userTopics = userTopics
         delivery = PushDelivery(router: PushRouter(nodeID: configuration.nodeID, local: registry, bus: bus), metrics: metrics)
         self.backends = backends
         self.routes = routes

@@ -8,6 +8,8 @@ final class SessionWork: Sendable {
     enum Job: Sendable {
         case open
         case frame(DecodedFrame)
+        /// A backend subscribed the connection to a topic, or ended that.
+        case serverTopic(String, subscribe: Bool)
         case close
     }
 
@@ -98,6 +100,8 @@ final class SessionWork: Sendable {
                 } else {
                     answers.end()
                 }
+            case .serverTopic(let topic, let subscribe):
+                await session.serverTopic(topic, subscribe: subscribe)
             case .close:
                 calls.cancelAll()
                 await session.close()

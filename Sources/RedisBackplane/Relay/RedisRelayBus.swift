@@ -358,6 +358,8 @@ package final class RedisRelayBus: RelayBus {
 
     static func content(_ item: Switchboard_Relay_V1_RelayItem) -> RelayMessage.Content {
         guard !item.hasDisconnect else { return .disconnect(reason: item.disconnect.reason) }
+        if !item.subscribe.isEmpty { return .subscribe(topic: item.subscribe) }
+        if !item.unsubscribe.isEmpty { return .unsubscribe(topic: item.unsubscribe) }
         var push = PushPayload(
             from: item.from, kind: item.kind, data: item.hasDataJson ? Array(item.dataJson) : nil,
             origin: item.fromBackend ? .backend : .user
@@ -422,6 +424,8 @@ package final class RedisRelayBus: RelayBus {
             item.causedBy = push.causedBy ?? ""
             if let data = push.data { item.dataJson = Data(data) }
         case .disconnect(let reason): item.disconnect.reason = reason
+        case .subscribe(let topic): item.subscribe = topic
+        case .unsubscribe(let topic): item.unsubscribe = topic
         }
         return item
     }

@@ -48,6 +48,9 @@ package struct RelayChannels: Sendable {
     /// How many entries of a user's inbox each other user holds (a hash), expiring with it.
     package func inboxSources(_ user: String) -> String { "\(prefix)inbox-sources:\(tag(user))" }
 
+    /// The topics backends subscribed a user to (a set), for the user's next connects.
+    package func userTopics(_ user: String) -> String { "\(prefix)user-topics:\(tag(user))" }
+
     /// What every node listens to.
     package var broadcast: String { "\(prefix)broadcast" }
 }

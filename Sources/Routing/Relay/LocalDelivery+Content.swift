@@ -6,6 +6,8 @@ extension LocalDelivery {
         switch content {
         case .push(let push): deliver(push, to: audience)
         case .disconnect(let reason): disconnect(audience, reason: reason)
+        case .subscribe(let topic): change(audience, topic: topic, subscribe: true)
+        case .unsubscribe(let topic): change(audience, topic: topic, subscribe: false)
         }
     }
 }

@@ -13,4 +13,7 @@ package protocol LocalDelivery: Sendable {
     func count(of user: String) -> Int
     /// Whether a connection on this node is subscribed to `topic`.
     func holds(topic: String) -> Bool
+    /// Subscribes this node's connections in `audience` to `topic` (or ends that), each in
+    /// turn with its other work; how many were told.
+    func change(_ audience: PushAudience, topic: String, subscribe: Bool) -> Int
 }

@@ -47,6 +47,12 @@ package struct PushRouter: Sendable {
         route(.disconnect(reason: reason), to: .user(user), then: answer)
     }
 
+    /// Subscribes the connections of a user (or one connection) to `topic` on every node,
+    /// or ends that.
+    package func change(_ audience: PushAudience, topic: String, subscribe: Bool, then answer: @escaping Answer) {
+        route(subscribe ? .subscribe(topic: topic) : .unsubscribe(topic: topic), to: audience, then: answer)
+    }
+
     private func route(_ content: RelayMessage.Content, to audience: PushAudience, then answer: @escaping Answer) {
         let message = RelayMessage(originNodeID: nodeID, audience: audience, content: content)
         switch audience {

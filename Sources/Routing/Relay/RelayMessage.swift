@@ -6,6 +6,10 @@ package struct RelayMessage: Sendable {
         case push(PushPayload)
         /// Close the audience's connections with 4003 and this reason.
         case disconnect(reason: String)
+        /// Subscribe the audience's connections to a topic, or end that (a backend's
+        /// server-side subscription).
+        case subscribe(topic: String)
+        case unsubscribe(topic: String)
     }
 
     package var originNodeID: String

@@ -76,6 +76,32 @@ public enum Switchboard_Gateway_V1_GatewayService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Subscribe" metadata.
+        public enum Subscribe: Sendable {
+            /// Request type for "Subscribe".
+            public typealias Input = Switchboard_Gateway_V1_SubscriptionRequest
+            /// Response type for "Subscribe".
+            public typealias Output = Switchboard_Gateway_V1_SubscriptionOutcome
+            /// Descriptor for "Subscribe".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "switchboard.gateway.v1.GatewayService"),
+                method: "Subscribe",
+                type: .unary
+            )
+        }
+        /// Namespace for "Unsubscribe" metadata.
+        public enum Unsubscribe: Sendable {
+            /// Request type for "Unsubscribe".
+            public typealias Input = Switchboard_Gateway_V1_SubscriptionRequest
+            /// Response type for "Unsubscribe".
+            public typealias Output = Switchboard_Gateway_V1_SubscriptionOutcome
+            /// Descriptor for "Unsubscribe".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "switchboard.gateway.v1.GatewayService"),
+                method: "Unsubscribe",
+                type: .unary
+            )
+        }
         /// Namespace for "GetPresence" metadata.
         public enum GetPresence: Sendable {
             /// Request type for "GetPresence".
@@ -121,6 +147,8 @@ public enum Switchboard_Gateway_V1_GatewayService: Sendable {
             PushToConnection.descriptor,
             Broadcast.descriptor,
             PublishToTopic.descriptor,
+            Subscribe.descriptor,
+            Unsubscribe.descriptor,
             GetPresence.descriptor,
             DisconnectUser.descriptor,
             PushStream.descriptor
@@ -211,6 +239,46 @@ extension Switchboard_Gateway_V1_GatewayService {
             request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_PublishToTopicRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_PushOutcome>
+
+        /// Handle the "Subscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Subscribes a user — every connection of theirs on every node now, and each one they
+        /// > open later while the subscription lasts (until Unsubscribe, or `subscription-ttl`
+        /// > after their last connect) — or one connection (until it closes) to a topic, whatever
+        /// > the namespace's client rules. The connections are subscribed moments after the
+        /// > answer, each by its own node.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Switchboard_Gateway_V1_SubscriptionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Switchboard_Gateway_V1_SubscriptionOutcome` messages.
+        func subscribe(
+            request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome>
+
+        /// Handle the "Unsubscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends what Subscribe began, for a user (stored and live) or one connection.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Switchboard_Gateway_V1_SubscriptionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Switchboard_Gateway_V1_SubscriptionOutcome` messages.
+        func unsubscribe(
+            request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome>
 
         /// Handle the "GetPresence" method.
         ///
@@ -337,6 +405,46 @@ extension Switchboard_Gateway_V1_GatewayService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_PushOutcome>
 
+        /// Handle the "Subscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Subscribes a user — every connection of theirs on every node now, and each one they
+        /// > open later while the subscription lasts (until Unsubscribe, or `subscription-ttl`
+        /// > after their last connect) — or one connection (until it closes) to a topic, whatever
+        /// > the namespace's client rules. The connections are subscribed moments after the
+        /// > answer, each by its own node.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_SubscriptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Switchboard_Gateway_V1_SubscriptionOutcome` message.
+        func subscribe(
+            request: GRPCCore.ServerRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome>
+
+        /// Handle the "Unsubscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends what Subscribe began, for a user (stored and live) or one connection.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_SubscriptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Switchboard_Gateway_V1_SubscriptionOutcome` message.
+        func unsubscribe(
+            request: GRPCCore.ServerRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome>
+
         /// Handle the "GetPresence" method.
         ///
         /// - Parameters:
@@ -460,6 +568,46 @@ extension Switchboard_Gateway_V1_GatewayService {
             context: GRPCCore.ServerContext
         ) async throws -> Switchboard_Gateway_V1_PushOutcome
 
+        /// Handle the "Subscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Subscribes a user — every connection of theirs on every node now, and each one they
+        /// > open later while the subscription lasts (until Unsubscribe, or `subscription-ttl`
+        /// > after their last connect) — or one connection (until it closes) to a topic, whatever
+        /// > the namespace's client rules. The connections are subscribed moments after the
+        /// > answer, each by its own node.
+        ///
+        /// - Parameters:
+        ///   - request: A `Switchboard_Gateway_V1_SubscriptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Switchboard_Gateway_V1_SubscriptionOutcome` to respond with.
+        func subscribe(
+            request: Switchboard_Gateway_V1_SubscriptionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Switchboard_Gateway_V1_SubscriptionOutcome
+
+        /// Handle the "Unsubscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends what Subscribe began, for a user (stored and live) or one connection.
+        ///
+        /// - Parameters:
+        ///   - request: A `Switchboard_Gateway_V1_SubscriptionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Switchboard_Gateway_V1_SubscriptionOutcome` to respond with.
+        func unsubscribe(
+            request: Switchboard_Gateway_V1_SubscriptionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Switchboard_Gateway_V1_SubscriptionOutcome
+
         /// Handle the "GetPresence" method.
         ///
         /// - Parameters:
@@ -566,6 +714,28 @@ extension Switchboard_Gateway_V1_GatewayService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Switchboard_Gateway_V1_GatewayService.Method.Subscribe.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_SubscriptionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_SubscriptionOutcome>(),
+            handler: { request, context in
+                try await self.subscribe(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Switchboard_Gateway_V1_GatewayService.Method.Unsubscribe.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_SubscriptionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_SubscriptionOutcome>(),
+            handler: { request, context in
+                try await self.unsubscribe(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Switchboard_Gateway_V1_GatewayService.Method.GetPresence.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_GetPresenceRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_GetPresenceResponse>(),
@@ -648,6 +818,28 @@ extension Switchboard_Gateway_V1_GatewayService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
+    public func subscribe(
+        request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome> {
+        let response = try await self.subscribe(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func unsubscribe(
+        request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome> {
+        let response = try await self.unsubscribe(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
     public func getPresence(
         request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_GetPresenceRequest>,
         context: GRPCCore.ServerContext
@@ -719,6 +911,32 @@ extension Switchboard_Gateway_V1_GatewayService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_PushOutcome> {
         return GRPCCore.ServerResponse<Switchboard_Gateway_V1_PushOutcome>(
             message: try await self.publishToTopic(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func subscribe(
+        request: GRPCCore.ServerRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome> {
+        return GRPCCore.ServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome>(
+            message: try await self.subscribe(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func unsubscribe(
+        request: GRPCCore.ServerRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome> {
+        return GRPCCore.ServerResponse<Switchboard_Gateway_V1_SubscriptionOutcome>(
+            message: try await self.unsubscribe(
                 request: request.message,
                 context: context
             ),
@@ -859,6 +1077,56 @@ extension Switchboard_Gateway_V1_GatewayService {
             deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_PushOutcome>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_PushOutcome>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Subscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Subscribes a user — every connection of theirs on every node now, and each one they
+        /// > open later while the subscription lasts (until Unsubscribe, or `subscription-ttl`
+        /// > after their last connect) — or one connection (until it closes) to a topic, whatever
+        /// > the namespace's client rules. The connections are subscribed moments after the
+        /// > answer, each by its own node.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_SubscriptionRequest` message.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_SubscriptionRequest` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_SubscriptionOutcome` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func subscribe<Result>(
+            request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_SubscriptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_SubscriptionOutcome>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_SubscriptionOutcome>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Unsubscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends what Subscribe began, for a user (stored and live) or one connection.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_SubscriptionRequest` message.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_SubscriptionRequest` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_SubscriptionOutcome` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func unsubscribe<Result>(
+            request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_SubscriptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_SubscriptionOutcome>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_SubscriptionOutcome>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "GetPresence" method.
@@ -1066,6 +1334,78 @@ extension Switchboard_Gateway_V1_GatewayService {
             try await self.client.unary(
                 request: request,
                 descriptor: Switchboard_Gateway_V1_GatewayService.Method.PublishToTopic.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Subscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Subscribes a user — every connection of theirs on every node now, and each one they
+        /// > open later while the subscription lasts (until Unsubscribe, or `subscription-ttl`
+        /// > after their last connect) — or one connection (until it closes) to a topic, whatever
+        /// > the namespace's client rules. The connections are subscribed moments after the
+        /// > answer, each by its own node.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_SubscriptionRequest` message.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_SubscriptionRequest` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_SubscriptionOutcome` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func subscribe<Result>(
+            request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_SubscriptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_SubscriptionOutcome>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_SubscriptionOutcome>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Switchboard_Gateway_V1_GatewayService.Method.Subscribe.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Unsubscribe" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Ends what Subscribe began, for a user (stored and live) or one connection.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_SubscriptionRequest` message.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_SubscriptionRequest` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_SubscriptionOutcome` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func unsubscribe<Result>(
+            request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_SubscriptionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_SubscriptionOutcome>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_SubscriptionOutcome>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Switchboard_Gateway_V1_GatewayService.Method.Unsubscribe.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -1284,6 +1624,68 @@ extension Switchboard_Gateway_V1_GatewayService.ClientProtocol {
         )
     }
 
+    /// Call the "Subscribe" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Subscribes a user — every connection of theirs on every node now, and each one they
+    /// > open later while the subscription lasts (until Unsubscribe, or `subscription-ttl`
+    /// > after their last connect) — or one connection (until it closes) to a topic, whatever
+    /// > the namespace's client rules. The connections are subscribed moments after the
+    /// > answer, each by its own node.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Switchboard_Gateway_V1_SubscriptionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func subscribe<Result>(
+        request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_SubscriptionOutcome>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.subscribe(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_SubscriptionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_SubscriptionOutcome>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Unsubscribe" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends what Subscribe began, for a user (stored and live) or one connection.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Switchboard_Gateway_V1_SubscriptionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func unsubscribe<Result>(
+        request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_SubscriptionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_SubscriptionOutcome>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.unsubscribe(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_SubscriptionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_SubscriptionOutcome>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "GetPresence" method.
     ///
     /// - Parameters:
@@ -1489,6 +1891,76 @@ extension Switchboard_Gateway_V1_GatewayService.ClientProtocol {
             metadata: metadata
         )
         return try await self.publishToTopic(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Subscribe" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Subscribes a user — every connection of theirs on every node now, and each one they
+    /// > open later while the subscription lasts (until Unsubscribe, or `subscription-ttl`
+    /// > after their last connect) — or one connection (until it closes) to a topic, whatever
+    /// > the namespace's client rules. The connections are subscribed moments after the
+    /// > answer, each by its own node.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func subscribe<Result>(
+        _ message: Switchboard_Gateway_V1_SubscriptionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_SubscriptionOutcome>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Switchboard_Gateway_V1_SubscriptionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.subscribe(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Unsubscribe" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Ends what Subscribe began, for a user (stored and live) or one connection.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func unsubscribe<Result>(
+        _ message: Switchboard_Gateway_V1_SubscriptionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_SubscriptionOutcome>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Switchboard_Gateway_V1_SubscriptionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.unsubscribe(
             request: request,
             options: options,
             onResponse: handleResponse

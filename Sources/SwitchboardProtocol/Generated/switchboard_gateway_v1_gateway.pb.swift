@@ -305,6 +305,63 @@ public nonisolated struct Switchboard_Gateway_V1_PublishToTopicRequest: Sendable
   fileprivate var _push: Switchboard_Gateway_V1_PushContent? = nil
 }
 
+public nonisolated struct Switchboard_Gateway_V1_SubscriptionRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var topic: String = String()
+
+  public var target: Switchboard_Gateway_V1_SubscriptionRequest.OneOf_Target? = nil
+
+  public var user: String {
+    get {
+      if case .user(let v)? = target {return v}
+      return String()
+    }
+    set {target = .user(newValue)}
+  }
+
+  /// A connection id as presence reports it: "<node>/<sequence>".
+  public var connection: String {
+    get {
+      if case .connection(let v)? = target {return v}
+      return String()
+    }
+    set {target = .connection(newValue)}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum OneOf_Target: Equatable, Sendable {
+    case user(String)
+    /// A connection id as presence reports it: "<node>/<sequence>".
+    case connection(String)
+
+  }
+
+  public init() {}
+}
+
+public nonisolated struct Switchboard_Gateway_V1_SubscriptionOutcome: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// Connections told on the node that took the call.
+  public var changedLocal: Int32 = 0
+
+  /// Other nodes told (each changes its own connections of the target).
+  public var relayedNodes: Int32 = 0
+
+  /// The user's subscription is kept for their next connects (users only).
+  public var stored: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Switchboard_Gateway_V1_PushOutcome: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -812,6 +869,108 @@ nonisolated extension Switchboard_Gateway_V1_PublishToTopicRequest: SwiftProtobu
   public static func ==(lhs: Switchboard_Gateway_V1_PublishToTopicRequest, rhs: Switchboard_Gateway_V1_PublishToTopicRequest) -> Bool {
     if lhs.topic != rhs.topic {return false}
     if lhs._push != rhs._push {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_Gateway_V1_SubscriptionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SubscriptionRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0\u{1}user\0\u{1}connection\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.topic) }()
+      case 2: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.target != nil {try decoder.handleConflictingOneOf()}
+          self.target = .user(v)
+        }
+      }()
+      case 3: try {
+        var v: String?
+        try decoder.decodeSingularStringField(value: &v)
+        if let v = v {
+          if self.target != nil {try decoder.handleConflictingOneOf()}
+          self.target = .connection(v)
+        }
+      }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.topic.isEmpty {
+      try visitor.visitSingularStringField(value: self.topic, fieldNumber: 1)
+    }
+    switch self.target {
+    case .user?: try {
+      guard case .user(let v)? = self.target else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    }()
+    case .connection?: try {
+      guard case .connection(let v)? = self.target else { preconditionFailure() }
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    }()
+    case nil: break
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_Gateway_V1_SubscriptionRequest, rhs: Switchboard_Gateway_V1_SubscriptionRequest) -> Bool {
+    if lhs.topic != rhs.topic {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Switchboard_Gateway_V1_SubscriptionOutcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SubscriptionOutcome"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}changed_local\0\u{3}relayed_nodes\0\u{1}stored\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt32Field(value: &self.changedLocal) }()
+      case 2: try { try decoder.decodeSingularInt32Field(value: &self.relayedNodes) }()
+      case 3: try { try decoder.decodeSingularBoolField(value: &self.stored) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.changedLocal != 0 {
+      try visitor.visitSingularInt32Field(value: self.changedLocal, fieldNumber: 1)
+    }
+    if self.relayedNodes != 0 {
+      try visitor.visitSingularInt32Field(value: self.relayedNodes, fieldNumber: 2)
+    }
+    if self.stored != false {
+      try visitor.visitSingularBoolField(value: self.stored, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Switchboard_Gateway_V1_SubscriptionOutcome, rhs: Switchboard_Gateway_V1_SubscriptionOutcome) -> Bool {
+    if lhs.changedLocal != rhs.changedLocal {return false}
+    if lhs.relayedNodes != rhs.relayedNodes {return false}
+    if lhs.stored != rhs.stored {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

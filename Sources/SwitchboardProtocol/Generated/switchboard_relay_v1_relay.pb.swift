@@ -207,6 +207,13 @@ public nonisolated struct Switchboard_Relay_V1_RelayItem: Sendable {
   /// namespace's `echo=off`): its connection id, skipped by the node that holds it.
   public var exceptConnection: String = String()
 
+  /// When set, the item subscribes the audience's connections to this topic (or, with
+  /// `unsubscribe`, ends their subscription) instead of delivering a push: the Gateway
+  /// API's Subscribe and Unsubscribe.
+  public var subscribe: String = String()
+
+  public var unsubscribe: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum OneOf_Audience: Equatable, Sendable {
@@ -341,7 +348,7 @@ nonisolated extension Switchboard_Relay_V1_Holding.Change: SwiftProtobuf._ProtoN
 
 nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RelayItem"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{2}\u{2}disconnect\0\u{1}from\0\u{1}kind\0\u{3}data_json\0\u{3}from_backend\0\u{3}caused_by\0\u{1}topic\0\u{3}except_connection\0\u{c}\u{4}\u{1}")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}connection\0\u{1}everyone\0\u{2}\u{2}disconnect\0\u{1}from\0\u{1}kind\0\u{3}data_json\0\u{3}from_backend\0\u{3}caused_by\0\u{1}topic\0\u{3}except_connection\0\u{1}subscribe\0\u{1}unsubscribe\0\u{c}\u{4}\u{1}")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -388,6 +395,8 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
         }
       }()
       case 12: try { try decoder.decodeSingularStringField(value: &self.exceptConnection) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.subscribe) }()
+      case 14: try { try decoder.decodeSingularStringField(value: &self.unsubscribe) }()
       default: break
       }
     }
@@ -437,6 +446,12 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     if !self.exceptConnection.isEmpty {
       try visitor.visitSingularStringField(value: self.exceptConnection, fieldNumber: 12)
     }
+    if !self.subscribe.isEmpty {
+      try visitor.visitSingularStringField(value: self.subscribe, fieldNumber: 13)
+    }
+    if !self.unsubscribe.isEmpty {
+      try visitor.visitSingularStringField(value: self.unsubscribe, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -449,6 +464,8 @@ nonisolated extension Switchboard_Relay_V1_RelayItem: SwiftProtobuf.Message, Swi
     if lhs.fromBackend != rhs.fromBackend {return false}
     if lhs.causedBy != rhs.causedBy {return false}
     if lhs.exceptConnection != rhs.exceptConnection {return false}
+    if lhs.subscribe != rhs.subscribe {return false}
+    if lhs.unsubscribe != rhs.unsubscribe {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -381,6 +381,13 @@ public nonisolated struct Switchboard_V1_Welcome: @unchecked Sendable {
   /// Clears the value of `limits`. Subsequent reads from it will return its default value.
   public mutating func clearLimits() {_uniqueStorage()._limits = nil}
 
+  /// Topics a backend subscribed this user to (the Gateway API's Subscribe): this
+  /// connection is subscribed to them already. Absent when there are none.
+  public var topics: [String] {
+    get {_storage._topics}
+    set {_uniqueStorage()._topics = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1040,7 +1047,7 @@ nonisolated extension Switchboard_V1_ServerFrame: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Welcome"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}connection\0\u{1}node\0\u{1}user\0\u{1}inbox\0\u{3}token_expires_at_ms\0\u{1}limits\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}connection\0\u{1}node\0\u{1}user\0\u{1}inbox\0\u{3}token_expires_at_ms\0\u{1}limits\0\u{1}topics\0")
 
   fileprivate class _StorageClass {
     var _connection: String = String()
@@ -1049,6 +1056,7 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
     var _inbox: Switchboard_V1_InboxState? = nil
     var _tokenExpiresAtMs: Int64 = 0
     var _limits: Switchboard_V1_Limits? = nil
+    var _topics: [String] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1065,6 +1073,7 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
       _inbox = source._inbox
       _tokenExpiresAtMs = source._tokenExpiresAtMs
       _limits = source._limits
+      _topics = source._topics
     }
   }
 
@@ -1089,6 +1098,7 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
         case 4: try { try decoder.decodeSingularMessageField(value: &_storage._inbox) }()
         case 5: try { try decoder.decodeSingularInt64Field(value: &_storage._tokenExpiresAtMs) }()
         case 6: try { try decoder.decodeSingularMessageField(value: &_storage._limits) }()
+        case 7: try { try decoder.decodeRepeatedStringField(value: &_storage._topics) }()
         default: break
         }
       }
@@ -1119,6 +1129,9 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
       try { if let v = _storage._limits {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 6)
       } }()
+      if !_storage._topics.isEmpty {
+        try visitor.visitRepeatedStringField(value: _storage._topics, fieldNumber: 7)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1134,6 +1147,7 @@ nonisolated extension Switchboard_V1_Welcome: SwiftProtobuf.Message, SwiftProtob
         if _storage._inbox != rhs_storage._inbox {return false}
         if _storage._tokenExpiresAtMs != rhs_storage._tokenExpiresAtMs {return false}
         if _storage._limits != rhs_storage._limits {return false}
+        if _storage._topics != rhs_storage._topics {return false}
         return true
       }
       if !storagesAreEqual {return false}

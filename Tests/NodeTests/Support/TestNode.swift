@@ -26,7 +26,7 @@ func makeTestServices(
     let metrics = NodeMetrics(nodeID: configuration.nodeID, clustered: false)
     return SessionServices(
         configuration: configuration, registry: ConnectionRegistry(), presence: presence ?? InProcessPresenceDirectory(),
-        bus: InProcessRelayBus(inbox: configuration.inbox),
+        bus: InProcessRelayBus(inbox: configuration.inbox), userTopics: InProcessUserTopicStore(ttl: configuration.subscriptionTTL),
         backends: try BackendPool(
             endpoints: [:], tls: nil, secret: configuration.effectiveBackendSecret, maxInFlight: 1,
             breaker: CircuitBreaker.Policy(consecutiveFailures: 1, openFor: .seconds(1)), metrics: metrics, logger: logger
