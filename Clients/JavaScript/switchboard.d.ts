@@ -74,6 +74,8 @@ export interface Welcome {
   tokenExpiresAtMs?: number;
   /** What the node enforces on this connection (absent from older nodes); a call past `maxFrameBytes` is refused `frame_too_large` without being sent. */
   limits?: Limits;
+  /** Topics a backend subscribed the user to (Gateway API `Subscribe`): this connection is subscribed to them already. Absent when none. */
+  topics?: string[];
 }
 
 /** A node's limits as one connection meets them (docs/protocol.md § Limits). */

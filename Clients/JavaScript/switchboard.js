@@ -99,6 +99,7 @@ export const protobufCodec = {
           else if (welcomeField === 2) welcome.node = utf8(welcomeValue);
           else if (welcomeField === 3) welcome.user = utf8(welcomeValue);
           else if (welcomeField === 5) welcome.tokenExpiresAtMs = welcomeValue;
+          else if (welcomeField === 7) (welcome.topics ??= []).push(utf8(welcomeValue));
           else if (welcomeField === 6) {
             const names = [, 'maxFrameBytes', 'framesPerSecond', 'frameBurst', 'bytesPerSecond', 'byteBurst',
               'callsInFlight', 'presenceConnections', 'queueFrames', 'queueBytes', 'pingIntervalMs', 'topics'];

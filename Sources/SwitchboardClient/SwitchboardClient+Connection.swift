@@ -227,7 +227,7 @@ extension SwitchboardClient {
             let welcome = Welcome(
                 connection: body.connection, node: body.node, user: body.user, inbox: inbox,
                 tokenExpiresAtMs: body.tokenExpiresAtMs == 0 ? nil : body.tokenExpiresAtMs,
-                limits: body.hasLimits && body.limits.maxFrameBytes > 0 ? Limits(body.limits) : nil
+                limits: body.hasLimits && body.limits.maxFrameBytes > 0 ? Limits(body.limits) : nil, topics: body.topics
             )
             let waiters = core.withLock { core in
                 core.welcome = welcome

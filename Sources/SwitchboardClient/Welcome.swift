@@ -11,4 +11,7 @@ public struct Welcome: Sendable, Equatable {
     public let tokenExpiresAtMs: Int64?
     /// What the node enforces on this connection; nil from a node that does not announce it.
     public let limits: Limits?
+    /// Topics a backend subscribed the user to (Gateway API `Subscribe`): this connection
+    /// is subscribed to them already.
+    public var topics: [String] = []
 }
