@@ -38,8 +38,7 @@ extension SwitchboardClient {
         frame.publish.topic = topic
         frame.publish.data = data
         if let kind { frame.publish.kind = kind }
-        let ok = try await exchange(frame, timeout: timeout).ok.structValue.fields
-        return SendOutcome(delivered: Int(ok["delivered"]?.numberValue ?? 0), relayedNodes: Int(ok["relayedNodes"]?.numberValue ?? 0), position: nil)
+        return SendOutcome(ok: try await exchange(frame, timeout: timeout).ok.structValue.fields)
     }
 
     /// After a welcome: every subscription again. One the node now refuses ends, and

@@ -88,11 +88,7 @@ public final class SwitchboardClient: Service, Sendable {
         frame.send.to = user
         frame.send.data = data
         if let kind { frame.send.kind = kind }
-        let ok = try await exchange(frame, timeout: timeout).ok.structValue.fields
-        return SendOutcome(
-            delivered: Int(ok["delivered"]?.numberValue ?? 0), relayedNodes: Int(ok["relayedNodes"]?.numberValue ?? 0),
-            position: ok["position"].map { InboxPosition($0) }
-        )
+        return SendOutcome(ok: try await exchange(frame, timeout: timeout).ok.structValue.fields)
     }
 
     /// Calls a backend route with its typed request; returns its typed response. The

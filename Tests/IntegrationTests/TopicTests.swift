@@ -113,13 +113,13 @@ struct TopicTests {
             let subscriber = try await cluster.nodes[0].connect("sue")
             let publisher = try await cluster.nodes[0].connect("pat")
             try await subscribe(subscriber, "room:7", on: cluster.nodes[0])
-            let before = try await commandCalls(probe, "publish")
+            let before = try await probe.commandCalls("publish")
             for n in 0..<30 {
                 let ok = try await publish(publisher, "room:7", n)
                 #expect(ok["delivered"] as? Int == 1)
                 #expect(ok["relayedNodes"] as? Int == 0)
             }
-            #expect(try await commandCalls(probe, "publish") == before, "only node 1 is interested in room:7: nothing published")
+            #expect(try await probe.commandCalls("publish") == before, "only node 1 is interested in room:7: nothing published")
             for n in 0..<30 { #expect(((try await subscriber.receiveJSON()["push"] as? [String: Any])?["data"] as? [String: Any])?["n"] as? Int == n) }
 
             let remote = try await cluster.nodes[1].connect("rex")
@@ -131,14 +131,6 @@ struct TopicTests {
         }
     }
 
-    /// How many times Redis has run `command` (INFO commandstats).
-    private func commandCalls(_ redis: RedisConnection, _ command: String) async throws -> Int {
-        let info = try await redis.send("INFO", "commandstats").string ?? ""
-        guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") }),
-              let calls = line.split(separator: "=").dropFirst().first?.split(separator: ",").first
-        else { return 0 }
-        return Int(calls) ?? 0
-    }
 
     @Test("namespace rules: echo off skips only the publisher; a claim grants what it names; none leaves publishing to backends; a topic in no namespace, a bad name, a reserved kind and the per-connection limit are refused with clear errors")
     func rules() async throws {

@@ -102,18 +102,19 @@ package final class InProcessRelayBus: RelayBus {
     }
 
     package func send(_ message: RelayMessage, toUser user: String, then answer: @escaping Answer<Int>) {
-        let targets = state.withLock { state in
-            (state.holders[user] ?? [:]).keys.compactMap { node in state.nodes[node].map { (node, $0) } }
-        }
-        for (node, delivery) in targets where node != message.originNodeID {
-            _ = delivery.handle(message.content, for: message.audience)
-        }
-        answer(.success(targets.count))
+        relay(message, toHoldersOf: user, in: \.holders, then: answer)
     }
 
     package func send(_ message: RelayMessage, toTopic topic: String, then answer: @escaping Answer<Int>) {
+        relay(message, toHoldersOf: topic, in: \.interest, then: answer)
+    }
+
+    /// To every node counted for `key` in `table` but the origin; answers how many are counted.
+    private func relay(
+        _ message: RelayMessage, toHoldersOf key: String, in table: KeyPath<State, [String: [String: Int]]>, then answer: Answer<Int>
+    ) {
         let targets = state.withLock { state in
-            (state.interest[topic] ?? [:]).keys.compactMap { node in state.nodes[node].map { (node, $0) } }
+            (state[keyPath: table][key] ?? [:]).keys.compactMap { node in state.nodes[node].map { (node, $0) } }
         }
         for (node, delivery) in targets where node != message.originNodeID {
             _ = delivery.handle(message.content, for: message.audience)
