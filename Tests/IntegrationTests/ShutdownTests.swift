@@ -81,9 +81,12 @@ struct ShutdownTests {
     @Test("a node whose services are cancelled (what its service group does when a graceful shutdown outlasts the drain window) stops and closes its client and admin ports")
     func cancelledNodeStops() async throws {
         var configuration = NodeConfiguration(nodeID: "cancelled", jwtSecret: RunningNode.secret, pushSecret: RunningNode.pushSecret)
-        configuration.port = 0
+        // Ports handed to this test alone (below the ephemeral range): a port the OS picked
+        // could be picked again, once freed, by a node of a test running alongside, and
+        // then "still accepts" (seen once in a fresh-clone run).
+        configuration.port = try freePort()
         configuration.grpcPort = 0
-        configuration.adminPort = 0
+        configuration.adminPort = try freePort()
         let node = try await GatewayNode(configuration: configuration, logger: Logger(label: "test"))
         let (ports, bound) = AsyncStream.makeStream(of: Int.self)
         let group = ServiceGroup(configuration: node.serviceGroupConfiguration(node.services(onListening: { listener, port in
