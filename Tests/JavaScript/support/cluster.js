@@ -2,9 +2,10 @@
 // binary the Swift build made, the reference backends, N nodes sharing one real Redis
 // (SWITCHBOARD_TEST_REDIS, as scripts/test.sh starts it, or one of our own).
 import { spawn, execFile } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -43,9 +44,26 @@ export async function eventually(what, check, timeout = 20_000) {
 export async function freePort() {
   for (let attempt = 0; attempt < 200; attempt += 1) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
-    if (await bindable(port)) return port;
+    if (reserve(port) && (await bindable(port))) return port;
   }
   throw new Error('no free port below the ephemeral range');
+}
+
+/**
+ * Hands `port` out once per test run: the test files run side by side in processes of
+ * their own, and two of them drew the same random port before either bound it (a node
+ * then failed with "Address already in use"). A file per port in a directory of the run
+ * (named by the runner's pid, every file's parent) is created by one of them only.
+ */
+function reserve(port) {
+  const directory = path.join(os.tmpdir(), `switchboard-test-ports-${process.ppid}`);
+  try {
+    mkdirSync(directory, { recursive: true });
+    closeSync(openSync(path.join(directory, `${port}`), 'wx'));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function bindable(port) {
