@@ -46,7 +46,5 @@ final class ConnectionTopics: Sendable {
         }
     }
 
-    var count: Int { state.withLock { $0.subscribed.count } }
-
     func contains(_ topic: String) -> Bool { state.withLock { $0.subscribed.contains(topic) } }
 }

@@ -282,9 +282,6 @@ package final class RedisRelayBus: RelayBus {
     package func reaches(user: String) -> Bool { book.isReady(user) }
     package func reaches(topic: String) -> Bool { topicBook.isReady(topic) }
 
-    /// Topics this node's connections are subscribed to: its topic channels in Redis.
-    package var topicCount: Int { topicBook.users().count }
-
     private func subject(of channel: String) -> RelaySubject? {
         if let user = channels.userOf(channel) { return .user(user) }
         return channels.topicOf(channel).map { .topic($0) }
