@@ -19,7 +19,7 @@ protocol=Sources/SwitchboardProtocol/Generated
 rm -rf "$wire" "$protocol" && mkdir -p "$wire" "$protocol"
 
 wire_protos="switchboard/v1/client.proto switchboard/chat/v1/chat.proto switchboard/location/v1/location.proto switchboard/notification/v1/notification.proto"
-node_protos="switchboard/gateway/v1/gateway.proto switchboard/relay/v1/relay.proto"
+node_protos="switchboard/gateway/v1/gateway.proto switchboard/relay/v1/relay.proto switchboard/topics/v1/authorizer.proto"
 services=$(cd Protos && grep -l '^service ' $(find . -name '*.proto' | sed 's|^\./||' | sort))
 
 mappings=$(mktemp)

@@ -4,8 +4,8 @@ package import Logging
 package import ServiceLifecycle
 import UnixSignals
 
-/// Location, Chat and Notification, each a gRPC server on its own port, plus the client
-/// they push through: everything `switchboard backends` runs.
+/// Location, Chat (with the topic authorizer) and Notification, each a gRPC server on its
+/// own port, plus the client they push through: everything `switchboard backends` runs.
 package struct ReferenceBackends: Sendable {
     package enum Service: String, Sendable, CaseIterable {
         case location, chat, notification
@@ -29,14 +29,15 @@ package struct ReferenceBackends: Sendable {
 
     /// The services to run in one `ServiceGroup`; `onListening` learns each bound port.
     package func services(onListening: @escaping @Sendable (Service, Int) async -> Void = { _, _ in }) -> [any ServiceLifecycle.Service] {
-        let servers: [(Service, Int, any RegistrableRPCService)] = [
-            (.location, configuration.locationPort, LocationBackend()),
-            (.chat, configuration.chatPort, ChatBackend(gateway: pusher, logger: logger)),
-            (.notification, configuration.notificationPort, NotificationBackend(gateway: pusher, logger: logger)),
+        // The topic authorizer shares Chat's port: it answers for conversations' topics.
+        let servers: [(Service, Int, [any RegistrableRPCService])] = [
+            (.location, configuration.locationPort, [LocationBackend()]),
+            (.chat, configuration.chatPort, [ChatBackend(gateway: pusher, logger: logger), TopicAuthorizerBackend()]),
+            (.notification, configuration.notificationPort, [NotificationBackend(gateway: pusher, logger: logger)]),
         ]
         let nodesOnly = BearerSecretInterceptor(secret: configuration.effectiveBackendSecret, name: "backend secret")
-        return [pusher] + servers.map { name, port, service in
-            GRPCServerService(host: configuration.host, port: port, service: service, interceptors: [nodesOnly], security: security) {
+        return [pusher] + servers.map { name, port, services in
+            GRPCServerService(host: configuration.host, port: port, services: services, interceptors: [nodesOnly], security: security) {
                 await onListening(name, $0)
             }
         }

@@ -26,10 +26,26 @@ package struct GRPCServerService: Service {
         shutdownGrace: Duration = .seconds(2),
         onListening: @escaping @Sendable (Int) async -> Void
     ) {
+        self.init(
+            host: host, port: port, services: [service], interceptors: interceptors, security: security, shutdownGrace: shutdownGrace,
+            onListening: onListening
+        )
+    }
+
+    /// Several services on one port.
+    package init(
+        host: String,
+        port: Int,
+        services: [any RegistrableRPCService],
+        interceptors: [any ServerInterceptor] = [],
+        security: GRPCServerSecurity = .plaintext,
+        shutdownGrace: Duration = .seconds(2),
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) {
         refresh = security.refresh
         server = GRPCServer(
             transport: HTTP2ServerTransport.Posix(address: .ipv4(host: host, port: port), transportSecurity: security.transport),
-            services: [service],
+            services: services,
             interceptors: interceptors
         )
         self.shutdownGrace = shutdownGrace

@@ -25,8 +25,8 @@ struct ClusterCommand: AsyncParsableCommand {
     @Option(help: "First of the three backend ports (location, chat, notification).") var backendPort: Int = 9101
     @Option(help: "Seconds each node takes to close its clients at Ctrl-C or SIGTERM (the nodes' --drain-window).")
     var drainWindow: Double = 10
-    @Option(help: "The nodes' --topic-namespaces: the demo's rooms, which any user may join and post to.")
-    var topicNamespaces = "room:subscribe=any,publish=any,joins=on"
+    @Option(help: "The nodes' --topic-namespaces: the demo's rooms, which any user may join and post to, and private conversations (dm:alice+bob), which the reference topic authorizer opens to the users they name.")
+    var topicNamespaces = "room:subscribe=any,publish=any,joins=on;dm:subscribe=backend,publish=backend"
     @Option(help: "Address the nodes listen on (client port and Gateway API); e.g. 0.0.0.0 to show the demo from a VM. Redis and the backends stay on loopback.")
     var host: String = "127.0.0.1"
     @Option(help: "Serve the demo app (/demo) and an open dashboard, and mint tokens for any user: the nodes' --dev. Default: true on a loopback --host; elsewhere it is refused, and the demo takes the tokens in the links printed.")
@@ -110,7 +110,7 @@ struct ClusterCommand: AsyncParsableCommand {
             try launch("node-\(index)", me, [
                 "node", "--node-id", "node-\(index)", "--host", host, "--port", "\(port)", "--grpc-port", "\(port + 1)", "--redis", redisURL,
                 "--location-backend", "127.0.0.1:\(backendPort)", "--chat-backend", "127.0.0.1:\(backendPort + 1)",
-                "--notification-backend", "127.0.0.1:\(backendPort + 2)", "--drain-window", "\(drainWindow)", "--dev", "\(dev)",
+                "--notification-backend", "127.0.0.1:\(backendPort + 2)", "--topic-authorizer", "127.0.0.1:\(backendPort + 1)", "--drain-window", "\(drainWindow)", "--dev", "\(dev)",
                 "--demo", "\(!dev && !local)", "--topic-namespaces", topicNamespaces,
             ])
         }

@@ -4,6 +4,7 @@ import GRPCSupport
 import Node
 import RedisBackplane
 import RedisClient
+import Routing
 import Testing
 import NodeTestSupport
 import TestSupport
@@ -29,6 +30,24 @@ struct NodeConfigurationTests {
         environment["SWITCHBOARD_NODE_ID"] = "edge-1"
         configuration = try NodeConfiguration.resolve(environment: environment)
         #expect(configuration.nodeID == "edge-1")
+    }
+
+    @Test("a namespace that asks a backend needs --topic-authorizer, and the environment sets it and its timing")
+    func topicAuthorizerSettings() throws {
+        let backend = ["SWITCHBOARD_TOPIC_NAMESPACES": "dm:subscribe=backend,publish=any"]
+        let missing = try NodeConfiguration.resolve(environment: Self.secrets.merging(backend) { $1 })
+        let error = #expect(throws: ConfigurationError.self) { try missing.validate() }
+        #expect(error?.key == "topic-namespaces")
+        #expect("\(error.map { "\($0)" } ?? "")".contains("--topic-authorizer"))
+        let set = try NodeConfiguration.resolve(environment: Self.secrets.merging(backend.merging([
+            "SWITCHBOARD_TOPIC_AUTHORIZER": "127.0.0.1:9102", "SWITCHBOARD_TOPIC_AUTHORIZER_TIMEOUT": "0.25",
+            "SWITCHBOARD_TOPIC_AUTHORIZATION_TTL": "0",
+        ]) { $1 }) { $1 })
+        try set.validate()
+        #expect(set.topicAuthorizer?.description == "127.0.0.1:9102")
+        #expect(set.topicAuthorizerTimeout == .milliseconds(250))
+        #expect(set.topicAuthorizationTTL == .zero)
+        #expect(set.topicNamespaces.rules(for: "dm:a+b")?.subscribe == .backend)
     }
 
     @Test("dev (tokens for anyone at /demo/token) is refused on a host others reach, and beside TLS or a JWKS")

@@ -11,12 +11,19 @@ struct TopicNamespacesTests {
         #expect(namespaces.rules(for: "feed:x:y") == TopicNamespace(name: "feed", subscribe: .claim, publish: .claim, echo: true))
         #expect(namespaces.rules(for: "chat:1") == TopicNamespace(name: "chat", subscribe: .claim, publish: .none, echo: false, joins: true))
         #expect(namespaces.rules(for: "other:1") == nil)
+        #expect(!namespaces.asksBackend)
         #expect(try TopicNamespaces(parsing: namespaces.description) == namespaces)
+        let asking = try TopicNamespaces(parsing: "dm:subscribe=backend;feed:publish=backend,subscribe=any")
+        #expect(asking.rules(for: "dm:a+b")?.subscribe == .backend)
+        #expect(asking.rules(for: "feed:1")?.publish == .backend)
+        #expect(asking.asksBackend)
+        #expect(try TopicNamespaces(parsing: asking.description) == asking)
+        #expect(!TopicNamespace.allows(.backend, "dm:a+b", grants: TopicGrants(["dm:*"])), "only the authorizer's answer lets a client in")
         #expect(try TopicNamespaces(parsing: "").isEmpty)
     }
 
     @Test("a mistake in the setting names what is wrong", arguments: [
-        ("room:subscribe=everyone", "subscribe is any, claim or none"),
+        ("room:subscribe=everyone", "subscribe is any, claim, backend or none"),
         ("room:echo=yes", "echo is on or off"),
         ("room:joins=1", "joins is on or off"),
         ("room:colour=red", "unknown option 'colour'"),

@@ -103,7 +103,7 @@ extension NodeConfiguration {
         ),
         NodeSetting(
             key: "topic-namespaces",
-            help: "Topic namespaces and their rules: name:option,option;name:… with subscribe=any|claim|none and publish=any|claim|none (any: every client; claim: the token's topics claim matches; none: only backends; default claim), echo=on|off (the publisher gets its own message; default on), joins=on|off (subscribers get switchboard.join and switchboard.leave pushes; default off). A topic in no namespace is refused.",
+            help: "Topic namespaces and their rules: name:option,option;name:… with subscribe=any|claim|backend|none and publish=any|claim|backend|none (any: every client; claim: the token's topics claim matches; backend: the --topic-authorizer allows it; none: only backends through the Gateway API; default claim), echo=on|off (the publisher gets its own message; default on), joins=on|off (subscribers get switchboard.join and switchboard.leave pushes; default off). A topic in no namespace is refused.",
             read: { configuration, text, source throws(ConfigurationError) in
                 do {
                     configuration.topicNamespaces = try TopicNamespaces(parsing: text)
@@ -115,6 +115,16 @@ extension NodeConfiguration {
             check: { _ in nil }
         ),
         .integer("topics-per-connection", \.topicsPerConnection, help: "Topics one connection may be subscribed to at once; more are refused limit_exceeded. Also the topics a backend may keep one user subscribed to (Gateway API Subscribe).", in: 1...100_000),
+        NodeSetting(
+            key: "topic-authorizer", help: "host:port of the topic authorizer's gRPC service (TopicAuthorizer), asked for namespaces with subscribe=backend or publish=backend; while it gives no answer, clients are refused unavailable.",
+            read: { configuration, text, source throws(ConfigurationError) in
+                configuration.topicAuthorizer = text.isEmpty ? nil : try endpoint(text, key: source)
+            },
+            show: { $0.topicAuthorizer?.description },
+            check: { _ in nil }
+        ),
+        .seconds("topic-authorizer-timeout", \.topicAuthorizerTimeout, help: "Seconds the topic authorizer has to answer one question; past it the client is refused unavailable.", atLeast: .milliseconds(1)),
+        .seconds("topic-authorization-ttl", \.topicAuthorizationTTL, help: "Seconds the topic authorizer's answer is reused for the same user, topic and action; 0 asks every time.", atLeast: .zero),
         .seconds("subscription-ttl", \.subscriptionTTL, help: "Seconds a user's server-side subscriptions (Gateway API Subscribe) are kept after the user's last connect or subscription.", atLeast: .seconds(1)),
         .integer("inbox-length", \.inbox.maxLength, help: "Durable pushes a user's inbox keeps; older ones are trimmed (a resume from before them is reported not recovered).", in: 1...1_000_000),
         .seconds("inbox-ttl", \.inbox.ttl, help: "Seconds a user's inbox lives after its latest durable push.", atLeast: .seconds(1)),

@@ -100,6 +100,19 @@ package struct NodeConfiguration: Sendable {
     package var topicsPerConnection: Int = 128
     /// How long a user's server-side subscriptions are kept after their last connect.
     package var subscriptionTTL: Duration = .seconds(7 * 86_400)
+    /// `--topic-authorizer`: `host:port` of the backend that decides for namespaces with
+    /// `subscribe=backend` or `publish=backend` (kept in `backends` under its own name).
+    package var topicAuthorizer: GRPCEndpoint? {
+        get { backends[Self.topicAuthorizerName] }
+        set { backends[Self.topicAuthorizerName] = newValue }
+    }
+    /// The authorizer's name among the backends (metrics, logs).
+    package static let topicAuthorizerName = "topic-authorizer"
+    /// Deadline of one question to the topic authorizer.
+    package var topicAuthorizerTimeout: Duration = .seconds(1)
+    /// How long the authorizer's answer (allowed or denied) is reused for the same user,
+    /// topic and action; 0 asks every time.
+    package var topicAuthorizationTTL: Duration = .seconds(10)
     /// `--handshake-timeout`, `SWITCHBOARD_HANDSHAKE_TIMEOUT` (seconds): how long a new connection has
     /// to send its request and be upgraded (and a kept-alive HTTP connection between requests).
     package var handshakeTimeout: Duration = .seconds(10)
@@ -254,6 +267,9 @@ package struct NodeConfiguration: Sendable {
             throw ConfigurationError(key: "queue-bytes", problem: "must be at least max-frame-bytes (\(maxFrameBytes))")
         }
         if dev { try checkDevIsLocal() }
+        if topicNamespaces.asksBackend, topicAuthorizer == nil {
+            throw ConfigurationError(key: "topic-namespaces", problem: "a namespace leaves decisions to a backend (subscribe=backend or publish=backend): set --topic-authorizer host:port")
+        }
     }
 
     /// `dev` mints a token for any user at /demo/token: only where nobody else can reach it

@@ -73,6 +73,7 @@ extension ClientSession {
         case .unsubscribe(let request):
             unsubscribe(request, id: frame.id)
         case .publish(let request):
+            guard publishDecidesNow(request) else { return false }
             publish(request, id: frame.id, done: done)
             return true
         case .presence, .call, .send, .subscribe:
@@ -99,7 +100,7 @@ extension ClientSession {
         case .subscribe(let request):
             await subscribe(request, id: frame.id)
         case .publish(let request):
-            await withCheckedContinuation { continuation in publish(request, id: frame.id) { continuation.resume() } }
+            await publishAfterAuthorizing(request, id: frame.id)
         case .ping, .send, .unsubscribe, nil:
             _ = handleNow(decoded) {}
         }

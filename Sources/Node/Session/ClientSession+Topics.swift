@@ -11,7 +11,7 @@ import SwitchboardProtocol
 extension ClientSession {
     func subscribe(_ request: Switchboard_V1_SubscribeRequest, id: String) async {
         let topic = request.topic
-        guard let namespace = allowed(\.subscribe, on: topic, field: "subscribe", id: id) else { return }
+        guard let namespace = await allowed(\.subscribe, on: topic, field: "subscribe", id: id) else { return }
         let limit = services.configuration.topicsPerConnection
         switch connection.topics.add(topic, limit: limit) {
         case .full:
@@ -110,11 +110,25 @@ extension ClientSession {
         }
     }
 
+    /// Whether a publish can be decided on the event loop: its namespace does not ask the
+    /// authorizer, or the authorizer's answer is cached.
+    func publishDecidesNow(_ request: Switchboard_V1_PublishRequest) -> Bool {
+        guard let namespace = services.configuration.topicNamespaces.rules(for: request.topic), namespace.publish == .backend else { return true }
+        return services.topicAuthorizer.cached(user: connection.user, topic: request.topic, action: .publish) != nil
+    }
+
+    /// A publish that waits for the authorizer first (`publishDecidesNow` was false).
+    func publishAfterAuthorizing(_ request: Switchboard_V1_PublishRequest, id: String) async {
+        guard let namespace = await allowed(\.publish, on: request.topic, field: "publish", id: id) else { return }
+        await withCheckedContinuation { continuation in publish(request, id: id, allowedIn: namespace) { continuation.resume() } }
+    }
+
     /// Routes the publish and answers once its outcome is known (a topic with no
     /// subscribers is not an error: `delivered` and `relayedNodes` are 0); `done` runs then.
-    func publish(_ request: Switchboard_V1_PublishRequest, id: String, done: @escaping @Sendable () -> Void) {
+    /// `allowedIn`: the namespace, when the publish was allowed already.
+    func publish(_ request: Switchboard_V1_PublishRequest, id: String, allowedIn: TopicNamespace? = nil, done: @escaping @Sendable () -> Void) {
         let topic = request.topic
-        guard let namespace = allowed(\.publish, on: topic, field: "publish", id: id) else { return done() }
+        guard let namespace = allowedIn ?? allowedNow(\.publish, on: topic, field: "publish", id: id) else { return done() }
         if ReservedKinds.isReserved(request.kind) {
             reply(to: id, error: .invalidArgument, "publish.kind: '\(request.kind.prefix(64))' is reserved for backends (docs/protocol.md)")
             return done()
@@ -140,8 +154,25 @@ extension ClientSession {
     }
 
     /// The namespace of `topic` when the connection may do what `permission` names there;
-    /// nil, with the refusal answered, when the name is invalid, in no namespace, or not allowed.
-    private func allowed(_ permission: KeyPath<TopicNamespace, TopicPermission>, on topic: String, field: String, id: String) -> TopicNamespace? {
+    /// nil, with the refusal answered, when the name is invalid, in no namespace, or not
+    /// allowed — by the namespace's rule or by the authorizer backend, asked here.
+    private func allowed(_ permission: KeyPath<TopicNamespace, TopicPermission>, on topic: String, field: String, id: String) async -> TopicNamespace? {
+        guard let namespace = namespace(of: topic, field: field, id: id) else { return nil }
+        guard namespace[keyPath: permission] == .backend else { return allowedNow(permission, on: topic, field: field, id: id) }
+        let action: TopicAuthorizer.Action = permission == \TopicNamespace.subscribe ? .subscribe : .publish
+        switch await services.topicAuthorizer.authorize(user: connection.user, connection: connection.id.description, topic: topic, action: action) {
+        case .decided(.allowed):
+            return namespace
+        case .decided(.denied(let reason)):
+            reply(to: id, error: .permissionDenied, "\(field): \(reason.isEmpty ? "the topic authorizer refused" : reason)")
+        case .unavailable(let why, let retryAfter):
+            reply(to: id, error: .unavailable, "\(field): \(why); refused, retry", retryAfter: retryAfter)
+        }
+        return nil
+    }
+
+    /// The namespace of a valid `topic`, or nil with the problem answered.
+    private func namespace(of topic: String, field: String, id: String) -> TopicNamespace? {
         if let problem = TopicName.problem(topic) {
             reply(to: id, error: .invalidArgument, "\(field).topic: \(problem)")
             return nil
@@ -150,7 +181,25 @@ extension ClientSession {
             reply(to: id, error: .invalidArgument, "\(field).topic: '\(topic)' is in no namespace this node has (its topic-namespaces setting)")
             return nil
         }
+        return namespace
+    }
+
+    /// `allowed` without waiting: an authorizer's answer is taken from its cache (none
+    /// there, which `publishDecidesNow` rules out, is answered unavailable).
+    private func allowedNow(_ permission: KeyPath<TopicNamespace, TopicPermission>, on topic: String, field: String, id: String) -> TopicNamespace? {
+        guard let namespace = namespace(of: topic, field: field, id: id) else { return nil }
         let rule = namespace[keyPath: permission]
+        if rule == .backend {
+            let action: TopicAuthorizer.Action = permission == \TopicNamespace.subscribe ? .subscribe : .publish
+            switch services.topicAuthorizer.cached(user: connection.user, topic: topic, action: action) {
+            case .allowed?: return namespace
+            case .denied(let reason)?:
+                reply(to: id, error: .permissionDenied, "\(field): \(reason.isEmpty ? "the topic authorizer refused" : reason)")
+            case nil:
+                reply(to: id, error: .unavailable, "\(field): the topic authorizer's answer expired; retry")
+            }
+            return nil
+        }
         guard TopicNamespace.allows(rule, topic, grants: connection.topics.grants) else {
             let why = switch rule {
             case .none: "namespace '\(namespace.name)' lets only backends \(field)"

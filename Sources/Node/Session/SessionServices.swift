@@ -17,6 +17,8 @@ final class SessionServices: Sendable {
     let userTopics: any UserTopicStore
     let delivery: PushDelivery
     let backends: BackendPool
+    /// Decides for the namespaces that leave subscribing or publishing to a backend.
+    let topicAuthorizer: TopicAuthorizer
     let routes: RouteTable
     let authentication: CurrentAuthenticator
     let metrics: NodeMetrics
@@ -37,6 +39,10 @@ final class SessionServices: Sendable {
         self.userTopics = userTopics
         delivery = PushDelivery(router: PushRouter(nodeID: configuration.nodeID, local: registry, bus: bus), metrics: metrics)
         self.backends = backends
+        topicAuthorizer = TopicAuthorizer(
+            backends: backends, timeout: configuration.topicAuthorizerTimeout, ttl: configuration.topicAuthorizationTTL,
+            metrics: metrics, logger: logger
+        )
         self.routes = routes
         self.authentication = authentication
         self.metrics = metrics

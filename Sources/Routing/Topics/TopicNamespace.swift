@@ -19,12 +19,16 @@ package struct TopicNamespace: Sendable, Equatable {
         self.joins = joins
     }
 
-    /// Whether a client holding `grants` may do what `permission` guards on `topic`.
+    /// Whether a client holding `grants` may do what `permission` guards on `topic`; false
+    /// for `.backend`, whose answer only the authorizer gives.
     package static func allows(_ permission: TopicPermission, _ topic: String, grants: TopicGrants) -> Bool {
         switch permission {
         case .any: true
         case .claim: grants.allows(topic)
-        case .none: false
+        case .none, .backend: false
         }
     }
+
+    /// Whether either permission asks the authorizer backend.
+    package var asksBackend: Bool { subscribe == .backend || publish == .backend }
 }

@@ -1,8 +1,8 @@
 import Essentials
 
 /// The namespaces a node knows, as its `topic-namespaces` setting declares them:
-/// `name:option,option;name:option`, each option `subscribe=any|claim|none`,
-/// `publish=any|claim|none`, `echo=on|off` or `joins=on|off` (docs/configuration.md). A topic in no
+/// `name:option,option;name:option`, each option `subscribe=any|claim|backend|none`,
+/// `publish=any|claim|backend|none`, `echo=on|off` or `joins=on|off` (docs/configuration.md). A topic in no
 /// namespace is refused.
 package struct TopicNamespaces: Sendable, Equatable {
     package private(set) var byName: [String: TopicNamespace] = [:]
@@ -17,6 +17,9 @@ package struct TopicNamespaces: Sendable, Equatable {
     }
 
     package var isEmpty: Bool { byName.isEmpty }
+
+    /// Whether any namespace leaves a decision to the authorizer backend.
+    package var asksBackend: Bool { byName.values.contains(where: \.asksBackend) }
 
     /// Parses the setting's text; throws a message naming what is wrong.
     package init(parsing text: String) throws(TopicNamespaceError) {
@@ -37,7 +40,7 @@ package struct TopicNamespaces: Sendable, Equatable {
                 switch pair[0] {
                 case "subscribe", "publish":
                     guard let permission = TopicPermission(rawValue: pair[1]) else {
-                        throw TopicNamespaceError("namespace '\(name)': \(pair[0]) is any, claim or none (not '\(pair[1])')")
+                        throw TopicNamespaceError("namespace '\(name)': \(pair[0]) is any, claim, backend or none (not '\(pair[1])')")
                     }
                     if pair[0] == "subscribe" { namespace.subscribe = permission } else { namespace.publish = permission }
                 case "echo", "joins":
