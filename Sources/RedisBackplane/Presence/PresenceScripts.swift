@@ -1,56 +1,66 @@
 import RedisClient
 
 /// Lua scripts that make each multi-key presence change atomic, sent by their SHA1 once
-/// Redis knows them (`RedisScript`). A member of a node's connection set is
-/// "connection\nuser": connection ids never contain a newline.
+/// Redis knows them (`RedisScript`). A member of a node's set is "connection\ngroup" (a
+/// user, a topic): connection ids never contain a newline.
 enum PresenceScripts {
-    /// KEYS[1] the user's hash, ARGV[1] a limit: {total, up to limit connection ids}.
-    /// A user with thousands of connections is answered with a bounded scan, not HGETALL.
+    /// KEYS[1] a group's hash (a user's, a topic's), ARGV[1] a limit, ARGV[2] "1" to answer
+    /// each connection's value after it: {total, up to limit connection ids [and values]}.
+    /// A group of thousands is answered with a bounded scan, not HGETALL.
     static let lookup = RedisScript("""
     local total = redis.call('HLEN', KEYS[1])
-    local limit = tonumber(ARGV[1])
-    if total <= limit then return {total, redis.call('HKEYS', KEYS[1])} end
-    local out, cursor = {}, '0'
+    local limit, values = tonumber(ARGV[1]), ARGV[2] == '1'
+    if total <= limit then
+        if values then return {total, redis.call('HGETALL', KEYS[1])} end
+        return {total, redis.call('HKEYS', KEYS[1])}
+    end
+    local out, taken, cursor = {}, 0, '0'
     repeat
         local page = redis.call('HSCAN', KEYS[1], cursor, 'COUNT', limit)
         cursor = page[1]
         for i = 1, #page[2], 2 do
-            if #out < limit then out[#out + 1] = page[2][i] end
+            if taken < limit then
+                taken = taken + 1
+                out[#out + 1] = page[2][i]
+                if values then out[#out + 1] = page[2][i + 1] end
+            end
         end
-    until cursor == '0' or #out >= limit
+    until cursor == '0' or taken >= limit
     return {total, out}
     """)
 
-    /// KEYS: user hash, node set. ARGV: connection, node, member.
+    /// KEYS: group hash, node set. ARGV: connection, value, member.
     static let announce = RedisScript("""
         redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
         redis.call('SADD', KEYS[2], ARGV[3])
         return 1
         """)
 
-    /// KEYS: user hash, node set. ARGV: connection, member.
+    /// KEYS: group hash, node set. ARGV: connection, member.
     static let withdraw = RedisScript("""
         redis.call('HDEL', KEYS[1], ARGV[1])
         redis.call('SREM', KEYS[2], ARGV[2])
         return 1
         """)
 
-    /// Removes what a node held. ARGV: prefix, node, then connection/user pairs to hold
-    /// instead (none: the node is gone). With `only_if_expired` = "1" (ARGV[3]) it does
-    /// nothing while the node's lease exists: the sweep of a dead node.
+    /// Removes what a node held in one space of presence. ARGV: prefix, node, only_if_expired,
+    /// the space's group key part ("user:") and node set suffix (":conns"), whether to drop
+    /// the node from the index of nodes too, then connection/group/value triples to hold
+    /// instead (none: the node is gone). With only_if_expired = "1" it does nothing while the
+    /// node's lease exists: the sweep of a dead node.
     static let replaceNode = RedisScript("""
-        local prefix, node, onlyIfExpired = ARGV[1], ARGV[2], ARGV[3]
+        local prefix, node, onlyIfExpired, group, suffix, forget = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
         if onlyIfExpired == '1' and redis.call('EXISTS', prefix .. 'lease:' .. node) == 1 then return -1 end
-        local set = prefix .. 'node:' .. node .. ':conns'
+        local set = prefix .. 'node:' .. node .. suffix
         local members = redis.call('SMEMBERS', set)
         for _, member in ipairs(members) do
           local cut = string.find(member, '\\n', 1, true)
-          if cut then redis.call('HDEL', prefix .. 'user:' .. string.sub(member, cut + 1), string.sub(member, 1, cut - 1)) end
+          if cut then redis.call('HDEL', prefix .. group .. string.sub(member, cut + 1), string.sub(member, 1, cut - 1)) end
         end
         redis.call('DEL', set)
-        if onlyIfExpired == '1' then redis.call('ZREM', prefix .. 'nodes', node) end
-        for i = 4, #ARGV, 2 do
-          redis.call('HSET', prefix .. 'user:' .. ARGV[i + 1], ARGV[i], node)
+        if onlyIfExpired == '1' and forget == '1' then redis.call('ZREM', prefix .. 'nodes', node) end
+        for i = 7, #ARGV, 3 do
+          redis.call('HSET', prefix .. group .. ARGV[i + 1], ARGV[i], ARGV[i + 2])
           redis.call('SADD', set, ARGV[i] .. '\\n' .. ARGV[i + 1])
         end
         return #members

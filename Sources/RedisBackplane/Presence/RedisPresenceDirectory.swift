@@ -3,96 +3,44 @@ import Identity
 package import Presence
 package import RedisClient
 
-/// Presence in Redis, shared by every node of a cluster (keys in `PresenceKeys`).
-///
-/// On one Redis each change is one script over the user's hash and the node's set. On a
-/// Redis Cluster those live in different slots (the user's and the node's), so a change
-/// is a command on each, in an order that keeps the node's set a superset of what the
-/// node has in users' hashes: a crash midway leaves only what the sweep removes.
+/// Presence in Redis, shared by every node of a cluster (keys in `PresenceKeys`): users'
+/// connections (`RedisMembership`'s users space) and the node leases that let a live node
+/// sweep a dead one's.
 package final class RedisPresenceDirectory: PresenceDirectory {
     package let redis: RedisConnectionGroup
     package let keys: PresenceKeys
+    private let users: RedisMembership
 
     package init(redis: RedisConnectionGroup, keys: PresenceKeys) {
         precondition(keys.hashTagged == redis.isCluster, "a cluster's keys carry hash tags")
         self.redis = redis
         self.keys = keys
+        users = RedisMembership(redis: redis, keys: keys, space: .users)
     }
 
     package func announce(_ entry: PresenceEntry) async throws {
-        let (user, set) = (keys.user(entry.user), keys.nodeConnections(entry.nodeID))
-        guard redis.isCluster else {
-            _ = try await PresenceScripts.announce.run(["2", user, set, entry.connection.description, entry.nodeID, Self.member(entry)], on: redis)
-            return
-        }
-        _ = try await redis.send(key: set, ["SADD", set, Self.member(entry)])
-        _ = try await redis.send(key: user, ["HSET", user, entry.connection.description, entry.nodeID])
+        try await users.add(.init(group: entry.user, connection: entry.connection, value: entry.nodeID))
     }
 
     package func withdraw(_ entry: PresenceEntry) async throws {
-        let (user, set) = (keys.user(entry.user), keys.nodeConnections(entry.nodeID))
-        guard redis.isCluster else {
-            _ = try await PresenceScripts.withdraw.run(["2", user, set, entry.connection.description, Self.member(entry)], on: redis)
-            return
-        }
-        _ = try await redis.send(key: user, ["HDEL", user, entry.connection.description])
-        _ = try await redis.send(key: set, ["SREM", set, Self.member(entry)])
+        try await users.remove(group: entry.user, connection: entry.connection)
     }
 
     package func lookup(user: String, limit: Int) async throws -> PresenceLookup {
-        let key = keys.user(user)
-        let reply = try await PresenceScripts.lookup.run(["1", key, "\(max(limit, 0))"], on: redis).array ?? []
-        let total = Int(reply.first?.integer ?? 0)
-        var entries: [PresenceEntry] = []
-        for field in reply.dropFirst().first?.array ?? [] {
-            if let text = field.string, let connection = ConnectionID(text) {
-                entries.append(PresenceEntry(user: user, connection: connection))
-            }
-        }
-        let sorted = entries.sorted { ($0.connection.nodeID, $0.connection.sequence) < ($1.connection.nodeID, $1.connection.sequence) }
-        return PresenceLookup(entries: Array(sorted.prefix(limit)), total: total)
+        let found = try await users.lookup(group: user, limit: limit, values: false)
+        return PresenceLookup(entries: found.members.map { PresenceEntry(user: user, connection: $0.connection) }, total: found.total)
     }
 
-    /// Makes `entries` exactly what `node` holds in Redis — in one atomic step on one
-    /// Redis; on a cluster the node's set first grows to hold both, then the users'
-    /// hashes change shard by shard, then the set drops what is gone. After Redis comes
-    /// back (or a shard failed over), a node restores its presence with this.
+    /// Makes `entries` exactly what `node` holds in Redis. After Redis comes back (or a
+    /// shard failed over), a node restores its presence with this.
     package func replace(node: String, with entries: [PresenceEntry]) async throws {
-        guard redis.isCluster else {
-            var arguments = ["0", keys.prefix, node, "0"]
-            arguments.reserveCapacity(arguments.count + entries.count * 2)
-            for entry in entries {
-                arguments.append(entry.connection.description)
-                arguments.append(entry.user)
-            }
-            _ = try await PresenceScripts.replaceNode.run(arguments, key: keys.nodeConnections(node), on: redis)
-            return
-        }
-        let set = keys.nodeConnections(node)
-        let members = entries.map(Self.member)
-        let before = try await PresenceScripts.addMembers.run(["1", set] + members, on: redis).array?.compactMap(\.string) ?? []
-        let gone = Set(before).subtracting(members)
-        _ = try await redis.sendAll(
-            entries.map { entry in Self.command(["HSET", keys.user(entry.user), entry.connection.description, node]) }
-                + gone.compactMap(Self.split).map { Self.command(["HDEL", keys.user($0.user), $0.connection]) }
-        )
-        if !gone.isEmpty { _ = try await redis.send(key: set, ["SREM", set] + gone) }
+        try await users.replace(node: node, with: entries.map { .init(group: $0.user, connection: $0.connection, value: node) })
     }
 
     /// Removes a dead node's presence, unless its lease exists; how many entries went.
+    /// The last of a node's sweeps: it drops the node from the index of nodes.
     package func sweep(node: String) async throws -> Int {
-        guard redis.isCluster else {
-            let removed = try await PresenceScripts.replaceNode.run(["0", keys.prefix, node, "1"], key: keys.nodeConnections(node), on: redis).integer ?? 0
-            return Int(max(removed, 0))
-        }
-        let (lease, set) = (keys.lease(node), keys.nodeConnections(node))
-        guard let members = try await PresenceScripts.membersIfExpired.run(["2", lease, set], on: redis).array?.compactMap(\.string)
-        else { return 0 }  // the lease is back
-        _ = try await redis.sendAll(members.compactMap(Self.split).map { Self.command(["HDEL", keys.user($0.user), $0.connection]) })
-        if try await PresenceScripts.deleteIfExpired.run(["2", lease, set], on: redis).integer != -1 {
-            _ = try await redis.send(key: keys.nodes, ["ZREM", keys.nodes, node])
-        }
-        return members.count
+        try await users.sweep(node: node)
     }
 
     /// Takes `node`'s lease for `holder` (a process's `LeaseHolder` text) when nobody holds
@@ -139,18 +87,5 @@ package final class RedisPresenceDirectory: PresenceDirectory {
         let lease = keys.lease(node)
         guard try await PresenceScripts.release.run(["1", lease, holder], on: redis).integer == 1 else { return }
         _ = try await redis.send(key: keys.nodes, ["ZREM", keys.nodes, node])
-    }
-
-    /// A command whose key is its second argument, for `sendAll`.
-    private static func command(_ arguments: [String]) -> (key: [UInt8], arguments: [[UInt8]]) {
-        (Array(arguments[1].utf8), arguments.map { Array($0.utf8) })
-    }
-
-    static func member(_ entry: PresenceEntry) -> String { "\(entry.connection.description)\n\(entry.user)" }
-
-    /// A set member's connection and user.
-    static func split(_ member: String) -> (connection: String, user: String)? {
-        guard let cut = member.firstIndex(of: "\n") else { return nil }
-        return (String(member[..<cut]), String(member[member.index(after: cut)...]))
     }
 }
