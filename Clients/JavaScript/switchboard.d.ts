@@ -129,6 +129,14 @@ export interface PresenceAnswer {
   count?: number;
 }
 
+export interface TopicPresenceAnswer {
+  topic: string;
+  /** At most the node's `presence-limit` connections in all. */
+  users: { user: string; connections: { id: string; node: string }[] }[];
+  /** Subscribed connections in all. */
+  count: number;
+}
+
 export interface PublishOutcome {
   /** Subscribed connections on the publisher's node that got it. */
   delivered?: number;
@@ -152,6 +160,8 @@ export class Subscription {
   readonly ready: Promise<Subscription>;
   on<E extends keyof SubscriptionEvents>(event: E, listener: (value: SubscriptionEvents[E]) => void): () => void;
   unsubscribe(options?: { timeout?: number }): Promise<void>;
+  /** Who is subscribed (a namespace with `presence=on`). */
+  presence(options?: { timeout?: number }): Promise<TopicPresenceAnswer>;
 }
 
 export class SwitchboardError extends Error {
@@ -192,6 +202,8 @@ export class SwitchboardClient {
   /** `options.timeout` (default `callTimeout`) is also sent as the call's `timeoutMs`, so the node and the backend give up when the client does. */
   call<Response = any>(route: string, data?: object | Uint8Array, options?: { timeout?: number }): Promise<Response>;
   presence(user: string, options?: { timeout?: number }): Promise<PresenceAnswer>;
+  /** Who is subscribed to `topic` (a namespace with `presence=on`); needs the right to subscribe. */
+  topicPresence(topic: string, options?: { timeout?: number }): Promise<TopicPresenceAnswer>;
   ping(options?: { timeout?: number }): Promise<{ node: string; time: number }>;
   /** Subscribes to a topic (docs/protocol.md § Topics); the same topic twice gives the same Subscription. */
   subscribe(topic: string, options?: { timeout?: number }): Promise<Subscription>;

@@ -60,7 +60,12 @@ export const protobufCodec = {
         if (frame.send.kind) send.string(3, frame.send.kind);
       });
     }
-    if (frame.presence) out.message(4, (presence) => presence.string(1, frame.presence.user));
+    if (frame.presence) {
+      out.message(4, (presence) => {
+        if (frame.presence.user) presence.string(1, frame.presence.user);
+        if (frame.presence.topic) presence.string(2, frame.presence.topic);
+      });
+    }
     if (frame.ping) out.message(5, () => {});
     if (frame.subscribe) out.message(9, (subscribe) => subscribe.string(1, frame.subscribe.topic));
     if (frame.unsubscribe) out.message(10, (unsubscribe) => unsubscribe.string(1, frame.unsubscribe.topic));
@@ -349,6 +354,11 @@ export class Subscription {
     return this.client._unsubscribe(this, options);
   }
 
+  /** Who is subscribed to this topic (a namespace with `presence=on`). */
+  presence(options = {}) {
+    return this.client.topicPresence(this.topic, options);
+  }
+
   _emit(event, value) {
     for (const listener of this._listeners.get(event) ?? []) {
       try {
@@ -496,6 +506,15 @@ export class SwitchboardClient {
   /** Where `user` is connected: `{user, online, connections, count}`. @param {string} user */
   presence(user, options = {}) {
     return this._request({ presence: { user } }, options.timeout);
+  }
+
+  /**
+   * Who is subscribed to `topic`, in a namespace that keeps presence (`presence=on`): users
+   * with their connections, and `count`, every subscribed connection. Asking needs the
+   * right to subscribe, not a subscription.
+   */
+  topicPresence(topic, options = {}) {
+    return this._request({ presence: { topic } }, options.timeout);
   }
 
   /**

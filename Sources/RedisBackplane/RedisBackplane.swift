@@ -4,7 +4,8 @@ import RedisClient
 package import Routing
 package import ServiceLifecycle
 
-/// What a node needs of the cluster, kept in one Redis or Redis Cluster: presence, the
+/// What a node needs of the cluster, kept in one Redis or Redis Cluster: presence (users'
+/// and topics'), the
 /// relay bus (with the durable inbox), the node's lease and the dashboard's stats — built
 /// over one group of command connections, with one prefix and one hash-tag rule for every
 /// key and channel. `owner` closes the connections: start it before the others, so that
@@ -15,15 +16,17 @@ package struct RedisBackplane: Sendable {
     package let lease: NodeLeaseService<ContinuousClock>
     package let stats: RedisStatsStore
     package let userTopics: RedisUserTopicStore
+    package let topicPresence: RedisTopicPresence
     package let owner: any Service
 
     /// `timeout` bounds connects and each command (a Redis that hangs); `holder` is what
     /// the lease names this process by; `localEntries` what the node holds, for restoring
-    /// its presence after Redis lost it.
+    /// its presence after Redis lost it, and `localTopicEntries` its topic presence.
     package init(
         endpoint: BackplaneEndpoint, timeout: Duration, prefix: String, nodeID: String, inbox: InboxPolicy,
         holder: String, leaseInterval: Duration, leaseTTL: Duration, subscriptionTTL: Duration,
-        localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
+        localEntries: @escaping @Sendable () -> [PresenceEntry],
+        localTopicEntries: @escaping @Sendable () -> [(topic: String, entry: PresenceEntry)], logger: Logger
     ) {
         var endpoint = endpoint.redis
         endpoint.commandTimeout = timeout
@@ -34,8 +37,10 @@ package struct RedisBackplane: Sendable {
         let channels = RelayChannels(prefix: prefix, hashTagged: redis.isCluster)
         bus = RedisRelayBus(redis: redis, channels: channels, nodeID: nodeID, inbox: inbox, logger: logger)
         userTopics = RedisUserTopicStore(redis: redis, channels: channels, ttl: subscriptionTTL)
+        topicPresence = RedisTopicPresence(redis: redis, keys: keys)
         lease = NodeLeaseService(
-            nodeID: nodeID, holder: holder, directory: presence, interval: leaseInterval, ttl: leaseTTL, localEntries: localEntries, logger: logger
+            nodeID: nodeID, holder: holder, directory: presence, interval: leaseInterval, ttl: leaseTTL, localEntries: localEntries, logger: logger,
+            topicPresence: topicPresence, localTopicEntries: localTopicEntries
         )
         stats = RedisStatsStore(redis: redis, keys: keys)
         owner = RedisConnectionService(connection: redis)

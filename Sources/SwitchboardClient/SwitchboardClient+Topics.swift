@@ -28,6 +28,22 @@ extension SwitchboardClient {
         _ = try await exchange(frame, timeout: timeout)
     }
 
+    /// Who is subscribed to `topic` (a namespace with `presence=on`; asking needs the right
+    /// to subscribe, not a subscription).
+    public func presence(ofTopic topic: String, timeout: Duration? = nil) async throws -> TopicPresenceAnswer {
+        var frame = Switchboard_V1_ClientFrame()
+        frame.presence.topic = topic
+        let ok = try await exchange(frame, timeout: timeout).ok.structValue.fields
+        let users = ok["users"]?.listValue.values.map { value -> TopicPresenceAnswer.Member in
+            let fields = value.structValue.fields
+            return TopicPresenceAnswer.Member(
+                user: fields["user"]?.stringValue ?? "",
+                connections: fields["connections"]?.listValue.values.map(PresenceAnswer.Connection.init) ?? []
+            )
+        } ?? []
+        return TopicPresenceAnswer(topic: ok["topic"]?.stringValue ?? topic, users: users, count: Int(ok["count"]?.numberValue ?? 0))
+    }
+
     /// The topics this client is subscribed to.
     public var subscriptions: Set<String> { core.withLock { $0.topics } }
 

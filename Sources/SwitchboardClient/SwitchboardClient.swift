@@ -113,10 +113,7 @@ public final class SwitchboardClient: Service, Sendable {
         var frame = Switchboard_V1_ClientFrame()
         frame.presence.user = user
         let ok = try await exchange(frame, timeout: timeout).ok.structValue.fields
-        let connections = ok["connections"]?.listValue.values.map { value -> PresenceAnswer.Connection in
-            let fields = value.structValue.fields
-            return PresenceAnswer.Connection(id: fields["id"]?.stringValue ?? "", node: fields["node"]?.stringValue ?? "")
-        } ?? []
+        let connections = ok["connections"]?.listValue.values.map(PresenceAnswer.Connection.init) ?? []
         return PresenceAnswer(
             user: ok["user"]?.stringValue ?? user, online: ok["online"]?.boolValue ?? false,
             connections: connections, count: Int(ok["count"]?.numberValue ?? Double(connections.count))

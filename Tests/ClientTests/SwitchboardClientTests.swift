@@ -132,10 +132,10 @@ struct SwitchboardClientTests {
         }
     }
 
-    @Test("topics: a publish reaches the subscriber with its topic; after a drain the client is subscribed again on the next node by itself; a refusal throws its code")
+    @Test("topics: a publish reaches the subscriber with its topic; topic presence names it; after a drain the client is subscribed again on the next node by itself; a refusal throws its code")
     func topics() async throws {
         try await withCluster(nodes: 2, configure: {
-            $0.topicNamespaces = try! TopicNamespaces(parsing: "room:subscribe=any,publish=any;feed:publish=none")
+            $0.topicNamespaces = try! TopicNamespaces(parsing: "room:subscribe=any,publish=any,presence=on;feed:publish=none")
         }) { cluster in
             let (one, two) = (cluster.nodes[0], cluster.nodes[1])
             let alice = client([one.url, two.url], .fixed(try await one.token(for: "alice")))
@@ -150,6 +150,10 @@ struct SwitchboardClientTests {
                     var pushes = alice.pushes.makeAsyncIterator()
                     let first = await pushes.next()
                     #expect(first?.topic == "room:1" && first?.data.stringValue == "first")
+                    let here = try await bob.presence(ofTopic: "room:1")
+                    #expect(here.count == 1)
+                    #expect(here.users.map(\.user) == ["alice"])
+                    #expect(here.users.first?.connections.map(\.node) == ["node-1"])
 
                     try await one.stop()
                     try await waitUntil { alice.welcome?.node == "node-2" }
@@ -160,6 +164,7 @@ struct SwitchboardClientTests {
                         return try await bob.publish(to: "room:1", data: .init(numberValue: Double(round))).delivered == 1
                     }
                     #expect(await pushes.next()?.data.numberValue == Double(round), "only the publish after the resubscribe")
+                    try await waitUntil { try await bob.presence(ofTopic: "room:1").users.first?.connections.map(\.node) == ["node-2"] }
 
                     await #expect { try await alice.subscribe(to: "feed:1") } throws: { ($0 as? SwitchboardClientError)?.code == "permission_denied" }
                     try await alice.unsubscribe(from: "room:1")

@@ -6,6 +6,7 @@ import GRPCSupport
 import NIOWebSocket
 import Node
 import SwitchboardProtocol
+import Routing
 import Testing
 import NodeTestSupport
 import TestSupport
@@ -14,10 +15,11 @@ import TestSupport
 /// (`NodeLeaseServiceTests`); here the outcomes, with real processes and Redis.
 @Suite("Cluster faults: a crashed node, a restarted Redis", .tags(.redis, .process), .timeLimit(.minutes(2)))
 struct ClusterFaultTests {
-    @Test("a node killed with SIGKILL: its users' presence is swept by a live node and pushes to them report offline")
+    @Test("a node killed with SIGKILL: its users' presence and topic presence are swept by a live node and pushes to them report offline")
     func crashedNode() async throws {
         let redis = try await RedisServer.shared()
-        try await withCluster(nodes: 1, redis: redis) { cluster in
+        let namespaces = "lobby:subscribe=any,publish=any,presence=on"
+        try await withCluster(nodes: 1, redis: redis, configure: { $0.topicNamespaces = try! TopicNamespaces(parsing: namespaces) }) { cluster in
             let observer = try await cluster.nodes[0].connect("olga")
 
             let port = try freePort()
@@ -25,7 +27,7 @@ struct ClusterFaultTests {
             process.executableURL = ProcessTests.executable
             process.arguments = [
                 "node", "--port", "\(port)", "--grpc-port", "0", "--node-id", "doomed", "--log-level", "error",
-                "--redis", redis.url, "--redis-prefix", cluster.prefix,
+                "--redis", redis.url, "--redis-prefix", cluster.prefix, "--topic-namespaces", namespaces,
             ]
             process.environment = ["SWITCHBOARD_JWT_SECRET": RunningNode.secret, "SWITCHBOARD_PUSH_SECRET": RunningNode.pushSecret]
             // Not the test's pipes: a node outliving a crashed test process would hold them open.
@@ -39,10 +41,15 @@ struct ClusterFaultTests {
                 connected = try? await TestWebSocket.connect(url: "ws://127.0.0.1:\(port)/ws", token: token)
                 return connected != nil
             }
-            _ = try #require(connected)
+            let kim = try #require(connected)
+            kim.send(#"{"id":"sub","subscribe":{"topic":"lobby:1"}}"#)
+            #expect(try await kim.receiveJSON()["ok"] != nil)
             observer.send(#"{"id":"before","presence":{"user":"kim"}}"#)
             let before = try #require((try await observer.receiveJSON()["ok"] as? [String: Any])?["connections"] as? [[String: String]])
             #expect(before.map { $0["node"] } == ["doomed"])
+            observer.send(#"{"id":"topic-before","presence":{"topic":"lobby:1"}}"#)
+            let members = try #require((try await observer.receiveJSON()["ok"] as? [String: Any])?["users"] as? [[String: Any]])
+            #expect(members.map { $0["user"] as? String } == ["kim"])
 
             kill(process.processIdentifier, SIGKILL)
             try await waitUntil {
@@ -50,6 +57,10 @@ struct ClusterFaultTests {
                 let ok = try await observer.receiveJSON()["ok"] as? [String: Any]
                 return ok?["online"] as? Bool == false
             }
+            observer.send(#"{"id":"topic-after","presence":{"topic":"lobby:1"}}"#)
+            let after = try #require(try await observer.receiveJSON()["ok"] as? [String: Any])
+            #expect((after["users"] as? [Any])?.isEmpty == true, "swept with the node: \(after)")
+            #expect(after["count"] as? Int == 0)
             observer.send(#"{"id":"s","send":{"to":"kim","data":"anyone?"}}"#)
             #expect((try await observer.receiveJSON()["error"] as? [String: Any])?["code"] as? String == "offline")
             try await observer.close()

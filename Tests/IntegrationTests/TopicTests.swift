@@ -18,7 +18,7 @@ struct TopicTests {
     static func open(_ configuration: inout NodeConfiguration) {
         configuration.topicNamespaces = try! TopicNamespaces(
             parsing: "room:subscribe=any,publish=any;quiet:subscribe=any,publish=any,echo=off;match:subscribe=claim,publish=none;"
-                + "lobby:subscribe=any,publish=any,joins=on"
+                + "lobby:subscribe=any,publish=any,joins=on;seen:subscribe=any,publish=any,presence=on;secret:subscribe=claim,presence=on"
         )
     }
 
@@ -177,6 +177,56 @@ struct TopicTests {
             let again = try await request(ann, "u2", #""unsubscribe":{"topic":"room:3"}"#)
             #expect((again["ok"] as? [String: Any])?["wasSubscribed"] as? Bool == false)
             for client in [ann, bob, fan] { try await client.close() }
+        }
+    }
+
+    @Test("topic presence lists who is subscribed on every node, users with their connections; unsubscribe and disconnect take them out; only where the namespace keeps it, for clients that may subscribe; backends read it through the Gateway API")
+    func topicPresence() async throws {
+        try await withCluster(nodes: 2, configure: Self.open) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let ann1 = try await one.connect("ann")
+            let ann2 = try await two.connect("ann")
+            let bob = try await two.connect("bob")
+            let cat = try await one.connect("cat")
+            for (socket, node) in [(ann1, one), (ann2, two), (bob, two)] { try await subscribe(socket, "seen:1", on: node) }
+
+            func members(_ id: String) async throws -> (users: [String: [String]], count: Int?) {
+                let answer = try await request(cat, id, #""presence":{"topic":"seen:1"}"#)
+                let ok = try #require(answer["ok"] as? [String: Any], "\(answer)")
+                #expect(ok["topic"] as? String == "seen:1")
+                var users: [String: [String]] = [:]
+                for user in ok["users"] as? [[String: Any]] ?? [] {
+                    users[user["user"] as? String ?? "?"] = (user["connections"] as? [[String: Any]] ?? []).compactMap { $0["node"] as? String }.sorted()
+                }
+                return (users, ok["count"] as? Int)
+            }
+            let all = try await members("p1")
+            #expect(all.users == ["ann": ["node-1", "node-2"], "bob": ["node-2"]])
+            #expect(all.count == 3)
+
+            _ = try await request(bob, "u1", #""unsubscribe":{"topic":"seen:1"}"#)
+            #expect(try await members("p2").users == ["ann": ["node-1", "node-2"]], "withdrawn before the unsubscribe is answered")
+            try await ann2.close()
+            try await waitUntil { try await members("p3").count == 1 }
+
+            try await withGRPCClient(port: two.grpcPort) { client in
+                let gateway = Switchboard_Gateway_V1_GatewayService.Client(wrapping: client)
+                var ask = Switchboard_Gateway_V1_GetTopicPresenceRequest()
+                ask.topic = "seen:1"
+                let found = try await gateway.getTopicPresence(ask, metadata: Self.authorized)
+                #expect(found.total == 1)
+                #expect(found.subscribers.map { "\($0.user) \($0.node)" } == ["ann node-1"])
+                ask.topic = "room:1"
+                let error = await #expect(throws: RPCError.self) { try await gateway.getTopicPresence(ask, metadata: Self.authorized) }
+                #expect(error?.code == .failedPrecondition)
+            }
+
+            let none = try await request(cat, "p4", #""presence":{"topic":"room:1"}"#)
+            #expect(errorCode(none) == "invalid_argument")
+            #expect("\(none)".contains("presence=on"))
+            #expect(errorCode(try await request(cat, "p5", #""presence":{"topic":"secret:1"}"#)) == "permission_denied", "asking needs the right to subscribe")
+            #expect(errorCode(try await request(cat, "p6", #""presence":{"topic":"seen:1","user":"ann"}"#)) == "invalid_argument")
+            for socket in [ann1, bob, cat] { try await socket.close() }
         }
     }
 

@@ -27,7 +27,7 @@ function recorded(subscription) {
 describe('topics on a two-node cluster', () => {
   let cluster;
   before(async () => {
-    cluster = await startCluster({ name: 'topics', nodes: 2, extra: ['--topic-namespaces', 'room:subscribe=any,publish=any;feed:publish=none'] });
+    cluster = await startCluster({ name: 'topics', nodes: 2, extra: ['--topic-namespaces', 'room:subscribe=any,publish=any;feed:publish=none;seen:subscribe=any,presence=on'] });
   });
   after(async () => {
     for (const client of open) client.close();
@@ -52,6 +52,23 @@ describe('topics on a two-node cluster', () => {
     assert.deepEqual(otherGot, []);
     assert.equal(ann.welcome.limits.topics, 128);
     assert.equal(bob.welcome.limits.topics, 128);
+  });
+
+  test('topic presence lists subscribers on both nodes, JSON and protobuf alike, and drops one that unsubscribes', async () => {
+    const [one, two] = cluster.nodes;
+    const kay = clientFor(one.ws, 'kay');
+    const lee = clientFor(two.ws, 'lee', { codec: protobufCodec });
+    const kays = await kay.subscribe('seen:1');
+    const lees = await lee.subscribe('seen:1');
+    const byUser = (answer) => Object.fromEntries(answer.users.map(({ user, connections }) => [user, connections.map((c) => c.node)]));
+    const answer = await lee.topicPresence('seen:1');
+    assert.equal(answer.topic, 'seen:1');
+    assert.equal(answer.count, 2);
+    assert.deepEqual(byUser(answer), { kay: ['node-1'], lee: ['node-2'] });
+    assert.deepEqual(byUser(await kays.presence()), { kay: ['node-1'], lee: ['node-2'] }, 'from the subscription, in JSON');
+    await lees.unsubscribe();
+    assert.deepEqual(byUser(await kays.presence()), { kay: ['node-1'] });
+    await assert.rejects(kay.topicPresence('room:1'), (error) => error.code === 'invalid_argument' && /presence=on/.test(error.message));
   });
 
   test('refusals reject with the protocol code and leave no subscription behind', async () => {

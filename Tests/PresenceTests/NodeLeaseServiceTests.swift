@@ -41,12 +41,14 @@ struct NodeLeaseServiceTests {
     /// key also expires in Redis' real time after `ttl`: a test that looks for the key gives
     /// a long one, so that a busy machine cannot expire it before the test looks.
     static func service(
-        _ nodeID: String, _ directory: RedisPresenceDirectory, clock: ManualClock, holding entries: [PresenceEntry] = [], ttl: Duration = ttl
+        _ nodeID: String, _ directory: RedisPresenceDirectory, clock: ManualClock, holding entries: [PresenceEntry] = [], ttl: Duration = ttl,
+        topics: RedisTopicPresence? = nil, subscribed: [(topic: String, entry: PresenceEntry)] = []
     ) -> NodeLeaseService<ManualClock> {
         NodeLeaseService(
             nodeID: nodeID, holder: "\(nodeID)-host:8080, pid 1", directory: directory, interval: interval, ttl: ttl,
             localEntries: { entries }, logger: Logger(label: "lease-test"),
-            clock: clock, wallMilliseconds: { epoch + clock.now.offset.milliseconds }
+            clock: clock, wallMilliseconds: { epoch + clock.now.offset.milliseconds },
+            topicPresence: topics, localTopicEntries: { subscribed }
         )
     }
 
@@ -80,6 +82,56 @@ struct NodeLeaseServiceTests {
         #expect(goneAt > Self.ttl, "swept while its lease was still valid")
         #expect(goneAt <= Self.ttl + Self.interval, "swept \(goneAt) after the last heartbeat")
         #expect(try await connection.send(key: keys.nodeConnections("doomed"), ["EXISTS", keys.nodeConnections("doomed")]).integer == 0)
+    }
+
+    @Test("topic presence: written and read back with users, restored by its node after a sweep, swept with a dead node, taken along on leave", arguments: Deployment.allCases)
+    func topicPresence(deployment: Deployment) async throws {
+        let (connection, keys, directory) = try await Self.directory(deployment)
+        defer { connection.close() }
+        let topics = RedisTopicPresence(redis: connection, keys: keys)
+        let ann = PresenceEntry(user: "ann", connection: ConnectionID(nodeID: "live", sequence: 1))
+        let bob = PresenceEntry(user: "bob", connection: ConnectionID(nodeID: "live", sequence: 2))
+        let kim = PresenceEntry(user: "kim", connection: ConnectionID(nodeID: "doomed", sequence: 1))
+
+        try await topics.join(topic: "room:1", ann)
+        try await topics.join(topic: "room:1", bob)
+        try await topics.join(topic: "room:2", bob)
+        #expect(try await topics.lookup(topic: "room:1", limit: 10) == PresenceLookup(entries: [ann, bob], total: 2))
+        #expect(try await topics.lookup(topic: "room:1", limit: 1) == PresenceLookup(entries: [ann], total: 2), "bounded, with the true total")
+        try await topics.leave(topic: "room:1", bob)
+        #expect(try await topics.lookup(topic: "room:1", limit: 10) == PresenceLookup(entries: [ann], total: 1))
+
+        // A dead node's topic presence goes with its user presence, and the node leaves the index last.
+        _ = try await directory.heartbeat(node: "doomed", holder: "doomed-host:8080, pid 1", nowMilliseconds: Self.epoch, ttl: .milliseconds(1))
+        try await directory.announce(kim)
+        try await topics.join(topic: "room:1", kim)
+        try await waitUntil { try await connection.send(key: keys.lease("doomed"), ["EXISTS", keys.lease("doomed")]).integer == 0 }
+
+        let clock = ManualClock()
+        let survivor = Self.service("live", directory, clock: clock, ttl: .seconds(600), topics: topics, subscribed: [("room:1", ann), ("room:2", bob)])
+        try await testGracefulShutdown { trigger in
+            let run = Task { try await survivor.run() }
+            try await clock.waitForSleepers()
+            // Past the survivor's TTL (long, so that its own lease outlasts a busy machine's real time).
+            clock.advance(by: .seconds(600) + Self.interval)
+            try await clock.waitForSleepers()
+            #expect(try await topics.lookup(topic: "room:1", limit: 10) == PresenceLookup(entries: [ann], total: 1), "kim swept")
+            #expect(try await directory.lookup(user: "kim").isEmpty)
+            #expect(try await connection.send(key: keys.nodeTopicMembers("doomed"), ["EXISTS", keys.nodeTopicMembers("doomed")]).integer == 0)
+            #expect(try await connection.send(key: keys.nodes, ["ZSCORE", keys.nodes, "doomed"]).string == nil)
+
+            // Swept while alive (its lease deleted): the next heartbeat restores what it holds.
+            _ = try await connection.send(key: keys.lease("live"), ["DEL", keys.lease("live")])
+            #expect(try await topics.sweep(node: "live") == 2)
+            #expect(try await topics.lookup(topic: "room:2", limit: 10).total == 0)
+            clock.advance(by: Self.interval)
+            try await clock.waitForSleepers()
+            #expect(try await topics.lookup(topic: "room:2", limit: 10) == PresenceLookup(entries: [bob], total: 1), "restored")
+            trigger.triggerGracefulShutdown()
+            try await run.value
+        }
+        #expect(try await topics.lookup(topic: "room:1", limit: 10).total == 0, "taken along when the node left")
+        #expect(try await topics.lookup(topic: "room:2", limit: 10).total == 0)
     }
 
     @Test("a node that leaves on purpose takes its presence, connection set and lease with it", arguments: Deployment.allCases)

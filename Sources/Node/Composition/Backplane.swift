@@ -13,6 +13,8 @@ struct Backplane {
     let bus: any RelayBus
     /// The topics backends subscribed users to.
     let userTopics: any UserTopicStore
+    /// Who is subscribed to topics whose namespace keeps presence.
+    let topicPresence: any TopicPresenceDirectory
     /// The node's lease on its id; nil alone.
     let lease: NodeLeaseService<ContinuousClock>?
     /// Where the nodes keep their stats snapshots; nil alone.
@@ -29,6 +31,7 @@ struct Backplane {
             self.presence = presence ?? InProcessPresenceDirectory()
             self.bus = bus ?? InProcessRelayBus(inbox: configuration.inbox)
             userTopics = InProcessUserTopicStore(ttl: configuration.subscriptionTTL)
+            topicPresence = InProcessTopicPresence()
             (lease, stats, owner) = (nil, nil, nil)
             return
         }
@@ -37,12 +40,14 @@ struct Backplane {
             endpoint: endpoint, timeout: configuration.redisTimeout, prefix: configuration.redisPrefix, nodeID: configuration.nodeID,
             inbox: configuration.inbox, holder: LeaseHolder.text(address: "\(host):\(configuration.port)"),
             leaseInterval: configuration.leaseInterval, leaseTTL: configuration.leaseTTL, subscriptionTTL: configuration.subscriptionTTL,
-            localEntries: { registry.all().map { PresenceEntry(user: $0.user, connection: $0.id) } }, logger: logger
+            localEntries: { registry.all().map { PresenceEntry(user: $0.user, connection: $0.id) } },
+            localTopicEntries: { [namespaces = configuration.topicNamespaces] in registry.topicPresenceEntries(namespaces) }, logger: logger
         )
         self.presence = presence ?? redis.presence
         self.bus = bus ?? redis.bus
         // A test's own bus (in process) keeps its subscriptions in process too.
         userTopics = bus == nil ? redis.userTopics : InProcessUserTopicStore(ttl: configuration.subscriptionTTL)
+        topicPresence = bus == nil ? redis.topicPresence : InProcessTopicPresence()
         (lease, stats, owner) = (redis.lease, redis.stats, redis.owner)
     }
 }

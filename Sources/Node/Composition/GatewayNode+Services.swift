@@ -46,7 +46,8 @@ extension GatewayNode {
             clientListener(onListening: { await onListening(.webSocket, $0) }),
             GRPCServerService(
                 host: configuration.host, port: configuration.grpcPort,
-                service: GatewayAPIService(delivery: session.delivery, presence: session.presence, inbox: configuration.inbox, topics: configuration.topicNamespaces,
+                service: GatewayAPIService(delivery: session.delivery, presence: session.presence, topicPresence: session.topicPresence,
+                    presenceLimit: configuration.presenceLimit, inbox: configuration.inbox, topics: configuration.topicNamespaces,
                     userTopics: session.userTopics, topicsPerUser: configuration.topicsPerConnection, logger: session.logger
                 ),
                 interceptors: [BearerSecretInterceptor(secret: configuration.pushSecret, name: "push secret")],

@@ -49,7 +49,7 @@ package final class GatewayNode: Sendable {
         )
         session = SessionServices(
             configuration: configuration, registry: registry, presence: backplane.presence, bus: backplane.bus,
-            userTopics: backplane.userTopics, backends: backends,
+            userTopics: backplane.userTopics, topicPresence: backplane.topicPresence, backends: backends,
             routes: routes, authentication: CurrentAuthenticator(try await Self.authenticator(configuration), logger: logger),
             metrics: metrics, clusterStats: ClusterStats(store: backplane.stats), logger: logger
         )

@@ -1,6 +1,7 @@
 import Essentials
 import Identity
 import Presence
+import Routing
 import Synchronization
 
 /// The node's local connection map: user → connections, and connection id → connection.
@@ -104,6 +105,18 @@ final class ConnectionRegistry: Sendable {
 
     func holds(topic: String) -> Bool {
         byTopic.withLock(for: topic) { $0[topic] != nil }
+    }
+
+    /// Each subscription here to a topic whose namespace keeps presence: what the node
+    /// restores in Redis after Redis lost it.
+    func topicPresenceEntries(_ namespaces: TopicNamespaces) -> [(topic: String, entry: PresenceEntry)] {
+        var entries: [(topic: String, entry: PresenceEntry)] = []
+        byTopic.forEach { shard in
+            for (topic, connections) in shard where namespaces.rules(for: topic)?.presence == true {
+                for connection in connections { entries.append((topic, PresenceEntry(user: connection.user, connection: connection.id))) }
+            }
+        }
+        return entries
     }
 
     /// Topics with a subscriber here.

@@ -10,6 +10,9 @@ import SwitchboardProtocol
 struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServiceProtocol {
     let delivery: PushDelivery
     let presence: any PresenceDirectory
+    let topicPresence: any TopicPresenceDirectory
+    /// The most connections a topic presence answer lists unless asked for fewer.
+    let presenceLimit: Int
     /// Which pushes are durable.
     let inbox: InboxPolicy
     /// The topic namespaces a publish's topic must be in.
@@ -114,6 +117,32 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
             connection.connection = entry.connection.description
             connection.node = entry.nodeID
             return connection
+        }
+        return response
+    }
+
+    func getTopicPresence(
+        request: Switchboard_Gateway_V1_GetTopicPresenceRequest, context: ServerContext
+    ) async throws -> Switchboard_Gateway_V1_GetTopicPresenceResponse {
+        try Self.check(topic: request.topic, in: topics)
+        guard let namespace = topics.rules(for: request.topic), namespace.presence else {
+            throw RPCError(code: .failedPrecondition, message: "topic: its namespace keeps no presence (its presence=on option)")
+        }
+        let limit = request.limit == 0 ? presenceLimit : min(Int(request.limit), presenceLimit)
+        let found: PresenceLookup
+        do {
+            found = try await topicPresence.lookup(topic: request.topic, limit: limit)
+        } catch {
+            throw unavailable("topic presence is unavailable", error)
+        }
+        var response = Switchboard_Gateway_V1_GetTopicPresenceResponse()
+        response.total = UInt32(clamping: found.total)
+        response.subscribers = found.entries.map { entry in
+            var subscriber = Switchboard_Gateway_V1_TopicSubscriber()
+            subscriber.user = entry.user
+            subscriber.connection = entry.connection.description
+            subscriber.node = entry.nodeID
+            return subscriber
         }
         return response
     }

@@ -70,13 +70,11 @@ extension ClientSession {
         case nil:
             metrics.badFrames.increment()
             reply(to: frame.id, error: .badFrame, "the frame names no operation: expected one of call, send, presence, ping, subscribe, unsubscribe, publish")
-        case .unsubscribe(let request):
-            unsubscribe(request, id: frame.id)
         case .publish(let request):
             guard publishDecidesNow(request) else { return false }
             publish(request, id: frame.id, done: done)
             return true
-        case .presence, .call, .send, .subscribe:
+        case .presence, .call, .send, .subscribe, .unsubscribe:
             return false
         }
         done()
@@ -101,7 +99,9 @@ extension ClientSession {
             await subscribe(request, id: frame.id)
         case .publish(let request):
             await publishAfterAuthorizing(request, id: frame.id)
-        case .ping, .send, .unsubscribe, nil:
+        case .unsubscribe(let request):
+            await unsubscribe(request, id: frame.id)
+        case .ping, .send, nil:
             _ = handleNow(decoded) {}
         }
         return nil
@@ -140,6 +140,10 @@ extension ClientSession {
     }
 
     private func lookUpPresence(_ request: Switchboard_V1_PresenceRequest, id: String) async {
+        guard request.topic.isEmpty else {
+            guard request.user.isEmpty else { return reply(to: id, error: .invalidArgument, "presence: name a user or a topic, not both") }
+            return await lookUpPresence(topic: request.topic, id: id)
+        }
         if let problem = UserID.problem(request.user) {
             reply(to: id, error: .invalidArgument, "presence.user: \(problem)")
             return

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Identity
 import Logging
+import Presence
 import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
@@ -19,18 +20,28 @@ extension ClientSession {
         case .already:
             break
         case .added:
-            await join(topic, announcing: namespace.joins)
+            await join(topic, namespace)
         }
         reply(to: id, ok: .init(structValue: ["topic": .init(stringValue: topic)]))
     }
 
     /// Here first, so that a publish on this node reaches it at once; then the cluster,
-    /// which returns once every other node's publishes reach this one.
-    private func join(_ topic: String, announcing: Bool) async {
+    /// which returns once every other node's publishes reach this one; then topic
+    /// presence, when the namespace keeps it.
+    private func join(_ topic: String, _ namespace: TopicNamespace?) async {
         services.registry.subscribe(connection, to: topic)
         await services.bus.subscribe(topic: topic, nodeID: services.configuration.nodeID)
-        if announcing { announce(Self.joinKind, topic) }
+        if namespace?.joins == true { announce(Self.joinKind, topic) }
+        guard namespace?.presence == true else { return }
+        do {
+            try await services.topicPresence.join(topic: topic, presenceEntry)
+        } catch {
+            services.metrics.presenceErrors.increment()
+            logger.warning("topic presence not written; the subscription works", metadata: ["topic": "\(topic)", "error": "\(error)"])
+        }
     }
+
+    private var presenceEntry: PresenceEntry { PresenceEntry(user: connection.user, connection: connection.id) }
 
     /// A backend's subscribe or unsubscribe (Gateway API), in turn with the client's
     /// frames: no namespace rule applies, and a connection takes up to twice its own limit
@@ -39,12 +50,12 @@ extension ClientSession {
     func serverTopic(_ topic: String, subscribe: Bool) async {
         guard services.registry.connection(connection.id) != nil else { return }
         guard subscribe else {
-            if connection.topics.remove(topic) { leave(topic) }
+            if connection.topics.remove(topic) { await leave(topic) }
             return
         }
         switch connection.topics.add(topic, limit: 2 * services.configuration.topicsPerConnection) {
         case .added:
-            await join(topic, announcing: services.configuration.topicNamespaces.rules(for: topic)?.joins == true)
+            await join(topic, services.configuration.topicNamespaces.rules(for: topic))
         case .already:
             break
         case .full:
@@ -74,21 +85,64 @@ extension ClientSession {
     }
 
     /// Unsubscribing from a topic the connection is not subscribed to is not an error.
-    func unsubscribe(_ request: Switchboard_V1_UnsubscribeRequest, id: String) {
+    /// Handled in the session's task, after any subscribe before it: topic presence is
+    /// withdrawn after it was written.
+    func unsubscribe(_ request: Switchboard_V1_UnsubscribeRequest, id: String) async {
         let topic = request.topic
         if let problem = TopicName.problem(topic) {
             return reply(to: id, error: .invalidArgument, "unsubscribe.topic: \(problem)")
         }
         let was = connection.topics.remove(topic)
-        if was { leave(topic) }
+        if was { await leave(topic) }
         reply(to: id, ok: .init(structValue: ["topic": .init(stringValue: topic), "wasSubscribed": .init(boolValue: was)]))
     }
 
-    /// Ends one subscription here and, for the node's last subscriber, in the cluster.
-    func leave(_ topic: String) {
+    /// Ends one subscription here and, for the node's last subscriber, in the cluster; and
+    /// its topic presence, when the namespace keeps it.
+    func leave(_ topic: String) async {
         services.registry.unsubscribe(connection, from: topic)
         services.bus.unsubscribe(topic: topic, nodeID: services.configuration.nodeID)
-        if services.configuration.topicNamespaces.rules(for: topic)?.joins == true { announce(Self.leaveKind, topic) }
+        let namespace = services.configuration.topicNamespaces.rules(for: topic)
+        if namespace?.joins == true { announce(Self.leaveKind, topic) }
+        guard namespace?.presence == true else { return }
+        do {
+            try await services.topicPresence.leave(topic: topic, presenceEntry)
+        } catch {
+            services.metrics.presenceErrors.increment()
+            logger.warning("topic presence not withdrawn", metadata: ["topic": "\(topic)", "error": "\(error)"])
+        }
+    }
+
+    /// Who is subscribed to `topic`, for a client that may subscribe to it, in a namespace
+    /// that keeps presence: users with their connections, at most `presence-limit`
+    /// connections, and how many there are in all.
+    func lookUpPresence(topic: String, id: String) async {
+        guard let namespace = await allowed(\.subscribe, on: topic, field: "presence", id: id) else { return }
+        guard namespace.presence else {
+            return reply(to: id, error: .invalidArgument, "presence.topic: namespace '\(namespace.name)' keeps no presence (its presence=on option)")
+        }
+        do {
+            let found = try await services.topicPresence.lookup(topic: topic, limit: services.configuration.presenceLimit)
+            var order: [String] = []
+            var byUser: [String: [Google_Protobuf_Value]] = [:]
+            for entry in found.entries {
+                if byUser[entry.user] == nil { order.append(entry.user) }
+                byUser[entry.user, default: []].append(.init(structValue: [
+                    "id": .init(stringValue: entry.connection.description), "node": .init(stringValue: entry.nodeID),
+                ]))
+            }
+            let users = order.map { user -> Google_Protobuf_Value in
+                .init(structValue: ["user": .init(stringValue: user), "connections": .init(listValue: .init(values: byUser[user] ?? []))])
+            }
+            reply(to: id, ok: .init(structValue: [
+                "topic": .init(stringValue: topic),
+                "users": .init(listValue: .init(values: users)),
+                "count": .init(numberValue: Double(found.total)),
+            ]))
+        } catch {
+            services.metrics.presenceErrors.increment()
+            reply(to: id, .unavailable, "presence is unavailable; retry", incident: error)
+        }
     }
 
     static let joinKind = "switchboard.join"

@@ -50,7 +50,7 @@ struct ClientSession: Sendable {
         connection.tokenExpiry.cancel()
         guard services.registry.remove(connection) else { return }
         services.bus.release(user: connection.user, nodeID: services.configuration.nodeID)
-        for topic in connection.topics.removeAll() { leave(topic) }
+        for topic in connection.topics.removeAll() { await leave(topic) }
         metrics.connections.record(services.registry.count)
         do {
             try await services.presence.withdraw(entry)

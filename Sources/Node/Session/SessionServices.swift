@@ -15,6 +15,8 @@ final class SessionServices: Sendable {
     let bus: any RelayBus
     /// The topics backends subscribed users to, restored at each connect.
     let userTopics: any UserTopicStore
+    /// Who is subscribed to the topics of namespaces that keep presence.
+    let topicPresence: any TopicPresenceDirectory
     let delivery: PushDelivery
     let backends: BackendPool
     /// Decides for the namespaces that leave subscribing or publishing to a backend.
@@ -29,7 +31,7 @@ final class SessionServices: Sendable {
 
     init(
         configuration: NodeConfiguration, registry: ConnectionRegistry, presence: any PresenceDirectory, bus: any RelayBus,
-        userTopics: any UserTopicStore, backends: BackendPool, routes: RouteTable, authentication: CurrentAuthenticator, metrics: NodeMetrics,
+        userTopics: any UserTopicStore, topicPresence: any TopicPresenceDirectory = InProcessTopicPresence(), backends: BackendPool, routes: RouteTable, authentication: CurrentAuthenticator, metrics: NodeMetrics,
         clusterStats: ClusterStats, logger: Logger
     ) {
         self.configuration = configuration
@@ -37,6 +39,7 @@ final class SessionServices: Sendable {
         self.presence = presence
         self.bus = bus
         self.userTopics = userTopics
+        self.topicPresence = topicPresence
         delivery = PushDelivery(router: PushRouter(nodeID: configuration.nodeID, local: registry, bus: bus), metrics: metrics)
         self.backends = backends
         topicAuthorizer = TopicAuthorizer(

@@ -4,8 +4,8 @@ package import Logging
 import RedisClient
 import ServiceLifecycle
 
-/// Keeps this node's lease alive, sweeps the presence of nodes whose lease expired, and
-/// restores this node's presence whenever the Redis connection is new (Redis restarted
+/// Keeps this node's lease alive, sweeps the presence (users' and topics') of nodes whose
+/// lease expired, and restores this node's presence whenever the Redis connection is new (Redis restarted
 /// or came back) or its own lease had expired (a pause past the TTL: another node may
 /// have swept it), all without being asked.
 ///
@@ -21,6 +21,10 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
     package let ttl: Duration
     /// Everything this node holds now, for restoring presence.
     package let localEntries: @Sendable () -> [PresenceEntry]
+    /// Topic presence, restored, swept and left with user presence; nil: none kept.
+    package let topicPresence: RedisTopicPresence?
+    /// The subscriptions this node keeps topic presence for now.
+    package let localTopicEntries: @Sendable () -> [(topic: String, entry: PresenceEntry)]
     package let logger: Logger
     package let clock: C
     /// Now, in milliseconds since the Unix epoch.
@@ -29,8 +33,12 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
     package init(
         nodeID: String, holder: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
         localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger,
-        clock: C, wallMilliseconds: @escaping @Sendable () -> Int64
+        clock: C, wallMilliseconds: @escaping @Sendable () -> Int64,
+        topicPresence: RedisTopicPresence? = nil,
+        localTopicEntries: @escaping @Sendable () -> [(topic: String, entry: PresenceEntry)] = { [] }
     ) {
+        self.topicPresence = topicPresence
+        self.localTopicEntries = localTopicEntries
         self.holder = holder
         self.clock = clock
         self.wallMilliseconds = wallMilliseconds
@@ -77,12 +85,18 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
                 if generation != restoredGeneration || renewal != .renewed {
                     let entries = localEntries()
                     try await directory.replace(node: nodeID, with: entries)
+                    let subscriptions = localTopicEntries()
+                    try await topicPresence?.replace(node: nodeID, with: subscriptions)
                     restoredGeneration = generation
-                    logger.info("presence restored in redis", metadata: ["connections": "\(entries.count)"])
+                    logger.info("presence restored in redis", metadata: ["connections": "\(entries.count)", "topic-subscriptions": "\(subscriptions.count)"])
                 }
                 for node in try await directory.staleNodes(before: now - ttl.milliseconds) where node != nodeID {
-                    let removed = try await directory.sweep(node: node)
-                    if removed > 0 { logger.warning("swept a dead node's presence", metadata: ["dead": "\(node)", "entries": "\(removed)"]) }
+                    // Topics first: the users' sweep drops the node from the index of nodes.
+                    let removed = try await topicPresence?.sweep(node: node) ?? 0
+                    let users = try await directory.sweep(node: node)
+                    if removed + users > 0 {
+                        logger.warning("swept a dead node's presence", metadata: ["dead": "\(node)", "entries": "\(users)", "topic-entries": "\(removed)"])
+                    }
                 }
             } catch {
                 logger.warning("lease heartbeat failed", metadata: ["error": "\(error)"])
@@ -91,8 +105,9 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
         }
         // Leaving on purpose: take our presence and lease with us — also when the service
         // group has cancelled us by now (a cancelled send would leave the lease to expire).
-        let (directory, nodeID, holder) = (self.directory, self.nodeID, self.holder)
+        let (directory, topicPresence, nodeID, holder) = (self.directory, self.topicPresence, self.nodeID, self.holder)
         await Task {
+            try? await topicPresence?.replace(node: nodeID, with: [])
             try? await directory.replace(node: nodeID, with: [])
             try? await directory.leave(node: nodeID, holder: holder)
         }.value
@@ -102,11 +117,12 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
 extension NodeLeaseService where C == ContinuousClock {
     package init(
         nodeID: String, holder: String, directory: RedisPresenceDirectory, interval: Duration, ttl: Duration,
-        localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger
+        localEntries: @escaping @Sendable () -> [PresenceEntry], logger: Logger, topicPresence: RedisTopicPresence? = nil,
+        localTopicEntries: @escaping @Sendable () -> [(topic: String, entry: PresenceEntry)] = { [] }
     ) {
         self.init(
             nodeID: nodeID, holder: holder, directory: directory, interval: interval, ttl: ttl, localEntries: localEntries, logger: logger,
-            clock: ContinuousClock(), wallMilliseconds: { WallClock.milliseconds }
+            clock: ContinuousClock(), wallMilliseconds: { WallClock.milliseconds }, topicPresence: topicPresence, localTopicEntries: localTopicEntries
         )
     }
 }

@@ -5,8 +5,8 @@ import Essentials
 /// lists them.
 ///
 /// `hashTagged` (a Redis Cluster): user and node names are written as `{hash tags}`, so
-/// everything about one user lives in the user's slot and everything about one node —
-/// its lease and its connection set — in the node's.
+/// everything about one user lives in the user's slot, everything about one topic in the
+/// topic's, and everything about one node — its lease and its sets — in the node's.
 package struct PresenceKeys: Sendable {
     package let prefix: String
     package let hashTagged: Bool
@@ -22,6 +22,10 @@ package struct PresenceKeys: Sendable {
     package func user(_ user: String) -> String { "\(prefix)user:\(tag(user))" }
     /// SET of "connection\nuser": what one node holds, for its sweep.
     package func nodeConnections(_ node: String) -> String { "\(prefix)node:\(tag(node)):conns" }
+    /// HASH connection id → user: who is subscribed to a topic whose namespace keeps presence.
+    package func topicMembers(_ topic: String) -> String { "\(prefix)topic-members:\(tag(topic))" }
+    /// SET of "connection\ntopic": what one node holds of topic presence, for its sweep.
+    package func nodeTopicMembers(_ node: String) -> String { "\(prefix)node:\(tag(node)):topic-members" }
     /// STRING with a TTL: the node is alive while it exists.
     package func lease(_ node: String) -> String { "\(prefix)lease:\(tag(node))" }
     /// ZSET node id → last heartbeat (ms): where live nodes find expired ones.

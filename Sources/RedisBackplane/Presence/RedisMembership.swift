@@ -38,7 +38,9 @@ struct RedisMembership: Sendable {
     let keys: PresenceKeys
     let space: Space
 
+    /// `PresenceKeys.user` or `.topicMembers`.
     func groupKey(_ group: String) -> String { "\(keys.prefix)\(space.group)\(tag(group))" }
+    /// `PresenceKeys.nodeConnections` or `.nodeTopicMembers`.
     func nodeSet(_ node: String) -> String { "\(keys.prefix)node:\(tag(node))\(space.nodeSetSuffix)" }
     private func tag(_ name: String) -> String { keys.hashTagged ? RedisHashTag.wrap(name) : name }
 

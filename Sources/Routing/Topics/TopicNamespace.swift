@@ -8,15 +8,19 @@ package struct TopicNamespace: Sendable, Equatable {
     /// Whether subscribers are told when a connection subscribes or unsubscribes
     /// (`switchboard.join` / `switchboard.leave` pushes).
     package var joins: Bool
+    /// Whether the cluster keeps who is subscribed (topic presence), which a client that
+    /// may subscribe can ask for. Each subscribe and unsubscribe then writes to Redis.
+    package var presence: Bool
 
     /// What a namespace declared with no options allows: clients with a matching `topics`
     /// claim, nothing wider unless the operator says so.
-    package init(name: String, subscribe: TopicPermission = .claim, publish: TopicPermission = .claim, echo: Bool = true, joins: Bool = false) {
+    package init(name: String, subscribe: TopicPermission = .claim, publish: TopicPermission = .claim, echo: Bool = true, joins: Bool = false, presence: Bool = false) {
         self.name = name
         self.subscribe = subscribe
         self.publish = publish
         self.echo = echo
         self.joins = joins
+        self.presence = presence
     }
 
     /// Whether a client holding `grants` may do what `permission` guards on `topic`; false

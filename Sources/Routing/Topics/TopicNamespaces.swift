@@ -2,8 +2,8 @@ import Essentials
 
 /// The namespaces a node knows, as its `topic-namespaces` setting declares them:
 /// `name:option,option;name:option`, each option `subscribe=any|claim|backend|none`,
-/// `publish=any|claim|backend|none`, `echo=on|off` or `joins=on|off` (docs/configuration.md). A topic in no
-/// namespace is refused.
+/// `publish=any|claim|backend|none`, `echo=on|off`, `joins=on|off` or `presence=on|off`
+/// (docs/configuration.md). A topic in no namespace is refused.
 package struct TopicNamespaces: Sendable, Equatable {
     package private(set) var byName: [String: TopicNamespace] = [:]
 
@@ -43,13 +43,18 @@ package struct TopicNamespaces: Sendable, Equatable {
                         throw TopicNamespaceError("namespace '\(name)': \(pair[0]) is any, claim, backend or none (not '\(pair[1])')")
                     }
                     if pair[0] == "subscribe" { namespace.subscribe = permission } else { namespace.publish = permission }
-                case "echo", "joins":
+                case "echo", "joins", "presence":
                     guard pair[1] == "on" || pair[1] == "off" else {
                         throw TopicNamespaceError("namespace '\(name)': \(pair[0]) is on or off (not '\(pair[1])')")
                     }
-                    if pair[0] == "echo" { namespace.echo = pair[1] == "on" } else { namespace.joins = pair[1] == "on" }
+                    let on = pair[1] == "on"
+                    switch pair[0] {
+                    case "echo": namespace.echo = on
+                    case "joins": namespace.joins = on
+                    default: namespace.presence = on
+                    }
                 default:
-                    throw TopicNamespaceError("namespace '\(name)': unknown option '\(pair[0])' (subscribe, publish, echo, joins)")
+                    throw TopicNamespaceError("namespace '\(name)': unknown option '\(pair[0])' (subscribe, publish, echo, joins, presence)")
                 }
             }
             byName[name] = namespace
@@ -59,7 +64,7 @@ package struct TopicNamespaces: Sendable, Equatable {
     /// The setting's text for these namespaces (what help and `--print-config` show).
     package var description: String {
         byName.keys.sorted().compactMap { byName[$0] }.map { namespace in
-            "\(namespace.name):subscribe=\(namespace.subscribe.rawValue),publish=\(namespace.publish.rawValue),echo=\(namespace.echo ? "on" : "off"),joins=\(namespace.joins ? "on" : "off")"
+            "\(namespace.name):subscribe=\(namespace.subscribe.rawValue),publish=\(namespace.publish.rawValue),echo=\(namespace.echo ? "on" : "off"),joins=\(namespace.joins ? "on" : "off"),presence=\(namespace.presence ? "on" : "off")"
         }.joined(separator: ";")
     }
 }

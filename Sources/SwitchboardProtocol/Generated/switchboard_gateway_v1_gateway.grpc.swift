@@ -115,6 +115,19 @@ public enum Switchboard_Gateway_V1_GatewayService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "GetTopicPresence" metadata.
+        public enum GetTopicPresence: Sendable {
+            /// Request type for "GetTopicPresence".
+            public typealias Input = Switchboard_Gateway_V1_GetTopicPresenceRequest
+            /// Response type for "GetTopicPresence".
+            public typealias Output = Switchboard_Gateway_V1_GetTopicPresenceResponse
+            /// Descriptor for "GetTopicPresence".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "switchboard.gateway.v1.GatewayService"),
+                method: "GetTopicPresence",
+                type: .unary
+            )
+        }
         /// Namespace for "DisconnectUser" metadata.
         public enum DisconnectUser: Sendable {
             /// Request type for "DisconnectUser".
@@ -150,6 +163,7 @@ public enum Switchboard_Gateway_V1_GatewayService: Sendable {
             Subscribe.descriptor,
             Unsubscribe.descriptor,
             GetPresence.descriptor,
+            GetTopicPresence.descriptor,
             DisconnectUser.descriptor,
             PushStream.descriptor
         ]
@@ -293,6 +307,25 @@ extension Switchboard_Gateway_V1_GatewayService {
             request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_GetPresenceRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_GetPresenceResponse>
+
+        /// Handle the "GetTopicPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who is subscribed to a topic whose namespace keeps presence (presence=on): at most
+        /// > `limit` connections (0: the node's presence-limit) with their users, and the total.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Switchboard_Gateway_V1_GetTopicPresenceRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Switchboard_Gateway_V1_GetTopicPresenceResponse` messages.
+        func getTopicPresence(
+            request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_GetTopicPresenceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_GetTopicPresenceResponse>
 
         /// Handle the "DisconnectUser" method.
         ///
@@ -459,6 +492,25 @@ extension Switchboard_Gateway_V1_GatewayService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_GetPresenceResponse>
 
+        /// Handle the "GetTopicPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who is subscribed to a topic whose namespace keeps presence (presence=on): at most
+        /// > `limit` connections (0: the node's presence-limit) with their users, and the total.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_GetTopicPresenceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Switchboard_Gateway_V1_GetTopicPresenceResponse` message.
+        func getTopicPresence(
+            request: GRPCCore.ServerRequest<Switchboard_Gateway_V1_GetTopicPresenceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_GetTopicPresenceResponse>
+
         /// Handle the "DisconnectUser" method.
         ///
         /// > Source IDL Documentation:
@@ -622,6 +674,25 @@ extension Switchboard_Gateway_V1_GatewayService {
             context: GRPCCore.ServerContext
         ) async throws -> Switchboard_Gateway_V1_GetPresenceResponse
 
+        /// Handle the "GetTopicPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who is subscribed to a topic whose namespace keeps presence (presence=on): at most
+        /// > `limit` connections (0: the node's presence-limit) with their users, and the total.
+        ///
+        /// - Parameters:
+        ///   - request: A `Switchboard_Gateway_V1_GetTopicPresenceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Switchboard_Gateway_V1_GetTopicPresenceResponse` to respond with.
+        func getTopicPresence(
+            request: Switchboard_Gateway_V1_GetTopicPresenceRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Switchboard_Gateway_V1_GetTopicPresenceResponse
+
         /// Handle the "DisconnectUser" method.
         ///
         /// > Source IDL Documentation:
@@ -747,6 +818,17 @@ extension Switchboard_Gateway_V1_GatewayService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Switchboard_Gateway_V1_GatewayService.Method.GetTopicPresence.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_GetTopicPresenceRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_GetTopicPresenceResponse>(),
+            handler: { request, context in
+                try await self.getTopicPresence(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Switchboard_Gateway_V1_GatewayService.Method.DisconnectUser.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_DisconnectUserRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_DisconnectUserResponse>(),
@@ -845,6 +927,17 @@ extension Switchboard_Gateway_V1_GatewayService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_GetPresenceResponse> {
         let response = try await self.getPresence(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getTopicPresence(
+        request: GRPCCore.StreamingServerRequest<Switchboard_Gateway_V1_GetTopicPresenceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Switchboard_Gateway_V1_GetTopicPresenceResponse> {
+        let response = try await self.getTopicPresence(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -950,6 +1043,19 @@ extension Switchboard_Gateway_V1_GatewayService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_GetPresenceResponse> {
         return GRPCCore.ServerResponse<Switchboard_Gateway_V1_GetPresenceResponse>(
             message: try await self.getPresence(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getTopicPresence(
+        request: GRPCCore.ServerRequest<Switchboard_Gateway_V1_GetTopicPresenceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Switchboard_Gateway_V1_GetTopicPresenceResponse> {
+        return GRPCCore.ServerResponse<Switchboard_Gateway_V1_GetTopicPresenceResponse>(
+            message: try await self.getTopicPresence(
                 request: request.message,
                 context: context
             ),
@@ -1146,6 +1252,30 @@ extension Switchboard_Gateway_V1_GatewayService {
             deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_GetPresenceResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_GetPresenceResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetTopicPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who is subscribed to a topic whose namespace keeps presence (presence=on): at most
+        /// > `limit` connections (0: the node's presence-limit) with their users, and the total.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_GetTopicPresenceRequest` message.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_GetTopicPresenceRequest` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_GetTopicPresenceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getTopicPresence<Result>(
+            request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_GetTopicPresenceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_GetTopicPresenceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_GetTopicPresenceResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_GetTopicPresenceResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "DisconnectUser" method.
@@ -1443,6 +1573,41 @@ extension Switchboard_Gateway_V1_GatewayService {
             )
         }
 
+        /// Call the "GetTopicPresence" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Who is subscribed to a topic whose namespace keeps presence (presence=on): at most
+        /// > `limit` connections (0: the node's presence-limit) with their users, and the total.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Switchboard_Gateway_V1_GetTopicPresenceRequest` message.
+        ///   - serializer: A serializer for `Switchboard_Gateway_V1_GetTopicPresenceRequest` messages.
+        ///   - deserializer: A deserializer for `Switchboard_Gateway_V1_GetTopicPresenceResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getTopicPresence<Result>(
+            request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_GetTopicPresenceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Switchboard_Gateway_V1_GetTopicPresenceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Switchboard_Gateway_V1_GetTopicPresenceResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_GetTopicPresenceResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Switchboard_Gateway_V1_GatewayService.Method.GetTopicPresence.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "DisconnectUser" method.
         ///
         /// > Source IDL Documentation:
@@ -1706,6 +1871,36 @@ extension Switchboard_Gateway_V1_GatewayService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_GetPresenceRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_GetPresenceResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetTopicPresence" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Who is subscribed to a topic whose namespace keeps presence (presence=on): at most
+    /// > `limit` connections (0: the node's presence-limit) with their users, and the total.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Switchboard_Gateway_V1_GetTopicPresenceRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getTopicPresence<Result>(
+        request: GRPCCore.ClientRequest<Switchboard_Gateway_V1_GetTopicPresenceRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_GetTopicPresenceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getTopicPresence(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Switchboard_Gateway_V1_GetTopicPresenceRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Switchboard_Gateway_V1_GetTopicPresenceResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1990,6 +2185,40 @@ extension Switchboard_Gateway_V1_GatewayService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getPresence(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetTopicPresence" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Who is subscribed to a topic whose namespace keeps presence (presence=on): at most
+    /// > `limit` connections (0: the node's presence-limit) with their users, and the total.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getTopicPresence<Result>(
+        _ message: Switchboard_Gateway_V1_GetTopicPresenceRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Switchboard_Gateway_V1_GetTopicPresenceResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Switchboard_Gateway_V1_GetTopicPresenceRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getTopicPresence(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -178,12 +178,16 @@ public nonisolated struct Switchboard_V1_SendRequest: Sendable {
   fileprivate var _data: SwiftProtobuf.Google_Protobuf_Value? = nil
 }
 
+/// Exactly one of the two: a user's connections, or who is subscribed to a topic whose
+/// namespace keeps presence (asked by a client that may subscribe to it).
 public nonisolated struct Switchboard_V1_PresenceRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   public var user: String = String()
+
+  public var topic: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -776,7 +780,7 @@ nonisolated extension Switchboard_V1_SendRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Switchboard_V1_PresenceRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".PresenceRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}user\0\u{1}topic\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -785,6 +789,7 @@ nonisolated extension Switchboard_V1_PresenceRequest: SwiftProtobuf.Message, Swi
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.user) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.topic) }()
       default: break
       }
     }
@@ -794,11 +799,15 @@ nonisolated extension Switchboard_V1_PresenceRequest: SwiftProtobuf.Message, Swi
     if !self.user.isEmpty {
       try visitor.visitSingularStringField(value: self.user, fieldNumber: 1)
     }
+    if !self.topic.isEmpty {
+      try visitor.visitSingularStringField(value: self.topic, fieldNumber: 2)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Switchboard_V1_PresenceRequest, rhs: Switchboard_V1_PresenceRequest) -> Bool {
     if lhs.user != rhs.user {return false}
+    if lhs.topic != rhs.topic {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -28,6 +28,8 @@ async function app(): Promise<void> {
   const room = await client.subscribe('room:42');
   room.on('push', (push: Push) => console.log(push.topic, push.data));
   room.on('subscribed', ({ resubscribed }) => console.log(room.topic, room.state, resubscribed));
+  const here = await room.presence();
+  console.log(here.count, here.users.map(({ user, connections }) => `${user} ${connections.length}`), (await client.topicPresence('room:42')).topic);
   const published = await client.publish('room:42', { text: 'hi' }, { kind: 'message' });
   console.log(published.delivered, published.relayedNodes, client.subscriptions.length, welcome.limits?.topics);
   await room.unsubscribe();
