@@ -92,16 +92,19 @@ struct RedisClusterNodeTests {
         let redis = try await TestRedisCluster.shared()
         let topology = try await redis.topology()
         try await withCluster(nodes: 3, redisCluster: redis, configure: {
-            $0.topicNamespaces = try! TopicNamespaces(parsing: "room:subscribe=any,publish=any")
+            $0.topicNamespaces = try! TopicNamespaces(parsing: "room:subscribe=any,publish=any,history=10")
         }) { cluster in
             // Topic names whose slots fall on each shard: a topic's name is its hash tag.
             let topics = try Self.usersOnEachShard(topology, prefix: "room:")
+            var epochs: [String] = []
             var subscribers: [TestWebSocket] = []
             var publishers: [TestWebSocket] = []
             for (index, topic) in topics.enumerated() {
                 let subscriber = try await cluster.nodes[index].connect("sub-\(index)")
                 subscriber.send(#"{"id":"s","subscribe":{"topic":"\#(topic)"}}"#)
-                #expect((try await subscriber.receiveJSON()["ok"] as? [String: Any])?["topic"] as? String == topic)
+                let ok = try #require(try await subscriber.receiveJSON()["ok"] as? [String: Any])
+                #expect(ok["topic"] as? String == topic)
+                epochs.append(try #require((ok["position"] as? [String: Any])?["epoch"] as? String, "history=10: the answer says where it stands"))
                 try await waitUntil { cluster.nodes[index].node.relaysReach(topic: topic) }
                 subscribers.append(subscriber)
                 publishers.append(try await cluster.nodes[(index + 1) % topics.count].connect("pub-\(index)"))
@@ -111,6 +114,13 @@ struct RedisClusterNodeTests {
                 #expect((try await publishers[index].receiveJSON()["ok"] as? [String: Any])?["relayedNodes"] as? Int == 1)
                 let push = try #require(try await subscribers[index].receiveJSON()["push"] as? [String: Any])
                 #expect(push["topic"] as? String == topic && push["data"] as? Int == index)
+                #expect((push["position"] as? [String: Any])?["offset"] as? Int == 1, "kept in the topic's history, on its shard")
+                // A subscriber on another node coming back from offset 0 gets it replayed.
+                let late = try await cluster.nodes[(index + 2) % topics.count].connect("late-\(index)")
+                late.send(#"{"id":"r","subscribe":{"topic":"\#(topic)","since":{"epoch":"\#(epochs[index])","offset":0}}}"#)
+                #expect((try await late.receiveJSON()["ok"] as? [String: Any])?["recovered"] as? Bool == true)
+                #expect((try await late.receiveJSON()["push"] as? [String: Any])?["data"] as? Int == index)
+                try await late.close()
 
                 let channel = "\(cluster.prefix)relay:topic:{\(topic)}"
                 for shard in topology.shards {

@@ -18,7 +18,9 @@ struct TopicTests {
     static func open(_ configuration: inout NodeConfiguration) {
         configuration.topicNamespaces = try! TopicNamespaces(
             parsing: "room:subscribe=any,publish=any;quiet:subscribe=any,publish=any,echo=off;match:subscribe=claim,publish=none;"
-                + "lobby:subscribe=any,publish=any,joins=on;seen:subscribe=any,publish=any,presence=on;secret:subscribe=claim,presence=on"
+                + "lobby:subscribe=any,publish=any,joins=on;seen:subscribe=any,publish=any,presence=on;secret:subscribe=claim,presence=on;"
+                + "news:subscribe=any,publish=any,history=100;short:subscribe=any,publish=any,history=3;"
+                + "long:subscribe=any,publish=any,history=1000"
         )
     }
 
@@ -227,6 +229,114 @@ struct TopicTests {
             #expect(errorCode(try await request(cat, "p5", #""presence":{"topic":"secret:1"}"#)) == "permission_denied", "asking needs the right to subscribe")
             #expect(errorCode(try await request(cat, "p6", #""presence":{"topic":"seen:1","user":"ann"}"#)) == "invalid_argument")
             for socket in [ann1, bob, cat] { try await socket.close() }
+        }
+    }
+
+    /// A push's topic and offset, failing on any other frame.
+    private func topicPush(_ socket: TestWebSocket) async throws -> (topic: String?, offset: Int?, n: Int?) {
+        let frame = try await socket.receiveJSON()
+        let push = try #require(frame["push"] as? [String: Any], "expected a push, got \(frame)")
+        let position = push["position"] as? [String: Any]
+        return (push["topic"] as? String, position?["offset"] as? Int, (push["data"] as? [String: Any])?["n"] as? Int)
+    }
+
+    @Test("history: publishes are stored with positions; a subscriber coming back on another node with its position gets what it missed, in order, then live; a wrong epoch or a trimmed history is not recovered")
+    func history() async throws {
+        try await withCluster(nodes: 2, configure: Self.open) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let ann = try await one.connect("ann")
+            let bob = try await two.connect("bob")
+            let first = try #require(try await request(ann, "s1", #""subscribe":{"topic":"news:1"}"#)["ok"] as? [String: Any])
+            let start = try #require(first["position"] as? [String: Any])
+            let epoch = try #require(start["epoch"] as? String)
+            #expect(start["offset"] as? Int == 0)
+            #expect(first["replayed"] as? Int == 0)
+            #expect(first["recovered"] == nil, "no since, nothing to recover")
+            try await waitUntil { one.node.relaysReach(topic: "news:1") }
+
+            for n in 1...5 {
+                let ok = try await publish(bob, "news:1", n)
+                #expect(ok["stored"] as? Bool == true)
+                #expect((ok["position"] as? [String: Any])?["offset"] as? Int == n)
+                #expect(ok["relayedNodes"] as? Int == 1)
+            }
+            for n in 1...5 {
+                let push = try await topicPush(ann)
+                #expect(push.topic == "news:1" && push.offset == n && push.n == n)
+            }
+            try await ann.close()
+            for n in 6...8 { _ = try await publish(bob, "news:1", n) }
+
+            // Back on node 2, having seen up to 2 (say): 3…8 replayed after the answer.
+            let back = try await two.connect("ann")
+            let resumed = try #require(try await request(back, "s2", #""subscribe":{"topic":"news:1","since":{"epoch":"\#(epoch)","offset":2}}"#)["ok"] as? [String: Any])
+            #expect(resumed["recovered"] as? Bool == true)
+            #expect(resumed["replayed"] as? Int == 6)
+            #expect((resumed["position"] as? [String: Any])?["offset"] as? Int == 2)
+            for n in 3...8 { #expect(try await topicPush(back).offset == n) }
+            _ = try await publish(bob, "news:1", 9)
+            #expect(try await topicPush(back).offset == 9, "then live, none twice")
+
+            let stranger = try await one.connect("cat")
+            let wrong = try #require(try await request(stranger, "s3", #""subscribe":{"topic":"news:1","since":{"epoch":"other","offset":4}}"#)["ok"] as? [String: Any])
+            #expect(wrong["recovered"] as? Bool == false)
+            #expect(wrong["replayed"] as? Int == 0)
+            #expect((wrong["position"] as? [String: Any])?["offset"] as? Int == 9, "live from where the history stands")
+
+            // history=3: a position before the kept three is not recovered.
+            #expect(try await request(stranger, "s4", #""subscribe":{"topic":"short:1"}"#)["ok"] != nil)
+            try await waitUntil { one.node.relaysReach(topic: "short:1") }
+            for n in 1...6 { _ = try await publish(bob, "short:1", n) }
+            for n in 1...6 { #expect(try await topicPush(stranger).offset == n) }
+            let shortEpoch = try #require(((try await publish(bob, "short:1", 7))["position"] as? [String: Any])?["epoch"] as? String)
+            #expect(try await topicPush(stranger).offset == 7)
+            let late = try await two.connect("dan")
+            let trimmed = try #require(try await request(late, "s5", #""subscribe":{"topic":"short:1","since":{"epoch":"\#(shortEpoch)","offset":2}}"#)["ok"] as? [String: Any])
+            #expect(trimmed["recovered"] as? Bool == false, "3 and 4 were trimmed")
+            let kept = try #require(try await request(late, "s6", #""subscribe":{"topic":"short:2","since":{"epoch":"\#(shortEpoch)","offset":0}}"#)["ok"] as? [String: Any])
+            #expect(kept["recovered"] as? Bool == false, "another topic's epoch")
+
+            let refused = try await request(late, "s7", #""subscribe":{"topic":"room:9","since":{"epoch":"x","offset":1}}"#)
+            #expect(errorCode(refused) == "invalid_argument")
+            for socket in [back, bob, stranger, late] { try await socket.close() }
+        }
+    }
+
+    @Test("history under a steady publisher: a subscribe with a position in the middle of the stream switches from replay to live with no gap and no duplicate")
+    func historySwitchToLive() async throws {
+        try await withCluster(nodes: 2, configure: Self.open) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let watcher = try await one.connect("wes")
+            let publisher = try await two.connect("pam")
+            let first = try #require(try await request(watcher, "s1", #""subscribe":{"topic":"long:7"}"#)["ok"] as? [String: Any])
+            let epoch = try #require((first["position"] as? [String: Any])?["epoch"] as? String)
+            try await waitUntil { one.node.relaysReach(topic: "long:7") }
+            // Under the publisher's burst allowance (client-burst 400): none is refused.
+            let total = 380
+            // Fire-and-forget publishes (no id: only a failure is answered) while late subscribers join.
+            let sending = Task {
+                for n in 1...total {
+                    publisher.send(#"{"publish":{"topic":"long:7","data":{"n":\#(n)}}}"#)
+                    if n % 40 == 0 { try await Task.sleep(for: .milliseconds(1)) }
+                }
+            }
+            // Subscribers that join mid-stream from position 10 on both nodes: each must see 11…380.
+            try await waitUntil { (try await topicPush(watcher).offset ?? 0) >= 20 }
+            var late: [TestWebSocket] = []
+            for (index, node) in Array(repeating: [one, two], count: 8).joined().enumerated() {
+                let socket = try await node.connect("late\(index)")
+                socket.send(#"{"id":"r","subscribe":{"topic":"long:7","since":{"epoch":"\#(epoch)","offset":10}}}"#)
+                late.append(socket)
+            }
+            try await sending.value
+            for socket in late {
+                let answer = try #require(try await socket.receiveJSON()["ok"] as? [String: Any])
+                #expect(answer["recovered"] as? Bool == true)
+                var offsets: [Int] = []
+                while offsets.last != total { offsets.append(try #require(try await topicPush(socket).offset)) }
+                #expect(offsets == Array(11...total), "replay then live: every offset once, in order")
+            }
+            for socket in late + [watcher, publisher] { try await socket.close() }
         }
     }
 

@@ -22,6 +22,7 @@ private final class RecordingDelivery: LocalDelivery {
     func holds(user: String) -> Bool { false }
     func count(of user: String) -> Int { 0 }
     func holds(topic: String) -> Bool { topics.contains(topic) }
+    func count(ofTopic topic: String, except: ConnectionID?) -> Int { topics.contains(topic) ? 1 : 0 }
     func change(_ audience: PushAudience, topic: String, subscribe: Bool) -> Int { 0 }
 }
 

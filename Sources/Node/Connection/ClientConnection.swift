@@ -118,6 +118,16 @@ final class ClientConnection: Sendable {
         return outcome(decision, queued: queued)
     }
 
+    /// Queues a publish kept in `topic`'s history through the topic's cursor (held until the
+    /// subscribe's answer and replay, none twice), then behind the welcome; a topic without
+    /// a cursor (a backend's subscription) takes it live.
+    func enqueueTopic(_ frame: EncodedFrame, _ topic: String, at position: InboxPosition, sheddable: Bool) -> Bool {
+        guard let cursor = topics.cursor(for: topic) else { return enqueueLive(frame, sheddable: sheddable) }
+        var queued = true
+        let decision = cursor.offer(frame, at: position, send: { queued = enqueueLive($0, sheddable: sheddable) })
+        return outcome(decision, queued: queued)
+    }
+
     /// Whether the cursor's decision delivered (or holds) the push; too many held for the
     /// welcome is a slow consumer.
     private func outcome(_ decision: InboxCursor.Decision, queued: Bool) -> Bool {

@@ -1,3 +1,4 @@
+import Identity
 import NIOCore
 import SwitchboardProtocol
 import Routing
@@ -30,7 +31,9 @@ extension ConnectionRegistry: LocalDelivery {
             }
             // Users' messages are shed by a half-full queue; backends' fill it to the end.
             let sheddable = push.isUserTraffic
-            if let position = push.position {
+            if let position = push.position, let topic = push.topic {
+                if connection.enqueueTopic(frame, topic, at: position, sheddable: sheddable) { delivered += 1 }
+            } else if let position = push.position {
                 if connection.enqueueDurable(frame, at: position, sheddable: sheddable) { delivered += 1 }
             } else if targets.count == 1 || connection.channel.eventLoop.inEventLoop {
                 if connection.enqueueLive(frame, sheddable: sheddable) { delivered += 1 }
@@ -44,6 +47,12 @@ extension ConnectionRegistry: LocalDelivery {
             }
         }
         return delivered
+    }
+
+    func count(ofTopic topic: String, except: ConnectionID?) -> Int {
+        let subscribers = subscribers(of: topic)
+        guard let except else { return subscribers.count }
+        return subscribers.count { $0.id != except }
     }
 
     /// Each connection changes its subscription in turn with its other work (its session).

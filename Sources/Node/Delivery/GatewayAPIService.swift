@@ -176,7 +176,7 @@ struct GatewayAPIService: Switchboard_Gateway_V1_GatewayService.SimpleServicePro
     /// chat message to a made-up name must not make Redis keep an inbox for it).
     func send(_ request: PushRequest, then answer: @escaping @Sendable (Result<Switchboard_Gateway_V1_PushOutcome, RPCError>) -> Void) {
         let durable = inbox.isDurable(kind: request.payload.kind, requested: request.durable)
-        delivery.push(request.payload, to: request.audience, durable: durable, beginsInbox: request.durable == true) { result in
+        delivery.push(request.payload, to: request.audience, durable: durable, beginsInbox: request.durable == true, history: request.history) { result in
             switch result {
             case .success(let outcome):
                 var pushed = Switchboard_Gateway_V1_PushOutcome()

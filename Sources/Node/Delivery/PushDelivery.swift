@@ -9,11 +9,12 @@ struct PushDelivery: Sendable {
 
     /// Routes a push; answers on the caller's event loop when it runs on one.
     /// `beginsInbox`: see `RelayBus.store`.
+    /// `history`: a publish to a topic whose namespace keeps its publishes.
     func push(
-        _ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false,
+        _ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false, history: TopicHistory? = nil,
         then answer: @escaping PushRouter.Answer
     ) {
-        router.push(push, to: audience, durable: durable, beginsInbox: beginsInbox, then: counted(answer))
+        router.push(push, to: audience, durable: durable, beginsInbox: beginsInbox, history: history, then: counted(answer))
     }
 
     func push(_ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false) async throws -> PushOutcome {

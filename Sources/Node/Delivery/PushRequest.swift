@@ -13,6 +13,8 @@ struct PushRequest: Sendable {
     let audience: PushAudience
     /// As the call asked (nil: by kind); only a user has an inbox.
     let durable: Bool?
+    /// What the topic's namespace keeps of its publishes, for a publish to a topic.
+    private(set) var history: TopicHistory?
 
     init(_ content: Switchboard_Gateway_V1_PushContent, to audience: PushAudience, durable: Bool? = false) throws(RPCError) {
         var payload: PushPayload
@@ -50,6 +52,7 @@ struct PushRequest: Sendable {
         try GatewayAPIService.check(topic: topic, in: namespaces)
         try self.init(content, to: .topic(topic))
         payload.topic = topic
+        history = namespaces.rules(for: topic)?.history
     }
 
     /// To one connection, named as presence reports it.

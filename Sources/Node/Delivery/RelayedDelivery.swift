@@ -1,4 +1,5 @@
 import CoreMetrics
+import Identity
 import Routing
 
 /// Local delivery of what other nodes relayed here, counted on the way.
@@ -21,6 +22,10 @@ struct RelayedDelivery: LocalDelivery {
 
     func holds(topic: String) -> Bool {
         local.holds(topic: topic)
+    }
+
+    func count(ofTopic topic: String, except: ConnectionID?) -> Int {
+        local.count(ofTopic: topic, except: except)
     }
 
     func change(_ audience: PushAudience, topic: String, subscribe: Bool) -> Int {

@@ -13,16 +13,72 @@ extension ClientSession {
     func subscribe(_ request: Switchboard_V1_SubscribeRequest, id: String) async {
         let topic = request.topic
         guard let namespace = await allowed(\.subscribe, on: topic, field: "subscribe", id: id) else { return }
+        if request.hasSince, namespace.history == nil {
+            return reply(to: id, error: .invalidArgument, "subscribe.since: namespace '\(namespace.name)' keeps no history (its history=N option)")
+        }
         let limit = services.configuration.topicsPerConnection
-        switch connection.topics.add(topic, limit: limit) {
+        // A kept topic's publishes wait behind the answer and the replay.
+        let cursor = namespace.history.map { _ in InboxCursor(maxWaiting: connection.queue.maxMessages) }
+        switch connection.topics.add(topic, limit: limit, cursor: cursor) {
         case .full:
             return reply(to: id, error: .limitExceeded, "subscribe: this connection is subscribed to \(limit) topics, as many as one may be; unsubscribe from one first")
         case .already:
             break
         case .added:
             await join(topic, namespace)
+            if let history = namespace.history, let cursor {
+                return await answer(id, topic, history, since: request.hasSince ? request.since.position : nil, cursor: cursor)
+            }
         }
         reply(to: id, ok: .init(structValue: ["topic": .init(stringValue: topic)]))
+    }
+
+    /// A kept topic's subscribe answer — where its history stands, and whether everything
+    /// after `since` was recovered — then those publishes, then what was published
+    /// meanwhile past them, in order, none twice. The history cannot be read (Redis down):
+    /// the subscribe is undone and answered `unavailable`.
+    private func answer(_ id: String, _ topic: String, _ history: TopicHistory, since: InboxPosition?, cursor: InboxCursor) async {
+        let read: InboxRead
+        do {
+            read = try await services.bus.readHistory(
+                of: topic, after: since?.offset ?? 0, limit: since == nil ? 0 : max(connection.queue.maxMessages / 2, 1),
+                maxBytes: connection.queue.maxBytes / 2, beginning: history
+            )
+        } catch {
+            if connection.topics.remove(topic) { await leave(topic) }
+            return reply(to: id, .unavailable, "subscribe: the topic's history could not be read; retry", incident: error)
+        }
+        var fields: [String: Google_Protobuf_Value] = ["topic": .init(stringValue: topic)]
+        var replay: [PushPayload] = []
+        var replayedTo: InboxPosition?
+        var position = read.position
+        if let since {
+            // Recovered: the same life of the history, reaching back to `since`, and the
+            // replay reaches its end.
+            let reached = read.pushes.last?.position?.offset ?? since.offset
+            let sameLife = since.epoch.isEmpty || since.epoch == read.epoch
+            let recovered = sameLife && read.recovers(after: since) && reached >= read.latest
+            fields["recovered"] = .init(boolValue: recovered)
+            if recovered {
+                replay = read.pushes
+                position = InboxPosition(epoch: read.epoch ?? "", offset: since.offset)
+                replayedTo = replay.last?.position ?? position
+            }
+            metrics.resumes(recovered: recovered)
+        }
+        if replayedTo == nil, let first = cursor.firstWaiting, first.epoch == position.epoch, first.offset <= position.offset {
+            // Live from here: just before the first publish that waited.
+            position.offset = first.offset - 1
+        }
+        fields["position"] = position.protobufValue
+        fields["replayed"] = .init(numberValue: Double(replay.count))
+        var frame = Switchboard_V1_ServerFrame()
+        frame.id = id
+        frame.ok = .init(structValue: .init(fields: fields))
+        let format = connection.format
+        let first = [FrameCodec.encode(frame, as: format)] + replay.map { FrameCodec.encode(push: $0, as: format) }
+        let connection = self.connection
+        cursor.welcome(first: first, replayedTo: replayedTo) { connection.enqueue($0) }
     }
 
     /// Here first, so that a publish on this node reaches it at once; then the cluster,
@@ -198,7 +254,7 @@ extension ClientSession {
         push.topic = topic
         let session = self
         let audience = PushAudience.topic(topic, except: namespace.echo ? nil : connection.id)
-        services.delivery.push(push, to: audience) { result in
+        services.delivery.push(push, to: audience, history: namespace.history) { result in
             switch result {
             case .success(let outcome): session.reply(to: id, outcome)
             case .failure(let error): session.reply(to: id, .unavailable, error.publicDescription, incident: error)

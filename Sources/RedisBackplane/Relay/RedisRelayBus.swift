@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Identity
+package import Identity
 package import Logging
 import NIOCore
 import Presence
@@ -32,6 +32,8 @@ package final class RedisRelayBus: RelayBus {
     private let logger: Logger
     private let subscriber: any RedisChannelSubscriber
     private let appendScript: RedisScript
+    /// Appends to a topic's history and publishes, in one step.
+    private let historyScript: RedisScript
     /// The inbox policy as the append script's arguments, formatted once.
     private let inboxArguments: (maxLength: [UInt8], ttlMilliseconds: [UInt8], sourceShare: [UInt8])
     /// PUBLISH, or SPUBLISH on a cluster.
@@ -58,17 +60,14 @@ package final class RedisRelayBus: RelayBus {
     package init(redis: RedisConnectionGroup, channels: RelayChannels, nodeID: String, inbox: InboxPolicy = InboxPolicy(), logger: Logger) {
         precondition(channels.hashTagged == redis.isCluster, "a cluster's channels carry hash tags")
         self.redis = redis
-        inboxArguments = (
-            Array(String(inbox.maxLength).utf8),
-            Array(String(inbox.ttl.components.seconds * 1000 + inbox.ttl.components.attoseconds / 1_000_000_000_000_000).utf8),
-            Array(String(inbox.sourceShare).utf8)
-        )
+        inboxArguments = (Array(String(inbox.maxLength).utf8), Self.milliseconds(inbox.ttl), Array(String(inbox.sourceShare).utf8))
         self.channels = channels
         self.nodeID = nodeID
         self.logger = logger
         let publish = redis.isCluster ? "SPUBLISH" : "PUBLISH"
         publishCommand = Array(publish.utf8)
         appendScript = RedisScript(InboxScripts.append(publish: publish))
+        historyScript = RedisScript(TopicHistoryScripts.append(publish: publish, numsub: redis.isCluster ? "SHARDNUMSUB" : "NUMSUB"))
         let box = Box()
         let (book, topicBook) = (self.book, self.topicBook)
         let fixed = [channels.node(nodeID), channels.broadcast]
@@ -182,15 +181,73 @@ package final class RedisRelayBus: RelayBus {
         }
     }
 
+    /// One script: XADD to the topic's history, then PUBLISH on the topic's channel with
+    /// the position; every interested node, this one included, delivers from the channel.
+    package func store(
+        _ push: PushPayload, from originNodeID: String, forTopic topic: String, except: ConnectionID?, history: TopicHistory,
+        then answer: @escaping Answer<StoredPush>
+    ) {
+        var envelope = Switchboard_Relay_V1_RelayBatch()
+        envelope.originNode = originNodeID
+        envelope.items = [Self.item(RelayMessage(originNodeID: originNodeID, audience: .topic(topic, except: except), content: .push(push)))]
+        let payload: [UInt8]
+        do {
+            payload = try envelope.serializedBytes()
+        } catch {
+            return answer(.failure(error))
+        }
+        let arguments = [
+            Self.twoKeys, Array(channels.topicHistory(topic).utf8), Array(channels.topicHistoryEpoch(topic).utf8),
+            Array(channels.topic(topic).utf8), payload, Array(String(history.maxLength).utf8), Self.milliseconds(history.ttl),
+            Array(InboxPolicy.makeEpoch().utf8),
+        ]
+        let topicBook = self.topicBook
+        historyScript.run(arguments, on: redis) { result in
+            switch result {
+            case .success(.array(let values)) where values.count == 3:
+                guard let epoch = values[0].string, let offset = values[1].string.flatMap({ UInt64($0) }), let receivers = values[2].integer else {
+                    return answer(.failure(RedisError.server("unexpected history reply \(values)")))
+                }
+                topicBook.published(to: topic, receivers: Int(receivers))
+                let position = epoch.isEmpty ? nil : InboxPosition(epoch: epoch, offset: offset)
+                answer(.success(StoredPush(position: position, receivers: Int(receivers))))
+            case .success(.error(let message)): answer(.failure(RedisError.server(message)))
+            case .success(let reply): answer(.failure(RedisError.server("unexpected history reply \(reply)")))
+            case .failure(let error): answer(.failure(error))
+            }
+        }
+    }
+
+    package func readHistory(of topic: String, after: UInt64, limit: Int, maxBytes: Int, beginning: TopicHistory?) async throws -> InboxRead {
+        try await read(
+            stream: channels.topicHistory(topic), epoch: channels.topicHistoryEpoch(topic), after: after, until: nil, limit: limit, maxBytes: maxBytes,
+            beginning: beginning.map { Self.milliseconds($0.ttl) }, named: "topic \(topic)"
+        )
+    }
+
     package func readInbox(
         of user: String, after: UInt64, until: UInt64?, limit: Int, maxBytes: Int, beginning: Bool
     ) async throws -> InboxRead {
-        let inboxKey = Array(channels.inbox(user).utf8)
+        try await read(
+            stream: channels.inbox(user), epoch: channels.inboxEpoch(user), after: after, until: until, limit: limit, maxBytes: maxBytes,
+            beginning: beginning ? inboxArguments.ttlMilliseconds : nil, named: "user \(user)"
+        )
+    }
+
+    /// A ttl as the scripts take it: milliseconds, in decimal.
+    private static func milliseconds(_ duration: Duration) -> [UInt8] {
+        Array(String(duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000).utf8)
+    }
+
+    /// An inbox's or a history's stored pushes; `beginning` (a ttl in ms): begin it if missing, and keep it that long.
+    private func read(
+        stream: String, epoch epochKey: String, after: UInt64, until: UInt64?, limit: Int, maxBytes: Int, beginning: [UInt8]?, named name: String
+    ) async throws -> InboxRead {
         var arguments = [
-            Self.twoKeys, inboxKey, Array(channels.inboxEpoch(user).utf8),
+            Self.twoKeys, Array(stream.utf8), Array(epochKey.utf8),
             Array(String(after).utf8), Array(String(until ?? 0).utf8), Array(String(max(limit, 0)).utf8), Array(String(max(maxBytes, 0)).utf8),
         ]
-        if beginning { arguments += [Array(InboxPolicy.makeEpoch().utf8), inboxArguments.ttlMilliseconds] }
+        if let beginning { arguments += [Array(InboxPolicy.makeEpoch().utf8), beginning] }
         let reply = try await Self.readScript.run(arguments, on: redis)
         guard let values = reply.array, values.count >= 3, values.count % 2 == 1, let epoch = values[0].string,
               let latest = values[1].string.flatMap({ UInt64($0) }), let oldest = values[2].string.flatMap({ UInt64($0) })
@@ -203,7 +260,7 @@ package final class RedisRelayBus: RelayBus {
                   let batch = try? Switchboard_Relay_V1_RelayBatch(serializedBytes: bytes), let item = batch.items.first,
                   case .push(var push) = Self.content(item)
             else {
-                logger.warning("skipping an undecodable inbox entry", metadata: ["user": "\(user)"])
+                logger.warning("skipping an undecodable stored push", metadata: ["stream": "\(name)"])
                 continue
             }
             push.position = InboxPosition(epoch: epoch, offset: offset)

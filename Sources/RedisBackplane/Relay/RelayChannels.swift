@@ -48,6 +48,11 @@ package struct RelayChannels: Sendable {
     /// How many entries of a user's inbox each other user holds (a hash), expiring with it.
     package func inboxSources(_ user: String) -> String { "\(prefix)inbox-sources:\(tag(user))" }
 
+    /// A topic's history of publishes (a stream) and its epoch (a string), in namespaces
+    /// that keep history; in the topic's slot, beside its channel.
+    package func topicHistory(_ topic: String) -> String { "\(prefix)topic-history:\(tag(topic))" }
+    package func topicHistoryEpoch(_ topic: String) -> String { "\(prefix)topic-epoch:\(tag(topic))" }
+
     /// The topics backends subscribed a user to (a set), for the user's next connects.
     package func userTopics(_ user: String) -> String { "\(prefix)user-topics:\(tag(user))" }
 

@@ -1,5 +1,5 @@
-/// A place in a user's inbox. The epoch names one life of the inbox (a new one begins
-/// when it expired or Redis lost it); within an epoch, offsets count the user's durable
+/// A place in a user's inbox or a topic's history. The epoch names one life of it (a new
+/// one begins when it expired or Redis lost it); within an epoch, offsets count its
 /// pushes up by one, so a client sees a gap as a jump.
 package struct InboxPosition: Hashable, Sendable, CustomStringConvertible {
     package var epoch: String

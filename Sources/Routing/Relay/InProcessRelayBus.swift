@@ -1,3 +1,4 @@
+package import Identity
 import Synchronization
 
 /// Relay between nodes of one process: the embedded default, and what multi-node unit
@@ -10,6 +11,8 @@ package final class InProcessRelayBus: RelayBus {
         /// topic → node → connections subscribed.
         var interest: [String: [String: Int]] = [:]
         var inboxes: [String: Inbox] = [:]
+        /// Topics' histories: inboxes of a topic's publishes, by topic.
+        var histories: [String: Inbox] = [:]
         /// Inboxes after the last sweep of expired ones: the next comes at twice as many.
         var sweptDownTo = 0
     }
@@ -56,7 +59,7 @@ package final class InProcessRelayBus: RelayBus {
             var position: InboxPosition?
             // As the Redis script: a user at its share replaces its own oldest entry among
             // the first 64, or is delivered live only; entries leave from the head.
-            if var box = state.live(user, at: now) ?? ((beginsInbox || !targets.isEmpty) ? Inbox(expires: now) : nil),
+            if var box = state.live(user, in: \.inboxes, at: now) ?? ((beginsInbox || !targets.isEmpty) ? Inbox(expires: now) : nil),
                box.makeRoom(for: push.source, share: share) {
                 box.latest += 1
                 position = InboxPosition(epoch: box.epoch, offset: box.latest)
@@ -64,7 +67,7 @@ package final class InProcessRelayBus: RelayBus {
                 box.pushes.append(push)
                 if box.pushes.count > maxLength { box.pushes.removeFirst(box.pushes.count - maxLength) }
                 box.expires = now + ttl
-                state.keep(box, for: user, at: now)
+                state.keep(box, for: user, in: \.inboxes, at: now)
             }
             for delivery in targets { _ = delivery.deliver(push, to: .user(user)) }
             return StoredPush(position: position, receivers: targets.count)
@@ -72,17 +75,54 @@ package final class InProcessRelayBus: RelayBus {
         answer(.success(stored))
     }
 
+    /// As `store(…forUser:…)`: delivered while the lock is held, in the history's order.
+    package func store(
+        _ push: PushPayload, from originNodeID: String, forTopic topic: String, except: ConnectionID?, history: TopicHistory,
+        then answer: @escaping Answer<StoredPush>
+    ) {
+        var push = push
+        let now = now()
+        let stored = state.withLock { state -> StoredPush in
+            let targets = (state.interest[topic] ?? [:]).keys.compactMap { state.nodes[$0] }
+            var position: InboxPosition?
+            if var box = state.live(topic, in: \.histories, at: now) ?? (targets.isEmpty ? nil : Inbox(expires: now)) {
+                box.latest += 1
+                position = InboxPosition(epoch: box.epoch, offset: box.latest)
+                push.position = position
+                box.pushes.append(push)
+                if box.pushes.count > history.maxLength { box.pushes.removeFirst(box.pushes.count - history.maxLength) }
+                box.expires = now + history.ttl
+                state.keep(box, for: topic, in: \.histories, at: now)
+            }
+            for delivery in targets { _ = delivery.deliver(push, to: .topic(topic, except: except)) }
+            return StoredPush(position: position, receivers: targets.count)
+        }
+        answer(.success(stored))
+    }
+
+    package func readHistory(of topic: String, after: UInt64, limit: Int, maxBytes: Int, beginning: TopicHistory?) async throws -> InboxRead {
+        try await read(topic, in: \.histories, after: after, until: nil, limit: limit, maxBytes: maxBytes, beginning: beginning?.ttl)
+    }
+
     package func readInbox(
         of user: String, after: UInt64, until: UInt64?, limit: Int, maxBytes: Int, beginning: Bool
     ) async throws -> InboxRead {
-        let (now, ttl) = (now(), inbox.ttl)
+        try await read(user, in: \.inboxes, after: after, until: until, limit: limit, maxBytes: maxBytes, beginning: beginning ? inbox.ttl : nil)
+    }
+
+    /// An inbox's or a history's stored pushes; `beginning`: begin it if missing, and keep it that long.
+    private func read(
+        _ key: String, in table: WritableKeyPath<State, [String: Inbox]>, after: UInt64, until: UInt64?, limit: Int, maxBytes: Int,
+        beginning ttl: Duration?
+    ) async throws -> InboxRead {
+        let now = now()
         return state.withLock { state in
-            if beginning {
-                var box = state.live(user, at: now) ?? Inbox(expires: now)
+            if let ttl {
+                var box = state.live(key, in: table, at: now) ?? Inbox(expires: now)
                 box.expires = now + ttl
-                state.keep(box, for: user, at: now)
+                state.keep(box, for: key, in: table, at: now)
             }
-            guard let box = state.live(user, at: now) else { return InboxRead(epoch: nil, latest: 0, oldest: 0, pushes: []) }
+            guard let box = state.live(key, in: table, at: now) else { return InboxRead(epoch: nil, latest: 0, oldest: 0, pushes: []) }
             let wanted = box.pushes.filter { push in
                 let offset = push.position?.offset ?? 0
                 return offset > after && offset < (until ?? .max)
@@ -162,22 +202,28 @@ package final class InProcessRelayBus: RelayBus {
 }
 
 extension InProcessRelayBus.State {
-    /// The user's inbox unless it has expired (then it is gone).
-    fileprivate mutating func live(_ user: String, at now: ContinuousClock.Instant) -> InProcessRelayBus.Inbox? {
-        guard let box = inboxes[user] else { return nil }
+    /// The user's inbox (or topic's history) unless it has expired (then it is gone).
+    fileprivate mutating func live(
+        _ key: String, in table: WritableKeyPath<Self, [String: InProcessRelayBus.Inbox]>, at now: ContinuousClock.Instant
+    ) -> InProcessRelayBus.Inbox? {
+        guard let box = self[keyPath: table][key] else { return nil }
         guard box.expires > now else {
-            inboxes[user] = nil
+            self[keyPath: table][key] = nil
             return nil
         }
         return box
     }
 
-    /// Stores `box`; sweeps expired inboxes each time their number has doubled.
-    fileprivate mutating func keep(_ box: InProcessRelayBus.Inbox, for user: String, at now: ContinuousClock.Instant) {
-        inboxes[user] = box
-        guard inboxes.count > max(2 * sweptDownTo, 1024) else { return }
+    /// Stores `box`; sweeps expired inboxes and histories each time their number has doubled.
+    fileprivate mutating func keep(
+        _ box: InProcessRelayBus.Inbox, for key: String, in table: WritableKeyPath<Self, [String: InProcessRelayBus.Inbox]>,
+        at now: ContinuousClock.Instant
+    ) {
+        self[keyPath: table][key] = box
+        guard inboxes.count + histories.count > max(2 * sweptDownTo, 1024) else { return }
         inboxes = inboxes.filter { $0.value.expires > now }
-        sweptDownTo = inboxes.count
+        histories = histories.filter { $0.value.expires > now }
+        sweptDownTo = inboxes.count + histories.count
     }
 }
 

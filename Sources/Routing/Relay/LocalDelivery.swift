@@ -1,3 +1,5 @@
+package import Identity
+
 /// The node's own connections, as routing sees them.
 ///
 /// Delivery only queues: it never waits for a socket, so a slow client cannot hold up
@@ -13,6 +15,8 @@ package protocol LocalDelivery: Sendable {
     func count(of user: String) -> Int
     /// Whether a connection on this node is subscribed to `topic`.
     func holds(topic: String) -> Bool
+    /// How many connections on this node are subscribed to `topic`, `except` left out.
+    func count(ofTopic topic: String, except: ConnectionID?) -> Int
     /// Subscribes this node's connections in `audience` to `topic` (or ends that), each in
     /// turn with its other work; how many were told.
     func change(_ audience: PushAudience, topic: String, subscribe: Bool) -> Int

@@ -17,12 +17,22 @@ package struct PushRouter: Sendable {
 
     /// Answers on the caller's event loop when it runs on one (a client's send). A
     /// `durable` push to a user goes through the user's inbox (other audiences have none);
-    /// `beginsInbox`: also when the user has none yet (see `RelayBus.store`).
+    /// `beginsInbox`: also when the user has none yet (see `RelayBus.store`). A publish to
+    /// a topic with `history` goes through the topic's history.
     package func push(
-        _ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false, then answer: @escaping Answer
+        _ push: PushPayload, to audience: PushAudience, durable: Bool = false, beginsInbox: Bool = false, history: TopicHistory? = nil,
+        then answer: @escaping Answer
     ) {
         if durable, case .user(let user) = audience {
             return store(push, for: user, beginsInbox: beginsInbox, then: answer)
+        }
+        if let history, case .topic(let topic, let except) = audience {
+            let here = local.count(ofTopic: topic, except: except)
+            // The store's publish reaches this node when it is interested, echo or not.
+            let heldHere = here > 0 || local.holds(topic: topic)
+            return bus.store(push, from: nodeID, forTopic: topic, except: except, history: history) { result in
+                answer(Self.storedOutcome(result, here: here, heldHere: heldHere))
+            }
         }
         route(.push(push), to: audience, then: answer)
     }
@@ -32,13 +42,19 @@ package struct PushRouter: Sendable {
     private func store(_ push: PushPayload, for user: String, beginsInbox: Bool, then answer: @escaping Answer) {
         let here = local.count(of: user)
         bus.store(push, from: nodeID, forUser: user, beginsInbox: beginsInbox) { result in
-            switch result {
-            case .success(let stored):
-                let others = max(stored.receivers - (here > 0 ? 1 : 0), 0)
-                answer(.success(PushOutcome(localConnections: here, relayedNodes: others, stored: stored.position)))
-            case .failure(let error):
-                answer(.failure(.notStored(underlying: error)))
-            }
+            answer(Self.storedOutcome(result, here: here, heldHere: here > 0))
+        }
+    }
+
+    /// A stored push's outcome: `here` connections on this node, and the other nodes the
+    /// store's publish reached (this one among its receivers when `heldHere`).
+    private static func storedOutcome(_ result: Result<StoredPush, any Error>, here: Int, heldHere: Bool) -> Result<PushOutcome, PushDeliveryError> {
+        switch result {
+        case .success(let stored):
+            let others = max(stored.receivers - (heldHere ? 1 : 0), 0)
+            return .success(PushOutcome(localConnections: here, relayedNodes: others, stored: stored.position))
+        case .failure(let error):
+            return .failure(.notStored(underlying: error))
         }
     }
 

@@ -1,3 +1,5 @@
+package import Identity
+
 /// Carries pushes between nodes.
 ///
 /// A node holds a user while one of the user's connections is on it (`hold`/`release`,
@@ -32,6 +34,20 @@ package protocol RelayBus: Sendable {
     func store(
         _ push: PushPayload, from originNodeID: String, forUser user: String, beginsInbox: Bool, then answer: @escaping Answer<StoredPush>
     )
+    /// Appends a publish to `topic`'s history (trimmed to `history`'s length, living its
+    /// ttl) and hands it, with its position, to every node interested in the topic — the
+    /// origin included, so that every subscriber sees the history's order. A topic without
+    /// a history begins one only while some node is interested (a subscribe begins it too,
+    /// see `readHistory`); otherwise the publish is handed on unstored (position nil), so
+    /// that topics nobody follows cost nothing to keep.
+    func store(
+        _ push: PushPayload, from originNodeID: String, forTopic topic: String, except: ConnectionID?, history: TopicHistory,
+        then answer: @escaping Answer<StoredPush>
+    )
+    /// `topic`'s kept publishes after offset `after`, at most `limit` and about `maxBytes`,
+    /// with where the history stands. `beginning` (a subscribe): the history begins now if
+    /// it has none, and an existing one lives another `ttl`.
+    func readHistory(of topic: String, after: UInt64, limit: Int, maxBytes: Int, beginning: TopicHistory?) async throws -> InboxRead
     /// `user`'s durable pushes after offset `after` and before `until` (nil: the end),
     /// at most `limit` and about `maxBytes` of stored pushes (at least one, when there is
     /// one), with where the inbox stands. `beginning` (a connect): the user's inbox begins

@@ -11,16 +11,19 @@ package struct TopicNamespace: Sendable, Equatable {
     /// Whether the cluster keeps who is subscribed (topic presence), which a client that
     /// may subscribe can ask for. Each subscribe and unsubscribe then writes to Redis.
     package var presence: Bool
+    /// What the namespace keeps of each topic's publishes; nil: none (pushes are live only).
+    package var history: TopicHistory?
 
     /// What a namespace declared with no options allows: clients with a matching `topics`
     /// claim, nothing wider unless the operator says so.
-    package init(name: String, subscribe: TopicPermission = .claim, publish: TopicPermission = .claim, echo: Bool = true, joins: Bool = false, presence: Bool = false) {
+    package init(name: String, subscribe: TopicPermission = .claim, publish: TopicPermission = .claim, echo: Bool = true, joins: Bool = false, presence: Bool = false, history: TopicHistory? = nil) {
         self.name = name
         self.subscribe = subscribe
         self.publish = publish
         self.echo = echo
         self.joins = joins
         self.presence = presence
+        self.history = history
     }
 
     /// Whether a client holding `grants` may do what `permission` guards on `topic`; false

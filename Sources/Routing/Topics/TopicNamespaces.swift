@@ -2,8 +2,8 @@ import Essentials
 
 /// The namespaces a node knows, as its `topic-namespaces` setting declares them:
 /// `name:option,option;name:option`, each option `subscribe=any|claim|backend|none`,
-/// `publish=any|claim|backend|none`, `echo=on|off`, `joins=on|off` or `presence=on|off`
-/// (docs/configuration.md). A topic in no namespace is refused.
+/// `publish=any|claim|backend|none`, `echo=on|off`, `joins=on|off`, `presence=on|off`,
+/// `history=N` or `history-ttl=S` (docs/configuration.md). A topic in no namespace is refused.
 package struct TopicNamespaces: Sendable, Equatable {
     package private(set) var byName: [String: TopicNamespace] = [:]
 
@@ -33,6 +33,8 @@ package struct TopicNamespaces: Sendable, Equatable {
             }
             guard byName[name] == nil else { throw TopicNamespaceError("namespace '\(name)' is declared twice") }
             var namespace = TopicNamespace(name: name)
+            var historyLength = 0
+            var historyTTL: Duration?
             let options = parts.count > 1 ? parts[1].split(separator: ",") : []
             for option in options {
                 let pair = option.split(separator: "=", maxSplits: 1).map(\.trimmingSpaces)
@@ -53,9 +55,24 @@ package struct TopicNamespaces: Sendable, Equatable {
                     case "joins": namespace.joins = on
                     default: namespace.presence = on
                     }
+                case "history":
+                    guard let length = Int(pair[1]), (0...TopicHistory.maxLengthLimit).contains(length) else {
+                        throw TopicNamespaceError("namespace '\(name)': history is how many publishes each topic keeps, 0 to \(TopicHistory.maxLengthLimit) (not '\(pair[1])')")
+                    }
+                    historyLength = length
+                case "history-ttl":
+                    guard let seconds = Int(pair[1]), seconds > 0 else {
+                        throw TopicNamespaceError("namespace '\(name)': history-ttl is a whole number of seconds above 0 (not '\(pair[1])')")
+                    }
+                    historyTTL = .seconds(seconds)
                 default:
-                    throw TopicNamespaceError("namespace '\(name)': unknown option '\(pair[0])' (subscribe, publish, echo, joins, presence)")
+                    throw TopicNamespaceError("namespace '\(name)': unknown option '\(pair[0])' (subscribe, publish, echo, joins, presence, history, history-ttl)")
                 }
+            }
+            if historyLength > 0 {
+                namespace.history = TopicHistory(maxLength: historyLength, ttl: historyTTL ?? TopicHistory.defaultTTL)
+            } else if historyTTL != nil {
+                throw TopicNamespaceError("namespace '\(name)': history-ttl needs history=N (how many publishes to keep)")
             }
             byName[name] = namespace
         }
@@ -65,6 +82,7 @@ package struct TopicNamespaces: Sendable, Equatable {
     package var description: String {
         byName.keys.sorted().compactMap { byName[$0] }.map { namespace in
             "\(namespace.name):subscribe=\(namespace.subscribe.rawValue),publish=\(namespace.publish.rawValue),echo=\(namespace.echo ? "on" : "off"),joins=\(namespace.joins ? "on" : "off"),presence=\(namespace.presence ? "on" : "off")"
+                + (namespace.history.map { ",history=\($0.maxLength),history-ttl=\($0.ttl.components.seconds)" } ?? "")
         }.joined(separator: ";")
     }
 }

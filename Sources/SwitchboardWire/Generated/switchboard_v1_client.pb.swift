@@ -214,9 +214,23 @@ public nonisolated struct Switchboard_V1_SubscribeRequest: Sendable {
 
   public var topic: String = String()
 
+  /// In a namespace that keeps history: the position of the last publish this client got
+  /// (a subscribe's answer or a push). The answer then says whether everything after it
+  /// was `recovered`, and those publishes follow it, in order, before any live one.
+  public var since: Switchboard_V1_InboxPosition {
+    get {_since ?? Switchboard_V1_InboxPosition()}
+    set {_since = newValue}
+  }
+  /// Returns true if `since` has been explicitly set.
+  public var hasSince: Bool {self._since != nil}
+  /// Clears the value of `since`. Subsequent reads from it will return its default value.
+  public mutating func clearSince() {self._since = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _since: Switchboard_V1_InboxPosition? = nil
 }
 
 public nonisolated struct Switchboard_V1_UnsubscribeRequest: Sendable {
@@ -834,7 +848,7 @@ nonisolated extension Switchboard_V1_PingRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Switchboard_V1_SubscribeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubscribeRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}topic\0\u{1}since\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -843,20 +857,29 @@ nonisolated extension Switchboard_V1_SubscribeRequest: SwiftProtobuf.Message, Sw
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.topic) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._since) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
     if !self.topic.isEmpty {
       try visitor.visitSingularStringField(value: self.topic, fieldNumber: 1)
     }
+    try { if let v = self._since {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Switchboard_V1_SubscribeRequest, rhs: Switchboard_V1_SubscribeRequest) -> Bool {
     if lhs.topic != rhs.topic {return false}
+    if lhs._since != rhs._since {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
