@@ -147,8 +147,13 @@ export interface PublishOutcome {
 export interface SubscriptionEvents {
   /** A push published to this topic. */
   push: Push;
-  /** The node confirmed the subscription: first, and after each reconnect (`resubscribed`). */
-  subscribed: { topic: string; resubscribed: boolean };
+  /**
+   * The node confirmed the subscription: first, and after each reconnect (`resubscribed`).
+   * In a namespace that keeps history: `position` (publishes continue after it), `replayed`
+   * (that many follow, missed ones), and when a position was given, `recovered` — false:
+   * some publishes since are gone; fetch current state.
+   */
+  subscribed: { topic: string; resubscribed: boolean; position?: InboxPosition; replayed?: number; recovered?: boolean };
   /** A resubscribe after a reconnect was refused: the subscription has ended. */
   error: unknown;
 }
@@ -158,6 +163,8 @@ export class Subscription {
   readonly topic: string;
   readonly state: 'subscribing' | 'subscribed' | 'unsubscribed' | 'failed';
   readonly ready: Promise<Subscription>;
+  /** In a namespace that keeps history: the last position seen; resubscribes resume after it. Null otherwise. */
+  readonly position: InboxPosition | null;
   on<E extends keyof SubscriptionEvents>(event: E, listener: (value: SubscriptionEvents[E]) => void): () => void;
   unsubscribe(options?: { timeout?: number }): Promise<void>;
   /** Who is subscribed (a namespace with `presence=on`). */
@@ -206,7 +213,7 @@ export class SwitchboardClient {
   topicPresence(topic: string, options?: { timeout?: number }): Promise<TopicPresenceAnswer>;
   ping(options?: { timeout?: number }): Promise<{ node: string; time: number }>;
   /** Subscribes to a topic (docs/protocol.md § Topics); the same topic twice gives the same Subscription. */
-  subscribe(topic: string, options?: { timeout?: number }): Promise<Subscription>;
+  subscribe(topic: string, options?: { timeout?: number; since?: InboxPosition }): Promise<Subscription>;
   readonly subscriptions: Subscription[];
   /** Delivers `data` to every subscriber of `topic`; `{delivered: 0, relayedNodes: 0}` when there is none. */
   publish(topic: string, data: unknown, options?: { kind?: string; timeout?: number }): Promise<PublishOutcome>;

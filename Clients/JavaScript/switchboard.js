@@ -67,7 +67,21 @@ export const protobufCodec = {
       });
     }
     if (frame.ping) out.message(5, () => {});
-    if (frame.subscribe) out.message(9, (subscribe) => subscribe.string(1, frame.subscribe.topic));
+    if (frame.subscribe) {
+      out.message(9, (subscribe) => {
+        subscribe.string(1, frame.subscribe.topic);
+        const since = frame.subscribe.since;
+        if (since) {
+          subscribe.message(2, (position) => {
+            if (since.epoch) position.string(1, since.epoch);
+            if (since.offset) {
+              position.tag(2, 0);
+              position.varint(since.offset);
+            }
+          });
+        }
+      });
+    }
     if (frame.unsubscribe) out.message(10, (unsubscribe) => unsubscribe.string(1, frame.unsubscribe.topic));
     if (frame.publish) {
       out.message(11, (publish) => {
@@ -337,6 +351,12 @@ export class Subscription {
     this.topic = topic;
     /** @type {'subscribing' | 'subscribed' | 'unsubscribed' | 'failed'} */
     this.state = 'subscribing';
+    /**
+     * In a namespace that keeps history: the last position seen (`{epoch, offset}`), from
+     * the subscribe's answer and each push; a resubscribe after a reconnect asks for what
+     * came after it. Null otherwise.
+     */
+    this.position = null;
     this._listeners = new Map();
     /** Resolves with this subscription once the node has answered the first subscribe. */
     this.ready = null;
@@ -529,11 +549,12 @@ export class SwitchboardClient {
     const existing = this._subscriptions.get(topic);
     if (existing) return existing.ready;
     const subscription = new Subscription(this, topic);
+    subscription.position = options.since ?? null;
     this._subscriptions.set(topic, subscription);
-    subscription.ready = this._request({ subscribe: { topic } }, options.timeout).then(
-      () => {
+    subscription.ready = this._request({ subscribe: this._subscribeBody(subscription) }, options.timeout).then(
+      (answer) => {
         if (subscription.state === 'subscribing') subscription.state = 'subscribed';
-        subscription._emit('subscribed', { topic, resubscribed: false });
+        subscription._emit('subscribed', { topic, resubscribed: false, ...this._answered(subscription, answer) });
         return subscription;
       },
       (error) => {
@@ -574,12 +595,32 @@ export class SwitchboardClient {
     }
   }
 
+  /** A subscribe frame's body: with the last position seen, when the topic keeps history. */
+  _subscribeBody(subscription) {
+    const body = { topic: subscription.topic };
+    if (subscription.position) body.since = subscription.position;
+    return body;
+  }
+
+  /**
+   * What a kept topic's answer says: where its publishes continue (`position`), and, when a
+   * position was given, whether everything after it was `recovered` (false: some is gone —
+   * fetch current state) and how many were `replayed` (they follow the answer).
+   */
+  _answered(subscription, answer) {
+    if (!answer?.position) return {};
+    subscription.position = { epoch: answer.position.epoch, offset: Number(answer.position.offset) };
+    const out = { position: subscription.position, replayed: answer.replayed ?? 0 };
+    if (answer.recovered !== undefined) out.recovered = answer.recovered;
+    return out;
+  }
+
   /** Subscribes again to every topic after a reconnect, before the frames that waited for it. */
   _resubscribe() {
     for (const subscription of this._subscriptions.values()) {
       if (subscription.state !== 'subscribed') continue;
-      this._request({ subscribe: { topic: subscription.topic } }).then(
-        () => subscription._emit('subscribed', { topic: subscription.topic, resubscribed: true }),
+      this._request({ subscribe: this._subscribeBody(subscription) }).then(
+        (answer) => subscription._emit('subscribed', { topic: subscription.topic, resubscribed: true, ...this._answered(subscription, answer) }),
         (error) => {
           if (error?.code === 'disconnected' || error?.code === 'timeout') return;  // the next welcome tries again
           if (this._subscriptions.get(subscription.topic) === subscription) this._subscriptions.delete(subscription.topic);
@@ -782,7 +823,15 @@ export class SwitchboardClient {
    */
   _received(push) {
     if (push.topic !== undefined) {
-      this._subscriptions.get(push.topic)?._emit('push', push);
+      const subscription = this._subscriptions.get(push.topic);
+      const position = push.position;
+      if (subscription && position) {
+        // A kept topic's publish at or before the last one seen is a second copy.
+        const last = subscription.position;
+        if (last && position.epoch === last.epoch && position.offset <= last.offset) return;
+        subscription.position = position;
+      }
+      subscription?._emit('push', push);
       return this._emit('push', push);
     }
     const position = push.position;

@@ -21,6 +21,9 @@ struct ClientCore: ~Copyable {
     var gapNumber: UInt64 = 0
     /// Topics subscribed: subscribed again after every welcome.
     var topics: Set<String> = []
+    /// The last position seen of each subscribed topic that keeps history: a resubscribe
+    /// asks for what came after it.
+    var topicPositions: [String: InboxPosition] = [:]
     var stopped = false
     /// Why the client stopped, for callers that arrive afterwards.
     var stopReason: SwitchboardClientError?

@@ -24,6 +24,17 @@ extension SwitchboardClient {
     /// A push from the socket, in arrival order. Pushes are passed on under the lock so
     /// that a gap fill finishing meanwhile cannot reorder them.
     func received(_ push: Push) {
+        if let topic = push.topic {
+            // A kept topic's publish at or before the last one seen is a second copy.
+            core.withLock { core in
+                if let position = push.position {
+                    if let last = core.topicPositions[topic], last.epoch == position.epoch, position.offset <= last.offset { return }
+                    core.topicPositions[topic] = position
+                }
+                deliver(push)
+            }
+            return
+        }
         guard let position = push.position else {
             deliver(push)
             return

@@ -175,6 +175,38 @@ struct SwitchboardClientTests {
         }
     }
 
+    @Test("topic history: the client resubscribes from the last position it saw after a drain, so what was published meanwhile arrives once, in order; the inbox position is left alone")
+    func topicHistory() async throws {
+        try await withCluster(nodes: 2, configure: {
+            $0.topicNamespaces = try! TopicNamespaces(parsing: "news:subscribe=any,publish=any,history=100")
+        }) { cluster in
+            let (one, two) = (cluster.nodes[0], cluster.nodes[1])
+            let alice = client([one.url, two.url], .fixed(try await one.token(for: "alice")))
+            let bob = client([two.url], .fixed(try await two.token(for: "bob")))
+            try await running(alice) { alice in
+                try await running(bob) { bob in
+                    try await alice.connected()
+                    let answered = try #require(try await alice.subscribe(to: "news:1"))
+                    #expect(answered.position.offset == 0 && answered.recovered == nil)
+                    var pushes = alice.pushes.makeAsyncIterator()
+                    for n in 1...3 { _ = try await bob.publish(to: "news:1", data: .init(numberValue: Double(n))) }
+                    for n in 1...3 { #expect(await pushes.next()?.data.numberValue == Double(n)) }
+                    #expect(alice.position(of: "news:1")?.offset == 3)
+
+                    try await one.stop()
+                    // Published while alice is away or coming back: the resubscribe from 3 brings them.
+                    for n in 4...6 { _ = try await bob.publish(to: "news:1", data: .init(numberValue: Double(n))) }
+                    for n in 4...6 { #expect(await pushes.next()?.data.numberValue == Double(n), "once each, in order") }
+                    #expect(alice.welcome?.node == "node-2")
+                    #expect(alice.position(of: "news:1")?.offset == 6)
+                    #expect(alice.position == nil || alice.position?.offset == 0, "a topic's positions are not the inbox's")
+                    _ = try await bob.publish(to: "news:1", data: .init(numberValue: 7))
+                    #expect(await pushes.next()?.data.numberValue == 7)
+                }
+            }
+        }
+    }
+
     @Test("resume: a saved position brings what was stored while away; a drain loses nothing; a gap is filled; none twice, in order")
     func resume() async throws {
         try await withCluster(nodes: 2, configure: { $0.inbox.durableKinds = ["note"] }) { cluster in

@@ -100,3 +100,48 @@ describe('topics on a two-node cluster', () => {
     assert.deepEqual(dan.errors, []);
   });
 });
+
+describe('a topic with history across a node crash', () => {
+  let cluster;
+  before(async () => {
+    cluster = await startCluster({ name: 'history', nodes: 2, extra: ['--topic-namespaces', 'news:subscribe=any,publish=any,history=1000'] });
+  });
+  after(async () => {
+    for (const client of open) client.close();
+    open = [];
+    await cluster?.stop();
+  });
+
+  test('a subscriber whose node is killed with SIGKILL mid-stream resumes on the other node from its position: every publish once, in order', async () => {
+    const [one, two] = cluster.nodes;
+    const wil = clientFor([one.ws, two.ws], 'wil', { codec: protobufCodec });
+    const pia = clientFor(two.ws, 'pia');
+    const news = await wil.subscribe('news:1');
+    const answers = [];
+    news.on('subscribed', (event) => answers.push(event));
+    const got = [];
+    news.on('push', (push) => got.push(push.data.n));
+    assert.equal(news.position.offset, 0, 'the first answer says where the history stands');
+    assert.equal(wil.node, 'node-1');
+
+    const total = 300;
+    let killed = false;
+    for (let n = 1; n <= total; n++) {
+      const outcome = await pia.publish('news:1', { n });
+      assert.equal(outcome.stored, true);
+      assert.equal(outcome.position.offset, n);
+      if (!killed && got.length >= 100) {
+        one.child.signal('SIGKILL');
+        killed = true;
+      }
+      if (n % 25 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.ok(killed, 'node 1 was killed while publishes went on');
+    await eventually('wil has every publish', () => got.length >= total, 60_000);
+    assert.deepEqual(got, Array.from({ length: total }, (_, index) => index + 1), 'none lost, none twice, in order');
+    assert.equal(wil.node, 'node-2');
+    assert.ok(answers.some((event) => event.resubscribed && event.recovered === true), JSON.stringify(answers));
+    assert.equal(news.position.offset, total);
+    assert.deepEqual(wil.errors, []);
+  });
+});

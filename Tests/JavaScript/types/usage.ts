@@ -25,7 +25,8 @@ async function app(): Promise<void> {
   console.log(history.messages[0]?.text);
   const encoded: Uint8Array = await client.call('chat.history', new Uint8Array([0x0a, 3]));
   console.log(encoded.length, (await client.presence('bob')).online, (await client.ping()).node, client.position?.offset);
-  const room = await client.subscribe('room:42');
+  const room = await client.subscribe('room:42', { since: { epoch: 'k3j9x0qa', offset: 7 } });
+  room.on('subscribed', ({ recovered, replayed, position }) => console.log(recovered, replayed, position?.offset, room.position?.epoch));
   room.on('push', (push: Push) => console.log(push.topic, push.data));
   room.on('subscribed', ({ resubscribed }) => console.log(room.topic, room.state, resubscribed));
   const here = await room.presence();
