@@ -103,7 +103,7 @@ extension NodeConfiguration {
         ),
         NodeSetting(
             key: "topic-namespaces",
-            help: "Topic namespaces and their rules: name:option,option;name:… with subscribe=any|claim|backend|none and publish=any|claim|backend|none (any: every client; claim: the token's topics claim matches; backend: the --topic-authorizer allows it; none: only backends through the Gateway API; default claim), echo=on|off (the publisher gets its own message; default on), joins=on|off (subscribers get switchboard.join and switchboard.leave pushes; default off), presence=on|off (the cluster keeps who is subscribed, for presence questions; default off). A topic in no namespace is refused.",
+            help: "Topic namespaces and their rules: name:option,option;name:… with subscribe=any|claim|backend|none and publish=any|claim|backend|none (any: every client; claim: the token's topics claim matches; backend: the --topic-authorizer allows it; none: only backends through the Gateway API; default claim), echo=on|off (the publisher gets its own message; default on), joins=on|off (subscribers get switchboard.join and switchboard.leave pushes; default off), presence=on|off (the cluster keeps who is subscribed, for presence questions; default off), history=N and history-ttl=S (each topic keeps its last N publishes for S seconds, default 86400, for subscribers coming back with a position; default none). A topic in no namespace is refused.",
             read: { configuration, text, source throws(ConfigurationError) in
                 do {
                     configuration.topicNamespaces = try TopicNamespaces(parsing: text)
