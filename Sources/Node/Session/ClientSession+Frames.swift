@@ -70,11 +70,15 @@ extension ClientSession {
         case nil:
             metrics.badFrames.increment()
             reply(to: frame.id, error: .badFrame, "the frame names no operation: expected one of call, send, presence, ping, subscribe, unsubscribe, publish")
+        case .unsubscribe(let request):
+            // Here unless topic presence must be withdrawn first (in the session's task).
+            guard !keepsPresence(request.topic) else { return false }
+            unsubscribeNow(request, id: frame.id)
         case .publish(let request):
             guard publishDecidesNow(request) else { return false }
             publish(request, id: frame.id, done: done)
             return true
-        case .presence, .call, .send, .subscribe, .unsubscribe:
+        case .presence, .call, .send, .subscribe:
             return false
         }
         done()

@@ -141,32 +141,58 @@ extension ClientSession {
     }
 
     /// Unsubscribing from a topic the connection is not subscribed to is not an error.
-    /// Handled in the session's task, after any subscribe before it: topic presence is
-    /// withdrawn after it was written.
+    /// In a namespace that keeps presence it is handled in the session's task, after any
+    /// subscribe before it, so that presence is withdrawn after it was written; elsewhere
+    /// on the connection's event loop (`unsubscribeNow`).
     func unsubscribe(_ request: Switchboard_V1_UnsubscribeRequest, id: String) async {
-        let topic = request.topic
-        if let problem = TopicName.problem(topic) {
-            return reply(to: id, error: .invalidArgument, "unsubscribe.topic: \(problem)")
+        guard let was = unsubscribing(request, id: id) else { return }
+        if was { await leave(request.topic) }
+        answerUnsubscribe(request.topic, was: was, id: id)
+    }
+
+    /// `unsubscribe` for a topic whose namespace keeps no presence: nothing to await.
+    func unsubscribeNow(_ request: Switchboard_V1_UnsubscribeRequest, id: String) {
+        guard let was = unsubscribing(request, id: id) else { return }
+        if was { leaveHere(request.topic) }
+        answerUnsubscribe(request.topic, was: was, id: id)
+    }
+
+    /// Whether the namespace of `topic` keeps topic presence.
+    func keepsPresence(_ topic: String) -> Bool {
+        services.configuration.topicNamespaces.rules(for: topic)?.presence == true
+    }
+
+    /// Whether the connection was subscribed (now it is not); nil with the problem answered.
+    private func unsubscribing(_ request: Switchboard_V1_UnsubscribeRequest, id: String) -> Bool? {
+        if let problem = TopicName.problem(request.topic) {
+            reply(to: id, error: .invalidArgument, "unsubscribe.topic: \(problem)")
+            return nil
         }
-        let was = connection.topics.remove(topic)
-        if was { await leave(topic) }
+        return connection.topics.remove(request.topic)
+    }
+
+    private func answerUnsubscribe(_ topic: String, was: Bool, id: String) {
         reply(to: id, ok: .init(structValue: ["topic": .init(stringValue: topic), "wasSubscribed": .init(boolValue: was)]))
     }
 
     /// Ends one subscription here and, for the node's last subscriber, in the cluster; and
     /// its topic presence, when the namespace keeps it.
     func leave(_ topic: String) async {
-        services.registry.unsubscribe(connection, from: topic)
-        services.bus.unsubscribe(topic: topic, nodeID: services.configuration.nodeID)
-        let namespace = services.configuration.topicNamespaces.rules(for: topic)
-        if namespace?.joins == true { announce(Self.leaveKind, topic) }
-        guard namespace?.presence == true else { return }
+        leaveHere(topic)
+        guard keepsPresence(topic) else { return }
         do {
             try await services.topicPresence.leave(topic: topic, presenceEntry)
         } catch {
             services.metrics.presenceErrors.increment()
             logger.warning("topic presence not withdrawn", metadata: ["topic": "\(topic)", "error": "\(error)"])
         }
+    }
+
+    /// `leave` without topic presence: the node's map, the cluster's interest, the leave push.
+    private func leaveHere(_ topic: String) {
+        services.registry.unsubscribe(connection, from: topic)
+        services.bus.unsubscribe(topic: topic, nodeID: services.configuration.nodeID)
+        if services.configuration.topicNamespaces.rules(for: topic)?.joins == true { announce(Self.leaveKind, topic) }
     }
 
     /// Who is subscribed to `topic`, for a client that may subscribe to it, in a namespace
