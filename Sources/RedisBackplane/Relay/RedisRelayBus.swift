@@ -149,35 +149,14 @@ package final class RedisRelayBus: RelayBus {
     package func store(
         _ push: PushPayload, from originNodeID: String, forUser user: String, beginsInbox: Bool, then answer: @escaping Answer<StoredPush>
     ) {
-        var envelope = Switchboard_Relay_V1_RelayBatch()
-        envelope.originNode = originNodeID
-        envelope.items = [Self.item(RelayMessage(originNodeID: originNodeID, audience: .user(user), content: .push(push)))]
-        let payload: [UInt8]
-        do {
-            payload = try envelope.serializedBytes()
-        } catch {
-            return answer(.failure(error))
-        }
-        let arguments = [
-            Self.fourKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8), Array(presenceKeys.user(user).utf8),
-            Array(channels.inboxSources(user).utf8),
-            Array(channels.user(user).utf8), payload, inboxArguments.maxLength, inboxArguments.ttlMilliseconds,
-            Array(InboxPolicy.makeEpoch().utf8), beginsInbox ? Self.yes : Self.no, Array((push.source ?? "").utf8), inboxArguments.sourceShare,
-        ]
-        let book = self.book
-        appendScript.run(arguments, on: redis) { result in
-            switch result {
-            case .success(.array(let values)) where values.count == 3:
-                guard let epoch = values[0].string, let offset = values[1].string.flatMap({ UInt64($0) }), let receivers = values[2].integer else {
-                    return answer(.failure(RedisError.server("unexpected inbox reply \(values)")))
-                }
-                book.published(to: user, receivers: Int(receivers))
-                let position = epoch.isEmpty ? nil : InboxPosition(epoch: epoch, offset: offset)
-                answer(.success(StoredPush(position: position, receivers: Int(receivers))))
-            case .success(.error(let message)): answer(.failure(RedisError.server(message)))
-            case .success(let reply): answer(.failure(RedisError.server("unexpected inbox reply \(reply)")))
-            case .failure(let error): answer(.failure(error))
-            }
+        let message = RelayMessage(originNodeID: originNodeID, audience: .user(user), content: .push(push))
+        store(message, with: appendScript, book: book, name: user, then: answer) { payload in
+            [
+                Self.fourKeys, Array(channels.inbox(user).utf8), Array(channels.inboxEpoch(user).utf8), Array(presenceKeys.user(user).utf8),
+                Array(channels.inboxSources(user).utf8),
+                Array(channels.user(user).utf8), payload, inboxArguments.maxLength, inboxArguments.ttlMilliseconds,
+                Array(InboxPolicy.makeEpoch().utf8), beginsInbox ? Self.yes : Self.no, Array((push.source ?? "").utf8), inboxArguments.sourceShare,
+            ]
         }
     }
 
@@ -187,32 +166,42 @@ package final class RedisRelayBus: RelayBus {
         _ push: PushPayload, from originNodeID: String, forTopic topic: String, except: ConnectionID?, history: TopicHistory,
         then answer: @escaping Answer<StoredPush>
     ) {
+        let message = RelayMessage(originNodeID: originNodeID, audience: .topic(topic, except: except), content: .push(push))
+        store(message, with: historyScript, book: topicBook, name: topic, then: answer) { payload in
+            [
+                Self.twoKeys, Array(channels.topicHistory(topic).utf8), Array(channels.topicHistoryEpoch(topic).utf8),
+                Array(channels.topic(topic).utf8), payload, Array(String(history.maxLength).utf8), Self.milliseconds(history.ttl),
+                Array(InboxPolicy.makeEpoch().utf8),
+            ]
+        }
+    }
+
+    /// Runs an append script (`arguments` around the encoded message) that answers
+    /// {epoch, offset, receivers}; the receivers settle `book`'s view of `name`.
+    private func store(
+        _ message: RelayMessage, with script: RedisScript, book: HolderBook, name: String, then answer: @escaping Answer<StoredPush>,
+        arguments: ([UInt8]) -> [[UInt8]]
+    ) {
         var envelope = Switchboard_Relay_V1_RelayBatch()
-        envelope.originNode = originNodeID
-        envelope.items = [Self.item(RelayMessage(originNodeID: originNodeID, audience: .topic(topic, except: except), content: .push(push)))]
+        envelope.originNode = message.originNodeID
+        envelope.items = [Self.item(message)]
         let payload: [UInt8]
         do {
             payload = try envelope.serializedBytes()
         } catch {
             return answer(.failure(error))
         }
-        let arguments = [
-            Self.twoKeys, Array(channels.topicHistory(topic).utf8), Array(channels.topicHistoryEpoch(topic).utf8),
-            Array(channels.topic(topic).utf8), payload, Array(String(history.maxLength).utf8), Self.milliseconds(history.ttl),
-            Array(InboxPolicy.makeEpoch().utf8),
-        ]
-        let topicBook = self.topicBook
-        historyScript.run(arguments, on: redis) { result in
+        script.run(arguments(payload), on: redis) { result in
             switch result {
             case .success(.array(let values)) where values.count == 3:
                 guard let epoch = values[0].string, let offset = values[1].string.flatMap({ UInt64($0) }), let receivers = values[2].integer else {
-                    return answer(.failure(RedisError.server("unexpected history reply \(values)")))
+                    return answer(.failure(RedisError.server("unexpected append reply \(values)")))
                 }
-                topicBook.published(to: topic, receivers: Int(receivers))
+                book.published(to: name, receivers: Int(receivers))
                 let position = epoch.isEmpty ? nil : InboxPosition(epoch: epoch, offset: offset)
                 answer(.success(StoredPush(position: position, receivers: Int(receivers))))
             case .success(.error(let message)): answer(.failure(RedisError.server(message)))
-            case .success(let reply): answer(.failure(RedisError.server("unexpected history reply \(reply)")))
+            case .success(let reply): answer(.failure(RedisError.server("unexpected append reply \(reply)")))
             case .failure(let error): answer(.failure(error))
             }
         }
