@@ -32,6 +32,8 @@ struct TopicAuthorizerTests {
         try await withNodeAndBackends(configure: {
             $0.topicNamespaces = Self.namespaces
             $0.topicAuthorizer = $0.backends["chat"]
+            // The test process runs many suites on two cores: an answer may take more than 1 s.
+            $0.topicAuthorizerTimeout = testDeadline
         }) { system in
             let node = system.node
             let alice = try await node.connect("alice")
@@ -153,6 +155,8 @@ struct TopicAuthorizerTests {
         try await withNode(configure: {
             $0.topicNamespaces = Self.namespaces
             $0.topicAuthorizer = GRPCEndpoint(host: "127.0.0.1", port: port)
+            // The test process runs many suites on two cores: an answer may take more than 1 s.
+            $0.topicAuthorizerTimeout = testDeadline
             configure(&$0)
         }) { node in
             try await body(node) {
