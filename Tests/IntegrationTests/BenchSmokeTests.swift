@@ -10,7 +10,7 @@ import TestSupport
 
 /// Tiny runs of every load-generator scenario, so the tool keeps working. They assert
 /// that everything sent arrived exactly once where it was sent, never a speed.
-@Suite("Load generator smoke runs", .tags(.slow), .timeLimit(.minutes(2)))
+@Suite("Load generator smoke runs", .tags(.slow), .timeLimit(.minutes(4)))
 struct BenchSmokeTests {
     @Test("send, calls, connect and idle against one node with backends")
     func singleNodeScenarios() async throws {
