@@ -27,7 +27,9 @@ struct InboxCursorTests {
         #expect(cursor.offer(frame("4"), at: at(4), send: { sent.append($0) }) == .held)
         #expect(cursor.offer(frame("5"), at: at(5), send: { sent.append($0) }) == .held)
         #expect(sent.isEmpty, "nothing goes out before the welcome")
-        #expect(cursor.firstWaiting == at(4))
+        #expect(cursor.live(from: at(5)) == at(3), "live from just before the first push that waited")
+        #expect(cursor.live(from: at(2)) == at(2), "unless the inbox stands before it")
+        #expect(cursor.live(from: InboxPosition(epoch: "other", offset: 9)) == InboxPosition(epoch: "other", offset: 9), "or in another epoch")
         cursor.welcome(first: [frame("welcome"), frame("3"), frame("4"), frame("5")], replayedTo: at(5)) { sent.append($0) }
         #expect(cursor.offer(frame("6"), at: at(6), send: { sent.append($0) }) == .send)
         #expect(cursor.offer(frame("6"), at: at(6), send: { sent.append($0) }) == .duplicate)
@@ -43,7 +45,7 @@ struct InboxCursorTests {
         #expect(cursor.offer(live: frame("b"), send: { sent.append($0) }) == .held)
         #expect(cursor.offer(live: frame("c"), send: { sent.append($0) }) == .overflow, "the wait is bounded")
         #expect(sent.isEmpty, "nothing goes out before the welcome")
-        #expect(cursor.firstWaiting == at(4), "the first durable push that waits, not the first push")
+        #expect(cursor.live(from: at(9)) == at(3), "the first durable push that waits, not the first push")
         cursor.welcome(first: [frame("welcome"), frame("3"), frame("4")], replayedTo: at(4)) { sent.append($0) }
         #expect(cursor.offer(live: frame("d"), send: { sent.append($0) }) == .send)
         #expect(texts(sent) == ["welcome", "3", "4", "a", "b", "d"])

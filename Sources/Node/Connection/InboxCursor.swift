@@ -91,8 +91,13 @@ final class InboxCursor: Sendable {
         }
     }
 
-    /// The first durable push's position that is waiting, if any.
-    var firstWaiting: InboxPosition? { state.withLock { $0.waiting.lazy.compactMap(\.position).first } }
+    /// Where live pushes continue when nothing is replayed: `position` (where the inbox or
+    /// history stands), or just before the first durable push that waited, if that is earlier.
+    func live(from position: InboxPosition) -> InboxPosition {
+        let first = state.withLock { $0.waiting.lazy.compactMap(\.position).first }
+        guard let first, first.epoch == position.epoch, first.offset <= position.offset else { return position }
+        return InboxPosition(epoch: position.epoch, offset: first.offset - 1)
+    }
 
     /// Later in the inbox than `last`: the next offset of its epoch, or a new epoch.
     private static func isAfter(_ position: InboxPosition, _ last: InboxPosition?) -> Bool {

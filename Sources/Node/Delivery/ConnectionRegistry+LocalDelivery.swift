@@ -49,12 +49,6 @@ extension ConnectionRegistry: LocalDelivery {
         return delivered
     }
 
-    func count(ofTopic topic: String, except: ConnectionID?) -> Int {
-        let subscribers = subscribers(of: topic)
-        guard let except else { return subscribers.count }
-        return subscribers.count { $0.id != except }
-    }
-
     /// Each connection changes its subscription in turn with its other work (its session).
     func change(_ audience: PushAudience, topic: String, subscribe: Bool) -> Int {
         let targets = connections(in: audience)

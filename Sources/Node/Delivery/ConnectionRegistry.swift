@@ -103,6 +103,16 @@ final class ConnectionRegistry: Sendable {
         byTopic.withLock(for: topic) { $0[topic] ?? [] }
     }
 
+    /// Counted under the topic's lock, without copying its subscribers (a publish to a
+    /// kept topic of thousands asks this each time).
+    func count(ofTopic topic: String, except: ConnectionID?) -> Int {
+        byTopic.withLock(for: topic) { shard in
+            guard let subscribers = shard[topic] else { return 0 }
+            guard let except else { return subscribers.count }
+            return subscribers.count { $0.id != except }
+        }
+    }
+
     func holds(topic: String) -> Bool {
         byTopic.withLock(for: topic) { $0[topic] != nil }
     }

@@ -35,12 +35,7 @@ extension ClientSession {
                 welcome.welcome.inbox.recovered = true
                 welcome.welcome.inbox.position = .init(start)
             } else {
-                // Live from here: just before the first push that waited, if any.
-                var position = read.position
-                if let first = connection.inbox.firstWaiting, first.epoch == position.epoch, first.offset <= position.offset {
-                    position.offset = first.offset - 1
-                }
-                welcome.welcome.inbox.position = .init(position)
+                welcome.welcome.inbox.position = .init(connection.inbox.live(from: read.position))
                 if resumeFrom != nil { metrics.resumes(recovered: false) }
             }
             if resumeFrom != nil, welcome.welcome.inbox.recovered { metrics.resumes(recovered: true) }

@@ -6,9 +6,10 @@ import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
 
-/// A client's topics: subscribe, unsubscribe and publish (docs/protocol.md § Topics). A
-/// subscribe waits until pushes to the topic from every node reach this one; unsubscribe
-/// and publish await nothing and are handled on the connection's event loop.
+/// A client's topics: subscribe, unsubscribe, publish and topic presence (docs/protocol.md
+/// § Topics). A subscribe waits until pushes to the topic from every node reach this one.
+/// Unsubscribe and publish are handled on the connection's event loop, unless topic
+/// presence must be withdrawn first or the authorizer asked: then in the session's task.
 extension ClientSession {
     func subscribe(_ request: Switchboard_V1_SubscribeRequest, id: String) async {
         let topic = request.topic
@@ -66,10 +67,7 @@ extension ClientSession {
             }
             metrics.resumes(recovered: recovered)
         }
-        if replayedTo == nil, let first = cursor.firstWaiting, first.epoch == position.epoch, first.offset <= position.offset {
-            // Live from here: just before the first publish that waited.
-            position.offset = first.offset - 1
-        }
+        if replayedTo == nil { position = cursor.live(from: position) }
         fields["position"] = position.protobufValue
         fields["replayed"] = .init(numberValue: Double(replay.count))
         var frame = Switchboard_V1_ServerFrame()
