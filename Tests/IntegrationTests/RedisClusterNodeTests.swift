@@ -115,12 +115,6 @@ struct RedisClusterNodeTests {
                 let push = try #require(try await subscribers[index].receiveJSON()["push"] as? [String: Any])
                 #expect(push["topic"] as? String == topic && push["data"] as? Int == index)
                 #expect((push["position"] as? [String: Any])?["offset"] as? Int == 1, "kept in the topic's history, on its shard")
-                // A subscriber on another node coming back from offset 0 gets it replayed.
-                let late = try await cluster.nodes[(index + 2) % topics.count].connect("late-\(index)")
-                late.send(#"{"id":"r","subscribe":{"topic":"\#(topic)","since":{"epoch":"\#(epochs[index])","offset":0}}}"#)
-                #expect((try await late.receiveJSON()["ok"] as? [String: Any])?["recovered"] as? Bool == true)
-                #expect((try await late.receiveJSON()["push"] as? [String: Any])?["data"] as? Int == index)
-                try await late.close()
 
                 let channel = "\(cluster.prefix)relay:topic:{\(topic)}"
                 for shard in topology.shards {
@@ -131,6 +125,13 @@ struct RedisClusterNodeTests {
                     server.close()
                     #expect(counted == (shard == topology.shards[index] ? 1 : 0), "\(channel) on \(shard.primary.port)")
                 }
+                // A subscriber on another node coming back from offset 0 gets it replayed (after the
+                // count: its node subscribes too).
+                let late = try await cluster.nodes[(index + 2) % topics.count].connect("late-\(index)")
+                late.send(#"{"id":"r","subscribe":{"topic":"\#(topic)","since":{"epoch":"\#(epochs[index])","offset":0}}}"#)
+                #expect((try await late.receiveJSON()["ok"] as? [String: Any])?["recovered"] as? Bool == true)
+                #expect((try await late.receiveJSON()["push"] as? [String: Any])?["data"] as? Int == index)
+                try await late.close()
             }
             for client in subscribers + publishers { try await client.close() }
         }
