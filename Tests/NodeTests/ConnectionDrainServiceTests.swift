@@ -40,9 +40,10 @@ struct ConnectionDrainServiceTests {
                         services.registry.remove(connection)
                     }
                 }
+                let channel = NIOAsyncTestingChannel()
                 let connection = ClientConnection(
-                    id: id, user: "user-\(n)", format: .json, queue: queue, channel: NIOAsyncTestingChannel(),
-                    metrics: metrics, logger: Logger(label: "drain-test")
+                    id: id, user: "user-\(n)", format: .json, queue: queue, pumpSlot: PumpSlot(eventLoop: channel.eventLoop),
+                    channel: channel, metrics: metrics, logger: Logger(label: "drain-test")
                 )
                 pending.withLock { $0[id] = connection }
                 _ = services.registry.add(connection)

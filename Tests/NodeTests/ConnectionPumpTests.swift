@@ -24,12 +24,11 @@ struct ConnectionPumpTests {
         pingInterval: TimeAmount = .seconds(10), maxMessages: Int = 8, maxBytes: Int = 1024
     ) throws -> (EmbeddedChannel, ClientConnection, Endings) {
         let channel = EmbeddedChannel()
-        let queue = OutboundQueue(maxMessages: maxMessages, maxBytes: maxBytes) {
-            channel.pipeline.fireUserInboundEventTriggered(ConnectionPump.Wake())
-        }
+        let slot = PumpSlot(eventLoop: channel.eventLoop)
+        let queue = OutboundQueue(maxMessages: maxMessages, maxBytes: maxBytes) { slot.wake() }
         let metrics = NodeMetrics(nodeID: "n", clustered: false)
         let connection = ClientConnection(
-            id: ConnectionID(nodeID: "n", sequence: 1), user: "u", format: .json, queue: queue, channel: channel,
+            id: ConnectionID(nodeID: "n", sequence: 1), user: "u", format: .json, queue: queue, pumpSlot: slot, channel: channel,
             metrics: metrics, logger: Logger(label: "pump-test")
         )
         let endings = Endings()
@@ -92,6 +91,27 @@ struct ConnectionPumpTests {
         #expect(try channel.readOutbound(as: WebSocketFrame.self).map { String(buffer: $0.data) } == "2")
         #expect(try channel.readOutbound(as: WebSocketFrame.self).map { String(buffer: $0.data) } == "3")
         #expect(try channel.readOutbound(as: WebSocketFrame.self) == nil)
+    }
+
+    @Test("a frame for an idle connection is written at once, but never ahead of frames already queued")
+    func writtenAtOnceOnlyWhenIdle() throws {
+        let (channel, connection, _) = try pump()
+        channel.isWritable = false
+        connection.enqueue(text("2"))
+        connection.enqueue(text("3"))
+        // The socket would take more now, but the pump has not been told yet: "4" must
+        // wait behind "2" and "3" rather than be written at once.
+        channel.isWritable = true
+        connection.enqueue(text("4"))
+        #expect(try channel.readOutbound(as: WebSocketFrame.self) == nil, "a frame written past the queued ones")
+        channel.pipeline.fireChannelWritabilityChanged()
+        for expected in ["2", "3", "4"] {
+            #expect(try channel.readOutbound(as: WebSocketFrame.self).map { String(buffer: $0.data) } == expected)
+        }
+        // Idle again: the next frame goes out at once, with no wake-up in between.
+        connection.enqueue(text("5"))
+        #expect(try channel.readOutbound(as: WebSocketFrame.self).map { String(buffer: $0.data) } == "5")
+        #expect(connection.queue.isIdle)
     }
 
     @Test("a queue past its message limit closes the connection with 4008 as a slow consumer and drops what it held")

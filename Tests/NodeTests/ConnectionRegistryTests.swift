@@ -14,10 +14,11 @@ struct ConnectionRegistryTests {
     private static let metrics = NodeMetrics(nodeID: "n", clustered: false)
 
     private static func connection(_ sequence: UInt64, user: String) -> ClientConnection {
-        ClientConnection(
+        let channel = EmbeddedChannel()
+        return ClientConnection(
             id: ConnectionID(nodeID: "n", sequence: sequence), user: user, format: .json,
-            queue: OutboundQueue(maxMessages: 8, maxBytes: 1024) {}, channel: EmbeddedChannel(), metrics: Self.metrics,
-            logger: Logger(label: "registry-test")
+            queue: OutboundQueue(maxMessages: 8, maxBytes: 1024) {}, pumpSlot: PumpSlot(eventLoop: channel.eventLoop), channel: channel,
+            metrics: Self.metrics, logger: Logger(label: "registry-test")
         )
     }
 

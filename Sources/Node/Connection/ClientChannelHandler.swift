@@ -30,11 +30,13 @@ final class ClientChannelHandler: ChannelInboundHandler, RemovableChannelHandler
         var logger = services.logger
         logger[metadataKey: "connection"] = "\(id)"
         logger[metadataKey: "user"] = "\(accepted.user)"
+        let pump = PumpSlot(eventLoop: channel.eventLoop)
         let queue = OutboundQueue(maxMessages: services.configuration.queueMessages, maxBytes: services.configuration.queueBytes) {
-            channel.pipeline.fireUserInboundEventTriggered(ConnectionPump.Wake())
+            pump.wake()
         }
         let connection = ClientConnection(
-            id: id, user: accepted.user, format: accepted.format, queue: queue, channel: channel, metrics: services.metrics, logger: logger
+            id: id, user: accepted.user, format: accepted.format, queue: queue, pumpSlot: pump, channel: channel,
+            metrics: services.metrics, logger: logger
         )
         connection.isAdmin = accepted.isAdmin
         connection.topics.grants = accepted.topics

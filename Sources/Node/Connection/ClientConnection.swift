@@ -45,11 +45,19 @@ final class ClientConnection: Sendable {
         serverSubscriptions.withLock { $0 }?(topic, subscribe)
     }
     let channel: any Channel
+    /// The channel's event loop, kept so delivery need not ask the channel each time.
+    let eventLoop: any EventLoop
+    /// The write pump, reached directly (frames, wake-ups).
+    let pumpSlot: PumpSlot
     private let metrics: NodeMetrics
     private let logger: Logger
     private let closeReason = Mutex<CloseReason?>(nil)
 
-    init(id: ConnectionID, user: String, format: WireFormat, queue: OutboundQueue, channel: any Channel, metrics: NodeMetrics, logger: Logger) {
+    /// `pumpSlot` is the one `queue` wakes.
+    init(
+        id: ConnectionID, user: String, format: WireFormat, queue: OutboundQueue, pumpSlot: PumpSlot, channel: any Channel,
+        metrics: NodeMetrics, logger: Logger
+    ) {
         self.id = id
         self.user = user
         self.format = format
@@ -58,14 +66,18 @@ final class ClientConnection: Sendable {
         self.inbox = InboxCursor(maxWaiting: queue.maxMessages)
         self.tokenExpiry = TokenExpiry(queue: queue, eventLoop: channel.eventLoop)
         self.channel = channel
+        self.eventLoop = pumpSlot.eventLoop
+        self.pumpSlot = pumpSlot
         self.metrics = metrics
         self.logger = logger
     }
 
-    /// Queues a frame; never waits. Passing a queue limit closes the connection.
+    /// Queues a frame; never waits. Passing a queue limit closes the connection. On the
+    /// connection's event loop, a frame with nothing queued before it is written at once.
     @discardableResult
     func enqueue(_ frame: EncodedFrame, sheddable: Bool = false) -> Bool {
-        counted(queue.enqueue(frame, sheddable: sheddable))
+        if eventLoop.inEventLoop, let pump = pumpSlot.pump, pump.writeIfIdle(frame) { return true }
+        return counted(queue.enqueue(frame, sheddable: sheddable))
     }
 
     private func counted(_ result: OutboundQueue.EnqueueResult) -> Bool {
@@ -107,7 +119,7 @@ final class ClientConnection: Sendable {
 
     /// Wakes the write pump; on the connection's event loop.
     func wakePump() {
-        channel.pipeline.syncOperations.fireUserInboundEventTriggered(ConnectionPump.Wake())
+        pumpSlot.pump?.wake()
     }
 
     /// Queues a durable push through the inbox cursor; true unless it was a duplicate or

@@ -9,16 +9,14 @@ import NIOWebSocket
 /// docs/benchmarks.md).
 ///
 /// It sits right after the WebSocket frame decoder. Frames queued from any thread are
-/// written while the socket is writable and resumed when it drains again. Every
+/// written while the socket is writable and resumed when it drains again; a frame for an
+/// idle connection on its own event loop is written without being queued. Every
 /// `pingInterval` a ping goes out; a client that sent nothing at all (pong or other)
 /// since the previous ping is closed.
 final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
-
-    /// The user event that wakes the pump (`OutboundQueue`'s `wake`).
-    struct Wake: Sendable {}
 
     private let connection: ClientConnection
     private let metrics: NodeMetrics
@@ -33,6 +31,8 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
     /// Where queued frames are written: past NIO's frame encoder (they are whole frames
     /// already), or this handler's own context when the pipeline has none.
     private var wireWriter: ChannelHandlerContext?
+    /// This handler's context while it is in the pipeline (the slot's wake-ups drain here).
+    private var context: ChannelHandlerContext?
 
     init(connection: ClientConnection, metrics: NodeMetrics, pingInterval: TimeAmount, onEnded: @escaping @Sendable (OutboundQueue.Ending) -> Void) {
         self.connection = connection
@@ -43,6 +43,8 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         wireWriter = (try? context.pipeline.syncOperations.context(handlerType: WebSocketFrameEncoder.self)) ?? context
+        self.context = context
+        connection.pumpSlot.pump = self
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         ticker = context.eventLoop.scheduleRepeatedTask(initialDelay: pingInterval, delay: pingInterval) { _ in
             let (pump, context) = loopBound.value
@@ -55,6 +57,8 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
         ticker?.cancel()
         ticker = nil
         wireWriter = nil
+        self.context = nil
+        connection.pumpSlot.pump = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -62,12 +66,20 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
         context.fireChannelRead(data)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is Wake {
-            drain(context: context)
-        } else {
-            context.fireUserInboundEventTriggered(event)
-        }
+    /// Writes what is queued (`PumpSlot.wake`); on the event loop.
+    func wake() {
+        if let context { drain(context: context) }
+    }
+
+    /// Writes `frame` at once if nothing waits before it — nothing queued, the queue not
+    /// ended, the socket writable — so that a push delivered on this event loop to an idle
+    /// connection (most of a big topic's subscribers) needs no queue storage and no
+    /// wake-up; false when it must be queued instead. On the event loop.
+    func writeIfIdle(_ frame: EncodedFrame) -> Bool {
+        guard !ended, let context, let writer = wireWriter, context.channel.isWritable, connection.queue.isIdle else { return false }
+        writer.writeAndFlush(NIOAny(frame.wire), promise: nil)
+        metrics.messagesOut.increment()
+        return true
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -93,7 +105,7 @@ final class ConnectionPump: ChannelInboundHandler, RemovableChannelHandler {
                 for frame in frames {
                     writer.write(NIOAny(frame.wire), promise: nil)
                 }
-                context.flush()
+                writer.flush()
                 metrics.messagesOut.increment(by: Int64(frames.count))
             case .failure(let end):
                 ended = true

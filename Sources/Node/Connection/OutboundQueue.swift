@@ -94,6 +94,12 @@ final class OutboundQueue: Sendable {
         }
     }
 
+    /// Nothing queued and not ended: a frame written now by the pump's event loop goes out
+    /// in order (on that loop, anything taken earlier has been written already).
+    var isIdle: Bool {
+        state.withLock { $0.frames.isEmpty && $0.ending == nil }
+    }
+
     /// Ends the queue unless it has ended already; the first ending wins.
     func finish(_ ending: Ending) {
         let wakeNow = state.withLock { state -> Bool in

@@ -35,13 +35,13 @@ extension ConnectionRegistry: LocalDelivery {
                 if connection.enqueueTopic(frame, topic, at: position, sheddable: sheddable) { delivered += 1 }
             } else if let position = push.position {
                 if connection.enqueueDurable(frame, at: position, sheddable: sheddable) { delivered += 1 }
-            } else if targets.count == 1 || connection.channel.eventLoop.inEventLoop {
+            } else if targets.count == 1 || connection.eventLoop.inEventLoop {
                 if connection.enqueueLive(frame, sheddable: sheddable) { delivered += 1 }
             } else {
                 let (queued, wake) = connection.enqueueLiveWithoutWaking(frame, sheddable: sheddable)
                 if queued { delivered += 1 }
                 if wake {
-                    let loop = connection.channel.eventLoop
+                    let loop = connection.eventLoop
                     later[ObjectIdentifier(loop), default: (loop, [])].connections.append(connection)
                 }
             }
