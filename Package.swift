@@ -231,6 +231,7 @@ let package = Package(
         .target(
             name: "Bench",
             dependencies: [
+                "SwitchboardClient",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 "GRPCSupport",

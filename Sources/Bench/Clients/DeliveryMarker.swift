@@ -108,6 +108,17 @@ struct DeliveryMarker: Sendable, Equatable {
             case .structValue(let fields)? = push.data.kind,
             case .stringValue(let text)? = fields.fields["m"]?.kind
         else { return nil }
+        self.init(text: text)
+    }
+
+    /// Reads the marker from a push's `data` as a client library hands it over.
+    init?(data: Google_Protobuf_Value) {
+        guard case .structValue(let fields)? = data.kind, case .stringValue(let text)? = fields.fields["m"]?.kind else { return nil }
+        self.init(text: text)
+    }
+
+    /// Parses `text` (`source.target.sequence.sentAt`).
+    init?(text: String) {
         let parts = text.split(separator: ".").compactMap { Int64($0) }
         guard parts.count == 4 else { return nil }
         self.init(source: Int(parts[0]), target: Int(parts[1]), sequence: Int(parts[2]), sentAt: parts[3])

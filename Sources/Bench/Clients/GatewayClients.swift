@@ -42,6 +42,19 @@ final class GatewayClients: Sendable {
         if outcome.offline { throw BenchError("\(endpoints[gateway % clients.count]) reports \(user) offline") }
     }
 
+    /// A `PushToUser` call's outcome as the node answered it (`durable` nil: as the node's
+    /// setting says for the kind).
+    func pushOutcome(
+        via gateway: Int, to user: String, content: Switchboard_Gateway_V1_PushContent, durable: Bool?
+    ) async throws -> Switchboard_Gateway_V1_PushOutcome {
+        var request = Switchboard_Gateway_V1_PushToUserRequest()
+        request.user = user
+        request.push = content
+        if let durable { request.durable = durable }
+        return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: clients[gateway % clients.count])
+            .pushToUser(request, metadata: metadata, options: options)
+    }
+
     /// One `PushStream` through `gateway`: `items` are written as they come, each outcome
     /// goes to `outcome`; returns when `items` ends and every outcome has come back.
     func pushStream(

@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Auth
+import GRPCCore
+package import GRPCSupport
+import Logging
+import SwitchboardClient
+import SwitchboardProtocol
+
+/// Steady traffic for faults injected from outside (`ops/chaos.sh`): `clients` connections
+/// made with the Swift client library — its reconnect policy, inbox resume and dedupe, as
+/// an application has them — spread over the nodes, and a backend pushing to random users
+/// through the Gateway API at `rate`, every other push durable. Each push is booked by the
+/// second it was sent, on the wall clock so that the faults' times can be laid over the
+/// result (`ChaosReport`).
+package struct ChaosBenchmark: Sendable {
+    package var urls: [String]
+    package var gateways: [GRPCEndpoint]
+    package var secret: String
+    package var pushSecret: String
+    package var clients: Int
+    /// Pushes per second offered, in all.
+    package var rate: Double
+    /// Seconds of load.
+    package var duration: Double
+    /// Seconds after the load for late deliveries (reconnects, resumes) before booking losses.
+    package var settle: Double = 15
+    /// New connections per second at the start.
+    package var connectRate = 500
+    package var progress = true
+
+    package init(urls: [String], gateways: [GRPCEndpoint], secret: String, pushSecret: String, clients: Int, rate: Double, duration: Double) {
+        self.urls = urls
+        self.gateways = gateways
+        self.secret = secret
+        self.pushSecret = pushSecret
+        self.clients = clients
+        self.rate = rate
+        self.duration = duration
+    }
+
+    package func run() async throws -> ChaosReport {
+        guard !urls.isEmpty else { throw BenchError("chaos needs node URLs (--urls)") }
+        try FileLimit.ensure(atLeast: clients * 2 + 256, for: "\(clients) clients")
+        let authenticator = try await TokenAuthenticator(secret: secret)
+        let validFor = Int64(duration + settle) + 3600
+        var connections: [SwitchboardClient] = []
+        for index in 0..<clients {
+            let token = try await authenticator.issue(user: Self.user(index), validFor: .seconds(validFor))
+            // Each client starts at its own node and tries the others in turn, as a client
+            // given the node list does.
+            let first = index % urls.count
+            var configuration = SwitchboardClientConfiguration(urls: Array(urls[first...] + urls[..<first]), token: .fixed(token))
+            configuration.heartbeatInterval = .seconds(5)
+            connections.append(SwitchboardClient(configuration: configuration, logger: Logger(label: "chaos", factory: { _ in SwiftLogNoOpLogHandler() })))
+        }
+        let clients = connections
+        let gateway = try GatewayClients(endpoints: gateways, pushSecret: pushSecret)
+        let ledger = ChaosLedger(capacity: Int(rate * duration) + 16)
+        let startedAt = MonotonicClock.nanoseconds()
+        let startedAtEpoch = Self.epochSeconds()
+        @Sendable func second() -> Int { Int((MonotonicClock.nanoseconds() - startedAt) / 1_000_000_000) }
+
+        try await gateway.with {
+            try await withThrowingTaskGroup(of: Void.self) { background in
+                for (index, client) in clients.enumerated() {
+                    background.addTask { try? await client.run() }
+                    background.addTask {
+                        for await push in client.pushes {
+                            guard let marker = DeliveryMarker(data: push.data) else { continue }
+                            guard marker.target == index else {
+                                ledger.misdelivered()
+                                continue
+                            }
+                            let latency = (MonotonicClock.nanoseconds() - marker.sentAt) / 1000
+                            ledger.received(marker.sequence, second: second(), latencyMicroseconds: Int(latency))
+                        }
+                    }
+                    // Paced, so that the start is not itself a connection storm.
+                    if (index + 1) % max(connectRate / 10, 1) == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                background.addTask {
+                    while !Task.isCancelled {
+                        ledger.sampleConnected(clients.count { $0.state == .open }, second: second())
+                        try? await Task.sleep(for: .seconds(1))
+                    }
+                }
+                for client in clients { _ = try? await client.connected() }
+                if progress {
+                    // Flushed: ops/chaos.sh waits for this line to start its faults.
+                    print("chaos: \(clients.count) clients connected after \(second()) s; pushing \(Int(rate))/s for \(Int(duration)) s")
+                    fflush(nil)
+                }
+                let loadStart = MonotonicClock.nanoseconds()
+                let total = Int(rate * duration)
+                try await withThrowingDiscardingTaskGroup { pushes in
+                    for n in 0..<total {
+                        let due = loadStart + Int64(Double(n) / rate * 1e9)
+                        let wait = due - MonotonicClock.nanoseconds()
+                        if wait > 0 { try await Task.sleep(for: .nanoseconds(wait)) }
+                        let durable = n % 2 == 0
+                        let user = Int.random(in: 0..<clients.count)
+                        let sequence = ledger.sent(second: second(), durable: durable)
+                        let marker = DeliveryMarker(source: 0, target: user, sequence: sequence, sentAt: MonotonicClock.nanoseconds())
+                        pushes.addTask {
+                            do {
+                                let outcome = try await gateway.pushOutcome(
+                                    via: n, to: Self.user(user), content: marker.content(padding: "", json: false), durable: durable
+                                )
+                                ledger.answered(sequence, outcome.stored || !outcome.offline ? .owed : .offline)
+                            } catch let error as RPCError {
+                                ledger.answered(sequence, .refused, refusal: "\(error.code)")
+                            } catch {
+                                ledger.answered(sequence, .refused, refusal: "other")
+                            }
+                        }
+                    }
+                }
+                if progress {
+                    print("chaos: load done at \(second()) s; \(Int(settle)) s for late deliveries")
+                    fflush(nil)
+                }
+                try await Task.sleep(for: .seconds(settle))
+                background.cancelAll()
+            }
+        }
+        return ChaosReport(ledger: ledger, startedAtEpoch: startedAtEpoch, clients: clients.count, rate: rate)
+    }
+
+    static func user(_ index: Int) -> String { "chaos-\(index)" }
+
+    static func epochSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+}

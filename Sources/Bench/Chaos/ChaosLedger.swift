@@ -1,0 +1,85 @@
+import Synchronization
+
+/// Every push of a chaos run, booked by the second it was sent: what the Gateway API
+/// answered, how many times it reached its user's client (after the client library's
+/// dedupe), and how late. Faults are laid over these seconds afterwards.
+final class ChaosLedger: Sendable {
+    enum Answer: UInt8, Sendable {
+        case pending
+        /// Stored in the inbox (durable) or delivered to a connection (plain): owed to the client.
+        case owed
+        /// A plain push to a user nobody held at that moment: not owed.
+        case offline
+        /// The call failed (a gRPC status): not owed.
+        case refused
+    }
+
+    struct Push {
+        var second: Int32
+        var durable: Bool
+        var answer = Answer.pending
+        var deliveries: UInt8 = 0
+        var latencyMicroseconds: Int32 = -1
+    }
+
+    struct State {
+        var pushes: [Push] = []
+        var refusals: [String: Int] = [:]
+        var misdelivered = 0
+        /// Pushes received per second (all of them, by when they arrived).
+        var received: [Int] = []
+        /// Clients connected, sampled each second.
+        var connected: [Int] = []
+    }
+
+    private let state: Mutex<State>
+
+    init(capacity: Int) {
+        var state = State()
+        state.pushes.reserveCapacity(capacity)
+        self.state = Mutex(state)
+    }
+
+    /// Books a push about to be sent; its sequence number.
+    func sent(second: Int, durable: Bool) -> Int {
+        state.withLock { state in
+            state.pushes.append(Push(second: Int32(second), durable: durable))
+            return state.pushes.count - 1
+        }
+    }
+
+    func answered(_ sequence: Int, _ answer: Answer, refusal: String? = nil) {
+        state.withLock { state in
+            state.pushes[sequence].answer = answer
+            if let refusal { state.refusals[refusal, default: 0] += 1 }
+        }
+    }
+
+    func received(_ sequence: Int, second: Int, latencyMicroseconds: Int) {
+        state.withLock { state in
+            if state.received.count <= second { state.received.append(contentsOf: repeatElement(0, count: second + 1 - state.received.count)) }
+            state.received[second] += 1
+            guard state.pushes.indices.contains(sequence) else {
+                state.misdelivered += 1
+                return
+            }
+            state.pushes[sequence].deliveries &+= 1
+            if state.pushes[sequence].latencyMicroseconds < 0 {
+                state.pushes[sequence].latencyMicroseconds = Int32(clamping: latencyMicroseconds)
+            }
+        }
+    }
+
+    var snapshot: State { state.withLock { $0 } }
+
+    func misdelivered() {
+        state.withLock { $0.misdelivered += 1 }
+    }
+
+    func sampleConnected(_ count: Int, second: Int) {
+        state.withLock { state in
+            if state.connected.count <= second { state.connected.append(contentsOf: repeatElement(0, count: second + 1 - state.connected.count)) }
+            state.connected[second] = count
+        }
+    }
+}

@@ -1,0 +1,94 @@
+#if canImport(FoundationEssentials)
+package import FoundationEssentials
+#else
+package import Foundation
+#endif
+
+/// A chaos run second by second (by when pushes were sent) and in all: what `ops/chaos.sh`
+/// lays its faults over. A push is *lost* when it was owed (a durable one stored, a plain
+/// one delivered to a connection) and never reached its client; *duplicated* when it reached
+/// it more than once after the client library's dedupe.
+package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
+    package struct Second: Codable, Sendable {
+        /// Seconds since the start.
+        package var t: Int
+        package var sent = 0
+        package var owed = 0
+        package var refused = 0
+        package var offline = 0
+        package var durableLost = 0
+        package var durableDuplicated = 0
+        package var plainLost = 0
+        package var plainDuplicated = 0
+        /// Owed pushes that arrived.
+        package var delivered = 0
+        /// Pushes that arrived in this second (whenever sent).
+        package var received = 0
+        package var connected = 0
+        /// Of this second's owed pushes that arrived, in milliseconds.
+        package var p50: Double?
+        package var p99: Double?
+    }
+
+    package var startedAtEpoch: Double
+    package var clients: Int
+    package var rate: Double
+    package var seconds: [Second]
+    package var refusals: [String: Int]
+    package var misdelivered: Int
+
+    init(ledger: ChaosLedger, startedAtEpoch: Double, clients: Int, rate: Double) {
+        self.startedAtEpoch = startedAtEpoch
+        self.clients = clients
+        self.rate = rate
+        let state = ledger.snapshot
+        let count = max(state.received.count, state.connected.count, Int(state.pushes.last?.second ?? 0) + 1)
+        var seconds = (0..<count).map { Second(t: $0) }
+        var latencies = [[Int32]](repeating: [], count: count)
+        for push in state.pushes {
+            let t = Int(push.second)
+            seconds[t].sent += 1
+            switch push.answer {
+            case .owed:
+                seconds[t].owed += 1
+                if push.deliveries == 0 {
+                    if push.durable { seconds[t].durableLost += 1 } else { seconds[t].plainLost += 1 }
+                } else {
+                    seconds[t].delivered += 1
+                    latencies[t].append(push.latencyMicroseconds)
+                    if push.deliveries > 1 {
+                        if push.durable { seconds[t].durableDuplicated += 1 } else { seconds[t].plainDuplicated += 1 }
+                    }
+                }
+            case .refused, .pending: seconds[t].refused += 1
+            case .offline: seconds[t].offline += 1
+            }
+        }
+        for t in 0..<count {
+            if t < state.received.count { seconds[t].received = state.received[t] }
+            if t < state.connected.count { seconds[t].connected = state.connected[t] }
+            let sorted = latencies[t].sorted()
+            if !sorted.isEmpty {
+                seconds[t].p50 = Double(sorted[sorted.count / 2]) / 1000
+                seconds[t].p99 = Double(sorted[min(sorted.count - 1, sorted.count * 99 / 100)]) / 1000
+            }
+        }
+        self.seconds = seconds
+        refusals = state.refusals
+        misdelivered = state.misdelivered
+    }
+
+    package var description: String {
+        func sum(_ key: KeyPath<Second, Int>) -> Int { seconds.reduce(0) { $0 + $1[keyPath: key] } }
+        return "chaos: \(sum(\.sent)) pushes sent, \(sum(\.owed)) owed, \(sum(\.delivered)) delivered; "
+            + "durable lost \(sum(\.durableLost)), duplicated \(sum(\.durableDuplicated)); plain lost \(sum(\.plainLost)), duplicated \(sum(\.plainDuplicated)); "
+            + "misdelivered \(misdelivered); refused \(sum(\.refused))"
+            + (refusals.isEmpty ? "" : " (" + refusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
+    }
+
+    package func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+}

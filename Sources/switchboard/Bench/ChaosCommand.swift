@@ -1,0 +1,33 @@
+import ArgumentParser
+import Bench
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `switchboard bench chaos`: the steady load `ops/chaos.sh` injects its faults into.
+struct ChaosCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chaos",
+        abstract: "Steady pushes (half durable) to clients of the Swift client library while faults are injected from outside; books every push by the second it was sent."
+    )
+    @OptionGroup var options: BenchOptions
+    @OptionGroup var gateway: GatewayOptions
+    @Option(help: "Clients (the client library, reconnecting on its own), spread over --urls.") var clients: Int = 2000
+    @Option(help: "Pushes per second through the Gateway API, in all; every other one durable.") var rate: Double = 500
+    @Option(help: "Seconds of load.") var duration: Double = 60
+    @Option(help: "Seconds after the load for late deliveries before a push counts as lost.") var settle: Double = 15
+    @Option(help: "Write the report (second by second) to this JSON file.") var report: String?
+
+    func run() async throws {
+        var benchmark = ChaosBenchmark(
+            urls: options.urls, gateways: try gateway.endpoints(), secret: try options.secret(), pushSecret: try gateway.secret(),
+            clients: clients, rate: rate, duration: duration
+        )
+        benchmark.settle = settle
+        let result = try await benchmark.run()
+        print(result)
+        if let report { try result.json().write(to: URL(fileURLWithPath: report)) }
+    }
+}

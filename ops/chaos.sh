@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# The reliability scorecard: 3 nodes, Redis and the reference backends as separate
+# processes, steady load from `switchboard bench chaos` (clients of the Swift client library,
+# pushes through the Gateway API, every other one durable), and one fault at a time with a
+# recovery in between. Writes the generator's second-by-second report, the faults' times,
+# and then docs/reliability.md and its chart (ops/lib/chaos-report.py).
+#
+#   ops/chaos.sh                         # the full pass
+#   CLIENTS=2000 RATE=500 SHORT=1 ops/chaos.sh   # the short pass (fewer faults, shorter holds)
+#
+# SWITCHBOARD_BIN: the binary to run (default: a release build). OUT: where the run's files
+# go (default docs/chaos). REPORT: the Markdown to write (default docs/reliability.md; empty:
+# none). PORT: the first of the ports used (default 18500).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source ops/lib/bench-env.sh
+out=${OUT:-docs/chaos}
+report=${REPORT-docs/reliability.md}
+clients=${CLIENTS:-2000}
+rate=${RATE:-500}
+base=${PORT:-18500}
+redis_port=$((base + 95))
+backend_port=$((base + 80))
+work=$(mktemp -d /tmp/switchboard-chaos.XXXXXX)
+mkdir -p "$out"
+faults="$out/faults.tsv"
+: >"$faults"
+declare -A pids
+
+node_port() { echo $((base + 10 * ($1 - 1))); }
+gateways() { for n in 1 2 3; do printf '127.0.0.1:%d ' $(($(node_port "$n") + 1)); done; }
+urls() { for n in 1 2 3; do printf 'ws://127.0.0.1:%d/ws ' "$(node_port "$n")"; done; }
+now() { date +%s.%N; }
+
+start_redis() {
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly "${1:-yes}" --appendfsync everysec \
+        --dir "$work" --loglevel warning >>"$work/redis.log" 2>&1 &
+    pids[redis]=$!
+    for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return; sleep 0.1; done
+    echo "redis-server did not start" >&2
+    return 1
+}
+start_backends() {
+    "$bin" backends --location-port "$backend_port" --chat-port $((backend_port + 1)) --notification-port $((backend_port + 2)) \
+        --gateway "$(gateways | tr ' ' ',' | sed 's/,$//')" >>"$work/backends.log" 2>&1 &
+    pids[backends]=$!
+}
+start_node() {
+    local port
+    port=$(node_port "$1")
+    "$bin" node --node-id "node-$1" --port "$port" --grpc-port $((port + 1)) --redis "redis://127.0.0.1:$redis_port" \
+        --location-backend "127.0.0.1:$backend_port" --chat-backend "127.0.0.1:$((backend_port + 1))" \
+        --notification-backend "127.0.0.1:$((backend_port + 2))" --drain-window 5 >>"$work/node-$1.log" 2>&1 &
+    pids[node-$1]=$!
+    for _ in $(seq 150); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return; sleep 0.2; done
+    echo "node-$1 did not become ready (log: $work/node-$1.log)" >&2
+    return 1
+}
+stop_all() {
+    for name in "${!pids[@]}"; do kill -KILL "${pids[$name]}" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap stop_all EXIT
+
+# Resident memory (KiB) and open descriptors of the three nodes, summed.
+node_usage() {
+    local rss=0 fds=0 n pid
+    for n in 1 2 3; do
+        pid=${pids[node-$n]}
+        [ -d "/proc/$pid" ] || continue
+        rss=$((rss + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")))
+        fds=$((fds + $(ls "/proc/$pid/fd" | wc -l)))
+    done
+    echo "$rss $fds"
+}
+
+# fault NAME HOLD COMMAND-TO-INJECT COMMAND-TO-END: one row of faults.tsv (name, start, end
+# of the fault, end of its recovery window, node RSS and fds before and after).
+fault() {
+    local name=$1 hold=$2 inject=$3 heal=$4 before after start end
+    before=$(node_usage)
+    start=$(now)
+    echo "chaos: $name"
+    eval "$inject"
+    sleep "$hold"
+    eval "$heal"
+    end=$(now)
+    sleep "$recovery"
+    after=$(node_usage)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$start" "$end" "$(now)" "$before" "$after" >>"$faults"
+}
+
+start_redis yes
+start_backends
+for n in 1 2 3; do start_node "$n"; done
+
+if [ -n "${SHORT:-}" ]; then
+    recovery=15
+    plan=(node-kill redis-stall redis-kill-aof)
+else
+    recovery=25
+    plan=(node-kill node-drain redis-kill-aof redis-kill-plain redis-stall backend-kill backend-hang)
+fi
+warmup=10
+per_fault=$((recovery + 12))
+duration=$((warmup + per_fault * ${#plan[@]}))
+
+# shellcheck disable=SC2046
+"$bin" bench chaos --urls $(urls) --gateways $(gateways) --clients "$clients" --rate "$rate" --duration "$duration" \
+    --settle 20 --report "$out/chaos.json" >"$work/generator.log" 2>&1 &
+generator=$!
+for _ in $(seq 600); do grep -q "clients connected" "$work/generator.log" && break; sleep 0.5; done
+grep -q "clients connected" "$work/generator.log" || { cat "$work/generator.log"; echo "the clients did not connect" >&2; exit 1; }
+cat "$work/generator.log"
+sleep "$warmup"
+
+for step in "${plan[@]}"; do
+    case $step in
+    node-kill)
+        fault "node SIGKILL (restarted after 5 s)" 5 'kill -KILL ${pids[node-2]}' 'start_node 2' ;;
+    node-drain)
+        fault "node drain (SIGTERM, started again)" 0 'kill -TERM ${pids[node-3]}; wait ${pids[node-3]} || true' 'start_node 3' ;;
+    redis-kill-aof)
+        fault "Redis SIGKILL + restart (appendonly)" 2 'kill -KILL ${pids[redis]}' 'start_redis yes' ;;
+    redis-kill-plain)
+        fault "Redis SIGKILL + restart (no persistence)" 2 'kill -KILL ${pids[redis]}; rm -rf "$work"/appendonlydir' 'start_redis no' ;;
+    redis-stall)
+        fault "Redis stalled 5 s (SIGSTOP / SIGCONT)" 5 'kill -STOP ${pids[redis]}' 'kill -CONT ${pids[redis]}' ;;
+    backend-kill)
+        fault "backends SIGKILL + restart" 2 'kill -KILL ${pids[backends]}' 'start_backends' ;;
+    backend-hang)
+        fault "backends hang 10 s (SIGSTOP)" 10 'kill -STOP ${pids[backends]}' 'kill -CONT ${pids[backends]}' ;;
+    esac
+done
+
+wait "$generator" || { cat "$work/generator.log"; echo "the generator failed" >&2; exit 1; }
+tail -1 "$work/generator.log"
+rm -rf "$work"
+python3 ops/lib/chaos-report.py "$out/chaos.json" "$faults" --clients "$clients" --rate "$rate" \
+    --chart "$out/chaos.svg" ${report:+--markdown "$report"}

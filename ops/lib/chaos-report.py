@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""Lays the faults of an ops/chaos.sh run over the load generator's second-by-second report
+and writes the scorecard: a Markdown table (one row per fault) and an SVG chart of the
+delivery rate with each fault marked.
+
+    chaos-report.py CHAOS.json FAULTS.tsv --clients N --rate R [--chart OUT.svg] [--markdown OUT.md]
+
+A fault's window runs from its injection to the end of the recovery that follows it.
+"Normal again" is the first second from the injection on that starts three seconds in a row
+with nothing lost, nothing refused and at least 90 % of the offered rate arriving."""
+import argparse, json, os, platform, statistics, subprocess, time
+from datetime import datetime, timezone
+
+parser = argparse.ArgumentParser()
+parser.add_argument("report")
+parser.add_argument("faults")
+parser.add_argument("--clients", type=int, required=True)
+parser.add_argument("--rate", type=float, required=True)
+parser.add_argument("--chart")
+parser.add_argument("--markdown")
+args = parser.parse_args()
+
+report = json.load(open(args.report))
+seconds = report["seconds"]
+start_epoch = report["startedAtEpoch"]
+faults = []
+for line in open(args.faults):
+    name, start, end, until, before, after = line.rstrip("\n").split("\t")
+    faults.append({
+        "name": name,
+        "start": float(start) - start_epoch, "end": float(end) - start_epoch, "until": float(until) - start_epoch,
+        "before": [int(x) for x in before.split()], "after": [int(x) for x in after.split()],
+    })
+
+
+def window(lo, hi):
+    return [s for s in seconds if lo <= s["t"] < hi]
+
+
+def total(rows, key):
+    return sum(r[key] for r in rows)
+
+
+def p99(rows):
+    values = [r["p99"] for r in rows if r.get("p99") is not None]
+    return max(values) if values else None
+
+
+def bad(r):
+    return r["durableLost"] + r["plainLost"] + r["refused"] > 0 or r["received"] < 0.9 * args.rate
+
+
+def normal_again(fault):
+    first = int(fault["start"])
+    rows = {s["t"]: s for s in seconds}
+    for t in range(first, int(fault["until"]) + 1):
+        run = [rows.get(t + k) for k in range(3)]
+        if all(r is not None and not bad(r) for r in run):
+            return t - fault["start"]
+    return None
+
+
+def connected_again(fault):
+    for s in seconds:
+        if s["t"] >= fault["end"] and s["connected"] >= args.clients:
+            return max(0.0, s["t"] - fault["end"])
+    return None
+
+
+def ms(value):
+    return "—" if value is None else (f"{value:.0f} ms" if value >= 10 else f"{value:.1f} ms")
+
+
+def secs(value):
+    return "not within the window" if value is None else f"{max(value, 0):.0f} s"
+
+
+rows = []
+for f in faults:
+    w = window(int(f["start"]), int(f["until"]))
+    during = window(int(f["start"]), int(f["end"]) + 1)
+    after = window(int(f["end"]) + 1, int(f["until"]))
+    rows.append({
+        "name": f["name"], "sent": total(w, "sent"), "owed": total(w, "owed"), "refused": total(w, "refused"),
+        "durableLost": total(w, "durableLost"), "durableDuplicated": total(w, "durableDuplicated"),
+        "plainLost": total(w, "plainLost"), "plainDuplicated": total(w, "plainDuplicated"),
+        "normal": normal_again(f), "connected": connected_again(f), "p99During": p99(during), "p99After": p99(after),
+        "rss": (f["before"][0] // 1024, f["after"][0] // 1024), "fds": (f["before"][1], f["after"][1]),
+    })
+
+warm = [s for s in seconds if faults and s["t"] < int(faults[0]["start"]) and s["sent"] > 0]
+baseline_p99 = statistics.median([s["p99"] for s in warm if s.get("p99") is not None]) if warm else None
+totals = {k: total(seconds, k) for k in ["sent", "owed", "refused", "durableLost", "durableDuplicated", "plainLost", "plainDuplicated"]}
+print(json.dumps({"faults": rows, "totals": totals, "misdelivered": report["misdelivered"], "refusals": report["refusals"]}, indent=1))
+
+if args.chart:
+    width, height, left, top, bottom = 960, 320, 60, 20, 40
+    last = max(s["t"] for s in seconds) if seconds else 1
+    peak = max([s["received"] for s in seconds] + [args.rate]) * 1.1
+    x = lambda t: left + (width - left - 20) * t / max(last, 1)
+    y = lambda v: top + (height - top - bottom) * (1 - v / peak)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+             f'<rect width="{width}" height="{height}" fill="white"/>']
+    for i, f in enumerate(faults):
+        parts.append(f'<rect x="{x(f["start"]):.1f}" y="{top}" width="{max(x(f["end"]) - x(f["start"]), 2):.1f}" height="{height - top - bottom}" fill="#f4c7c3"/>')
+        parts.append(f'<text x="{x(f["start"]) + 2:.1f}" y="{top + 12 + 12 * (i % 3)}" fill="#a33">{i + 1}</text>')
+    parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y(args.rate):.1f}" y2="{y(args.rate):.1f}" stroke="#999" stroke-dasharray="4 3"/>')
+    points = " ".join(f"{x(s['t']):.1f},{y(s['received']):.1f}" for s in seconds)
+    parts.append(f'<polyline points="{points}" fill="none" stroke="#1f5fa8" stroke-width="1.5"/>')
+    lost = [s for s in seconds if s["durableLost"] + s["plainLost"] > 0]
+    for s in lost:
+        parts.append(f'<circle cx="{x(s["t"]):.1f}" cy="{y(0) - 4:.1f}" r="3" fill="#c00"><title>{s["durableLost"]} durable, {s["plainLost"]} plain lost</title></circle>')
+    parts.append(f'<line x1="{left}" x2="{left}" y1="{top}" y2="{height - bottom}" stroke="#333"/>')
+    parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{height - bottom}" y2="{height - bottom}" stroke="#333"/>')
+    parts.append(f'<text x="4" y="{y(args.rate) + 4:.1f}">{int(args.rate)}/s</text><text x="4" y="{y(0):.1f}">0</text>')
+    parts.append(f'<text x="{left}" y="{height - 12}">pushes arriving per second over {last} s (blue), offered rate (dashed), faults (shaded, numbered as in the table), seconds with losses (red dots)</text>')
+    parts.append("</svg>")
+    open(args.chart, "w").write("\n".join(parts) + "\n")
+
+if args.markdown:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    cores = os.cpu_count()
+    chart = os.path.relpath(args.chart, os.path.dirname(os.path.abspath(args.markdown))) if args.chart else None
+    lines = [
+        "# Reliability scorecard",
+        "",
+        "What each fault costs under steady load, measured from outside: 3 nodes, Redis and the",
+        "reference backends as separate processes on one machine; clients of the Swift client library",
+        "(its reconnect policy, inbox resume and dedupe) spread over the nodes; a backend pushing to",
+        "random users through the Gateway API, every other push durable. One fault at a time, each",
+        "followed by a recovery window. Regenerated by `ops/chaos.sh` (this page, its chart and",
+        "`docs/chaos/`).",
+        "",
+        f"Run: commit `{commit}`, {datetime.now(timezone.utc).strftime('%Y-%m-%d')}, {cores} cores, Linux {platform.release()};",
+        f"{args.clients:,} clients, {int(args.rate):,} pushes/s offered; {totals['sent']:,} pushes in all, "
+        f"{report['misdelivered']} misdelivered.",
+        "",
+    ]
+    if chart:
+        lines += [f"![Pushes arriving per second, faults shaded]({chart})", ""]
+    lines += [
+        "| # | fault | pushes sent in its window | durable lost | durable duplicated | plain lost | plain duplicated | refused (errors answered) | delivery normal again after | all clients connected again after healing | p99 during / after | node RSS before → after | node fds before → after |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for i, r in enumerate(rows):
+        lines.append(
+            f"| {i + 1} | {r['name']} | {r['sent']:,} | **{r['durableLost']}** | **{r['durableDuplicated']}** | {r['plainLost']} | {r['plainDuplicated']} | "
+            f"{r['refused']} | {secs(r['normal'])} | {secs(r['connected'])} | {ms(r['p99During'])} / {ms(r['p99After'])} | "
+            f"{r['rss'][0]} → {r['rss'][1]} MiB | {r['fds'][0]} → {r['fds'][1]} |"
+        )
+    refusals = ", ".join(f"{k} {v}" for k, v in sorted(report["refusals"].items())) or "none"
+    lines += [
+        "",
+        f"Before the first fault: p99 {ms(baseline_p99)}. Refusals by gRPC code over the whole run: {refusals}.",
+        "",
+        "- **Lost**: owed to the client — a durable push the node stored, a plain push it delivered",
+        "  to a connection — and never received (after a settling period at the end).",
+        "  **Duplicated**: received more than once after the client library's dedupe. Durable",
+        "  pushes are owed exactly once; plain pushes are at most once, so a plain push in flight",
+        "  to a socket that dies is lost by design and counted here.",
+        "- **Refused**: the Gateway API answered with an error (the backend knows; nothing is",
+        "  owed). The generator does not retry, so this is what a backend would retry.",
+        "- **Normal again**: from the injection, the first of three seconds in a row with nothing",
+        "  lost, nothing refused and ≥ 90 % of the offered rate arriving.",
+        "",
+    ]
+    open(args.markdown, "w").write("\n".join(lines))
