@@ -8,6 +8,8 @@
 #   ops/chaos.sh                         # the full pass
 #   CLIENTS=2000 RATE=500 SHORT=1 ops/chaos.sh   # the short pass (fewer faults, shorter holds)
 #
+# REQUIRE_ZERO=1 fails the run (exit 1) unless no durable push was lost or duplicated and
+# nothing was misdelivered (the short pass in scripts/test.sh).
 # SWITCHBOARD_BIN: the binary to run (default: a release build). OUT: where the run's files
 # go (default docs/chaos). REPORT: the Markdown to write (default docs/reliability.md; empty:
 # none). PORT: the first of the ports used (default 18500).
@@ -34,7 +36,7 @@ now() { date +%s.%N; }
 
 start_redis() {
     redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly "${1:-yes}" --appendfsync everysec \
-        --dir "$work" --loglevel warning >>"$work/redis.log" 2>&1 &
+        --dir "$work" --loglevel warning >>"$work/redis.log" 2>&1 3>&- &
     pids[redis]=$!
     for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return; sleep 0.1; done
     echo "redis-server did not start" >&2
@@ -42,7 +44,7 @@ start_redis() {
 }
 start_backends() {
     "$bin" backends --location-port "$backend_port" --chat-port $((backend_port + 1)) --notification-port $((backend_port + 2)) \
-        --gateway "$(gateways | tr ' ' ',' | sed 's/,$//')" >>"$work/backends.log" 2>&1 &
+        --gateway "$(gateways | tr ' ' ',' | sed 's/,$//')" >>"$work/backends.log" 2>&1 3>&- &
     pids[backends]=$!
 }
 start_node() {
@@ -50,7 +52,7 @@ start_node() {
     port=$(node_port "$1")
     "$bin" node --node-id "node-$1" --port "$port" --grpc-port $((port + 1)) --redis "redis://127.0.0.1:$redis_port" \
         --location-backend "127.0.0.1:$backend_port" --chat-backend "127.0.0.1:$((backend_port + 1))" \
-        --notification-backend "127.0.0.1:$((backend_port + 2))" --drain-window 5 >>"$work/node-$1.log" 2>&1 &
+        --notification-backend "127.0.0.1:$((backend_port + 2))" --drain-window 5 >>"$work/node-$1.log" 2>&1 3>&- &
     pids[node-$1]=$!
     for _ in $(seq 150); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return; sleep 0.2; done
     echo "node-$1 did not become ready (log: $work/node-$1.log)" >&2
@@ -102,13 +104,16 @@ else
     plan=(node-kill node-drain redis-kill-aof redis-kill-plain redis-stall backend-kill backend-hang)
 fi
 warmup=10
-per_fault=$((recovery + 12))
-duration=$((warmup + per_fault * ${#plan[@]}))
 
+# The load runs until the faults are done: the generator stops when its stdin (this
+# script's end of a FIFO) closes; the duration is only a cap.
+mkfifo "$work/load"
 # shellcheck disable=SC2046
-"$bin" bench chaos --urls $(urls) --gateways $(gateways) --clients "$clients" --rate "$rate" --duration "$duration" \
-    --settle 20 --report "$out/chaos.json" >"$work/generator.log" 2>&1 &
+"$bin" bench chaos --urls $(urls) --gateways $(gateways) --clients "$clients" --rate "$rate" --duration 3600 --until-input-ends \
+    --settle 60 --report "$out/chaos.json" <"$work/load" >"$work/generator.log" 2>&1 &
 generator=$!
+# Processes started from here on (restarted nodes, Redis) must not hold the FIFO open.
+exec 3>"$work/load"
 for _ in $(seq 600); do grep -q "clients connected" "$work/generator.log" && break; sleep 0.5; done
 grep -q "clients connected" "$work/generator.log" || { cat "$work/generator.log"; echo "the clients did not connect" >&2; exit 1; }
 cat "$work/generator.log"
@@ -133,8 +138,19 @@ for step in "${plan[@]}"; do
     esac
 done
 
+sleep "$warmup"
+exec 3>&-
+# The generator settles for at most 60 s, then writes its report: give it 3 minutes.
+for _ in $(seq 360); do kill -0 "$generator" 2>/dev/null || break; sleep 0.5; done
+if kill -0 "$generator" 2>/dev/null; then
+    kill -KILL "$generator"
+    cat "$work/generator.log"
+    echo "the generator did not finish within 3 minutes of the load's end (logs: $work)" >&2
+    exit 1
+fi
 wait "$generator" || { cat "$work/generator.log"; echo "the generator failed" >&2; exit 1; }
 tail -1 "$work/generator.log"
 rm -rf "$work"
+# shellcheck disable=SC2086
 python3 ops/lib/chaos-report.py "$out/chaos.json" "$faults" --clients "$clients" --rate "$rate" \
-    --chart "$out/chaos.svg" ${report:+--markdown "$report"}
+    --chart "$out/chaos.svg" ${report:+--markdown "$report"} ${REQUIRE_ZERO:+--require-zero}

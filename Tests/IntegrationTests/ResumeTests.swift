@@ -1,5 +1,7 @@
 import GRPCCore
+import Logging
 import Node
+import RedisClient
 import Routing
 import SwiftProtobuf
 import SwitchboardProtocol
@@ -167,6 +169,38 @@ struct ResumeTests {
             let push = try #require(try await tess.receiveJSON()["push"] as? [String: Any])
             #expect(push["data"] as? Int == 2)
             #expect(push["position"] == nil)
+        }
+    }
+
+    @Test("a durable push stored while the node's subscriber is cut off from Redis reaches the connection once the subscriber is back, with no later push to reveal it")
+    func caughtUpAfterRelayCut() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.kill() }
+        try await withCluster(nodes: 1, redis: redis) { cluster in
+            let node = cluster.nodes[0]
+            let vera = try await node.connect("vera")
+            let before = try await Self.push("vera", kind: "alert", durable: true, "before", port: node.grpcPort)
+            #expect(before.stored)
+            #expect(try await vera.receiveJSON()["push"].flatMap { ($0 as? [String: Any])?["data"] as? String } == "before")
+
+            // Cut the node's subscriber off while its command connections stay: Redis takes
+            // no new client, and the subscriber's connection is killed.
+            let probe = RedisConnection(endpoint: redis.endpoint, logger: Logger(label: "probe"))
+            let clients = (try await probe.send("CLIENT", "LIST").string ?? "").split(whereSeparator: \.isNewline).count
+            _ = try await probe.send("CONFIG", "SET", "maxclients", "\(clients - 1)")
+            _ = try await probe.send("CLIENT", "KILL", "TYPE", "pubsub")
+            let missed = try await Self.push("vera", kind: "alert", durable: true, "while cut", port: node.grpcPort)
+            #expect(missed.stored, "stored through the node's command connection")
+            _ = try await probe.send("CONFIG", "SET", "maxclients", "10000")
+
+            // Nothing else is pushed: only the catch-up can bring it.
+            let caughtUp = try #require(try await vera.receiveJSON()["push"] as? [String: Any])
+            #expect(caughtUp["data"] as? String == "while cut")
+            #expect((caughtUp["position"] as? [String: Any])?["offset"] as? Int == Int(missed.offset))
+            #expect((caughtUp["position"] as? [String: Any])?["epoch"] as? String == missed.epoch)
+            // And once: a later push follows it directly.
+            _ = try await Self.push("vera", kind: "alert", durable: true, "after", port: node.grpcPort)
+            #expect(try await vera.receiveJSON()["push"].flatMap { ($0 as? [String: Any])?["data"] as? String } == "after")
         }
     }
 

@@ -61,6 +61,24 @@ struct InboxCursorTests {
         #expect(texts(sent) == ["welcome", "8", "9"])
     }
 
+    @Test("a catch-up reads after the last durable push sent, or after where the welcome said live pushes continue; never before the welcome")
+    func caughtUpTo() {
+        let cursor = InboxCursor(maxWaiting: 10)
+        var sent: [EncodedFrame] = []
+        _ = cursor.offer(frame("7"), at: at(7), send: { sent.append($0) })
+        #expect(cursor.caughtUpTo == nil, "nothing to catch up before the welcome")
+        cursor.welcome(first: [frame("welcome")], replayedTo: nil, livesAfter: at(6)) { sent.append($0) }
+        #expect(cursor.caughtUpTo == at(7), "the push that waited was sent")
+
+        let fresh = InboxCursor(maxWaiting: 10)
+        fresh.welcome(first: [frame("welcome")], replayedTo: nil, livesAfter: at(12)) { sent.append($0) }
+        #expect(fresh.caughtUpTo == at(12), "no durable push yet: where the welcome said live ones continue")
+        _ = fresh.offer(frame("13"), at: at(13), send: { sent.append($0) })
+        #expect(fresh.caughtUpTo == at(13))
+        _ = fresh.offer(frame("13 again"), at: at(13), send: { sent.append($0) })
+        #expect(fresh.caughtUpTo == at(13), "a duplicate moves nothing")
+    }
+
     @Test("a new epoch (the inbox expired and began again) is not taken for a duplicate")
     func newEpoch() {
         let cursor = InboxCursor(maxWaiting: 10)

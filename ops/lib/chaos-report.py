@@ -3,7 +3,7 @@
 and writes the scorecard: a Markdown table (one row per fault) and an SVG chart of the
 delivery rate with each fault marked.
 
-    chaos-report.py CHAOS.json FAULTS.tsv --clients N --rate R [--chart OUT.svg] [--markdown OUT.md]
+    chaos-report.py CHAOS.json FAULTS.tsv --clients N --rate R [--chart OUT.svg] [--markdown OUT.md] [--require-zero]
 
 A fault's window runs from its injection to the end of the recovery that follows it.
 "Normal again" is the first second from the injection on that starts three seconds in a row
@@ -18,6 +18,7 @@ parser.add_argument("--clients", type=int, required=True)
 parser.add_argument("--rate", type=float, required=True)
 parser.add_argument("--chart")
 parser.add_argument("--markdown")
+parser.add_argument("--require-zero", action="store_true", help="exit 1 unless no durable push was lost or duplicated and none misdelivered")
 args = parser.parse_args()
 
 report = json.load(open(args.report))
@@ -165,3 +166,13 @@ if args.markdown:
         "",
     ]
     open(args.markdown, "w").write("\n".join(lines))
+
+if args.require_zero:
+    broken = [f"{r['name']}: {r['durableLost']} durable lost, {r['durableDuplicated']} duplicated" for r in rows if r["durableLost"] or r["durableDuplicated"]]
+    if totals["durableLost"] or totals["durableDuplicated"] or report["misdelivered"]:
+        broken.append(f"whole run: {totals['durableLost']} durable lost, {totals['durableDuplicated']} duplicated, {report['misdelivered']} misdelivered")
+    if totals["sent"] == 0 or totals["owed"] == 0:
+        broken.append("no push was sent or owed: the load did not run")
+    for line in broken:
+        print("FAIL " + line)
+    raise SystemExit(1 if broken else 0)

@@ -7,6 +7,7 @@ package import GRPCSupport
 import Logging
 import SwitchboardClient
 import SwitchboardProtocol
+import Synchronization
 
 /// Steady traffic for faults injected from outside (`ops/chaos.sh`): `clients` connections
 /// made with the Swift client library — its reconnect policy, inbox resume and dedupe, as
@@ -22,10 +23,13 @@ package struct ChaosBenchmark: Sendable {
     package var clients: Int
     /// Pushes per second offered, in all.
     package var rate: Double
-    /// Seconds of load.
+    /// Seconds of load (at most, with `untilInputEnds`).
     package var duration: Double
-    /// Seconds after the load for late deliveries (reconnects, resumes) before booking losses.
-    package var settle: Double = 15
+    /// The load stops when this process's stdin closes: the fault script says when it is done.
+    package var untilInputEnds = false
+    /// The most seconds after the load for late deliveries (reconnects, resumes) before
+    /// booking losses; less once every durable push owed has arrived (at least 5).
+    package var settle: Double = 30
     /// New connections per second at the start.
     package var connectRate = 500
     package var progress = true
@@ -94,14 +98,23 @@ package struct ChaosBenchmark: Sendable {
                 }
                 let loadStart = MonotonicClock.nanoseconds()
                 let total = Int(rate * duration)
+                let inputEnded = InputEnd()
+                if untilInputEnds {
+                    // Not a child task: a read of stdin cannot be cancelled, and the run must
+                    // not wait for it at the end.
+                    Task {
+                        await StandardInput.waitForEnd()
+                        inputEnded.set()
+                    }
+                }
                 try await withThrowingDiscardingTaskGroup { pushes in
-                    for n in 0..<total {
+                    for n in 0..<total where !inputEnded.isSet {
                         let due = loadStart + Int64(Double(n) / rate * 1e9)
                         let wait = due - MonotonicClock.nanoseconds()
                         if wait > 0 { try await Task.sleep(for: .nanoseconds(wait)) }
                         let durable = n % 2 == 0
                         let user = Int.random(in: 0..<clients.count)
-                        let sequence = ledger.sent(second: second(), durable: durable)
+                        let sequence = ledger.sent(second: second(), durable: durable, target: user)
                         let marker = DeliveryMarker(source: 0, target: user, sequence: sequence, sentAt: MonotonicClock.nanoseconds())
                         pushes.addTask {
                             do {
@@ -118,10 +131,14 @@ package struct ChaosBenchmark: Sendable {
                     }
                 }
                 if progress {
-                    print("chaos: load done at \(second()) s; \(Int(settle)) s for late deliveries")
+                    print("chaos: load done at \(second()) s; up to \(Int(settle)) s for late deliveries")
                     fflush(nil)
                 }
-                try await Task.sleep(for: .seconds(settle))
+                let settleStart = ContinuousClock.now
+                while ContinuousClock.now - settleStart < .seconds(settle) {
+                    try await Task.sleep(for: .milliseconds(500))
+                    if ContinuousClock.now - settleStart >= .seconds(5), ledger.settled { break }
+                }
                 background.cancelAll()
             }
         }
@@ -129,6 +146,13 @@ package struct ChaosBenchmark: Sendable {
     }
 
     static func user(_ index: Int) -> String { "chaos-\(index)" }
+
+    /// Set once stdin has closed.
+    private final class InputEnd: Sendable {
+        private let value = Atomic<Bool>(false)
+        var isSet: Bool { value.load(ordering: .relaxed) }
+        func set() { value.store(true, ordering: .relaxed) }
+    }
 
     static func epochSeconds() -> Double {
         var time = timespec()

@@ -17,6 +17,7 @@ final class ChaosLedger: Sendable {
     struct Push {
         var second: Int32
         var durable: Bool
+        var target: Int32
         var answer = Answer.pending
         var deliveries: UInt8 = 0
         var latencyMicroseconds: Int32 = -1
@@ -41,9 +42,9 @@ final class ChaosLedger: Sendable {
     }
 
     /// Books a push about to be sent; its sequence number.
-    func sent(second: Int, durable: Bool) -> Int {
+    func sent(second: Int, durable: Bool, target: Int) -> Int {
         state.withLock { state in
-            state.pushes.append(Push(second: Int32(second), durable: durable))
+            state.pushes.append(Push(second: Int32(second), durable: durable, target: Int32(target)))
             return state.pushes.count - 1
         }
     }
@@ -71,6 +72,14 @@ final class ChaosLedger: Sendable {
     }
 
     var snapshot: State { state.withLock { $0 } }
+
+    /// Every call answered and every durable push owed has arrived: nothing more to wait
+    /// for (a plain push that has not arrived by now never will).
+    var settled: Bool {
+        state.withLock { state in
+            !state.pushes.contains { $0.answer == .pending || ($0.durable && $0.answer == .owed && $0.deliveries == 0) }
+        }
+    }
 
     func misdelivered() {
         state.withLock { $0.misdelivered += 1 }

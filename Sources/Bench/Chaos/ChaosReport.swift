@@ -36,6 +36,14 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
     package var seconds: [Second]
     package var refusals: [String: Int]
     package var misdelivered: Int
+    /// The first durable pushes lost (at most 20): which, to whom, when.
+    package var lostDurable: [LostPush]
+
+    package struct LostPush: Codable, Sendable {
+        package var sequence: Int
+        package var user: String
+        package var t: Int
+    }
 
     init(ledger: ChaosLedger, startedAtEpoch: Double, clients: Int, rate: Double) {
         self.startedAtEpoch = startedAtEpoch
@@ -45,7 +53,11 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         let count = max(state.received.count, state.connected.count, Int(state.pushes.last?.second ?? 0) + 1)
         var seconds = (0..<count).map { Second(t: $0) }
         var latencies = [[Int32]](repeating: [], count: count)
-        for push in state.pushes {
+        var lostDurable: [LostPush] = []
+        for (sequence, push) in state.pushes.enumerated() {
+            if push.durable, push.answer == .owed, push.deliveries == 0, lostDurable.count < 20 {
+                lostDurable.append(LostPush(sequence: sequence, user: ChaosBenchmark.user(Int(push.target)), t: Int(push.second)))
+            }
             let t = Int(push.second)
             seconds[t].sent += 1
             switch push.answer {
@@ -76,6 +88,7 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         self.seconds = seconds
         refusals = state.refusals
         misdelivered = state.misdelivered
+        self.lostDurable = lostDurable
     }
 
     package var description: String {
@@ -84,6 +97,7 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
             + "durable lost \(sum(\.durableLost)), duplicated \(sum(\.durableDuplicated)); plain lost \(sum(\.plainLost)), duplicated \(sum(\.plainDuplicated)); "
             + "misdelivered \(misdelivered); refused \(sum(\.refused))"
             + (refusals.isEmpty ? "" : " (" + refusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
+            + (lostDurable.isEmpty ? "" : "; durable lost: " + lostDurable.map { "#\($0.sequence) to \($0.user) at \($0.t) s" }.joined(separator: ", "))
     }
 
     package func json() throws -> Data {

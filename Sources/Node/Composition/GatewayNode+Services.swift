@@ -57,7 +57,7 @@ extension GatewayNode {
                 onListening: { await onListening(.gatewayAPI, $0) }
             ),
             RelayAttachmentService(
-                bus: session.bus, nodeID: configuration.nodeID, delivery: RelayedDelivery(local: session.registry, metrics: session.metrics)
+                bus: session.bus, nodeID: configuration.nodeID, delivery: RelayedDelivery(local: session.registry, metrics: session.metrics, bus: session.bus, logger: session.logger)
             ),
             ConnectionDrainService(registry: session.registry, window: configuration.drainWindow, logger: session.logger),
         ]

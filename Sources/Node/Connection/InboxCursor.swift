@@ -22,6 +22,8 @@ final class InboxCursor: Sendable {
         /// Pushes that came before the welcome; `position` nil: not a durable one.
         var waiting: [(position: InboxPosition?, frame: EncodedFrame)] = []
         var last: InboxPosition?
+        /// Where the welcome said live pushes continue (after it).
+        var livesAfter: InboxPosition?
     }
 
     private let state = Mutex(State())
@@ -72,10 +74,12 @@ final class InboxCursor: Sendable {
     /// `replayedTo`) goes out, then what waited, in order, past what was replayed. With no
     /// replay (`replayedTo` nil) everything that waited goes out.
     /// Returns the position the welcome should report when the caller asks (see `welcomePosition`).
-    func welcome(first: [EncodedFrame], replayedTo: InboxPosition?, send: (EncodedFrame) -> Void) {
+    /// `livesAfter`: the position the welcome reported (where live pushes continue).
+    func welcome(first: [EncodedFrame], replayedTo: InboxPosition?, livesAfter: InboxPosition? = nil, send: (EncodedFrame) -> Void) {
         state.withLock { state in
             first.forEach(send)
             state.last = replayedTo
+            state.livesAfter = livesAfter
             for (position, frame) in state.waiting {
                 guard let position else {
                     send(frame)
@@ -89,6 +93,12 @@ final class InboxCursor: Sendable {
             state.welcomed = true
             welcomed.store(true, ordering: .releasing)
         }
+    }
+
+    /// After the welcome: the last durable push sent, or where the welcome said live ones
+    /// continue if none was — what a catch-up reads the inbox after. Nil before the welcome.
+    var caughtUpTo: InboxPosition? {
+        state.withLock { $0.welcomed ? ($0.last ?? $0.livesAfter) : nil }
     }
 
     /// Where live pushes continue when nothing is replayed: `position` (where the inbox or

@@ -1,11 +1,16 @@
 import CoreMetrics
 import Identity
+import Logging
 import Routing
 
-/// Local delivery of what other nodes relayed here, counted on the way.
+/// Local delivery of what other nodes relayed here, counted on the way; after a cut in
+/// the relay, what the inbox kept meanwhile (`RelayedDelivery+CatchUp`).
 struct RelayedDelivery: LocalDelivery {
     let local: ConnectionRegistry
     let metrics: NodeMetrics
+    /// Where a catch-up reads the inbox.
+    let bus: any RelayBus
+    let logger: Logger
 
     func deliver(_ push: PushPayload, to audience: PushAudience) -> Int {
         metrics.relayIn.increment()

@@ -29,6 +29,8 @@ final class NodeMetrics: Sendable {
     let presenceErrors: CoreMetrics.Counter
     /// Inbox reads (resume, gap fill) that failed.
     let inboxErrors: CoreMetrics.Counter
+    /// Durable pushes a connection fetched from the inbox after a cut in the relay.
+    let inboxCatchUps: CoreMetrics.Counter
     /// Connects that named a position to resume from, by whether the inbox still reached back that far.
     private let resumed: CoreMetrics.Counter
     private let notRecovered: CoreMetrics.Counter
@@ -65,6 +67,7 @@ final class NodeMetrics: Sendable {
         relayErrors = CoreMetrics.Counter(label: "switchboard_relay_errors_total", dimensions: node, factory: factory)
         presenceErrors = CoreMetrics.Counter(label: "switchboard_presence_errors_total", dimensions: node, factory: factory)
         inboxErrors = CoreMetrics.Counter(label: "switchboard_inbox_errors_total", dimensions: node, factory: factory)
+        inboxCatchUps = CoreMetrics.Counter(label: "switchboard_inbox_catch_ups_total", dimensions: node, factory: factory)
         resumed = CoreMetrics.Counter(label: "switchboard_resumes_total", dimensions: node + [("recovered", "true")], factory: factory)
         notRecovered = CoreMetrics.Counter(label: "switchboard_resumes_total", dimensions: node + [("recovered", "false")], factory: factory)
         ready = CoreMetrics.Gauge(label: "switchboard_ready", dimensions: node, factory: factory)

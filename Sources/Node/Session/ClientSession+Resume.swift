@@ -23,6 +23,7 @@ extension ClientSession {
         welcome.welcome.topics = topics
         var replay: [PushPayload] = []
         var replayedTo: InboxPosition?
+        var livesAfter: InboxPosition?
         do {
             let read = try await services.bus.readInbox(
                 of: connection.user, after: resumeFrom?.offset ?? 0, until: nil, limit: resumeFrom == nil ? 0 : replayLimit,
@@ -34,8 +35,11 @@ extension ClientSession {
                 replayedTo = replay.last?.position ?? start
                 welcome.welcome.inbox.recovered = true
                 welcome.welcome.inbox.position = .init(start)
+                livesAfter = start
             } else {
-                welcome.welcome.inbox.position = .init(connection.inbox.live(from: read.position))
+                let live = connection.inbox.live(from: read.position)
+                welcome.welcome.inbox.position = .init(live)
+                livesAfter = live
                 if resumeFrom != nil { metrics.resumes(recovered: false) }
             }
             if resumeFrom != nil, welcome.welcome.inbox.recovered { metrics.resumes(recovered: true) }
@@ -47,7 +51,7 @@ extension ClientSession {
         let format = connection.format
         let first = [FrameCodec.encode(welcome, as: format)] + replay.map { FrameCodec.encode(push: $0, as: format) }
         let connection = self.connection
-        connection.inbox.welcome(first: first, replayedTo: replayedTo) { connection.enqueue($0) }
+        connection.inbox.welcome(first: first, replayedTo: replayedTo, livesAfter: livesAfter) { connection.enqueue($0) }
     }
 
     /// A replay fills at most half the connection's queue (messages and bytes); what it

@@ -334,11 +334,14 @@ package final class RedisRelayBus: RelayBus {
     }
 
     /// The subscription to a held user's or topic's channel is acknowledged (again, after
-    /// a reconnect): say so on it, and learn from the answer how many others hold it.
+    /// a reconnect): say so on it, and learn from the answer how many others hold it. For a
+    /// user, it may end a cut in the relay: the local delivery catches up (the first
+    /// acknowledgement, for a user newly held, finds no welcomed connection to catch up).
     private func subscribed(to channel: String) {
         guard let subject = subject(of: channel) else { return }
         let (book, name, _) = book(subject)
         guard book.holds(name) else { return }
+        if case .user(let user) = subject { target.value.withLock { $0 }?.relayResumed(user: user) }
         announce(.joined, subject) { result in
             if case .success(let receivers) = result, book.joined(name, receivers: receivers) { self.wakeWaiters(subject) }
         }

@@ -20,4 +20,13 @@ package protocol LocalDelivery: Sendable {
     /// Subscribes this node's connections in `audience` to `topic` (or ends that), each in
     /// turn with its other work; how many were told.
     func change(_ audience: PushAudience, topic: String, subscribe: Bool) -> Int
+    /// The relay to `user`'s connections here was cut and is whole again (the node's
+    /// subscriber reconnected and the user's channel is acknowledged once more): a durable
+    /// push stored meanwhile reached none of them, and they fetch it from the inbox.
+    func relayResumed(user: String)
+}
+
+extension LocalDelivery {
+    /// Nothing to fetch for a delivery that keeps no inbox cursors.
+    package func relayResumed(user: String) {}
 }

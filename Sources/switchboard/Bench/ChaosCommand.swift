@@ -17,8 +17,11 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Clients (the client library, reconnecting on its own), spread over --urls.") var clients: Int = 2000
     @Option(help: "Pushes per second through the Gateway API, in all; every other one durable.") var rate: Double = 500
     @Option(help: "Seconds of load.") var duration: Double = 60
-    @Option(help: "Seconds after the load for late deliveries before a push counts as lost.") var settle: Double = 15
+    @Option(help: "Most seconds after the load for late deliveries before a push counts as lost (less once every durable push has arrived).")
+    var settle: Double = 30
     @Option(help: "Write the report (second by second) to this JSON file.") var report: String?
+    @Flag(help: "Stop the load when stdin closes (at most --duration): the fault script says when it is done.")
+    var untilInputEnds = false
 
     func run() async throws {
         var benchmark = ChaosBenchmark(
@@ -26,6 +29,7 @@ struct ChaosCommand: AsyncParsableCommand {
             clients: clients, rate: rate, duration: duration
         )
         benchmark.settle = settle
+        benchmark.untilInputEnds = untilInputEnds
         let result = try await benchmark.run()
         print(result)
         if let report { try result.json().write(to: URL(fileURLWithPath: report)) }
