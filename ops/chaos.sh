@@ -33,6 +33,8 @@ node_port() { echo $((base + 10 * ($1 - 1))); }
 gateways() { for n in 1 2 3; do printf '127.0.0.1:%d ' $(($(node_port "$n") + 1)); done; }
 urls() { for n in 1 2 3; do printf 'ws://127.0.0.1:%d/ws ' "$(node_port "$n")"; done; }
 now() { date +%s.%N; }
+# Whether the node on port $1 answers /readyz with 200 (Python: no curl on a bare Debian).
+ready() { python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$1/readyz', timeout=1)" 2>/dev/null; }
 
 start_redis() {
     redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly "${1:-yes}" --appendfsync everysec \
@@ -54,7 +56,7 @@ start_node() {
         --location-backend "127.0.0.1:$backend_port" --chat-backend "127.0.0.1:$((backend_port + 1))" \
         --notification-backend "127.0.0.1:$((backend_port + 2))" --drain-window 5 >>"$work/node-$1.log" 2>&1 3>&- &
     pids[node-$1]=$!
-    for _ in $(seq 150); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return; sleep 0.2; done
+    for _ in $(seq 150); do ready "$port" && return; sleep 0.2; done
     echo "node-$1 did not become ready (log: $work/node-$1.log)" >&2
     return 1
 }

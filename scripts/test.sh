@@ -36,6 +36,11 @@ if [ $# -eq 0 ]; then
     # Chromium (screenshots in .build/test-artifacts/browser/), with the binary just built.
     # A test past 5 minutes fails (its `after` hooks kill what it started) instead of hanging.
     SWITCHBOARD_BIN="$(swift build --show-bin-path)/switchboard" node --test --test-timeout=300000 Tests/JavaScript/
+    # The reliability scorecard's short pass: 2,000 clients of the Swift client library,
+    # a node SIGKILL, a Redis stall and a Redis SIGKILL under steady pushes; fails unless
+    # no durable push was lost or duplicated and none misdelivered (docs/reliability.md).
+    SWITCHBOARD_BIN="$(swift build --show-bin-path)/switchboard" SHORT=1 CLIENTS=2000 RATE=300 REQUIRE_ZERO=1 \
+        OUT=.build/test-artifacts/chaos REPORT= ops/chaos.sh
 elif [ "$1" = "javascript" ]; then
     swift build --product switchboard
     SWITCHBOARD_BIN="$(swift build --show-bin-path)/switchboard" node --test --test-timeout=300000 Tests/JavaScript/

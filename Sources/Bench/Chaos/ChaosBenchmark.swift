@@ -6,13 +6,16 @@ import GRPCCore
 package import GRPCSupport
 import Logging
 import SwitchboardClient
+import SwiftProtobuf
 import SwitchboardProtocol
+import SwitchboardWire
 import Synchronization
 
 /// Steady traffic for faults injected from outside (`ops/chaos.sh`): `clients` connections
 /// made with the Swift client library — its reconnect policy, inbox resume and dedupe, as
 /// an application has them — spread over the nodes, and a backend pushing to random users
-/// through the Gateway API at `rate`, every other push durable. Each push is booked by the
+/// through the Gateway API at `rate`, every other push durable; and clients calling the
+/// Location backend through their node at `callRate`. Each push and call is booked by the
 /// second it was sent, on the wall clock so that the faults' times can be laid over the
 /// result (`ChaosReport`).
 package struct ChaosBenchmark: Sendable {
@@ -23,6 +26,9 @@ package struct ChaosBenchmark: Sendable {
     package var clients: Int
     /// Pushes per second offered, in all.
     package var rate: Double
+    /// Backend calls per second (`location.update` from random clients, through the node to
+    /// the Location backend over gRPC).
+    package var callRate: Double = 50
     /// Seconds of load (at most, with `untilInputEnds`).
     package var duration: Double
     /// The load stops when this process's stdin closes: the fault script says when it is done.
@@ -105,6 +111,31 @@ package struct ChaosBenchmark: Sendable {
                     Task {
                         await StandardInput.waitForEnd()
                         inputEnded.set()
+                    }
+                }
+                if callRate > 0 {
+                    background.addTask {
+                        await withDiscardingTaskGroup { calls in
+                            var n = 0
+                            while !Task.isCancelled, !inputEnded.isSet, MonotonicClock.nanoseconds() - loadStart < Int64(duration * 1e9) {
+                                let due = loadStart + Int64(Double(n) / callRate * 1e9)
+                                let wait = due - MonotonicClock.nanoseconds()
+                                if wait > 0 { try? await Task.sleep(for: .nanoseconds(wait)) }
+                                n += 1
+                                let client = clients[Int.random(in: 0..<clients.count)]
+                                let at = second()
+                                calls.addTask {
+                                    do {
+                                        _ = try await client.call(.locationUpdate, .with { $0.latitude = 52.5; $0.longitude = 13.4 }, timeout: .seconds(5))
+                                        ledger.called(second: at, error: nil)
+                                    } catch let error as SwitchboardClientError {
+                                        ledger.called(second: at, error: error.code)
+                                    } catch {
+                                        ledger.called(second: at, error: "other")
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
                 try await withThrowingDiscardingTaskGroup { pushes in

@@ -31,6 +31,10 @@ final class ChaosLedger: Sendable {
         var received: [Int] = []
         /// Clients connected, sampled each second.
         var connected: [Int] = []
+        /// Backend calls made per second, and those that failed (by when they were made).
+        var calls: [Int] = []
+        var failedCalls: [Int] = []
+        var callErrors: [String: Int] = [:]
     }
 
     private let state: Mutex<State>
@@ -83,6 +87,21 @@ final class ChaosLedger: Sendable {
 
     func misdelivered() {
         state.withLock { $0.misdelivered += 1 }
+    }
+
+    /// A backend call made in `second` was answered (`error` nil) or failed with that code.
+    func called(second: Int, error: String?) {
+        state.withLock { state in
+            if state.calls.count <= second {
+                state.calls.append(contentsOf: repeatElement(0, count: second + 1 - state.calls.count))
+                state.failedCalls.append(contentsOf: repeatElement(0, count: second + 1 - state.failedCalls.count))
+            }
+            state.calls[second] += 1
+            if let error {
+                state.failedCalls[second] += 1
+                state.callErrors[error, default: 0] += 1
+            }
+        }
     }
 
     func sampleConnected(_ count: Int, second: Int) {

@@ -25,6 +25,9 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         /// Pushes that arrived in this second (whenever sent).
         package var received = 0
         package var connected = 0
+        /// Backend calls made in this second, and those that failed.
+        package var calls = 0
+        package var failedCalls = 0
         /// Of this second's owed pushes that arrived, in milliseconds.
         package var p50: Double?
         package var p99: Double?
@@ -35,6 +38,8 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
     package var rate: Double
     package var seconds: [Second]
     package var refusals: [String: Int]
+    /// Failed backend calls by error code.
+    package var callErrors: [String: Int]
     package var misdelivered: Int
     /// The first durable pushes lost (at most 20): which, to whom, when.
     package var lostDurable: [LostPush]
@@ -50,7 +55,7 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         self.clients = clients
         self.rate = rate
         let state = ledger.snapshot
-        let count = max(state.received.count, state.connected.count, Int(state.pushes.last?.second ?? 0) + 1)
+        let count = max(state.received.count, state.connected.count, state.calls.count, Int(state.pushes.last?.second ?? 0) + 1)
         var seconds = (0..<count).map { Second(t: $0) }
         var latencies = [[Int32]](repeating: [], count: count)
         var lostDurable: [LostPush] = []
@@ -79,6 +84,7 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         for t in 0..<count {
             if t < state.received.count { seconds[t].received = state.received[t] }
             if t < state.connected.count { seconds[t].connected = state.connected[t] }
+            if t < state.calls.count { (seconds[t].calls, seconds[t].failedCalls) = (state.calls[t], state.failedCalls[t]) }
             let sorted = latencies[t].sorted()
             if !sorted.isEmpty {
                 seconds[t].p50 = Double(sorted[sorted.count / 2]) / 1000
@@ -87,6 +93,7 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         }
         self.seconds = seconds
         refusals = state.refusals
+        callErrors = state.callErrors
         misdelivered = state.misdelivered
         self.lostDurable = lostDurable
     }
@@ -96,6 +103,8 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         return "chaos: \(sum(\.sent)) pushes sent, \(sum(\.owed)) owed, \(sum(\.delivered)) delivered; "
             + "durable lost \(sum(\.durableLost)), duplicated \(sum(\.durableDuplicated)); plain lost \(sum(\.plainLost)), duplicated \(sum(\.plainDuplicated)); "
             + "misdelivered \(misdelivered); refused \(sum(\.refused))"
+            + "; backend calls \(sum(\.calls)), failed \(sum(\.failedCalls))"
+            + (callErrors.isEmpty ? "" : " (" + callErrors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
             + (refusals.isEmpty ? "" : " (" + refusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
             + (lostDurable.isEmpty ? "" : "; durable lost: " + lostDurable.map { "#\($0.sequence) to \($0.user) at \($0.t) s" }.joined(separator: ", "))
     }

@@ -16,6 +16,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @OptionGroup var gateway: GatewayOptions
     @Option(help: "Clients (the client library, reconnecting on its own), spread over --urls.") var clients: Int = 2000
     @Option(help: "Pushes per second through the Gateway API, in all; every other one durable.") var rate: Double = 500
+    @Option(help: "Backend calls per second (location.update from random clients).") var callRate: Double = 50
     @Option(help: "Seconds of load.") var duration: Double = 60
     @Option(help: "Most seconds after the load for late deliveries before a push counts as lost (less once every durable push has arrived).")
     var settle: Double = 30
@@ -29,6 +30,7 @@ struct ChaosCommand: AsyncParsableCommand {
             clients: clients, rate: rate, duration: duration
         )
         benchmark.settle = settle
+        benchmark.callRate = callRate
         benchmark.untilInputEnds = untilInputEnds
         let result = try await benchmark.run()
         print(result)
