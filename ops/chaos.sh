@@ -8,6 +8,7 @@
 #   ops/chaos.sh                         # the full pass
 #   CLIENTS=2000 RATE=500 SHORT=1 ops/chaos.sh   # the short pass (fewer faults, shorter holds)
 #
+# GATEWAY_NODES: the nodes whose Gateway API the generator pushes through (default "1 2 3").
 # REQUIRE_ZERO=1 fails the run (exit 1) unless no durable push was lost or duplicated and
 # nothing was misdelivered (the short pass in scripts/test.sh).
 # SWITCHBOARD_BIN: the binary to run (default: a release build). OUT: where the run's files
@@ -30,7 +31,7 @@ faults="$out/faults.tsv"
 declare -A pids
 
 node_port() { echo $((base + 10 * ($1 - 1))); }
-gateways() { for n in 1 2 3; do printf '127.0.0.1:%d ' $(($(node_port "$n") + 1)); done; }
+gateways() { for n in ${1:-1 2 3}; do printf '127.0.0.1:%d ' $(($(node_port "$n") + 1)); done; }
 urls() { for n in 1 2 3; do printf 'ws://127.0.0.1:%d/ws ' "$(node_port "$n")"; done; }
 now() { date +%s.%N; }
 # Whether the node on port $1 answers /readyz with 200 (Python: no curl on a bare Debian).
@@ -111,7 +112,7 @@ warmup=10
 # script's end of a FIFO) closes; the duration is only a cap.
 mkfifo "$work/load"
 # shellcheck disable=SC2046
-"$bin" bench chaos --urls $(urls) --gateways $(gateways) --clients "$clients" --rate "$rate" --duration 3600 --until-input-ends \
+"$bin" bench chaos --urls $(urls) --gateways $(gateways "${GATEWAY_NODES:-1 2 3}") --clients "$clients" --rate "$rate" --duration 3600 --until-input-ends \
     --settle 60 --report "$out/chaos.json" <"$work/load" >"$work/generator.log" 2>&1 &
 generator=$!
 # Processes started from here on (restarted nodes, Redis) must not hold the FIFO open.

@@ -138,19 +138,28 @@ package struct ChaosBenchmark: Sendable {
                         }
                     }
                 }
+                // Calls in flight per node, as a backend bounds them: a node's HTTP/2 connection
+                // takes 100 streams at once, and the client library holds more back unopened.
+                let inFlight = InFlight(nodes: gateways.count, limit: Self.maxInFlightPerNode)
                 try await withThrowingDiscardingTaskGroup { pushes in
                     for n in 0..<total where !inputEnded.isSet {
                         let due = loadStart + Int64(Double(n) / rate * 1e9)
                         let wait = due - MonotonicClock.nanoseconds()
                         if wait > 0 { try await Task.sleep(for: .nanoseconds(wait)) }
+                        let via = n % gateways.count
+                        // Past the bound the push waits (and is booked when it goes).
+                        while !inFlight.take(via), !inputEnded.isSet {
+                            try await Task.sleep(for: .milliseconds(1))
+                        }
                         let durable = n % 2 == 0
                         let user = Int.random(in: 0..<clients.count)
                         let sequence = ledger.sent(second: second(), durable: durable, target: user)
                         let marker = DeliveryMarker(source: 0, target: user, sequence: sequence, sentAt: MonotonicClock.nanoseconds())
                         pushes.addTask {
+                            defer { inFlight.release(via) }
                             do {
                                 let outcome = try await gateway.pushOutcome(
-                                    via: n, to: Self.user(user), content: marker.content(padding: "", json: false), durable: durable
+                                    via: via, to: Self.user(user), content: marker.content(padding: "", json: false), durable: durable
                                 )
                                 ledger.answered(sequence, outcome.stored || !outcome.offline ? .owed : .offline)
                             } catch let error as RPCError {
@@ -177,6 +186,33 @@ package struct ChaosBenchmark: Sendable {
     }
 
     static func user(_ index: Int) -> String { "chaos-\(index)" }
+
+    /// Push calls in flight through one node at most.
+    static let maxInFlightPerNode = 90
+
+    /// Push calls in flight per node, bounded.
+    private final class InFlight: Sendable {
+        private let counts: Mutex<[Int]>
+        private let limit: Int
+
+        init(nodes: Int, limit: Int) {
+            counts = Mutex(Array(repeating: 0, count: nodes))
+            self.limit = limit
+        }
+
+        /// One more through `node`, unless it has `limit` already.
+        func take(_ node: Int) -> Bool {
+            counts.withLock { counts in
+                guard counts[node] < limit else { return false }
+                counts[node] += 1
+                return true
+            }
+        }
+
+        func release(_ node: Int) {
+            counts.withLock { $0[node] -= 1 }
+        }
+    }
 
     /// Set once stdin has closed.
     private final class InputEnd: Sendable {

@@ -102,11 +102,13 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         func sum(_ key: KeyPath<Second, Int>) -> Int { seconds.reduce(0) { $0 + $1[keyPath: key] } }
         return "chaos: \(sum(\.sent)) pushes sent, \(sum(\.owed)) owed, \(sum(\.delivered)) delivered; "
             + "durable lost \(sum(\.durableLost)), duplicated \(sum(\.durableDuplicated)); plain lost \(sum(\.plainLost)), duplicated \(sum(\.plainDuplicated)); "
-            + "misdelivered \(misdelivered); refused \(sum(\.refused))"
-            + "; backend calls \(sum(\.calls)), failed \(sum(\.failedCalls))"
-            + (callErrors.isEmpty ? "" : " (" + callErrors.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
-            + (refusals.isEmpty ? "" : " (" + refusals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")")
+            + "misdelivered \(misdelivered); refused \(sum(\.refused))" + Self.byCode(refusals)
+            + "; backend calls \(sum(\.calls)), failed \(sum(\.failedCalls))" + Self.byCode(callErrors)
             + (lostDurable.isEmpty ? "" : "; durable lost: " + lostDurable.map { "#\($0.sequence) to \($0.user) at \($0.t) s" }.joined(separator: ", "))
+    }
+
+    private static func byCode(_ counts: [String: Int]) -> String {
+        counts.isEmpty ? "" : " (" + counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
     }
 
     package func json() throws -> Data {
