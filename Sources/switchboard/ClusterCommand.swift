@@ -62,6 +62,8 @@ struct ClusterCommand: AsyncParsableCommand {
             process.environment = childEnvironment
             // Ctrl-C reaches only this command, which stops Redis after the nodes have drained.
             process.ownProcessGroup = true
+            // Killed outright (SIGKILL, a crash), this command leaves nothing holding its ports.
+            process.diesWithParent = true
             try process.run()
             children.append((name, process))
         }

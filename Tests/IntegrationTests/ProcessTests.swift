@@ -147,6 +147,26 @@ struct ClusterCommandTests {
         }
     }
 
+    @Test("SIGKILL to the command: Redis, the backends and the nodes it started die with it")
+    func killedOutright() async throws {
+        let base = try freePort(span: 1)
+        try await withClusterCommand(["--nodes", "1", "--base-port", "\(base)"], readyPorts: [base]) { process, _ in
+            let pid = process.processIdentifier
+            // Each thread's children: which thread started one is the command's business.
+            let children = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").flatMap { task in
+                ((try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/children", encoding: .utf8)) ?? "")
+                    .split(whereSeparator: \.isWhitespace).compactMap { Int32($0) }
+            }
+            #expect(children.count == 3, "Redis, the backends and a node: \(children)")
+            // Whatever the outcome, nothing outlives this test.
+            defer { for child in children { kill(child, SIGKILL) } }
+            kill(pid, SIGKILL)
+            for child in children {
+                try await waitUntil(timeout: .seconds(30)) { kill(child, 0) != 0 && errno == ESRCH }
+            }
+        }
+    }
+
     @Test("Ctrl-C (SIGINT to the command's process group, as a terminal sends it) reaches only the command: the node drains while Redis runs, then all stop")
     func interrupt() async throws {
         let base = try freePort(span: 1)
@@ -155,7 +175,7 @@ struct ClusterCommandTests {
             kill(-process.processIdentifier, SIGINT)
             _ = try await alice.closed(within: .seconds(30))
             try await waitUntil(timeout: .seconds(60)) { !process.isRunning }
-            #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+            #expect(process.terminationReason == .exit && process.terminationStatus == 0, "ended by \(process.terminationReason) \(process.terminationStatus)")
             let printed = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
             // redis-server says so when a signal reaches it; the command stops it with SIGKILL, last.
             #expect(!printed.contains("Received SIGINT"), "Redis was interrupted with the command: \(printed.suffix(2000))")

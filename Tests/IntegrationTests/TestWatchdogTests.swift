@@ -22,6 +22,56 @@ struct TestWatchdogTests {
         }
     }
 
+    /// Off unless `SWITCHBOARD_TEST_CRASH=1`: starts a Redis server and a node process,
+    /// says their pids, then crashes the test process.
+    @Test(
+        "a test process that crashes (runs only with SWITCHBOARD_TEST_CRASH=1)",
+        .enabled(if: ProcessInfo.processInfo.environment["SWITCHBOARD_TEST_CRASH"] == "1"), .timeLimit(.minutes(1))
+    )
+    func crashes() async throws {
+        let redis = try await RedisServer.start()
+        try await withNodeProcesses(1, redis: redis) { nodes in
+            FileHandle.standardOutput.write(Data("children \(redis.processIdentifier ?? 0) \(nodes[0].pid)\n".utf8))
+            abort()
+        }
+    }
+
+    @Test("a test process that crashes leaves no child running and none holding its output", .timeLimit(.minutes(3)))
+    func crashedRunLeavesNothing() async throws {
+        let run = ChildProcess.guarded()
+        run.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        run.arguments = ["--testing-library", "swift-testing", "--filter", "TestWatchdogTests/crashes"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWITCHBOARD_TEST_CRASH"] = "1"
+        run.environment = environment
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let output = try FileHandle(forWritingTo: log)
+        defer { try? output.close() }
+        // Its errors go to a pipe, read to its end below: the end comes only once no process
+        // holds the pipe's writing end.
+        let errors = Pipe()
+        run.standardOutput = output
+        run.standardError = errors
+        try run.run()
+        let ended = await run.exit(within: .seconds(60))
+        if !ended { await run.stop(grace: .seconds(1)) }
+        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(ended, "\(text)")
+        #expect(run.terminationReason == .uncaughtSignal, "the run crashed:\n\(text)")
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("children ") }, "the crashing test started its children:\n\(text)")
+        let pids = line.split(separator: " ").dropFirst().compactMap { Int32($0) }
+        // Whatever the outcome, nothing outlives this test.
+        defer { for pid in pids where pid > 0 { kill(pid, SIGKILL) } }
+        #expect(pids.count == 2 && !pids.contains(0), "\(line)")
+        for pid in pids {
+            try await waitUntil(timeout: .seconds(30)) { kill(pid, 0) != 0 && errno == ESRCH }
+        }
+        // Every holder is gone: this returns.
+        _ = errors.fileHandleForReading.readDataToEndOfFile()
+    }
+
     @Test("a run whose test blocks past its limit fails, and what that test started is ended", .timeLimit(.minutes(3)))
     func blockedRunFails() async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("watchdog-\(UUID().uuidString).log")

@@ -89,7 +89,7 @@ package final class RedisServer: @unchecked Sendable {
     }
 
     package func launch(extra: [String]? = nil, guarded: Bool = true) async throws {
-        let process = guarded ? ChildProcess.guarded() : ChildProcess()
+        let process = guarded ? ChildProcess.guarded() : ChildProcess.testChild()
         process.executableURL = try Self.executable()
         process.arguments = (extra ?? ["--port", "\(port)"]) + ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning"]
         process.standardOutput = FileHandle.nullDevice

@@ -37,6 +37,15 @@ package final class ChildProcess: @unchecked Sendable {
     /// Called once the child runs, with its name and pid; what it returns is called once
     /// the child has been reaped. The tests' watchdog registers children this way.
     package var watch: (@Sendable (_ name: String, _ pid: pid_t) -> (@Sendable () -> Void))?
+    /// The child is killed (SIGKILL) when this process dies, however it dies — a test
+    /// process that crashes must not leave servers behind holding ports, or its output
+    /// pipe open so that whoever reads it waits for ever. Done by `setpriv` (util-linux),
+    /// which sets the parent-death signal and then runs the program under the same pid;
+    /// without `setpriv` the child is started as it is.
+    package var diesWithParent = false
+    /// Where an output left nil goes instead of this process' own: a file
+    /// `<program>-<n>.log` in this directory (both outputs in one file).
+    package var logDirectory: URL?
 
     private let lock = NSLock()
     private var pid: pid_t = 0
@@ -56,7 +65,12 @@ package final class ChildProcess: @unchecked Sendable {
 
     package func run() throws {
         #if os(Linux)
-        guard let path = executableURL?.path else { throw ChildProcessError("no executable to start") }
+        guard let program = executableURL?.path else { throw ChildProcessError("no executable to start") }
+        if let logDirectory, standardOutput == nil || standardError == nil {
+            let log = try Self.logFile(in: logDirectory, for: executableURL?.lastPathComponent ?? "child")
+            if standardOutput == nil { standardOutput = log }
+            if standardError == nil { standardError = log }
+        }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -101,12 +115,18 @@ package final class ChildProcess: @unchecked Sendable {
         }
         posix_spawnattr_setflags(&attributes, Int16(flags))
 
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        // The parent-death signal fires when the *thread* that started the child ends, so
+        // such children are started from one thread that lives as long as this process.
+        let setpriv = diesWithParent ? Self.setpriv : nil
+        let path = setpriv ?? program
+        let argv = ((setpriv.map { [$0, "--pdeathsig", "KILL", "--", program] } ?? [path]) + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         let environment = (self.environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { environment.forEach { free($0) } }
         var child: pid_t = 0
-        let result = posix_spawn(&child, path, &actions, &attributes, argv, environment)
+        let result = setpriv != nil
+            ? SpawningThread.shared.perform { posix_spawn(&child, path, &actions, &attributes, argv, environment) }
+            : posix_spawn(&child, path, &actions, &attributes, argv, environment)
         guard result == 0 else { throw ChildProcessError("cannot start \(path): \(String(cString: strerror(result)))") }
         lock.withLock { pid = child }
         let spawned = child
@@ -162,6 +182,18 @@ package final class ChildProcess: @unchecked Sendable {
         let pid = processIdentifier
         if pid > 0 && isRunning { kill(pid, SIGCONT); kill(pid, SIGKILL) }
         await exit(within: .seconds(30))
+    }
+
+    private static let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    private static let logCount = Mutex(0)
+
+    /// A fresh log file for a child named `name`, open for appending.
+    private static func logFile(in directory: URL, for name: String) throws -> FileHandle {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let count = logCount.withLock { $0 += 1; return $0 }
+        let url = directory.appendingPathComponent("\(name)-\(getpid())-\(count).log")
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw ChildProcessError("cannot create \(url.path)") }
+        return try FileHandle(forWritingTo: url)
     }
 
     /// Children still running, by pid (`killAll`).
