@@ -7,8 +7,16 @@ import Foundation
 final class SpawningThread: @unchecked Sendable {
     static let shared = SpawningThread()
 
+    /// One call waiting to run; its closure is dropped before the caller is let go, so that
+    /// the caller's non-escaping body has not escaped when `perform` returns.
+    private final class Job {
+        var body: (() -> Void)?
+        var finished = false
+        init(_ body: @escaping () -> Void) { self.body = body }
+    }
+
     private let condition = NSCondition()
-    private var work: [() -> Void] = []
+    private var jobs: [Job] = []
 
     private init() {
         let thread = Thread { [unowned self] in self.serve() }
@@ -22,33 +30,27 @@ final class SpawningThread: @unchecked Sendable {
     func perform<Result>(_ body: () -> Result) -> Result {
         withoutActuallyEscaping(body) { body in
             var result: Result?
-            var finished = false
-            let done = NSCondition()
+            let job = Job { result = body() }
             condition.lock()
-            work.append {
-                let value = body()
-                done.lock()
-                result = value
-                finished = true
-                done.signal()
-                done.unlock()
-            }
-            condition.signal()
+            jobs.append(job)
+            condition.broadcast()
+            while !job.finished { condition.wait() }
             condition.unlock()
-            done.lock()
-            while !finished { done.wait() }
-            done.unlock()
             return result!
         }
     }
 
     private func serve() {
+        condition.lock()
         while true {
-            condition.lock()
-            while work.isEmpty { condition.wait() }
-            let next = work.removeFirst()
+            while jobs.isEmpty { condition.wait() }
+            let job = jobs.removeFirst()
             condition.unlock()
-            next()
+            job.body?()
+            condition.lock()
+            job.body = nil
+            job.finished = true
+            condition.broadcast()
         }
     }
 }

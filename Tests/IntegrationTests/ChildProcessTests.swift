@@ -1,0 +1,50 @@
+import Essentials
+import Foundation
+import Testing
+import TestSupport
+
+/// Children that must die with this process are all started from one thread; many tasks
+/// starting them at once each get their own child, and each runs as asked.
+@Suite("Child processes", .tags(.process))
+struct ChildProcessTests {
+    @Test("children that die with their parent start from many tasks at once, under their own pid, with their arguments")
+    func manyAtOnce() async throws {
+        let statuses = try await withThrowingTaskGroup(of: Int32.self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let child = ChildProcess()
+                    child.diesWithParent = true
+                    child.executableURL = URL(fileURLWithPath: "/bin/sh")
+                    child.arguments = ["-c", "exit $1", "sh", "\(index % 7)"]
+                    child.standardOutput = FileHandle.nullDevice
+                    child.standardError = FileHandle.nullDevice
+                    try child.run()
+                    #expect(child.processIdentifier > 0)
+                    #expect(await child.exit(within: .seconds(60)))
+                    return child.terminationStatus * 100 + Int32(index)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let expected: [Int32] = (0..<40).map { index in Int32(index % 7) * 100 + Int32(index) }
+        #expect(statuses.sorted() == expected.sorted())
+    }
+
+    @Test("a child that dies with its parent runs with the parent-death signal SIGKILL; one that need not, without")
+    func parentDeathSignal() async throws {
+        for dies in [true, false] {
+            // `setpriv --dump` prints the process' own settings, this signal among them.
+            let dump = ChildProcess()
+            dump.diesWithParent = dies
+            dump.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            dump.arguments = ["--dump"]
+            let output = Pipe()
+            dump.standardOutput = output
+            dump.standardError = output
+            try dump.run()
+            #expect(await dump.exit(within: .seconds(30)))
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(text.contains("Parent death signal: KILL") == dies, "\(text)")
+        }
+    }
+}
