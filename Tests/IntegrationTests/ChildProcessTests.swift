@@ -30,6 +30,23 @@ struct ChildProcessTests {
         #expect(statuses.sorted() == expected.sorted())
     }
 
+    @Test("FileHandle.nullDevice (no descriptor on Linux) gives the child /dev/null, not this process' own output")
+    func nullDevice() async throws {
+        let child = ChildProcess()
+        // Says where its own stdout and stdin lead, on stderr (a shell's redirections would
+        // move its own descriptors while it looks).
+        child.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        child.arguments = ["-c", "import os, sys; sys.stderr.write(os.readlink('/proc/self/fd/1') + '\\n' + os.readlink('/proc/self/fd/0') + '\\n')"]
+        child.standardInput = FileHandle.nullDevice
+        child.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        child.standardError = errors
+        try child.run()
+        #expect(await child.exit(within: .seconds(30)))
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text == "/dev/null\n/dev/null\n", "\(text)")
+    }
+
     @Test("a child that dies with its parent runs with the parent-death signal SIGKILL; one that need not, without")
     func parentDeathSignal() async throws {
         for dies in [true, false] {

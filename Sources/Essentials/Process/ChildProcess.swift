@@ -75,11 +75,20 @@ package final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         var childEnds: [FileHandle] = []
+        // `FileHandle.nullDevice` has no descriptor (-1 on Linux): the child gets /dev/null.
+        // A failed action is an error, never a silent fall-back to this process' own
+        // descriptor, which a child outliving this process would hold open.
+        func redirect(_ handle: FileHandle, to target: Int32, writing: Bool) throws {
+            let result = handle.fileDescriptor < 0
+                ? posix_spawn_file_actions_addopen(&actions, target, "/dev/null", writing ? O_WRONLY : O_RDONLY, 0)
+                : posix_spawn_file_actions_adddup2(&actions, handle.fileDescriptor, target)
+            guard result == 0 else { throw ChildProcessError("cannot give \(program) descriptor \(target): \(String(cString: strerror(result)))") }
+        }
         switch standardInput {
         case let handle as FileHandle:
-            posix_spawn_file_actions_adddup2(&actions, handle.fileDescriptor, 0)
+            try redirect(handle, to: 0, writing: false)
         case let pipe as Pipe:
-            posix_spawn_file_actions_adddup2(&actions, pipe.fileHandleForReading.fileDescriptor, 0)
+            try redirect(pipe.fileHandleForReading, to: 0, writing: false)
             childEnds.append(pipe.fileHandleForReading)
         default:
             break
@@ -87,9 +96,9 @@ package final class ChildProcess: @unchecked Sendable {
         for (target, output) in [(Int32(1), standardOutput), (Int32(2), standardError)] {
             switch output {
             case let handle as FileHandle:
-                posix_spawn_file_actions_adddup2(&actions, handle.fileDescriptor, target)
+                try redirect(handle, to: target, writing: true)
             case let pipe as Pipe:
-                posix_spawn_file_actions_adddup2(&actions, pipe.fileHandleForWriting.fileDescriptor, target)
+                try redirect(pipe.fileHandleForWriting, to: target, writing: true)
                 childEnds.append(pipe.fileHandleForWriting)
             default:
                 break
