@@ -32,7 +32,13 @@ package struct ChaosBenchmark: Sendable {
     /// Seconds of load (at most, with `untilInputEnds`).
     package var duration: Double
     /// The load stops when this process's stdin closes: the fault script says when it is done.
+    /// Until then each line is a command: `presence <label>` audits presence (`PresenceAudit`)
+    /// and prints `presence <label>: …` when done.
     package var untilInputEnds = false
+    /// The last this many clients reach the nodes at `isolatedHost` instead of the URLs' own,
+    /// so that a fault script can cut their network alone (nftables on that address).
+    package var isolatedClients = 0
+    package var isolatedHost = "127.0.0.9"
     /// The most seconds after the load for late deliveries (reconnects, resumes) before
     /// booking losses; less once every durable push owed has arrived (at least 5).
     package var settle: Double = 30
@@ -61,7 +67,9 @@ package struct ChaosBenchmark: Sendable {
             // Each client starts at its own node and tries the others in turn, as a client
             // given the node list does.
             let first = index % urls.count
-            var configuration = SwitchboardClientConfiguration(urls: Array(urls[first...] + urls[..<first]), token: .fixed(token))
+            var own = Array(urls[first...] + urls[..<first])
+            if index >= self.clients - isolatedClients { own = try own.map { try Self.url($0, host: isolatedHost) } }
+            var configuration = SwitchboardClientConfiguration(urls: own, token: .fixed(token))
             configuration.heartbeatInterval = .seconds(5)
             connections.append(SwitchboardClient(configuration: configuration, logger: Logger(label: "chaos", factory: { _ in SwiftLogNoOpLogHandler() })))
         }
@@ -72,8 +80,8 @@ package struct ChaosBenchmark: Sendable {
         let startedAtEpoch = Self.epochSeconds()
         @Sendable func second() -> Int { Int((MonotonicClock.nanoseconds() - startedAt) / 1_000_000_000) }
 
-        try await gateway.with {
-            try await withThrowingTaskGroup(of: Void.self) { background in
+        let presenceChecks = try await gateway.with {
+            try await withThrowingTaskGroup(of: Void.self, returning: [ChaosReport.PresenceCheck].self) { background in
                 for (index, client) in clients.enumerated() {
                     background.addTask { try? await client.run() }
                     background.addTask {
@@ -105,11 +113,34 @@ package struct ChaosBenchmark: Sendable {
                 let loadStart = MonotonicClock.nanoseconds()
                 let total = Int(rate * duration)
                 let inputEnded = InputEnd()
+                let audits = Mutex<[Task<ChaosReport.PresenceCheck, Never>]>([])
                 if untilInputEnds {
                     // Not a child task: a read of stdin cannot be cancelled, and the run must
                     // not wait for it at the end.
+                    let audit = PresenceAudit(clients: clients, gateway: gateway, gateways: gateways.count)
                     Task {
-                        await StandardInput.waitForEnd()
+                        for await line in StandardInput.lines() {
+                            let words = line.split(separator: " ", maxSplits: 1).map(String.init)
+                            guard words.first == "presence" else {
+                                print("chaos: unknown command '\(line)' (known: presence <label>)")
+                                continue
+                            }
+                            let label = words.count > 1 ? words[1] : "presence"
+                            let at = second()
+                            audits.withLock {
+                                $0.append(Task {
+                                    let (first, cleanAfter, sweeps) = await audit.run()
+                                    let check = ChaosReport.PresenceCheck(
+                                        label: label, t: at, ghosts: first.ghosts, missing: first.missing, unanswered: first.unanswered,
+                                        cleanAfter: cleanAfter, sweeps: sweeps
+                                    )
+                                    // Flushed: ops/chaos.sh waits for this line before its next fault.
+                                    print("presence \(label): \(check)")
+                                    fflush(nil)
+                                    return check
+                                })
+                            }
+                        }
                         inputEnded.set()
                     }
                 }
@@ -174,15 +205,28 @@ package struct ChaosBenchmark: Sendable {
                     print("chaos: load done at \(second()) s; up to \(Int(settle)) s for late deliveries")
                     fflush(nil)
                 }
+                var presenceChecks: [ChaosReport.PresenceCheck] = []
+                for audit in audits.withLock({ $0 }) { presenceChecks.append(await audit.value) }
                 let settleStart = ContinuousClock.now
                 while ContinuousClock.now - settleStart < .seconds(settle) {
                     try await Task.sleep(for: .milliseconds(500))
                     if ContinuousClock.now - settleStart >= .seconds(5), ledger.settled { break }
                 }
                 background.cancelAll()
+                return presenceChecks
             }
         }
-        return ChaosReport(ledger: ledger, startedAtEpoch: startedAtEpoch, clients: clients.count, rate: rate)
+        var report = ChaosReport(ledger: ledger, startedAtEpoch: startedAtEpoch, clients: clients.count, rate: rate)
+        report.presence = presenceChecks
+        return report
+    }
+
+    /// `url` with its host replaced.
+    static func url(_ url: String, host: String) throws -> String {
+        guard let scheme = url.firstRange(of: "://"), let colon = url[scheme.upperBound...].firstIndex(where: { $0 == ":" || $0 == "/" }) else {
+            throw BenchError("cannot read the host of \(url)")
+        }
+        return String(url[..<scheme.upperBound]) + host + String(url[colon...])
     }
 
     static func user(_ index: Int) -> String { "chaos-\(index)" }

@@ -44,6 +44,27 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
     /// The first durable pushes lost (at most 20): which, to whom, when.
     package var lostDurable: [LostPush]
 
+    /// Presence audits the fault script asked for, in order (`PresenceAudit`).
+    package var presence: [PresenceCheck] = []
+
+    package struct PresenceCheck: Codable, Sendable, CustomStringConvertible {
+        package var label: String
+        /// Seconds since the start, when it was asked for.
+        package var t: Int
+        /// What the first sweep found.
+        package var ghosts: Int
+        package var missing: Int
+        package var unanswered: Int
+        /// Seconds until a sweep found nothing wrong; nil: not within the audit's limit.
+        package var cleanAfter: Double?
+        package var sweeps: Int
+
+        package var description: String {
+            "first sweep \(ghosts) ghosts, \(missing) missing, \(unanswered) unanswered; "
+                + (cleanAfter.map { "correct after \(Int($0.rounded())) s (\(sweeps) sweeps)" } ?? "NOT correct after \(sweeps) sweeps")
+        }
+    }
+
     package struct LostPush: Codable, Sendable {
         package var sequence: Int
         package var user: String
@@ -104,6 +125,7 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
             + "durable lost \(sum(\.durableLost)), duplicated \(sum(\.durableDuplicated)); plain lost \(sum(\.plainLost)), duplicated \(sum(\.plainDuplicated)); "
             + "misdelivered \(misdelivered); refused \(sum(\.refused))" + Self.byCode(refusals)
             + "; backend calls \(sum(\.calls)), failed \(sum(\.failedCalls))" + Self.byCode(callErrors)
+            + (presence.contains { $0.cleanAfter == nil } ? "; presence not correct after " + presence.filter { $0.cleanAfter == nil }.map(\.label).joined(separator: ", ") : "")
             + (lostDurable.isEmpty ? "" : "; durable lost: " + lostDurable.map { "#\($0.sequence) to \($0.user) at \($0.t) s" }.joined(separator: ", "))
     }
 

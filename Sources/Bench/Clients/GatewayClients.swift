@@ -74,6 +74,14 @@ final class GatewayClients: Sendable {
         )
     }
 
+    /// The user's connections as the cluster's presence has them.
+    func presence(via gateway: Int, of user: String) async throws -> [Switchboard_Gateway_V1_PresenceConnection] {
+        var request = Switchboard_Gateway_V1_GetPresenceRequest()
+        request.user = user
+        return try await Switchboard_Gateway_V1_GatewayService.Client(wrapping: clients[gateway % clients.count])
+            .getPresence(request, metadata: metadata, options: options).connections
+    }
+
     func broadcast(via gateway: Int, data: Google_Protobuf_Value) async throws {
         var request = Switchboard_Gateway_V1_BroadcastRequest()
         request.push.from = "bench"

@@ -21,8 +21,11 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Most seconds after the load for late deliveries before a push counts as lost (less once every durable push has arrived).")
     var settle: Double = 30
     @Option(help: "Write the report (second by second) to this JSON file.") var report: String?
-    @Flag(help: "Stop the load when stdin closes (at most --duration): the fault script says when it is done.")
+    @Flag(help: "Stop the load when stdin closes (at most --duration): the fault script says when it is done; meanwhile `presence <label>` lines audit presence.")
     var untilInputEnds = false
+    @Option(help: "The last this many clients connect to --isolated-host instead of the URLs' host (a fault script cuts their network alone).")
+    var isolatedClients = 0
+    @Option(help: "Where the isolated clients connect (a loopback address the nodes listen on).") var isolatedHost = "127.0.0.9"
 
     func run() async throws {
         var benchmark = ChaosBenchmark(
@@ -32,6 +35,8 @@ struct ChaosCommand: AsyncParsableCommand {
         benchmark.settle = settle
         benchmark.callRate = callRate
         benchmark.untilInputEnds = untilInputEnds
+        benchmark.isolatedClients = isolatedClients
+        benchmark.isolatedHost = isolatedHost
         let result = try await benchmark.run()
         print(result)
         if let report { try result.json().write(to: URL(fileURLWithPath: report)) }
