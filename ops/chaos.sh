@@ -8,6 +8,13 @@
 #   ops/chaos.sh                         # the full pass
 #   CLIENTS=2000 RATE=500 SHORT=1 ops/chaos.sh   # the short pass (fewer faults, shorter holds)
 #
+# The full pass also cuts networks with nftables (as root, with `nft`; otherwise those faults
+# are skipped and say so): node 2's link to Redis, 5 % loss on every link to Redis, and the
+# network of a few isolated clients (reaching the nodes at 127.0.0.9: the nodes then listen
+# on every address). Each node reaches Redis at its own loopback address (127.0.0.N), so that
+# one node's link can be cut alone. After each fault's recovery the generator audits
+# presence (every user's connections against its client's state).
+#
 # GATEWAY_NODES: the nodes whose Gateway API the generator pushes through (default "1 2 3").
 # REQUIRE_ZERO=1 fails the run (exit 1) unless no durable push was lost or duplicated and
 # nothing was misdelivered (the short pass in scripts/test.sh).
@@ -25,6 +32,8 @@ base=${PORT:-18500}
 redis_port=$((base + 95))
 backend_port=$((base + 80))
 work=$(mktemp -d /tmp/switchboard-chaos.XXXXXX)
+isolated_host=127.0.0.9
+table=switchboard_chaos_$$
 mkdir -p "$out"
 faults="$out/faults.tsv"
 : >"$faults"
@@ -38,7 +47,7 @@ now() { date +%s.%N; }
 ready() { python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$1/readyz', timeout=1)" 2>/dev/null; }
 
 start_redis() {
-    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly "${1:-yes}" --appendfsync everysec \
+    redis-server --port "$redis_port" --bind 127.0.0.1 127.0.0.2 127.0.0.3 --save "" --appendonly "${1:-yes}" --appendfsync everysec \
         --dir "$work" --loglevel warning >>"$work/redis.log" 2>&1 3>&- &
     pids[redis]=$!
     for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && return; sleep 0.1; done
@@ -53,7 +62,7 @@ start_backends() {
 start_node() {
     local port
     port=$(node_port "$1")
-    "$bin" node --node-id "node-$1" --port "$port" --grpc-port $((port + 1)) --redis "redis://127.0.0.1:$redis_port" \
+    "$bin" node --node-id "node-$1" --host "$node_host" --port "$port" --grpc-port $((port + 1)) --redis "redis://127.0.0.$1:$redis_port" \
         --location-backend "127.0.0.1:$backend_port" --chat-backend "127.0.0.1:$((backend_port + 1))" \
         --notification-backend "127.0.0.1:$((backend_port + 2))" --drain-window 5 >>"$work/node-$1.log" 2>&1 3>&- &
     pids[node-$1]=$!
@@ -62,6 +71,7 @@ start_node() {
     return 1
 }
 stop_all() {
+    [ -n "${network:-}" ] && nft delete table inet "$table" 2>/dev/null
     for name in "${!pids[@]}"; do kill -KILL "${pids[$name]}" 2>/dev/null || true; done
     wait 2>/dev/null || true
 }
@@ -79,8 +89,13 @@ node_usage() {
     echo "$rss $fds"
 }
 
+# Packets matching $1 (an nftables match) are dropped silently, both ways, until `nft_heal`.
+nft_drop() { nft add rule inet "$table" output "$@" drop; }
+nft_heal() { nft flush chain inet "$table" output; }
+
 # fault NAME HOLD COMMAND-TO-INJECT COMMAND-TO-END: one row of faults.tsv (name, start, end
-# of the fault, end of its recovery window, node RSS and fds before and after).
+# of the fault, end of its recovery window, node RSS and fds before and after). After the
+# recovery window the generator audits presence; the next fault waits for its answer.
 fault() {
     local name=$1 hold=$2 inject=$3 heal=$4 before after start end
     before=$(node_usage)
@@ -93,11 +108,10 @@ fault() {
     sleep "$recovery"
     after=$(node_usage)
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$start" "$end" "$(now)" "$before" "$after" >>"$faults"
+    echo "presence $name" >&3
+    for _ in $(seq 300); do grep -qF "presence $name:" "$work/generator.log" && break; sleep 0.5; done
+    grep -F "presence $name:" "$work/generator.log" || echo "chaos: no presence audit for '$name' within 150 s"
 }
-
-start_redis yes
-start_backends
-for n in 1 2 3; do start_node "$n"; done
 
 if [ -n "${SHORT:-}" ]; then
     recovery=15
@@ -105,7 +119,31 @@ if [ -n "${SHORT:-}" ]; then
 else
     recovery=25
     plan=(node-kill node-drain redis-kill-aof redis-kill-plain redis-stall backend-kill backend-hang)
+    plan+=(redis-partition redis-loss client-blackhole storm)
 fi
+# PLAN: the faults to run instead, by their names below (e.g. PLAN="storm redis-partition").
+[ -n "${PLAN:-}" ] && read -r -a plan <<<"$PLAN"
+if [[ " ${plan[*]} " =~ \ (redis-partition|redis-loss|client-blackhole|storm)\  ]]; then
+    if [ "$(id -u)" = 0 ] && command -v nft >/dev/null && command -v ss >/dev/null; then
+        network=1
+    else
+        echo "chaos: skipping the network faults (they need root, nft and ss)"
+        read -r -a plan <<<"$(printf '%s\n' "${plan[@]}" | grep -vxE 'redis-partition|redis-loss|client-blackhole|storm' | tr '\n' ' ')"
+    fi
+fi
+# Isolated clients reach the nodes at their own address: the nodes then listen on every one.
+isolated=0
+node_host=127.0.0.1
+if [ -n "${network:-}" ]; then
+    isolated=$((clients / 100 > 10 ? clients / 100 : 10))
+    node_host=0.0.0.0
+    nft add table inet "$table"
+    nft add chain inet "$table" output '{ type filter hook output priority 0; policy accept; }'
+fi
+
+start_redis yes
+start_backends
+for n in 1 2 3; do start_node "$n"; done
 warmup=10
 
 # The load runs until the faults are done: the generator stops when its stdin (this
@@ -113,6 +151,7 @@ warmup=10
 mkfifo "$work/load"
 # shellcheck disable=SC2046
 "$bin" bench chaos --urls $(urls) --gateways $(gateways "${GATEWAY_NODES:-1 2 3}") --clients "$clients" --rate "$rate" --duration 3600 --until-input-ends \
+    --isolated-clients "$isolated" --isolated-host "$isolated_host" \
     --settle 60 --report "$out/chaos.json" <"$work/load" >"$work/generator.log" 2>&1 &
 generator=$!
 # Processes started from here on (restarted nodes, Redis) must not hold the FIFO open.
@@ -138,6 +177,22 @@ for step in "${plan[@]}"; do
         fault "backends SIGKILL + restart" 2 'kill -KILL ${pids[backends]}' 'start_backends' ;;
     backend-hang)
         fault "backends hang 10 s (SIGSTOP)" 10 'kill -STOP ${pids[backends]}' 'kill -CONT ${pids[backends]}' ;;
+    redis-partition)
+        # Silently: no RST, no FIN; what is in flight is retransmitted once the link is back.
+        fault "node 2 cut off from Redis 10 s" 10 \
+            'nft_drop ip daddr 127.0.0.2 tcp dport "$redis_port"; nft_drop ip saddr 127.0.0.2 tcp sport "$redis_port"' 'nft_heal' ;;
+    redis-loss)
+        fault "5 % packet loss to and from Redis 10 s" 10 \
+            'nft_drop tcp dport "$redis_port" numgen random mod 100 lt 5; nft_drop tcp sport "$redis_port" numgen random mod 100 lt 5' 'nft_heal' ;;
+    client-blackhole)
+        # Longer than the nodes' ping interval (30 s): they must find the dead sockets themselves.
+        fault "$isolated clients' network black-holed 40 s" 40 \
+            'nft_drop ip daddr "$isolated_host"; nft_drop ip saddr "$isolated_host"' 'nft_heal' ;;
+    storm)
+        # Every client connection of nodes 1 and 2 reset at once (ss -K): two thirds of the
+        # clients reconnect together, with the client library's policy.
+        fault "connection storm: nodes 1 and 2's clients reset at once" 0 \
+            'ss -K -t state established "( sport = :$(node_port 1) or sport = :$(node_port 2) )" >/dev/null' ':' ;;
     esac
 done
 

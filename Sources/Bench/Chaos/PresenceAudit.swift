@@ -21,19 +21,19 @@ struct PresenceAudit: Sendable {
         var isClean: Bool { ghosts == 0 && missing == 0 && unanswered == 0 }
     }
 
-    /// The first sweep's findings, and the seconds until a sweep found nothing wrong (nil:
-    /// not within `limit`).
+    /// The first sweep's findings, and when the first sweep that found nothing wrong began,
+    /// in seconds after the audit's start (0: the first; nil: none within `limit`).
     func run() async -> (first: Sweep, cleanAfter: Double?, sweeps: Int) {
         let start = ContinuousClock.now
         var first: Sweep?
         var sweeps = 0
         while true {
+            let began = ContinuousClock.now - start
             let sweep = await self.sweep()
             sweeps += 1
             if first == nil { first = sweep }
-            let elapsed = ContinuousClock.now - start
-            if sweep.isClean { return (first!, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, sweeps) }
-            if elapsed > limit { return (first!, nil, sweeps) }
+            if sweep.isClean { return (first!, Double(began.components.seconds) + Double(began.components.attoseconds) / 1e18, sweeps) }
+            if ContinuousClock.now - start > limit { return (first!, nil, sweeps) }
             try? await Task.sleep(for: .seconds(1))
         }
     }
