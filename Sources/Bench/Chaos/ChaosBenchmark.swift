@@ -42,6 +42,8 @@ package struct ChaosBenchmark: Sendable {
     /// The most seconds after the load for late deliveries (reconnects, resumes) before
     /// booking losses; less once every durable push owed has arrived (at least 5).
     package var settle: Double = 30
+    /// Seconds between topic-less broadcasts (Gateway API `Broadcast`; 0: none).
+    package var broadcastEvery: Double = 10
     /// New connections per second at the start.
     package var connectRate = 500
     package var progress = true
@@ -87,6 +89,10 @@ package struct ChaosBenchmark: Sendable {
                     background.addTask {
                         for await push in client.pushes {
                             guard let marker = DeliveryMarker(data: push.data) else { continue }
+                            if marker.source == Self.broadcastSource {
+                                ledger.broadcastReceived(marker.sequence)
+                                continue
+                            }
                             guard marker.target == index else {
                                 ledger.misdelivered()
                                 continue
@@ -169,6 +175,23 @@ package struct ChaosBenchmark: Sendable {
                         }
                     }
                 }
+                if broadcastEvery > 0 {
+                    background.addTask {
+                        var n = 0
+                        while !Task.isCancelled, !inputEnded.isSet {
+                            try? await Task.sleep(for: .seconds(broadcastEvery))
+                            guard !inputEnded.isSet else { break }
+                            let number = ledger.broadcastSent(second: second(), open: clients.count { $0.state == .open })
+                            let marker = DeliveryMarker(source: Self.broadcastSource, target: 0, sequence: number, sentAt: MonotonicClock.nanoseconds())
+                            do {
+                                try await gateway.broadcast(via: n % gateways.count, data: marker.data(padding: ""))
+                            } catch {
+                                ledger.broadcastRefused(number)
+                            }
+                            n += 1
+                        }
+                    }
+                }
                 // Calls in flight per node, as a backend bounds them: a node's HTTP/2 connection
                 // takes 100 streams at once, and the client library holds more back unopened.
                 let inFlight = InFlight(nodes: gateways.count, limit: Self.maxInFlightPerNode)
@@ -230,6 +253,9 @@ package struct ChaosBenchmark: Sendable {
     }
 
     static func user(_ index: Int) -> String { "chaos-\(index)" }
+
+    /// The marker source of broadcasts (pushes to one user have 0).
+    static let broadcastSource = 1
 
     /// Push calls in flight through one node at most.
     static let maxInFlightPerNode = 90

@@ -35,6 +35,16 @@ final class ChaosLedger: Sendable {
         var calls: [Int] = []
         var failedCalls: [Int] = []
         var callErrors: [String: Int] = [:]
+        var broadcasts: [Broadcast] = []
+    }
+
+    /// A topic-less broadcast: when it was sent, how many clients were open then, how many
+    /// received it (a client counted once).
+    struct Broadcast {
+        var second: Int
+        var open: Int
+        var received = 0
+        var refused = false
     }
 
     private let state: Mutex<State>
@@ -82,6 +92,25 @@ final class ChaosLedger: Sendable {
     var settled: Bool {
         state.withLock { state in
             !state.pushes.contains { $0.answer == .pending || ($0.durable && $0.answer == .owed && $0.deliveries == 0) }
+        }
+    }
+
+    /// Books a broadcast about to be sent; its number.
+    func broadcastSent(second: Int, open: Int) -> Int {
+        state.withLock { state in
+            state.broadcasts.append(Broadcast(second: second, open: open))
+            return state.broadcasts.count - 1
+        }
+    }
+
+    func broadcastRefused(_ number: Int) {
+        state.withLock { $0.broadcasts[number].refused = true }
+    }
+
+    func broadcastReceived(_ number: Int) {
+        state.withLock { state in
+            guard state.broadcasts.indices.contains(number) else { return state.misdelivered += 1 }
+            state.broadcasts[number].received += 1
         }
     }
 

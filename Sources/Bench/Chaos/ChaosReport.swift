@@ -44,6 +44,18 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
     /// The first durable pushes lost (at most 20): which, to whom, when.
     package var lostDurable: [LostPush]
 
+    /// Topic-less broadcasts through the Gateway API, in order.
+    package var broadcasts: [Broadcast]
+
+    package struct Broadcast: Codable, Sendable {
+        /// Seconds since the start, when it was sent.
+        package var t: Int
+        /// Clients open when it was sent, and those that received it.
+        package var open: Int
+        package var received: Int
+        package var refused: Bool
+    }
+
     /// Presence audits the fault script asked for, in order (`PresenceAudit`).
     package var presence: [PresenceCheck] = []
 
@@ -116,6 +128,7 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         refusals = state.refusals
         callErrors = state.callErrors
         misdelivered = state.misdelivered
+        broadcasts = state.broadcasts.map { Broadcast(t: $0.second, open: $0.open, received: $0.received, refused: $0.refused) }
         self.lostDurable = lostDurable
     }
 
@@ -125,6 +138,7 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
             + "durable lost \(sum(\.durableLost)), duplicated \(sum(\.durableDuplicated)); plain lost \(sum(\.plainLost)), duplicated \(sum(\.plainDuplicated)); "
             + "misdelivered \(misdelivered); refused \(sum(\.refused))" + Self.byCode(refusals)
             + "; backend calls \(sum(\.calls)), failed \(sum(\.failedCalls))" + Self.byCode(callErrors)
+            + "; broadcasts \(broadcasts.count), received \(broadcasts.reduce(0) { $0 + $1.received }) times by \(broadcasts.reduce(0) { $0 + $1.open }) clients open when sent"
             + (presence.contains { $0.cleanAfter == nil } ? "; presence not correct after " + presence.filter { $0.cleanAfter == nil }.map(\.label).joined(separator: ", ") : "")
             + (lostDurable.isEmpty ? "" : "; durable lost: " + lostDurable.map { "#\($0.sequence) to \($0.user) at \($0.t) s" }.joined(separator: ", "))
     }

@@ -18,6 +18,7 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Pushes per second through the Gateway API, in all; every other one durable.") var rate: Double = 500
     @Option(help: "Backend calls per second (location.update from random clients).") var callRate: Double = 50
     @Option(help: "Seconds of load.") var duration: Double = 60
+    @Option(help: "Seconds between topic-less broadcasts through the Gateway API (0: none).") var broadcastEvery: Double = 10
     @Option(help: "Most seconds after the load for late deliveries before a push counts as lost (less once every durable push has arrived).")
     var settle: Double = 30
     @Option(help: "Write the report (second by second) to this JSON file.") var report: String?
@@ -34,6 +35,7 @@ struct ChaosCommand: AsyncParsableCommand {
         )
         benchmark.settle = settle
         benchmark.callRate = callRate
+        benchmark.broadcastEvery = broadcastEvery
         benchmark.untilInputEnds = untilInputEnds
         benchmark.isolatedClients = isolatedClients
         benchmark.isolatedHost = isolatedHost
