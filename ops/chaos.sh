@@ -15,6 +15,11 @@
 # one node's link can be cut alone. After each fault's recovery the generator audits
 # presence (every user's connections against its client's state).
 #
+# The full pass is followed by two more, each a run of its own: on Redis Sentinel (a primary,
+# a replica, three sentinels; the primary is killed) and on a Redis Cluster (three primaries,
+# three replicas; a primary is killed). Their rows join the same table. BACKPLANE=sentinel or
+# BACKPLANE=cluster runs one of them alone.
+#
 # GATEWAY_NODES: the nodes whose Gateway API the generator pushes through (default "1 2 3").
 # REQUIRE_ZERO=1 fails the run (exit 1) unless no durable push was lost or duplicated and
 # nothing was misdelivered (the short pass in scripts/test.sh).
@@ -33,6 +38,9 @@ redis_port=$((base + 95))
 backend_port=$((base + 80))
 work=$(mktemp -d /tmp/switchboard-chaos.XXXXXX)
 isolated_host=127.0.0.9
+backplane=${BACKPLANE:-redis}
+sentinel_ports=($((redis_port + 2)) $((redis_port + 3)) $((redis_port + 4)))
+cluster_ports=($(seq "$redis_port" $((redis_port + 5))))
 table=switchboard_chaos_$$
 mkdir -p "$out"
 faults="$out/faults.tsv"
@@ -54,6 +62,93 @@ start_redis() {
     echo "redis-server did not start" >&2
     return 1
 }
+# start_server NAME PORT [ARGUMENT...]: one redis-server of a Sentinel group or a Redis Cluster.
+start_server() {
+    local name=$1 port=$2
+    shift 2
+    mkdir -p "$work/$name"
+    redis-server --port "$port" --bind 127.0.0.1 --save "" --appendonly yes --appendfsync everysec --dir "$work/$name" \
+        --loglevel warning "$@" >>"$work/$name.log" 2>&1 3>&- &
+    pids[$name]=$!
+    for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.1; done
+    echo "redis-server $name did not start" >&2
+    return 1
+}
+start_backplane() {
+    case $backplane in
+    redis) start_redis yes ;;
+    sentinel)
+        start_server redis-a "$redis_port"
+        start_server redis-b $((redis_port + 1)) --replicaof 127.0.0.1 "$redis_port"
+        local i
+        for i in 0 1 2; do
+            printf 'port %d\nbind 127.0.0.1\nsentinel monitor sbmain 127.0.0.1 %d 2\nsentinel down-after-milliseconds sbmain 2000\nsentinel failover-timeout sbmain 10000\n' \
+                "${sentinel_ports[$i]}" "$redis_port" >"$work/sentinel-$i.conf"
+            redis-sentinel "$work/sentinel-$i.conf" >>"$work/sentinel-$i.log" 2>&1 3>&- &
+            pids[sentinel-$i]=$!
+        done
+        for _ in $(seq 100); do sentinel_primary >/dev/null && return; sleep 0.1; done
+        echo "the sentinels did not answer" >&2
+        return 1 ;;
+    cluster)
+        local i
+        for i in 0 1 2 3 4 5; do
+            start_server "redis-c$i" "${cluster_ports[$i]}" --cluster-enabled yes --cluster-config-file "$work/nodes-$i.conf" --cluster-node-timeout 2000
+        done
+        redis-cli --cluster create $(printf '127.0.0.1:%s ' "${cluster_ports[@]}") --cluster-replicas 1 --cluster-yes >>"$work/cluster.log" 2>&1
+        for _ in $(seq 300); do cluster_ready && return; sleep 0.1; done
+        echo "the Redis Cluster did not form" >&2
+        return 1 ;;
+    esac
+}
+# The port of the primary the sentinels name.
+sentinel_primary() { redis-cli -p "${sentinel_ports[0]}" SENTINEL get-master-addr-by-name sbmain 2>/dev/null | sed -n 2p | grep .; }
+# The Redis Cluster serves every slot with three primaries up (asked of a server that is up).
+cluster_ready() {
+    local port
+    for port in "${cluster_ports[@]}"; do
+        redis-cli -p "$port" ping >/dev/null 2>&1 || continue
+        redis-cli -p "$port" cluster info 2>/dev/null | grep -q "cluster_state:ok" || return 1
+        [ "$(redis-cli -p "$port" cluster nodes | awk '$3 ~ /master/ && $3 !~ /fail/ && NF >= 9' | wc -l)" = 3 ]
+        return
+    done
+    return 1
+}
+redis_arguments() {
+    case $backplane in
+    redis) echo "--redis redis://127.0.0.$1:$redis_port" ;;
+    sentinel) echo "--redis redis://127.0.0.1:$redis_port --redis-sentinels $(printf '127.0.0.1:%s,' "${sentinel_ports[@]}" | sed 's/,$//') --redis-master-name sbmain" ;;
+    cluster) echo "--redis redis+cluster://$(printf '127.0.0.1:%s,' "${cluster_ports[@]}" | sed 's/,$//')" ;;
+    esac
+}
+# Kills the primary the sentinels name, waits until they name another, and starts the old
+# one again as its replica.
+sentinel_failover() {
+    local old new name
+    old=$(sentinel_primary)
+    name=$([ "$old" = "$redis_port" ] && echo redis-a || echo redis-b)
+    kill -KILL "${pids[$name]}"
+    for _ in $(seq 600); do
+        new=$(sentinel_primary) && [ "$new" != "$old" ] && break
+        sleep 0.1
+    done
+    echo "chaos: the sentinels promoted $new"
+    start_server "$name" "$old" --replicaof 127.0.0.1 "$new"
+}
+# Kills a primary of the Redis Cluster, waits until its replica has taken over, and starts it
+# again (it rejoins as a replica).
+cluster_failover() {
+    local i victim=""
+    for i in 0 1 2 3 4 5; do
+        redis-cli -p "${cluster_ports[$i]}" role 2>/dev/null | head -1 | grep -q master && { victim=$i; break; }
+    done
+    kill -KILL "${pids[redis-c$victim]}"
+    sleep 1
+    for _ in $(seq 600); do cluster_ready && break; sleep 0.1; done
+    echo "chaos: the Redis Cluster serves every slot again"
+    start_server "redis-c$victim" "${cluster_ports[$victim]}" --cluster-enabled yes --cluster-config-file "$work/nodes-$victim.conf" --cluster-node-timeout 2000
+}
+
 start_backends() {
     "$bin" backends --location-port "$backend_port" --chat-port $((backend_port + 1)) --notification-port $((backend_port + 2)) \
         --gateway "$(gateways | tr ' ' ',' | sed 's/,$//')" >>"$work/backends.log" 2>&1 3>&- &
@@ -62,7 +157,7 @@ start_backends() {
 start_node() {
     local port
     port=$(node_port "$1")
-    "$bin" node --node-id "node-$1" --host "$node_host" --port "$port" --grpc-port $((port + 1)) --redis "redis://127.0.0.$1:$redis_port" \
+    "$bin" node --node-id "node-$1" --host "$node_host" --port "$port" --grpc-port $((port + 1)) $(redis_arguments "$1") \
         --location-backend "127.0.0.1:$backend_port" --chat-backend "127.0.0.1:$((backend_port + 1))" \
         --notification-backend "127.0.0.1:$((backend_port + 2))" --drain-window 5 >>"$work/node-$1.log" 2>&1 3>&- &
     pids[node-$1]=$!
@@ -113,7 +208,13 @@ fault() {
     grep -F "presence $name:" "$work/generator.log" || echo "chaos: no presence audit for '$name' within 150 s"
 }
 
-if [ -n "${SHORT:-}" ]; then
+if [ "$backplane" = sentinel ]; then
+    recovery=25
+    plan=(sentinel-failover)
+elif [ "$backplane" = cluster ]; then
+    recovery=25
+    plan=(cluster-failover)
+elif [ -n "${SHORT:-}" ]; then
     recovery=15
     plan=(node-kill redis-stall redis-kill-aof)
 else
@@ -141,7 +242,7 @@ if [ -n "${network:-}" ]; then
     nft add chain inet "$table" output '{ type filter hook output priority 0; policy accept; }'
 fi
 
-start_redis yes
+start_backplane
 start_backends
 for n in 1 2 3; do start_node "$n"; done
 warmup=10
@@ -188,6 +289,10 @@ for step in "${plan[@]}"; do
         # Longer than the nodes' ping interval (30 s): they must find the dead sockets themselves.
         fault "$isolated clients' network black-holed 40 s" 40 \
             'nft_drop ip daddr "$isolated_host"; nft_drop ip saddr "$isolated_host"' 'nft_heal' ;;
+    sentinel-failover)
+        fault "Sentinel failover (the primary SIGKILLed)" 0 'sentinel_failover' ':' ;;
+    cluster-failover)
+        fault "Redis Cluster failover (a primary SIGKILLed)" 0 'cluster_failover' ':' ;;
     storm)
         # Every client connection of nodes 1 and 2 reset at once (ss -K): two thirds of the
         # clients reconnect together, with the client library's policy.
@@ -208,7 +313,17 @@ if kill -0 "$generator" 2>/dev/null; then
 fi
 wait "$generator" || { cat "$work/generator.log"; echo "the generator failed" >&2; exit 1; }
 tail -1 "$work/generator.log"
+# The full pass: then the Sentinel and Redis Cluster passes, each a run of its own.
+passes=()
+if [ "$backplane" = redis ] && [ -z "${SHORT:-}" ] && [ -z "${PLAN:-}" ]; then
+    stop_all
+    pids=()
+    for pass in sentinel cluster; do
+        BACKPLANE=$pass OUT="$out/$pass" REPORT= ops/chaos.sh
+        passes+=(--pass "$out/$pass/chaos.json" "$out/$pass/faults.tsv")
+    done
+fi
 rm -rf "$work"
 # shellcheck disable=SC2086
-python3 ops/lib/chaos-report.py "$out/chaos.json" "$faults" --clients "$clients" --rate "$rate" \
+python3 ops/lib/chaos-report.py "$out/chaos.json" "$faults" --clients "$clients" --rate "$rate" "${passes[@]}" \
     --chart "$out/chaos.svg" ${report:+--markdown "$report"} ${REQUIRE_ZERO:+--require-zero}

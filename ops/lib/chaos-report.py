@@ -3,7 +3,11 @@
 and writes the scorecard: a Markdown table (one row per fault) and an SVG chart of the
 delivery rate with each fault marked.
 
-    chaos-report.py CHAOS.json FAULTS.tsv --clients N --rate R [--chart OUT.svg] [--markdown OUT.md] [--require-zero]
+    chaos-report.py CHAOS.json FAULTS.tsv --clients N --rate R [--pass CHAOS.json FAULTS.tsv]...
+        [--chart OUT.svg] [--markdown OUT.md] [--require-zero]
+
+`--pass` adds the rows of another run (the Sentinel and Redis Cluster passes) to the table;
+the chart shows the first.
 
 A fault's window runs from its injection to the end of the recovery that follows it.
 "Normal again" is the first second from the injection on that starts three seconds in a row
@@ -16,25 +20,33 @@ parser.add_argument("report")
 parser.add_argument("faults")
 parser.add_argument("--clients", type=int, required=True)
 parser.add_argument("--rate", type=float, required=True)
+parser.add_argument("--pass", dest="passes", nargs=2, action="append", default=[], metavar=("CHAOS.json", "FAULTS.tsv"))
 parser.add_argument("--chart")
 parser.add_argument("--markdown")
 parser.add_argument("--require-zero", action="store_true", help="exit 1 unless no durable push was lost or duplicated and none misdelivered")
 args = parser.parse_args()
 
-report = json.load(open(args.report))
+def load(report_path, faults_path):
+    """One run: the generator's report and its faults, in seconds since the run's start."""
+    report = json.load(open(report_path))
+    start_epoch = report["startedAtEpoch"]
+    faults = []
+    for line in open(faults_path):
+        name, start, end, until, before, after = line.rstrip("\n").split("\t")
+        faults.append({
+            "name": name,
+            "start": float(start) - start_epoch, "end": float(end) - start_epoch, "until": float(until) - start_epoch,
+            "before": [int(x) for x in before.split()], "after": [int(x) for x in after.split()],
+        })
+    return report, faults
+
+
+passes = [load(r, f) for r, f in [(args.report, args.faults)] + args.passes]
+report, faults = passes[0]
 seconds = report["seconds"]
-start_epoch = report["startedAtEpoch"]
-faults = []
-for line in open(args.faults):
-    name, start, end, until, before, after = line.rstrip("\n").split("\t")
-    faults.append({
-        "name": name,
-        "start": float(start) - start_epoch, "end": float(end) - start_epoch, "until": float(until) - start_epoch,
-        "before": [int(x) for x in before.split()], "after": [int(x) for x in after.split()],
-    })
 
 
-def window(lo, hi):
+def window(lo, hi, seconds=seconds):
     return [s for s in seconds if lo <= s["t"] < hi]
 
 
@@ -51,7 +63,7 @@ def bad(r):
     return r["durableLost"] + r["plainLost"] + r["refused"] > 0 or r["received"] < 0.9 * args.rate
 
 
-def normal_again(fault):
+def normal_again(fault, seconds):
     first = int(fault["start"])
     rows = {s["t"]: s for s in seconds}
     for t in range(first, int(fault["until"]) + 1):
@@ -61,7 +73,7 @@ def normal_again(fault):
     return None
 
 
-def connected_again(fault):
+def connected_again(fault, seconds):
     for s in seconds:
         if s["t"] >= fault["end"] and s["connected"] >= args.clients:
             return max(0.0, s["t"] - fault["end"])
@@ -99,6 +111,14 @@ FINDINGS = [
      "the node."),
     ("backends hang", "backend calls wait until their deadline or the circuit breaker opens; pushes and "
      "the other clients are not held."),
+    ("Sentinel failover", "until the sentinels agree the primary is down (2 s) and promote the replica, "
+     "writes fail: durable pushes are refused `unavailable`, never reported stored. The nodes then ask "
+     "the sentinels, reconnect to the new primary, subscribe again and write their presence back. "
+     "Replication is asynchronous: a push stored in the instant before the kill and not yet copied "
+     "could be lost; none was in this run."),
+    ("Redis Cluster failover", "pushes whose slots lived on the killed primary are refused `unavailable` "
+     "until its replica takes over (cluster-node-timeout 2 s); the rest of the cluster keeps serving. "
+     "The nodes follow the new slot map (MOVED) and resubscribe their shard channels."),
     ("node 2 cut off from Redis", "packets between node 2 and Redis are dropped silently (nftables), so "
      "neither side sees the link fail: what node 2 publishes or should receive waits in TCP "
      "retransmission and arrives when the link is back — late by up to the cut's length, not lost. "
@@ -115,11 +135,8 @@ FINDINGS = [
      "on reconnect (p99 during: the black hole's length)."),
 ]
 
-audits = {a["label"]: a for a in report.get("presence", [])}
-
-
-def presence(name):
-    a = audits.get(name)
+def presence(name, report):
+    a = {a["label"]: a for a in report.get("presence", [])}.get(name)
     if a is None:
         return "not audited"
     first = ", ".join(f"{a[k]} {k}" for k in ["ghosts", "missing"] if a[k]) or "nothing wrong"
@@ -128,7 +145,7 @@ def presence(name):
     return f"{a['cleanAfter']:.0f} s" + ("" if first == "nothing wrong" else f" (first sweep: {first})")
 
 
-def broadcasts(lo, hi):
+def broadcasts(lo, hi, report):
     sent = [b for b in report.get("broadcasts", []) if lo <= b["t"] < hi]
     if not sent:
         return "none sent"
@@ -138,24 +155,35 @@ def broadcasts(lo, hi):
 
 
 rows = []
-for f in faults:
-    w = window(int(f["start"]), int(f["until"]))
-    during = window(int(f["start"]), int(f["end"]) + 1)
-    after = window(int(f["end"]) + 1, int(f["until"]))
-    rows.append({
-        "name": f["name"], "sent": total(w, "sent"), "owed": total(w, "owed"), "refused": total(w, "refused"),
-        "durableLost": total(w, "durableLost"), "durableDuplicated": total(w, "durableDuplicated"),
-        "plainLost": total(w, "plainLost"), "plainDuplicated": total(w, "plainDuplicated"),
-        "calls": total(w, "calls"), "failedCalls": total(w, "failedCalls"),
-        "normal": normal_again(f), "connected": connected_again(f), "p99During": p99(during), "p99After": p99(after),
-        "rss": (f["before"][0] // 1024, f["after"][0] // 1024), "fds": (f["before"][1], f["after"][1]),
-        "presence": presence(f["name"]), "broadcasts": broadcasts(int(f["start"]), int(f["until"])), "presenceRight": audits.get(f["name"], {}).get("cleanAfter") is not None,
-    })
+for run, run_faults in passes:
+    for f in run_faults:
+        run_seconds = run["seconds"]
+        w = window(int(f["start"]), int(f["until"]), run_seconds)
+        during = window(int(f["start"]), int(f["end"]) + 1, run_seconds)
+        after = window(int(f["end"]) + 1, int(f["until"]), run_seconds)
+        rows.append({
+            "name": f["name"], "sent": total(w, "sent"), "owed": total(w, "owed"), "refused": total(w, "refused"),
+            "durableLost": total(w, "durableLost"), "durableDuplicated": total(w, "durableDuplicated"),
+            "plainLost": total(w, "plainLost"), "plainDuplicated": total(w, "plainDuplicated"),
+            "calls": total(w, "calls"), "failedCalls": total(w, "failedCalls"),
+            "normal": normal_again(f, run_seconds), "connected": connected_again(f, run_seconds), "p99During": p99(during), "p99After": p99(after),
+            "rss": (f["before"][0] // 1024, f["after"][0] // 1024), "fds": (f["before"][1], f["after"][1]),
+            "presence": presence(f["name"], run), "broadcasts": broadcasts(int(f["start"]), int(f["until"]), run),
+            "presenceRight": any(a["label"] == f["name"] and a.get("cleanAfter") is not None for a in run.get("presence", [])),
+        })
 
 warm = [s for s in seconds if faults and s["t"] < int(faults[0]["start"]) and s["sent"] > 0]
 baseline_p99 = statistics.median([s["p99"] for s in warm if s.get("p99") is not None]) if warm else None
-totals = {k: total(seconds, k) for k in ["sent", "owed", "refused", "durableLost", "durableDuplicated", "plainLost", "plainDuplicated"]}
-print(json.dumps({"faults": rows, "totals": totals, "misdelivered": report["misdelivered"], "refusals": report["refusals"]}, indent=1))
+# Over every pass.
+totals = {k: sum(total(run["seconds"], k) for run, _ in passes) for k in ["sent", "owed", "refused", "durableLost", "durableDuplicated", "plainLost", "plainDuplicated"]}
+misdelivered = sum(run["misdelivered"] for run, _ in passes)
+refusals, call_errors = {}, {}
+for run, _ in passes:
+    for k, v in run["refusals"].items():
+        refusals[k] = refusals.get(k, 0) + v
+    for k, v in run.get("callErrors", {}).items():
+        call_errors[k] = call_errors.get(k, 0) + v
+print(json.dumps({"faults": rows, "totals": totals, "misdelivered": misdelivered, "refusals": refusals}, indent=1))
 
 if args.chart:
     width, height, left, top, bottom = 960, 320, 60, 20, 40
@@ -198,7 +226,7 @@ if args.markdown:
         "",
         f"Run: commit `{commit}`, {datetime.now(timezone.utc).strftime('%Y-%m-%d')}, {cores} cores, Linux {platform.release()};",
         f"{args.clients:,} clients, {int(args.rate):,} pushes/s offered; {totals['sent']:,} pushes in all, "
-        f"{report['misdelivered']} misdelivered.",
+        f"{misdelivered} misdelivered" + (f"; the rows after {len(passes[0][1])} are separate runs, each on its own Redis setup, as named." if len(passes) > 1 else "."),
         "",
     ]
     if chart:
@@ -213,12 +241,12 @@ if args.markdown:
             f"{r['refused']} | {r['failedCalls']} of {r['calls']} | {r['broadcasts']} | {secs(r['normal'])} | {secs(r['connected'])} | {r['presence']} | {ms(r['p99During'])} / {ms(r['p99After'])} | "
             f"{r['rss'][0]} → {r['rss'][1]} MiB | {r['fds'][0]} → {r['fds'][1]} |"
         )
-    refusals = ", ".join(f"{k} {v}" for k, v in sorted(report["refusals"].items())) or "none"
-    call_errors = ", ".join(f"{k} {v}" for k, v in sorted(report.get("callErrors", {}).items())) or "none"
+    refused_by = ", ".join(f"{k} {v}" for k, v in sorted(refusals.items())) or "none"
+    failed_by = ", ".join(f"{k} {v}" for k, v in sorted(call_errors.items())) or "none"
     lines += [
         "",
-        f"Before the first fault: p99 {ms(baseline_p99)}. Pushes refused, by gRPC code, over the whole run: {refusals}.",
-        f"Backend calls failed, by error code: {call_errors}.",
+        f"Before the first fault: p99 {ms(baseline_p99)}. Pushes refused, by gRPC code, over the whole run: {refused_by}.",
+        f"Backend calls failed, by error code: {failed_by}.",
         "",
         "- **Lost**: owed to the client — a durable push the node stored, a plain push it delivered",
         "  to a connection — and never received (after a settling period at the end).",
@@ -258,8 +286,8 @@ if args.markdown:
 
 if args.require_zero:
     broken = [f"{r['name']}: {r['durableLost']} durable lost, {r['durableDuplicated']} duplicated" for r in rows if r["durableLost"] or r["durableDuplicated"]]
-    if totals["durableLost"] or totals["durableDuplicated"] or report["misdelivered"]:
-        broken.append(f"whole run: {totals['durableLost']} durable lost, {totals['durableDuplicated']} duplicated, {report['misdelivered']} misdelivered")
+    if totals["durableLost"] or totals["durableDuplicated"] or misdelivered:
+        broken.append(f"whole run: {totals['durableLost']} durable lost, {totals['durableDuplicated']} duplicated, {misdelivered} misdelivered")
     broken += [f"{r['name']}: presence not right again ({r['presence']})" for r in rows if not r["presenceRight"]]
     if totals["sent"] == 0 or totals["owed"] == 0:
         broken.append("no push was sent or owed: the load did not run")
