@@ -257,7 +257,7 @@ mkfifo "$work/load"
 generator=$!
 # Processes started from here on (restarted nodes, Redis) must not hold the FIFO open.
 exec 3>"$work/load"
-for _ in $(seq 600); do grep -q "clients connected" "$work/generator.log" && break; sleep 0.5; done
+for _ in $(seq 600); do grep -q "clients connected" "$work/generator.log" && break; kill -0 "$generator" 2>/dev/null || break; sleep 0.5; done
 grep -q "clients connected" "$work/generator.log" || { cat "$work/generator.log"; echo "the clients did not connect" >&2; exit 1; }
 cat "$work/generator.log"
 sleep "$warmup"

@@ -60,7 +60,9 @@ package struct ChaosBenchmark: Sendable {
 
     package func run() async throws -> ChaosReport {
         guard !urls.isEmpty else { throw BenchError("chaos needs node URLs (--urls)") }
-        try FileLimit.ensure(atLeast: clients * 2 + 256, for: "\(clients) clients")
+        // One socket per client, and a tenth more for sockets still closing while their
+        // replacements open (a storm), and the gRPC clients'.
+        try FileLimit.ensure(atLeast: clients + clients / 10 + 256, for: "\(clients) clients")
         let authenticator = try await TokenAuthenticator(secret: secret)
         let validFor = Int64(duration + settle) + 3600
         var connections: [SwitchboardClient] = []
