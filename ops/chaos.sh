@@ -12,7 +12,8 @@
 # are skipped and say so): node 2's link to Redis, 5 % loss on every link to Redis, and the
 # network of a few isolated clients (reaching the nodes at 127.0.0.9: the nodes then listen
 # on every address). Each node reaches Redis at its own loopback address (127.0.0.N), so that
-# one node's link can be cut alone. After each fault's recovery the generator audits
+# one node's link can be cut alone. Besides the clients, one connection in ten (SLOW_READERS)
+# reads 256 bytes a second and gets 2 KB pushes: slow readers in the mix. After each fault's recovery the generator audits
 # presence (every user's connections against its client's state).
 #
 # The full pass is followed by two more, each a run of its own: on Redis Sentinel (a primary,
@@ -27,6 +28,7 @@
 # go (default docs/chaos). REPORT: the Markdown to write (default docs/reliability.md; empty:
 # none). PORT: the first of the ports used (default 18500).
 set -euo pipefail
+[ -n "${CHAOS_TRACE:-}" ] && set -x
 cd "$(dirname "$0")/.."
 source ops/lib/bench-env.sh
 out=${OUT:-docs/chaos}
@@ -166,7 +168,10 @@ start_node() {
     return 1
 }
 stop_all() {
-    [ -n "${network:-}" ] && nft delete table inet "$table" 2>/dev/null
+    if [ -n "${network:-}" ]; then nft delete table inet "$table" 2>/dev/null || true; fi
+    # The generator waits for its stdin to close: close it, or `wait` below waits for ever.
+    exec 3>&-
+    if [ -n "${generator:-}" ]; then kill -KILL "$generator" 2>/dev/null || true; fi
     for name in "${!pids[@]}"; do kill -KILL "${pids[$name]}" 2>/dev/null || true; done
     wait 2>/dev/null || true
 }
@@ -232,6 +237,8 @@ if [[ " ${plan[*]} " =~ \ (redis-partition|redis-loss|client-blackhole|storm)\  
         read -r -a plan <<<"$(printf '%s\n' "${plan[@]}" | grep -vxE 'redis-partition|redis-loss|client-blackhole|storm' | tr '\n' ' ')"
     fi
 fi
+# Slow readers (the full pass: one for every ten clients, SLOW_READERS to change).
+if [ -z "${SHORT:-}" ] && [ "$backplane" = redis ]; then slow_readers=${SLOW_READERS:-$((clients / 10))}; else slow_readers=${SLOW_READERS:-0}; fi
 # Isolated clients reach the nodes at their own address: the nodes then listen on every one.
 isolated=0
 node_host=127.0.0.1
@@ -242,6 +249,14 @@ if [ -n "${network:-}" ]; then
     nft add chain inet "$table" output '{ type filter hook output priority 0; policy accept; }'
 fi
 
+# A port still served (an earlier run's process) would make this run measure that one.
+for port in "$redis_port" $((redis_port + 1)) "${sentinel_ports[@]}" "${cluster_ports[@]}" $(seq "$backend_port" $((backend_port + 2))) \
+    $(for n in 1 2 3; do echo "$(node_port "$n") $(($(node_port "$n") + 1))"; done); do
+    if (exec 4<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        echo "chaos: port $port is taken (an earlier run still going?); PORT= chooses another range" >&2
+        exit 1
+    fi
+done
 start_backplane
 start_backends
 for n in 1 2 3; do start_node "$n"; done
@@ -252,7 +267,7 @@ warmup=10
 mkfifo "$work/load"
 # shellcheck disable=SC2046
 "$bin" bench chaos --urls $(urls) --gateways $(gateways "${GATEWAY_NODES:-1 2 3}") --clients "$clients" --rate "$rate" --duration 3600 --until-input-ends \
-    --isolated-clients "$isolated" --isolated-host "$isolated_host" \
+    --isolated-clients "$isolated" --isolated-host "$isolated_host" --slow-readers "$slow_readers" \
     --settle 60 --report "$out/chaos.json" <"$work/load" >"$work/generator.log" 2>&1 &
 generator=$!
 # Processes started from here on (restarted nodes, Redis) must not hold the FIFO open.

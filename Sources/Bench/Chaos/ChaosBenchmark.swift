@@ -42,6 +42,10 @@ package struct ChaosBenchmark: Sendable {
     /// The most seconds after the load for late deliveries (reconnects, resumes) before
     /// booking losses; less once every durable push owed has arrived (at least 5).
     package var settle: Double = 30
+    /// Connections reading slowly besides the clients (`SlowReaders`), and the pushes a
+    /// second sent to them (2 KB each, more than their pace drains).
+    package var slowReaders = 0
+    package var slowPushRate: Double = 0
     /// Seconds between topic-less broadcasts (Gateway API `Broadcast`; 0: none).
     package var broadcastEvery: Double = 10
     /// New connections per second at the start.
@@ -62,7 +66,8 @@ package struct ChaosBenchmark: Sendable {
         guard !urls.isEmpty else { throw BenchError("chaos needs node URLs (--urls)") }
         // One socket per client, and a tenth more for sockets still closing while their
         // replacements open (a storm), and the gRPC clients'.
-        try FileLimit.ensure(atLeast: clients + clients / 10 + 256, for: "\(clients) clients")
+        try FileLimit.ensure(atLeast: clients + slowReaders + (clients + slowReaders) / 10 + 256, for: "\(clients + slowReaders) connections")
+        let slowEndpoints = try urls.map(BenchEndpoint.init(url:))
         let authenticator = try await TokenAuthenticator(secret: secret)
         let validFor = Int64(duration + settle) + 3600
         var connections: [SwitchboardClient] = []
@@ -78,6 +83,7 @@ package struct ChaosBenchmark: Sendable {
             connections.append(SwitchboardClient(configuration: configuration, logger: Logger(label: "chaos", factory: { _ in SwiftLogNoOpLogHandler() })))
         }
         let clients = connections
+        let slow = SlowReaders(count: slowReaders)
         let gateway = try GatewayClients(endpoints: gateways, pushSecret: pushSecret)
         let ledger = ChaosLedger(capacity: Int(rate * duration) + 16)
         let startedAt = MonotonicClock.nanoseconds()
@@ -105,6 +111,9 @@ package struct ChaosBenchmark: Sendable {
                     }
                     // Paced, so that the start is not itself a connection storm.
                     if (index + 1) % max(connectRate / 10, 1) == 0 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                if slowReaders > 0 {
+                    background.addTask { await slow.run(endpoints: slowEndpoints, authenticator: authenticator, validFor: validFor) }
                 }
                 background.addTask {
                     while !Task.isCancelled {
@@ -177,6 +186,29 @@ package struct ChaosBenchmark: Sendable {
                         }
                     }
                 }
+                if slowReaders > 0, slowPushRate > 0 {
+                    background.addTask {
+                        let padding = String(repeating: "s", count: 2048)
+                        let inFlight = InFlight(nodes: gateways.count, limit: 30)
+                        await withDiscardingTaskGroup { pushes in
+                            var n = 0
+                            while !Task.isCancelled, !inputEnded.isSet {
+                                let wait = loadStart + Int64(Double(n) / slowPushRate * 1e9) - MonotonicClock.nanoseconds()
+                                if wait > 0 { try? await Task.sleep(for: .nanoseconds(wait)) }
+                                let via = n % gateways.count
+                                n += 1
+                                guard inFlight.take(via) else { continue }
+                                let user = SlowReaders.user(Int.random(in: 0..<slowReaders))
+                                let marker = DeliveryMarker(source: Self.slowSource, target: 0, sequence: n, sentAt: MonotonicClock.nanoseconds())
+                                pushes.addTask {
+                                    defer { inFlight.release(via) }
+                                    let outcome = try? await gateway.pushOutcome(via: via, to: user, content: marker.content(padding: padding, json: false), durable: false)
+                                    slow.pushed(delivered: outcome.map { !$0.offline } ?? false)
+                                }
+                            }
+                        }
+                    }
+                }
                 if broadcastEvery > 0 {
                     background.addTask {
                         var n = 0
@@ -243,6 +275,7 @@ package struct ChaosBenchmark: Sendable {
         }
         var report = ChaosReport(ledger: ledger, startedAtEpoch: startedAtEpoch, clients: clients.count, rate: rate)
         report.presence = presenceChecks
+        if slowReaders > 0 { report.slowReaders = slow.snapshot }
         return report
     }
 
@@ -256,8 +289,9 @@ package struct ChaosBenchmark: Sendable {
 
     static func user(_ index: Int) -> String { "chaos-\(index)" }
 
-    /// The marker source of broadcasts (pushes to one user have 0).
+    /// The marker source of broadcasts (pushes to one user have 0) and of pushes to slow readers.
     static let broadcastSource = 1
+    static let slowSource = 2
 
     /// Push calls in flight through one node at most.
     static let maxInFlightPerNode = 90

@@ -56,6 +56,9 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
         package var refused: Bool
     }
 
+    /// The slow readers' run, when there were any.
+    package var slowReaders: SlowReadersTally?
+
     /// Presence audits the fault script asked for, in order (`PresenceAudit`).
     package var presence: [PresenceCheck] = []
 
@@ -140,6 +143,7 @@ package struct ChaosReport: Codable, Sendable, CustomStringConvertible {
             + "; backend calls \(sum(\.calls)), failed \(sum(\.failedCalls))" + Self.byCode(callErrors)
             + "; broadcasts \(broadcasts.count), received \(broadcasts.reduce(0) { $0 + $1.received }) times by \(broadcasts.reduce(0) { $0 + $1.open }) clients open when sent"
             + (presence.contains { $0.cleanAfter == nil } ? "; presence not correct after " + presence.filter { $0.cleanAfter == nil }.map(\.label).joined(separator: ", ") : "")
+            + (slowReaders.map { "; slow readers: \($0.sent) pushes delivered to their connections, \($0.read) read, \($0.cutAsSlow) cut as slow consumers" } ?? "")
             + (lostDurable.isEmpty ? "" : "; durable lost: " + lostDurable.map { "#\($0.sequence) to \($0.user) at \($0.t) s" }.joined(separator: ", "))
     }
 

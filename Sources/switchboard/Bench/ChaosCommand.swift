@@ -18,6 +18,8 @@ struct ChaosCommand: AsyncParsableCommand {
     @Option(help: "Pushes per second through the Gateway API, in all; every other one durable.") var rate: Double = 500
     @Option(help: "Backend calls per second (location.update from random clients).") var callRate: Double = 50
     @Option(help: "Seconds of load.") var duration: Double = 60
+    @Option(help: "Connections besides the clients that read 256 bytes a second (a poor link), getting 2 KB pushes.") var slowReaders = 0
+    @Option(help: "Pushes per second to the slow readers, in all (default: one per reader every 5 s).") var slowPushRate: Double?
     @Option(help: "Seconds between topic-less broadcasts through the Gateway API (0: none).") var broadcastEvery: Double = 10
     @Option(help: "Most seconds after the load for late deliveries before a push counts as lost (less once every durable push has arrived).")
     var settle: Double = 30
@@ -36,6 +38,8 @@ struct ChaosCommand: AsyncParsableCommand {
         benchmark.settle = settle
         benchmark.callRate = callRate
         benchmark.broadcastEvery = broadcastEvery
+        benchmark.slowReaders = slowReaders
+        benchmark.slowPushRate = slowPushRate ?? Double(slowReaders) / 5
         benchmark.untilInputEnds = untilInputEnds
         benchmark.isolatedClients = isolatedClients
         benchmark.isolatedHost = isolatedHost
