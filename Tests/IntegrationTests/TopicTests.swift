@@ -472,8 +472,10 @@ struct TopicTests {
                 subscription.user = "dan"
                 let outcome = try await gateway.subscribe(subscription, metadata: Self.authorized)
                 #expect(outcome.stored && outcome.changedLocal == 1 && outcome.relayedNodes == 1)
-                // Each node subscribes its connection in turn with the connection's other work.
+                // Each node subscribes its connection in turn with the connection's other work,
+                // and then the topic's channel in Redis: a publish before that misses the node.
                 for node in [one, two] { try await waitUntil { try await node.metricValue("switchboard_topic_subscriptions") == 1 } }
+                for node in [one, two] { try await waitUntil { node.node.relaysReach(topic: "match:7") } }
 
                 var publish = Switchboard_Gateway_V1_PublishToTopicRequest()
                 publish.topic = "match:7"
