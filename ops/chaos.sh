@@ -209,8 +209,8 @@ fault() {
     after=$(node_usage)
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$start" "$end" "$(now)" "$before" "$after" >>"$faults"
     echo "presence $name" >&3
-    for _ in $(seq 300); do grep -qF "presence $name:" "$work/generator.log" && break; sleep 0.5; done
-    grep -F "presence $name:" "$work/generator.log" || echo "chaos: no presence audit for '$name' within 150 s"
+    for _ in $(seq 1200); do grep -qF "presence $name:" "$work/generator.log" && break; sleep 0.5; done
+    grep -F "presence $name:" "$work/generator.log" || echo "chaos: no presence audit for '$name' within 10 minutes"
 }
 
 if [ "$backplane" = sentinel ]; then

@@ -274,7 +274,7 @@ if args.markdown:
         "  lost, nothing refused and ≥ 90 % of the offered rate arriving.",
         "- **Presence right again**: after the recovery window, every user's connections are read",
         "  through the Gateway API and compared with its client's own state (open: exactly one;",
-        "  otherwise none), sweep after sweep until one finds nothing wrong (at most 90 s). A",
+        "  otherwise none), sweep after sweep until one finds nothing wrong (giving up after 90 s and three sweeps). A",
         "  *ghost* is a connection still listed that its client no longer has.",
         "",
         "## What the rows show, and why",

@@ -90,7 +90,10 @@ package struct ChaosBenchmark: Sendable {
         let startedAtEpoch = Self.epochSeconds()
         @Sendable func second() -> Int { Int((MonotonicClock.nanoseconds() - startedAt) / 1_000_000_000) }
 
-        let presenceChecks = try await gateway.with {
+        // Presence audits on connections of their own: behind the pushes' calls they would
+        // wait for free HTTP/2 streams.
+        let auditGateway = try GatewayClients(endpoints: gateways, pushSecret: pushSecret)
+        let presenceChecks = try await auditGateway.with { try await gateway.with {
             try await withThrowingTaskGroup(of: Void.self, returning: [ChaosReport.PresenceCheck].self) { background in
                 for (index, client) in clients.enumerated() {
                     background.addTask { try? await client.run() }
@@ -134,7 +137,7 @@ package struct ChaosBenchmark: Sendable {
                 if untilInputEnds {
                     // Not a child task: a read of stdin cannot be cancelled, and the run must
                     // not wait for it at the end.
-                    let audit = PresenceAudit(clients: clients, gateway: gateway, gateways: gateways.count)
+                    let audit = PresenceAudit(clients: clients, gateway: auditGateway, gateways: gateways.count)
                     Task {
                         for await line in StandardInput.lines() {
                             let words = line.split(separator: " ", maxSplits: 1).map(String.init)
@@ -272,7 +275,7 @@ package struct ChaosBenchmark: Sendable {
                 background.cancelAll()
                 return presenceChecks
             }
-        }
+        } }
         var report = ChaosReport(ledger: ledger, startedAtEpoch: startedAtEpoch, clients: clients.count, rate: rate)
         report.presence = presenceChecks
         if slowReaders > 0 { report.slowReaders = slow.snapshot }
