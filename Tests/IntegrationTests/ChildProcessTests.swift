@@ -64,4 +64,23 @@ struct ChildProcessTests {
             #expect(text.contains("Parent death signal: KILL") == dies, "\(text)")
         }
     }
+
+    @Test("a child's log file gets its output and errors, and this process keeps no descriptor of it")
+    func logFileClosedHere() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("child-logs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let child = ChildProcess()
+        child.logDirectory = directory
+        child.executableURL = URL(fileURLWithPath: "/bin/sh")
+        child.arguments = ["-c", "echo out; echo err >&2; sleep 30"]
+        try child.run()
+        defer { kill(child.processIdentifier, SIGKILL) }
+        let log = try #require(try FileManager.default.contentsOfDirectory(atPath: directory.path).first)
+        let path = directory.appendingPathComponent(log).path
+        try await waitUntil(timeout: .seconds(30)) { (try? String(contentsOfFile: path, encoding: .utf8)) == "out\nerr\n" }
+        // Every descriptor this process holds, by where it leads.
+        let open = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")
+            .compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)") }
+        #expect(!open.contains(path), "\(open.filter { $0.hasPrefix("/") })")
+    }
 }

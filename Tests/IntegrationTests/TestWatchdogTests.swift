@@ -38,26 +38,10 @@ struct TestWatchdogTests {
 
     @Test("a test process that crashes leaves no child running and none holding its output", .timeLimit(.minutes(3)))
     func crashedRunLeavesNothing() async throws {
-        let run = ChildProcess.guarded()
-        run.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        run.arguments = ["--testing-library", "swift-testing", "--filter", "TestWatchdogTests/crashes"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWITCHBOARD_TEST_CRASH"] = "1"
-        run.environment = environment
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("crash-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let output = try FileHandle(forWritingTo: log)
-        defer { try? output.close() }
         // Its errors go to a pipe, read to its end below: the end comes only once no process
         // holds the pipe's writing end.
         let errors = Pipe()
-        run.standardOutput = output
-        run.standardError = errors
-        try run.run()
-        let ended = await run.exit(within: .seconds(60))
-        if !ended { await run.stop(grace: .seconds(1)) }
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let (run, ended, text) = try await runThisBinary(test: "TestWatchdogTests/crashes", environment: ["SWITCHBOARD_TEST_CRASH": "1"], errors: errors, limit: .seconds(60))
         #expect(ended, "\(text)")
         #expect(run.terminationReason == .uncaughtSignal, "the run crashed:\n\(text)")
         let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("children ") }, "the crashing test started its children:\n\(text)")
@@ -74,27 +58,13 @@ struct TestWatchdogTests {
 
     @Test("a run whose test blocks past its limit fails, and what that test started is ended", .timeLimit(.minutes(3)))
     func blockedRunFails() async throws {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("watchdog-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: log) }
-        let output = try FileHandle(forWritingTo: log)
-        defer { try? output.close() }
-        // This very test binary, running only the blocking test, with a limit of 3 s.
-        let run = ChildProcess.guarded()
-        run.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        run.arguments = ["--testing-library", "swift-testing", "--filter", "TestWatchdogTests/blocksPastItsLimit"]
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWITCHBOARD_TEST_BLOCK"] = "1"
-        environment["SWITCHBOARD_TEST_LIMIT"] = "3"
-        environment["SWITCHBOARD_TEST_GRACE"] = "2"
-        run.environment = environment
-        run.standardOutput = output
-        run.standardError = output
-        try run.run()
-        // A bound for this fixture only: the watchdog ends the run seconds after the limit.
-        let ended = await run.exit(within: .seconds(150))
-        if !ended { await run.stop(grace: .seconds(1)) }
-        let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        // Only the blocking test, with a limit of 3 s; the bound here is for this fixture
+        // only: the watchdog ends the run seconds after the limit.
+        let (run, ended, text) = try await runThisBinary(
+            test: "TestWatchdogTests/blocksPastItsLimit",
+            environment: ["SWITCHBOARD_TEST_BLOCK": "1", "SWITCHBOARD_TEST_LIMIT": "3", "SWITCHBOARD_TEST_GRACE": "2"],
+            limit: .seconds(150)
+        )
         #expect(ended, "the blocked run ended on its own; its output:\n\(text)")
         #expect(run.terminationStatus != 0, "the blocked run failed; its output:\n\(text)")
         #expect(text.contains("test watchdog: 'a test that blocks past its limit"), "the watchdog named the test:\n\(text)")
@@ -102,5 +72,28 @@ struct TestWatchdogTests {
         let pid = try #require(text.split(separator: "\n").first { $0.hasPrefix("blocking with redis-server pid ") }
             .flatMap { Int32($0.split(separator: " ").last ?? "") }, "the blocking test started its Redis:\n\(text)")
         try await waitUntil { kill(pid, 0) != 0 && errno == ESRCH }
+    }
+
+    /// Runs this very test binary on the one test `test` names, with `environment` added;
+    /// its output (and its errors, unless `errors` takes them) goes to a file read back once
+    /// it has ended, or once `limit` has passed and it was stopped.
+    private func runThisBinary(
+        test: String, environment extra: [String: String], errors: Pipe? = nil, limit: Duration
+    ) async throws -> (run: ChildProcess, ended: Bool, output: String) {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("test-run-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: log) }
+        let output = try FileHandle(forWritingTo: log)
+        defer { try? output.close() }
+        let run = ChildProcess.guarded()
+        run.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
+        run.arguments = ["--testing-library", "swift-testing", "--filter", test]
+        run.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
+        run.standardOutput = output
+        run.standardError = errors ?? output
+        try run.run()
+        let ended = await run.exit(within: limit)
+        if !ended { await run.stop(grace: .seconds(1)) }
+        return (run, ended, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
     }
 }

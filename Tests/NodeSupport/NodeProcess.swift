@@ -41,7 +41,10 @@ package final class NodeProcess: @unchecked Sendable {
         // would keep `swift test` waiting forever after a crash of the test process.
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("switchboard-\(nodeID)-\(port).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
-        process.standardError = try FileHandle(forWritingTo: log)
+        let errors = try FileHandle(forWritingTo: log)
+        process.standardError = errors
+        // The node has its own copy once started; ours would be one descriptor per node.
+        defer { try? errors.close() }
         try process.run()
         let node = NodeProcess(port: port, grpcPort: grpcPort, nodeID: nodeID, process: process)
         do {

@@ -66,8 +66,13 @@ package final class ChildProcess: @unchecked Sendable {
     package func run() throws {
         #if os(Linux)
         guard let program = executableURL?.path else { throw ChildProcessError("no executable to start") }
+        // A log file opened here is the child's alone: this process closes its copy once
+        // the child has started (or failed to), keeping no descriptor per child.
+        var ownLog: FileHandle?
+        defer { try? ownLog?.close() }
         if let logDirectory, standardOutput == nil || standardError == nil {
             let log = try Self.logFile(in: logDirectory, for: executableURL?.lastPathComponent ?? "child")
+            ownLog = log
             if standardOutput == nil { standardOutput = log }
             if standardError == nil { standardError = log }
         }
