@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Load running nodes with real WebSocket clients and report what they delivered.",
         subcommands: [
             SendCommand.self, SpreadCommand.self, PushCommand.self, BroadcastCommand.self, FanoutCommand.self, ConnectCommand.self, IdleCommand.self, IdleWorkerCommand.self,
-            CallsCommand.self, DrainCommand.self, ChaosCommand.self, ChartCommand.self, BaselineServerCommand.self,
+            CallsCommand.self, DrainCommand.self, ChaosCommand.self, ChartCommand.self, BaselineServerCommand.self, DelayProxyCommand.self,
         ]
     )
 
