@@ -21,6 +21,14 @@
 # three replicas; a primary is killed). Their rows join the same table. BACKPLANE=sentinel or
 # BACKPLANE=cluster runs one of them alone.
 #
+# Latency to Redis: node 3 reaches Redis through `switchboard bench delay-proxy` (this kernel
+# has no netem), which adds 200 ms each way while the fault lasts; connections stay open.
+#
+# The soak: SOAK=1800 CLIENTS=17000 SLOW_READERS=2000 ops/chaos.sh runs the same load for
+# SOAK seconds with no fault, samples each node's RSS and descriptors and Redis' RSS every
+# 10 s, audits presence at the end and writes docs/soak.md and its chart (OUT defaults to
+# docs/chaos/soak; ops/lib/soak-report.py).
+#
 # GATEWAY_NODES: the nodes whose Gateway API the generator pushes through (default "1 2 3").
 # REQUIRE_ZERO=1 fails the run (exit 1) unless no durable push was lost or duplicated and
 # nothing was misdelivered (the short pass in scripts/test.sh).
@@ -31,12 +39,14 @@ set -euo pipefail
 [ -n "${CHAOS_TRACE:-}" ] && set -x
 cd "$(dirname "$0")/.."
 source ops/lib/bench-env.sh
-out=${OUT:-docs/chaos}
-report=${REPORT-docs/reliability.md}
+soak=${SOAK:-}
+out=${OUT:-docs/chaos${soak:+/soak}}
+if [ -n "$soak" ]; then report=${REPORT-docs/soak.md}; else report=${REPORT-docs/reliability.md}; fi
 clients=${CLIENTS:-2000}
 rate=${RATE:-500}
 base=${PORT:-18500}
 redis_port=$((base + 95))
+delay_port=$((redis_port + 1))
 backend_port=$((base + 80))
 work=$(mktemp -d /tmp/switchboard-chaos.XXXXXX)
 isolated_host=127.0.0.9
@@ -118,7 +128,8 @@ cluster_ready() {
 }
 redis_arguments() {
     case $backplane in
-    redis) echo "--redis redis://127.0.0.$1:$redis_port" ;;
+    redis)
+        if [ -n "${latency:-}" ] && [ "$1" = 3 ]; then echo "--redis redis://127.0.0.3:$delay_port"; else echo "--redis redis://127.0.0.$1:$redis_port"; fi ;;
     sentinel) echo "--redis redis://127.0.0.1:$redis_port --redis-sentinels $(printf '127.0.0.1:%s,' "${sentinel_ports[@]}" | sed 's/,$//') --redis-master-name sbmain" ;;
     cluster) echo "--redis redis+cluster://$(printf '127.0.0.1:%s,' "${cluster_ports[@]}" | sed 's/,$//')" ;;
     esac
@@ -151,6 +162,14 @@ cluster_failover() {
     start_server "redis-c$victim" "${cluster_ports[$victim]}" --cluster-enabled yes --cluster-config-file "$work/nodes-$victim.conf" --cluster-node-timeout 2000
 }
 
+# Node 3's way to Redis: no delay until SIGUSR1, none again after SIGUSR2.
+start_delay_proxy() {
+    "$bin" bench delay-proxy --host 127.0.0.3 --port "$delay_port" --target "127.0.0.1:$redis_port" --delay-ms 200 >>"$work/delay-proxy.log" 2>&1 3>&- &
+    pids[delay-proxy]=$!
+    for _ in $(seq 100); do grep -q "delay proxy on" "$work/delay-proxy.log" 2>/dev/null && return; sleep 0.1; done
+    echo "the delay proxy did not start (log: $work/delay-proxy.log)" >&2
+    return 1
+}
 start_backends() {
     "$bin" backends --location-port "$backend_port" --chat-port $((backend_port + 1)) --notification-port $((backend_port + 2)) \
         --gateway "$(gateways | tr ' ' ',' | sed 's/,$//')" >>"$work/backends.log" 2>&1 3>&- &
@@ -177,14 +196,20 @@ stop_all() {
 }
 trap stop_all EXIT
 
-# Resident memory (KiB) and open descriptors of the three nodes, summed.
+# Resident memory (KiB) and open descriptors of process $1 ("0 0" once it is gone).
+usage() {
+    local rss fds
+    rss=$(awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null) || rss=0
+    fds=$(ls "/proc/$1/fd" 2>/dev/null | wc -l) || fds=0
+    echo "${rss:-0} $fds"
+}
+# The same for the three nodes, summed.
 node_usage() {
-    local rss=0 fds=0 n pid
+    local rss=0 fds=0 n one
     for n in 1 2 3; do
-        pid=${pids[node-$n]}
-        [ -d "/proc/$pid" ] || continue
-        rss=$((rss + $(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")))
-        fds=$((fds + $(ls "/proc/$pid/fd" | wc -l)))
+        read -r -a one <<<"$(usage "${pids[node-$n]}")"
+        rss=$((rss + one[0]))
+        fds=$((fds + one[1]))
     done
     echo "$rss $fds"
 }
@@ -208,9 +233,30 @@ fault() {
     sleep "$recovery"
     after=$(node_usage)
     printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$start" "$end" "$(now)" "$before" "$after" >>"$faults"
-    echo "presence $name" >&3
-    for _ in $(seq 1200); do grep -qF "presence $name:" "$work/generator.log" && break; sleep 0.5; done
-    grep -F "presence $name:" "$work/generator.log" || echo "chaos: no presence audit for '$name' within 10 minutes"
+    audit "$name"
+}
+# audit LABEL: the generator audits presence; waits (at most 10 minutes) for its answer.
+audit() {
+    echo "presence $1" >&3
+    for _ in $(seq 1200); do grep -qF "presence $1:" "$work/generator.log" && break; sleep 0.5; done
+    grep -F "presence $1:" "$work/generator.log" || echo "chaos: no presence audit for '$1' within 10 minutes"
+}
+# The soak's samples: every 10 s a row of soak.tsv (time; each node's RSS in KiB and open
+# descriptors; Redis' RSS) for $soak seconds; then a presence audit.
+soak_samples() {
+    local until tick n
+    printf 'epoch\tnode-1 KiB\tnode-1 fds\tnode-2 KiB\tnode-2 fds\tnode-3 KiB\tnode-3 fds\tredis KiB\n' >"$out/soak.tsv"
+    until=$(($(date +%s) + soak))
+    tick=$(date +%s)
+    while [ "$tick" -lt "$until" ]; do
+        printf '%s' "$(now)" >>"$out/soak.tsv"
+        for n in 1 2 3; do printf '\t%s\t%s' $(usage "${pids[node-$n]}") >>"$out/soak.tsv"; done
+        printf '\t%s\n' "$(usage "${pids[redis]}" | cut -d' ' -f1)" >>"$out/soak.tsv"
+        tick=$((tick + 10))
+        sleep $((tick > $(date +%s) ? tick - $(date +%s) : 0))
+    done
+    echo "chaos: soak done after $soak s"
+    audit "after the soak"
 }
 
 if [ "$backplane" = sentinel ]; then
@@ -219,13 +265,16 @@ if [ "$backplane" = sentinel ]; then
 elif [ "$backplane" = cluster ]; then
     recovery=25
     plan=(cluster-failover)
+elif [ -n "$soak" ]; then
+    recovery=0
+    plan=()
 elif [ -n "${SHORT:-}" ]; then
     recovery=15
     plan=(node-kill redis-stall redis-kill-aof)
 else
     recovery=25
     plan=(node-kill node-drain redis-kill-aof redis-kill-plain redis-stall backend-kill backend-hang)
-    plan+=(redis-partition redis-loss client-blackhole storm)
+    plan+=(redis-partition redis-latency redis-loss client-blackhole storm)
 fi
 # PLAN: the faults to run instead, by their names below (e.g. PLAN="storm redis-partition").
 [ -n "${PLAN:-}" ] && read -r -a plan <<<"$PLAN"
@@ -237,6 +286,7 @@ if [[ " ${plan[*]} " =~ \ (redis-partition|redis-loss|client-blackhole|storm)\  
         read -r -a plan <<<"$(printf '%s\n' "${plan[@]}" | grep -vxE 'redis-partition|redis-loss|client-blackhole|storm' | tr '\n' ' ')"
     fi
 fi
+[[ " ${plan[*]} " =~ \ redis-latency\  ]] && [ "$backplane" = redis ] && latency=1
 # Slow readers (the full pass: one for every ten clients, SLOW_READERS to change).
 if [ -z "${SHORT:-}" ] && [ "$backplane" = redis ]; then slow_readers=${SLOW_READERS:-$((clients / 10))}; else slow_readers=${SLOW_READERS:-0}; fi
 # Isolated clients reach the nodes at their own address: the nodes then listen on every one.
@@ -250,7 +300,7 @@ if [ -n "${network:-}" ]; then
 fi
 
 # A port still served (an earlier run's process) would make this run measure that one.
-for port in "$redis_port" $((redis_port + 1)) "${sentinel_ports[@]}" "${cluster_ports[@]}" $(seq "$backend_port" $((backend_port + 2))) \
+for port in "$redis_port" "$delay_port" "${sentinel_ports[@]}" "${cluster_ports[@]}" $(seq "$backend_port" $((backend_port + 2))) \
     $(for n in 1 2 3; do echo "$(node_port "$n") $(($(node_port "$n") + 1))"; done); do
     if (exec 4<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
         echo "chaos: port $port is taken (an earlier run still going?); PORT= chooses another range" >&2
@@ -258,6 +308,7 @@ for port in "$redis_port" $((redis_port + 1)) "${sentinel_ports[@]}" "${cluster_
     fi
 done
 start_backplane
+if [ -n "${latency:-}" ]; then start_delay_proxy; fi
 start_backends
 for n in 1 2 3; do start_node "$n"; done
 warmup=10
@@ -266,7 +317,7 @@ warmup=10
 # script's end of a FIFO) closes; the duration is only a cap.
 mkfifo "$work/load"
 # shellcheck disable=SC2046
-"$bin" bench chaos --urls $(urls) --gateways $(gateways "${GATEWAY_NODES:-1 2 3}") --clients "$clients" --rate "$rate" --duration 3600 --until-input-ends \
+"$bin" bench chaos --urls $(urls) --gateways $(gateways "${GATEWAY_NODES:-1 2 3}") --clients "$clients" --rate "$rate" --duration $((3600 + ${soak:-0})) --until-input-ends \
     --isolated-clients "$isolated" --isolated-host "$isolated_host" --slow-readers "$slow_readers" \
     --settle 60 --report "$out/chaos.json" <"$work/load" >"$work/generator.log" 2>&1 &
 generator=$!
@@ -276,8 +327,9 @@ for _ in $(seq 600); do grep -q "clients connected" "$work/generator.log" && bre
 grep -q "clients connected" "$work/generator.log" || { cat "$work/generator.log"; echo "the clients did not connect" >&2; exit 1; }
 cat "$work/generator.log"
 sleep "$warmup"
+if [ -n "$soak" ]; then soak_samples; fi
 
-for step in "${plan[@]}"; do
+for step in ${plan[@]+"${plan[@]}"}; do
     case $step in
     node-kill)
         fault "node SIGKILL (restarted after 5 s)" 5 'kill -KILL ${pids[node-2]}' 'start_node 2' ;;
@@ -297,6 +349,8 @@ for step in "${plan[@]}"; do
         # Silently: no RST, no FIN; what is in flight is retransmitted once the link is back.
         fault "node 2 cut off from Redis 10 s" 10 \
             'nft_drop ip daddr 127.0.0.2 tcp dport "$redis_port"; nft_drop ip saddr 127.0.0.2 tcp sport "$redis_port"' 'nft_heal' ;;
+    redis-latency)
+        fault "node 3 ↔ Redis: 200 ms added each way 10 s" 10 'kill -USR1 ${pids[delay-proxy]}' 'kill -USR2 ${pids[delay-proxy]}' ;;
     redis-loss)
         fault "5 % packet loss to and from Redis 10 s" 10 \
             'nft_drop tcp dport "$redis_port" numgen random mod 100 lt 5; nft_drop tcp sport "$redis_port" numgen random mod 100 lt 5' 'nft_heal' ;;
@@ -330,7 +384,7 @@ wait "$generator" || { cat "$work/generator.log"; echo "the generator failed" >&
 tail -1 "$work/generator.log"
 # The full pass: then the Sentinel and Redis Cluster passes, each a run of its own.
 passes=()
-if [ "$backplane" = redis ] && [ -z "${SHORT:-}" ] && [ -z "${PLAN:-}" ]; then
+if [ "$backplane" = redis ] && [ -z "${SHORT:-}" ] && [ -z "${PLAN:-}" ] && [ -z "$soak" ]; then
     stop_all
     pids=()
     for pass in sentinel cluster; do
@@ -339,6 +393,12 @@ if [ "$backplane" = redis ] && [ -z "${SHORT:-}" ] && [ -z "${PLAN:-}" ]; then
     done
 fi
 rm -rf "$work"
+if [ -n "$soak" ]; then
+    # shellcheck disable=SC2086
+    python3 ops/lib/soak-report.py "$out/chaos.json" "$out/soak.tsv" --clients "$clients" --slow-readers "$slow_readers" --rate "$rate" \
+        --chart "$out/soak.svg" ${report:+--markdown "$report"} ${REQUIRE_ZERO:+--require-zero}
+    exit
+fi
 # shellcheck disable=SC2086
 python3 ops/lib/chaos-report.py "$out/chaos.json" "$faults" --clients "$clients" --rate "$rate" "${passes[@]}" \
     --chart "$out/chaos.svg" ${report:+--markdown "$report"} ${REQUIRE_ZERO:+--require-zero}
