@@ -8,6 +8,9 @@
 #   ops/chaos.sh                         # the full pass
 #   CLIENTS=2000 RATE=500 SHORT=1 ops/chaos.sh   # the short pass (fewer faults, shorter holds)
 #
+# RUNS=3 repeats the pass on one Redis three times (each row then gives the runs' medians and
+# every run's count of what was lost); the Sentinel and Redis Cluster passes run once.
+#
 # The full pass also cuts networks with nftables (as root, with `nft`; otherwise those faults
 # are skipped and say so): node 2's link to Redis, 5 % loss on every link to Redis, and the
 # network of a few isolated clients (reaching the nodes at 127.0.0.9: the nodes then listen
@@ -384,9 +387,13 @@ wait "$generator" || { cat "$work/generator.log"; echo "the generator failed" >&
 tail -1 "$work/generator.log"
 # The full pass: then the Sentinel and Redis Cluster passes, each a run of its own.
 passes=()
-if [ "$backplane" = redis ] && [ -z "${SHORT:-}" ] && [ -z "${PLAN:-}" ] && [ -z "$soak" ]; then
+if [ "$backplane" = redis ] && [ -z "${SHORT:-}" ] && [ -z "${PLAN:-}" ] && [ -z "$soak" ] && [ -z "${ONE_RUN:-}" ]; then
     stop_all
     pids=()
+    for run in $(seq 2 "${RUNS:-1}"); do
+        ONE_RUN=1 OUT="$out/run-$run" REPORT= ops/chaos.sh
+        passes+=(--repeat "$out/run-$run/chaos.json" "$out/run-$run/faults.tsv")
+    done
     for pass in sentinel cluster; do
         BACKPLANE=$pass OUT="$out/$pass" REPORT= ops/chaos.sh
         passes+=(--pass "$out/$pass/chaos.json" "$out/$pass/faults.tsv")

@@ -7,7 +7,9 @@ delivery rate with each fault marked.
         [--chart OUT.svg] [--markdown OUT.md] [--require-zero]
 
 `--pass` adds the rows of another run (the Sentinel and Redis Cluster passes) to the table;
-the chart shows the first.
+`--repeat` is another run of the first pass: each row then gives the medians of its runs
+(with their range) and every run's own count of what was lost or refused. The chart shows
+the first run.
 
 A fault's window runs from its injection to the end of the recovery that follows it.
 "Normal again" is the first second from the injection on that starts three seconds in a row
@@ -21,6 +23,7 @@ parser.add_argument("faults")
 parser.add_argument("--clients", type=int, required=True)
 parser.add_argument("--rate", type=float, required=True)
 parser.add_argument("--pass", dest="passes", nargs=2, action="append", default=[], metavar=("CHAOS.json", "FAULTS.tsv"))
+parser.add_argument("--repeat", dest="repeats", nargs=2, action="append", default=[], metavar=("CHAOS.json", "FAULTS.tsv"))
 parser.add_argument("--chart")
 parser.add_argument("--markdown")
 parser.add_argument("--require-zero", action="store_true", help="exit 1 unless no durable push was lost or duplicated, none misdelivered, presence right again after every fault, and slow readers (if any) read something")
@@ -41,7 +44,8 @@ def load(report_path, faults_path):
     return report, faults
 
 
-passes = [load(r, f) for r, f in [(args.report, args.faults)] + args.passes]
+passes = [load(r, f) for r, f in [(args.report, args.faults)] + args.repeats + args.passes]
+runs = 1 + len(args.repeats)
 report, faults = passes[0]
 seconds = report["seconds"]
 
@@ -190,6 +194,32 @@ for run, _ in passes:
         call_errors[k] = call_errors.get(k, 0) + v
 print(json.dumps({"faults": rows, "totals": totals, "misdelivered": misdelivered, "refusals": refusals}, indent=1))
 
+# One line of the table per fault, its runs together, in the order first run.
+groups = {}
+for r in rows:
+    groups.setdefault(r["name"], []).append(r)
+groups = list(groups.values())
+
+
+def each(rs, key, fmt=lambda v: f"{v:,}"):
+    """Every run's own value: "0" for one run, "0 · 0 · 0" for three."""
+    return " · ".join(fmt(r[key]) for r in rs)
+
+
+def calls_failed(rs):
+    return " · ".join(f"{r['failedCalls']} of {r['calls']:,}" for r in rs)
+
+
+def median_of(rs, key, fmt):
+    """The median over the runs, and their range when there are several."""
+    values = [r[key] for r in rs if r[key] is not None]
+    if not values:
+        return fmt(None)
+    if len(rs) == 1:
+        return fmt(values[0])
+    text = fmt(statistics.median(values)) + (f" ({fmt(min(values))}–{fmt(max(values))})" if min(values) != max(values) else "")
+    return text + ("" if len(values) == len(rs) else f", {len(rs) - len(values)} runs not within the window")
+
 if args.chart:
     width, height, left, top, bottom = 960, 320, 60, 20, 40
     last = max(s["t"] for s in seconds) if seconds else 1
@@ -234,7 +264,15 @@ if args.markdown:
         "",
         f"Run: commit `{commit}`, {datetime.now(timezone.utc).strftime('%Y-%m-%d')}, {cores} cores, Linux {platform.release()};",
         f"{args.clients:,} clients, {int(args.rate):,} pushes/s offered; {totals['sent']:,} pushes in all, "
-        f"{misdelivered} misdelivered" + (f"; the rows after {len(passes[0][1])} are separate runs, each on its own Redis setup, as named." if len(passes) > 1 else "."),
+        f"{misdelivered} misdelivered" + (f"; the rows after {len(passes[0][1])} are separate runs, each on its own Redis setup, as named." if len(args.passes) else "."),
+    ]
+    if runs > 1:
+        lines += [
+            f"The pass on one Redis ran {runs} times: its rows give every run's own count of what was lost,",
+            "duplicated, refused or failed (\"0 · 0 · 0\"), and the median of the runs for the rest, with",
+            "their range in brackets when they differ.",
+        ]
+    lines += [
         "",
     ]
     if chart:
@@ -243,11 +281,18 @@ if args.markdown:
         "| # | fault | pushes sent in its window | durable lost | durable duplicated | plain lost | plain duplicated | pushes refused (errors answered) | backend calls failed | broadcasts: received of clients open | delivery normal again after | all clients connected again after healing | presence right again after the recovery window | p99 during / after | node RSS before → after | node fds before → after |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for i, r in enumerate(rows):
+    for i, rs in enumerate(groups):
+        r = rs[0]
+        for key, part in [("rssBefore", ("rss", 0)), ("rssAfter", ("rss", 1)), ("fdsBefore", ("fds", 0)), ("fdsAfter", ("fds", 1))]:
+            for x in rs:
+                x[key] = x[part[0]][part[1]]
+        whole = lambda v: "—" if v is None else f"{v:,.0f}"
         lines.append(
-            f"| {i + 1} | {r['name']} | {r['sent']:,} | **{r['durableLost']}** | **{r['durableDuplicated']}** | {r['plainLost']} | {r['plainDuplicated']} | "
-            f"{r['refused']} | {r['failedCalls']} of {r['calls']} | {r['broadcasts']} | {secs(r['normal'])} | {secs(r['connected'])} | {r['presence']} | {ms(r['p99During'])} / {ms(r['p99After'])} | "
-            f"{r['rss'][0]} → {r['rss'][1]} MiB | {r['fds'][0]} → {r['fds'][1]} |"
+            f"| {i + 1} | {r['name']} | {median_of(rs, 'sent', whole)} | **{each(rs, 'durableLost')}** | **{each(rs, 'durableDuplicated')}** | {each(rs, 'plainLost')} | {each(rs, 'plainDuplicated')} | "
+            f"{each(rs, 'refused')} | {calls_failed(rs)} | {' · '.join(x['broadcasts'] for x in rs)} | "
+            f"{median_of(rs, 'normal', secs)} | {median_of(rs, 'connected', secs)} | {' · '.join(x['presence'] for x in rs)} | "
+            f"{median_of(rs, 'p99During', ms)} / {median_of(rs, 'p99After', ms)} | "
+            f"{median_of(rs, 'rssBefore', whole)} → {median_of(rs, 'rssAfter', whole)} MiB | {median_of(rs, 'fdsBefore', whole)} → {median_of(rs, 'fdsAfter', whole)} |"
         )
     refused_by = ", ".join(f"{k} {v}" for k, v in sorted(refusals.items())) or "none"
     failed_by = ", ".join(f"{k} {v}" for k, v in sorted(call_errors.items())) or "none"
@@ -286,14 +331,14 @@ if args.markdown:
         "## What the rows show, and why",
         "",
     ]
-    for i, r in enumerate(rows):
+    for i, r in enumerate(g[0] for g in groups):
         why = next((text for key, text in FINDINGS if key in r["name"]), None)
         if why:
             lines.append(f"{i + 1}. **{r['name']}**: {why}")
     lines += [
         "",
         "The same load for 30 minutes with no fault, at 19,000 connections: [the soak](soak.md).",
-        "Each row is one run, not a median of several.",
+        *(["Each row is one run, not a median of several (`RUNS=3` repeats the pass on one Redis)."] if runs == 1 else []),
         "",
     ]
     open(args.markdown, "w").write("\n".join(lines))
