@@ -157,8 +157,8 @@ if args.markdown:
         f"Redis grows with what it is asked to keep: every other push is durable and stays in its user's",
         f"inbox (`--inbox-length` 1,000 entries, `--inbox-ttl` 24 h, docs/configuration.md), and no inbox",
         f"reaches its cap in {summary['minutes']:.0f} minutes ({summary['owed'] / 2 / max(args.clients, 1):,.0f} durable pushes per user on average):",
-        f"{mib(samples[-1]['redis'] - samples[0]['redis'])} for about {summary['owed'] // 2:,} durable pushes kept, "
-        f"≈ {(samples[-1]['redis'] - samples[0]['redis']) * 1048576 / max(summary['owed'] // 2, 1):,.0f} bytes each.",
+        f"its resident memory grew by {mib(samples[-1]['redis'] - samples[0]['redis'])} while about {summary['owed'] // 2:,} durable pushes were kept",
+        "(not in proportion: its allocator takes memory in steps).",
         "",
         "Every 5 minutes (the samples nearest):",
         "",
