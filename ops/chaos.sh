@@ -39,6 +39,10 @@
 # go (default docs/chaos). REPORT: the Markdown to write (default docs/reliability.md; empty:
 # none). PORT: the first of the ports used (default 18500).
 set -euo pipefail
+# The whole script is one block, read before any of it runs: bash reads a script as it goes,
+# so a file changed under a running pass (a checkout, an edit) would otherwise be read from
+# the wrong offset when its current command ends.
+{
 [ -n "${CHAOS_TRACE:-}" ] && set -x
 cd "$(dirname "$0")/.."
 source ops/lib/bench-env.sh
@@ -58,6 +62,8 @@ sentinel_ports=($((redis_port + 2)) $((redis_port + 3)) $((redis_port + 4)))
 cluster_ports=($(seq "$redis_port" $((redis_port + 5))))
 table=switchboard_chaos_$$
 mkdir -p "$out"
+# What ran, for the page (a page regenerated later still names it).
+printf '%s %s\n' "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD -- Sources ops 2>/dev/null || echo +changes)" "$(date -u +%Y-%m-%d)" >"$out/run"
 faults="$out/faults.tsv"
 : >"$faults"
 declare -A pids
@@ -244,17 +250,23 @@ audit() {
     for _ in $(seq 1200); do grep -qF "presence $1:" "$work/generator.log" && break; sleep 0.5; done
     grep -F "presence $1:" "$work/generator.log" || echo "chaos: no presence audit for '$1' within 10 minutes"
 }
+# CPU time process $1 has used, in clock ticks (0 once it is gone).
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 # The soak's samples: every 10 s a row of soak.tsv (time; each node's RSS in KiB and open
-# descriptors; Redis' RSS) for $soak seconds; then a presence audit.
+# descriptors; Redis' RSS; CPU ticks of each node, Redis and the generator) for $soak
+# seconds; then a presence audit.
 soak_samples() {
     local until tick n
-    printf 'epoch\tnode-1 KiB\tnode-1 fds\tnode-2 KiB\tnode-2 fds\tnode-3 KiB\tnode-3 fds\tredis KiB\n' >"$out/soak.tsv"
+    printf 'epoch\tnode-1 KiB\tnode-1 fds\tnode-2 KiB\tnode-2 fds\tnode-3 KiB\tnode-3 fds\tredis KiB' >"$out/soak.tsv"
+    printf '\tnode-1 ticks\tnode-2 ticks\tnode-3 ticks\tredis ticks\tgenerator ticks (%s a second)\n' "$(getconf CLK_TCK)" >>"$out/soak.tsv"
     until=$(($(date +%s) + soak))
     tick=$(date +%s)
     while [ "$tick" -lt "$until" ]; do
         printf '%s' "$(now)" >>"$out/soak.tsv"
         for n in 1 2 3; do printf '\t%s\t%s' $(usage "${pids[node-$n]}") >>"$out/soak.tsv"; done
-        printf '\t%s\n' "$(usage "${pids[redis]}" | cut -d' ' -f1)" >>"$out/soak.tsv"
+        printf '\t%s' "$(usage "${pids[redis]}" | cut -d' ' -f1)" >>"$out/soak.tsv"
+        printf '\t%s\t%s\t%s\t%s\t%s\n' "$(cpu_ticks "${pids[node-1]}")" "$(cpu_ticks "${pids[node-2]}")" "$(cpu_ticks "${pids[node-3]}")" \
+            "$(cpu_ticks "${pids[redis]}")" "$(cpu_ticks "$generator")" >>"$out/soak.tsv"
         tick=$((tick + 10))
         sleep $((tick > $(date +%s) ? tick - $(date +%s) : 0))
     done
@@ -409,3 +421,5 @@ fi
 # shellcheck disable=SC2086
 python3 ops/lib/chaos-report.py "$out/chaos.json" "$faults" --clients "$clients" --rate "$rate" "${passes[@]}" \
     --chart "$out/chaos.svg" ${report:+--markdown "$report"} ${REQUIRE_ZERO:+--require-zero}
+exit
+}

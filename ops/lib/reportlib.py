@@ -4,10 +4,16 @@ import os, platform, subprocess
 from datetime import datetime, timezone
 
 
-def run_line():
-    """The commit, the date and the machine, for a page's "Run:" line."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    return f"commit `{commit}`, {datetime.now(timezone.utc).strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Linux {platform.release()}"
+def run_line(directory):
+    """The commit, the date and the machine, for a page's "Run:" line: the commit and date
+    `ops/chaos.sh` wrote into the run's `directory` when it started (a page regenerated
+    later still names what ran), else the checkout's now."""
+    try:
+        commit, date = open(os.path.join(directory, "run")).read().split()[:2]
+    except (OSError, ValueError):
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+        date = datetime.now(timezone.utc).strftime('%Y-%m-%d')
+    return f"commit `{commit}`, {date}, {os.cpu_count()} cores, Linux {platform.release()}"
 
 
 def svg_start(width, height):

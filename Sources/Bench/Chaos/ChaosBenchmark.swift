@@ -119,10 +119,12 @@ package struct ChaosBenchmark: Sendable {
                 if slowReaders > 0 {
                     background.addTask { await slow.run(endpoints: slowEndpoints, authenticator: authenticator, validFor: validFor) }
                 }
+                // Twice a second: a sleep of one second plus the count's own time skipped a
+                // second now and then, which then read as no client connected.
                 background.addTask {
                     while !Task.isCancelled {
                         ledger.sampleConnected(clients.count { $0.state == .open }, second: second())
-                        try? await Task.sleep(for: .seconds(1))
+                        try? await Task.sleep(for: .milliseconds(500))
                     }
                 }
                 for client in clients { _ = try? await client.connected() }
