@@ -39,4 +39,30 @@ struct DelayProxyTests {
         await #expect(throws: (any Error).self) { _ = try await connection.send("PING") }
         #expect(proxy.isRunning, "the proxy outlives its target")
     }
+
+    @Test("every one of many connections opened one after another is answered (none left unread by the proxy)")
+    func manyConnections() async throws {
+        let redis = try await RedisServer.start()
+        defer { redis.kill() }
+        let port = try freePort()
+        let proxy = ChildProcess.testChild()
+        proxy.executableURL = ProcessTests.executable
+        proxy.arguments = ["bench", "delay-proxy", "--port", "\(port)", "--target", "127.0.0.1:\(redis.port)"]
+        try proxy.run()
+        defer { kill(proxy.processIdentifier, SIGKILL) }
+        var endpoint = RedisEndpoint(host: "127.0.0.1", port: port)
+        endpoint.connectTimeout = .seconds(30)
+        // A connection whose command the proxy never reads fails here, not after a minute.
+        endpoint.commandTimeout = .seconds(15)
+        let first = RedisConnection(endpoint: endpoint, logger: Logger(label: "through-proxy"))
+        try await waitUntil { (try? await first.send("PING"))?.string == "PONG" }
+        first.close()
+        var unanswered = 0
+        for _ in 0..<200 {
+            let connection = RedisConnection(endpoint: endpoint, logger: Logger(label: "through-proxy"))
+            if (try? await connection.send("PING"))?.string != "PONG" { unanswered += 1 }
+            connection.close()
+        }
+        #expect(unanswered == 0, "\(unanswered) of 200 connections through the proxy got no answer")
+    }
 }

@@ -12,11 +12,9 @@ package enum DelayProxy {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.backlog, value: 1024)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.autoRead, value: false)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { inbound in
                 connect(inbound, to: targetHost, port: targetPort, delay: delay)
-                return inbound.eventLoop.makeSucceededVoidFuture()
             }
             .bind(host: host, port: port)
             .get()
@@ -25,8 +23,10 @@ package enum DelayProxy {
         try await server.closeFuture.get()
     }
 
-    /// Joins `inbound` to a new connection to the target, on the same event loop.
-    private static func connect(_ inbound: any Channel, to host: String, port: Int, delay: LinkDelay) {
+    /// Joins `inbound` to a new connection to the target, on the same event loop. The
+    /// accepted connection is registered, and read, only once this has succeeded (the
+    /// bootstrap waits for its initializer); a failure closes it.
+    private static func connect(_ inbound: any Channel, to host: String, port: Int, delay: LinkDelay) -> EventLoopFuture<Void> {
         ClientBootstrap(group: inbound.eventLoop)
             .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { outbound in
@@ -35,19 +35,12 @@ package enum DelayProxy {
                 }
             }
             .connect(host: host, port: port)
-            .whenComplete { result in
-                switch result {
-                case .success(let outbound):
-                    do {
-                        try inbound.pipeline.syncOperations.addHandler(DelayHandler(peer: outbound, delay: delay))
-                        inbound.read()
-                        _ = inbound.setOption(ChannelOptions.autoRead, value: true)
-                    } catch {
-                        inbound.close(promise: nil)
-                        outbound.close(promise: nil)
-                    }
-                case .failure:
-                    inbound.close(promise: nil)
+            .flatMapThrowing { outbound in
+                do {
+                    try inbound.pipeline.syncOperations.addHandler(DelayHandler(peer: outbound, delay: delay))
+                } catch {
+                    outbound.close(promise: nil)
+                    throw error
                 }
             }
     }
