@@ -838,9 +838,12 @@ export class SwitchboardClient {
     if (!position) return this._emit('push', push);
     if (this._gap) return void this._gap.held.push(push);
     const last = this.position;
-    if (last && position.epoch === last.epoch) {
-      if (position.offset <= last.offset) return;
-      if (position.offset > last.offset + 1) return this._fillGap(last, push);
+    if (last && last.epoch) {
+      if (position.epoch === last.epoch && position.offset <= last.offset) return;
+      // A new epoch (the inbox began again: it expired, or Redis lost it) starts at
+      // offset 1: a first push past that means earlier ones went by unseen.
+      const before = position.epoch === last.epoch ? last : { epoch: position.epoch, offset: 0 };
+      if (position.offset > before.offset + 1) return this._fillGap(before, push);
     }
     this.position = position;
     this._emit('push', push);
@@ -860,7 +863,7 @@ export class SwitchboardClient {
           break;
         }
         for (const missing of answer.pushes) {
-          if (missing.position.offset > this.position.offset) {
+          if (missing.position.epoch !== this.position.epoch || missing.position.offset > this.position.offset) {
             this.position = missing.position;
             this._emit('push', missing);
           }

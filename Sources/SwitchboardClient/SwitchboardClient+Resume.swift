@@ -44,12 +44,17 @@ extension SwitchboardClient {
                 core.gap?.append(push)
                 return nil
             }
-            if let last = core.position, last.epoch == position.epoch {
-                if position.offset <= last.offset { return nil }  // a duplicate
-                if position.offset > last.offset + 1 {
+            if let last = core.position, !last.epoch.isEmpty {
+                if last.epoch == position.epoch, position.offset <= last.offset { return nil }  // a duplicate
+                // A new epoch (the inbox began again: it expired, or Redis lost it) starts
+                // at offset 1: a first push past that means earlier ones went by unseen —
+                // e.g. stored while this node's subscription was being restored, and passed
+                // over by its catch-up because a later one had already gone out live.
+                let before = last.epoch == position.epoch ? last : InboxPosition(epoch: position.epoch, offset: 0)
+                if position.offset > before.offset + 1 {
                     core.gap = [push]
                     core.gapNumber += 1
-                    return (last, core.gapNumber)
+                    return (before, core.gapNumber)
                 }
             }
             core.position = position

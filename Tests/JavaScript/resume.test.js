@@ -179,6 +179,26 @@ describe('durable pushes on a three-node cluster', () => {
       assert.deepEqual(receiver.pushes.map((push) => push.position.offset), [1, 2, 3]);
       assert.deepEqual(receiver.resyncs, [], 'filled, not given up on');
     });
+
+    test(`an inbox begun again (Redis lost it) whose first entry went unpublished: the client fetches it before the next (${name} frames)`, async () => {
+      const three = cluster.nodes[2];
+      const user = `renewed-user-${name}`;
+      const sender = clientFor([three.ws], `sender-5-${name}`);
+      await sender.connect();
+      const receiver = clientFor([three.ws], user, codec ? { codec } : {});
+      await receiver.connect();
+      await sender.send(user, { n: 1 }, { kind: 'note' });
+      await eventually('the first note', () => numbers(receiver).length === 1);
+      await redisCommand(cluster, ['DEL', `${cluster.prefix}inbox:${user}`]);
+      await redisCommand(cluster, ['SET', `${cluster.prefix}inbox-epoch:${user}`, 'renewed']);
+      const reply = await redisCommand(cluster, ['XADD', `${cluster.prefix}inbox:${user}`, '0-*', 'p', relayBatch(user, 'note', { n: 2 })]);
+      assert.match(reply, /0-1/);
+      await sender.send(user, { n: 3 }, { kind: 'note' });
+      await eventually('the missing note and the next', () => numbers(receiver).length === 3);
+      assert.deepEqual(numbers(receiver), [1, 2, 3]);
+      assert.deepEqual(receiver.pushes.slice(1).map((push) => [push.position.epoch, push.position.offset]), [['renewed', 1], ['renewed', 2]]);
+      assert.deepEqual(receiver.resyncs, [], 'filled, not given up on');
+    });
   }
 });
 
