@@ -108,9 +108,13 @@ FINDINGS = [
     ("Redis SIGKILL + restart (no persistence)", "the inboxes are gone with Redis: a durable push "
      "stored just before the kill and not yet delivered live cannot be recovered, by design "
      "(docs/guarantees.md: durable pushes survive a Redis restart only with persistence). One loss in "
-     "the published runs does not fit that: in the third run one durable push sent 1.5 s after the kill, "
-     "and answered as stored, so stored in the restarted, empty Redis, never reached its client; its "
-     "cause is not found yet (the run's node logs were not kept)."),
+     "the published runs did not fit that: in the third run a durable push sent 1.5 s after the kill, "
+     "so stored in the restarted, empty Redis (a new inbox epoch), never reached its client. Stored "
+     "while its node's subscription was being restored, it was passed over by the node's catch-up once "
+     "a later push had gone out live (the node keeps each connection's pushes in inbox order), and the "
+     "client libraries took that later push, past offset 1 of a new epoch, as the new baseline instead "
+     "of a gap. Both libraries now fill such a gap from the epoch's start (docs/protocol.md § Gaps); "
+     "these runs predate that."),
     ("Redis stalled", "nothing answers for 5 s: pushes wait for Redis and those past the node's Redis "
      "timeout are refused `unavailable`; what was stored is delivered once Redis answers again."),
     ("backends SIGKILL", "pushes do not pass through the backends; backend calls made while the "
