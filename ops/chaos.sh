@@ -411,15 +411,17 @@ if [ "$backplane" = redis ] && [ -z "${SHORT:-}" ] && [ -z "${PLAN:-}" ] && [ -z
         passes+=(--pass "$out/$pass/chaos.json" "$out/$pass/faults.tsv")
     done
 fi
-rm -rf "$work"
+status=0
 if [ -n "$soak" ]; then
     # shellcheck disable=SC2086
     python3 ops/lib/soak-report.py "$out/chaos.json" "$out/soak.tsv" --clients "$clients" --slow-readers "$slow_readers" --rate "$rate" \
-        --chart "$out/soak.svg" ${report:+--markdown "$report"} ${REQUIRE_ZERO:+--require-zero}
-    exit
+        --chart "$out/soak.svg" ${report:+--markdown "$report"} ${REQUIRE_ZERO:+--require-zero} || status=$?
+else
+    # shellcheck disable=SC2086
+    python3 ops/lib/chaos-report.py "$out/chaos.json" "$faults" --clients "$clients" --rate "$rate" "${passes[@]}" \
+        --chart "$out/chaos.svg" ${report:+--markdown "$report"} ${REQUIRE_ZERO:+--require-zero} || status=$?
 fi
-# shellcheck disable=SC2086
-python3 ops/lib/chaos-report.py "$out/chaos.json" "$faults" --clients "$clients" --rate "$rate" "${passes[@]}" \
-    --chart "$out/chaos.svg" ${report:+--markdown "$report"} ${REQUIRE_ZERO:+--require-zero}
-exit
+# The nodes' logs explain a failed run: keep them then.
+if [ "$status" = 0 ]; then rm -rf "$work"; else echo "logs kept: $work" >&2; fi
+exit "$status"
 }
