@@ -10,15 +10,21 @@ import TestSupport
 /// away reaches the client as an error, not a hang.
 @Suite("Delay proxy in front of Redis", .tags(.process, .redis))
 struct DelayProxyTests {
+    /// A delay proxy in front of `redis` on a free port, with `options` added; the caller kills it.
+    static func startProxy(to redis: RedisServer, _ options: String...) throws -> (proxy: ChildProcess, port: Int) {
+        let port = try freePort()
+        let proxy = ChildProcess.testChild()
+        proxy.executableURL = ProcessTests.executable
+        proxy.arguments = ["bench", "delay-proxy", "--port", "\(port)", "--target", "127.0.0.1:\(redis.port)"] + options
+        try proxy.run()
+        return (proxy, port)
+    }
+
     @Test("commands and a 1 MB value pass through with the delay off, on (SIGUSR1) and off again (SIGUSR2); a killed Redis fails the command")
     func throughRedis() async throws {
         let redis = try await RedisServer.start()
         defer { redis.kill() }
-        let port = try freePort()
-        let proxy = ChildProcess.testChild()
-        proxy.executableURL = ProcessTests.executable
-        proxy.arguments = ["bench", "delay-proxy", "--port", "\(port)", "--target", "127.0.0.1:\(redis.port)", "--delay-ms", "100"]
-        try proxy.run()
+        let (proxy, port) = try Self.startProxy(to: redis, "--delay-ms", "100")
         defer { kill(proxy.processIdentifier, SIGKILL) }
         var endpoint = RedisEndpoint(host: "127.0.0.1", port: port)
         endpoint.connectTimeout = .seconds(30)
@@ -44,11 +50,7 @@ struct DelayProxyTests {
     func manyConnections() async throws {
         let redis = try await RedisServer.start()
         defer { redis.kill() }
-        let port = try freePort()
-        let proxy = ChildProcess.testChild()
-        proxy.executableURL = ProcessTests.executable
-        proxy.arguments = ["bench", "delay-proxy", "--port", "\(port)", "--target", "127.0.0.1:\(redis.port)"]
-        try proxy.run()
+        let (proxy, port) = try Self.startProxy(to: redis)
         defer { kill(proxy.processIdentifier, SIGKILL) }
         var endpoint = RedisEndpoint(host: "127.0.0.1", port: port)
         endpoint.connectTimeout = .seconds(30)

@@ -178,6 +178,70 @@ struct NodeLeaseServiceTests {
         }
     }
 
+    /// What a node holds: `first` when asked the first time, `then` ever after.
+    static func first<T: Sendable>(_ first: [T], then: [T]) -> @Sendable () -> [T] {
+        let asked = Mutex(false)
+        return { asked.withLock { asked in defer { asked = true }; return asked ? then : first } }
+    }
+
+    @Test("a restore mends connections that opened or closed while its replace was on its way: one announced before the replace is listed, one withdrawn before it is not", arguments: Deployment.allCases)
+    func restoreMendsChangesMidway(deployment: Deployment) async throws {
+        let (connection, _, directory) = try await Self.directory(deployment)
+        defer { connection.close() }
+        let topics = RedisTopicPresence(redis: connection, keys: directory.keys)
+        let ann = PresenceEntry(user: "ann", connection: ConnectionID(nodeID: "busy", sequence: 1))
+        let bob = PresenceEntry(user: "bob", connection: ConnectionID(nodeID: "busy", sequence: 2))
+        let cat = PresenceEntry(user: "cat", connection: ConnectionID(nodeID: "busy", sequence: 3))
+        // The snapshot holds ann and bob; then cat opened and announced itself, and bob closed
+        // and withdrew itself, both reaching Redis before the replace did.
+        let snapshot = [ann, bob]
+        let now = [ann, cat]
+        try await directory.announce(cat)
+        try await topics.join(topic: "room", cat)
+        let service = NodeLeaseService(
+            nodeID: "busy", holder: "busy-host:8080, pid 1", directory: directory, interval: Self.interval, ttl: Self.ttl,
+            localEntries: Self.first(snapshot, then: now), logger: Logger(label: "lease-test"),
+            clock: ManualClock(), wallMilliseconds: { Self.epoch }, topicPresence: topics,
+            localTopicEntries: Self.first(snapshot.map { ("room", $0) }, then: now.map { ("room", $0) })
+        )
+        try await service.restore()
+        #expect(try await directory.lookup(user: "cat") == [cat], "opened meanwhile: listed")
+        #expect(try await directory.lookup(user: "bob").isEmpty, "closed meanwhile: not listed")
+        #expect(try await directory.lookup(user: "ann") == [ann])
+        #expect(try await topics.lookup(topic: "room", limit: 10) == PresenceLookup(entries: [ann, cat], total: 2))
+    }
+
+    @Test("a presence write that failed is mended by the next heartbeat, though the lease held and the connection stayed", arguments: Deployment.allCases)
+    func failedWriteIsMended(deployment: Deployment) async throws {
+        let (connection, keys, directory) = try await Self.directory(deployment)
+        defer { connection.close() }
+        let zed = PresenceEntry(user: "zed", connection: ConnectionID(nodeID: "steady", sequence: 1))
+        let clock = ManualClock()
+        let holding = Mutex<[PresenceEntry]>([])
+        let service = NodeLeaseService(
+            nodeID: "steady", holder: "steady-host:8080, pid 1", directory: directory, interval: Self.interval, ttl: .seconds(600),
+            localEntries: { holding.withLock { $0 } }, logger: Logger(label: "lease-test"),
+            clock: clock, wallMilliseconds: { Self.epoch + clock.now.offset.milliseconds }
+        )
+        try await testGracefulShutdown { trigger in
+            let run = Task { try await service.run() }
+            defer { trigger.triggerGracefulShutdown() }
+            try await clock.waitForSleepers()
+            // zed connects; its announce fails (Redis refuses the write: the user's key holds a
+            // string), so zed is not listed.
+            holding.withLock { $0 = [zed] }
+            _ = try await connection.send(key: keys.user("zed"), ["SET", keys.user("zed"), "in the way"])
+            await #expect(throws: RedisError.self) { try await directory.announce(zed) }
+            _ = try await connection.send(key: keys.user("zed"), ["DEL", keys.user("zed")])
+            #expect(try await directory.lookup(user: "zed").isEmpty)
+            clock.advance(by: Self.interval)
+            try await clock.waitForSleepers()
+            #expect(try await directory.lookup(user: "zed") == [zed], "written back by the next heartbeat")
+            trigger.triggerGracefulShutdown()
+            try await run.value
+        }
+    }
+
     @Test("a node id whose lease another process keeps renewing is refused, naming that process; a lapsed one is taken", arguments: Deployment.allCases)
     func claimRefusesALiveHolder(deployment: Deployment) async throws {
         let (connection, keys, directory) = try await Self.directory(deployment)

@@ -159,8 +159,11 @@ package struct NodeConfiguration: Sendable {
     /// How often the node renews its lease and sweeps dead nodes' presence.
     package var leaseInterval: Duration = .seconds(1)
     /// How long a lease lives without renewal: a crashed node's presence is gone within
-    /// `leaseTTL` + `leaseInterval`.
-    package var leaseTTL: Duration = .seconds(2)
+    /// `leaseTTL` + `leaseInterval`. A live node whose heartbeat comes later than this is
+    /// swept too (and writes its presence back at that heartbeat): at 2 s, a node starved
+    /// of CPU (two busy cores, a debug build) lapsed every few seconds and its users flickered
+    /// out of presence; 5 s rides out such stalls.
+    package var leaseTTL: Duration = .seconds(5)
 
     /// `--memory-trim-interval`, `SWITCHBOARD_MEMORY_TRIM_INTERVAL` (seconds; 0 turns it off): how
     /// often freed heap memory is returned to the OS (see `MemoryTrimService`).

@@ -74,6 +74,8 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
 
     package func run() async throws {
         var restoredGeneration: UInt64 = 0
+        // Set until a restore succeeds.
+        var restoreOwed = false
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
                 let now = wallMilliseconds()
@@ -82,13 +84,13 @@ package struct NodeLeaseService<C: Clock>: Service where C.Duration == Duration 
                     logger.error("another node took this node id while its lease had lapsed: two nodes run with one id", metadata: ["other": "\(other)"])
                 }
                 let generation = directory.redis.generation
-                if generation != restoredGeneration || renewal != .renewed {
-                    let entries = localEntries()
-                    try await directory.replace(node: nodeID, with: entries)
-                    let subscriptions = localTopicEntries()
-                    try await topicPresence?.replace(node: nodeID, with: subscriptions)
+                // Both failure flags are taken every round (`||` would skip the second).
+                let failedWrites = [directory.takeWriteFailure(), topicPresence?.takeWriteFailure() ?? false].contains(true)
+                restoreOwed = restoreOwed || generation != restoredGeneration || renewal != .renewed || failedWrites
+                if restoreOwed {
+                    try await restore()
                     restoredGeneration = generation
-                    logger.info("presence restored in redis", metadata: ["connections": "\(entries.count)", "topic-subscriptions": "\(subscriptions.count)"])
+                    restoreOwed = false
                 }
                 for node in try await directory.staleNodes(before: now - ttl.milliseconds) where node != nodeID {
                     // Topics first: the users' sweep drops the node from the index of nodes.

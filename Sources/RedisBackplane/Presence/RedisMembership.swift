@@ -37,6 +37,8 @@ struct RedisMembership: Sendable {
     let redis: RedisConnectionGroup
     let keys: PresenceKeys
     let space: Space
+    /// Set when `add` or `remove` fails.
+    let failures = FailedWrites()
 
     /// `PresenceKeys.user` or `.topicMembers`.
     func groupKey(_ group: String) -> String { "\(keys.prefix)\(space.group)\(tag(group))" }
@@ -45,6 +47,24 @@ struct RedisMembership: Sendable {
     private func tag(_ name: String) -> String { keys.hashTagged ? RedisHashTag.wrap(name) : name }
 
     func add(_ member: Member) async throws {
+        do {
+            try await write(member)
+        } catch {
+            failures.record()
+            throw error
+        }
+    }
+
+    func remove(group: String, connection: ConnectionID) async throws {
+        do {
+            try await erase(group: group, connection: connection)
+        } catch {
+            failures.record()
+            throw error
+        }
+    }
+
+    private func write(_ member: Member) async throws {
         let (hash, set) = (groupKey(member.group), nodeSet(member.connection.nodeID))
         let entry = Self.entry(member.connection.description, member.group)
         guard redis.isCluster else {
@@ -55,7 +75,7 @@ struct RedisMembership: Sendable {
         _ = try await redis.send(key: hash, ["HSET", hash, member.connection.description, member.value])
     }
 
-    func remove(group: String, connection: ConnectionID) async throws {
+    private func erase(group: String, connection: ConnectionID) async throws {
         let (hash, set) = (groupKey(group), nodeSet(connection.nodeID))
         let entry = Self.entry(connection.description, group)
         guard redis.isCluster else {

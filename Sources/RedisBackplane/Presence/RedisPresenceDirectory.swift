@@ -37,6 +37,11 @@ package final class RedisPresenceDirectory: PresenceDirectory {
         try await users.replace(node: node, with: entries.map { .init(group: $0.user, connection: $0.connection, value: node) })
     }
 
+    /// Whether an announce or withdraw failed since the last call (`FailedWrites`).
+    package func takeWriteFailure() -> Bool {
+        users.failures.take()
+    }
+
     /// Removes a dead node's presence, unless its lease exists; how many entries went.
     /// The last of a node's sweeps: it drops the node from the index of nodes.
     package func sweep(node: String) async throws -> Int {

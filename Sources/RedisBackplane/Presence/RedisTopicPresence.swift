@@ -34,6 +34,11 @@ package final class RedisTopicPresence: TopicPresenceDirectory {
         try await members.replace(node: node, with: entries.map { .init(group: $0.topic, connection: $0.entry.connection, value: $0.entry.user) })
     }
 
+    /// Whether a join or leave failed since the last call (`FailedWrites`).
+    package func takeWriteFailure() -> Bool {
+        members.failures.take()
+    }
+
     /// Removes a dead node's topic presence, unless its lease exists; how many entries went.
     package func sweep(node: String) async throws -> Int {
         try await members.sweep(node: node)
