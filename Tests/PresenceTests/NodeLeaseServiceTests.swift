@@ -44,11 +44,19 @@ struct NodeLeaseServiceTests {
         _ nodeID: String, _ directory: RedisPresenceDirectory, clock: ManualClock, holding entries: [PresenceEntry] = [], ttl: Duration = ttl,
         topics: RedisTopicPresence? = nil, subscribed: [(topic: String, entry: PresenceEntry)] = []
     ) -> NodeLeaseService<ManualClock> {
+        service(nodeID, directory, clock: clock, ttl: ttl, topics: topics, holding: { entries }, subscribed: { subscribed })
+    }
+
+    /// The same, holding what `holding` and `subscribed` answer when asked.
+    static func service(
+        _ nodeID: String, _ directory: RedisPresenceDirectory, clock: ManualClock, ttl: Duration = ttl, topics: RedisTopicPresence? = nil,
+        holding: @escaping @Sendable () -> [PresenceEntry], subscribed: @escaping @Sendable () -> [(topic: String, entry: PresenceEntry)] = { [] }
+    ) -> NodeLeaseService<ManualClock> {
         NodeLeaseService(
             nodeID: nodeID, holder: "\(nodeID)-host:8080, pid 1", directory: directory, interval: interval, ttl: ttl,
-            localEntries: { entries }, logger: Logger(label: "lease-test"),
+            localEntries: holding, logger: Logger(label: "lease-test"),
             clock: clock, wallMilliseconds: { epoch + clock.now.offset.milliseconds },
-            topicPresence: topics, localTopicEntries: { subscribed }
+            topicPresence: topics, localTopicEntries: subscribed
         )
     }
 
@@ -198,11 +206,9 @@ struct NodeLeaseServiceTests {
         let now = [ann, cat]
         try await directory.announce(cat)
         try await topics.join(topic: "room", cat)
-        let service = NodeLeaseService(
-            nodeID: "busy", holder: "busy-host:8080, pid 1", directory: directory, interval: Self.interval, ttl: Self.ttl,
-            localEntries: Self.first(snapshot, then: now), logger: Logger(label: "lease-test"),
-            clock: ManualClock(), wallMilliseconds: { Self.epoch }, topicPresence: topics,
-            localTopicEntries: Self.first(snapshot.map { ("room", $0) }, then: now.map { ("room", $0) })
+        let service = Self.service(
+            "busy", directory, clock: ManualClock(), topics: topics, holding: Self.first(snapshot, then: now),
+            subscribed: Self.first(snapshot.map { ("room", $0) }, then: now.map { ("room", $0) })
         )
         try await service.restore()
         #expect(try await directory.lookup(user: "cat") == [cat], "opened meanwhile: listed")
@@ -218,11 +224,7 @@ struct NodeLeaseServiceTests {
         let zed = PresenceEntry(user: "zed", connection: ConnectionID(nodeID: "steady", sequence: 1))
         let clock = ManualClock()
         let holding = Mutex<[PresenceEntry]>([])
-        let service = NodeLeaseService(
-            nodeID: "steady", holder: "steady-host:8080, pid 1", directory: directory, interval: Self.interval, ttl: .seconds(600),
-            localEntries: { holding.withLock { $0 } }, logger: Logger(label: "lease-test"),
-            clock: clock, wallMilliseconds: { Self.epoch + clock.now.offset.milliseconds }
-        )
+        let service = Self.service("steady", directory, clock: clock, ttl: .seconds(600), holding: { holding.withLock { $0 } })
         try await testGracefulShutdown { trigger in
             let run = Task { try await service.run() }
             defer { trigger.triggerGracefulShutdown() }
