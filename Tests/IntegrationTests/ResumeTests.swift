@@ -142,6 +142,30 @@ struct ResumeTests {
         }
     }
 
+    @Test("a resume from an inbox that has since begun again says it did not recover and replays the new inbox from its start")
+    func inboxBegunAgain() async throws {
+        try await withNode(configure: { $0.inbox.durableKinds = ["note"] }) { node in
+            let first = try await Self.push("vera", kind: "note", durable: true, "1", port: node.grpcPort)
+            _ = try await Self.push("vera", kind: "note", durable: true, "2", port: node.grpcPort)
+            // The client last saw offset 7 of an inbox that is gone (Redis lost it, or it
+            // expired); both pushes above went to the new one while it was away.
+            let vera = try await node.connect("vera", awaitWelcome: false, query: "since=7&epoch=gone")
+            let inbox = try #require((try await vera.receiveJSON()["welcome"] as? [String: Any])?["inbox"] as? [String: Any])
+            #expect(inbox["recovered"] as? Bool == false, "the old inbox's rest is lost")
+            #expect(inbox["replayed"] as? Int == 2)
+            let position = try #require(inbox["position"] as? [String: Any])
+            #expect(position["epoch"] as? String == first.epoch)
+            #expect(position["offset"] as? Int ?? -1 == 0, "the new inbox from its start")
+            var replayed: [String] = []
+            for _ in 0..<2 { replayed.append(try #require(try await vera.receiveJSON()["push"] as? [String: Any])["data"] as? String ?? "") }
+            #expect(replayed == ["1", "2"])
+            _ = try await Self.push("vera", kind: "note", durable: true, "3", port: node.grpcPort)
+            let live = try #require(try await vera.receiveJSON()["push"] as? [String: Any])
+            #expect(live["data"] as? String == "3", "then live, nothing twice")
+            try await vera.close()
+        }
+    }
+
     @Test("a since that is not an offset is refused before the upgrade with a clear error")
     func badSince() async throws {
         try await withNode { node in

@@ -25,7 +25,7 @@ extension ClientSession {
         var replayedTo: InboxPosition?
         var livesAfter: InboxPosition?
         do {
-            let read = try await services.bus.readInbox(
+            var read = try await services.bus.readInbox(
                 of: connection.user, after: resumeFrom?.offset ?? 0, until: nil, limit: resumeFrom == nil ? 0 : replayLimit,
                 maxBytes: connection.queue.maxBytes / 2, beginning: true
             )
@@ -36,6 +36,19 @@ extension ClientSession {
                 welcome.welcome.inbox.recovered = true
                 welcome.welcome.inbox.position = .init(start)
                 livesAfter = start
+            } else if let resumeFrom, let epoch = read.epoch, !resumeFrom.epoch.isEmpty, resumeFrom.epoch != epoch {
+                // The inbox began again since the client's position (it expired, or Redis
+                // lost it): the old one's rest is gone (not recovered), but all of the new one
+                // came after anything the client saw — replayed from its start, not skipped.
+                read = try await services.bus.readInbox(
+                    of: connection.user, after: 0, until: nil, limit: replayLimit, maxBytes: connection.queue.maxBytes / 2, beginning: true
+                )
+                let start = InboxPosition(epoch: read.epoch ?? epoch, offset: 0)
+                replay = read.epoch == epoch ? fitting(read.pushes) : []
+                replayedTo = replay.last?.position ?? start
+                welcome.welcome.inbox.position = .init(start)
+                livesAfter = start
+                metrics.resumes(recovered: false)
             } else {
                 let live = connection.inbox.live(from: read.position)
                 welcome.welcome.inbox.position = .init(live)
