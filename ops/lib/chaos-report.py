@@ -92,6 +92,14 @@ def secs(value):
     return "not within the window" if value is None else f"{max(value, 0):.0f} s"
 
 
+# The three durable pushes lost in the published second run (rows 11 and 12).
+LOST_IN_RUN_2 = ("The second run lost durable pushes here (three in rows 11 and 12: both of one "
+     "black-holed client's pushes while it was away, one push as the storm began). Most likely cause: "
+     "clients whose last inbox position predated the no-persistence Redis restart (row 4) — a resume "
+     "from an inbox that has since begun again started live at the newest, skipping what the new inbox "
+     "had stored while the client was away. The node now replays a new inbox from its start "
+     "(docs/protocol.md § Resume; `ResumeTests`); these runs predate that.")
+
 # Why each fault's row reads as it does (causes found by reading the nodes' logs and code).
 FINDINGS = [
     ("node SIGKILL", "a third of the pushes go to the dead node's Gateway API and are refused "
@@ -107,14 +115,9 @@ FINDINGS = [
      "connection when its user's channel is acknowledged again (`switchboard_inbox_catch_ups_total`)."),
     ("Redis SIGKILL + restart (no persistence)", "the inboxes are gone with Redis: a durable push "
      "stored just before the kill and not yet delivered live cannot be recovered, by design "
-     "(docs/guarantees.md: durable pushes survive a Redis restart only with persistence). One loss in "
-     "the published runs did not fit that: in the third run a durable push sent 1.5 s after the kill, "
-     "so stored in the restarted, empty Redis (a new inbox epoch), never reached its client. Stored "
-     "while its node's subscription was being restored, it was passed over by the node's catch-up once "
-     "a later push had gone out live (the node keeps each connection's pushes in inbox order), and the "
-     "client libraries took that later push, past offset 1 of a new epoch, as the new baseline instead "
-     "of a gap. Both libraries now fill such a gap from the epoch's start (docs/protocol.md § Gaps); "
-     "these runs predate that."),
+     "(docs/guarantees.md: durable pushes survive a Redis restart only with persistence). Pushes "
+     "stored after the restart go to a new inbox (a new epoch); a client that first hears of it past "
+     "offset 1 fills the gap from the epoch's start (docs/protocol.md § Gaps), so none of those is lost."),
     ("Redis stalled", "nothing answers for 5 s: pushes wait for Redis and those past the node's Redis "
      "timeout are refused `unavailable`; what was stored is delivered once Redis answers again."),
     ("backends SIGKILL", "pushes do not pass through the backends; backend calls made while the "
@@ -133,7 +136,9 @@ FINDINGS = [
     ("node 2 cut off from Redis", "packets between node 2 and Redis are dropped silently (nftables), so "
      "neither side sees the link fail at once: node 2's Redis commands time out (2 s) and its Gateway "
      "API refuses pushes `unavailable` meanwhile (the refusals in this row); no push owed was lost, and "
-     "delivery to node 2's users resumed with the link. Its presence lease outlives a 10 s cut."),
+     "delivery to node 2's users resumed with the link. Its lease (5 s) lapses during the cut, so a "
+     "live node sweeps node 2's users from presence; node 2's first heartbeat after the cut finds its "
+     "lease gone and writes its presence back."),
     ("200 ms added each way", "node 3 reaches Redis through a proxy that holds every byte 200 ms each "
      "way while the fault lasts (the kernel here has no `netem`): its Redis round trip grows by 400 ms, "
      "well inside the node's Redis timeout (2 s), so nothing is refused or lost; pushes through node 3's "
@@ -143,12 +148,13 @@ FINDINGS = [
      "retransmission timeout now and then (p99 during), nothing is lost."),
     ("connection storm", "the clients of two nodes are reset at once (`ss -K`) and reconnect with the "
      "client library's backoff and jitter; pushes meanwhile wait in the inbox (durable) and are resumed. "
-     "Plain pushes in flight to a reset socket are lost by design."),
+     "Plain pushes in flight to a reset socket are lost by design. The second run lost one durable push "
+     "here, as the storm began: see row 11."),
     ("clients' network black-holed", "the isolated clients' packets are dropped both ways with no FIN "
      "or RST. Their client library notices within its heartbeat (5 s) but cannot reconnect until the "
      "network is back; the nodes close the dead sockets themselves after their ping interval (30 s). "
      "Plain pushes delivered to those sockets meanwhile are lost by design; durable ones are resumed "
-     "on reconnect (p99 during: the black hole's length)."),
+     "on reconnect (p99 during: the black hole's length). " + LOST_IN_RUN_2),
 ]
 
 def presence(name, report):
